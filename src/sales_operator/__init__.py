@@ -1,0 +1,1 @@
+"""sales-operator: the repetitive cognition of sales operations as one LangGraph graph."""

@@ -1,0 +1,1 @@
+"""Adapters: small protocols with embedded defaults, vendor clients at the edge."""

@@ -1,0 +1,74 @@
+"""Exceptions raised by sales-operator.
+
+```text
+SalesOperatorError(Exception)
+├─ ConfigurationError        # bad Deps/Context/policy; a gated run without a checkpointer
+├─ InputError                # bad input: an event, transcript, CSV row or document
+│  ├─ EventError             # a malformed event or payload
+│  ├─ TranscriptError        # an unreadable or malformed transcript
+│  └─ DataError              # a malformed CSV row, column or training set
+├─ PolicyError               # a malformed RevOps policy file
+├─ AdapterError              # .adapter, .operation; raised `from` the vendor error
+│  ├─ TransientAdapterError  # the only thing the executor's retry policy retries
+│  └─ PermanentAdapterError
+└─ ApprovalError             # a malformed or disallowed decision, an unknown action kind
+```
+
+A rejection is a decision, not an error. Every error names what is wrong.
+"""
+
+from __future__ import annotations
+
+
+class SalesOperatorError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class ConfigurationError(SalesOperatorError):
+    """The operator was built or configured in a way that cannot work."""
+
+
+class InputError(SalesOperatorError, ValueError):
+    """Input data is malformed; nothing was stored."""
+
+
+class EventError(InputError):
+    """An event or its payload is malformed."""
+
+
+class TranscriptError(InputError):
+    """A transcript cannot be read or is malformed."""
+
+
+class DataError(InputError):
+    """A data file, CSV row or training set is malformed."""
+
+
+class PolicyError(SalesOperatorError, ValueError):
+    """The RevOps policy file is malformed."""
+
+
+class AdapterError(SalesOperatorError):
+    """An adapter (CRM, mailer, messenger, calendar, search) failed."""
+
+    def __init__(self, message: str, *, adapter: str, operation: str) -> None:
+        super().__init__(f"{adapter}.{operation}: {message}")
+        self.adapter = adapter
+        """The adapter's name."""
+        self.operation = operation
+        """The operation that failed."""
+
+
+class TransientAdapterError(AdapterError):
+    """A failure worth retrying (timeouts, 5xx, rate limits)."""
+
+
+class PermanentAdapterError(AdapterError):
+    """A failure that a retry would repeat."""
+
+
+class ApprovalError(SalesOperatorError):
+    """A decision is missing, malformed or not allowed, or an action kind is unknown.
+
+    Nothing is executed and the approval request stays pending.
+    """

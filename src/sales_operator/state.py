@@ -1,0 +1,571 @@
+"""The deal state shared by every pattern of the operator graph.
+
+One `DealState` lives on one LangGraph thread (`thread_id` = the deal id) for the deal's
+whole life. Each pattern writes its own part (the score, the brief, the meeting insights,
+the proposed actions); only the top-level `approval_gate` and `execute_actions` nodes write
+the decisions, receipts and audit trail.
+
+The state carries no reducers: the graph runs its nodes one after another, and every node
+returns the complete new value of the keys it changes. That keeps compiled pattern subgraphs
+from handing an accumulated list back to the parent, where a reducer would append it twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing_extensions import TypedDict
+
+EventType = Literal[
+    "lead_created", "meeting_completed", "activity_logged", "pipeline_review", "deal_closed"
+]
+"""The business events the operator reacts to; each is one `invoke` on the deal's thread."""
+
+EVENT_TYPES: tuple[str, ...] = (
+    "lead_created",
+    "meeting_completed",
+    "activity_logged",
+    "pipeline_review",
+    "deal_closed",
+)
+
+PatternName = Literal[
+    "scoring_routing", "meeting_intelligence", "generative_research", "workflow_copilot"
+]
+"""The four pattern subgraphs, in the order the graph runs them."""
+
+PATTERN_ORDER: tuple[PatternName, ...] = (
+    "scoring_routing",
+    "meeting_intelligence",
+    "generative_research",
+    "workflow_copilot",
+)
+
+ActionKind = Literal[
+    "assign_owner",
+    "update_crm",
+    "change_stage",
+    "create_task",
+    "log_note",
+    "send_email",
+    "post_slack",
+    "send_invite",
+]
+"""Every side effect the executor knows how to perform."""
+
+ACTION_KINDS: tuple[str, ...] = (
+    "assign_owner",
+    "update_crm",
+    "change_stage",
+    "create_task",
+    "log_note",
+    "send_email",
+    "post_slack",
+    "send_invite",
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class Event(_Model):
+    """One business event, the graph's input."""
+
+    type: EventType
+    """What happened: `lead_created`, `meeting_completed`, `activity_logged`,
+    `pipeline_review` or `deal_closed`."""
+    at: datetime
+    """When it happened (ISO-8601; a time without an offset is read as UTC)."""
+    payload: dict[str, Any] = Field(default_factory=dict)
+    """Event-specific data, validated by the event's payload model in `events.py`."""
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        from datetime import UTC
+
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Account(_Model):
+    """The company the deal is with."""
+
+    id: str
+    """CRM account id."""
+    name: str
+    """Company name."""
+    domain: str | None = None
+    """Web domain, used for research."""
+    industry: str | None = None
+    """Industry label."""
+    employees: int | None = None
+    """Head count."""
+    territory: str | None = None
+    """Sales territory (for example `NA-East`), used by routing."""
+    country: str | None = None
+    """Country of the headquarters."""
+
+
+class Contact(_Model):
+    """A person on the customer side."""
+
+    id: str
+    """CRM contact id."""
+    name: str
+    """Full name."""
+    email: str | None = None
+    """Email address."""
+    title: str | None = None
+    """Job title."""
+    role: str | None = None
+    """Buying role when known (champion, economic buyer, ...)."""
+
+
+class Lead(_Model):
+    """The inbound lead that opened the deal, with the signals the scorer reads."""
+
+    id: str
+    """CRM lead id."""
+    contact_id: str
+    """The contact who filled the form."""
+    source: str
+    """Where the lead came from (`demo_request`, `webinar`, `content_download`, ...)."""
+    created_at: datetime
+    """Arrival time, the start of the speed-to-lead timer."""
+    signals: dict[str, float | int | str | bool] = Field(default_factory=dict)
+    """Behavioural and engagement signals (pages visited, pricing page visits, ...)."""
+
+
+class Deal(_Model):
+    """The opportunity itself."""
+
+    id: str
+    """CRM deal id, also the LangGraph thread id."""
+    name: str
+    """Deal name."""
+    stage: str = "new"
+    """Pipeline stage, one of the policy's stages."""
+    amount: float | None = None
+    """Expected value in the policy's currency."""
+    close_date: date | None = None
+    """Expected close date."""
+    owner_id: str | None = None
+    """Id of the rep who owns the deal."""
+    outcome: Literal["won", "lost"] | None = None
+    """Set when the deal closes."""
+    fields: dict[str, Any] = Field(default_factory=dict)
+    """Further CRM fields (next step, pains, competitors, ...), as filled by approved updates."""
+
+
+class Activity(_Model):
+    """An email, call, meeting or reply on the deal."""
+
+    at: datetime
+    """When it happened."""
+    kind: str
+    """`email`, `call`, `meeting`, `reply`, `note`, ..."""
+    direction: Literal["inbound", "outbound", "internal"] = "outbound"
+    """Who started it, seen from the seller."""
+    summary: str = ""
+    """One line on what happened."""
+
+
+class ScoreFactor(_Model):
+    """One reason a score is what it is."""
+
+    feature: str
+    """The model feature."""
+    label: str
+    """The factor in words a rep understands ("visited pricing page twice")."""
+    points: float
+    """Its contribution in percentage points (positive raises the score)."""
+
+
+class LeadScore(_Model):
+    """A conversion probability with its explanation."""
+
+    probability: float = Field(ge=0.0, le=1.0)
+    """Calibrated probability that the deal is won."""
+    band: Literal["A", "B", "C", "D"]
+    """Score band used by routing (A is best)."""
+    factors: list[ScoreFactor] = Field(default_factory=list)
+    """Top positive and negative factors."""
+    model_version: str
+    """Version of the model that produced the score."""
+    engine: str
+    """What produced it: `xgboost` or `rules` (the points model below the data gate)."""
+    scored_at: datetime
+    """When it was computed."""
+    reason: str = ""
+    """Why the score was (re)computed, and what changed since the previous one."""
+
+
+class ScorePoint(_Model):
+    """One entry of the score history."""
+
+    at: datetime
+    """When the score was computed."""
+    probability: float
+    """The probability then."""
+    event: str
+    """The event that triggered it."""
+    reason: str = ""
+    """What changed."""
+
+
+class Assignment(_Model):
+    """Who handles the deal, and why."""
+
+    rep_id: str
+    """Assigned rep (or queue) id."""
+    rep_name: str
+    """Display name."""
+    rule: str
+    """The routing rule that matched."""
+    reason: str
+    """Why, in words."""
+    assigned_at: datetime
+    """When the decision was made."""
+    fallback: bool = False
+    """True when no rule matched and the fallback queue took the lead."""
+
+
+class Citation(_Model):
+    """A source a claim rests on."""
+
+    id: str
+    """Short id used in claims (`S1`, `S2`, ...)."""
+    kind: Literal["document", "crm", "web"]
+    """Where it came from."""
+    title: str
+    """Document title, CRM record name or page title."""
+    location: str
+    """File path, CRM reference (`crm:activity/12`) or URL."""
+    snippet: str = ""
+    """The passage the claim rests on."""
+
+
+class BriefClaim(_Model):
+    """One statement of the account brief."""
+
+    text: str
+    """The claim."""
+    citations: list[str] = Field(min_length=1)
+    """Ids of the `Citation`s that support it; never empty."""
+
+
+class AccountBrief(_Model):
+    """What a rep must know before touching the account."""
+
+    account_id: str
+    """The account."""
+    headline: str
+    """One-line summary."""
+    claims: list[BriefClaim] = Field(default_factory=list)
+    """Cited statements."""
+    sources: list[Citation] = Field(default_factory=list)
+    """Every source cited."""
+    engine: str
+    """What wrote it: `offline:extractive` or `llm:<model>`."""
+    written_at: datetime
+    """When it was written."""
+    purpose: Literal["prep", "cs_handoff"] = "prep"
+    """A pre-call brief, or the customer-success handoff brief after a won deal."""
+
+
+class Quote(_Model):
+    """A span of the transcript."""
+
+    speaker: str
+    """Who said it."""
+    text: str
+    """What was said."""
+    start: float | None = None
+    """Seconds from the start of the call, when known."""
+
+
+class Insight(_Model):
+    """A pain, objection, risk or buying trigger heard on the call."""
+
+    kind: Literal["pain", "objection", "risk", "trigger"]
+    """What it is."""
+    text: str
+    """The insight in one line."""
+    quote: Quote
+    """The evidence."""
+
+
+class TrackerHit(_Model):
+    """A tracker match (keyword or competitor)."""
+
+    tracker: str
+    """Tracker name (for a competitor: the competitor's name)."""
+    kind: Literal["keyword", "competitor", "concept"] = "keyword"
+    """Tracker type."""
+    quote: Quote
+    """Where it was heard."""
+
+
+class Commitment(_Model):
+    """A next step somebody committed to."""
+
+    owner: str
+    """Who committed."""
+    side: Literal["rep", "customer", "unknown"] = "unknown"
+    """Which side the owner is on."""
+    text: str
+    """What they committed to."""
+    due: date | None = None
+    """Due date resolved against the call date."""
+    quote: Quote
+    """The evidence."""
+
+
+class MeetingInsights(_Model):
+    """What happened on a call and what happens next."""
+
+    call_id: str
+    """Identifier of the call."""
+    call_date: date
+    """Date of the call; due dates are resolved against it."""
+    talk_ratio: dict[str, float] = Field(default_factory=dict)
+    """Speaker name to share of words spoken (or of time where timestamps exist)."""
+    side_ratio: dict[str, float] = Field(default_factory=dict)
+    """`rep` / `customer` / `unknown` to share."""
+    longest_monologue_s: float | None = None
+    """Longest uninterrupted stretch of one speaker, in seconds (timestamps only)."""
+    questions: dict[str, int] = Field(default_factory=dict)
+    """Questions asked per side."""
+    competitors: list[TrackerHit] = Field(default_factory=list)
+    """Competitor mentions."""
+    trackers: list[TrackerHit] = Field(default_factory=list)
+    """Other tracker hits."""
+    pains: list[Insight] = Field(default_factory=list)
+    """Customer pains."""
+    objections: list[Insight] = Field(default_factory=list)
+    """Objections raised."""
+    risks: list[Insight] = Field(default_factory=list)
+    """Risks heard on the call."""
+    commitments: list[Commitment] = Field(default_factory=list)
+    """Next-step commitments."""
+    summary: str = ""
+    """Short summary of the call."""
+    crm_notes: dict[str, str] = Field(default_factory=dict)
+    """CRM field name to value, ready for an `update_crm` action."""
+    engine: str
+    """What produced the text parts: `offline:extractive` or `llm:<model>`."""
+
+
+class RiskWarning(_Model):
+    """A reason to worry about the deal, with its evidence."""
+
+    code: str
+    """Machine name (`inactivity`, `close_date_near`, ...)."""
+    severity: Literal["low", "medium", "high"]
+    """How much it matters."""
+    message: str
+    """The warning in words."""
+    evidence: str
+    """The facts behind it."""
+    raised_at: datetime
+    """When it was raised."""
+
+
+class Decision(_Model):
+    """A reviewer's decision on one proposed action."""
+
+    type: Literal["approve", "edit", "reject"]
+    """The decision."""
+    reviewer: str
+    """Who decided."""
+    at: datetime
+    """When."""
+    edited_args: dict[str, Any] | None = None
+    """The arguments to run instead, for `edit`."""
+    message: str | None = None
+    """The reason, for `reject` (or a note)."""
+
+
+ActionStatus = Literal["pending", "approved", "rejected", "executed", "failed"]
+
+
+class ProposedAction(_Model):
+    """A side effect a pattern proposes; nothing runs until the gate approves it."""
+
+    id: str
+    """Unique id within the deal."""
+    kind: str
+    """One of `ACTION_KINDS`; the gate refuses any other."""
+    args: dict[str, Any]
+    """Arguments for the executor."""
+    description: str
+    """What it does, for the reviewer."""
+    proposed_by: PatternName
+    """The pattern that proposed it."""
+    event_id: str
+    """The event that led to it."""
+    idempotency_key: str
+    """Stable key: the executor performs an action with a given key at most once."""
+    status: ActionStatus = "pending"
+    """Where it is in its life."""
+    decision: Decision | None = None
+    """The reviewer's decision, once made."""
+
+
+class Receipt(_Model):
+    """Proof that an approved action was executed."""
+
+    action_id: str
+    """The action."""
+    idempotency_key: str
+    """Its idempotency key."""
+    kind: str
+    """The action kind."""
+    status: Literal["done", "failed"]
+    """Outcome."""
+    result: dict[str, Any] = Field(default_factory=dict)
+    """What the adapter returned (file path, CRM id, message ts, ...)."""
+    executed_at: datetime
+    """When it ran."""
+
+
+class AuditEntry(_Model):
+    """One line of the append-only audit trail."""
+
+    at: datetime
+    """When."""
+    actor: str
+    """Who (a reviewer, or `system`)."""
+    action_id: str
+    """The action concerned."""
+    kind: str
+    """The action kind."""
+    decision: str
+    """`approve`, `edit`, `reject`, `executed`, `failed`, `skipped_duplicate`."""
+    original_args: dict[str, Any] = Field(default_factory=dict)
+    """The arguments as proposed."""
+    edited_args: dict[str, Any] | None = None
+    """The arguments after an edit."""
+    result: dict[str, Any] | None = None
+    """The execution result."""
+    message: str | None = None
+    """A reviewer's message or an error."""
+
+
+class DealState(BaseModel):
+    """Everything the operator knows about one deal, carried from event to event."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event: Event | None = None
+    """The event being handled now."""
+    event_id: str = ""
+    """Id of the current event (`<deal>:<n>:<type>`), used in idempotency keys."""
+    plan: list[PatternName] = Field(default_factory=list)
+    """The patterns this event runs, in order."""
+    deal_id: str = ""
+    """The deal id (= thread id)."""
+    deal: Deal | None = None
+    """The opportunity."""
+    lead: Lead | None = None
+    """The lead that opened it."""
+    account: Account | None = None
+    """The company."""
+    contacts: list[Contact] = Field(default_factory=list)
+    """People on the customer side."""
+    events: list[Event] = Field(default_factory=list)
+    """Every event handled on this thread, oldest first."""
+    activities: list[Activity] = Field(default_factory=list)
+    """Emails, calls and replies logged on the deal."""
+    transcript: str | None = None
+    """The latest call transcript, as received."""
+    score: LeadScore | None = None
+    """The current score (written by Scoring+Routing only)."""
+    score_history: list[ScorePoint] = Field(default_factory=list)
+    """Every score the deal had."""
+    assignment: Assignment | None = None
+    """Who handles the deal."""
+    brief: AccountBrief | None = None
+    """The account brief (written by Generative Research only)."""
+    handoff: AccountBrief | None = None
+    """The customer-success handoff brief after a won deal."""
+    meeting: MeetingInsights | None = None
+    """Insights from the latest call (written by Meeting Intelligence only)."""
+    meetings: list[MeetingInsights] = Field(default_factory=list)
+    """Every analysed call, oldest first."""
+    risks: list[RiskWarning] = Field(default_factory=list)
+    """Current risk warnings."""
+    proposed_actions: list[ProposedAction] = Field(default_factory=list)
+    """Every action proposed on the thread, with its status and decision."""
+    receipts: list[Receipt] = Field(default_factory=list)
+    """Executed actions (written by `execute_actions` only)."""
+    audit: list[AuditEntry] = Field(default_factory=list)
+    """The audit trail (written by the gate and the executor only); append-only."""
+    engines: dict[str, str] = Field(default_factory=dict)
+    """Step name to the engine that produced its latest output."""
+
+
+class InputState(TypedDict):
+    """What a caller sends: one event."""
+
+    event: dict[str, Any] | Event
+
+
+class DealUpdate(TypedDict, total=False):
+    """A partial update returned by a node."""
+
+    event: Event | None
+    event_id: str
+    plan: list[PatternName]
+    deal_id: str
+    deal: Deal | None
+    lead: Lead | None
+    account: Account | None
+    contacts: list[Contact]
+    events: list[Event]
+    activities: list[Activity]
+    transcript: str | None
+    score: LeadScore | None
+    score_history: list[ScorePoint]
+    assignment: Assignment | None
+    brief: AccountBrief | None
+    handoff: AccountBrief | None
+    meeting: MeetingInsights | None
+    meetings: list[MeetingInsights]
+    risks: list[RiskWarning]
+    proposed_actions: list[ProposedAction]
+    receipts: list[Receipt]
+    audit: list[AuditEntry]
+    engines: dict[str, str]
+
+
+STATE_MODELS: tuple[type[BaseModel], ...] = (
+    Event,
+    Account,
+    Contact,
+    Lead,
+    Deal,
+    Activity,
+    ScoreFactor,
+    LeadScore,
+    ScorePoint,
+    Assignment,
+    Citation,
+    BriefClaim,
+    AccountBrief,
+    Quote,
+    Insight,
+    TrackerHit,
+    Commitment,
+    MeetingInsights,
+    RiskWarning,
+    Decision,
+    ProposedAction,
+    Receipt,
+    AuditEntry,
+    DealState,
+)
+"""Every model that can sit in a checkpoint; registered with the serializer."""
