@@ -11,11 +11,23 @@ Patterns receive `PatternDeps`, the read-only half; only the executor holds `Dep
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from sales_operator.adapters.base import CRMReader, DocumentStore, Search
+from langchain_core.language_models import BaseChatModel
+
+from sales_operator.adapters.base import (
+    CRM,
+    Calendar,
+    CRMReader,
+    DocumentStore,
+    Mailer,
+    Messenger,
+    Search,
+)
+from sales_operator.errors import ConfigurationError
 from sales_operator.llm import LLM
-from sales_operator.policy import Policy
+from sales_operator.policy import Policy, default_policy
 
 
 @runtime_checkable
@@ -48,3 +60,147 @@ class PatternDeps:
     """Web search (Tavily) when configured."""
     scorer: Scorer
     """The scoring model."""
+
+
+class ReadOnlyCRM:
+    """A view of a CRM that exposes only the `CRMReader` methods."""
+
+    _READS = (
+        "get_account",
+        "list_contacts",
+        "get_deal",
+        "get_lead",
+        "list_reps",
+        "open_deal_counts",
+        "account_history",
+        "closed_deal_rows",
+        "get_receipt",
+        "audit_log",
+    )
+
+    def __init__(self, crm: CRMReader) -> None:
+        """Wrap `crm`."""
+        self._crm = crm
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._READS:
+            return getattr(self._crm, name)
+        raise AttributeError(
+            f"{name!r} is not available to patterns: patterns propose actions, and only "
+            "the execute_actions node writes"
+        )
+
+
+@dataclass
+class Deps:
+    """Every live object the operator uses; bound when the graph is built."""
+
+    policy: Policy
+    """The RevOps policy."""
+    crm: CRM
+    """The CRM (read and write)."""
+    mailer: Mailer
+    """Sends email."""
+    messenger: Messenger
+    """Posts Slack messages."""
+    calendar: Calendar
+    """Sends invites."""
+    documents: DocumentStore
+    """Local account documents."""
+    llm: LLM
+    """The language engine."""
+    search: Search | None = None
+    """Web search (Tavily) when configured."""
+    scorer: Scorer | None = None
+    """The scoring model; trained from the CRM's closed deals on first use when None."""
+    workdir: Path | None = None
+    """The working folder of the embedded stores."""
+
+    def get_scorer(self) -> Scorer:
+        """Return the scoring model, loading or training it on first use."""
+        if self.scorer is None:
+            from sales_operator.scoring.model import load_or_train_scorer
+
+            model_dir = (self.workdir or Path(".sales-operator")) / "models"
+            self.scorer = load_or_train_scorer(self.crm, self.policy, model_dir)
+        return self.scorer
+
+    def for_patterns(self) -> PatternDeps:
+        """Return the read-only half that patterns receive."""
+        return PatternDeps(
+            policy=self.policy,
+            crm=ReadOnlyCRM(self.crm),  # type: ignore[arg-type]
+            llm=self.llm,
+            documents=self.documents,
+            search=self.search,
+            scorer=self.get_scorer(),
+        )
+
+    def checkpointer(self) -> Any:
+        """Return LangGraph's SQLite checkpointer in the working folder."""
+        from sales_operator.serde import sqlite_checkpointer
+
+        if self.workdir is None:
+            raise ConfigurationError("these Deps have no working folder for a checkpointer")
+        return sqlite_checkpointer(self.workdir / "checkpoints.sqlite")
+
+    @classmethod
+    def offline(
+        cls,
+        workdir: str | Path,
+        *,
+        policy: Policy | None = None,
+        chat_model: BaseChatModel | None = None,
+    ) -> Deps:
+        """Build the embedded defaults in `workdir`: no key, no network.
+
+        Creates (or reopens) `crm.sqlite` seeded with the bundled sample CRM, `outbox/` for
+        email, `slack.jsonl` for Slack messages, `invites/` for calendar invites and `models/`
+        for the scoring model; documents come from the bundled folder. The offline language
+        engine runs every language-model step unless `chat_model` is given.
+        """
+        from sales_operator.adapters.calendar import ICSCalendar
+        from sales_operator.adapters.outbox import OutboxMailer
+        from sales_operator.adapters.slack import SlackLogMessenger
+        from sales_operator.adapters.sqlite_crm import SQLiteCRM
+        from sales_operator.research.documents import FolderDocuments
+
+        root = Path(workdir)
+        root.mkdir(parents=True, exist_ok=True)
+        return cls(
+            policy=policy or default_policy(),
+            crm=SQLiteCRM.open_seeded(root / "crm.sqlite"),
+            mailer=OutboxMailer(root / "outbox"),
+            messenger=SlackLogMessenger(root / "slack.jsonl"),
+            calendar=ICSCalendar(root / "invites"),
+            documents=FolderDocuments.bundled(),
+            llm=LLM(chat_model),
+            workdir=root,
+        )
+
+    @classmethod
+    def from_env(cls, workdir: str | Path, *, policy: Policy | None = None) -> Deps:
+        """Build the embedded defaults, then use the real services the environment configures.
+
+        `SALES_OPERATOR_MODEL` (an `init_chat_model` spec) or `OPENAI_API_KEY` selects a chat
+        model; `TAVILY_API_KEY` turns on web search; `SMTP_HOST` (with `SMTP_PORT`,
+        `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_FROM`) sends email over SMTP;
+        `SLACK_WEBHOOK_URL` posts to Slack.
+        """
+        from sales_operator.adapters.outbox import SMTPMailer
+        from sales_operator.adapters.slack import SlackWebhookMessenger
+        from sales_operator.llm import load_chat_model, model_spec_from_env
+        from sales_operator.research.tavily import TavilySearch
+
+        deps = cls.offline(workdir, policy=policy)
+        spec = model_spec_from_env()
+        if spec:
+            deps.llm = LLM(load_chat_model(spec), name=spec)
+        deps.search = TavilySearch.from_env()
+        smtp = SMTPMailer.from_env()
+        if smtp is not None:
+            deps.mailer = smtp
+        slack = SlackWebhookMessenger.from_env()
+        if slack is not None:
+            deps.messenger = slack
+        return deps

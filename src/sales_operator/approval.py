@@ -1,0 +1,572 @@
+"""The approval gate: patterns propose, one gate asks, one executor acts.
+
+`approval_gate` does nothing but put every pending action into ONE `interrupt()`, in
+LangChain's human-in-the-loop shape, and read the decisions back:
+
+```python
+request = {
+    "action_requests": [{"name": kind, "args": {...}, "description": "...", "id": action_id}],
+    "review_configs": [{"action_name": kind, "allowed_decisions": [...], "reviewer": "rep"}],
+    "deal_id": "...", "event_id": "...",
+}
+resume = {"decisions": [{"type": "approve"} | {"type": "edit", "edited_action": {"name": kind,
+          "args": {...}}} | {"type": "reject", "message": "..."}]}
+```
+
+It fails closed. An unknown action kind, arguments that do not fit the kind, or a graph run
+without a checkpointer raise before anything is asked. A missing or malformed decision is never
+an approval: `validate_decisions()` raises `ApprovalError` (the `resume_deal()` helper and the
+CLI call it before resuming, so the request stays pending and nothing runs); a malformed
+payload that reaches the gate directly is answered with the same request again, carrying the
+error, and still nothing runs.
+
+`execute_actions` is the only node with write-capable adapters. Each action carries an
+idempotency key; the executor skips an action whose receipt exists, the adapters themselves
+perform a keyed write once, and the receipt is stored before the action is reported done. So
+resuming twice, or resuming in a new process after a crash mid-execution, runs each action
+exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_config
+from langgraph.types import interrupt
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sales_operator.errors import (
+    AdapterError,
+    ApprovalError,
+    ConfigurationError,
+    TransientAdapterError,
+)
+from sales_operator.policy import Policy
+from sales_operator.state import (
+    Activity,
+    AuditEntry,
+    DealState,
+    DealUpdate,
+    Decision,
+    ProposedAction,
+    Receipt,
+)
+
+_CHECKPOINTER_KEY = "__pregel_checkpointer"
+
+
+# --- argument contracts, one per action kind -------------------------------------------
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class AssignOwnerArgs(_Args):
+    """Arguments of `assign_owner`."""
+
+    deal_id: str
+    rep_id: str
+    rep_name: str
+    reason: str = ""
+
+
+class UpdateCrmArgs(_Args):
+    """Arguments of `update_crm`."""
+
+    deal_id: str
+    fields: dict[str, Any] = Field(min_length=1)
+
+
+class ChangeStageArgs(_Args):
+    """Arguments of `change_stage`."""
+
+    deal_id: str
+    stage: str
+    reason: str = ""
+
+
+class CreateTaskArgs(_Args):
+    """Arguments of `create_task`."""
+
+    deal_id: str
+    title: str = Field(min_length=1)
+    owner_id: str | None = None
+    due: date | None = None
+    notes: str = ""
+
+
+class LogNoteArgs(_Args):
+    """Arguments of `log_note`."""
+
+    deal_id: str
+    text: str = Field(min_length=1)
+
+
+class SendEmailArgs(_Args):
+    """Arguments of `send_email`."""
+
+    to: list[str] = Field(min_length=1)
+    cc: list[str] = Field(default_factory=list)
+    sender: str | None = Field(default=None, alias="from")
+    subject: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+
+
+class PostSlackArgs(_Args):
+    """Arguments of `post_slack`."""
+
+    channel: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+
+
+class SendInviteArgs(_Args):
+    """Arguments of `send_invite`."""
+
+    title: str = Field(min_length=1)
+    start: datetime
+    end: datetime
+    attendees: list[str] = Field(min_length=1)
+    organizer: str | None = None
+    description: str = ""
+
+
+ARGS_BY_KIND: dict[str, type[_Args]] = {
+    "assign_owner": AssignOwnerArgs,
+    "update_crm": UpdateCrmArgs,
+    "change_stage": ChangeStageArgs,
+    "create_task": CreateTaskArgs,
+    "log_note": LogNoteArgs,
+    "send_email": SendEmailArgs,
+    "post_slack": PostSlackArgs,
+    "send_invite": SendInviteArgs,
+}
+"""The argument contract of each action kind; the executor relies on it."""
+
+
+def check_args(kind: str, args: Any, *, deal_id: str, policy: Policy) -> _Args:
+    """Validate an action's arguments against its kind's contract.
+
+    Raises:
+        ApprovalError: naming the action kind and every wrong field.
+    """
+    model = ARGS_BY_KIND.get(kind)
+    if model is None:
+        raise ApprovalError(f"unknown action kind {kind!r}; known kinds are {list(ARGS_BY_KIND)}")
+    if not isinstance(args, dict):
+        raise ApprovalError(f"{kind}: arguments must be an object, got {type(args).__name__}")
+    try:
+        parsed = model.model_validate(args)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(args)'}: {e['msg']}" for e in err.errors()
+        )
+        raise ApprovalError(f"{kind}: bad arguments: {problems}") from err
+    target = getattr(parsed, "deal_id", deal_id)
+    if target != deal_id:
+        raise ApprovalError(f"{kind}: deal_id {target!r} is not this thread's deal {deal_id!r}")
+    if isinstance(parsed, ChangeStageArgs) and parsed.stage not in policy.stages:
+        raise ApprovalError(
+            f"change_stage: unknown stage {parsed.stage!r}; the policy's stages are "
+            f"{policy.stages}"
+        )
+    if isinstance(parsed, SendInviteArgs) and parsed.end <= parsed.start:
+        raise ApprovalError("send_invite: end must be after start")
+    return parsed
+
+
+# --- the request and the decisions -------------------------------------------------------
+
+
+def pending_actions(state: DealState) -> list[ProposedAction]:
+    """Return the actions that wait for a decision, in proposal order."""
+    return [a for a in state.proposed_actions if a.status == "pending"]
+
+
+def build_request(state: DealState, policy: Policy) -> dict[str, Any]:
+    """Build the one human-in-the-loop request for every pending action.
+
+    Raises:
+        ApprovalError: for an action kind the policy does not know, or bad arguments.
+    """
+    pending = pending_actions(state)
+    configs: dict[str, dict[str, Any]] = {}
+    requests = []
+    for action in pending:
+        review = policy.approval.actions.get(action.kind)
+        if review is None:
+            raise ApprovalError(
+                f"action {action.id}: kind {action.kind!r} has no approval policy; "
+                f"refusing to ask for it (known kinds: {sorted(policy.approval.actions)})"
+            )
+        check_args(action.kind, action.args, deal_id=state.deal_id, policy=policy)
+        requests.append(
+            {
+                "id": action.id,
+                "name": action.kind,
+                "args": action.args,
+                "description": action.description,
+            }
+        )
+        configs.setdefault(
+            action.kind,
+            {
+                "action_name": action.kind,
+                "allowed_decisions": list(review.allowed_decisions),
+                "reviewer": review.reviewer,
+            },
+        )
+    return {
+        "deal_id": state.deal_id,
+        "event_id": state.event_id,
+        "action_requests": requests,
+        "review_configs": list(configs.values()),
+    }
+
+
+class ParsedDecision(BaseModel):
+    """A validated decision for one action."""
+
+    action_id: str
+    type: Literal["approve", "edit", "reject"]
+    reviewer: str
+    edited_args: dict[str, Any] | None = None
+    message: str | None = None
+
+
+def validate_decisions(
+    request: dict[str, Any], payload: Any, *, policy: Policy, reviewer: str = "reviewer"
+) -> list[ParsedDecision]:
+    """Check a resume payload against the request it answers.
+
+    Args:
+        request: The interrupt's value (from `build_request`).
+        payload: `{"decisions": [...]}`, one decision per action request, in order.
+        policy: The policy (allowed decisions, stages).
+        reviewer: Default reviewer name when a decision names none.
+
+    Raises:
+        ApprovalError: for a missing or malformed payload, a wrong count, an unknown or
+            disallowed decision type, or an edit with bad arguments. Never approves implicitly.
+    """
+    if not isinstance(payload, dict) or "decisions" not in payload:
+        raise ApprovalError('expected {"decisions": [...]}, got ' + repr(payload)[:200])
+    decisions = payload["decisions"]
+    actions = request["action_requests"]
+    if not isinstance(decisions, list):
+        raise ApprovalError(f"decisions must be a list, got {type(decisions).__name__}")
+    if len(decisions) != len(actions):
+        raise ApprovalError(
+            f"expected {len(actions)} decision(s), one per pending action, got {len(decisions)}"
+        )
+    allowed = {c["action_name"]: c["allowed_decisions"] for c in request["review_configs"]}
+    parsed: list[ParsedDecision] = []
+    for i, (decision, action) in enumerate(zip(decisions, actions, strict=True)):
+        where = f"decision {i} ({action['name']} {action['id']})"
+        if not isinstance(decision, dict):
+            raise ApprovalError(f"{where}: must be an object, got {type(decision).__name__}")
+        kind = decision.get("type")
+        if kind not in ("approve", "edit", "reject"):
+            raise ApprovalError(f"{where}: type must be approve, edit or reject, got {kind!r}")
+        if kind not in allowed.get(action["name"], []):
+            raise ApprovalError(
+                f"{where}: {kind!r} is not allowed for {action['name']} "
+                f"(allowed: {allowed.get(action['name'], [])})"
+            )
+        who = decision.get("reviewer", reviewer)
+        if not isinstance(who, str) or not who:
+            raise ApprovalError(f"{where}: reviewer must be a non-empty string")
+        message = decision.get("message")
+        if message is not None and not isinstance(message, str):
+            raise ApprovalError(f"{where}: message must be a string")
+        edited: dict[str, Any] | None = None
+        if kind == "edit":
+            edited_action = decision.get("edited_action")
+            if not isinstance(edited_action, dict) or "args" not in edited_action:
+                raise ApprovalError(f'{where}: an edit needs "edited_action": {{"args": {{...}}}}')
+            name = edited_action.get("name", action["name"])
+            if name != action["name"]:
+                raise ApprovalError(
+                    f"{where}: an edit cannot change the action kind ({action['name']} -> {name})"
+                )
+            check_args(action["name"], edited_action["args"], deal_id=request["deal_id"],
+                       policy=policy)
+            edited = dict(edited_action["args"])
+        parsed.append(
+            ParsedDecision(
+                action_id=action["id"],
+                type=kind,
+                reviewer=who,
+                edited_args=edited,
+                message=message,
+            )
+        )
+    return parsed
+
+
+def approve_all(request: dict[str, Any], *, reviewer: str = "auto (--yes)") -> dict[str, Any]:
+    """Return the payload that approves every action of `request` (what `--yes` does)."""
+    return {
+        "decisions": [
+            {"type": "approve", "reviewer": reviewer} for _ in request["action_requests"]
+        ]
+    }
+
+
+def _require_checkpointer(config: RunnableConfig) -> None:
+    if not config.get("configurable", {}).get(_CHECKPOINTER_KEY):
+        raise ConfigurationError(
+            "the approval gate needs a checkpointer to pause for review; compile with "
+            "build_operator(deps, checkpointer=...) or run under the LangGraph server. "
+            "Nothing was executed."
+        )
+
+
+def make_gate(policy: Policy) -> Callable[[DealState, RunnableConfig], DealUpdate]:
+    """Return the `approval_gate` node for `policy`."""
+
+    def approval_gate(state: DealState, config: RunnableConfig) -> DealUpdate:
+        """Ask a human about every pending action, in one interrupt, and record the answers."""
+        if not pending_actions(state):
+            return {}
+        request = build_request(state, policy)  # raises on unknown kinds or bad args
+        _require_checkpointer(config)
+        default_reviewer = _context_reviewer(config)
+        answer = interrupt(request)
+        while True:
+            try:
+                decisions = validate_decisions(
+                    request, answer, policy=policy, reviewer=default_reviewer
+                )
+                break
+            except ApprovalError as err:
+                # Fail closed: ask again with the error; never treat it as an approval.
+                answer = interrupt({**request, "error": str(err)})
+        now = datetime.now(UTC)
+        by_id = {d.action_id: d for d in decisions}
+        actions: list[ProposedAction] = []
+        audit = list(state.audit)
+        for action in state.proposed_actions:
+            d = by_id.get(action.id)
+            if d is None:
+                actions.append(action)
+                continue
+            decision = Decision(
+                type=d.type,
+                reviewer=d.reviewer,
+                at=now,
+                edited_args=d.edited_args,
+                message=d.message,
+            )
+            status = "rejected" if d.type == "reject" else "approved"
+            actions.append(action.model_copy(update={"status": status, "decision": decision}))
+            audit.append(
+                AuditEntry(
+                    at=now,
+                    actor=d.reviewer,
+                    action_id=action.id,
+                    kind=action.kind,
+                    decision=d.type,
+                    original_args=action.args,
+                    edited_args=d.edited_args,
+                    message=d.message,
+                )
+            )
+        return {"proposed_actions": actions, "audit": audit}
+
+    return approval_gate
+
+
+def _context_reviewer(config: RunnableConfig) -> str:
+    try:
+        from langgraph.runtime import get_runtime
+
+        ctx = get_runtime().context
+        name = getattr(ctx, "reviewer", None)
+        if isinstance(name, str) and name:
+            return name
+    except Exception:  # noqa: BLE001 - no runtime context outside a graph run
+        pass
+    return "reviewer"
+
+
+# --- the executor ---------------------------------------------------------------------
+
+
+def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
+    """Return the `execute_actions` node; it alone holds `deps`' write-capable adapters."""
+
+    def execute_actions(state: DealState) -> DealUpdate:
+        """Perform every approved action once, record its receipt and audit it."""
+        todo = [a for a in state.proposed_actions if a.status == "approved"]
+        if not todo:
+            return {}
+        crm = deps.crm
+        persisted = {(e.action_id, e.decision) for e in crm.audit_log(state.deal_id)}
+        # Decisions made at the gate go to the CRM's append-only audit log first.
+        for entry in state.audit:
+            if (entry.action_id, entry.decision) not in persisted:
+                crm.append_audit(state.deal_id, entry)
+                persisted.add((entry.action_id, entry.decision))
+
+        deal = state.deal
+        activities = list(state.activities)
+        receipts = list(state.receipts)
+        have = {r.idempotency_key for r in receipts}
+        audit = list(state.audit)
+        done: dict[str, str] = {}
+        for action in todo:
+            args = (action.decision.edited_args if action.decision else None) or action.args
+            receipt = crm.get_receipt(action.idempotency_key)
+            if receipt is None:
+                receipt = _run_one(deps, state, action, args)
+                crm.record_receipt(state.deal_id, receipt)
+            entry_decision = "executed" if receipt.status == "done" else "failed"
+            entry = AuditEntry(
+                at=receipt.executed_at,
+                actor="system",
+                action_id=action.id,
+                kind=action.kind,
+                decision=entry_decision,
+                original_args=action.args,
+                edited_args=action.decision.edited_args if action.decision else None,
+                result=receipt.result,
+            )
+            if (action.id, entry_decision) not in persisted:
+                crm.append_audit(state.deal_id, entry)
+                persisted.add((action.id, entry_decision))
+            if not any(a.action_id == action.id and a.decision == entry_decision for a in audit):
+                audit.append(entry)
+            if receipt.idempotency_key not in have:
+                receipts.append(receipt)
+                have.add(receipt.idempotency_key)
+            done[action.id] = "executed" if receipt.status == "done" else "failed"
+            if receipt.status == "done" and deal is not None:
+                at = state.event.at if state.event else receipt.executed_at
+                deal, new_activity = _apply_to_state(deal, action.kind, args, at)
+                if new_activity is not None:
+                    activities.append(new_activity)
+        actions = [
+            a.model_copy(update={"status": done[a.id]}) if a.id in done else a
+            for a in state.proposed_actions
+        ]
+        return {
+            "proposed_actions": actions,
+            "receipts": receipts,
+            "audit": audit,
+            "deal": deal,
+            "activities": activities,
+        }
+
+    return execute_actions
+
+
+def _ensure_deal_in_crm(deps: Any, state: DealState) -> None:
+    if state.deal is None or deps.crm.get_deal(state.deal_id) is not None:
+        return
+    deps.crm.upsert_records(
+        deal=state.deal,
+        account=state.account,
+        contacts=state.contacts,
+        lead=state.lead,
+        idempotency_key=f"records-{state.deal_id}",
+    )
+
+
+def _run_one(deps: Any, state: DealState, action: ProposedAction, args: dict[str, Any]) -> Receipt:
+    key = action.idempotency_key
+    parsed = ARGS_BY_KIND[action.kind].model_validate(args)
+    try:
+        if action.kind in ("assign_owner", "update_crm", "change_stage", "create_task",
+                           "log_note"):
+            _ensure_deal_in_crm(deps, state)
+        result = _dispatch(deps, state.deal_id, parsed, key)
+        status: Literal["done", "failed"] = "done"
+    except TransientAdapterError:
+        raise  # the node's retry policy runs it again; receipts keep it exactly-once
+    except AdapterError as err:
+        result, status = {"error": str(err)}, "failed"
+    return Receipt(
+        action_id=action.id,
+        idempotency_key=key,
+        kind=action.kind,
+        status=status,
+        result=_jsonable(result),
+        executed_at=datetime.now(UTC),
+    )
+
+
+def _dispatch(deps: Any, deal_id: str, a: _Args, key: str) -> dict[str, Any]:
+    if isinstance(a, AssignOwnerArgs):
+        return dict(deps.crm.assign_owner(deal_id, a.rep_id, idempotency_key=key))
+    if isinstance(a, UpdateCrmArgs):
+        return dict(deps.crm.update_deal_fields(deal_id, a.fields, idempotency_key=key))
+    if isinstance(a, ChangeStageArgs):
+        return dict(deps.crm.change_stage(deal_id, a.stage, idempotency_key=key))
+    if isinstance(a, CreateTaskArgs):
+        return dict(
+            deps.crm.create_task(
+                deal_id, title=a.title, owner_id=a.owner_id, due=a.due, notes=a.notes,
+                idempotency_key=key,
+            )
+        )
+    if isinstance(a, LogNoteArgs):
+        return dict(deps.crm.add_note(deal_id, a.text, idempotency_key=key))
+    if isinstance(a, SendEmailArgs):
+        return dict(
+            deps.mailer.send(
+                to=a.to, cc=a.cc, subject=a.subject, body=a.body, sender=a.sender,
+                idempotency_key=key,
+            )
+        )
+    if isinstance(a, PostSlackArgs):
+        return dict(deps.messenger.post(channel=a.channel, text=a.text, idempotency_key=key))
+    if isinstance(a, SendInviteArgs):
+        return dict(
+            deps.calendar.invite(
+                title=a.title, start=a.start, end=a.end, attendees=a.attendees,
+                description=a.description, organizer=a.organizer, idempotency_key=key,
+            )
+        )
+    raise ApprovalError(f"no executor for {type(a).__name__}")  # unreachable: kinds are closed
+
+
+def _apply_to_state(
+    deal: Any, kind: str, args: dict[str, Any], at: datetime
+) -> tuple[Any, Activity | None]:
+    """Mirror an executed change in the state's copy of the deal (at business time `at`)."""
+    if kind == "assign_owner":
+        return deal.model_copy(update={"owner_id": args["rep_id"]}), None
+    if kind == "change_stage":
+        return deal.model_copy(update={"stage": args["stage"]}), None
+    if kind == "update_crm":
+        fields = dict(args["fields"])
+        update: dict[str, Any] = {}
+        for known in ("name", "amount", "close_date"):
+            if known in fields:
+                update[known] = fields.pop(known)
+        update["fields"] = {**deal.fields, **fields}
+        return deal.model_validate({**deal.model_dump(), **update}), None
+    if kind == "send_email":
+        return deal, Activity(
+            at=at,
+            kind="email",
+            direction="outbound",
+            summary=f"Email sent: {args.get('subject', '')}",
+        )
+    return deal, None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)

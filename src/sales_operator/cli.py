@@ -1,0 +1,275 @@
+"""The `sales-operator` command line.
+
+```text
+sales-operator demo [--yes]               replay the seed deal's lifecycle offline
+sales-operator event FILE.json            send one business event to its deal's thread
+sales-operator inbox                      list pending approvals across deals
+sales-operator approve DEAL [ID ...]      approve all (or the listed) pending actions
+sales-operator reject DEAL [ID ...] -m M  reject all (or the listed) pending actions
+sales-operator edit DEAL ID --args JSON   run an action with edited arguments
+sales-operator show DEAL                  print a deal's state
+sales-operator audit [DEAL]               print the audit trail
+```
+
+Every command works in one folder (`--workdir`, default `.sales-operator/default`) that holds
+the SQLite CRM, the checkpoints, the outbox, the Slack log and the invites.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from sales_operator.errors import SalesOperatorError
+
+DEFAULT_WORKDIR = ".sales-operator/default"
+
+
+def _deps(args: argparse.Namespace) -> Any:
+    from sales_operator.deps import Deps
+    from sales_operator.policy import load_policy
+
+    policy = load_policy(args.policy) if args.policy else None
+    if getattr(args, "offline", False):
+        return Deps.offline(args.workdir, policy=policy)
+    return Deps.from_env(args.workdir, policy=policy)
+
+
+def _graph(deps: Any) -> tuple[Any, Any]:
+    from sales_operator.graph import build_operator
+
+    checkpointer = deps.checkpointer()
+    return build_operator(deps, checkpointer=checkpointer), checkpointer
+
+
+def _progress(node: str, update: dict[str, Any]) -> None:
+    sys.stderr.write(f"  .. {node} done\n")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sales_operator.deps import Deps
+    from sales_operator.demo import SEED_DEAL_ID, run_demo
+    from sales_operator.policy import load_policy
+
+    workdir = Path(args.workdir if args.workdir != DEFAULT_WORKDIR else ".sales-operator/demo")
+    if (workdir / "checkpoints.sqlite").exists():
+        if not args.reset:
+            print(
+                f"{workdir} already holds a demo run of {SEED_DEAL_ID}; pass --reset to start "
+                "over, or --workdir to use another folder",
+                file=sys.stderr,
+            )
+            return 2
+        import shutil
+
+        shutil.rmtree(workdir)
+    policy = load_policy(args.policy) if args.policy else None
+    deps = Deps.offline(workdir, policy=policy)
+    run_demo(workdir, assume_yes=args.yes, deps=deps)
+    return 0
+
+
+def cmd_event(args: argparse.Namespace) -> int:
+    from sales_operator.runner import deal_id_of, pending_request, send_event
+
+    try:
+        event = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        print(f"cannot read event file {args.file}: {err}", file=sys.stderr)
+        return 2
+    deps = _deps(args)
+    graph, _ = _graph(deps)
+    deal_id = args.deal or deal_id_of(event)
+    if not deal_id:
+        print("which deal? pass --deal or put payload.deal_id in the event", file=sys.stderr)
+        return 2
+    send_event(graph, event, deal_id=deal_id, on_update=_progress)
+    request = pending_request(graph, deal_id)
+    if request:
+        print(f"{deal_id}: {len(request['action_requests'])} action(s) wait for approval:")
+        _print_request(request)
+    else:
+        print(f"{deal_id}: event handled; nothing to approve")
+    return 0
+
+
+def _print_request(request: dict[str, Any]) -> None:
+    reviewers = {c["action_name"]: c for c in request["review_configs"]}
+    for a in request["action_requests"]:
+        cfg = reviewers[a["name"]]
+        print(
+            f"  {a['id']}  [{a['name']}] {a['description']}\n"
+            f"      reviewer: {cfg['reviewer']}; allowed: {', '.join(cfg['allowed_decisions'])}"
+        )
+    if "error" in request:
+        print(f"  last answer was refused: {request['error']}")
+
+
+def cmd_inbox(args: argparse.Namespace) -> int:
+    from sales_operator.runner import inbox
+
+    deps = _deps(args)
+    graph, checkpointer = _graph(deps)
+    items = list(inbox(graph, checkpointer))
+    if args.json:
+        print(json.dumps([{"deal_id": i.deal_id, **i.request} for i in items], indent=2,
+                         default=str))
+        return 0
+    if not items:
+        print("inbox empty: no pending approvals")
+        return 0
+    for item in items:
+        print(f"{item.deal_id}: {len(item.request['action_requests'])} pending")
+        _print_request(item.request)
+    return 0
+
+
+def _decide(args: argparse.Namespace, kind: str) -> int:
+    from sales_operator.runner import pending_request, resume_deal
+
+    deps = _deps(args)
+    graph, _ = _graph(deps)
+    request = pending_request(graph, args.deal)
+    if request is None:
+        print(f"{args.deal}: nothing pending", file=sys.stderr)
+        return 2
+    ids = [a["id"] for a in request["action_requests"]]
+    chosen = set(getattr(args, "ids", None) or ids)
+    unknown = chosen - set(ids)
+    if unknown:
+        print(f"unknown action id(s) {sorted(unknown)}; pending: {ids}", file=sys.stderr)
+        return 2
+    rest = getattr(args, "rest", None)
+    decisions = []
+    for a in request["action_requests"]:
+        if kind == "edit" and a["id"] == args.id:
+            try:
+                new_args = json.loads(args.args)
+            except json.JSONDecodeError as err:
+                print(f"--args is not JSON: {err}", file=sys.stderr)
+                return 2
+            decisions.append(
+                {"type": "edit", "edited_action": {"name": a["name"], "args": new_args}}
+            )
+        elif kind != "edit" and a["id"] in chosen:
+            decisions.append(_simple(kind, args))
+        elif rest:
+            decisions.append(_simple(rest, args))
+        else:
+            print(
+                f"action {a['id']} ({a['name']}) needs a decision too: list it, or pass "
+                "--rest approve|reject",
+                file=sys.stderr,
+            )
+            return 2
+    resume_deal(
+        graph, args.deal, {"decisions": decisions}, policy=deps.policy, reviewer=args.reviewer,
+        on_update=_progress,
+    )
+    from sales_operator.runner import deal_state
+
+    state = deal_state(graph, args.deal)
+    done = [a for a in state.proposed_actions if a.id in ids]
+    for a in done:
+        print(f"  {a.id} [{a.kind}] {a.status}")
+    return 0
+
+
+def _simple(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    d: dict[str, Any] = {"type": kind}
+    if kind == "reject":
+        d["message"] = getattr(args, "message", None) or "rejected from the CLI"
+    return d
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from sales_operator.runner import deal_state
+
+    deps = _deps(args)
+    graph, _ = _graph(deps)
+    state = deal_state(graph, args.deal)
+    print(state.model_dump_json(indent=2, exclude={"transcript"}))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    deps = _deps(args)
+    for e in deps.crm.audit_log(args.deal):
+        print(
+            f"{e.at.isoformat()}  {e.actor:<14} {e.decision:<9} {e.kind:<13} {e.action_id}"
+            + (f"  edited={json.dumps(e.edited_args)}" if e.edited_args else "")
+            + (f"  message={e.message!r}" if e.message else "")
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="sales-operator",
+        description="The AI Sales Operator: one LangGraph graph for the sales-ops job.",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workdir", default=DEFAULT_WORKDIR, help="folder of the stores")
+    common.add_argument("--policy", help="RevOps policy YAML (default: the bundled one)")
+    common.add_argument(
+        "--offline", action="store_true", help="ignore API keys in the environment"
+    )
+    common.add_argument("--reviewer", default="cli user", help="name recorded in the audit")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", parents=[common], help="replay the seed deal's lifecycle (no key, no network)")
+    p.add_argument("--yes", "-y", action="store_true", help="approve every action")
+    p.add_argument("--reset", action="store_true", help="start over in an existing folder")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("event", parents=[common], help="send one event (JSON file) to its deal's thread")
+    p.add_argument("file")
+    p.add_argument("--deal", help="deal id (default: from the event)")
+    p.set_defaults(func=cmd_event)
+
+    p = sub.add_parser("inbox", parents=[common], help="list pending approvals across deals")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_inbox)
+
+    for name in ("approve", "reject"):
+        p = sub.add_parser(name, parents=[common], help=f"{name} pending actions of a deal")
+        p.add_argument("deal")
+        p.add_argument("ids", nargs="*", help="action ids (default: all pending)")
+        p.add_argument("--rest", choices=["approve", "reject"], help="decision for the others")
+        if name == "reject":
+            p.add_argument("--message", "-m", help="why")
+        p.set_defaults(func=lambda a, k=name: _decide(a, k))
+
+    p = sub.add_parser("edit", parents=[common], help="approve one action with edited arguments")
+    p.add_argument("deal")
+    p.add_argument("id")
+    p.add_argument("--args", required=True, help="the new arguments, as JSON")
+    p.add_argument("--rest", choices=["approve", "reject"], help="decision for the others")
+    p.set_defaults(func=lambda a: _decide(a, "edit"))
+
+    p = sub.add_parser("show", parents=[common], help="print a deal's state as JSON")
+    p.add_argument("deal")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("audit", parents=[common], help="print the audit trail")
+    p.add_argument("deal", nargs="?")
+    p.set_defaults(func=cmd_audit)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SalesOperatorError as err:
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

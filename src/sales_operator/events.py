@@ -1,0 +1,285 @@
+"""Business events: their payloads, validation, and the `ingest_event` node.
+
+The graph's input is `{"event": {"type": ..., "at": ISO-8601 time, "payload": {...}}}`.
+`parse_event()` validates it (the CLI and `send_event()` call it before touching the graph);
+`ingest_event` validates it again inside the graph, folds the facts it carries into the state
+and decides which patterns run (`plan`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import date
+from typing import Any, Literal
+
+from langchain_core.runnables import RunnableConfig
+from typing_extensions import TypedDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sales_operator.adapters.base import CRMReader
+from sales_operator.errors import EventError
+from sales_operator.state import (
+    EVENT_TYPES,
+    Account,
+    Activity,
+    Contact,
+    Deal,
+    DealState,
+    DealUpdate,
+    Event,
+    Lead,
+    PatternName,
+)
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LeadCreated(_Payload):
+    """Payload of `lead_created`: a form fill or other inbound lead."""
+
+    deal: Deal
+    """The opportunity opened for the lead (its id is the thread id)."""
+    account: Account
+    """The company."""
+    contacts: list[Contact] = Field(min_length=1)
+    """The people; the lead's contact among them."""
+    lead: Lead
+    """The lead with its signals."""
+
+    @model_validator(mode="after")
+    def _contact_known(self) -> LeadCreated:
+        if self.lead.contact_id not in {c.id for c in self.contacts}:
+            raise ValueError(
+                f"lead.contact_id {self.lead.contact_id!r} is not among the contacts "
+                f"{[c.id for c in self.contacts]}"
+            )
+        return self
+
+
+class MeetingCompleted(_Payload):
+    """Payload of `meeting_completed`: a call with its transcript."""
+
+    deal_id: str | None = None
+    """The deal this event is about (checked against the thread's deal)."""
+    call_id: str
+    """Identifier of the call."""
+    transcript: str | None = None
+    """The transcript text (speaker-labelled)."""
+    transcript_path: str | None = None
+    """Or a path to a transcript file."""
+    call_date: date | None = None
+    """Date of the call (default: the event's date)."""
+    format: str | None = None
+    """Transcript format when it cannot be detected."""
+    attendees: list[str] = Field(default_factory=list)
+    """Attendee emails from the calendar, when known."""
+
+    @model_validator(mode="after")
+    def _has_transcript(self) -> MeetingCompleted:
+        if not self.transcript and not self.transcript_path:
+            raise ValueError("needs `transcript` (text) or `transcript_path`")
+        return self
+
+
+class ActivityLogged(_Payload):
+    """Payload of `activity_logged`: an email, call or reply."""
+
+    deal_id: str | None = None
+    """The deal this event is about (checked against the thread's deal)."""
+    kind: str
+    """`email`, `call`, `reply`, `meeting`, ..."""
+    direction: Literal["inbound", "outbound", "internal"] = "inbound"
+    """Who started it."""
+    summary: str = ""
+    """One line on what happened."""
+
+
+class PipelineReview(_Payload):
+    """Payload of `pipeline_review`: a scheduled tick."""
+
+    deal_id: str | None = None
+    """The deal this event is about (checked against the thread's deal)."""
+    note: str = ""
+    """Optional note from whoever scheduled it."""
+
+
+class DealClosed(_Payload):
+    """Payload of `deal_closed`."""
+
+    deal_id: str | None = None
+    """The deal this event is about (checked against the thread's deal)."""
+    outcome: Literal["won", "lost"]
+    """Won or lost."""
+    amount: float | None = None
+    """Final amount (won deals)."""
+    reason: str | None = None
+    """Loss (or win) reason."""
+    call_id: str | None = None
+    """The last call, if its transcript comes with the event."""
+    transcript: str | None = None
+    """The last call's transcript."""
+    transcript_path: str | None = None
+    """Or its path."""
+
+
+PAYLOADS: dict[str, type[_Payload]] = {
+    "lead_created": LeadCreated,
+    "meeting_completed": MeetingCompleted,
+    "activity_logged": ActivityLogged,
+    "pipeline_review": PipelineReview,
+    "deal_closed": DealClosed,
+}
+
+PLANS: dict[str, tuple[PatternName, ...]] = {
+    "lead_created": ("scoring_routing", "generative_research", "workflow_copilot"),
+    "meeting_completed": ("meeting_intelligence", "workflow_copilot"),
+    "activity_logged": ("scoring_routing", "workflow_copilot"),
+    "pipeline_review": ("scoring_routing", "workflow_copilot"),
+    "deal_closed": (
+        "scoring_routing",
+        "meeting_intelligence",
+        "generative_research",
+        "workflow_copilot",
+    ),
+}
+"""The patterns each event runs, in order."""
+
+
+def _problems(err: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in err.errors()
+    )
+
+
+def parse_event(raw: Any) -> tuple[Event, _Payload]:
+    """Validate an event and its payload.
+
+    Raises:
+        EventError: naming the event type and every wrong field.
+    """
+    if isinstance(raw, Event):
+        raw = raw.model_dump()
+    if not isinstance(raw, dict):
+        raise EventError(f"an event must be an object, got {type(raw).__name__}")
+    kind = raw.get("type")
+    if kind not in EVENT_TYPES:
+        raise EventError(f"unknown event type {kind!r}; expected one of {list(EVENT_TYPES)}")
+    try:
+        event = Event.model_validate(raw)
+    except ValidationError as err:
+        raise EventError(f"{kind} event: {_problems(err)}") from err
+    try:
+        payload = PAYLOADS[kind].model_validate(event.payload)
+    except ValidationError as err:
+        raise EventError(f"{kind} payload: {_problems(err)}") from err
+    return event, payload
+
+
+def event_id_for(deal_id: str, event: Event) -> str:
+    """Return a stable id for `event` on `deal_id`: the same event always gets the same id."""
+    digest = hashlib.sha256(
+        json.dumps([event.type, event.at.isoformat(), event.payload], sort_keys=True,
+                   default=str).encode()
+    ).hexdigest()[:12]
+    return f"{deal_id}:{event.type}:{digest}"
+
+
+RawState = TypedDict(  # type: ignore[misc]
+    "RawState", {name: Any for name in DealState.model_fields}, total=False
+)
+"""The state as stored, unvalidated: `ingest_event` reads it so a bad event fails in our code."""
+
+
+def make_ingest(crm: CRMReader) -> Callable[[Any, RunnableConfig], DealUpdate]:
+    """Return the `ingest_event` node, reading existing records from `crm`."""
+
+    def ingest_event(state: RawState, config: RunnableConfig) -> DealUpdate:
+        """Validate the event, fold its facts into the state and plan the patterns it needs."""
+        event, payload = parse_event(state.get("event"))
+        current = _current_state(state)
+        thread_id = str(config.get("configurable", {}).get("thread_id", "") or "")
+        if isinstance(payload, LeadCreated):
+            deal_id = payload.deal.id
+            if current.deal is not None:
+                raise EventError(
+                    f"lead_created: this thread already holds deal {current.deal_id!r}; "
+                    "one thread per deal"
+                )
+        else:
+            deal_id = current.deal_id
+            if current.deal is None:
+                raise EventError(
+                    f"{event.type}: no deal on this thread yet; send lead_created first"
+                )
+        claimed = getattr(payload, "deal_id", None)
+        if claimed is not None and claimed != deal_id:
+            raise EventError(
+                f"{event.type}: payload.deal_id {claimed!r} is not this thread's deal {deal_id!r}"
+            )
+        if thread_id and thread_id != deal_id:
+            raise EventError(
+                f"{event.type}: deal {deal_id!r} does not match the thread id {thread_id!r}; "
+                "use the deal id as thread_id"
+            )
+        eid = event_id_for(deal_id, event)
+        if any(event_id_for(deal_id, e) == eid for e in current.events):
+            # The same event again: nothing to do, so nothing runs twice.
+            return {"event": event, "event_id": eid, "plan": []}
+        update: DealUpdate = {
+            "event": event,
+            "event_id": eid,
+            "deal_id": deal_id,
+            "events": [*current.events, event],
+            "plan": list(PLANS[event.type]),
+        }
+        if isinstance(payload, LeadCreated):
+            known = {c.id: c for c in crm.list_contacts(payload.account.id)}
+            known.update({c.id: c for c in payload.contacts})
+            update.update(
+                deal=payload.deal,
+                account=payload.account,
+                contacts=list(known.values()),
+                lead=payload.lead,
+                activities=[
+                    Activity(
+                        at=payload.lead.created_at,
+                        kind="form_fill",
+                        direction="inbound",
+                        summary=f"Lead from {payload.lead.source}",
+                    )
+                ],
+            )
+        elif isinstance(payload, ActivityLogged):
+            update["activities"] = [
+                *current.activities,
+                Activity(
+                    at=event.at,
+                    kind=payload.kind,
+                    direction=payload.direction,
+                    summary=payload.summary,
+                ),
+            ]
+        elif isinstance(payload, DealClosed):
+            assert current.deal is not None
+            changes: dict[str, Any] = {"outcome": payload.outcome}
+            if payload.amount is not None:
+                changes["amount"] = payload.amount
+            update["deal"] = current.deal.model_copy(update=changes)
+            plan = list(PLANS["deal_closed"])
+            if not (payload.transcript or payload.transcript_path):
+                plan.remove("meeting_intelligence")
+            if payload.outcome != "won":
+                plan.remove("generative_research")
+            update["plan"] = plan
+        return update
+
+    return ingest_event
+
+
+def _current_state(state: Any) -> DealState:
+    values = {k: v for k, v in dict(state).items() if k != "event"}
+    return DealState.model_validate(values)

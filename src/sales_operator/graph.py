@@ -1,0 +1,120 @@
+"""The operator: one compiled LangGraph graph, four pattern subgraphs, one approval gate.
+
+```text
+event ─► ingest_event ─┬─► scoring_routing ──────┐
+                       ├─► meeting_intelligence ─┤  (the patterns the event needs, in order)
+                       ├─► generative_research ──┤
+                       └─► workflow_copilot ─────┴─► approval_gate ─► execute_actions ─► END
+```
+
+One thread per deal (`thread_id` = the deal id); each business event is one `invoke`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import RetryPolicy
+
+from sales_operator.approval import make_executor, make_gate, pending_actions
+from sales_operator.context import Context
+from sales_operator.deps import Deps
+from sales_operator.errors import TransientAdapterError
+from sales_operator.events import make_ingest
+from sales_operator.patterns import copilot, meetings, research, scoring
+from sales_operator.state import PATTERN_ORDER, DealState, InputState, PatternName
+
+DEFAULT_WORKDIR = Path(".sales-operator") / "default"
+"""Where `build_operator()` with no deps keeps its embedded stores."""
+
+PATTERN_BUILDERS = {
+    "scoring_routing": scoring.build,
+    "meeting_intelligence": meetings.build,
+    "generative_research": research.build,
+    "workflow_copilot": copilot.build,
+}
+"""Pattern name to its subgraph builder (`build(PatternDeps) -> StateGraph`)."""
+
+
+def _next_after(position: int) -> Callable[[DealState], str]:
+    """Return a router to the next planned pattern after `PATTERN_ORDER[position - 1]`."""
+
+    def route(state: DealState) -> str:
+        for name in PATTERN_ORDER[position:]:
+            if name in state.plan:
+                return name
+        return "approval_gate" if pending_actions(state) else END
+
+    route.__name__ = (
+        "route_after_ingest_event" if position == 0 else f"route_after_{PATTERN_ORDER[position - 1]}"
+    )
+    return route
+
+
+def route_after_approval_gate(state: DealState) -> str:
+    """Go on to the executor when anything was approved."""
+    return "execute_actions" if any(a.status == "approved" for a in state.proposed_actions) else END
+
+
+def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
+    """Return the operator's uncompiled `StateGraph` (compile it with your checkpointer)."""
+    pattern_deps = deps.for_patterns()
+    builder: StateGraph[Any, Any, Any, Any] = StateGraph(
+        DealState, context_schema=Context, input_schema=InputState
+    )
+    from sales_operator.events import RawState
+
+    builder.add_node("ingest_event", make_ingest(pattern_deps.crm), input_schema=RawState)
+    for name in PATTERN_ORDER:
+        builder.add_node(name, PATTERN_BUILDERS[name](pattern_deps).compile(name=name))
+    builder.add_node("approval_gate", make_gate(deps.policy))
+    builder.add_node(
+        "execute_actions",
+        make_executor(deps),
+        retry_policy=RetryPolicy(max_attempts=3, retry_on=TransientAdapterError),
+    )
+    destinations = [*PATTERN_ORDER, "approval_gate", END]
+    builder.add_edge(START, "ingest_event")
+    builder.add_conditional_edges("ingest_event", _next_after(0), destinations)
+    for i, name in enumerate(PATTERN_ORDER, start=1):
+        builder.add_conditional_edges(name, _next_after(i), destinations[i:])
+    builder.add_conditional_edges(
+        "approval_gate", route_after_approval_gate, ["execute_actions", END]
+    )
+    builder.add_edge("execute_actions", END)
+    return builder
+
+
+def build_operator(
+    deps: Deps | None = None, *, checkpointer: Any = None, store: Any = None
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Build the AI Sales Operator: one compiled graph for the whole deal lifecycle.
+
+    Args:
+        deps: Live adapters and models; `Deps.offline(".sales-operator/default")` when None.
+        checkpointer: A LangGraph checkpointer; needed to pause at the approval gate and to
+            carry a deal's state from event to event. `deps.checkpointer()` gives the
+            embedded SQLite one. Leave it None under `langgraph dev`, which brings its own.
+        store: An optional LangGraph store for cross-thread memory.
+
+    Returns:
+        The compiled graph. Invoke it once per business event on the deal's thread:
+        `graph.invoke({"event": {...}}, {"configurable": {"thread_id": deal_id}})`.
+    """
+    deps = deps or Deps.offline(DEFAULT_WORKDIR)
+    return operator_builder(deps).compile(
+        checkpointer=checkpointer, store=store, name="sales_operator"
+    )
+
+
+def build_pattern(
+    name: PatternName, deps: Deps | None = None, *, checkpointer: Any = None
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Compile one pattern on its own (for Studio or tests)."""
+    deps = deps or Deps.offline(DEFAULT_WORKDIR)
+    builder = PATTERN_BUILDERS[name](deps.for_patterns())
+    return builder.compile(checkpointer=checkpointer, name=name)
