@@ -197,10 +197,10 @@ class Deps:
         if spec:
             deps.llm = LLM(load_chat_model(spec), name=spec)
         deps.search = TavilySearch.from_env()
-        smtp = SMTPMailer.from_env()
+        smtp = SMTPMailer.from_env(Path(workdir) / "smtp-ledger")
         if smtp is not None:
             deps.mailer = smtp
-        slack = SlackWebhookMessenger.from_env()
+        slack = SlackWebhookMessenger.from_env(Path(workdir) / "slack-webhook-ledger.jsonl")
         if slack is not None:
             deps.messenger = slack
         return deps

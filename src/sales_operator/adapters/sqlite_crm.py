@@ -1,0 +1,1810 @@
+"""The embedded CRM: one SQLite file that implements both `CRMReader` and `CRM`.
+
+Tables: `accounts`, `contacts`, `leads`, `deals`, `stage_history`, `activities`, `tasks`,
+`notes`, `reps`, `receipts`, `audit` (append-only, enforced by triggers), `applied_writes`
+(the idempotency ledger) and `schema_version`.
+
+Every write is one transaction that also records its idempotency key in `applied_writes`;
+a second call with the same key and operation returns the first result and changes nothing.
+The connection is shared across threads behind a lock (LangGraph may run nodes in a pool).
+
+`SQLiteCRM.open_seeded(path)` creates the schema and, on an empty database, loads the
+bundled story (`data/sample_crm.json`) and the bundled training history
+(`data/closed_deals.csv`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sales_operator.adapters.base import HistoryRecord, Rep
+from sales_operator.errors import (
+    AdapterError,
+    ConfigurationError,
+    DataError,
+    PermanentAdapterError,
+    TransientAdapterError,
+)
+from sales_operator.state import (
+    Account,
+    Activity,
+    AuditEntry,
+    Contact,
+    Deal,
+    Lead,
+    Receipt,
+)
+
+logger = logging.getLogger(__name__)
+
+ADAPTER = "sqlite_crm"
+"""Adapter name used in `AdapterError`s."""
+
+SCHEMA_VERSION = 1
+"""Version of the schema this module creates."""
+
+CLOSED_DEAL_COLUMNS: tuple[str, ...] = (
+    "deal_id",
+    "account_name",
+    "industry",
+    "employees",
+    "territory",
+    "segment",
+    "lead_source",
+    "contact_title",
+    "seniority",
+    "pages_visited",
+    "pricing_page_visits",
+    "emails_opened",
+    "demo_requested",
+    "webinar_attended",
+    "days_to_first_touch",
+    "created_at",
+    "closed_at",
+    "outcome",
+    "amount",
+)
+"""The keys of every `closed_deal_rows()` row, the columns of `data/closed_deals.csv`."""
+
+SIGNAL_COLUMNS: tuple[str, ...] = (
+    "pages_visited",
+    "pricing_page_visits",
+    "emails_opened",
+    "demo_requested",
+    "webinar_attended",
+    "days_to_first_touch",
+)
+"""Training columns that live in the lead's `signals`."""
+
+_BOOL_SIGNALS = frozenset({"demo_requested", "webinar_attended"})
+_INT_SIGNALS = frozenset({"pages_visited", "pricing_page_visits", "emails_opened"})
+
+DEFAULT_SEGMENTS: dict[str, tuple[int, int | None]] = {
+    "smb": (0, 199),
+    "mid_market": (200, 999),
+    "enterprise": (1000, None),
+}
+"""Head-count ranges used to derive an account's segment (the bundled policy's ranges)."""
+
+Seniority = Literal["c_level", "vp", "director", "manager", "ic"]
+
+_C_LEVEL = re.compile(
+    r"\b(chief|ceo|cfo|coo|cro|cto|cio|cmo|cso|cpo|founder|co-founder|owner|"
+    r"managing director|general manager|president)\b"
+)
+_VP = re.compile(r"\b(vp|svp|evp|avp|vice president|vice-president)\b")
+_DIRECTOR = re.compile(r"\b(director|head of|head)\b")
+_MANAGER = re.compile(r"\b(manager|supervisor|lead|superintendent)\b")
+
+
+def seniority_from_title(title: str | None) -> Seniority:
+    """Return the seniority level a job title implies.
+
+    Args:
+        title: A job title such as "VP of Operations" or "Chief Revenue Officer (CRO)".
+
+    Returns:
+        One of `c_level`, `vp`, `director`, `manager` or `ic` (also for an empty title).
+    """
+    if not title:
+        return "ic"
+    text = title.casefold().replace(".", " ")
+    if _VP.search(text):
+        return "vp"
+    if _C_LEVEL.search(text):
+        return "c_level"
+    if _DIRECTOR.search(text):
+        return "director"
+    if _MANAGER.search(text):
+        return "manager"
+    return "ic"
+
+
+def segment_from_employees(
+    employees: int | None, segments: dict[str, tuple[int, int | None]] | None = None
+) -> str | None:
+    """Return the segment whose head-count range holds `employees`, or None.
+
+    Args:
+        employees: Head count, or None when unknown.
+        segments: Segment name to inclusive range; defaults to `DEFAULT_SEGMENTS`.
+    """
+    if employees is None:
+        return None
+    for name, (low, high) in (segments or DEFAULT_SEGMENTS).items():
+        if employees >= low and (high is None or employees <= high):
+            return name
+    return None
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reps (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    role TEXT NOT NULL,
+    territory TEXT,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    domain TEXT,
+    industry TEXT,
+    employees INTEGER,
+    territory TEXT,
+    country TEXT,
+    segment TEXT
+);
+CREATE TABLE IF NOT EXISTS contacts (
+    id TEXT PRIMARY KEY,
+    account_id TEXT REFERENCES accounts(id),
+    name TEXT NOT NULL,
+    email TEXT,
+    title TEXT,
+    role TEXT,
+    seniority TEXT
+);
+CREATE INDEX IF NOT EXISTS contacts_account ON contacts(account_id);
+CREATE TABLE IF NOT EXISTS leads (
+    id TEXT PRIMARY KEY,
+    contact_id TEXT NOT NULL REFERENCES contacts(id),
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    signals TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS deals (
+    id TEXT PRIMARY KEY,
+    account_id TEXT REFERENCES accounts(id),
+    lead_id TEXT REFERENCES leads(id),
+    name TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    amount REAL,
+    close_date TEXT,
+    owner_id TEXT,
+    outcome TEXT CHECK (outcome IS NULL OR outcome IN ('won', 'lost')),
+    fields TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    closed_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deals_owner ON deals(owner_id);
+CREATE INDEX IF NOT EXISTS deals_account ON deals(account_id);
+CREATE TABLE IF NOT EXISTS stage_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deal_id TEXT NOT NULL REFERENCES deals(id),
+    from_stage TEXT,
+    to_stage TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS activities (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id TEXT REFERENCES accounts(id),
+    deal_id TEXT REFERENCES deals(id),
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    summary TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS activities_account ON activities(account_id);
+CREATE INDEX IF NOT EXISTS activities_deal ON activities(deal_id);
+CREATE TABLE IF NOT EXISTS tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deal_id TEXT REFERENCES deals(id),
+    account_id TEXT REFERENCES accounts(id),
+    title TEXT NOT NULL,
+    owner_id TEXT,
+    due TEXT,
+    notes TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'open',
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deal_id TEXT REFERENCES deals(id),
+    account_id TEXT REFERENCES accounts(id),
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS receipts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deal_id TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    result TEXT NOT NULL,
+    executed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deal_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    entry TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_deal ON audit(deal_id);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN
+    SELECT RAISE(ABORT, 'audit is append-only: UPDATE is not allowed');
+END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN
+    SELECT RAISE(ABORT, 'audit is append-only: DELETE is not allowed');
+END;
+CREATE TABLE IF NOT EXISTS applied_writes (
+    key TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    result TEXT NOT NULL,
+    applied_at TEXT NOT NULL,
+    PRIMARY KEY (key, operation)
+);
+"""
+
+_DEAL_COLUMNS = "id, name, stage, amount, close_date, owner_id, outcome, fields"
+_KNOWN_DEAL_FIELDS = frozenset({"name", "amount", "close_date", "stage"})
+
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------------------------------------
+# Small conversions
+# ---------------------------------------------------------------------------------------------
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _iso(value: datetime) -> str:
+    return _utc(value).isoformat()
+
+
+def _parse_datetime(text: str) -> datetime:
+    """Parse an ISO date or date-time; a date is midnight UTC, a naive time is UTC."""
+    text = text.strip()
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
+    return _utc(datetime.fromisoformat(text))
+
+
+def _normalise_timestamp(text: str) -> str:
+    """Return `text` as a canonical ISO string: a date stays a date, a time becomes UTC."""
+    text = text.strip()
+    if len(text) == 10:
+        return date.fromisoformat(text).isoformat()
+    return _iso(datetime.fromisoformat(text))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, set | tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_json_default, ensure_ascii=False, sort_keys=False)
+
+
+def _jsonable(value: T) -> T:
+    loaded: T = json.loads(_dumps(value))
+    return loaded
+
+
+def _as_bool_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return int(value != 0)
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "y", "t"}:
+        return 1
+    if text in {"0", "false", "no", "n", "f"}:
+        return 0
+    raise ValueError(f"expected a boolean (true/false/1/0), got {value!r}")
+
+
+def _as_number(value: str) -> int | float:
+    text = value.strip()
+    try:
+        return int(text)
+    except ValueError:
+        number = float(text)
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError(f"expected a finite number, got {value!r}") from None
+        return number
+
+
+# ---------------------------------------------------------------------------------------------
+# The bundled sample file
+# ---------------------------------------------------------------------------------------------
+
+
+class _SampleContact(Contact):
+    account_id: str | None = None
+    """The account the contact works for."""
+    seniority: str | None = None
+    """Stored seniority; derived from the title when absent."""
+
+
+class _SampleAccount(Account):
+    segment: str | None = None
+    """Stored segment; derived from the head count when absent."""
+
+
+class _SampleDeal(Deal):
+    account_id: str | None = None
+    """The account."""
+    lead_id: str | None = None
+    """The lead that opened the deal."""
+    created_at: datetime | None = None
+    """When the deal was opened (defaults to the lead's arrival)."""
+    closed_at: datetime | date | None = None
+    """When the deal closed."""
+
+
+class _SampleActivity(Activity):
+    account_id: str | None = None
+    """The account (taken from the deal when absent)."""
+    deal_id: str | None = None
+    """The deal, if any."""
+
+
+class _SampleNote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str | None = None
+    """The account (taken from the deal when absent)."""
+    deal_id: str | None = None
+    """The deal, if any."""
+    at: datetime
+    """When it was written."""
+    text: str
+    """The note."""
+
+
+class _SampleTask(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str | None = None
+    """The account (taken from the deal when absent)."""
+    deal_id: str | None = None
+    """The deal, if any."""
+    at: datetime
+    """When it was created."""
+    title: str
+    """Task title."""
+    owner_id: str | None = None
+    """Who does it."""
+    due: date | None = None
+    """Due date."""
+    notes: str = ""
+    """Details."""
+    status: str = "open"
+    """`open` or `done`."""
+
+
+class _StageChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    deal_id: str
+    """The deal."""
+    from_stage: str | None = None
+    """The previous stage."""
+    to_stage: str
+    """The new stage."""
+    at: datetime
+    """When."""
+
+
+class SampleCRM(BaseModel):
+    """The schema of `data/sample_crm.json`: the seed story's people and history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reps: list[Rep] = Field(default_factory=list)
+    """Reps, managers and queues."""
+    accounts: list[_SampleAccount] = Field(default_factory=list)
+    """Companies."""
+    contacts: list[_SampleContact] = Field(default_factory=list)
+    """People, each with `account_id`."""
+    leads: list[Lead] = Field(default_factory=list)
+    """Leads with their signals."""
+    deals: list[_SampleDeal] = Field(default_factory=list)
+    """Open and closed deals, with `account_id`, `lead_id`, `created_at`, `closed_at`."""
+    stage_history: list[_StageChange] = Field(default_factory=list)
+    """Past stage changes."""
+    activities: list[_SampleActivity] = Field(default_factory=list)
+    """Activities, each on an account and/or a deal."""
+    notes: list[_SampleNote] = Field(default_factory=list)
+    """Notes."""
+    tasks: list[_SampleTask] = Field(default_factory=list)
+    """Tasks."""
+
+
+class _CsvDeal(BaseModel):
+    """One parsed row of `closed_deals.csv`."""
+
+    line: int
+    deal_id: str
+    account_name: str
+    industry: str | None
+    employees: int | None
+    territory: str | None
+    segment: str | None
+    lead_source: str
+    contact_title: str | None
+    seniority: str
+    signals: dict[str, float | int | str | bool]
+    created_at: str
+    closed_at: str
+    outcome: Literal["won", "lost"]
+    amount: float | None
+
+
+# ---------------------------------------------------------------------------------------------
+# The CRM
+# ---------------------------------------------------------------------------------------------
+
+
+class SQLiteCRM:
+    """Implement `CRMReader` and `CRM` on one SQLite file (WAL mode, foreign keys on).
+
+    Args:
+        path: The database file (created if missing); `":memory:"` for a private database.
+        clock: Returns "now" for records the CRM timestamps itself (notes, tasks, stage
+            changes); defaults to the current UTC time.
+        timeout: Seconds to wait for another process's write lock before giving up with a
+            `TransientAdapterError`.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.path = str(path)
+        """The database file."""
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.RLock()
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(
+                self.path, timeout=timeout, check_same_thread=False, isolation_level=None
+            )
+        except sqlite3.Error as exc:
+            raise ConfigurationError(f"cannot open the CRM database {self.path}: {exc}") from exc
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        if self.path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+        self._create_schema()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @classmethod
+    def open_seeded(cls, path: str | Path, **kwargs: Any) -> SQLiteCRM:
+        """Open (or create) the CRM at `path` and seed it with the bundled data if empty.
+
+        Args:
+            path: The database file.
+            **kwargs: Passed to the constructor (`clock`, `timeout`).
+        """
+        crm = cls(path, **kwargs)
+        crm.seed()
+        return crm
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SQLiteCRM:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _create_schema(self) -> None:
+        with self._lock:
+            self._conn.executescript(_SCHEMA)
+            row = self._conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            version = row[0]
+            if version is None:
+                self._conn.execute(
+                    "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
+                )
+            elif version > SCHEMA_VERSION:
+                raise ConfigurationError(
+                    f"the CRM database {self.path} has schema version {version}, newer than "
+                    f"this library's {SCHEMA_VERSION}; upgrade sales-operator"
+                )
+
+    @property
+    def schema_version(self) -> int:
+        """Return the schema version stored in the database."""
+        with self._lock:
+            return int(self._conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
+
+    def is_empty(self) -> bool:
+        """Return True when the database holds no reps, accounts or deals."""
+        with self._lock:
+            for table in ("reps", "accounts", "deals"):
+                if self._conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():
+                    return False
+            return True
+
+    @contextmanager
+    def _transaction(self, operation: str) -> Iterator[sqlite3.Connection]:
+        """Run the block as one IMMEDIATE transaction, rolled back on any error."""
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise TransientAdapterError(
+                    f"the database is busy: {exc}", adapter=ADAPTER, operation=operation
+                ) from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _write(
+        self,
+        operation: str,
+        idempotency_key: str,
+        apply: Callable[[sqlite3.Connection], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Apply a write once per (key, operation), recording the key in the same transaction."""
+        if not idempotency_key or not idempotency_key.strip():
+            raise PermanentAdapterError(
+                "idempotency_key must be a non-empty string", adapter=ADAPTER, operation=operation
+            )
+        try:
+            with self._transaction(operation) as conn:
+                row = conn.execute(
+                    "SELECT result FROM applied_writes WHERE key = ? AND operation = ?",
+                    (idempotency_key, operation),
+                ).fetchone()
+                if row is not None:
+                    replay: dict[str, Any] = json.loads(row["result"])
+                    return replay
+                result = _jsonable(apply(conn))
+                conn.execute(
+                    "INSERT INTO applied_writes (key, operation, result, applied_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (idempotency_key, operation, _dumps(result), _iso(self._clock())),
+                )
+                return result
+        except AdapterError:
+            raise
+        except sqlite3.IntegrityError as exc:
+            raise PermanentAdapterError(
+                f"the write breaks a database constraint: {exc}",
+                adapter=ADAPTER,
+                operation=operation,
+            ) from exc
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise TransientAdapterError(
+                    f"the database is busy: {exc}", adapter=ADAPTER, operation=operation
+                ) from exc
+            raise PermanentAdapterError(
+                f"database error: {exc}", adapter=ADAPTER, operation=operation
+            ) from exc
+
+    def _require_deal(self, conn: sqlite3.Connection, deal_id: str, operation: str) -> sqlite3.Row:
+        row = conn.execute("SELECT * FROM deals WHERE id = ?", (deal_id,)).fetchone()
+        if row is None:
+            raise PermanentAdapterError(
+                f"unknown deal id {deal_id!r}: no such deal in the CRM",
+                adapter=ADAPTER,
+                operation=operation,
+            )
+        return row  # type: ignore[no-any-return]
+
+    # -- read side ------------------------------------------------------------------------
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._conn.execute(sql, params).fetchall())
+
+    def get_account(self, account_id: str) -> Account | None:
+        """Return the account, or None."""
+        rows = self._query("SELECT * FROM accounts WHERE id = ?", (account_id,))
+        return _account(rows[0]) if rows else None
+
+    def list_contacts(self, account_id: str) -> list[Contact]:
+        """Return the account's contacts, in the order they were added."""
+        rows = self._query(
+            "SELECT * FROM contacts WHERE account_id = ? ORDER BY rowid", (account_id,)
+        )
+        return [_contact(row) for row in rows]
+
+    def get_deal(self, deal_id: str) -> Deal | None:
+        """Return the deal, or None."""
+        rows = self._query(f"SELECT {_DEAL_COLUMNS} FROM deals WHERE id = ?", (deal_id,))
+        return _deal(rows[0]) if rows else None
+
+    def list_deals(self) -> list[Deal]:
+        """Return every deal, in the order they were created."""
+        return [
+            _deal(row) for row in self._query(f"SELECT {_DEAL_COLUMNS} FROM deals ORDER BY rowid")
+        ]
+
+    def get_lead(self, lead_id: str) -> Lead | None:
+        """Return the lead, or None."""
+        rows = self._query("SELECT * FROM leads WHERE id = ?", (lead_id,))
+        return _lead(rows[0]) if rows else None
+
+    def list_reps(self) -> list[Rep]:
+        """Return every rep and queue, in the order they were added."""
+        return [
+            Rep.model_validate_json(row["data"])
+            for row in self._query("SELECT data FROM reps ORDER BY rowid")
+        ]
+
+    def open_deal_counts(self) -> dict[str, int]:
+        """Return rep id to the number of open deals (stage not `closed_*`) the rep owns.
+
+        Every rep appears, with 0 when the rep owns no open deal.
+        """
+        counts = {row["id"]: 0 for row in self._query("SELECT id FROM reps ORDER BY rowid")}
+        for row in self._query(
+            "SELECT owner_id, COUNT(*) AS n FROM deals WHERE owner_id IS NOT NULL "
+            "AND stage NOT LIKE 'closed\\_%' ESCAPE '\\' GROUP BY owner_id"
+        ):
+            counts[row["owner_id"]] = int(row["n"])
+        return counts
+
+    def account_history(self, account_id: str) -> list[HistoryRecord]:
+        """Return the account's activities, notes, tasks and closed deals, oldest first.
+
+        Refs are `crm:activity/<n>`, `crm:note/<n>`, `crm:task/<n>` and `crm:deal/<id>`.
+        """
+        in_account = "(account_id = ? OR deal_id IN (SELECT id FROM deals WHERE account_id = ?))"
+        params = (account_id, account_id)
+        records: list[HistoryRecord] = []
+        for row in self._query(f"SELECT * FROM activities WHERE {in_account}", params):
+            records.append(
+                HistoryRecord(
+                    ref=f"crm:activity/{row['id']}",
+                    kind="activity",
+                    at=_parse_datetime(row["at"]),
+                    title=f"{row['kind'].replace('_', ' ').capitalize()} ({row['direction']})",
+                    text=row["summary"],
+                )
+            )
+        for row in self._query(f"SELECT * FROM notes WHERE {in_account}", params):
+            records.append(
+                HistoryRecord(
+                    ref=f"crm:note/{row['id']}",
+                    kind="note",
+                    at=_parse_datetime(row["created_at"]),
+                    title=f"Note on {row['deal_id']}" if row["deal_id"] else "Account note",
+                    text=row["text"],
+                )
+            )
+        for row in self._query(f"SELECT * FROM tasks WHERE {in_account}", params):
+            due = f", due {row['due']}" if row["due"] else ""
+            body = f"{row['title']} ({row['status']}{due})"
+            if row["notes"]:
+                body += f": {row['notes']}"
+            records.append(
+                HistoryRecord(
+                    ref=f"crm:task/{row['id']}",
+                    kind="task",
+                    at=_parse_datetime(row["created_at"]),
+                    title=row["title"],
+                    text=body,
+                )
+            )
+        for row in self._query(
+            "SELECT * FROM deals WHERE account_id = ? AND stage LIKE 'closed\\_%' ESCAPE '\\'",
+            (account_id,),
+        ):
+            records.append(_deal_history(row))
+        records.sort(key=lambda record: record.at)
+        return records
+
+    def closed_deal_rows(self) -> list[dict[str, Any]]:
+        """Return one flat training row per closed_won / closed_lost deal.
+
+        Each row has exactly the keys of `CLOSED_DEAL_COLUMNS`. Counts are ints,
+        `demo_requested` and `webinar_attended` are 0/1, `amount` is a float, `created_at`
+        and `closed_at` are ISO strings, `outcome` is `won` or `lost`; missing values are None.
+        """
+        rows = self._query(
+            """
+            SELECT d.id AS deal_id, d.stage, d.outcome, d.amount, d.created_at, d.closed_at,
+                   d.close_date, a.name AS account_name, a.industry, a.employees, a.territory,
+                   a.segment, l.source AS lead_source, l.signals, l.created_at AS lead_created_at,
+                   c.title AS contact_title, c.seniority
+            FROM deals d
+            LEFT JOIN accounts a ON a.id = d.account_id
+            LEFT JOIN leads l ON l.id = d.lead_id
+            LEFT JOIN contacts c ON c.id = l.contact_id
+            WHERE d.stage IN ('closed_won', 'closed_lost')
+            ORDER BY d.rowid
+            """
+        )
+        result: list[dict[str, Any]] = []
+        for row in rows:
+            signals: dict[str, Any] = json.loads(row["signals"]) if row["signals"] else {}
+            out: dict[str, Any] = {
+                "deal_id": row["deal_id"],
+                "account_name": row["account_name"],
+                "industry": row["industry"],
+                "employees": row["employees"],
+                "territory": row["territory"],
+                "segment": row["segment"] or segment_from_employees(row["employees"]),
+                "lead_source": row["lead_source"],
+                "contact_title": row["contact_title"],
+                "seniority": row["seniority"]
+                or (seniority_from_title(row["contact_title"]) if row["lead_source"] else None),
+            }
+            for name in SIGNAL_COLUMNS:
+                value = signals.get(name)
+                if name in _BOOL_SIGNALS:
+                    value = _as_bool_int(value)
+                out[name] = value
+            out["created_at"] = row["created_at"] or row["lead_created_at"]
+            out["closed_at"] = row["closed_at"] or row["close_date"]
+            out["outcome"] = row["outcome"] or ("won" if row["stage"] == "closed_won" else "lost")
+            out["amount"] = None if row["amount"] is None else float(row["amount"])
+            result.append(out)
+        return result
+
+    def get_receipt(self, idempotency_key: str) -> Receipt | None:
+        """Return the receipt recorded under `idempotency_key`, or None."""
+        rows = self._query("SELECT * FROM receipts WHERE idempotency_key = ?", (idempotency_key,))
+        return _receipt(rows[0]) if rows else None
+
+    def list_receipts(self, deal_id: str | None = None) -> list[Receipt]:
+        """Return the receipts, oldest first, for one deal or all."""
+        if deal_id is None:
+            rows = self._query("SELECT * FROM receipts ORDER BY id")
+        else:
+            rows = self._query("SELECT * FROM receipts WHERE deal_id = ? ORDER BY id", (deal_id,))
+        return [_receipt(row) for row in rows]
+
+    def audit_log(self, deal_id: str | None = None) -> list[AuditEntry]:
+        """Return the audit trail, oldest first, for one deal or all."""
+        if deal_id is None:
+            rows = self._query("SELECT entry FROM audit ORDER BY id")
+        else:
+            rows = self._query("SELECT entry FROM audit WHERE deal_id = ? ORDER BY id", (deal_id,))
+        return [AuditEntry.model_validate_json(row["entry"]) for row in rows]
+
+    def list_tasks(self, deal_id: str) -> list[dict[str, Any]]:
+        """Return the deal's tasks as dicts (id, ref, title, owner_id, due, notes, status, ...)."""
+        rows = self._query("SELECT * FROM tasks WHERE deal_id = ? ORDER BY id", (deal_id,))
+        return [{**dict(row), "ref": f"crm:task/{row['id']}"} for row in rows]
+
+    def list_notes(self, deal_id: str) -> list[dict[str, Any]]:
+        """Return the deal's notes as dicts (id, ref, text, created_at, ...)."""
+        rows = self._query("SELECT * FROM notes WHERE deal_id = ? ORDER BY id", (deal_id,))
+        return [{**dict(row), "ref": f"crm:note/{row['id']}"} for row in rows]
+
+    def list_activities(self, deal_id: str) -> list[dict[str, Any]]:
+        """Return the deal's activities as dicts (id, ref, at, kind, direction, summary, ...)."""
+        rows = self._query("SELECT * FROM activities WHERE deal_id = ? ORDER BY id", (deal_id,))
+        return [{**dict(row), "ref": f"crm:activity/{row['id']}"} for row in rows]
+
+    def stage_history(self, deal_id: str) -> list[dict[str, Any]]:
+        """Return the deal's stage changes, oldest first (from_stage, to_stage, at)."""
+        rows = self._query(
+            "SELECT from_stage, to_stage, at FROM stage_history WHERE deal_id = ? ORDER BY id",
+            (deal_id,),
+        )
+        return [dict(row) for row in rows]
+
+    # -- write side -----------------------------------------------------------------------
+
+    def upsert_records(
+        self,
+        *,
+        deal: Deal,
+        account: Account | None,
+        contacts: list[Contact],
+        lead: Lead | None,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """Create or update the deal with its account, contacts and lead.
+
+        Values that are None never clear what the CRM already holds; the deal's `fields`
+        are merged key by key. A changed stage is recorded in the stage history.
+
+        Returns:
+            `deal_id`, `account_id`, `contact_ids`, `lead_id` and `created` (whether the
+            deal is new).
+        """
+        operation = "upsert_records"
+
+        def apply(conn: sqlite3.Connection) -> dict[str, Any]:
+            now = _iso(self._clock())
+            existing = conn.execute("SELECT * FROM deals WHERE id = ?", (deal.id,)).fetchone()
+            account_id = account.id if account else (existing["account_id"] if existing else None)
+            if account is not None:
+                _upsert_account(conn, account)
+            for contact in contacts:
+                _upsert_contact(conn, contact, account_id)
+            if lead is not None:
+                known = conn.execute(
+                    "SELECT 1 FROM contacts WHERE id = ?", (lead.contact_id,)
+                ).fetchone()
+                if known is None:
+                    raise PermanentAdapterError(
+                        f"lead {lead.id!r} names contact {lead.contact_id!r}, which is neither "
+                        "among the contacts given nor in the CRM",
+                        adapter=ADAPTER,
+                        operation=operation,
+                    )
+                _upsert_lead(conn, lead)
+            lead_id = lead.id if lead else (existing["lead_id"] if existing else None)
+            created = existing is None
+            if existing is None:
+                created_at = _iso(lead.created_at) if lead else now
+                closed = deal.stage.startswith("closed_")
+                conn.execute(
+                    "INSERT INTO deals (id, account_id, lead_id, name, stage, amount, close_date,"
+                    " owner_id, outcome, fields, created_at, closed_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        deal.id,
+                        account_id,
+                        lead_id,
+                        deal.name,
+                        deal.stage,
+                        deal.amount,
+                        deal.close_date.isoformat() if deal.close_date else None,
+                        deal.owner_id,
+                        deal.outcome or _outcome_for(deal.stage),
+                        _dumps(deal.fields),
+                        created_at,
+                        now if closed else None,
+                        now,
+                    ),
+                )
+                _record_stage(conn, deal.id, None, deal.stage, now)
+            else:
+                fields = json.loads(existing["fields"])
+                fields.update(_jsonable(deal.fields))
+                conn.execute(
+                    "UPDATE deals SET account_id = ?, lead_id = ?, name = ?, amount = ?, "
+                    "close_date = ?, owner_id = ?, outcome = ?, fields = ?, updated_at = ? "
+                    "WHERE id = ?",
+                    (
+                        account_id,
+                        lead_id,
+                        deal.name,
+                        deal.amount if deal.amount is not None else existing["amount"],
+                        deal.close_date.isoformat() if deal.close_date else existing["close_date"],
+                        deal.owner_id or existing["owner_id"],
+                        deal.outcome or existing["outcome"],
+                        _dumps(fields),
+                        now,
+                        deal.id,
+                    ),
+                )
+                if deal.stage != existing["stage"]:
+                    _set_stage(conn, deal.id, existing["stage"], deal.stage, now)
+            return {
+                "deal_id": deal.id,
+                "account_id": account_id,
+                "contact_ids": [contact.id for contact in contacts],
+                "lead_id": lead_id,
+                "created": created,
+            }
+
+        return self._write(operation, idempotency_key, apply)
+
+    def assign_owner(self, deal_id: str, rep_id: str, *, idempotency_key: str) -> dict[str, Any]:
+        """Make `rep_id` the deal's owner.
+
+        Returns:
+            `deal_id`, `owner_id` and `previous_owner_id`.
+
+        Raises:
+            PermanentAdapterError: for an unknown deal or rep.
+        """
+        operation = "assign_owner"
+
+        def apply(conn: sqlite3.Connection) -> dict[str, Any]:
+            row = self._require_deal(conn, deal_id, operation)
+            if conn.execute("SELECT 1 FROM reps WHERE id = ?", (rep_id,)).fetchone() is None:
+                raise PermanentAdapterError(
+                    f"unknown rep id {rep_id!r}: no such rep or queue in the CRM",
+                    adapter=ADAPTER,
+                    operation=operation,
+                )
+            conn.execute(
+                "UPDATE deals SET owner_id = ?, updated_at = ? WHERE id = ?",
+                (rep_id, _iso(self._clock()), deal_id),
+            )
+            return {"deal_id": deal_id, "owner_id": rep_id, "previous_owner_id": row["owner_id"]}
+
+        return self._write(operation, idempotency_key, apply)
+
+    def update_deal_fields(
+        self, deal_id: str, fields: dict[str, Any], *, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Set deal fields.
+
+        `name`, `amount`, `close_date` and `stage` are columns; any other key is merged into
+        the deal's custom `fields`, key by key.
+
+        Returns:
+            `deal_id`, `changed` (field to new value) and `previous` (field to old value).
+
+        Raises:
+            PermanentAdapterError: for an unknown deal or a malformed value.
+        """
+        operation = "update_deal_fields"
+
+        def apply(conn: sqlite3.Connection) -> dict[str, Any]:
+            row = self._require_deal(conn, deal_id, operation)
+            now = _iso(self._clock())
+            custom = json.loads(row["fields"])
+            changed: dict[str, Any] = {}
+            previous: dict[str, Any] = {}
+            for name, value in fields.items():
+                if name in _KNOWN_DEAL_FIELDS:
+                    stored = _column_value(name, value, operation)
+                    previous[name] = row[name]
+                    changed[name] = stored
+                    if name == "stage":
+                        if stored != row["stage"]:
+                            _set_stage(conn, deal_id, row["stage"], stored, now)
+                    else:
+                        conn.execute(f"UPDATE deals SET {name} = ? WHERE id = ?", (stored, deal_id))
+                else:
+                    previous[name] = custom.get(name)
+                    custom[name] = _jsonable(value)
+                    changed[name] = custom[name]
+            conn.execute(
+                "UPDATE deals SET fields = ?, updated_at = ? WHERE id = ?",
+                (_dumps(custom), now, deal_id),
+            )
+            return {"deal_id": deal_id, "changed": changed, "previous": previous}
+
+        return self._write(operation, idempotency_key, apply)
+
+    def change_stage(self, deal_id: str, stage: str, *, idempotency_key: str) -> dict[str, Any]:
+        """Move the deal to `stage` and record the change in the stage history.
+
+        Stage names are not checked here (the policy owns them); a `closed_won` or
+        `closed_lost` stage also sets the outcome and the close time.
+
+        Returns:
+            `deal_id`, `from_stage`, `to_stage` and `changed`.
+        """
+        operation = "change_stage"
+
+        def apply(conn: sqlite3.Connection) -> dict[str, Any]:
+            row = self._require_deal(conn, deal_id, operation)
+            stage_name = _column_value("stage", stage, operation)
+            changed = stage_name != row["stage"]
+            if changed:
+                _set_stage(conn, deal_id, row["stage"], stage_name, _iso(self._clock()))
+            return {
+                "deal_id": deal_id,
+                "from_stage": row["stage"],
+                "to_stage": stage_name,
+                "changed": changed,
+            }
+
+        return self._write(operation, idempotency_key, apply)
+
+    def create_task(
+        self,
+        deal_id: str,
+        *,
+        title: str,
+        owner_id: str | None,
+        due: date | None,
+        notes: str,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """Create an open task on the deal.
+
+        Returns:
+            `task_id`, `ref` (`crm:task/<n>`), `deal_id`, `title`, `owner_id` and `due`.
+        """
+        operation = "create_task"
+
+        def apply(conn: sqlite3.Connection) -> dict[str, Any]:
+            row = self._require_deal(conn, deal_id, operation)
+            due_text = _column_value("close_date", due, operation) if due is not None else None
+            cursor = conn.execute(
+                "INSERT INTO tasks (deal_id, account_id, title, owner_id, due, notes, status,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?)",
+                (
+                    deal_id,
+                    row["account_id"],
+                    title,
+                    owner_id,
+                    due_text,
+                    notes,
+                    _iso(self._clock()),
+                ),
+            )
+            task_id = cursor.lastrowid
+            return {
+                "task_id": task_id,
+                "ref": f"crm:task/{task_id}",
+                "deal_id": deal_id,
+                "title": title,
+                "owner_id": owner_id,
+                "due": due_text,
+            }
+
+        return self._write(operation, idempotency_key, apply)
+
+    def add_note(self, deal_id: str, text: str, *, idempotency_key: str) -> dict[str, Any]:
+        """Attach a note to the deal.
+
+        Returns:
+            `note_id`, `ref` (`crm:note/<n>`) and `deal_id`.
+        """
+        operation = "add_note"
+
+        def apply(conn: sqlite3.Connection) -> dict[str, Any]:
+            row = self._require_deal(conn, deal_id, operation)
+            cursor = conn.execute(
+                "INSERT INTO notes (deal_id, account_id, text, created_at) VALUES (?, ?, ?, ?)",
+                (deal_id, row["account_id"], text, _iso(self._clock())),
+            )
+            note_id = cursor.lastrowid
+            return {"note_id": note_id, "ref": f"crm:note/{note_id}", "deal_id": deal_id}
+
+        return self._write(operation, idempotency_key, apply)
+
+    def log_activity(
+        self, deal_id: str, activity: Activity, *, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Record an activity on the deal.
+
+        Returns:
+            `activity_id`, `ref` (`crm:activity/<n>`) and `deal_id`.
+        """
+        operation = "log_activity"
+
+        def apply(conn: sqlite3.Connection) -> dict[str, Any]:
+            row = self._require_deal(conn, deal_id, operation)
+            cursor = conn.execute(
+                "INSERT INTO activities (account_id, deal_id, at, kind, direction, summary)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    row["account_id"],
+                    deal_id,
+                    _iso(activity.at),
+                    activity.kind,
+                    activity.direction,
+                    activity.summary,
+                ),
+            )
+            activity_id = cursor.lastrowid
+            return {
+                "activity_id": activity_id,
+                "ref": f"crm:activity/{activity_id}",
+                "deal_id": deal_id,
+            }
+
+        return self._write(operation, idempotency_key, apply)
+
+    def record_receipt(self, deal_id: str, receipt: Receipt) -> None:
+        """Store a receipt, once per idempotency key.
+
+        A second receipt with the same key is ignored, except that a `done` receipt
+        replaces a `failed` one (a retry that succeeded).
+        """
+        operation = "record_receipt"
+        values = (
+            deal_id,
+            receipt.action_id,
+            receipt.kind,
+            receipt.status,
+            _dumps(receipt.result),
+            _iso(receipt.executed_at),
+        )
+        try:
+            with self._transaction(operation) as conn:
+                row = conn.execute(
+                    "SELECT status FROM receipts WHERE idempotency_key = ?",
+                    (receipt.idempotency_key,),
+                ).fetchone()
+                if row is None:
+                    conn.execute(
+                        "INSERT INTO receipts (deal_id, action_id, kind, status, result,"
+                        " executed_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (*values, receipt.idempotency_key),
+                    )
+                elif row["status"] == "failed" and receipt.status == "done":
+                    conn.execute(
+                        "UPDATE receipts SET deal_id = ?, action_id = ?, kind = ?, status = ?,"
+                        " result = ?, executed_at = ? WHERE idempotency_key = ?",
+                        (*values, receipt.idempotency_key),
+                    )
+        except sqlite3.Error as exc:
+            raise PermanentAdapterError(
+                f"cannot store the receipt: {exc}", adapter=ADAPTER, operation=operation
+            ) from exc
+
+    def append_audit(self, deal_id: str, entry: AuditEntry) -> None:
+        """Append an entry to the audit log; entries are never changed or deleted."""
+        operation = "append_audit"
+        try:
+            with self._transaction(operation) as conn:
+                conn.execute(
+                    "INSERT INTO audit (deal_id, at, actor, action_id, kind, decision, entry)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        deal_id,
+                        _iso(entry.at),
+                        entry.actor,
+                        entry.action_id,
+                        entry.kind,
+                        entry.decision,
+                        entry.model_dump_json(),
+                    ),
+                )
+        except sqlite3.Error as exc:
+            raise PermanentAdapterError(
+                f"cannot append to the audit log: {exc}", adapter=ADAPTER, operation=operation
+            ) from exc
+
+    # -- seeding --------------------------------------------------------------------------
+
+    def seed(
+        self,
+        sample_crm_json_path: str | Path | None = None,
+        closed_deals_csv_path: str | Path | None = None,
+    ) -> dict[str, int]:
+        """Load the sample CRM and the closed-deal history, if the database is empty.
+
+        Both files default to the bundled ones (`sales_operator/data/sample_crm.json`,
+        `sales_operator/data/closed_deals.csv`); a bundled file that is missing is skipped.
+        Everything is loaded in one transaction: on any error nothing is stored.
+
+        Args:
+            sample_crm_json_path: A file in the `SampleCRM` format.
+            closed_deals_csv_path: A CSV with the columns of `CLOSED_DEAL_COLUMNS`; each row
+                becomes an account, a contact, a lead and a closed deal.
+
+        Returns:
+            Counts of what was loaded (`reps`, `accounts`, `deals`, `closed_deals`, ...);
+            all zero when the database already held data.
+
+        Raises:
+            DataError: for a missing or malformed file, naming the file, line and column.
+        """
+        counts = {
+            "reps": 0,
+            "accounts": 0,
+            "contacts": 0,
+            "leads": 0,
+            "deals": 0,
+            "activities": 0,
+            "notes": 0,
+            "tasks": 0,
+            "closed_deals": 0,
+        }
+        if not self.is_empty():
+            return counts
+        sample_name, sample_text = _read_source(sample_crm_json_path, "sample_crm.json")
+        csv_name, csv_text = _read_source(closed_deals_csv_path, "closed_deals.csv")
+        sample = _parse_sample(sample_name, sample_text) if sample_text is not None else None
+        csv_rows = _parse_closed_deals(csv_name, csv_text) if csv_text is not None else []
+        if sample is not None:
+            sample_ids = {deal.id for deal in sample.deals}
+            for row in csv_rows:
+                if row.deal_id in sample_ids:
+                    raise DataError(
+                        f"{csv_name}, line {row.line}, column deal_id: deal id {row.deal_id!r} "
+                        f"is already used by {sample_name}"
+                    )
+        try:
+            with self._transaction("seed") as conn:
+                if not self.is_empty():  # another process seeded in the meantime
+                    return counts
+                if sample is not None:
+                    _load_sample(conn, sample, counts, self._clock)
+                _load_closed_deals(conn, csv_rows, counts)
+        except sqlite3.IntegrityError as exc:
+            raise DataError(
+                f"the seed data in {sample_name} and {csv_name} is inconsistent: {exc}"
+            ) from exc
+        counts["closed_deals"] = len(csv_rows)
+        logger.info("seeded the CRM at %s: %s", self.path, counts)
+        return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Row conversions and write helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _account(row: sqlite3.Row) -> Account:
+    return Account(
+        id=row["id"],
+        name=row["name"],
+        domain=row["domain"],
+        industry=row["industry"],
+        employees=row["employees"],
+        territory=row["territory"],
+        country=row["country"],
+    )
+
+
+def _contact(row: sqlite3.Row) -> Contact:
+    return Contact(
+        id=row["id"], name=row["name"], email=row["email"], title=row["title"], role=row["role"]
+    )
+
+
+def _lead(row: sqlite3.Row) -> Lead:
+    return Lead(
+        id=row["id"],
+        contact_id=row["contact_id"],
+        source=row["source"],
+        created_at=_parse_datetime(row["created_at"]),
+        signals=json.loads(row["signals"]),
+    )
+
+
+def _deal(row: sqlite3.Row) -> Deal:
+    return Deal(
+        id=row["id"],
+        name=row["name"],
+        stage=row["stage"],
+        amount=row["amount"],
+        close_date=date.fromisoformat(row["close_date"][:10]) if row["close_date"] else None,
+        owner_id=row["owner_id"],
+        outcome=row["outcome"],
+        fields=json.loads(row["fields"]),
+    )
+
+
+def _receipt(row: sqlite3.Row) -> Receipt:
+    return Receipt(
+        action_id=row["action_id"],
+        idempotency_key=row["idempotency_key"],
+        kind=row["kind"],
+        status=row["status"],
+        result=json.loads(row["result"]),
+        executed_at=_parse_datetime(row["executed_at"]),
+    )
+
+
+def _deal_history(row: sqlite3.Row) -> HistoryRecord:
+    when = row["closed_at"] or row["close_date"] or row["created_at"]
+    outcome = row["outcome"] or _outcome_for(row["stage"]) or row["stage"]
+    amount = f"{row['amount']:,.0f}" if row["amount"] is not None else "no amount"
+    parts = [f"{row['name']}: {outcome} ({row['stage']}), amount {amount}"]
+    if row["close_date"]:
+        parts.append(f"closed {row['close_date'][:10]}")
+    fields = json.loads(row["fields"])
+    for key, value in fields.items():
+        if value not in (None, "", [], {}):
+            parts.append(f"{key.replace('_', ' ')}: {value}")
+    return HistoryRecord(
+        ref=f"crm:deal/{row['id']}",
+        kind="deal",
+        at=_parse_datetime(when),
+        title=row["name"],
+        text="; ".join(parts),
+    )
+
+
+def _outcome_for(stage: str) -> str | None:
+    return {"closed_won": "won", "closed_lost": "lost"}.get(stage)
+
+
+def _column_value(name: str, value: Any, operation: str) -> Any:
+    """Validate a value for a known deal column and return it in its stored form."""
+    try:
+        if name == "name":
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError("must be a non-empty string")
+            return value
+        if name == "stage":
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError("must be a non-empty string")
+            return value.strip()
+        if name == "amount":
+            if value is None:
+                return None
+            if isinstance(value, bool):
+                raise ValueError("must be a number")
+            amount = float(value)
+            if amount != amount or amount < 0:
+                raise ValueError("must be a non-negative number")
+            return amount
+        if name == "close_date":
+            if value is None:
+                return None
+            if isinstance(value, datetime):
+                return value.date().isoformat()
+            if isinstance(value, date):
+                return value.isoformat()
+            return date.fromisoformat(str(value).strip()[:10]).isoformat()
+    except (TypeError, ValueError) as exc:
+        raise PermanentAdapterError(
+            f"bad value {value!r} for deal field {name!r}: {exc}",
+            adapter=ADAPTER,
+            operation=operation,
+        ) from exc
+    raise AssertionError(name)  # pragma: no cover
+
+
+def _record_stage(
+    conn: sqlite3.Connection, deal_id: str, from_stage: str | None, to_stage: str, at: str
+) -> None:
+    conn.execute(
+        "INSERT INTO stage_history (deal_id, from_stage, to_stage, at) VALUES (?, ?, ?, ?)",
+        (deal_id, from_stage, to_stage, at),
+    )
+
+
+def _set_stage(
+    conn: sqlite3.Connection, deal_id: str, from_stage: str | None, to_stage: str, at: str
+) -> None:
+    outcome = _outcome_for(to_stage)
+    conn.execute(
+        "UPDATE deals SET stage = ?, outcome = ?, closed_at = ?, updated_at = ? WHERE id = ?",
+        (to_stage, outcome, at if outcome else None, at, deal_id),
+    )
+    _record_stage(conn, deal_id, from_stage, to_stage, at)
+
+
+def _upsert_account(conn: sqlite3.Connection, account: Account, segment: str | None = None) -> None:
+    conn.execute(
+        """
+        INSERT INTO accounts (id, name, domain, industry, employees, territory, country, segment)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET
+            name = excluded.name,
+            domain = COALESCE(excluded.domain, accounts.domain),
+            industry = COALESCE(excluded.industry, accounts.industry),
+            employees = COALESCE(excluded.employees, accounts.employees),
+            territory = COALESCE(excluded.territory, accounts.territory),
+            country = COALESCE(excluded.country, accounts.country),
+            segment = COALESCE(excluded.segment, accounts.segment)
+        """,
+        (
+            account.id,
+            account.name,
+            account.domain,
+            account.industry,
+            account.employees,
+            account.territory,
+            account.country,
+            segment or segment_from_employees(account.employees),
+        ),
+    )
+
+
+def _upsert_contact(
+    conn: sqlite3.Connection,
+    contact: Contact,
+    account_id: str | None,
+    seniority: str | None = None,
+) -> None:
+    conn.execute(
+        """
+        INSERT INTO contacts (id, account_id, name, email, title, role, seniority)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET
+            account_id = COALESCE(excluded.account_id, contacts.account_id),
+            name = excluded.name,
+            email = COALESCE(excluded.email, contacts.email),
+            title = COALESCE(excluded.title, contacts.title),
+            role = COALESCE(excluded.role, contacts.role),
+            seniority = CASE WHEN excluded.title IS NOT NULL THEN excluded.seniority
+                             ELSE contacts.seniority END
+        """,
+        (
+            contact.id,
+            account_id,
+            contact.name,
+            contact.email,
+            contact.title,
+            contact.role,
+            seniority or (seniority_from_title(contact.title) if contact.title else None),
+        ),
+    )
+
+
+def _upsert_lead(conn: sqlite3.Connection, lead: Lead) -> None:
+    conn.execute(
+        """
+        INSERT INTO leads (id, contact_id, source, created_at, signals) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET
+            contact_id = excluded.contact_id,
+            source = excluded.source,
+            created_at = excluded.created_at,
+            signals = excluded.signals
+        """,
+        (lead.id, lead.contact_id, lead.source, _iso(lead.created_at), _dumps(lead.signals)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Seeding
+# ---------------------------------------------------------------------------------------------
+
+
+def _bundled(name: str) -> Traversable:
+    return resources.files("sales_operator").joinpath("data").joinpath(name)
+
+
+def _read_source(path: str | Path | None, bundled_name: str) -> tuple[str, str | None]:
+    """Return (display name, text) of a given file, or of the bundled one (None if absent)."""
+    if path is not None:
+        file = Path(path)
+        try:
+            return str(file), file.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise DataError(f"cannot read {file}: {exc}") from exc
+    bundled = _bundled(bundled_name)
+    if not bundled.is_file():
+        logger.warning("the bundled %s is missing; seeding without it", bundled_name)
+        return f"sales_operator/data/{bundled_name}", None
+    return f"sales_operator/data/{bundled_name}", bundled.read_text(encoding="utf-8-sig")
+
+
+def _parse_sample(name: str, text: str) -> SampleCRM:
+    try:
+        return SampleCRM.model_validate_json(text)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()[:5]
+        )
+        raise DataError(f"{name} is malformed: {problems}") from exc
+
+
+def _load_sample(
+    conn: sqlite3.Connection,
+    sample: SampleCRM,
+    counts: dict[str, int],
+    clock: Callable[[], datetime],
+) -> None:
+    for rep in sample.reps:
+        conn.execute(
+            "INSERT INTO reps (id, name, email, role, territory, data) VALUES (?, ?, ?, ?, ?, ?)",
+            (rep.id, rep.name, rep.email, rep.role, rep.territory, rep.model_dump_json()),
+        )
+    for account in sample.accounts:
+        _upsert_account(conn, Account(**account.model_dump(exclude={"segment"})), account.segment)
+    for contact in sample.contacts:
+        _upsert_contact(
+            conn,
+            Contact(**contact.model_dump(exclude={"account_id", "seniority"})),
+            contact.account_id,
+            contact.seniority,
+        )
+    for lead in sample.leads:
+        _upsert_lead(conn, lead)
+    leads = {lead.id: lead for lead in sample.leads}
+    account_of: dict[str, str | None] = {}
+    for deal in sample.deals:
+        deal_lead = leads.get(deal.lead_id) if deal.lead_id else None
+        created = deal.created_at or (deal_lead.created_at if deal_lead else clock())
+        closed_at: str | None = None
+        if deal.closed_at is not None:
+            closed_at = (
+                _iso(deal.closed_at)
+                if isinstance(deal.closed_at, datetime)
+                else deal.closed_at.isoformat()
+            )
+        elif deal.stage.startswith("closed_") and deal.close_date:
+            closed_at = deal.close_date.isoformat()
+        conn.execute(
+            "INSERT INTO deals (id, account_id, lead_id, name, stage, amount, close_date,"
+            " owner_id, outcome, fields, created_at, closed_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                deal.id,
+                deal.account_id,
+                deal.lead_id,
+                deal.name,
+                deal.stage,
+                deal.amount,
+                deal.close_date.isoformat() if deal.close_date else None,
+                deal.owner_id,
+                deal.outcome or _outcome_for(deal.stage),
+                _dumps(deal.fields),
+                _iso(created),
+                closed_at,
+                _iso(created),
+            ),
+        )
+        account_of[deal.id] = deal.account_id
+    for change in sample.stage_history:
+        _record_stage(conn, change.deal_id, change.from_stage, change.to_stage, _iso(change.at))
+    for activity in sample.activities:
+        conn.execute(
+            "INSERT INTO activities (account_id, deal_id, at, kind, direction, summary)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                activity.account_id or account_of.get(activity.deal_id or ""),
+                activity.deal_id,
+                _iso(activity.at),
+                activity.kind,
+                activity.direction,
+                activity.summary,
+            ),
+        )
+    for note in sample.notes:
+        conn.execute(
+            "INSERT INTO notes (deal_id, account_id, text, created_at) VALUES (?, ?, ?, ?)",
+            (
+                note.deal_id,
+                note.account_id or account_of.get(note.deal_id or ""),
+                note.text,
+                _iso(note.at),
+            ),
+        )
+    for task in sample.tasks:
+        conn.execute(
+            "INSERT INTO tasks (deal_id, account_id, title, owner_id, due, notes, status,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                task.deal_id,
+                task.account_id or account_of.get(task.deal_id or ""),
+                task.title,
+                task.owner_id,
+                task.due.isoformat() if task.due else None,
+                task.notes,
+                task.status,
+                _iso(task.at),
+            ),
+        )
+    for key, items in (
+        ("reps", sample.reps),
+        ("accounts", sample.accounts),
+        ("contacts", sample.contacts),
+        ("leads", sample.leads),
+        ("deals", sample.deals),
+        ("activities", sample.activities),
+        ("notes", sample.notes),
+        ("tasks", sample.tasks),
+    ):
+        counts[key] += len(items)
+
+
+def _parse_closed_deals(name: str, text: str) -> list[_CsvDeal]:
+    """Parse and validate every row of a closed-deals CSV before anything is stored."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    missing = [column for column in CLOSED_DEAL_COLUMNS if column not in header]
+    if missing:
+        raise DataError(f"{name}, line 1: missing column(s) {', '.join(missing)}")
+    rows: list[_CsvDeal] = []
+    seen: dict[str, int] = {}
+    for raw in reader:
+        row = _parse_csv_row(name, reader.line_num, raw)
+        if row.deal_id in seen:
+            raise DataError(
+                f"{name}, line {row.line}, column deal_id: duplicate deal id {row.deal_id!r} "
+                f"(first on line {seen[row.deal_id]})"
+            )
+        seen[row.deal_id] = row.line
+        rows.append(row)
+    return rows
+
+
+def _parse_csv_row(name: str, line: int, raw: dict[str | Any, str | Any]) -> _CsvDeal:
+    """Validate one CSV row; a DataError names the file, the line and the column."""
+    if None in raw:
+        raise DataError(f"{name}, line {line}: the row has more fields than the header")
+
+    def text_of(col: str) -> str | None:
+        value = raw.get(col)
+        if value is None:
+            return None
+        value = str(value).strip()
+        return value or None
+
+    column = "deal_id"
+    try:
+        deal_id = text_of("deal_id")
+        if deal_id is None:
+            raise ValueError("the deal id is empty")
+        column = "account_name"
+        account_name = text_of("account_name")
+        if account_name is None:
+            raise ValueError("the account name is empty")
+        column = "employees"
+        employees_text = text_of("employees")
+        employees = None
+        if employees_text is not None:
+            number = _as_number(employees_text)
+            if number != int(number) or number < 0:
+                raise ValueError(f"expected a non-negative whole number, got {employees_text!r}")
+            employees = int(number)
+        signals: dict[str, float | int | str | bool] = {}
+        for column in SIGNAL_COLUMNS:
+            value = text_of(column)
+            if value is None:
+                continue
+            if column in _BOOL_SIGNALS:
+                signals[column] = bool(_as_bool_int(value))
+                continue
+            number = _as_number(value)
+            if number < 0:
+                raise ValueError(f"expected a non-negative number, got {value!r}")
+            if column in _INT_SIGNALS:
+                if number != int(number):
+                    raise ValueError(f"expected a whole number, got {value!r}")
+                number = int(number)
+            signals[column] = number
+        column = "created_at"
+        created_text = text_of("created_at")
+        if created_text is None:
+            raise ValueError("the creation time is empty")
+        created_at = _normalise_timestamp(created_text)
+        column = "closed_at"
+        closed_text = text_of("closed_at")
+        if closed_text is None:
+            raise ValueError("the close time is empty")
+        closed_at = _normalise_timestamp(closed_text)
+        column = "outcome"
+        outcome = (text_of("outcome") or "").lower()
+        if outcome not in {"won", "lost"}:
+            raise ValueError(f"expected 'won' or 'lost', got {raw.get('outcome')!r}")
+        column = "amount"
+        amount_text = text_of("amount")
+        amount = None if amount_text is None else float(_as_number(amount_text))
+        if amount is not None and amount < 0:
+            raise ValueError(f"expected a non-negative amount, got {amount_text!r}")
+        column = "seniority"
+        title = text_of("contact_title")
+        seniority = text_of("seniority") or seniority_from_title(title)
+        if seniority not in {"c_level", "vp", "director", "manager", "ic"}:
+            raise ValueError(f"expected c_level, vp, director, manager or ic, got {seniority!r}")
+        column = "segment"
+        segment = text_of("segment") or segment_from_employees(employees)
+    except ValueError as exc:
+        raise DataError(f"{name}, line {line}, column {column}: {exc}") from exc
+    return _CsvDeal(
+        line=line,
+        deal_id=deal_id,
+        account_name=account_name,
+        industry=text_of("industry"),
+        employees=employees,
+        territory=text_of("territory"),
+        segment=segment,
+        lead_source=text_of("lead_source") or "unknown",
+        contact_title=title,
+        seniority=seniority,
+        signals=signals,
+        created_at=created_at,
+        closed_at=closed_at,
+        outcome="won" if outcome == "won" else "lost",
+        amount=amount,
+    )
+
+
+def _load_closed_deals(
+    conn: sqlite3.Connection, rows: list[_CsvDeal], counts: dict[str, int]
+) -> None:
+    """Insert each CSV row as an account, a contact, a lead and a closed deal."""
+    if not rows:
+        return
+    conn.executemany(
+        "INSERT INTO accounts (id, name, industry, employees, territory, segment)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (f"A-{r.deal_id}", r.account_name, r.industry, r.employees, r.territory, r.segment)
+            for r in rows
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO contacts (id, account_id, name, title, seniority) VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                f"C-{r.deal_id}",
+                f"A-{r.deal_id}",
+                f"{r.contact_title or 'Contact'} at {r.account_name}",
+                r.contact_title,
+                r.seniority,
+            )
+            for r in rows
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO leads (id, contact_id, source, created_at, signals) VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                f"L-{r.deal_id}",
+                f"C-{r.deal_id}",
+                r.lead_source,
+                _iso(_parse_datetime(r.created_at)),
+                _dumps(r.signals),
+            )
+            for r in rows
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO deals (id, account_id, lead_id, name, stage, amount, close_date, owner_id,"
+        " outcome, fields, created_at, closed_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, '{}', ?, ?, ?)",
+        [
+            (
+                r.deal_id,
+                f"A-{r.deal_id}",
+                f"L-{r.deal_id}",
+                f"{r.account_name} - {r.deal_id}",
+                f"closed_{r.outcome}",
+                r.amount,
+                r.closed_at[:10],
+                r.outcome,
+                r.created_at,
+                r.closed_at,
+                r.closed_at,
+            )
+            for r in rows
+        ],
+    )
+    counts["accounts"] += len(rows)
+    counts["contacts"] += len(rows)
+    counts["leads"] += len(rows)
+    counts["deals"] += len(rows)
