@@ -274,6 +274,8 @@ class AccountBrief(_Model):
     """When it was written."""
     purpose: Literal["prep", "cs_handoff"] = "prep"
     """A pre-call brief, or the customer-success handoff brief after a won deal."""
+    dropped_claims: int = 0
+    """Claims the model wrote without a valid citation, dropped before the brief was kept."""
 
 
 class Quote(_Model):
@@ -307,6 +309,8 @@ class TrackerHit(_Model):
     """Tracker type."""
     quote: Quote
     """Where it was heard."""
+    keyword: str | None = None
+    """The keyword (or competitor name) that matched, as written in the policy."""
 
 
 class Commitment(_Model):
@@ -322,6 +326,10 @@ class Commitment(_Model):
     """Due date resolved against the call date."""
     quote: Quote
     """The evidence."""
+    title: str | None = None
+    """A short imperative title for a task ("Loop in CRO", "Send ROI model")."""
+    due_phrase: str | None = None
+    """The due date as said on the call ("by Friday", "next Tuesday"), when one was said."""
 
 
 class MeetingInsights(_Model):
@@ -349,6 +357,10 @@ class MeetingInsights(_Model):
     """Objections raised."""
     risks: list[Insight] = Field(default_factory=list)
     """Risks heard on the call."""
+    triggers: list[Insight] = Field(default_factory=list)
+    """Buying triggers heard on the call (growth, a new leader, a deadline, ...)."""
+    speakers: dict[str, str] = Field(default_factory=dict)
+    """Speaker label to side (`rep`, `customer` or `unknown`)."""
     commitments: list[Commitment] = Field(default_factory=list)
     """Next-step commitments."""
     summary: str = ""

@@ -1,0 +1,67 @@
+"""Meeting intelligence: transcripts in, metrics, trackers, pains and commitments out.
+
+```python
+from sales_operator.meetings import analyze_call, read_transcript
+
+transcript = read_transcript("discovery_call.txt")
+insights = analyze_call(transcript, call_id="call-1", call_date=date(2026, 11, 4),
+                        rep_names={"Sam Rivera"}, customer_names={"Dana Whitfield"},
+                        policy=default_policy(), llm=LLM())
+```
+"""
+
+from __future__ import annotations
+
+from sales_operator.meetings.analyze import (
+    CallMetrics,
+    Side,
+    analyze_call,
+    call_metrics,
+    crm_notes,
+    resolve_commitment_due,
+    speaker_side,
+    speaker_sides,
+    track,
+)
+from sales_operator.meetings.dates import DueMatch, find_due, resolve_due_phrase
+from sales_operator.meetings.extract import (
+    CallExtraction,
+    ExtractedCommitment,
+    ExtractedInsight,
+    commitment_title,
+    extract_offline,
+)
+from sales_operator.meetings.transcript import (
+    Transcript,
+    Turn,
+    decode_transcript,
+    detect_format,
+    parse_transcript,
+    read_transcript,
+)
+
+__all__ = [
+    "CallExtraction",
+    "CallMetrics",
+    "DueMatch",
+    "ExtractedCommitment",
+    "ExtractedInsight",
+    "Side",
+    "Transcript",
+    "Turn",
+    "analyze_call",
+    "call_metrics",
+    "commitment_title",
+    "crm_notes",
+    "decode_transcript",
+    "detect_format",
+    "extract_offline",
+    "find_due",
+    "parse_transcript",
+    "read_transcript",
+    "resolve_commitment_due",
+    "resolve_due_phrase",
+    "speaker_side",
+    "speaker_sides",
+    "track",
+]

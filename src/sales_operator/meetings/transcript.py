@@ -1,0 +1,474 @@
+"""Speaker-labelled call transcripts: plain text, WebVTT, SRT and JSON segments.
+
+`parse_transcript(text)` detects the format and returns a `Transcript`, a list of turns
+(speaker, text, start, end). `read_transcript(path)` reads a file first, decoding UTF-8,
+UTF-8 with a BOM or UTF-16 with a BOM.
+
+The plain form is one turn per `Name: text` line, with an optional timestamp in front:
+
+```text
+[00:01:23] Sam Rivera: Thanks for making the time today.
+00:01:30 Dana Whitfield: Happy to.
+(1:35) Sam: A line without a label continues the turn above it.
+```
+
+In a timestamped transcript, only timestamped lines open turns; every other line continues
+the turn above it, so a colon inside a sentence ("Agenda: ...") is never read as a speaker.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sales_operator.errors import TranscriptError
+
+__all__ = [
+    "FORMATS",
+    "Transcript",
+    "TranscriptFormat",
+    "Turn",
+    "decode_transcript",
+    "detect_format",
+    "format_timestamp",
+    "parse_transcript",
+    "read_transcript",
+]
+
+TranscriptFormat = Literal["plain", "vtt", "srt", "json"]
+"""The transcript formats `parse_transcript` reads."""
+
+FORMATS: tuple[str, ...] = ("plain", "vtt", "srt", "json")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker's uninterrupted contribution."""
+
+    speaker: str
+    """Who spoke, as labelled in the transcript."""
+    text: str
+    """What they said (continuation lines joined with a space)."""
+    start: float | None = None
+    """Seconds from the start of the call, when the transcript has timestamps."""
+    end: float | None = None
+    """Seconds from the start when the turn ended, when the transcript says so."""
+    line: int = 0
+    """1-based line number (for JSON: 1-based segment number) the turn starts on."""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A parsed transcript: the turns in order, with where they came from."""
+
+    turns: tuple[Turn, ...]
+    """The turns, in the order spoken."""
+    format: TranscriptFormat
+    """The format the text was read as."""
+    name: str = "<transcript>"
+    """Where the text came from (a file name), used in error messages."""
+    speakers: tuple[str, ...] = field(init=False)
+    """Every speaker, in order of first appearance."""
+
+    def __post_init__(self) -> None:
+        seen: dict[str, None] = {}
+        for turn in self.turns:
+            seen.setdefault(turn.speaker, None)
+        object.__setattr__(self, "speakers", tuple(seen))
+
+    @property
+    def timed(self) -> bool:
+        """Whether every turn has a start time."""
+        return bool(self.turns) and all(t.start is not None for t in self.turns)
+
+    def render(self) -> str:
+        """Return the transcript as plain `[hh:mm:ss] Speaker: text` lines."""
+        lines = []
+        for turn in self.turns:
+            stamp = f"[{format_timestamp(turn.start)}] " if turn.start is not None else ""
+            lines.append(f"{stamp}{turn.speaker}: {turn.text}")
+        return "\n".join(lines)
+
+
+def format_timestamp(seconds: float) -> str:
+    """Return `seconds` as `hh:mm:ss`."""
+    total = int(round(seconds))
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+
+def decode_transcript(data: bytes, *, name: str = "<transcript>") -> str:
+    """Decode transcript bytes: UTF-8, UTF-8 with a BOM, or UTF-16 with a BOM.
+
+    Raises:
+        TranscriptError: for any other encoding, naming the line and byte that fail.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        encoding, body = "utf-8", data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding, body = "utf-16", data
+    else:
+        encoding, body = "utf-8", data
+    try:
+        return body.decode(encoding)
+    except UnicodeDecodeError as err:
+        line = body[: err.start].count(b"\n") + 1 if encoding == "utf-8" else None
+        where = f"line {line}, " if line is not None else ""
+        raise TranscriptError(
+            f"{name}: cannot decode as {encoding.upper()} ({where}byte offset {err.start}: "
+            f"{err.reason}); save the transcript as UTF-8, or as UTF-16 with a byte-order mark"
+        ) from err
+
+
+def read_transcript(path: str | Path, *, format: str = "auto") -> Transcript:
+    """Read and parse a transcript file.
+
+    Args:
+        path: The file.
+        format: `auto` (detect), `plain`, `vtt`, `srt` or `json`.
+
+    Raises:
+        TranscriptError: when the file is missing, cannot be decoded, or is malformed.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError as err:
+        raise TranscriptError(f"transcript file not found: {p}") from err
+    except OSError as err:
+        raise TranscriptError(f"cannot read transcript {p}: {err}") from err
+    return parse_transcript(decode_transcript(data, name=str(p)), name=str(p), format=format)
+
+
+# --- detection ------------------------------------------------------------------------------
+
+_CUE_TIMING = re.compile(
+    r"^\s*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*"
+    r"(?P<end>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})(?:\s+.*)?$"
+)
+
+
+def detect_format(text: str) -> TranscriptFormat:
+    """Return the format `text` is in.
+
+    Raises:
+        TranscriptError: when the text is empty, or is cue-based (`-->` timings) without
+            being WebVTT or SRT, or is JSON of the wrong shape.
+    """
+    stripped = text.lstrip("\ufeff").strip()
+    if not stripped:
+        raise TranscriptError("the transcript is empty")
+    if stripped.startswith("WEBVTT"):
+        return "vtt"
+    if stripped[0] in "{[":
+        try:
+            json.loads(stripped)
+        except json.JSONDecodeError:
+            if stripped[0] == "{":
+                return "json"  # the JSON parser names the error
+        else:
+            return "json"
+    lines = [ln.strip() for ln in stripped.splitlines()]
+    if lines[0].isdigit() and len(lines) > 1 and _CUE_TIMING.match(lines[1]):
+        return "srt"
+    for number, ln in enumerate(lines, start=1):
+        if _CUE_TIMING.match(ln):
+            raise TranscriptError(
+                f"unknown transcript format: line {number} is a cue timing ('-->'), but the "
+                "text is neither WebVTT (it does not start with 'WEBVTT') nor SRT (it does "
+                "not start with a cue number)"
+            )
+    return "plain"
+
+
+def parse_transcript(text: str, *, name: str = "<transcript>", format: str = "auto") -> Transcript:
+    """Parse a speaker-labelled transcript.
+
+    Args:
+        text: The transcript text.
+        name: Where it came from, for error messages.
+        format: `auto` (detect), `plain`, `vtt`, `srt` or `json`.
+
+    Raises:
+        TranscriptError: naming the line when the text is empty, has no speaker labels,
+            has a timestamp going backwards, or is in an unknown format.
+    """
+    if format not in ("auto", *FORMATS):
+        raise TranscriptError(
+            f"{name}: unknown transcript format {format!r}; use one of auto, {', '.join(FORMATS)}"
+        )
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise TranscriptError(f"{name}: the transcript is empty")
+    try:
+        fmt: str = detect_format(text) if format == "auto" else format
+    except TranscriptError as err:
+        raise TranscriptError(f"{name}: {err}") from None
+    if fmt == "json":
+        turns = _parse_json(text, name)
+    elif fmt == "vtt":
+        turns = _parse_cues(text, name, vtt=True)
+    elif fmt == "srt":
+        turns = _parse_cues(text, name, vtt=False)
+    else:
+        turns = _parse_plain(text, name)
+    _check_order(turns, name, unit="segment" if fmt == "json" else "line")
+    return Transcript(turns=tuple(turns), format=fmt, name=name)  # type: ignore[arg-type]
+
+
+# --- shared helpers -------------------------------------------------------------------------
+
+_TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+_SPEAKER = r"[^\W\d_][\w.'’&()\-]*(?:[ \t]+[\w.'’&()\-]+){0,3}"
+_PLAIN_LINE = re.compile(
+    rf"^\s*(?:(?:\[(?P<ts1>{_TS})\]|\((?P<ts2>{_TS})\)|(?P<ts3>{_TS}))[ \t]*(?:[-–—][ \t]*)?)?"
+    rf"(?P<speaker>{_SPEAKER})[ \t]*:(?:[ \t]+(?P<text>.*)|[ \t]*$)"
+)
+_PLAIN_STAMP_ONLY = re.compile(rf"^\s*(?:\[(?P<ts1>{_TS})\]|\((?P<ts2>{_TS})\)|(?P<ts3>{_TS}))")
+_SPEAKER_PREFIX = re.compile(rf"^\s*(?P<speaker>{_SPEAKER})[ \t]*:[ \t]+(?P<text>\S.*)$")
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?[ \t]+(?P<speaker>[^>]+)>(?P<text>.*?)(?:</v>|$)")
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+
+
+def _seconds(stamp: str) -> float:
+    parts = stamp.replace(",", ".").split(":")
+    value = 0.0
+    for part in parts:
+        value = value * 60 + float(part)
+    return value
+
+
+def _stamp(m: re.Match[str]) -> float | None:
+    raw = m.group("ts1") or m.group("ts2") or m.group("ts3")
+    return _seconds(raw) if raw else None
+
+
+def _clean_speaker(speaker: str) -> str:
+    return " ".join(speaker.split())
+
+
+def _check_order(turns: list[Turn], name: str, *, unit: str) -> None:
+    previous: Turn | None = None
+    for turn in turns:
+        if turn.start is None:
+            continue
+        if turn.end is not None and turn.end < turn.start:
+            raise TranscriptError(
+                f"{name}: {unit} {turn.line}: the turn ends ({format_timestamp(turn.end)}) "
+                f"before it starts ({format_timestamp(turn.start)})"
+            )
+        if previous is not None and previous.start is not None and turn.start < previous.start:
+            raise TranscriptError(
+                f"{name}: {unit} {turn.line}: timestamp {format_timestamp(turn.start)} goes "
+                f"backwards (the turn on {unit} {previous.line} starts at "
+                f"{format_timestamp(previous.start)})"
+            )
+        previous = turn
+
+
+# --- plain ----------------------------------------------------------------------------------
+
+
+def _parse_plain(text: str, name: str) -> list[Turn]:
+    lines = text.splitlines()
+    first_label = next(
+        ((i, m) for i, ln in enumerate(lines, start=1) if (m := _PLAIN_LINE.match(ln))), None
+    )
+    if first_label is None:
+        raise TranscriptError(
+            f"{name}: no speaker labels found; every turn must start with 'Name:' "
+            "(optionally after a timestamp such as '[00:01:23]')"
+        )
+    timed = _stamp(first_label[1]) is not None
+    turns: list[dict[str, Any]] = []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        m = _PLAIN_LINE.match(raw)
+        opens = m is not None and (not timed or _stamp(m) is not None)
+        if m is not None and opens:
+            turns.append(
+                {
+                    "speaker": _clean_speaker(m.group("speaker")),
+                    "text": (m.group("text") or "").strip(),
+                    "start": _stamp(m),
+                    "line": number,
+                }
+            )
+            continue
+        if timed and _PLAIN_STAMP_ONLY.match(raw):
+            raise TranscriptError(
+                f"{name}: line {number}: a timestamp without a speaker label "
+                f"({raw.strip()[:60]!r}); write it as '[hh:mm:ss] Name: text'"
+            )
+        if not turns:
+            raise TranscriptError(
+                f"{name}: line {number}: text before the first speaker label "
+                f"({raw.strip()[:60]!r}); every turn must start with 'Name:'"
+            )
+        previous = turns[-1]
+        previous["text"] = f"{previous['text']} {raw.strip()}".strip()
+    return [
+        Turn(speaker=t["speaker"], text=t["text"], start=t["start"], line=t["line"])
+        for t in turns
+        if t["text"]
+    ]
+
+
+# --- WebVTT and SRT -------------------------------------------------------------------------
+
+
+def _blocks(text: str) -> list[tuple[int, list[str]]]:
+    """Split cue text into blocks of non-blank lines, with the first line's number."""
+    blocks: list[tuple[int, list[str]]] = []
+    current: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if raw.strip():
+            if not current:
+                start = number
+            current.append(raw.rstrip())
+        elif current:
+            blocks.append((start, current))
+            current = []
+    if current:
+        blocks.append((start, current))
+    return blocks
+
+
+def _cue_lines(lines: list[str], *, vtt: bool) -> list[tuple[str | None, str]]:
+    """Return (speaker or None, text) for each spoken line of one cue."""
+    out: list[tuple[str | None, str]] = []
+    for raw in lines:
+        voices = list(_VOICE.finditer(raw)) if vtt else []
+        if voices:
+            for v in voices:
+                spoken = " ".join(_TAG.sub("", v.group("text")).split())
+                if spoken:
+                    out.append((_clean_speaker(v.group("speaker")), spoken))
+            continue
+        plain = " ".join(_TAG.sub("", raw).split())
+        if not plain:
+            continue
+        m = _SPEAKER_PREFIX.match(plain)
+        if m:
+            out.append((_clean_speaker(m.group("speaker")), m.group("text").strip()))
+        else:
+            out.append((None, plain))
+    return out
+
+
+def _parse_cues(text: str, name: str, *, vtt: bool) -> list[Turn]:
+    kind = "WebVTT" if vtt else "SRT"
+    blocks = _blocks(text)
+    if vtt:
+        if not blocks or not blocks[0][1][0].lstrip("\ufeff").startswith("WEBVTT"):
+            raise TranscriptError(f"{name}: line 1: a WebVTT file must start with 'WEBVTT'")
+        blocks = blocks[1:]
+    turns: list[dict[str, Any]] = []
+    labelled = False
+    orphan: int | None = None
+    for number, lines in blocks:
+        head = lines[0].strip()
+        if vtt and head.split(" ", 1)[0] in ("NOTE", "STYLE", "REGION"):
+            continue
+        timing_at = next((i for i, ln in enumerate(lines[:2]) if _CUE_TIMING.match(ln)), None)
+        if timing_at is None:
+            raise TranscriptError(
+                f"{name}: line {number}: expected a {kind} cue timing "
+                f"('00:00:01{'.' if vtt else ','}000 --> 00:00:04{'.' if vtt else ','}000'), "
+                f"got {head[:60]!r}"
+            )
+        if not vtt and (timing_at != 1 or not head.isdigit()):
+            raise TranscriptError(
+                f"{name}: line {number}: an SRT cue must start with its number, got {head[:60]!r}"
+            )
+        timing = _CUE_TIMING.match(lines[timing_at])
+        assert timing is not None
+        start, end = _seconds(timing.group("start")), _seconds(timing.group("end"))
+        cue_line = number + timing_at
+        for speaker, spoken in _cue_lines(lines[timing_at + 1 :], vtt=vtt):
+            if speaker is None:
+                if not turns:
+                    orphan = orphan or number + timing_at + 1  # reported below
+                    continue
+                previous = turns[-1]
+                previous["text"] = f"{previous['text']} {spoken}"
+                previous["end"] = max(previous["end"], end)
+                continue
+            labelled = True
+            turns.append(
+                {"speaker": speaker, "text": spoken, "start": start, "end": end, "line": cue_line}
+            )
+    if not labelled:
+        hint = "'<v Name>' voice tags or 'Name:' prefixes" if vtt else "'Name:' prefixes"
+        raise TranscriptError(f"{name}: no speaker labels found in the {kind} cues; use {hint}")
+    if orphan is not None:
+        raise TranscriptError(
+            f"{name}: line {orphan}: cue text before the first speaker label; label it "
+            "with '<v Name>' or 'Name:'"
+        )
+    return [Turn(**t) for t in turns]
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+def _parse_json(text: str, name: str) -> list[Turn]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise TranscriptError(
+            f"{name}: line {err.lineno}, column {err.colno}: not valid JSON ({err.msg})"
+        ) from err
+    if isinstance(data, dict) and isinstance(data.get("segments"), list):
+        data = data["segments"]
+    if not isinstance(data, list):
+        raise TranscriptError(
+            f"{name}: unknown transcript format: JSON transcripts are a list of "
+            "{speaker, start, end, text} segments (or an object with a 'segments' list)"
+        )
+    if not data:
+        raise TranscriptError(f"{name}: the transcript is empty (no segments)")
+    turns: list[Turn] = []
+    for number, seg in enumerate(data, start=1):
+        if not isinstance(seg, dict):
+            raise TranscriptError(
+                f"{name}: segment {number}: expected an object, got {type(seg).__name__}"
+            )
+        speaker = seg.get("speaker")
+        if not isinstance(speaker, str) or not speaker.strip():
+            raise TranscriptError(f"{name}: segment {number}: missing speaker label")
+        spoken = seg.get("text")
+        if not isinstance(spoken, str):
+            raise TranscriptError(f"{name}: segment {number}: 'text' must be a string")
+        times: dict[str, float | None] = {}
+        for key in ("start", "end"):
+            value = seg.get(key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+            ):
+                raise TranscriptError(
+                    f"{name}: segment {number}: {key!r} must be a non-negative number of "
+                    f"seconds, got {value!r}"
+                )
+            times[key] = float(value) if value is not None else None
+        if not spoken.strip():
+            continue
+        turns.append(
+            Turn(
+                speaker=_clean_speaker(speaker),
+                text=" ".join(spoken.split()),
+                start=times["start"],
+                end=times["end"],
+                line=number,
+            )
+        )
+    if not turns:
+        raise TranscriptError(f"{name}: the transcript is empty (every segment has no text)")
+    return turns
