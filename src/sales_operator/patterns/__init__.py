@@ -1,0 +1,1 @@
+"""The four pattern subgraphs: scoring and routing, meeting intelligence, research, copilot."""
