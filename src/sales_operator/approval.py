@@ -345,39 +345,44 @@ def make_gate(policy: Policy) -> Callable[[DealState, RunnableConfig], DealUpdat
             except ApprovalError as err:
                 # Fail closed: ask again with the error; never treat it as an approval.
                 answer = interrupt({**request, "error": str(err)})
-        now = datetime.now(UTC)
-        by_id = {d.action_id: d for d in decisions}
-        actions: list[ProposedAction] = []
-        audit = list(state.audit)
-        for action in state.proposed_actions:
-            d = by_id.get(action.id)
-            if d is None:
-                actions.append(action)
-                continue
-            decision = Decision(
-                type=d.type,
-                reviewer=d.reviewer,
+        return apply_decisions(state, decisions)
+
+    return approval_gate
+
+
+def apply_decisions(state: DealState, decisions: list[ParsedDecision]) -> DealUpdate:
+    """Record validated decisions on the actions and in the audit trail (no side effects)."""
+    now = datetime.now(UTC)
+    by_id = {d.action_id: d for d in decisions}
+    actions: list[ProposedAction] = []
+    audit = list(state.audit)
+    for action in state.proposed_actions:
+        d = by_id.get(action.id)
+        if d is None:
+            actions.append(action)
+            continue
+        decision = Decision(
+            type=d.type,
+            reviewer=d.reviewer,
+            at=now,
+            edited_args=d.edited_args,
+            message=d.message,
+        )
+        status = "rejected" if d.type == "reject" else "approved"
+        actions.append(action.model_copy(update={"status": status, "decision": decision}))
+        audit.append(
+            AuditEntry(
                 at=now,
+                actor=d.reviewer,
+                action_id=action.id,
+                kind=action.kind,
+                decision=d.type,
+                original_args=action.args,
                 edited_args=d.edited_args,
                 message=d.message,
             )
-            status = "rejected" if d.type == "reject" else "approved"
-            actions.append(action.model_copy(update={"status": status, "decision": decision}))
-            audit.append(
-                AuditEntry(
-                    at=now,
-                    actor=d.reviewer,
-                    action_id=action.id,
-                    kind=action.kind,
-                    decision=d.type,
-                    original_args=action.args,
-                    edited_args=d.edited_args,
-                    message=d.message,
-                )
-            )
-        return {"proposed_actions": actions, "audit": audit}
-
-    return approval_gate
+        )
+    return {"proposed_actions": actions, "audit": audit}
 
 
 def _context_reviewer(config: RunnableConfig) -> str:

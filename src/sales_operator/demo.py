@@ -183,6 +183,13 @@ def ask_interactively(request: dict[str, Any], *, out: TextIO, inp: TextIO) -> d
     return {"decisions": decisions}
 
 
+def _where(result: dict[str, Any]) -> str:
+    if "path" in result:
+        return str(result["path"])
+    parts = [f"{k}={v}" for k, v in result.items() if isinstance(v, str | int | float)]
+    return ", ".join(parts[:3])
+
+
 def _pct(p: float) -> str:
     return f"{p * 100:.0f}%"
 
@@ -195,6 +202,8 @@ def _report(step: int, state: Any, out: TextIO) -> None:
         if s is not None:
             w(f"  score: {_pct(s.probability)} (band {s.band}, {s.engine} {s.model_version})\n")
             for f in s.factors:
+                if abs(f.points) < 0.5:
+                    continue
                 w(f"    {f.points:+.0f} pts  {f.label}\n")
         if state.assignment is not None:
             a = state.assignment
@@ -265,6 +274,8 @@ def run_demo(
     ctx = Context(reviewer="auto (--yes)" if assume_yes else "demo user")
 
     def progress(node: str, update: dict[str, Any]) -> None:
+        if node.startswith("__"):
+            return
         w(f"  .. {node} done ({time.perf_counter() - started:.2f} s)\n")
         out.flush()
 
@@ -299,8 +310,7 @@ def run_demo(
                        for a in state.proposed_actions)
             ]
             for r in event_receipts:
-                where = r.result.get("path") or r.result.get("id") or r.result.get("task_id") or ""
-                w(f"    executed {r.kind}: {r.status} {where}\n")
+                w(f"    executed {r.kind}: {r.status} {_where(r.result)}\n")
     state = deal_state(graph, SEED_DEAL_ID)
     w("\n== Done ==\n")
     w(
