@@ -22,12 +22,13 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from langgraph.types import Command
+
 from benchmarks.direct import DirectOperator
 from sales_operator import Deps, build_operator
 from sales_operator.approval import approve_all
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.runner import pending_request, thread_config
-from langgraph.types import Command
 
 
 def deal_events(i: int) -> tuple[str, list[dict[str, Any]]]:
@@ -56,9 +57,9 @@ def run_graph_deal(graph: Any, deal_id: str, events: list[dict[str, Any]]) -> li
     return out
 
 
-def run_direct_deal(direct: DirectOperator, deal_id: str, events: list[dict[str, Any]]) -> list[
-    float
-]:
+def run_direct_deal(
+    direct: DirectOperator, deal_id: str, events: list[dict[str, Any]]
+) -> list[float]:
     """Run one deal with direct function calls; return per-event latencies (seconds)."""
     out = []
     for event in events:
@@ -87,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     g_deps = Deps.offline(tmp / "graph")
     g_deps.scorer = scorer
     graph = build_operator(g_deps, checkpointer=g_deps.checkpointer())
+    m_deps = Deps.offline(tmp / "graph-memory")
+    m_deps.scorer = scorer
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    mem_graph = build_operator(m_deps, checkpointer=InMemorySaver())
     d_deps = Deps.offline(tmp / "direct")
     d_deps.scorer = scorer
     direct = DirectOperator(d_deps)
@@ -94,11 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     # warm-up (imports, caches), not measured
     run_graph_deal(graph, *deal_events(0))
     run_direct_deal(direct, *deal_events(0))
+    run_graph_deal(mem_graph, *deal_events(0))
 
     graph_lat: list[float] = []
     direct_lat: list[float] = []
     graph_deal_s: list[float] = []
     direct_deal_s: list[float] = []
+    mem_deal_s: list[float] = []
     for i in range(1, args.deals + 1):
         deal_id, events = deal_events(i)
         t = time.perf_counter()
@@ -107,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         direct_lat += run_direct_deal(direct, deal_id, events)
         direct_deal_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        run_graph_deal(mem_graph, deal_id, events)
+        mem_deal_s.append(time.perf_counter() - t)
         if i % 10 == 0:
             print(f"  {i}/{args.deals} deals", file=sys.stderr)
 
@@ -142,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
             "event_p99_ms": 1000 * pct(direct_lat, 0.99),
             "traced_peak_mib_one_deal": direct_peak / 2**20,
         },
+        "graph_in_memory_checkpointer": {"deals_per_s": args.deals / sum(mem_deal_s)},
         "graph_over_direct_time_ratio": g_total / d_total,
+        "graph_in_memory_over_direct_time_ratio": sum(mem_deal_s) / d_total,
         "graph_over_direct_median_deal_ratio": statistics.median(
             g / d for g, d in zip(graph_deal_s, direct_deal_s, strict=True)
         ),
@@ -155,13 +168,23 @@ def main(argv: list[str] | None = None) -> int:
     (out / "lifecycle.json").write_text(json.dumps(result, indent=2))
     g, d = result["graph"], result["direct"]
     print(f"lifecycle, {args.deals} deals x {result['events_per_deal']} events (offline engine)")
-    print(f"  graph : {g['deals_per_s']:.2f} deals/s, event p50 {g['event_p50_ms']:.1f} ms, "
-          f"p99 {g['event_p99_ms']:.1f} ms, traced peak {g['traced_peak_mib_one_deal']:.1f} MiB")
-    print(f"  direct: {d['deals_per_s']:.2f} deals/s, event p50 {d['event_p50_ms']:.1f} ms, "
-          f"p99 {d['event_p99_ms']:.1f} ms, traced peak {d['traced_peak_mib_one_deal']:.1f} MiB")
-    print(f"  graph/direct time ratio {result['graph_over_direct_time_ratio']:.2f} "
-          f"(median per deal {result['graph_over_direct_median_deal_ratio']:.2f}); "
-          f"process peak RSS {result['process_peak_rss_mib']:.0f} MiB")
+    print(
+        f"  graph : {g['deals_per_s']:.2f} deals/s, event p50 {g['event_p50_ms']:.1f} ms, "
+        f"p99 {g['event_p99_ms']:.1f} ms, traced peak {g['traced_peak_mib_one_deal']:.1f} MiB"
+    )
+    print(
+        f"  direct: {d['deals_per_s']:.2f} deals/s, event p50 {d['event_p50_ms']:.1f} ms, "
+        f"p99 {d['event_p99_ms']:.1f} ms, traced peak {d['traced_peak_mib_one_deal']:.1f} MiB"
+    )
+    print(
+        f"  graph with InMemorySaver: {result['graph_in_memory_checkpointer']['deals_per_s']:.2f}"
+        f" deals/s, ratio to direct {result['graph_in_memory_over_direct_time_ratio']:.2f}"
+    )
+    print(
+        f"  graph/direct time ratio {result['graph_over_direct_time_ratio']:.2f} "
+        f"(median per deal {result['graph_over_direct_median_deal_ratio']:.2f}); "
+        f"process peak RSS {result['process_peak_rss_mib']:.0f} MiB"
+    )
     print(f"  written to {out / 'lifecycle.json'}")
     return 0
 

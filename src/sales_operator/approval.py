@@ -34,7 +34,6 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.config import get_config
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -170,8 +169,7 @@ def check_args(kind: str, args: Any, *, deal_id: str, policy: Policy) -> _Args:
         raise ApprovalError(f"{kind}: deal_id {target!r} is not this thread's deal {deal_id!r}")
     if isinstance(parsed, ChangeStageArgs) and parsed.stage not in policy.stages:
         raise ApprovalError(
-            f"change_stage: unknown stage {parsed.stage!r}; the policy's stages are "
-            f"{policy.stages}"
+            f"change_stage: unknown stage {parsed.stage!r}; the policy's stages are {policy.stages}"
         )
     if isinstance(parsed, SendInviteArgs) and parsed.end <= parsed.start:
         raise ApprovalError("send_invite: end must be after start")
@@ -292,8 +290,9 @@ def validate_decisions(
                 raise ApprovalError(
                     f"{where}: an edit cannot change the action kind ({action['name']} -> {name})"
                 )
-            check_args(action["name"], edited_action["args"], deal_id=request["deal_id"],
-                       policy=policy)
+            check_args(
+                action["name"], edited_action["args"], deal_id=request["deal_id"], policy=policy
+            )
             edited = dict(edited_action["args"])
         parsed.append(
             ParsedDecision(
@@ -310,9 +309,7 @@ def validate_decisions(
 def approve_all(request: dict[str, Any], *, reviewer: str = "auto (--yes)") -> dict[str, Any]:
     """Return the payload that approves every action of `request` (what `--yes` does)."""
     return {
-        "decisions": [
-            {"type": "approve", "reviewer": reviewer} for _ in request["action_requests"]
-        ]
+        "decisions": [{"type": "approve", "reviewer": reviewer} for _ in request["action_requests"]]
     }
 
 
@@ -485,8 +482,7 @@ def _run_one(deps: Any, state: DealState, action: ProposedAction, args: dict[str
     key = action.idempotency_key
     parsed = ARGS_BY_KIND[action.kind].model_validate(args)
     try:
-        if action.kind in ("assign_owner", "update_crm", "change_stage", "create_task",
-                           "log_note"):
+        if action.kind in ("assign_owner", "update_crm", "change_stage", "create_task", "log_note"):
             _ensure_deal_in_crm(deps, state)
         result = _dispatch(deps, state.deal_id, parsed, key)
         status: Literal["done", "failed"] = "done"
@@ -514,7 +510,11 @@ def _dispatch(deps: Any, deal_id: str, a: _Args, key: str) -> dict[str, Any]:
     if isinstance(a, CreateTaskArgs):
         return dict(
             deps.crm.create_task(
-                deal_id, title=a.title, owner_id=a.owner_id, due=a.due, notes=a.notes,
+                deal_id,
+                title=a.title,
+                owner_id=a.owner_id,
+                due=a.due,
+                notes=a.notes,
                 idempotency_key=key,
             )
         )
@@ -523,7 +523,11 @@ def _dispatch(deps: Any, deal_id: str, a: _Args, key: str) -> dict[str, Any]:
     if isinstance(a, SendEmailArgs):
         return dict(
             deps.mailer.send(
-                to=a.to, cc=a.cc, subject=a.subject, body=a.body, sender=a.sender,
+                to=a.to,
+                cc=a.cc,
+                subject=a.subject,
+                body=a.body,
+                sender=a.sender,
                 idempotency_key=key,
             )
         )
@@ -532,8 +536,13 @@ def _dispatch(deps: Any, deal_id: str, a: _Args, key: str) -> dict[str, Any]:
     if isinstance(a, SendInviteArgs):
         return dict(
             deps.calendar.invite(
-                title=a.title, start=a.start, end=a.end, attendees=a.attendees,
-                description=a.description, organizer=a.organizer, idempotency_key=key,
+                title=a.title,
+                start=a.start,
+                end=a.end,
+                attendees=a.attendees,
+                description=a.description,
+                organizer=a.organizer,
+                idempotency_key=key,
             )
         )
     raise ApprovalError(f"no executor for {type(a).__name__}")  # unreachable: kinds are closed

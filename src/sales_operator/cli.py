@@ -50,8 +50,9 @@ def _progress(node: str, update: dict[str, Any]) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from sales_operator.deps import Deps
+    """Replay the seed deal's lifecycle."""
     from sales_operator.demo import SEED_DEAL_ID, run_demo
+    from sales_operator.deps import Deps
     from sales_operator.policy import load_policy
 
     workdir = Path(args.workdir if args.workdir != DEFAULT_WORKDIR else ".sales-operator/demo")
@@ -73,6 +74,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_event(args: argparse.Namespace) -> int:
+    """Send one event file to its deal's thread."""
     from sales_operator.runner import deal_id_of, pending_request, send_event
 
     try:
@@ -109,14 +111,16 @@ def _print_request(request: dict[str, Any]) -> None:
 
 
 def cmd_inbox(args: argparse.Namespace) -> int:
+    """List pending approvals across deals."""
     from sales_operator.runner import inbox
 
     deps = _deps(args)
     graph, checkpointer = _graph(deps)
     items = list(inbox(graph, checkpointer))
     if args.json:
-        print(json.dumps([{"deal_id": i.deal_id, **i.request} for i in items], indent=2,
-                         default=str))
+        print(
+            json.dumps([{"deal_id": i.deal_id, **i.request} for i in items], indent=2, default=str)
+        )
         return 0
     if not items:
         print("inbox empty: no pending approvals")
@@ -166,7 +170,11 @@ def _decide(args: argparse.Namespace, kind: str) -> int:
             )
             return 2
     resume_deal(
-        graph, args.deal, {"decisions": decisions}, policy=deps.policy, reviewer=args.reviewer,
+        graph,
+        args.deal,
+        {"decisions": decisions},
+        policy=deps.policy,
+        reviewer=args.reviewer,
         on_update=_progress,
     )
     from sales_operator.runner import deal_state
@@ -186,6 +194,7 @@ def _simple(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    """Print a deal's state as JSON."""
     from sales_operator.runner import deal_state
 
     deps = _deps(args)
@@ -196,6 +205,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    """Print the audit trail."""
     deps = _deps(args)
     for e in deps.crm.audit_log(args.deal):
         print(
@@ -215,18 +225,20 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--workdir", default=DEFAULT_WORKDIR, help="folder of the stores")
     common.add_argument("--policy", help="RevOps policy YAML (default: the bundled one)")
-    common.add_argument(
-        "--offline", action="store_true", help="ignore API keys in the environment"
-    )
+    common.add_argument("--offline", action="store_true", help="ignore API keys in the environment")
     common.add_argument("--reviewer", default="cli user", help="name recorded in the audit")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("demo", parents=[common], help="replay the seed deal's lifecycle (no key, no network)")
+    p = sub.add_parser(
+        "demo", parents=[common], help="replay the seed deal's lifecycle (no key, no network)"
+    )
     p.add_argument("--yes", "-y", action="store_true", help="approve every action")
     p.add_argument("--reset", action="store_true", help="start over in an existing folder")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("event", parents=[common], help="send one event (JSON file) to its deal's thread")
+    p = sub.add_parser(
+        "event", parents=[common], help="send one event (JSON file) to its deal's thread"
+    )
     p.add_argument("file")
     p.add_argument("--deal", help="deal id (default: from the event)")
     p.set_defaults(func=cmd_event)

@@ -300,14 +300,22 @@ def run_demo(
                 decisions = ask_interactively(request, out=out, inp=inp)
             started = time.perf_counter()
             resume_deal(
-                graph, SEED_DEAL_ID, decisions, policy=deps.policy, reviewer=ctx.reviewer,
-                context=ctx, on_update=progress,
+                graph,
+                SEED_DEAL_ID,
+                decisions,
+                policy=deps.policy,
+                reviewer=ctx.reviewer,
+                context=ctx,
+                on_update=progress,
             )
             state = deal_state(graph, SEED_DEAL_ID)
             event_receipts = [
-                r for r in state.receipts
-                if any(a.id == r.action_id and a.event_id == state.event_id
-                       for a in state.proposed_actions)
+                r
+                for r in state.receipts
+                if any(
+                    a.id == r.action_id and a.event_id == state.event_id
+                    for a in state.proposed_actions
+                )
             ]
             for r in event_receipts:
                 w(f"    executed {r.kind}: {r.status} {_where(r.result)}\n")

@@ -129,7 +129,7 @@ class Deps:
         """Return the read-only half that patterns receive."""
         return PatternDeps(
             policy=self.policy,
-            crm=ReadOnlyCRM(self.crm),  # type: ignore[arg-type]
+            crm=ReadOnlyCRM(self.crm),
             llm=self.llm,
             documents=self.documents,
             search=self.search,

@@ -15,8 +15,8 @@ from datetime import date
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
-from typing_extensions import TypedDict
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from typing_extensions import TypedDict
 
 from sales_operator.adapters.base import CRMReader
 from sales_operator.errors import EventError
@@ -182,8 +182,9 @@ def parse_event(raw: Any) -> tuple[Event, _Payload]:
 def event_id_for(deal_id: str, event: Event) -> str:
     """Return a stable id for `event` on `deal_id`: the same event always gets the same id."""
     digest = hashlib.sha256(
-        json.dumps([event.type, event.at.isoformat(), event.payload], sort_keys=True,
-                   default=str).encode()
+        json.dumps(
+            [event.type, event.at.isoformat(), event.payload], sort_keys=True, default=str
+        ).encode()
     ).hexdigest()[:12]
     return f"{deal_id}:{event.type}:{digest}"
 
@@ -239,20 +240,18 @@ def make_ingest(crm: CRMReader) -> Callable[[Any, RunnableConfig], DealUpdate]:
         if isinstance(payload, LeadCreated):
             known = {c.id: c for c in crm.list_contacts(payload.account.id)}
             known.update({c.id: c for c in payload.contacts})
-            update.update(
-                deal=payload.deal,
-                account=payload.account,
-                contacts=list(known.values()),
-                lead=payload.lead,
-                activities=[
-                    Activity(
-                        at=payload.lead.created_at,
-                        kind="form_fill",
-                        direction="inbound",
-                        summary=f"Lead from {payload.lead.source}",
-                    )
-                ],
-            )
+            update["deal"] = payload.deal
+            update["account"] = payload.account
+            update["contacts"] = list(known.values())
+            update["lead"] = payload.lead
+            update["activities"] = [
+                Activity(
+                    at=payload.lead.created_at,
+                    kind="form_fill",
+                    direction="inbound",
+                    summary=f"Lead from {payload.lead.source}",
+                )
+            ]
         elif isinstance(payload, ActivityLogged):
             update["activities"] = [
                 *current.activities,

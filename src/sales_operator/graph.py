@@ -50,7 +50,9 @@ def _next_after(position: int) -> Callable[[DealState], str]:
         return "approval_gate" if pending_actions(state) else END
 
     route.__name__ = (
-        "route_after_ingest_event" if position == 0 else f"route_after_{PATTERN_ORDER[position - 1]}"
+        "route_after_ingest_event"
+        if position == 0
+        else f"route_after_{PATTERN_ORDER[position - 1]}"
     )
     return route
 
@@ -68,13 +70,17 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
     )
     from sales_operator.events import RawState
 
-    builder.add_node("ingest_event", make_ingest(pattern_deps.crm), input_schema=RawState)
+    builder.add_node(
+        "ingest_event",
+        make_ingest(pattern_deps.crm),  # type: ignore[arg-type]  # reads the raw state
+        input_schema=RawState,
+    )
     for name in PATTERN_ORDER:
         builder.add_node(name, PATTERN_BUILDERS[name](pattern_deps).compile(name=name))
-    builder.add_node("approval_gate", make_gate(deps.policy))
+    builder.add_node("approval_gate", make_gate(deps.policy))  # type: ignore[arg-type]
     builder.add_node(
         "execute_actions",
-        make_executor(deps),
+        make_executor(deps),  # type: ignore[arg-type]
         retry_policy=RetryPolicy(max_attempts=3, retry_on=TransientAdapterError),
     )
     destinations = [*PATTERN_ORDER, "approval_gate", END]

@@ -18,6 +18,14 @@ from sales_operator.errors import PolicyError
 from sales_operator.state import ACTION_KINDS
 
 
+def _default_bands() -> dict[Literal["A", "B", "C"], float]:
+    return {"A": 0.7, "B": 0.5, "C": 0.3}
+
+
+def _all_decisions() -> list[Literal["approve", "edit", "reject"]]:
+    return ["approve", "edit", "reject"]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -42,9 +50,7 @@ class ScoringPolicy(_Section):
     """Fewest won deals before the XGBoost model is trusted; below it the rules model scores."""
     min_lost: int = 30
     """Fewest lost deals before the XGBoost model is trusted."""
-    bands: dict[Literal["A", "B", "C"], float] = Field(
-        default_factory=lambda: {"A": 0.7, "B": 0.5, "C": 0.3}
-    )
+    bands: dict[Literal["A", "B", "C"], float] = Field(default_factory=lambda: _default_bands())
     """Lower probability bound of each band; below `C` is band `D`."""
     top_factors: int = 3
     """How many positive and negative factors to keep with each score."""
@@ -52,7 +58,7 @@ class ScoringPolicy(_Section):
     """Features never to train on (known only after the outcome)."""
     rules: list[dict[str, Any]] = Field(default_factory=list)
     """The transparent points model used below the data gate: `{feature, op, value, points}`."""
-    rules_base_points: float = 20.0
+    rules_base_points: float = 15.0
     """Points every lead starts with in the rules model (out of 100)."""
 
 
@@ -97,13 +103,13 @@ class RiskPolicy(_Section):
     """Stages counted as late for the close-date rule."""
     penalties: dict[str, float] = Field(
         default_factory=lambda: {
-            "inactivity": 0.75,
-            "close_date_near": 0.45,
-            "single_threaded": 0.25,
-            "no_next_step": 0.3,
+            "inactivity": 0.55,
+            "close_date_near": 0.38,
+            "no_next_step": 0.15,
+            "single_threaded": 0.10,
         }
     )
-    """Log-odds taken off the probability for each warning."""
+    """Log-odds taken off the model probability for each warning (the bundled policy's values)."""
     at_risk_below: float = 0.6
     """A deal whose probability falls below this with any warning is flagged at risk."""
 
@@ -123,7 +129,7 @@ class ActionReview(_Section):
     reviewer: Literal["rep", "manager"] = "rep"
     """Who reviews it."""
     allowed_decisions: list[Literal["approve", "edit", "reject"]] = Field(
-        default_factory=lambda: ["approve", "edit", "reject"]
+        default_factory=lambda: _all_decisions()
     )
     """Decisions the reviewer may make."""
 

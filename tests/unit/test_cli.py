@@ -49,8 +49,15 @@ def test_event_inbox_approve_reject_edit_audit(
 
     new_args = {**email["args"], "subject": "Edited from the CLI"}
     code, out, _ = _run(
-        capsys, "edit", "D-2001", email["id"], "--args", json.dumps(new_args), "--rest",
-        "reject", *w,
+        capsys,
+        "edit",
+        "D-2001",
+        email["id"],
+        "--args",
+        json.dumps(new_args),
+        "--rest",
+        "reject",
+        *w,
     )
     assert code == 0
     assert f"{email['id']} [send_email] executed" in out
@@ -79,8 +86,11 @@ def test_approve_without_pending_and_bad_files(
     bad.write_text("{not json")
     code, _, err = _run(capsys, "event", str(bad), *w)
     assert code == 2 and "cannot read event file" in err
-    wrong = _write_event(tmp_path, {"type": "lead_created", "at": "2026-11-02T00:00:00Z",
-                                    "payload": {"deal": {"id": "D-9"}}}, "wrong.json")
+    wrong = _write_event(
+        tmp_path,
+        {"type": "lead_created", "at": "2026-11-02T00:00:00Z", "payload": {"deal": {"id": "D-9"}}},
+        "wrong.json",
+    )
     code, _, err = _run(capsys, "event", str(wrong), *w)
     assert code == 1 and "EventError" in err and "lead_created payload" in err
     policy = tmp_path / "policy.yaml"
@@ -89,24 +99,35 @@ def test_approve_without_pending_and_bad_files(
     assert code == 1 and "PolicyError" in err and "risk.inactivity_days" in err
 
 
-def test_demo_yes_runs_the_whole_lifecycle(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_yes_runs_the_whole_lifecycle(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = _run(capsys, "demo", "--yes", "--workdir", str(workdir))
     assert code == 0
     assert "--yes given" in out
-    for marker in ("Day 1", "Day 3", "Week 3", "Week 5", "routed to: Sam Rivera", "FleetPilot",
-                   "CS handoff brief", "== Done =="):
+    for marker in (
+        "Day 1",
+        "Day 3",
+        "Week 3",
+        "Week 5",
+        "routed to: Sam Rivera",
+        "FleetPilot",
+        "CS handoff brief",
+        "== Done ==",
+    ):
         assert marker in out, marker
     # a second run in the same folder refuses instead of mixing runs
     code, _, err = _run(capsys, "demo", "--yes", "--workdir", str(workdir))
     assert code == 2 and "--reset" in err
 
 
-def test_demo_interactive_answers(workdir: Path, monkeypatch: pytest.MonkeyPatch,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_interactive_answers(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import io
 
-    from sales_operator.deps import Deps
     from sales_operator.demo import run_demo
+    from sales_operator.deps import Deps
 
     answers = io.StringIO("x\n" + "a\n" * 200)  # one invalid answer, then approve everything
     out = io.StringIO()

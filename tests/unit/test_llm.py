@@ -35,16 +35,25 @@ def _vars() -> dict[str, Any]:
 
 def test_offline_engine_runs_without_a_model() -> None:
     result, engine = LLM(None).structured(
-        step="t", prompt=PROMPT, schema=Verdict, variables=_vars(),
-        offline=lambda: Verdict(label="rules", confidence=1.0), offline_engine="offline:rules",
+        step="t",
+        prompt=PROMPT,
+        schema=Verdict,
+        variables=_vars(),
+        offline=lambda: Verdict(label="rules", confidence=1.0),
+        offline_engine="offline:rules",
     )
     assert result.label == "rules" and engine == "offline:rules"
 
 
 def test_fake_model_structured_output() -> None:
-    model = FakeToolModel(messages=iter([tool_reply("Verdict", {"label": "llm", "confidence": 0.5})]))
+    model = FakeToolModel(
+        messages=iter([tool_reply("Verdict", {"label": "llm", "confidence": 0.5})])
+    )
     result, engine = LLM(model, name="fake").structured(
-        step="t", prompt=PROMPT, schema=Verdict, variables=_vars(),
+        step="t",
+        prompt=PROMPT,
+        schema=Verdict,
+        variables=_vars(),
         offline=lambda: Verdict(label="rules", confidence=1.0),
     )
     assert result == Verdict(label="llm", confidence=0.5) and engine == "llm:fake"
@@ -92,7 +101,10 @@ def test_chat_openai_over_mock_transport() -> None:
         http_client=httpx.Client(transport=httpx.MockTransport(handler)),
     )
     result, engine = LLM(model).structured(
-        step="t", prompt=PROMPT, schema=Verdict, variables=_vars(),
+        step="t",
+        prompt=PROMPT,
+        schema=Verdict,
+        variables=_vars(),
         offline=lambda: Verdict(label="rules", confidence=1.0),
     )
     assert result == Verdict(label="from-openai", confidence=0.9)
@@ -108,12 +120,19 @@ def test_model_failure_falls_back_to_offline_and_says_so() -> None:
         return httpx.Response(401, json={"error": {"message": "bad key", "type": "auth"}})
 
     model = ChatOpenAI(
-        model="gpt-4o-mini", api_key="sk-test", base_url="http://mock.invalid/v1", max_retries=0,
+        model="gpt-4o-mini",
+        api_key="sk-test",
+        base_url="http://mock.invalid/v1",
+        max_retries=0,
         http_client=httpx.Client(transport=httpx.MockTransport(handler)),
     )
     result, engine = LLM(model).structured(
-        step="t", prompt=PROMPT, schema=Verdict, variables=_vars(),
-        offline=lambda: Verdict(label="rules", confidence=1.0), offline_engine="offline:rules",
+        step="t",
+        prompt=PROMPT,
+        schema=Verdict,
+        variables=_vars(),
+        offline=lambda: Verdict(label="rules", confidence=1.0),
+        offline_engine="offline:rules",
     )
     assert result.label == "rules" and engine == "offline:rules (fallback after model error)"
 

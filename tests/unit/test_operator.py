@@ -76,8 +76,12 @@ def test_one_graph_with_four_pattern_subgraphs_then_gate_and_executor(deps: Deps
         "execute_actions",
     } <= top
     xray = set(graph.get_graph(xray=1).nodes)
-    for pattern in ("scoring_routing", "meeting_intelligence", "generative_research",
-                    "workflow_copilot"):
+    for pattern in (
+        "scoring_routing",
+        "meeting_intelligence",
+        "generative_research",
+        "workflow_copilot",
+    ):
         inner = [n for n in xray if n.startswith(f"{pattern}:")]
         assert inner, f"{pattern} is not a subgraph in xray view"
 
@@ -167,9 +171,7 @@ def test_resuming_twice_runs_each_action_once(graph: Any, deps: Deps) -> None:
     assert first[2] == len(request["action_requests"])
 
 
-def test_malformed_decision_is_an_error_and_leaves_request_pending(
-    graph: Any, deps: Deps
-) -> None:
+def test_malformed_decision_is_an_error_and_leaves_request_pending(graph: Any, deps: Deps) -> None:
     send_event(graph, lifecycle_events()[0])
     request = pending_request(graph, SEED_DEAL_ID)
     assert request is not None
@@ -192,8 +194,13 @@ def test_unknown_action_kind_fails_closed(graph: Any, deps: Deps) -> None:
     _approve_all(graph, deps)
     state = deal_state(graph, SEED_DEAL_ID)
     rogue = state.proposed_actions[0].model_copy(
-        update={"id": "rogue", "idempotency_key": "rogue", "kind": "wire_money",
-                "status": "pending", "decision": None}
+        update={
+            "id": "rogue",
+            "idempotency_key": "rogue",
+            "kind": "wire_money",
+            "status": "pending",
+            "decision": None,
+        }
     )
     graph.update_state(
         CONFIG,
@@ -223,8 +230,11 @@ def test_malformed_events_are_refused_and_state_is_kept(graph: Any, deps: Deps) 
         {"type": "meeting_completed", "at": "not a time", "payload": {"call_id": "x"}},
         {"type": "meeting_completed", "at": "2026-11-03T00:00:00Z", "payload": {"call_id": "x"}},
         {"type": "deal_closed", "at": "2026-11-03T00:00:00Z", "payload": {"outcome": "maybe"}},
-        {"type": "activity_logged", "at": "2026-11-03T00:00:00Z", "payload": {"kind": "email",
-                                                                              "colour": "red"}},
+        {
+            "type": "activity_logged",
+            "at": "2026-11-03T00:00:00Z",
+            "payload": {"kind": "email", "colour": "red"},
+        },
     ]
     for event in bad_events:
         with pytest.raises(EventError):
@@ -272,8 +282,11 @@ def test_full_lifecycle_shares_state_across_patterns(graph: Any, deps: Deps) -> 
             review = point
     assert review is not None and review.probability < first.probability - 0.15
     assert {r.code for r in at_review.risks} >= {"inactivity", "close_date_near"}
-    alert = [a for a in at_review.proposed_actions
-             if a.kind == "post_slack" and a.event_id == at_review.event_id]
+    alert = [
+        a
+        for a in at_review.proposed_actions
+        if a.kind == "post_slack" and a.event_id == at_review.event_id
+    ]
     assert alert and "at risk" in alert[0].args["text"]
     assert state.handoff is not None and state.handoff.purpose == "cs_handoff"
     assert state.deal is not None and state.deal.stage == "closed_won"
@@ -282,7 +295,8 @@ def test_full_lifecycle_shares_state_across_patterns(graph: Any, deps: Deps) -> 
     assert any("CRO" in t for t in titles), titles
     # the follow-up email uses what the call found
     follow_ups = [
-        a for a in state.proposed_actions
+        a
+        for a in state.proposed_actions
         if a.kind == "send_email" and a.event_id.split(":")[1] == "meeting_completed"
     ]
     assert follow_ups and "ROI" in follow_ups[0].args["body"]
@@ -331,13 +345,19 @@ def test_crash_after_execution_began_then_resume_in_new_process_runs_each_once(
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     crashed = subprocess.run(
         [sys.executable, "-c", CRASH_SCRIPT, str(workdir), "crash"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert crashed.returncode == 17, crashed.stderr
     assert len(list((workdir / "outbox").glob("*.eml"))) == 1
     resumed = subprocess.run(
         [sys.executable, "-c", CRASH_SCRIPT, str(workdir), "resume"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert resumed.returncode == 0, resumed.stderr
     deps = Deps.offline(workdir)
