@@ -1,0 +1,48 @@
+"""Scoring + Routing logic: the conversion model, routing by policy, and deal risk.
+
+- `model`: `train_scorer`, `load_or_train_scorer`, `XGBScorer`, `RulesScorer`, `feature_row`;
+- `routing`: `route_lead`;
+- `risk`: `assess_risk`, `adjust_probability`, `is_at_risk`.
+"""
+
+from __future__ import annotations
+
+from sales_operator.scoring.model import (
+    CATEGORICAL_FEATURES,
+    NUMERIC_FEATURES,
+    FeatureSpec,
+    RulesScorer,
+    ScoreResult,
+    XGBScorer,
+    band_for,
+    describe_factor,
+    feature_row,
+    load_or_train_scorer,
+    read_closed_deals_csv,
+    segment_for,
+    title_to_seniority,
+    train_scorer,
+)
+from sales_operator.scoring.risk import adjust_probability, assess_risk, is_at_risk
+from sales_operator.scoring.routing import route_lead
+
+__all__ = [
+    "CATEGORICAL_FEATURES",
+    "NUMERIC_FEATURES",
+    "FeatureSpec",
+    "RulesScorer",
+    "ScoreResult",
+    "XGBScorer",
+    "adjust_probability",
+    "assess_risk",
+    "band_for",
+    "describe_factor",
+    "feature_row",
+    "is_at_risk",
+    "load_or_train_scorer",
+    "read_closed_deals_csv",
+    "route_lead",
+    "segment_for",
+    "title_to_seniority",
+    "train_scorer",
+]
