@@ -202,7 +202,6 @@ def make_ingest(crm: CRMReader) -> Callable[[Any, RunnableConfig], DealUpdate]:
         """Validate the event, fold its facts into the state and plan the patterns it needs."""
         event, payload = parse_event(state.get("event"))
         current = _current_state(state)
-        thread_id = str(config.get("configurable", {}).get("thread_id", "") or "")
         if isinstance(payload, LeadCreated):
             deal_id = payload.deal.id
             if current.deal is not None:
@@ -220,11 +219,6 @@ def make_ingest(crm: CRMReader) -> Callable[[Any, RunnableConfig], DealUpdate]:
         if claimed is not None and claimed != deal_id:
             raise EventError(
                 f"{event.type}: payload.deal_id {claimed!r} is not this thread's deal {deal_id!r}"
-            )
-        if thread_id and thread_id != deal_id:
-            raise EventError(
-                f"{event.type}: deal {deal_id!r} does not match the thread id {thread_id!r}; "
-                "use the deal id as thread_id"
             )
         eid = event_id_for(deal_id, event)
         if any(event_id_for(deal_id, e) == eid for e in current.events):
