@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langgraph.graph.state import CompiledStateGraph
@@ -22,7 +23,7 @@ def test_langgraph_json_graphs_load(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "generative_research",
         "workflow_copilot",
     }
-    modules: dict[str, object] = {}
+    modules: dict[Path, Any] = {}
     for name, target in config["graphs"].items():
         path, attr = target.split(":")
         file = (ROOT / path).resolve()
@@ -36,5 +37,5 @@ def test_langgraph_json_graphs_load(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         assert isinstance(graph, CompiledStateGraph), name
         # Studio brings its own checkpointer: the entry points must not carry one.
         assert graph.checkpointer is None, name
-    operator = getattr(modules[(ROOT / "graphs/operator.py").resolve()], "graph")
+    operator = modules[(ROOT / "graphs/operator.py").resolve()].graph
     assert "approval_gate" in operator.get_graph().nodes
