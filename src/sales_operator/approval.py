@@ -402,10 +402,8 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
     """Return the `execute_actions` node; it alone holds `deps`' write-capable adapters."""
 
     def execute_actions(state: DealState) -> DealUpdate:
-        """Perform every approved action once, record its receipt and audit it."""
+        """Persist the gate's decisions, then perform every approved action once, with receipts."""
         todo = [a for a in state.proposed_actions if a.status == "approved"]
-        if not todo:
-            return {}
         crm = deps.crm
         persisted = {(e.action_id, e.decision) for e in crm.audit_log(state.deal_id)}
         # Decisions made at the gate go to the CRM's append-only audit log first.
@@ -413,6 +411,8 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             if (entry.action_id, entry.decision) not in persisted:
                 crm.append_audit(state.deal_id, entry)
                 persisted.add((entry.action_id, entry.decision))
+        if not todo:
+            return {}
 
         deal = state.deal
         activities = list(state.activities)

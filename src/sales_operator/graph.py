@@ -57,11 +57,6 @@ def _next_after(position: int) -> Callable[[DealState], str]:
     return route
 
 
-def route_after_approval_gate(state: DealState) -> str:
-    """Go on to the executor when anything was approved."""
-    return "execute_actions" if any(a.status == "approved" for a in state.proposed_actions) else END
-
-
 def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
     """Return the operator's uncompiled `StateGraph` (compile it with your checkpointer)."""
     pattern_deps = deps.for_patterns()
@@ -88,9 +83,8 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
     builder.add_conditional_edges("ingest_event", _next_after(0), destinations)
     for i, name in enumerate(PATTERN_ORDER, start=1):
         builder.add_conditional_edges(name, _next_after(i), destinations[i:])
-    builder.add_conditional_edges(
-        "approval_gate", route_after_approval_gate, ["execute_actions", END]
-    )
+    # Always on to the executor: it alone writes, so it also persists rejections to the audit log.
+    builder.add_edge("approval_gate", "execute_actions")
     builder.add_edge("execute_actions", END)
     return builder
 

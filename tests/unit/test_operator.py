@@ -134,6 +134,10 @@ def test_reject_runs_nothing(graph: Any, deps: Deps) -> None:
     assert deps.crm.get_deal(SEED_DEAL_ID) is None
     assert {e.decision for e in state.audit} == {"reject"}
     assert all(e.message == "not now" for e in state.audit)
+    # rejections are in the CRM's append-only audit log too
+    logged = deps.crm.audit_log(SEED_DEAL_ID)
+    assert len(logged) == len(state.proposed_actions)
+    assert {e.decision for e in logged} == {"reject"}
 
 
 def test_edit_runs_the_edited_arguments(graph: Any, deps: Deps) -> None:
