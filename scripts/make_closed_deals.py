@@ -27,28 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from sales_operator.policy import default_policy
+from sales_operator.vocabulary import CLOSED_DEAL_COLUMNS
 
-COLUMNS = (
-    "deal_id",
-    "account_name",
-    "industry",
-    "employees",
-    "territory",
-    "segment",
-    "lead_source",
-    "contact_title",
-    "seniority",
-    "pages_visited",
-    "pricing_page_visits",
-    "emails_opened",
-    "demo_requested",
-    "webinar_attended",
-    "days_to_first_touch",
-    "created_at",
-    "closed_at",
-    "outcome",
-    "amount",
-)
+COLUMNS = CLOSED_DEAL_COLUMNS
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "src/sales_operator/data/closed_deals.csv"
 

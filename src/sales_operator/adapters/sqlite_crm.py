@@ -19,7 +19,6 @@ import csv
 import io
 import json
 import logging
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -49,6 +48,11 @@ from sales_operator.state import (
     Lead,
     Receipt,
 )
+from sales_operator.vocabulary import (
+    CLOSED_DEAL_COLUMNS,
+    segment_from_employees,
+    seniority_from_title,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,29 +61,6 @@ ADAPTER = "sqlite_crm"
 
 SCHEMA_VERSION = 1
 """Version of the schema this module creates."""
-
-CLOSED_DEAL_COLUMNS: tuple[str, ...] = (
-    "deal_id",
-    "account_name",
-    "industry",
-    "employees",
-    "territory",
-    "segment",
-    "lead_source",
-    "contact_title",
-    "seniority",
-    "pages_visited",
-    "pricing_page_visits",
-    "emails_opened",
-    "demo_requested",
-    "webinar_attended",
-    "days_to_first_touch",
-    "created_at",
-    "closed_at",
-    "outcome",
-    "amount",
-)
-"""The keys of every `closed_deal_rows()` row, the columns of `data/closed_deals.csv`."""
 
 SIGNAL_COLUMNS: tuple[str, ...] = (
     "pages_visited",
@@ -93,64 +74,6 @@ SIGNAL_COLUMNS: tuple[str, ...] = (
 
 _BOOL_SIGNALS = frozenset({"demo_requested", "webinar_attended"})
 _INT_SIGNALS = frozenset({"pages_visited", "pricing_page_visits", "emails_opened"})
-
-DEFAULT_SEGMENTS: dict[str, tuple[int, int | None]] = {
-    "smb": (0, 199),
-    "mid_market": (200, 999),
-    "enterprise": (1000, None),
-}
-"""Head-count ranges used to derive an account's segment (the bundled policy's ranges)."""
-
-Seniority = Literal["c_level", "vp", "director", "manager", "ic"]
-
-_C_LEVEL = re.compile(
-    r"\b(chief|ceo|cfo|coo|cro|cto|cio|cmo|cso|cpo|founder|co-founder|owner|"
-    r"managing director|general manager|president)\b"
-)
-_VP = re.compile(r"\b(vp|svp|evp|avp|vice president|vice-president)\b")
-_DIRECTOR = re.compile(r"\b(director|head of|head)\b")
-_MANAGER = re.compile(r"\b(manager|supervisor|lead|superintendent)\b")
-
-
-def seniority_from_title(title: str | None) -> Seniority:
-    """Return the seniority level a job title implies.
-
-    Args:
-        title: A job title such as "VP of Operations" or "Chief Revenue Officer (CRO)".
-
-    Returns:
-        One of `c_level`, `vp`, `director`, `manager` or `ic` (also for an empty title).
-    """
-    if not title:
-        return "ic"
-    text = title.casefold().replace(".", " ")
-    if _VP.search(text):
-        return "vp"
-    if _C_LEVEL.search(text):
-        return "c_level"
-    if _DIRECTOR.search(text):
-        return "director"
-    if _MANAGER.search(text):
-        return "manager"
-    return "ic"
-
-
-def segment_from_employees(
-    employees: int | None, segments: dict[str, tuple[int, int | None]] | None = None
-) -> str | None:
-    """Return the segment whose head-count range holds `employees`, or None.
-
-    Args:
-        employees: Head count, or None when unknown.
-        segments: Segment name to inclusive range; defaults to `DEFAULT_SEGMENTS`.
-    """
-    if employees is None:
-        return None
-    for name, (low, high) in (segments or DEFAULT_SEGMENTS).items():
-        if employees >= low and (high is None or employees <= high):
-            return name
-    return None
-
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (

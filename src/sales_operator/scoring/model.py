@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -35,6 +34,7 @@ from sales_operator.adapters.base import CRMReader
 from sales_operator.errors import DataError, PolicyError
 from sales_operator.policy import Policy, RoutingPolicy
 from sales_operator.state import DealState, ScoreFactor
+from sales_operator.vocabulary import segment_from_employees, seniority_from_title
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -128,43 +128,13 @@ class ScoreResult(BaseModel):
 # --------------------------------------------------------------------------- features
 
 
-_C_LEVEL = re.compile(
-    r"\b(chief|ceo|cfo|coo|cro|cto|cio|cmo|cso|cpo|founder|co-founder|owner|"
-    r"managing director|general manager|president)\b"
-)
-_VP = re.compile(r"\b(vp|svp|evp|avp|vice president|vice-president)\b")
-_DIRECTOR = re.compile(r"\b(director|head of|head)\b")
-_MANAGER = re.compile(r"\b(manager|supervisor|lead|superintendent)\b")
-
-
-def title_to_seniority(title: str | None) -> str:
-    """Map a job title to `c_level`, `vp`, `director`, `manager` or `ic`.
-
-    "VP of Operations" is `vp`, "Chief Revenue Officer (CRO)" is `c_level`, "Fleet Manager"
-    is `manager`; an unknown or empty title is `ic`.
-    """
-    if not title:
-        return "ic"
-    text = title.casefold().replace(".", " ")
-    if _VP.search(text):
-        return "vp"
-    if _C_LEVEL.search(text):
-        return "c_level"
-    if _DIRECTOR.search(text):
-        return "director"
-    if _MANAGER.search(text):
-        return "manager"
-    return "ic"
+title_to_seniority = seniority_from_title
+"""Map a job title to `c_level`, `vp`, `director`, `manager` or `ic` (see `vocabulary`)."""
 
 
 def segment_for(employees: int | float | None, routing: RoutingPolicy) -> str | None:
-    """Return the segment whose head-count range holds `employees`, or None."""
-    if employees is None or (isinstance(employees, float) and math.isnan(employees)):
-        return None
-    for name, (low, high) in routing.segments.items():
-        if employees >= low and (high is None or employees <= high):
-            return name
-    return None
+    """Return the segment whose head-count range in the routing policy holds `employees`."""
+    return segment_from_employees(employees, routing.segments)
 
 
 def feature_row(state: DealState, at: datetime, *, policy: Policy | None = None) -> dict[str, Any]:
