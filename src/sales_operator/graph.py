@@ -26,6 +26,7 @@ from sales_operator.deps import Deps
 from sales_operator.errors import TransientAdapterError
 from sales_operator.events import make_ingest
 from sales_operator.patterns import copilot, meetings, research, scoring
+from sales_operator.serde import register_models
 from sales_operator.state import PATTERN_ORDER, DealState, InputState, PatternName
 
 DEFAULT_WORKDIR = Path(".sales-operator") / "default"
@@ -107,7 +108,7 @@ def build_operator(
     """
     deps = deps or Deps.offline(DEFAULT_WORKDIR)
     return operator_builder(deps).compile(
-        checkpointer=checkpointer, store=store, name="sales_operator"
+        checkpointer=register_models(checkpointer), store=store, name="sales_operator"
     )
 
 
@@ -117,4 +118,4 @@ def build_pattern(
     """Compile one pattern on its own (for Studio or tests)."""
     deps = deps or Deps.offline(DEFAULT_WORKDIR)
     builder = PATTERN_BUILDERS[name](deps.for_patterns())
-    return builder.compile(checkpointer=checkpointer, name=name)
+    return builder.compile(checkpointer=register_models(checkpointer), name=name)

@@ -6,9 +6,13 @@ when `LANGGRAPH_STRICT_MSGPACK=true`. `make_serializer()` allows exactly the sta
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 from pathlib import Path
+from typing import Any
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.serde.base import maybe_add_typed_methods
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -36,3 +40,22 @@ def sqlite_checkpointer(path: str | Path) -> SqliteSaver:
     saver = SqliteSaver(conn, serde=make_serializer())
     saver.setup()
     return saver
+
+
+def register_models(checkpointer: Any) -> Any:
+    """Return `checkpointer` with the state's models registered with its serializer.
+
+    A checkpointer on LangGraph's default (permissive) serializer gets a shallow clone that
+    shares its storage and uses `make_serializer()`, so our models round-trip without
+    warnings and keep working under `LANGGRAPH_STRICT_MSGPACK=true`. A checkpointer with an
+    explicit allowlist gets ours merged in; any other serializer (encryption, a custom one)
+    is left as it is.
+    """
+    if not isinstance(checkpointer, BaseCheckpointSaver):
+        return checkpointer
+    serde = checkpointer.serde
+    if isinstance(serde, JsonPlusSerializer) and serde._allowed_msgpack_modules is True:
+        clone = copy.copy(checkpointer)
+        clone.serde = maybe_add_typed_methods(make_serializer())
+        return clone
+    return checkpointer.with_allowlist(allowed_msgpack_modules())

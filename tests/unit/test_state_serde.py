@@ -10,6 +10,8 @@ import textwrap
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from sales_operator.serde import make_serializer, sqlite_checkpointer
 from sales_operator.state import (
     Commitment,
@@ -137,3 +139,25 @@ def test_sqlite_checkpointer_creates_its_folder(tmp_path: Path) -> None:
     saver = sqlite_checkpointer(tmp_path / "deep" / "cp.sqlite")
     assert (tmp_path / "deep" / "cp.sqlite").exists()
     assert list(saver.list(None)) == []
+
+
+def test_user_checkpointer_gets_models_registered_and_keeps_its_storage(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from sales_operator.serde import register_models
+
+    saver = InMemorySaver()
+    registered = register_models(saver)
+    assert registered is not saver and registered.storage is saver.storage
+    state = _rich_state()
+    restored = registered.serde.loads_typed(registered.serde.dumps_typed(state))
+    assert isinstance(restored, DealState) and restored == state
+    with caplog.at_level("WARNING"):
+        saver.serde.loads_typed(saver.serde.dumps_typed(state))
+    assert "unregistered type" in caplog.text  # what an unregistered saver does
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        registered.serde.loads_typed(registered.serde.dumps_typed(state))
+    assert "unregistered type" not in caplog.text
