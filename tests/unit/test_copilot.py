@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from sales_operator.adapters.base import CRMReader, HistoryRecord, Rep
+from sales_operator.adapters.base import CRMReader, Rep
+from sales_operator.adapters.fakes import InMemoryCRM, fake_pattern_deps
 from sales_operator.approval import check_args
 from sales_operator.deps import PatternDeps
 from sales_operator.llm import LLM
@@ -22,7 +22,6 @@ from sales_operator.state import (
     AccountBrief,
     Activity,
     Assignment,
-    AuditEntry,
     BriefClaim,
     Citation,
     Commitment,
@@ -36,12 +35,12 @@ from sales_operator.state import (
     MeetingInsights,
     ProposedAction,
     Quote,
-    Receipt,
     RiskWarning,
     ScoreFactor,
     ScorePoint,
     TrackerHit,
 )
+from tests.conftest import FakeToolModel
 
 POLICY = default_policy()
 
@@ -185,59 +184,17 @@ CONTRACTS: dict[str, set[str]] = {
 }
 
 
-class FakeCRM:
-    """A tiny in-memory CRMReader: the reps are what the copilot reads."""
-
-    def __init__(self, reps: list[Rep] | None = None) -> None:
-        self.reps = REPS if reps is None else reps
-
-    def get_account(self, account_id: str) -> Account | None:
-        return ACCOUNT if account_id == ACCOUNT.id else None
-
-    def list_contacts(self, account_id: str) -> list[Contact]:
-        return [DANA, MARCUS] if account_id == ACCOUNT.id else []
-
-    def get_deal(self, deal_id: str) -> Deal | None:
-        return None
-
-    def get_lead(self, lead_id: str) -> Lead | None:
-        return LEAD if lead_id == LEAD.id else None
-
-    def list_reps(self) -> list[Rep]:
-        return list(self.reps)
-
-    def open_deal_counts(self) -> dict[str, int]:
-        return {}
-
-    def account_history(self, account_id: str) -> list[HistoryRecord]:
-        return []
-
-    def closed_deal_rows(self) -> list[dict[str, Any]]:
-        return []
-
-    def get_receipt(self, idempotency_key: str) -> Receipt | None:
-        return None
-
-    def audit_log(self, deal_id: str | None = None) -> list[AuditEntry]:
-        return []
-
-
-class FakeToolModel(GenericFakeChatModel):
-    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:  # noqa: ARG002
-        return self
-
-
 def make_deps(llm: LLM | None = None, reps: list[Rep] | None = None) -> PatternDeps:
-    crm = FakeCRM(reps)
-    assert isinstance(crm, CRMReader)
-    return PatternDeps(
-        policy=POLICY,
-        crm=crm,
-        llm=llm or LLM(),
-        documents=FolderDocuments.bundled(),
-        search=None,
-        scorer=object(),  # type: ignore[arg-type]  # the copilot never scores
+    crm = InMemoryCRM(
+        reps=REPS if reps is None else reps,
+        accounts=[ACCOUNT],
+        contacts=[DANA, MARCUS],
+        leads=[LEAD],
+        account_of={DANA.id: ACCOUNT.id, MARCUS.id: ACCOUNT.id},
     )
+    assert isinstance(crm, CRMReader)
+    # The copilot never scores: the default rules scorer is never called.
+    return fake_pattern_deps(crm=crm, policy=POLICY, llm=llm, documents=FolderDocuments.bundled())
 
 
 def deal_state(event_type: str, at: datetime, payload: dict[str, Any], **extra: Any) -> DealState:

@@ -7,24 +7,19 @@ from typing import Any
 
 import pytest
 
-from sales_operator.adapters.base import CRMReader, HistoryRecord, Rep
+from sales_operator.adapters.base import CRMReader, Rep
+from sales_operator.adapters.fakes import InMemoryCRM, fake_pattern_deps
 from sales_operator.context import Context
 from sales_operator.deps import PatternDeps
 from sales_operator.errors import EventError, TranscriptError
 from sales_operator.llm import LLM
 from sales_operator.patterns import meetings
-from sales_operator.policy import default_policy
 from sales_operator.state import (
-    Account,
     Activity,
-    AuditEntry,
     Contact,
-    Deal,
     DealState,
     Event,
-    Lead,
     MeetingInsights,
-    Receipt,
 )
 from tests.conftest import FakeToolModel, tool_reply
 
@@ -36,55 +31,18 @@ DANA = Contact(id="C-DW", name="Dana Whitfield", title="VP of Operations")
 MARCUS = Contact(id="C-MC", name="Marcus Chen", title="Chief Revenue Officer (CRO)")
 
 
-class FakeCRM:
-    """A read-only CRM that knows the reps and nothing else."""
-
-    def get_account(self, account_id: str) -> Account | None:
-        return None
-
-    def list_contacts(self, account_id: str) -> list[Contact]:
-        return []
-
-    def get_deal(self, deal_id: str) -> Deal | None:
-        return None
-
-    def get_lead(self, lead_id: str) -> Lead | None:
-        return None
-
-    def list_reps(self) -> list[Rep]:
-        return [
-            Rep(id="rep-sam", name="Sam Rivera", email="sam.rivera@orbitalfreight.com"),
-            Rep(id="rep-priya", name="Priya Nair", email="priya.nair@orbitalfreight.com"),
-            Rep(id="queue-inbound", name="Dana Queue", email="q@orbitalfreight.com", role="queue"),
-        ]
-
-    def open_deal_counts(self) -> dict[str, int]:
-        return {}
-
-    def account_history(self, account_id: str) -> list[HistoryRecord]:
-        return []
-
-    def closed_deal_rows(self) -> list[dict[str, Any]]:
-        return []
-
-    def get_receipt(self, idempotency_key: str) -> Receipt | None:
-        return None
-
-    def audit_log(self, deal_id: str | None = None) -> list[AuditEntry]:
-        return []
+REPS = [
+    Rep(id="rep-sam", name="Sam Rivera", email="sam.rivera@orbitalfreight.com"),
+    Rep(id="rep-priya", name="Priya Nair", email="priya.nair@orbitalfreight.com"),
+    Rep(id="queue-inbound", name="Dana Queue", email="q@orbitalfreight.com", role="queue"),
+]
 
 
 def make_deps(llm: LLM | None = None) -> PatternDeps:
-    crm = FakeCRM()
+    crm = InMemoryCRM(reps=REPS)  # a CRM that knows the reps and nothing else
     assert isinstance(crm, CRMReader)
-    return PatternDeps(
-        policy=default_policy(),
-        crm=crm,
-        llm=llm or LLM(),
-        documents=None,  # type: ignore[arg-type]  # meeting intelligence reads no documents
-        search=None,
-        scorer=object(),  # type: ignore[arg-type]
-    )
+    # Meeting intelligence reads no documents and never scores.
+    return fake_pattern_deps(crm=crm, llm=llm)
 
 
 def state(

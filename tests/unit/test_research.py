@@ -11,7 +11,6 @@ import httpx
 import pytest
 import requests
 import tavily.errors
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from sales_operator.adapters.base import (
@@ -19,10 +18,10 @@ from sales_operator.adapters.base import (
     Document,
     DocumentStore,
     HistoryRecord,
-    Rep,
     Search,
     SearchResult,
 )
+from sales_operator.adapters.fakes import InMemoryCRM, StaticSearch, fake_pattern_deps
 from sales_operator.deps import PatternDeps
 from sales_operator.errors import (
     ConfigurationError,
@@ -33,14 +32,12 @@ from sales_operator.errors import (
 )
 from sales_operator.llm import LLM
 from sales_operator.patterns import research as research_pattern
-from sales_operator.policy import default_policy
 from sales_operator.research import FolderDocuments, TavilySearch, account_slug, write_brief
 from sales_operator.research.brief import MAX_CLAIMS, split_sentences
 from sales_operator.state import (
     Account,
     AccountBrief,
     Assignment,
-    AuditEntry,
     BriefClaim,
     Citation,
     Commitment,
@@ -52,9 +49,9 @@ from sales_operator.state import (
     Lead,
     MeetingInsights,
     Quote,
-    Receipt,
     TrackerHit,
 )
+from tests.conftest import FakeToolModel
 
 NOW = datetime(2026, 11, 2, 14, 5, tzinfo=UTC)
 
@@ -122,78 +119,36 @@ WEB = [
 ]
 
 
-class FakeToolModel(GenericFakeChatModel):
-    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:  # noqa: ARG002
-        return self
-
-
 def fake_llm(name: str, args: dict[str, Any]) -> LLM:
     message = AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": "1"}])
     return LLM(FakeToolModel(messages=iter([message])), name="fake")
 
 
-class FakeCRM:
-    """A tiny in-memory CRMReader."""
+class HistoryCountingCRM(InMemoryCRM):
+    """The shipped in-memory CRM, also noting whose history the pattern read."""
 
     def __init__(self) -> None:
+        super().__init__(
+            accounts=[ACCOUNT],
+            contacts=CONTACTS,
+            leads=[LEAD],
+            history={ACCOUNT.id: HISTORY},
+            account_of={contact.id: ACCOUNT.id for contact in CONTACTS},
+        )
         self.history_calls: list[str] = []
-
-    def get_account(self, account_id: str) -> Account | None:
-        return ACCOUNT if account_id == ACCOUNT.id else None
-
-    def list_contacts(self, account_id: str) -> list[Contact]:
-        return list(CONTACTS) if account_id == ACCOUNT.id else []
-
-    def get_deal(self, deal_id: str) -> Deal | None:
-        return None
-
-    def get_lead(self, lead_id: str) -> Lead | None:
-        return LEAD if lead_id == LEAD.id else None
-
-    def list_reps(self) -> list[Rep]:
-        return []
-
-    def open_deal_counts(self) -> dict[str, int]:
-        return {}
 
     def account_history(self, account_id: str) -> list[HistoryRecord]:
         self.history_calls.append(account_id)
-        return list(HISTORY) if account_id == ACCOUNT.id else []
-
-    def closed_deal_rows(self) -> list[dict[str, Any]]:
-        return []
-
-    def get_receipt(self, idempotency_key: str) -> Receipt | None:
-        return None
-
-    def audit_log(self, deal_id: str | None = None) -> list[AuditEntry]:
-        return []
+        return super().account_history(account_id)
 
 
-class RecordingSearch:
-    def __init__(self, results: list[SearchResult] | None = None, error: Exception | None = None):
-        self.queries: list[tuple[str, int]] = []
-        self.results = results or []
-        self.error = error
-
-    def search(self, query: str, *, max_results: int = 5) -> list[SearchResult]:
-        self.queries.append((query, max_results))
-        if self.error is not None:
-            raise self.error
-        return self.results
-
-
-def make_deps(*, search: Any = None, llm: LLM | None = None) -> PatternDeps:
-    crm = FakeCRM()
+def make_deps(
+    *, search: Search | None = None, llm: LLM | None = None, crm: InMemoryCRM | None = None
+) -> PatternDeps:
+    crm = crm or HistoryCountingCRM()
     assert isinstance(crm, CRMReader)
-    return PatternDeps(
-        policy=default_policy(),
-        crm=crm,
-        llm=llm or LLM(),
-        documents=FolderDocuments.bundled(),
-        search=search,
-        scorer=object(),  # type: ignore[arg-type]  # research never scores
-    )
+    # Research never scores: the default rules scorer is never called.
+    return fake_pattern_deps(crm=crm, llm=llm, documents=FolderDocuments.bundled(), search=search)
 
 
 def norm(text: str) -> str:
@@ -569,21 +524,21 @@ def _run(deps: PatternDeps, state: DealState) -> DealState:
 
 
 def test_pattern_writes_the_brief_on_lead_created() -> None:
-    search = RecordingSearch(WEB)
-    deps = make_deps(search=search)
-    out = _run(deps, _state("lead_created"))
+    search = StaticSearch(WEB)
+    crm = HistoryCountingCRM()
+    out = _run(make_deps(search=search, crm=crm), _state("lead_created"))
     assert search.queries == [("Northwind Logistics news", 5)]
     assert out.brief is not None and out.handoff is None
     assert out.engines["generative_research"] == "offline:extractive"
     assert any(s.kind == "web" for s in out.brief.sources)
-    assert deps.crm.history_calls == ["A-NWL"]  # type: ignore[attr-defined]
+    assert crm.history_calls == ["A-NWL"]
 
 
 def test_pattern_without_search_and_with_a_failing_search() -> None:
     out = _run(make_deps(search=None), _state("lead_created"))
     assert out.brief is not None and all(s.kind != "web" for s in out.brief.sources)
     assert "generative_research.web_search" not in out.engines
-    failing = RecordingSearch(error=TransientAdapterError("429", adapter="t", operation="s"))
+    failing = StaticSearch(error=TransientAdapterError("429", adapter="t", operation="s"))
     out = _run(make_deps(search=failing), _state("lead_created"))
     assert out.brief is not None and out.brief.claims
     assert "failed" in out.engines["generative_research.web_search"]
@@ -599,7 +554,7 @@ def test_pattern_without_search_and_with_a_failing_search() -> None:
     ],
 )
 def test_pattern_ignores_other_events(event_type: str, payload: dict[str, Any]) -> None:
-    search = RecordingSearch(WEB)
+    search = StaticSearch(WEB)
     state = _state(event_type, payload)
     out = _run(make_deps(search=search), state)
     assert out.brief is None and out.handoff is None and out.engines == {}
@@ -623,7 +578,7 @@ def test_pattern_writes_the_handoff_on_a_won_deal() -> None:
         engine="offline:extractive",
         written_at=NOW,
     )
-    search = RecordingSearch(WEB)
+    search = StaticSearch(WEB)
     state = _state(
         "deal_closed",
         {"outcome": "won", "amount": 52000},

@@ -6,9 +6,8 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from sales_operator.adapters.base import Document, HistoryRecord, Rep
-from sales_operator.deps import PatternDeps
-from sales_operator.llm import LLM
+from sales_operator.adapters.base import Rep
+from sales_operator.adapters.fakes import InMemoryCRM, fake_pattern_deps
 from sales_operator.patterns.scoring import build
 from sales_operator.policy import Policy, default_policy
 from sales_operator.scoring.model import (
@@ -21,7 +20,6 @@ from sales_operator.serde import make_serializer
 from sales_operator.state import (
     Account,
     Activity,
-    AuditEntry,
     Commitment,
     Contact,
     Deal,
@@ -30,7 +28,6 @@ from sales_operator.state import (
     Lead,
     MeetingInsights,
     Quote,
-    Receipt,
 )
 
 CREATED = datetime(2026, 11, 2, 14, 5, tzinfo=UTC)
@@ -40,71 +37,47 @@ REVIEW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 CLOSED = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
 
 
-class TinyCRM:
-    """An in-memory CRMReader (a test double for the CRM, not for the pattern)."""
-
-    def __init__(self) -> None:
-        self.reps = [
-            Rep(
-                id="rep-sam",
-                name="Sam Rivera",
-                email="sam.rivera@orbitalfreight.com",
-                territory="NA-East",
-                segments=["mid_market"],
-                capacity=20,
-            ),
-            Rep(
-                id="rep-priya",
-                name="Priya Nair",
-                email="priya.nair@orbitalfreight.com",
-                territory="NA-East",
-                segments=["mid_market"],
-                capacity=12,
-            ),
-            Rep(
-                id="queue-inbound",
-                name="Inbound SDR queue",
-                email="inbound@orbitalfreight.com",
-                role="queue",
-                capacity=10_000,
-            ),
-        ]
-        self.counts = {"rep-sam": 8, "rep-priya": 12}
-
-    def get_account(self, account_id: str) -> Account | None:
-        return None
-
-    def list_contacts(self, account_id: str) -> list[Contact]:
-        return []
-
-    def get_deal(self, deal_id: str) -> Deal | None:
-        return None
-
-    def get_lead(self, lead_id: str) -> Lead | None:
-        return None
-
-    def list_reps(self) -> list[Rep]:
-        return list(self.reps)
-
-    def open_deal_counts(self) -> dict[str, int]:
-        return dict(self.counts)
-
-    def account_history(self, account_id: str) -> list[HistoryRecord]:
-        return []
-
-    def closed_deal_rows(self) -> list[dict[str, Any]]:
-        return read_closed_deals_csv()
-
-    def get_receipt(self, idempotency_key: str) -> Receipt | None:
-        return None
-
-    def audit_log(self, deal_id: str | None = None) -> list[AuditEntry]:
-        return []
+REPS = [
+    Rep(
+        id="rep-sam",
+        name="Sam Rivera",
+        email="sam.rivera@orbitalfreight.com",
+        territory="NA-East",
+        segments=["mid_market"],
+        capacity=20,
+    ),
+    Rep(
+        id="rep-priya",
+        name="Priya Nair",
+        email="priya.nair@orbitalfreight.com",
+        territory="NA-East",
+        segments=["mid_market"],
+        capacity=12,
+    ),
+    Rep(
+        id="queue-inbound",
+        name="Inbound SDR queue",
+        email="inbound@orbitalfreight.com",
+        role="queue",
+        capacity=10_000,
+    ),
+]
 
 
-class NoDocuments:
-    def documents_for(self, account: Account) -> list[Document]:
-        return []
+def tiny_crm(*, sam_open: int = 8, priya_open: int = 12) -> InMemoryCRM:
+    """Return a CRM where Sam owns `sam_open` open deals and Priya `priya_open`."""
+    deals = [
+        Deal(id=f"D-{rep_id}-{i}", name=f"Open deal {i}", stage="discovery", owner_id=rep_id)
+        for rep_id, count in (("rep-sam", sam_open), ("rep-priya", priya_open))
+        for i in range(count)
+    ]
+    crm = InMemoryCRM(reps=REPS, deals=deals, closed_rows=read_closed_deals_csv())
+    assert crm.open_deal_counts() == {
+        "rep-sam": sam_open,
+        "rep-priya": priya_open,
+        "queue-inbound": 0,
+    }
+    return crm
 
 
 @pytest.fixture(scope="module")
@@ -119,15 +92,8 @@ def xgb_scorer(policy: Policy) -> XGBScorer:
     return scorer
 
 
-def _graph(policy: Policy, scorer: Any, crm: TinyCRM | None = None) -> Any:
-    deps = PatternDeps(
-        policy=policy,
-        crm=crm or TinyCRM(),
-        llm=LLM(None),
-        documents=NoDocuments(),
-        search=None,
-        scorer=scorer,
-    )
+def _graph(policy: Policy, scorer: Any, crm: InMemoryCRM | None = None) -> Any:
+    deps = fake_pattern_deps(crm=crm or tiny_crm(), policy=policy, scorer=scorer)
     return build(deps).compile(checkpointer=InMemorySaver(serde=make_serializer()))
 
 
@@ -382,9 +348,7 @@ def test_rules_engine_is_recorded_and_explained(policy: Policy) -> None:
 
 
 def test_everyone_busy_sends_the_lead_to_the_queue(policy: Policy, xgb_scorer: XGBScorer) -> None:
-    crm = TinyCRM()
-    crm.counts["rep-sam"] = 20
-    graph = _graph(policy, xgb_scorer, crm)
+    graph = _graph(policy, xgb_scorer, tiny_crm(sam_open=20))
     config = {"configurable": {"thread_id": "D-2001"}}
     graph.invoke(_lead_created(), config)
     assignment = _values(graph, config).assignment
