@@ -377,3 +377,65 @@ def test_crash_after_execution_began_then_resume_in_new_process_runs_each_once(
     assert len(executed) == len(state.proposed_actions)
     slack = (workdir / "slack.jsonl").read_text().splitlines()
     assert len(slack) == sum(a.kind == "post_slack" for a in state.proposed_actions)
+
+
+STRICT_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from sales_operator import Deps, build_operator
+    from sales_operator.approval import approve_all
+    from sales_operator.demo import lifecycle_events, SEED_DEAL_ID
+    from sales_operator.runner import pending_request, send_event, thread_config
+    from langgraph.types import Command
+
+    workdir, step = sys.argv[1], sys.argv[2]
+    deps = Deps.offline(workdir)
+    graph = build_operator(deps, checkpointer=deps.checkpointer())
+    config = thread_config(SEED_DEAL_ID)
+    if step == "event":
+        send_event(graph, lifecycle_events()[0])
+    else:
+        graph.invoke(Command(resume=approve_all(pending_request(graph, SEED_DEAL_ID))), config)
+        values = graph.get_state(config).values
+        print(json.dumps({
+            "score": type(values["score"]).__name__,
+            "assignment": type(values["assignment"]).__name__,
+            "action": type(values["proposed_actions"][0]).__name__,
+            "receipt": type(values["receipts"][0]).__name__,
+            "statuses": sorted({a.status for a in values["proposed_actions"]}),
+        }))
+    """
+)
+
+
+def test_thread_resumed_in_new_process_under_strict_msgpack_gets_models(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "LANGGRAPH_STRICT_MSGPACK": "true",
+    }
+    workdir = str(tmp_path / "strict")
+    first = subprocess.run(
+        [sys.executable, "-c", STRICT_SCRIPT, workdir, "event"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run(
+        [sys.executable, "-c", STRICT_SCRIPT, workdir, "resume"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert second.returncode == 0, second.stderr
+    assert "Blocked deserialization" not in second.stderr
+    assert json.loads(second.stdout.strip().splitlines()[-1]) == {
+        "score": "LeadScore",
+        "assignment": "Assignment",
+        "action": "ProposedAction",
+        "receipt": "Receipt",
+        "statuses": ["executed"],
+    }
