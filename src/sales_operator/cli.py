@@ -281,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     except SalesOperatorError as err:
         print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `sales-operator demo | head`: the reader left, not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
