@@ -536,3 +536,12 @@ def test_helpers_auc_and_platt() -> None:
     a, b = fit_platt(margins, y)
     assert a == pytest.approx(0.5, abs=0.1)
     assert b == pytest.approx(-1.0, abs=0.15)
+
+
+def test_counts_that_pull_the_score_down_read_as_only() -> None:
+    from sales_operator.scoring.model import describe_factor
+
+    assert describe_factor("emails_opened", 3, -6.0) == "opened only 3 emails"
+    assert describe_factor("emails_opened", 3, 4.0) == "opened 3 emails"
+    assert describe_factor("pages_visited", 1, -1.0) == "visited only 1 page"
+    assert describe_factor("emails_opened", 0, -3.0) == "opened no emails"

@@ -334,8 +334,12 @@ def _times(n: int, one: str, many: str) -> str:
     return one if n == 1 else many.format(n=n)
 
 
-def describe_factor(feature: str, value: Any) -> str:
-    """Describe one feature value in a rep's words ("visited the pricing page 2 times")."""
+def describe_factor(feature: str, value: Any, points: float = 0.0) -> str:
+    """Describe one feature value in a rep's words ("visited the pricing page 2 times").
+
+    A count that pulls the score down (`points` < 0) reads as "only": "opened only 3 emails".
+    """
+    only = "only " if points < 0 else ""
     if _is_missing(value):
         return f"{feature.replace('_', ' ')} unknown"
     if feature in NUMERIC_FEATURES:
@@ -346,13 +350,17 @@ def describe_factor(feature: str, value: Any) -> str:
         if feature == "employees":
             return f"{n:,} employees"
         if feature == "pages_visited":
-            return _times(n, "visited 1 page", "visited {n} pages") if n else "visited no pages"
+            if not n:
+                return "visited no pages"
+            return _times(n, f"visited {only}1 page", f"visited {only}{{n}} pages")
         if feature == "pricing_page_visits":
             if n == 0:
                 return "never visited the pricing page"
             return _times(n, "visited the pricing page once", "visited the pricing page {n} times")
         if feature == "emails_opened":
-            return _times(n, "opened 1 email", "opened {n} emails") if n else "opened no emails"
+            if not n:
+                return "opened no emails"
+            return _times(n, f"opened {only}1 email", f"opened {only}{{n}} emails")
         if feature == "demo_requested":
             return "requested a demo" if n else "did not request a demo"
         if feature == "webinar_attended":
@@ -612,14 +620,14 @@ class XGBScorer:
         logit = base_logit + a * sum(contribs.values())
         p, p0 = float(_sigmoid(logit)), float(_sigmoid(base_logit))
         slope = (p - p0) / (logit - base_logit) if abs(logit - base_logit) > 1e-9 else p * (1 - p)
-        factors = [
-            ScoreFactor(
-                feature=name,
-                label=describe_factor(name, row.get(name)),
-                points=round(a * value * slope * 100.0, 2),
+        factors = []
+        for name, value in contribs.items():
+            points = round(a * value * slope * 100.0, 2)
+            factors.append(
+                ScoreFactor(
+                    feature=name, label=describe_factor(name, row.get(name), points), points=points
+                )
             )
-            for name, value in contribs.items()
-        ]
         return ScoreResult(
             probability=p,
             band=band_for(p, self.policy),
