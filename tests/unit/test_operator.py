@@ -439,3 +439,42 @@ def test_thread_resumed_in_new_process_under_strict_msgpack_gets_models(tmp_path
         "receipt": "Receipt",
         "statuses": ["executed"],
     }
+
+
+def test_transient_adapter_failure_is_retried_and_runs_once(deps: Deps) -> None:
+    from sales_operator.errors import PermanentAdapterError, TransientAdapterError
+
+    real_post = deps.messenger.post
+    calls: list[str] = []
+
+    def flaky_post(**kwargs: Any) -> dict[str, Any]:
+        calls.append(kwargs["idempotency_key"])
+        if len(calls) == 1:
+            raise TransientAdapterError("503 from Slack", adapter="slack", operation="post")
+        return real_post(**kwargs)
+
+    deps.messenger.post = flaky_post  # type: ignore[method-assign]
+    graph = build_operator(deps, checkpointer=InMemorySaver())
+    send_event(graph, lifecycle_events()[0])
+    _approve_all(graph, deps)
+    state = deal_state(graph, SEED_DEAL_ID)
+    assert len(calls) == 2 and calls[0] == calls[1]  # retried with the same key
+    assert len(_slack_lines(deps)) == 1
+    assert all(a.status == "executed" for a in state.proposed_actions)
+    # emails before the failure were not sent twice by the retry
+    assert len(_outbox(deps)) == sum(a.kind == "send_email" for a in state.proposed_actions)
+
+    # a permanent failure is recorded as a failed receipt, and the rest still runs
+    deps.messenger.post = lambda **kw: (_ for _ in ()).throw(  # type: ignore[method-assign]
+        PermanentAdapterError("channel_not_found", adapter="slack", operation="post")
+    )
+    for event in lifecycle_events()[1:4]:
+        send_event(graph, event)
+        if pending_request(graph, SEED_DEAL_ID) is not None:
+            _approve_all(graph, deps)
+    state = deal_state(graph, SEED_DEAL_ID)
+    failed = [a for a in state.proposed_actions if a.status == "failed"]
+    assert [a.kind for a in failed] == ["post_slack"]
+    receipt = next(r for r in state.receipts if r.action_id == failed[0].id)
+    assert receipt.status == "failed" and "channel_not_found" in receipt.result["error"]
+    assert any(e.decision == "failed" for e in deps.crm.audit_log(SEED_DEAL_ID))
