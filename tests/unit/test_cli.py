@@ -136,3 +136,23 @@ def test_demo_interactive_answers(
     assert "please answer one of" in text
     assert all(a.status == "executed" for a in state.proposed_actions)
     assert {e.actor for e in state.audit if e.decision == "approve"} == {"demo user"}
+
+
+def test_inbox_lists_pending_requests_across_deals(
+    tmp_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import copy
+
+    w = ["--workdir", str(workdir), "--offline"]
+    first = lifecycle_events()[0]
+    second = copy.deepcopy(first)
+    second["payload"]["deal"]["id"] = "D-2002"
+    second["payload"]["lead"]["id"] = "L-5002"
+    for i, event in enumerate((first, second)):
+        assert _run(capsys, "event", str(_write_event(tmp_path, event, f"e{i}.json")), *w)[0] == 0
+    code, out, _ = _run(capsys, "inbox", "--json", *w)
+    assert code == 0
+    assert sorted(item["deal_id"] for item in json.loads(out)) == ["D-2001", "D-2002"]
+    assert _run(capsys, "reject", "D-2002", "-m", "duplicate lead", *w)[0] == 0
+    code, out, _ = _run(capsys, "inbox", "--json", *w)
+    assert [item["deal_id"] for item in json.loads(out)] == ["D-2001"]
