@@ -22,16 +22,39 @@ graph = research.build(fake_pattern_deps(crm=crm, search=StaticSearch(hits))).co
 from __future__ import annotations
 
 import copy
-import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
+from sales_operator.adapters._records import (
+    account_model,
+    activity_history,
+    closed_deal_row,
+    column_value,
+    contact_model,
+    created_result,
+    deal_history,
+    deal_model,
+    iso,
+    jsonable,
+    lead_model,
+    merged_deal_values,
+    new_deal_row,
+    note_history,
+    parse_datetime,
+    plan_field_update,
+    receipt_supersedes,
+    require_key,
+    stage_values,
+    task_history,
+    unknown_deal,
+    unknown_lead_contact,
+    unknown_rep,
+    utc,
+)
 from sales_operator.adapters.base import (
     CRMReader,
     Document,
@@ -75,119 +98,17 @@ __all__ = [
 ADAPTER = "in_memory_crm"
 """Adapter name used in the `AdapterError`s of `InMemoryCRM`."""
 
-_SIGNAL_COLUMNS: tuple[str, ...] = (
-    "pages_visited",
-    "pricing_page_visits",
-    "emails_opened",
-    "demo_requested",
-    "webinar_attended",
-    "days_to_first_touch",
-)
-_BOOL_SIGNALS = frozenset({"demo_requested", "webinar_attended"})
-_KNOWN_DEAL_FIELDS = frozenset({"name", "amount", "close_date", "stage"})
 _NUMBERED_REF = re.compile(r"^crm:(activity|note|task)/(\d+)$")
 
-T = TypeVar("T")
-
 
 # ---------------------------------------------------------------------------------------------
-# Conversions (the same stored forms as SQLiteCRM, so reads compare equal)
+# Stage matching (stored forms and row builders are shared with SQLiteCRM, in `_records`)
 # ---------------------------------------------------------------------------------------------
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _iso(value: datetime) -> str:
-    return _utc(value).isoformat()
-
-
-def _parse_datetime(text: str) -> datetime:
-    text = text.strip()
-    if len(text) == 10:
-        return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
-    return _utc(datetime.fromisoformat(text))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, set | tuple):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _jsonable(value: T) -> T:
-    """Return `value` as it reads back after a JSON round trip (dates become strings)."""
-    loaded: T = json.loads(json.dumps(value, default=_json_default, ensure_ascii=False))
-    return loaded
-
-
-def _outcome_for(stage: str) -> str | None:
-    return {"closed_won": "won", "closed_lost": "lost"}.get(stage)
 
 
 def _is_closed_like(stage: str) -> bool:
     """Match SQLite's case-insensitive `LIKE 'closed_%'` with `_` escaped (a literal `_`)."""
     return stage[:7].lower() == "closed_"
-
-
-def _as_bool_int(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | float):
-        return int(value != 0)
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "y", "t"}:
-        return 1
-    if text in {"0", "false", "no", "n", "f"}:
-        return 0
-    raise ValueError(f"expected a boolean (true/false/1/0), got {value!r}")
-
-
-def _column_value(name: str, value: Any, operation: str) -> Any:
-    """Validate a value for a known deal column and return it in its stored form."""
-    try:
-        if name in ("name", "stage"):
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError("must be a non-empty string")
-            return value.strip() if name == "stage" else value
-        if name == "amount":
-            if value is None:
-                return None
-            if isinstance(value, bool):
-                raise ValueError("must be a number")
-            amount = float(value)
-            if amount != amount or amount < 0:
-                raise ValueError("must be a non-negative number")
-            return amount
-        if name == "close_date":
-            if value is None:
-                return None
-            if isinstance(value, datetime):
-                return value.date().isoformat()
-            if isinstance(value, date):
-                return value.isoformat()
-            return date.fromisoformat(str(value).strip()[:10]).isoformat()
-    except (TypeError, ValueError) as exc:
-        raise PermanentAdapterError(
-            f"bad value {value!r} for deal field {name!r}: {exc}",
-            adapter=ADAPTER,
-            operation=operation,
-        ) from exc
-    raise AssertionError(name)  # pragma: no cover
-
-
-def _require_key(idempotency_key: str, adapter: str, operation: str) -> None:
-    if not idempotency_key or not idempotency_key.strip():
-        raise PermanentAdapterError(
-            "idempotency_key must be a non-empty string", adapter=adapter, operation=operation
-        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -377,26 +298,21 @@ class InMemoryCRM:
             _upsert_lead(store, lead)
         for deal in deals:
             lead_id = lead_of.get(deal.id)
-            created = _iso(lead_by_id[lead_id].created_at) if lead_id else _iso(self._clock())
+            created = iso(lead_by_id[lead_id].created_at) if lead_id else iso(self._clock())
             closed_at = (
                 deal.close_date.isoformat()
                 if deal.stage.startswith("closed_") and deal.close_date
                 else None
             )
             store.deals[deal.id] = _DealRow(
-                id=deal.id,
-                account_id=account_of.get(deal.id),
-                lead_id=lead_id,
-                name=deal.name,
-                stage=deal.stage,
-                amount=deal.amount,
-                close_date=deal.close_date.isoformat() if deal.close_date else None,
-                owner_id=deal.owner_id,
-                outcome=deal.outcome or _outcome_for(deal.stage),
-                fields=_jsonable(deal.fields),
-                created_at=created,
-                closed_at=closed_at,
-                updated_at=created,
+                **new_deal_row(
+                    deal,
+                    account_id=account_of.get(deal.id),
+                    lead_id=lead_id,
+                    created_at=created,
+                    closed_at=closed_at,
+                    updated_at=created,
+                )
             )
         for account_id, records in history.items():
             self._history[account_id] = [r.model_copy(deep=True) for r in records]
@@ -413,14 +329,14 @@ class InMemoryCRM:
         self, operation: str, idempotency_key: str, apply: Callable[[_Store], dict[str, Any]]
     ) -> dict[str, Any]:
         """Apply a write once per (key, operation); restore everything if it raises."""
-        _require_key(idempotency_key, ADAPTER, operation)
+        require_key(idempotency_key, ADAPTER, operation)
         with self._lock:
             first = self._store.applied.get((idempotency_key, operation))
             if first is not None:
                 return copy.deepcopy(first)
             backup = copy.deepcopy(self._store)
             try:
-                result = _jsonable(apply(self._store))
+                result = jsonable(apply(self._store))
             except BaseException:
                 self._store = backup
                 raise
@@ -430,15 +346,11 @@ class InMemoryCRM:
     def _require_deal(self, store: _Store, deal_id: str, operation: str) -> _DealRow:
         row = store.deals.get(deal_id)
         if row is None:
-            raise PermanentAdapterError(
-                f"unknown deal id {deal_id!r}: no such deal in the CRM",
-                adapter=ADAPTER,
-                operation=operation,
-            )
+            raise unknown_deal(deal_id, adapter=ADAPTER, operation=operation)
         return row
 
     def _now(self) -> str:
-        return _iso(self._clock())
+        return iso(self._clock())
 
     # -- read side ------------------------------------------------------------------------
 
@@ -446,13 +358,13 @@ class InMemoryCRM:
         """Return the account, or None."""
         with self._lock:
             row = self._store.accounts.get(account_id)
-            return _account(row) if row is not None else None
+            return account_model(row) if row is not None else None
 
     def list_contacts(self, account_id: str) -> list[Contact]:
         """Return the account's contacts, in the order they were added."""
         with self._lock:
             return [
-                _contact(row)
+                contact_model(row)
                 for row in self._store.contacts.values()
                 if row["account_id"] == account_id
             ]
@@ -461,18 +373,18 @@ class InMemoryCRM:
         """Return the deal, or None."""
         with self._lock:
             row = self._store.deals.get(deal_id)
-            return _deal(row) if row is not None else None
+            return deal_model(asdict(row)) if row is not None else None
 
     def list_deals(self) -> list[Deal]:
         """Return every deal, in the order they were created."""
         with self._lock:
-            return [_deal(row) for row in self._store.deals.values()]
+            return [deal_model(asdict(row)) for row in self._store.deals.values()]
 
     def get_lead(self, lead_id: str) -> Lead | None:
         """Return the lead, or None."""
         with self._lock:
             row = self._store.leads.get(lead_id)
-            return _lead(row) if row is not None else None
+            return lead_model(row) if row is not None else None
 
     def list_reps(self) -> list[Rep]:
         """Return every rep and queue, in the order they were added."""
@@ -507,47 +419,15 @@ class InMemoryCRM:
                 return bool(row["account_id"] == account_id or row["deal_id"] in deal_ids)
 
             records = [r.model_copy(deep=True) for r in self._history.get(account_id, [])]
-            for row in store.activities:
-                if concerns(row):
-                    records.append(
-                        HistoryRecord(
-                            ref=f"crm:activity/{row['id']}",
-                            kind="activity",
-                            at=_parse_datetime(row["at"]),
-                            title=f"{row['kind'].replace('_', ' ').capitalize()} "
-                            f"({row['direction']})",
-                            text=row["summary"],
-                        )
-                    )
-            for row in store.notes:
-                if concerns(row):
-                    records.append(
-                        HistoryRecord(
-                            ref=f"crm:note/{row['id']}",
-                            kind="note",
-                            at=_parse_datetime(row["created_at"]),
-                            title=f"Note on {row['deal_id']}" if row["deal_id"] else "Account note",
-                            text=row["text"],
-                        )
-                    )
-            for row in store.tasks:
-                if concerns(row):
-                    due = f", due {row['due']}" if row["due"] else ""
-                    body = f"{row['title']} ({row['status']}{due})"
-                    if row["notes"]:
-                        body += f": {row['notes']}"
-                    records.append(
-                        HistoryRecord(
-                            ref=f"crm:task/{row['id']}",
-                            kind="task",
-                            at=_parse_datetime(row["created_at"]),
-                            title=row["title"],
-                            text=body,
-                        )
-                    )
+            for rows, build in (
+                (store.activities, activity_history),
+                (store.notes, note_history),
+                (store.tasks, task_history),
+            ):
+                records.extend(build(row) for row in rows if concerns(row))
             for deal in store.deals.values():
                 if deal.account_id == account_id and _is_closed_like(deal.stage):
-                    records.append(_deal_history(deal))
+                    records.append(deal_history(asdict(deal)))
             records.sort(key=lambda record: record.at)
             return records
 
@@ -565,36 +445,29 @@ class InMemoryCRM:
             for deal in store.deals.values():
                 if deal.stage not in ("closed_won", "closed_lost"):
                     continue
-                account = store.accounts.get(deal.account_id or "")
-                lead = store.leads.get(deal.lead_id or "")
-                contact = store.contacts.get(lead["contact_id"]) if lead else None
-                signals: dict[str, Any] = copy.deepcopy(lead["signals"]) if lead else {}
-                employees = account["employees"] if account else None
-                title = contact["title"] if contact else None
-                source = lead["source"] if lead else None
-                out: dict[str, Any] = {
-                    "deal_id": deal.id,
-                    "account_name": account["name"] if account else None,
-                    "industry": account["industry"] if account else None,
-                    "employees": employees,
-                    "territory": account["territory"] if account else None,
-                    "segment": (account["segment"] if account else None)
-                    or segment_from_employees(employees),
-                    "lead_source": source,
-                    "contact_title": title,
-                    "seniority": (contact["seniority"] if contact else None)
-                    or (seniority_from_title(title) if source else None),
-                }
-                for name in _SIGNAL_COLUMNS:
-                    value = signals.get(name)
-                    if name in _BOOL_SIGNALS:
-                        value = _as_bool_int(value)
-                    out[name] = value
-                out["created_at"] = deal.created_at or (lead["created_at"] if lead else None)
-                out["closed_at"] = deal.closed_at or deal.close_date
-                out["outcome"] = deal.outcome or ("won" if deal.stage == "closed_won" else "lost")
-                out["amount"] = None if deal.amount is None else float(deal.amount)
-                result.append(out)
+                account = store.accounts.get(deal.account_id or "", {})
+                lead = store.leads.get(deal.lead_id or "", {})
+                contact = store.contacts.get(lead.get("contact_id") or "", {})
+                row = closed_deal_row(
+                    deal_id=deal.id,
+                    stage=deal.stage,
+                    outcome=deal.outcome,
+                    amount=deal.amount,
+                    created_at=deal.created_at,
+                    closed_at=deal.closed_at,
+                    close_date=deal.close_date,
+                    account_name=account.get("name"),
+                    industry=account.get("industry"),
+                    employees=account.get("employees"),
+                    territory=account.get("territory"),
+                    segment=account.get("segment"),
+                    lead_source=lead.get("source"),
+                    signals=lead.get("signals", {}),
+                    lead_created_at=lead.get("created_at"),
+                    contact_title=contact.get("title"),
+                    seniority=contact.get("seniority"),
+                )
+                result.append(copy.deepcopy(row))
             return result
 
     def get_receipt(self, idempotency_key: str) -> Receipt | None:
@@ -621,32 +494,27 @@ class InMemoryCRM:
                 if deal_id is None or owner == deal_id
             ]
 
-    def list_tasks(self, deal_id: str) -> list[dict[str, Any]]:
-        """Return the deal's tasks as dicts (id, ref, title, owner_id, due, notes, status, ...)."""
+    def _rows_of(self, table: str, ref_kind: str, deal_id: str) -> list[dict[str, Any]]:
+        """Return copies of the deal's rows in `table`, each with its `crm:<ref_kind>/<n>` ref."""
         with self._lock:
+            rows: list[dict[str, Any]] = getattr(self._store, table)
             return [
-                {**copy.deepcopy(row), "ref": f"crm:task/{row['id']}"}
-                for row in self._store.tasks
+                {**copy.deepcopy(row), "ref": f"crm:{ref_kind}/{row['id']}"}
+                for row in rows
                 if row["deal_id"] == deal_id
             ]
+
+    def list_tasks(self, deal_id: str) -> list[dict[str, Any]]:
+        """Return the deal's tasks as dicts (id, ref, title, owner_id, due, notes, status, ...)."""
+        return self._rows_of("tasks", "task", deal_id)
 
     def list_notes(self, deal_id: str) -> list[dict[str, Any]]:
         """Return the deal's notes as dicts (id, ref, text, created_at, ...)."""
-        with self._lock:
-            return [
-                {**copy.deepcopy(row), "ref": f"crm:note/{row['id']}"}
-                for row in self._store.notes
-                if row["deal_id"] == deal_id
-            ]
+        return self._rows_of("notes", "note", deal_id)
 
     def list_activities(self, deal_id: str) -> list[dict[str, Any]]:
         """Return the deal's activities as dicts (id, ref, at, kind, direction, summary, ...)."""
-        with self._lock:
-            return [
-                {**copy.deepcopy(row), "ref": f"crm:activity/{row['id']}"}
-                for row in self._store.activities
-                if row["deal_id"] == deal_id
-            ]
+        return self._rows_of("activities", "activity", deal_id)
 
     def stage_history(self, deal_id: str) -> list[dict[str, Any]]:
         """Return the deal's stage changes, oldest first (from_stage, to_stage, at)."""
@@ -693,44 +561,26 @@ class InMemoryCRM:
                 _upsert_contact(store, contact, account_id)
             if lead is not None:
                 if lead.contact_id not in store.contacts:
-                    raise PermanentAdapterError(
-                        f"lead {lead.id!r} names contact {lead.contact_id!r}, which is neither "
-                        "among the contacts given nor in the CRM",
-                        adapter=ADAPTER,
-                        operation=operation,
-                    )
+                    raise unknown_lead_contact(lead, adapter=ADAPTER, operation=operation)
                 _upsert_lead(store, lead)
             lead_id = lead.id if lead else (existing.lead_id if existing else None)
             if existing is None:
-                created_at = _iso(lead.created_at) if lead else now
                 store.deals[deal.id] = _DealRow(
-                    id=deal.id,
-                    account_id=account_id,
-                    lead_id=lead_id,
-                    name=deal.name,
-                    stage=deal.stage,
-                    amount=deal.amount,
-                    close_date=deal.close_date.isoformat() if deal.close_date else None,
-                    owner_id=deal.owner_id,
-                    outcome=deal.outcome or _outcome_for(deal.stage),
-                    fields=_jsonable(deal.fields),
-                    created_at=created_at,
-                    closed_at=now if deal.stage.startswith("closed_") else None,
-                    updated_at=now,
+                    **new_deal_row(
+                        deal,
+                        account_id=account_id,
+                        lead_id=lead_id,
+                        created_at=iso(lead.created_at) if lead else now,
+                        closed_at=now if deal.stage.startswith("closed_") else None,
+                        updated_at=now,
+                    )
                 )
                 _record_stage(store, deal.id, None, deal.stage, now)
             else:
-                existing.fields.update(_jsonable(deal.fields))
-                existing.account_id = account_id
-                existing.lead_id = lead_id
-                existing.name = deal.name
-                if deal.amount is not None:
-                    existing.amount = deal.amount
-                if deal.close_date:
-                    existing.close_date = deal.close_date.isoformat()
-                existing.owner_id = deal.owner_id or existing.owner_id
-                existing.outcome = deal.outcome or existing.outcome
-                existing.updated_at = now
+                merged = merged_deal_values(
+                    asdict(existing), deal, account_id=account_id, lead_id=lead_id, now=now
+                )
+                _assign(existing, merged)
                 if deal.stage != existing.stage:
                     _set_stage(store, existing, deal.stage, now)
             return {
@@ -757,11 +607,7 @@ class InMemoryCRM:
         def apply(store: _Store) -> dict[str, Any]:
             row = self._require_deal(store, deal_id, operation)
             if rep_id not in self._reps:
-                raise PermanentAdapterError(
-                    f"unknown rep id {rep_id!r}: no such rep or queue in the CRM",
-                    adapter=ADAPTER,
-                    operation=operation,
-                )
+                raise unknown_rep(rep_id, adapter=ADAPTER, operation=operation)
             previous = row.owner_id
             row.owner_id = rep_id
             row.updated_at = self._now()
@@ -787,26 +633,12 @@ class InMemoryCRM:
 
         def apply(store: _Store) -> dict[str, Any]:
             row = self._require_deal(store, deal_id, operation)
-            before = copy.deepcopy(row)
             now = self._now()
-            changed: dict[str, Any] = {}
-            previous: dict[str, Any] = {}
-            for name, value in fields.items():
-                if name in _KNOWN_DEAL_FIELDS:
-                    stored = _column_value(name, value, operation)
-                    previous[name] = getattr(before, name)
-                    changed[name] = stored
-                    if name == "stage":
-                        if stored != before.stage:
-                            _set_stage(store, row, stored, now, from_stage=before.stage)
-                    else:
-                        setattr(row, name, stored)
-                else:
-                    previous[name] = row.fields.get(name)
-                    row.fields[name] = _jsonable(value)
-                    changed[name] = row.fields[name]
-            row.updated_at = now
-            return {"deal_id": deal_id, "changed": changed, "previous": previous}
+            plan = plan_field_update(asdict(row), fields, adapter=ADAPTER, operation=operation)
+            if plan.stage is not None:
+                _set_stage(store, row, plan.stage, now)
+            _assign(row, {**plan.columns, "fields": plan.fields, "updated_at": now})
+            return {"deal_id": deal_id, "changed": plan.changed, "previous": plan.previous}
 
         return self._write(operation, idempotency_key, apply)
 
@@ -823,7 +655,7 @@ class InMemoryCRM:
 
         def apply(store: _Store) -> dict[str, Any]:
             row = self._require_deal(store, deal_id, operation)
-            stage_name = _column_value("stage", stage, operation)
+            stage_name = column_value("stage", stage, adapter=ADAPTER, operation=operation)
             from_stage = row.stage
             changed = stage_name != from_stage
             if changed:
@@ -856,7 +688,7 @@ class InMemoryCRM:
 
         def apply(store: _Store) -> dict[str, Any]:
             row = self._require_deal(store, deal_id, operation)
-            due_text = _column_value("close_date", due, operation) if due is not None else None
+            due_text = column_value("close_date", due, adapter=ADAPTER, operation=operation)
             task_id = store.take_id("task")
             store.tasks.append(
                 {
@@ -871,14 +703,9 @@ class InMemoryCRM:
                     "created_at": self._now(),
                 }
             )
-            return {
-                "task_id": task_id,
-                "ref": f"crm:task/{task_id}",
-                "deal_id": deal_id,
-                "title": title,
-                "owner_id": owner_id,
-                "due": due_text,
-            }
+            return created_result(
+                "task", task_id, deal_id, title=title, owner_id=owner_id, due=due_text
+            )
 
         return self._write(operation, idempotency_key, apply)
 
@@ -902,7 +729,7 @@ class InMemoryCRM:
                     "created_at": self._now(),
                 }
             )
-            return {"note_id": note_id, "ref": f"crm:note/{note_id}", "deal_id": deal_id}
+            return created_result("note", note_id, deal_id)
 
         return self._write(operation, idempotency_key, apply)
 
@@ -924,17 +751,13 @@ class InMemoryCRM:
                     "id": activity_id,
                     "account_id": row.account_id,
                     "deal_id": deal_id,
-                    "at": _iso(activity.at),
+                    "at": iso(activity.at),
                     "kind": activity.kind,
                     "direction": activity.direction,
                     "summary": activity.summary,
                 }
             )
-            return {
-                "activity_id": activity_id,
-                "ref": f"crm:activity/{activity_id}",
-                "deal_id": deal_id,
-            }
+            return created_result("activity", activity_id, deal_id)
 
         return self._write(operation, idempotency_key, apply)
 
@@ -949,12 +772,12 @@ class InMemoryCRM:
             idempotency_key=receipt.idempotency_key,
             kind=receipt.kind,
             status=receipt.status,
-            result=_jsonable(receipt.result),
-            executed_at=_parse_datetime(_iso(receipt.executed_at)),
+            result=jsonable(receipt.result),
+            executed_at=parse_datetime(iso(receipt.executed_at)),
         )
         with self._lock:
             current = self._receipts.get(receipt.idempotency_key)
-            if current is None or (current[1].status == "failed" and receipt.status == "done"):
+            if receipt_supersedes(current[1].status if current else None, receipt.status):
                 # Replacing a value keeps the key's place, so list order stays by first write.
                 self._receipts[receipt.idempotency_key] = (deal_id, stored)
 
@@ -964,56 +787,10 @@ class InMemoryCRM:
             self._audit.append((deal_id, entry.model_dump_json()))
 
 
-def _account(row: dict[str, Any]) -> Account:
-    return Account(**{k: v for k, v in row.items() if k != "segment"})
-
-
-def _contact(row: dict[str, Any]) -> Contact:
-    return Contact(
-        id=row["id"], name=row["name"], email=row["email"], title=row["title"], role=row["role"]
-    )
-
-
-def _lead(row: dict[str, Any]) -> Lead:
-    return Lead(
-        id=row["id"],
-        contact_id=row["contact_id"],
-        source=row["source"],
-        created_at=_parse_datetime(row["created_at"]),
-        signals=copy.deepcopy(row["signals"]),
-    )
-
-
-def _deal(row: _DealRow) -> Deal:
-    return Deal(
-        id=row.id,
-        name=row.name,
-        stage=row.stage,
-        amount=row.amount,
-        close_date=date.fromisoformat(row.close_date[:10]) if row.close_date else None,
-        owner_id=row.owner_id,
-        outcome=row.outcome,
-        fields=copy.deepcopy(row.fields),
-    )
-
-
-def _deal_history(row: _DealRow) -> HistoryRecord:
-    when = row.closed_at or row.close_date or row.created_at
-    outcome = row.outcome or _outcome_for(row.stage) or row.stage
-    amount = f"{row.amount:,.0f}" if row.amount is not None else "no amount"
-    parts = [f"{row.name}: {outcome} ({row.stage}), amount {amount}"]
-    if row.close_date:
-        parts.append(f"closed {row.close_date[:10]}")
-    for key, value in row.fields.items():
-        if value not in (None, "", [], {}):
-            parts.append(f"{key.replace('_', ' ')}: {value}")
-    return HistoryRecord(
-        ref=f"crm:deal/{row.id}",
-        kind="deal",
-        at=_parse_datetime(when),
-        title=row.name,
-        text="; ".join(parts),
-    )
+def _assign(row: _DealRow, values: dict[str, Any]) -> None:
+    """Set the given columns of a deal row."""
+    for name, value in values.items():
+        setattr(row, name, value)
 
 
 def _record_stage(
@@ -1024,16 +801,9 @@ def _record_stage(
     )
 
 
-def _set_stage(
-    store: _Store, row: _DealRow, to_stage: str, at: str, *, from_stage: str | None = None
-) -> None:
-    start = row.stage if from_stage is None else from_stage
-    outcome = _outcome_for(to_stage)
-    row.stage = to_stage
-    row.outcome = outcome
-    row.closed_at = at if outcome else None
-    row.updated_at = at
-    _record_stage(store, row.id, start, to_stage, at)
+def _set_stage(store: _Store, row: _DealRow, to_stage: str, at: str) -> None:
+    _record_stage(store, row.id, row.stage, to_stage, at)
+    _assign(row, stage_values(to_stage, at))
 
 
 def _upsert_account(store: _Store, account: Account) -> None:
@@ -1081,8 +851,8 @@ def _upsert_lead(store: _Store, lead: Lead) -> None:
         "id": lead.id,
         "contact_id": lead.contact_id,
         "source": lead.source,
-        "created_at": _iso(lead.created_at),
-        "signals": _jsonable(lead.signals),
+        "created_at": iso(lead.created_at),
+        "signals": jsonable(lead.signals),
     }
 
 
@@ -1091,7 +861,35 @@ def _upsert_lead(store: _Store, lead: Lead) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-class RecordingMailer:
+class _RecordOnce:
+    """Keep the first result per idempotency key and replay it (base of the recorders)."""
+
+    adapter = "recording"
+    """Adapter name used in errors."""
+
+    def __init__(self) -> None:
+        self._results: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _once(
+        self, idempotency_key: str, operation: str, record: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Run `record` for a new key and keep its result; a repeated key returns that result.
+
+        Raises:
+            PermanentAdapterError: for an empty key (and whatever `record` raises, which
+                records nothing).
+        """
+        require_key(idempotency_key, self.adapter, operation)
+        with self._lock:
+            result = self._results.get(idempotency_key)
+            if result is None:
+                result = record()
+                self._results[idempotency_key] = result
+            return copy.deepcopy(result)
+
+
+class RecordingMailer(_RecordOnce):
     """Record email instead of sending it (a `Mailer`), once per idempotency key.
 
     Every message sent for the first time is appended to `sent` as a dict with `to`, `cc`,
@@ -1102,10 +900,9 @@ class RecordingMailer:
     """Adapter name used in errors."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.sent: list[dict[str, Any]] = []
         """The messages, in the order they were first sent."""
-        self._results: dict[str, dict[str, Any]] = {}
-        self._lock = threading.Lock()
 
     def send(
         self,
@@ -1125,11 +922,8 @@ class RecordingMailer:
         Raises:
             PermanentAdapterError: for an empty key or no recipient.
         """
-        _require_key(idempotency_key, self.adapter, "send")
-        with self._lock:
-            first = self._results.get(idempotency_key)
-            if first is not None:
-                return copy.deepcopy(first)
+
+        def record() -> dict[str, Any]:
             if not to:
                 raise PermanentAdapterError(
                     "a message needs at least one recipient", adapter=self.adapter, operation="send"
@@ -1144,15 +938,15 @@ class RecordingMailer:
                     "idempotency_key": idempotency_key,
                 }
             )
-            result = {
+            return {
                 "message_id": f"<{len(self.sent)}@recording-mailer>",
                 "recipients": [*to, *(cc or [])],
             }
-            self._results[idempotency_key] = result
-            return copy.deepcopy(result)
+
+        return self._once(idempotency_key, "send", record)
 
 
-class RecordingMessenger:
+class RecordingMessenger(_RecordOnce):
     """Record chat messages instead of posting them (a `Messenger`), once per key.
 
     Every message posted for the first time is appended to `posts` as a dict with `channel`,
@@ -1163,10 +957,9 @@ class RecordingMessenger:
     """Adapter name used in errors."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.posts: list[dict[str, Any]] = []
         """The messages, in the order they were first posted."""
-        self._results: dict[str, dict[str, Any]] = {}
-        self._lock = threading.Lock()
 
     def post(self, *, channel: str, text: str, idempotency_key: str) -> dict[str, Any]:
         """Record `text` for `channel`; a repeated key returns the first result.
@@ -1177,11 +970,8 @@ class RecordingMessenger:
         Raises:
             PermanentAdapterError: for an empty key, channel or text.
         """
-        _require_key(idempotency_key, self.adapter, "post")
-        with self._lock:
-            first = self._results.get(idempotency_key)
-            if first is not None:
-                return copy.deepcopy(first)
+
+        def record() -> dict[str, Any]:
             if not channel.strip() or not text.strip():
                 raise PermanentAdapterError(
                     "a message needs a channel and a text", adapter=self.adapter, operation="post"
@@ -1189,12 +979,12 @@ class RecordingMessenger:
             self.posts.append(
                 {"channel": channel, "text": text, "idempotency_key": idempotency_key}
             )
-            result = {"channel": channel, "ts": f"{len(self.posts)}.000000"}
-            self._results[idempotency_key] = result
-            return copy.deepcopy(result)
+            return {"channel": channel, "ts": f"{len(self.posts)}.000000"}
+
+        return self._once(idempotency_key, "post", record)
 
 
-class RecordingCalendar:
+class RecordingCalendar(_RecordOnce):
     """Record calendar invites instead of sending them (a `Calendar`), once per key.
 
     Every invite made for the first time is appended to `invites` as a dict with `title`,
@@ -1206,10 +996,9 @@ class RecordingCalendar:
     """Adapter name used in errors."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.invites: list[dict[str, Any]] = []
         """The invites, in the order they were first made."""
-        self._results: dict[str, dict[str, Any]] = {}
-        self._lock = threading.Lock()
 
     def invite(
         self,
@@ -1231,18 +1020,15 @@ class RecordingCalendar:
             PermanentAdapterError: for an empty key, no attendee, or an end not after the
                 start.
         """
-        _require_key(idempotency_key, self.adapter, "invite")
-        with self._lock:
-            first = self._results.get(idempotency_key)
-            if first is not None:
-                return copy.deepcopy(first)
+
+        def record() -> dict[str, Any]:
             if not attendees:
                 raise PermanentAdapterError(
                     "an invite needs at least one attendee",
                     adapter=self.adapter,
                     operation="invite",
                 )
-            if _utc(end) <= _utc(start):
+            if utc(end) <= utc(start):
                 raise PermanentAdapterError(
                     f"the invite ends ({end.isoformat()}) before it starts ({start.isoformat()})",
                     adapter=self.adapter,
@@ -1251,20 +1037,20 @@ class RecordingCalendar:
             self.invites.append(
                 {
                     "title": title,
-                    "start": _utc(start),
-                    "end": _utc(end),
+                    "start": utc(start),
+                    "end": utc(end),
                     "attendees": list(attendees),
                     "description": description,
                     "organizer": organizer,
                     "idempotency_key": idempotency_key,
                 }
             )
-            result = {
+            return {
                 "uid": f"{len(self.invites)}@recording-calendar",
                 "attendees": list(attendees),
             }
-            self._results[idempotency_key] = result
-            return copy.deepcopy(result)
+
+        return self._once(idempotency_key, "invite", record)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,10 +27,43 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sales_operator.adapters._records import (
+    BOOL_SIGNALS,
+    DEAL_ROW_COLUMNS,
+    INT_SIGNALS,
+    account_model,
+    activity_history,
+    as_bool_int,
+    closed_deal_row,
+    column_value,
+    contact_model,
+    created_result,
+    deal_history,
+    deal_model,
+    dumps,
+    iso,
+    jsonable,
+    lead_model,
+    merged_deal_values,
+    new_deal_row,
+    note_history,
+    parse_datetime,
+    plan_field_update,
+    receipt_supersedes,
+    require_key,
+    stage_values,
+    task_history,
+    unknown_deal,
+    unknown_lead_contact,
+    unknown_rep,
+)
+from sales_operator.adapters._records import (
+    SIGNAL_COLUMNS as SIGNAL_COLUMNS,  # re-exported: training columns kept in a lead's signals
+)
 from sales_operator.adapters.base import HistoryRecord, Rep
 from sales_operator.errors import (
     AdapterError,
@@ -61,19 +94,6 @@ ADAPTER = "sqlite_crm"
 
 SCHEMA_VERSION = 1
 """Version of the schema this module creates."""
-
-SIGNAL_COLUMNS: tuple[str, ...] = (
-    "pages_visited",
-    "pricing_page_visits",
-    "emails_opened",
-    "demo_requested",
-    "webinar_attended",
-    "days_to_first_touch",
-)
-"""Training columns that live in the lead's `signals`."""
-
-_BOOL_SIGNALS = frozenset({"demo_requested", "webinar_attended"})
-_INT_SIGNALS = frozenset({"pages_visited", "pricing_page_visits", "emails_opened"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -206,9 +226,6 @@ CREATE TABLE IF NOT EXISTS applied_writes (
 """
 
 _DEAL_COLUMNS = "id, name, stage, amount, close_date, owner_id, outcome, fields"
-_KNOWN_DEAL_FIELDS = frozenset({"name", "amount", "close_date", "stage"})
-
-T = TypeVar("T")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,62 +233,12 @@ T = TypeVar("T")
 # ---------------------------------------------------------------------------------------------
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _iso(value: datetime) -> str:
-    return _utc(value).isoformat()
-
-
-def _parse_datetime(text: str) -> datetime:
-    """Parse an ISO date or date-time; a date is midnight UTC, a naive time is UTC."""
-    text = text.strip()
-    if len(text) == 10:
-        return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
-    return _utc(datetime.fromisoformat(text))
-
-
 def _normalise_timestamp(text: str) -> str:
     """Return `text` as a canonical ISO string: a date stays a date, a time becomes UTC."""
     text = text.strip()
     if len(text) == 10:
         return date.fromisoformat(text).isoformat()
-    return _iso(datetime.fromisoformat(text))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, set | tuple):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, default=_json_default, ensure_ascii=False, sort_keys=False)
-
-
-def _jsonable(value: T) -> T:
-    loaded: T = json.loads(_dumps(value))
-    return loaded
-
-
-def _as_bool_int(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | float):
-        return int(value != 0)
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "y", "t"}:
-        return 1
-    if text in {"0", "false", "no", "n", "f"}:
-        return 0
-    raise ValueError(f"expected a boolean (true/false/1/0), got {value!r}")
+    return iso(datetime.fromisoformat(text))
 
 
 def _as_number(value: str) -> int | float:
@@ -534,10 +501,7 @@ class SQLiteCRM:
         apply: Callable[[sqlite3.Connection], dict[str, Any]],
     ) -> dict[str, Any]:
         """Apply a write once per (key, operation), recording the key in the same transaction."""
-        if not idempotency_key or not idempotency_key.strip():
-            raise PermanentAdapterError(
-                "idempotency_key must be a non-empty string", adapter=ADAPTER, operation=operation
-            )
+        require_key(idempotency_key, ADAPTER, operation)
         try:
             with self._transaction(operation) as conn:
                 row = conn.execute(
@@ -547,11 +511,11 @@ class SQLiteCRM:
                 if row is not None:
                     replay: dict[str, Any] = json.loads(row["result"])
                     return replay
-                result = _jsonable(apply(conn))
+                result = jsonable(apply(conn))
                 conn.execute(
                     "INSERT INTO applied_writes (key, operation, result, applied_at) "
                     "VALUES (?, ?, ?, ?)",
-                    (idempotency_key, operation, _dumps(result), _iso(self._clock())),
+                    (idempotency_key, operation, dumps(result), iso(self._clock())),
                 )
                 return result
         except AdapterError:
@@ -574,11 +538,7 @@ class SQLiteCRM:
     def _require_deal(self, conn: sqlite3.Connection, deal_id: str, operation: str) -> sqlite3.Row:
         row = conn.execute("SELECT * FROM deals WHERE id = ?", (deal_id,)).fetchone()
         if row is None:
-            raise PermanentAdapterError(
-                f"unknown deal id {deal_id!r}: no such deal in the CRM",
-                adapter=ADAPTER,
-                operation=operation,
-            )
+            raise unknown_deal(deal_id, adapter=ADAPTER, operation=operation)
         return row  # type: ignore[no-any-return]
 
     # -- read side ------------------------------------------------------------------------
@@ -590,14 +550,14 @@ class SQLiteCRM:
     def get_account(self, account_id: str) -> Account | None:
         """Return the account, or None."""
         rows = self._query("SELECT * FROM accounts WHERE id = ?", (account_id,))
-        return _account(rows[0]) if rows else None
+        return account_model(rows[0]) if rows else None
 
     def list_contacts(self, account_id: str) -> list[Contact]:
         """Return the account's contacts, in the order they were added."""
         rows = self._query(
             "SELECT * FROM contacts WHERE account_id = ? ORDER BY rowid", (account_id,)
         )
-        return [_contact(row) for row in rows]
+        return [contact_model(row) for row in rows]
 
     def get_deal(self, deal_id: str) -> Deal | None:
         """Return the deal, or None."""
@@ -613,7 +573,7 @@ class SQLiteCRM:
     def get_lead(self, lead_id: str) -> Lead | None:
         """Return the lead, or None."""
         rows = self._query("SELECT * FROM leads WHERE id = ?", (lead_id,))
-        return _lead(rows[0]) if rows else None
+        return lead_model(_decoded(rows[0], "signals")) if rows else None
 
     def list_reps(self) -> list[Rep]:
         """Return every rep and queue, in the order they were added."""
@@ -643,45 +603,18 @@ class SQLiteCRM:
         in_account = "(account_id = ? OR deal_id IN (SELECT id FROM deals WHERE account_id = ?))"
         params = (account_id, account_id)
         records: list[HistoryRecord] = []
-        for row in self._query(f"SELECT * FROM activities WHERE {in_account}", params):
-            records.append(
-                HistoryRecord(
-                    ref=f"crm:activity/{row['id']}",
-                    kind="activity",
-                    at=_parse_datetime(row["at"]),
-                    title=f"{row['kind'].replace('_', ' ').capitalize()} ({row['direction']})",
-                    text=row["summary"],
-                )
-            )
-        for row in self._query(f"SELECT * FROM notes WHERE {in_account}", params):
-            records.append(
-                HistoryRecord(
-                    ref=f"crm:note/{row['id']}",
-                    kind="note",
-                    at=_parse_datetime(row["created_at"]),
-                    title=f"Note on {row['deal_id']}" if row["deal_id"] else "Account note",
-                    text=row["text"],
-                )
-            )
-        for row in self._query(f"SELECT * FROM tasks WHERE {in_account}", params):
-            due = f", due {row['due']}" if row["due"] else ""
-            body = f"{row['title']} ({row['status']}{due})"
-            if row["notes"]:
-                body += f": {row['notes']}"
-            records.append(
-                HistoryRecord(
-                    ref=f"crm:task/{row['id']}",
-                    kind="task",
-                    at=_parse_datetime(row["created_at"]),
-                    title=row["title"],
-                    text=body,
-                )
-            )
+        for table, build in (
+            ("activities", activity_history),
+            ("notes", note_history),
+            ("tasks", task_history),
+        ):
+            rows = self._query(f"SELECT * FROM {table} WHERE {in_account}", params)
+            records.extend(build(row) for row in rows)
         for row in self._query(
             "SELECT * FROM deals WHERE account_id = ? AND stage LIKE 'closed\\_%' ESCAPE '\\'",
             (account_id,),
         ):
-            records.append(_deal_history(row))
+            records.append(deal_history(_decoded(row, "fields")))
         records.sort(key=lambda record: record.at)
         return records
 
@@ -706,32 +639,7 @@ class SQLiteCRM:
             ORDER BY d.rowid
             """
         )
-        result: list[dict[str, Any]] = []
-        for row in rows:
-            signals: dict[str, Any] = json.loads(row["signals"]) if row["signals"] else {}
-            out: dict[str, Any] = {
-                "deal_id": row["deal_id"],
-                "account_name": row["account_name"],
-                "industry": row["industry"],
-                "employees": row["employees"],
-                "territory": row["territory"],
-                "segment": row["segment"] or segment_from_employees(row["employees"]),
-                "lead_source": row["lead_source"],
-                "contact_title": row["contact_title"],
-                "seniority": row["seniority"]
-                or (seniority_from_title(row["contact_title"]) if row["lead_source"] else None),
-            }
-            for name in SIGNAL_COLUMNS:
-                value = signals.get(name)
-                if name in _BOOL_SIGNALS:
-                    value = _as_bool_int(value)
-                out[name] = value
-            out["created_at"] = row["created_at"] or row["lead_created_at"]
-            out["closed_at"] = row["closed_at"] or row["close_date"]
-            out["outcome"] = row["outcome"] or ("won" if row["stage"] == "closed_won" else "lost")
-            out["amount"] = None if row["amount"] is None else float(row["amount"])
-            result.append(out)
-        return result
+        return [closed_deal_row(**_decoded(row, "signals")) for row in rows]
 
     def get_receipt(self, idempotency_key: str) -> Receipt | None:
         """Return the receipt recorded under `idempotency_key`, or None."""
@@ -800,7 +708,7 @@ class SQLiteCRM:
         operation = "upsert_records"
 
         def apply(conn: sqlite3.Connection) -> dict[str, Any]:
-            now = _iso(self._clock())
+            now = iso(self._clock())
             existing = conn.execute("SELECT * FROM deals WHERE id = ?", (deal.id,)).fetchone()
             account_id = account.id if account else (existing["account_id"] if existing else None)
             if account is not None:
@@ -812,59 +720,30 @@ class SQLiteCRM:
                     "SELECT 1 FROM contacts WHERE id = ?", (lead.contact_id,)
                 ).fetchone()
                 if known is None:
-                    raise PermanentAdapterError(
-                        f"lead {lead.id!r} names contact {lead.contact_id!r}, which is neither "
-                        "among the contacts given nor in the CRM",
-                        adapter=ADAPTER,
-                        operation=operation,
-                    )
+                    raise unknown_lead_contact(lead, adapter=ADAPTER, operation=operation)
                 _upsert_lead(conn, lead)
             lead_id = lead.id if lead else (existing["lead_id"] if existing else None)
             created = existing is None
             if existing is None:
-                created_at = _iso(lead.created_at) if lead else now
-                closed = deal.stage.startswith("closed_")
-                conn.execute(
-                    "INSERT INTO deals (id, account_id, lead_id, name, stage, amount, close_date,"
-                    " owner_id, outcome, fields, created_at, closed_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        deal.id,
-                        account_id,
-                        lead_id,
-                        deal.name,
-                        deal.stage,
-                        deal.amount,
-                        deal.close_date.isoformat() if deal.close_date else None,
-                        deal.owner_id,
-                        deal.outcome or _outcome_for(deal.stage),
-                        _dumps(deal.fields),
-                        created_at,
-                        now if closed else None,
-                        now,
-                    ),
+                values = new_deal_row(
+                    deal,
+                    account_id=account_id,
+                    lead_id=lead_id,
+                    created_at=iso(lead.created_at) if lead else now,
+                    closed_at=now if deal.stage.startswith("closed_") else None,
+                    updated_at=now,
                 )
+                _insert_deal(conn, values)
                 _record_stage(conn, deal.id, None, deal.stage, now)
             else:
-                fields = json.loads(existing["fields"])
-                fields.update(_jsonable(deal.fields))
-                conn.execute(
-                    "UPDATE deals SET account_id = ?, lead_id = ?, name = ?, amount = ?, "
-                    "close_date = ?, owner_id = ?, outcome = ?, fields = ?, updated_at = ? "
-                    "WHERE id = ?",
-                    (
-                        account_id,
-                        lead_id,
-                        deal.name,
-                        deal.amount if deal.amount is not None else existing["amount"],
-                        deal.close_date.isoformat() if deal.close_date else existing["close_date"],
-                        deal.owner_id or existing["owner_id"],
-                        deal.outcome or existing["outcome"],
-                        _dumps(fields),
-                        now,
-                        deal.id,
-                    ),
+                merged = merged_deal_values(
+                    _decoded(existing, "fields"),
+                    deal,
+                    account_id=account_id,
+                    lead_id=lead_id,
+                    now=now,
                 )
+                _update_deal(conn, deal.id, merged)
                 if deal.stage != existing["stage"]:
                     _set_stage(conn, deal.id, existing["stage"], deal.stage, now)
             return {
@@ -891,15 +770,8 @@ class SQLiteCRM:
         def apply(conn: sqlite3.Connection) -> dict[str, Any]:
             row = self._require_deal(conn, deal_id, operation)
             if conn.execute("SELECT 1 FROM reps WHERE id = ?", (rep_id,)).fetchone() is None:
-                raise PermanentAdapterError(
-                    f"unknown rep id {rep_id!r}: no such rep or queue in the CRM",
-                    adapter=ADAPTER,
-                    operation=operation,
-                )
-            conn.execute(
-                "UPDATE deals SET owner_id = ?, updated_at = ? WHERE id = ?",
-                (rep_id, _iso(self._clock()), deal_id),
-            )
+                raise unknown_rep(rep_id, adapter=ADAPTER, operation=operation)
+            _update_deal(conn, deal_id, {"owner_id": rep_id, "updated_at": iso(self._clock())})
             return {"deal_id": deal_id, "owner_id": rep_id, "previous_owner_id": row["owner_id"]}
 
         return self._write(operation, idempotency_key, apply)
@@ -922,29 +794,14 @@ class SQLiteCRM:
 
         def apply(conn: sqlite3.Connection) -> dict[str, Any]:
             row = self._require_deal(conn, deal_id, operation)
-            now = _iso(self._clock())
-            custom = json.loads(row["fields"])
-            changed: dict[str, Any] = {}
-            previous: dict[str, Any] = {}
-            for name, value in fields.items():
-                if name in _KNOWN_DEAL_FIELDS:
-                    stored = _column_value(name, value, operation)
-                    previous[name] = row[name]
-                    changed[name] = stored
-                    if name == "stage":
-                        if stored != row["stage"]:
-                            _set_stage(conn, deal_id, row["stage"], stored, now)
-                    else:
-                        conn.execute(f"UPDATE deals SET {name} = ? WHERE id = ?", (stored, deal_id))
-                else:
-                    previous[name] = custom.get(name)
-                    custom[name] = _jsonable(value)
-                    changed[name] = custom[name]
-            conn.execute(
-                "UPDATE deals SET fields = ?, updated_at = ? WHERE id = ?",
-                (_dumps(custom), now, deal_id),
+            now = iso(self._clock())
+            plan = plan_field_update(
+                _decoded(row, "fields"), fields, adapter=ADAPTER, operation=operation
             )
-            return {"deal_id": deal_id, "changed": changed, "previous": previous}
+            if plan.stage is not None:
+                _set_stage(conn, deal_id, row["stage"], plan.stage, now)
+            _update_deal(conn, deal_id, {**plan.columns, "fields": plan.fields, "updated_at": now})
+            return {"deal_id": deal_id, "changed": plan.changed, "previous": plan.previous}
 
         return self._write(operation, idempotency_key, apply)
 
@@ -961,10 +818,10 @@ class SQLiteCRM:
 
         def apply(conn: sqlite3.Connection) -> dict[str, Any]:
             row = self._require_deal(conn, deal_id, operation)
-            stage_name = _column_value("stage", stage, operation)
+            stage_name = column_value("stage", stage, adapter=ADAPTER, operation=operation)
             changed = stage_name != row["stage"]
             if changed:
-                _set_stage(conn, deal_id, row["stage"], stage_name, _iso(self._clock()))
+                _set_stage(conn, deal_id, row["stage"], stage_name, iso(self._clock()))
             return {
                 "deal_id": deal_id,
                 "from_stage": row["stage"],
@@ -993,7 +850,7 @@ class SQLiteCRM:
 
         def apply(conn: sqlite3.Connection) -> dict[str, Any]:
             row = self._require_deal(conn, deal_id, operation)
-            due_text = _column_value("close_date", due, operation) if due is not None else None
+            due_text = column_value("close_date", due, adapter=ADAPTER, operation=operation)
             cursor = conn.execute(
                 "INSERT INTO tasks (deal_id, account_id, title, owner_id, due, notes, status,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?)",
@@ -1004,18 +861,12 @@ class SQLiteCRM:
                     owner_id,
                     due_text,
                     notes,
-                    _iso(self._clock()),
+                    iso(self._clock()),
                 ),
             )
-            task_id = cursor.lastrowid
-            return {
-                "task_id": task_id,
-                "ref": f"crm:task/{task_id}",
-                "deal_id": deal_id,
-                "title": title,
-                "owner_id": owner_id,
-                "due": due_text,
-            }
+            return created_result(
+                "task", _inserted(cursor), deal_id, title=title, owner_id=owner_id, due=due_text
+            )
 
         return self._write(operation, idempotency_key, apply)
 
@@ -1031,10 +882,9 @@ class SQLiteCRM:
             row = self._require_deal(conn, deal_id, operation)
             cursor = conn.execute(
                 "INSERT INTO notes (deal_id, account_id, text, created_at) VALUES (?, ?, ?, ?)",
-                (deal_id, row["account_id"], text, _iso(self._clock())),
+                (deal_id, row["account_id"], text, iso(self._clock())),
             )
-            note_id = cursor.lastrowid
-            return {"note_id": note_id, "ref": f"crm:note/{note_id}", "deal_id": deal_id}
+            return created_result("note", _inserted(cursor), deal_id)
 
         return self._write(operation, idempotency_key, apply)
 
@@ -1056,18 +906,13 @@ class SQLiteCRM:
                 (
                     row["account_id"],
                     deal_id,
-                    _iso(activity.at),
+                    iso(activity.at),
                     activity.kind,
                     activity.direction,
                     activity.summary,
                 ),
             )
-            activity_id = cursor.lastrowid
-            return {
-                "activity_id": activity_id,
-                "ref": f"crm:activity/{activity_id}",
-                "deal_id": deal_id,
-            }
+            return created_result("activity", _inserted(cursor), deal_id)
 
         return self._write(operation, idempotency_key, apply)
 
@@ -1083,8 +928,8 @@ class SQLiteCRM:
             receipt.action_id,
             receipt.kind,
             receipt.status,
-            _dumps(receipt.result),
-            _iso(receipt.executed_at),
+            dumps(receipt.result),
+            iso(receipt.executed_at),
         )
         try:
             with self._transaction(operation) as conn:
@@ -1092,13 +937,15 @@ class SQLiteCRM:
                     "SELECT status FROM receipts WHERE idempotency_key = ?",
                     (receipt.idempotency_key,),
                 ).fetchone()
+                if not receipt_supersedes(row["status"] if row else None, receipt.status):
+                    return
                 if row is None:
                     conn.execute(
                         "INSERT INTO receipts (deal_id, action_id, kind, status, result,"
                         " executed_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (*values, receipt.idempotency_key),
                     )
-                elif row["status"] == "failed" and receipt.status == "done":
+                else:
                     conn.execute(
                         "UPDATE receipts SET deal_id = ?, action_id = ?, kind = ?, status = ?,"
                         " result = ?, executed_at = ? WHERE idempotency_key = ?",
@@ -1119,7 +966,7 @@ class SQLiteCRM:
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         deal_id,
-                        _iso(entry.at),
+                        iso(entry.at),
                         entry.actor,
                         entry.action_id,
                         entry.kind,
@@ -1203,45 +1050,13 @@ class SQLiteCRM:
 # ---------------------------------------------------------------------------------------------
 
 
-def _account(row: sqlite3.Row) -> Account:
-    return Account(
-        id=row["id"],
-        name=row["name"],
-        domain=row["domain"],
-        industry=row["industry"],
-        employees=row["employees"],
-        territory=row["territory"],
-        country=row["country"],
-    )
-
-
-def _contact(row: sqlite3.Row) -> Contact:
-    return Contact(
-        id=row["id"], name=row["name"], email=row["email"], title=row["title"], role=row["role"]
-    )
-
-
-def _lead(row: sqlite3.Row) -> Lead:
-    return Lead(
-        id=row["id"],
-        contact_id=row["contact_id"],
-        source=row["source"],
-        created_at=_parse_datetime(row["created_at"]),
-        signals=json.loads(row["signals"]),
-    )
+def _decoded(row: sqlite3.Row, column: str) -> dict[str, Any]:
+    """Return the row as a dict with its JSON `column` decoded."""
+    return {**dict(row), column: json.loads(row[column]) if row[column] else {}}
 
 
 def _deal(row: sqlite3.Row) -> Deal:
-    return Deal(
-        id=row["id"],
-        name=row["name"],
-        stage=row["stage"],
-        amount=row["amount"],
-        close_date=date.fromisoformat(row["close_date"][:10]) if row["close_date"] else None,
-        owner_id=row["owner_id"],
-        outcome=row["outcome"],
-        fields=json.loads(row["fields"]),
-    )
+    return deal_model(_decoded(row, "fields"))
 
 
 def _receipt(row: sqlite3.Row) -> Receipt:
@@ -1251,69 +1066,34 @@ def _receipt(row: sqlite3.Row) -> Receipt:
         kind=row["kind"],
         status=row["status"],
         result=json.loads(row["result"]),
-        executed_at=_parse_datetime(row["executed_at"]),
+        executed_at=parse_datetime(row["executed_at"]),
     )
 
 
-def _deal_history(row: sqlite3.Row) -> HistoryRecord:
-    when = row["closed_at"] or row["close_date"] or row["created_at"]
-    outcome = row["outcome"] or _outcome_for(row["stage"]) or row["stage"]
-    amount = f"{row['amount']:,.0f}" if row["amount"] is not None else "no amount"
-    parts = [f"{row['name']}: {outcome} ({row['stage']}), amount {amount}"]
-    if row["close_date"]:
-        parts.append(f"closed {row['close_date'][:10]}")
-    fields = json.loads(row["fields"])
-    for key, value in fields.items():
-        if value not in (None, "", [], {}):
-            parts.append(f"{key.replace('_', ' ')}: {value}")
-    return HistoryRecord(
-        ref=f"crm:deal/{row['id']}",
-        kind="deal",
-        at=_parse_datetime(when),
-        title=row["name"],
-        text="; ".join(parts),
+def _inserted(cursor: sqlite3.Cursor) -> int:
+    """Return the id of the row the cursor just inserted."""
+    if cursor.lastrowid is None:  # pragma: no cover - an INSERT always sets it
+        raise AssertionError("no row was inserted")
+    return cursor.lastrowid
+
+
+def _insert_deal(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
+    """Insert a deal row built by `new_deal_row`."""
+    conn.execute(
+        f"INSERT INTO deals ({', '.join(DEAL_ROW_COLUMNS)})"
+        f" VALUES ({', '.join(':' + column for column in DEAL_ROW_COLUMNS)})",
+        {**values, "fields": dumps(values["fields"])},
     )
 
 
-def _outcome_for(stage: str) -> str | None:
-    return {"closed_won": "won", "closed_lost": "lost"}.get(stage)
-
-
-def _column_value(name: str, value: Any, operation: str) -> Any:
-    """Validate a value for a known deal column and return it in its stored form."""
-    try:
-        if name == "name":
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError("must be a non-empty string")
-            return value
-        if name == "stage":
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError("must be a non-empty string")
-            return value.strip()
-        if name == "amount":
-            if value is None:
-                return None
-            if isinstance(value, bool):
-                raise ValueError("must be a number")
-            amount = float(value)
-            if amount != amount or amount < 0:
-                raise ValueError("must be a non-negative number")
-            return amount
-        if name == "close_date":
-            if value is None:
-                return None
-            if isinstance(value, datetime):
-                return value.date().isoformat()
-            if isinstance(value, date):
-                return value.isoformat()
-            return date.fromisoformat(str(value).strip()[:10]).isoformat()
-    except (TypeError, ValueError) as exc:
-        raise PermanentAdapterError(
-            f"bad value {value!r} for deal field {name!r}: {exc}",
-            adapter=ADAPTER,
-            operation=operation,
-        ) from exc
-    raise AssertionError(name)  # pragma: no cover
+def _update_deal(conn: sqlite3.Connection, deal_id: str, values: dict[str, Any]) -> None:
+    """Set the given deal columns (`fields`, when given, as a dict)."""
+    if "fields" in values:
+        values = {**values, "fields": dumps(values["fields"])}
+    assignments = ", ".join(f"{column} = :{column}" for column in values)
+    conn.execute(
+        f"UPDATE deals SET {assignments} WHERE id = :deal_id", {**values, "deal_id": deal_id}
+    )
 
 
 def _record_stage(
@@ -1328,11 +1108,7 @@ def _record_stage(
 def _set_stage(
     conn: sqlite3.Connection, deal_id: str, from_stage: str | None, to_stage: str, at: str
 ) -> None:
-    outcome = _outcome_for(to_stage)
-    conn.execute(
-        "UPDATE deals SET stage = ?, outcome = ?, closed_at = ?, updated_at = ? WHERE id = ?",
-        (to_stage, outcome, at if outcome else None, at, deal_id),
-    )
+    _update_deal(conn, deal_id, stage_values(to_stage, at))
     _record_stage(conn, deal_id, from_stage, to_stage, at)
 
 
@@ -1404,7 +1180,7 @@ def _upsert_lead(conn: sqlite3.Connection, lead: Lead) -> None:
             created_at = excluded.created_at,
             signals = excluded.signals
         """,
-        (lead.id, lead.contact_id, lead.source, _iso(lead.created_at), _dumps(lead.signals)),
+        (lead.id, lead.contact_id, lead.source, iso(lead.created_at), dumps(lead.signals)),
     )
 
 
@@ -1473,35 +1249,24 @@ def _load_sample(
         closed_at: str | None = None
         if deal.closed_at is not None:
             closed_at = (
-                _iso(deal.closed_at)
+                iso(deal.closed_at)
                 if isinstance(deal.closed_at, datetime)
                 else deal.closed_at.isoformat()
             )
         elif deal.stage.startswith("closed_") and deal.close_date:
             closed_at = deal.close_date.isoformat()
-        conn.execute(
-            "INSERT INTO deals (id, account_id, lead_id, name, stage, amount, close_date,"
-            " owner_id, outcome, fields, created_at, closed_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                deal.id,
-                deal.account_id,
-                deal.lead_id,
-                deal.name,
-                deal.stage,
-                deal.amount,
-                deal.close_date.isoformat() if deal.close_date else None,
-                deal.owner_id,
-                deal.outcome or _outcome_for(deal.stage),
-                _dumps(deal.fields),
-                _iso(created),
-                closed_at,
-                _iso(created),
-            ),
+        values = new_deal_row(
+            deal,
+            account_id=deal.account_id,
+            lead_id=deal.lead_id,
+            created_at=iso(created),
+            closed_at=closed_at,
+            updated_at=iso(created),
         )
+        _insert_deal(conn, values)
         account_of[deal.id] = deal.account_id
     for change in sample.stage_history:
-        _record_stage(conn, change.deal_id, change.from_stage, change.to_stage, _iso(change.at))
+        _record_stage(conn, change.deal_id, change.from_stage, change.to_stage, iso(change.at))
     for activity in sample.activities:
         conn.execute(
             "INSERT INTO activities (account_id, deal_id, at, kind, direction, summary)"
@@ -1509,7 +1274,7 @@ def _load_sample(
             (
                 activity.account_id or account_of.get(activity.deal_id or ""),
                 activity.deal_id,
-                _iso(activity.at),
+                iso(activity.at),
                 activity.kind,
                 activity.direction,
                 activity.summary,
@@ -1522,7 +1287,7 @@ def _load_sample(
                 note.deal_id,
                 note.account_id or account_of.get(note.deal_id or ""),
                 note.text,
-                _iso(note.at),
+                iso(note.at),
             ),
         )
     for task in sample.tasks:
@@ -1537,7 +1302,7 @@ def _load_sample(
                 task.due.isoformat() if task.due else None,
                 task.notes,
                 task.status,
-                _iso(task.at),
+                iso(task.at),
             ),
         )
     for key, items in (
@@ -1608,13 +1373,13 @@ def _parse_csv_row(name: str, line: int, raw: dict[str | Any, str | Any]) -> _Cs
             value = text_of(column)
             if value is None:
                 continue
-            if column in _BOOL_SIGNALS:
-                signals[column] = bool(_as_bool_int(value))
+            if column in BOOL_SIGNALS:
+                signals[column] = bool(as_bool_int(value))
                 continue
             number = _as_number(value)
             if number < 0:
                 raise ValueError(f"expected a non-negative number, got {value!r}")
-            if column in _INT_SIGNALS:
+            if column in INT_SIGNALS:
                 if number != int(number):
                     raise ValueError(f"expected a whole number, got {value!r}")
                 number = int(number)
@@ -1700,8 +1465,8 @@ def _load_closed_deals(
                 f"L-{r.deal_id}",
                 f"C-{r.deal_id}",
                 r.lead_source,
-                _iso(_parse_datetime(r.created_at)),
-                _dumps(r.signals),
+                iso(parse_datetime(r.created_at)),
+                dumps(r.signals),
             )
             for r in rows
         ],
