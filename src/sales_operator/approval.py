@@ -34,9 +34,11 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sales_operator.context import Context
 from sales_operator.errors import (
     AdapterError,
     ApprovalError,
@@ -322,16 +324,20 @@ def _require_checkpointer(config: RunnableConfig) -> None:
         )
 
 
-def make_gate(policy: Policy) -> Callable[[DealState, RunnableConfig], DealUpdate]:
+def make_gate(
+    policy: Policy,
+) -> Callable[[DealState, RunnableConfig, Runtime[Context]], DealUpdate]:
     """Return the `approval_gate` node for `policy`."""
 
-    def approval_gate(state: DealState, config: RunnableConfig) -> DealUpdate:
+    def approval_gate(
+        state: DealState, config: RunnableConfig, runtime: Runtime[Context]
+    ) -> DealUpdate:
         """Ask a human about every pending action, in one interrupt, and record the answers."""
         if not pending_actions(state):
             return {}
         request = build_request(state, policy)  # raises on unknown kinds or bad args
         _require_checkpointer(config)
-        default_reviewer = _context_reviewer(config)
+        default_reviewer = getattr(runtime.context, "reviewer", None) or "reviewer"
         answer = interrupt(request)
         while True:
             try:
@@ -380,19 +386,6 @@ def apply_decisions(state: DealState, decisions: list[ParsedDecision]) -> DealUp
             )
         )
     return {"proposed_actions": actions, "audit": audit}
-
-
-def _context_reviewer(config: RunnableConfig) -> str:
-    try:
-        from langgraph.runtime import get_runtime
-
-        ctx = get_runtime().context
-        name = getattr(ctx, "reviewer", None)
-        if isinstance(name, str) and name:
-            return name
-    except Exception:  # noqa: BLE001 - no runtime context outside a graph run
-        pass
-    return "reviewer"
 
 
 # --- the executor ---------------------------------------------------------------------

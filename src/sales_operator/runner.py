@@ -26,7 +26,7 @@ def thread_config(deal_id: str) -> dict[str, Any]:
     return {"configurable": {"thread_id": deal_id}}
 
 
-def deal_id_of(event: dict[str, Any], graph: Any | None = None) -> str:
+def deal_id_of(event: dict[str, Any]) -> str:
     """Return the deal id an event belongs to (the payload's deal, or `payload.deal_id`)."""
     payload = event.get("payload") or {}
     if event.get("type") == "lead_created":
