@@ -18,14 +18,12 @@ from sales_operator.patterns.copilot import business_days_after
 from sales_operator.policy import default_policy
 from sales_operator.research import FolderDocuments
 from sales_operator.state import (
-    Account,
     AccountBrief,
     Activity,
     Assignment,
     BriefClaim,
     Citation,
     Commitment,
-    Contact,
     Deal,
     DealState,
     Event,
@@ -41,6 +39,7 @@ from sales_operator.state import (
     TrackerHit,
 )
 from tests.conftest import FakeToolModel
+from tests.seed import ACCOUNT, DANA, MARCUS
 
 POLICY = default_policy()
 
@@ -85,26 +84,6 @@ REPS = [
     ),
 ]
 
-ACCOUNT = Account(
-    id="A-NWL",
-    name="Northwind Logistics",
-    domain="northwind-logistics.com",
-    industry="Logistics",
-    employees=450,
-    territory="NA-East",
-)
-DANA = Contact(
-    id="C-DW",
-    name="Dana Whitfield",
-    email="dana.whitfield@northwind-logistics.com",
-    title="VP of Operations",
-)
-MARCUS = Contact(
-    id="C-MC",
-    name="Marcus Chen",
-    email="marcus.chen@northwind-logistics.com",
-    title="Chief Revenue Officer (CRO)",
-)
 LEAD = Lead(
     id="L-5001",
     contact_id="C-DW",

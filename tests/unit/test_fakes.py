@@ -46,8 +46,9 @@ from sales_operator.errors import (
 from sales_operator.llm import LLM
 from sales_operator.policy import default_policy
 from sales_operator.scoring.model import RulesScorer
-from sales_operator.state import Account, Activity, AuditEntry, Contact, Deal, Lead, Receipt
+from sales_operator.state import Activity, AuditEntry, Deal, Lead, Receipt
 from sales_operator.vocabulary import CLOSED_DEAL_COLUMNS
+from tests.seed import ACCOUNT, DANA, MARCUS
 
 NOW = datetime(2026, 11, 2, 14, 5, tzinfo=UTC)
 
@@ -56,27 +57,6 @@ REPS = [
     Rep(id="rep-priya", name="Priya Nair", email="priya@x.com", territory="NA-East"),
     Rep(id="queue-inbound", name="Inbound SDR queue", email="inbound@x.com", role="queue"),
 ]
-ACCOUNT = Account(
-    id="A-NWL",
-    name="Northwind Logistics",
-    domain="northwind-logistics.com",
-    industry="Logistics",
-    employees=450,
-    territory="NA-East",
-    country="US",
-)
-DANA = Contact(
-    id="C-DW",
-    name="Dana Whitfield",
-    email="dana.whitfield@northwind-logistics.com",
-    title="VP of Operations",
-)
-MARCUS = Contact(
-    id="C-MC",
-    name="Marcus Chen",
-    email="marcus.chen@northwind-logistics.com",
-    title="Chief Revenue Officer (CRO)",
-)
 LEAD = Lead(
     id="L-5001",
     contact_id="C-DW",

@@ -41,7 +41,6 @@ from sales_operator.state import (
     BriefClaim,
     Citation,
     Commitment,
-    Contact,
     Deal,
     DealState,
     Event,
@@ -52,32 +51,11 @@ from sales_operator.state import (
     TrackerHit,
 )
 from tests.conftest import FakeToolModel
+from tests.seed import ACCOUNT, DANA, MARCUS
 
 NOW = datetime(2026, 11, 2, 14, 5, tzinfo=UTC)
 
-ACCOUNT = Account(
-    id="A-NWL",
-    name="Northwind Logistics",
-    domain="northwind-logistics.com",
-    industry="Logistics",
-    employees=450,
-    territory="NA-East",
-    country="US",
-)
-CONTACTS = [
-    Contact(
-        id="C-DW",
-        name="Dana Whitfield",
-        email="dana.whitfield@northwind-logistics.com",
-        title="VP of Operations",
-    ),
-    Contact(
-        id="C-MC",
-        name="Marcus Chen",
-        email="marcus.chen@northwind-logistics.com",
-        title="Chief Revenue Officer (CRO)",
-    ),
-]
+CONTACTS = [DANA, MARCUS]
 LEAD = Lead(
     id="L-5001",
     contact_id="C-DW",
