@@ -41,17 +41,11 @@ def default_data_dir() -> Path:
 
 
 def _runner(name: str) -> Callable[..., Section]:
-    if name == "lifecycle":
-        from evals import lifecycle
+    import importlib
 
-        return lifecycle.run
-    if name == "scoring":
-        from evals import scoring
-
-        return scoring.run
-    from evals import meetings
-
-    return meetings.run
+    module = importlib.import_module(f"evals.{name}")
+    run: Callable[..., Section] = module.run
+    return run
 
 
 def _versions() -> dict[str, str]:
