@@ -270,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("audit", parents=[common], help="print the audit trail")
     p.add_argument("deal", nargs="?")
     p.set_defaults(func=cmd_audit)
+
+    from sales_operator.meetings import cli as meetings_cli
+    from sales_operator.scoring import cli as scoring_cli
+
+    scoring_cli.add_commands(sub, common)
+    meetings_cli.add_commands(sub, common)
     return parser
 
 
