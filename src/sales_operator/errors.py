@@ -7,6 +7,7 @@ SalesOperatorError(Exception)
 │  ├─ EventError             # a malformed event or payload
 │  ├─ TranscriptError        # an unreadable or malformed transcript
 │  └─ DataError              # a malformed CSV row, column or training set
+│     └─ LeakageError        # a feature known only after the outcome (.columns)
 ├─ PolicyError               # a malformed RevOps policy file
 ├─ AdapterError              # .adapter, .operation; raised `from` the vendor error
 │  ├─ TransientAdapterError  # the only thing the executor's retry policy retries
@@ -42,6 +43,15 @@ class TranscriptError(InputError):
 
 class DataError(InputError):
     """A data file, CSV row or training set is malformed."""
+
+
+class LeakageError(DataError):
+    """A training feature is known only after the outcome it would predict."""
+
+    def __init__(self, message: str, *, columns: list[str]) -> None:
+        super().__init__(message)
+        self.columns = columns
+        """The refused columns."""
 
 
 class PolicyError(SalesOperatorError, ValueError):

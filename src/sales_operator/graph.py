@@ -64,7 +64,8 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
     builder: StateGraph[Any, Any, Any, Any] = StateGraph(
         DealState, context_schema=Context, input_schema=InputState
     )
-    builder.add_node(  # type: ignore[call-overload]  # ingest reads the raw, unvalidated state
+    # ingest reads the raw, unvalidated state
+    builder.add_node(  # type: ignore[call-overload,arg-type,unused-ignore]
         "ingest_event",
         make_ingest(pattern_deps.crm),
         input_schema=RawState,
@@ -73,8 +74,8 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
         builder.add_node(name, PATTERN_BUILDERS[name](pattern_deps).compile(name=name))
     # LangGraph's node overloads do not cover a (state, config, runtime) closure or a node
     # typed on the pydantic state; both are supported at run time.
-    builder.add_node("approval_gate", make_gate(deps.policy))  # type: ignore[call-overload]
-    builder.add_node(  # type: ignore[call-overload]
+    builder.add_node("approval_gate", make_gate(deps.policy))  # type: ignore[call-overload,arg-type,unused-ignore]
+    builder.add_node(  # type: ignore[call-overload,arg-type,unused-ignore]
         "execute_actions",
         make_executor(deps),
         retry_policy=RetryPolicy(max_attempts=3, retry_on=TransientAdapterError),

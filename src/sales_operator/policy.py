@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sales_operator.errors import PolicyError
 from sales_operator.state import ACTION_KINDS
@@ -43,6 +50,28 @@ class CompanyPolicy(_Section):
     """Email domains of our own people; speakers with these addresses are on the rep side."""
 
 
+class ScoringFeature(_Section):
+    """One model input: a column of the training data and how to read it."""
+
+    column: str
+    """The column (CSV header or CRM row key)."""
+    kind: Literal["numeric", "categorical", "tags", "date", "boolean"] = "categorical"
+    """How the value is encoded: a number, one category, a list of tags (split on
+    `tag_separator`, one 0/1 column per tag), a date (days since 1970-01-01) or a yes/no."""
+    group: Literal["firmographic", "behavioural", "engagement", "source", "other"] = "other"
+    """What kind of signal it is (reported in the model card)."""
+    label: str = ""
+    """How a rep would name it ("visited the pricing page"); the column name when empty."""
+    monotone: Literal[-1, 0, 1] = 0
+    """Hold the model to a direction: 1 more is never worse, -1 more is never better."""
+    tag_separator: str = ";"
+    """Separator of the tags in one cell (`kind: tags`)."""
+    min_count: int = Field(default=1, ge=1)
+    """Categories or tags seen fewer times in training share one `other` column."""
+    allow_leaky: bool = False
+    """Keep the feature even when it alone separates won from lost almost perfectly."""
+
+
 class ScoringPolicy(_Section):
     """How leads and deals are scored."""
 
@@ -60,6 +89,30 @@ class ScoringPolicy(_Section):
     """The transparent points model used below the data gate: `{feature, op, value, points}`."""
     rules_base_points: float = 15.0
     """Points every lead starts with in the rules model (out of 100)."""
+    features: list[ScoringFeature] = Field(default_factory=list)
+    """The model's inputs; empty means infer them from the training columns."""
+    post_outcome_columns: list[str] = Field(default_factory=list)
+    """Columns known only after the outcome: training on any of them is refused."""
+    time_column: str | None = None
+    """When each row's outcome was known; orders the train/calibration/test split."""
+    calibration: Literal["auto", "isotonic", "platt"] = "auto"
+    """How probabilities are calibrated; `auto` is isotonic from `isotonic_min_rows`
+    calibration rows, Platt below."""
+    isotonic_min_rows: int = Field(default=1000, ge=10)
+    """Fewest calibration rows for `calibration: auto` to pick isotonic regression."""
+    missing_values: list[str] = Field(default_factory=list)
+    """Cell values that mean "unknown" (besides blanks), e.g. `Select`."""
+    leakage_auc: float = Field(default=0.97, gt=0.5, le=1.0)
+    """A feature whose own ROC AUC on the training rows reaches this is refused as
+    suspected leakage unless it says `allow_leaky: true`."""
+    recalibrate_after: int = Field(default=20, ge=1)
+    """New closed deals since the current model before it is recalibrated."""
+    retrain_after: int = Field(default=100, ge=1)
+    """New closed deals since the current model before it is retrained."""
+    retrain_every_days: int = Field(default=30, ge=1)
+    """Days after which a scheduled refresh retrains the model."""
+    drift_psi: float = Field(default=0.25, gt=0.0)
+    """Population stability index above which a feature's mix counts as shifted."""
 
 
 class RoutingRule(_Section):
@@ -90,6 +143,20 @@ class RoutingPolicy(_Section):
     """Rep id of the queue that takes leads no rule places, so none is ever unassigned."""
     notify: Literal["slack", "email", "none"] = "slack"
     """How the assigned rep hears about a new lead."""
+    strategy: Literal["least_loaded", "round_robin"] = "least_loaded"
+    """How a rule picks among its available reps: `least_loaded` (fewest open deals per unit
+    of `Rep.weight`) or `round_robin` (fewest recent assignments per unit of weight, so a rep
+    of weight 2 gets two leads for every one of a rep of weight 1)."""
+    round_robin_window: int = 50
+    """How many of the latest assignments `round_robin` counts."""
+    working_days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4]
+    )
+    """Weekdays reps work (0 is Monday), in each rep's own time zone."""
+    after_hours: Literal["hold", "next_rule", "ignore"] = "hold"
+    """A lead arriving when no candidate of a rule is working: `hold` assigns it to the best
+    candidate and holds the notification until that rep's day starts; `next_rule` tries the
+    next rules (and finally the fallback queue); `ignore` disregards working hours."""
 
 
 class RiskPolicy(_Section):
@@ -107,11 +174,57 @@ class RiskPolicy(_Section):
             "close_date_near": 0.38,
             "no_next_step": 0.15,
             "single_threaded": 0.10,
+            "close_date_slip": 0.30,
+            "stage_stall": 0.25,
+            "pricing_not_discussed": 0.20,
         }
     )
     """Log-odds taken off the model probability for each warning (the bundled policy's values)."""
     at_risk_below: float = 0.6
     """A deal whose probability falls below this with any warning is flagged at risk."""
+    close_date_slip_days: int = 7
+    """A close date pushed out by this many days or more, in all, is a `close_date_slip`."""
+    stage_stall_days: dict[str, int] = Field(
+        default_factory=lambda: {
+            "new": 7,
+            "qualified": 14,
+            "discovery": 21,
+            "proposal": 21,
+            "negotiation": 14,
+        }
+    )
+    """Stage to the most days a deal may sit in it before a `stage_stall` warning."""
+    pricing_by_stages: list[str] = Field(default_factory=lambda: ["proposal", "negotiation"])
+    """Stages by which pricing must have come up (a `pricing_not_discussed` warning)."""
+    pricing_tracker: str = "pricing"
+    """The call tracker (in `meetings.keyword_trackers`) that marks a pricing discussion."""
+
+
+class KeywordTracker(_Section):
+    """A keyword tracker with options: who must say it, and whether word forms count."""
+
+    keywords: list[str] = Field(min_length=1)
+    """Words or phrases that fire the tracker (whole words, case-insensitive)."""
+    said_by: Literal["rep", "customer", "anyone"] = "anyone"
+    """Whose sentences count; a speaker the mapping cannot place counts only for `anyone`."""
+    word_forms: bool = True
+    """Match inflected forms too (price: prices, priced, pricing)."""
+
+
+class ConceptTracker(_Section):
+    """A concept ("smart") tracker: a topic described in words, found by the language model."""
+
+    description: str = Field(min_length=1)
+    """What the tracker looks for, in words, for the language model."""
+    said_by: Literal["rep", "customer", "anyone"] = "anyone"
+    """Whose sentences count."""
+    cues: list[str] = Field(default_factory=list)
+    """Phrases the offline engine matches (with word forms) when no model is configured;
+    without cues the tracker is skipped offline."""
+
+
+def _default_fillers() -> list[str]:
+    return ["um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm"]
 
 
 class MeetingPolicy(_Section):
@@ -120,7 +233,33 @@ class MeetingPolicy(_Section):
     competitors: list[str] = Field(default_factory=lambda: ["FleetPilot", "RouteMax", "ShipSmart"])
     """Competitor names tracked on every call."""
     keyword_trackers: dict[str, list[str]] = Field(default_factory=dict)
-    """Tracker name to the keywords that fire it."""
+    """Tracker name to the keywords that fire it (said by anyone)."""
+    word_forms: bool = False
+    """Whether `keyword_trackers` also match inflected forms (the bundled policy: yes)."""
+    trackers: dict[str, KeywordTracker] = Field(default_factory=dict)
+    """Keyword trackers with options (`said_by`, `word_forms`), by name."""
+    concept_trackers: dict[str, ConceptTracker] = Field(default_factory=dict)
+    """Concept tracker name to its description (a string) or settings."""
+    filler_words: list[str] = Field(default_factory=_default_fillers)
+    """Filler words and phrases counted per speaker."""
+
+    @field_validator("concept_trackers", mode="before")
+    @classmethod
+    def _concept_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: {"description": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _unique_tracker_names(self) -> MeetingPolicy:
+        names = [*self.keyword_trackers, *self.trackers, *self.concept_trackers]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(
+                f"tracker name(s) {twice} defined more than once across keyword_trackers, "
+                "trackers and concept_trackers"
+            )
+        return self
 
 
 class ActionReview(_Section):

@@ -214,6 +214,11 @@ class ScorePoint(_Model):
     """The event that triggered it."""
     reason: str = ""
     """What changed."""
+    previous_probability: float | None = None
+    """The probability of the point before this one (None for the first point)."""
+    changes: list[ScoreFactor] = Field(default_factory=list)
+    """What moved the probability since the previous point, in whole percentage points that
+    add up to the change of the rounded percentages (`-13` for "9 days without activity")."""
 
 
 class Assignment(_Model):
@@ -231,6 +236,32 @@ class Assignment(_Model):
     """When the decision was made."""
     fallback: bool = False
     """True when no rule matched and the fallback queue took the lead."""
+    arrived_at: datetime | None = None
+    """When the lead arrived: the start of the speed-to-lead timer."""
+    notify_at: datetime | None = None
+    """When the rep should be told: `assigned_at`, or the start of the rep's working day when
+    the lead came in out of hours and was held."""
+    held_until: datetime | None = None
+    """Set when the lead arrived out of the rep's working hours and waits for the rep's day."""
+    notified_at: datetime | None = None
+    """When the rep was actually told (set once the notification is sent)."""
+    speed_to_lead_seconds: float | None = None
+    """Seconds from `arrived_at` to `notified_at`, once the rep has been told."""
+
+
+class DealChange(_Model):
+    """One change of a tracked deal field (stage or close date), in business time."""
+
+    field: Literal["stage", "close_date"]
+    """The field that changed."""
+    old: str | None = None
+    """The value before (ISO date for the close date); None when the deal was created."""
+    new: str | None = None
+    """The value after."""
+    at: datetime
+    """When it changed (the time of the event whose actions changed it)."""
+    source: str = ""
+    """Where the change was seen: `lead_created`, `action:<id>` or `crm`."""
 
 
 class Citation(_Model):
@@ -311,6 +342,10 @@ class TrackerHit(_Model):
     """Where it was heard."""
     keyword: str | None = None
     """The keyword (or competitor name) that matched, as written in the policy."""
+    side: Literal["rep", "customer", "unknown"] | None = None
+    """The side of the speaker, when the speaker mapping ran."""
+    engine: str | None = None
+    """For a concept tracker: what found it (`llm:<model>` or `offline:<how>`)."""
 
 
 class Commitment(_Model):
@@ -330,6 +365,96 @@ class Commitment(_Model):
     """A short imperative title for a task ("Loop in CRO", "Send ROI model")."""
     due_phrase: str | None = None
     """The due date as said on the call ("by Friday", "next Tuesday"), when one was said."""
+
+
+class Monologue(_Model):
+    """The longest uninterrupted stretch of one speaker."""
+
+    speaker: str
+    """Who spoke."""
+    seconds: float | None = None
+    """How long, when the transcript has timestamps."""
+    words: int = 0
+    """How many words."""
+    start: float | None = None
+    """When it started, in seconds from the start of the call, when known."""
+    quote: str = ""
+    """Its first words (" ..." when it goes on)."""
+
+
+class SpeakerMetrics(_Model):
+    """The conversation metrics of one speaker."""
+
+    side: Literal["rep", "customer", "unknown"] = "unknown"
+    """Which side the speaker sits on."""
+    share: float = 0.0
+    """Share of talk (of time or of words, as the metrics' `basis` says)."""
+    words: int = 0
+    """Words spoken."""
+    seconds: float | None = None
+    """Seconds spoken, when the transcript has timestamps."""
+    turns: int = 0
+    """Turns taken."""
+    questions: int = 0
+    """Questions asked."""
+    fillers: dict[str, int] = Field(default_factory=dict)
+    """Filler word to how often the speaker said it."""
+
+
+class ConversationMetrics(_Model):
+    """The deterministic conversation metrics of a call, beyond the talk ratios."""
+
+    basis: Literal["time", "words"] = "words"
+    """What the talk shares measure: speaking time when every turn is timed, else words."""
+    duration_s: float | None = None
+    """From the first turn's start to the last turn's end, when timed."""
+    speakers: dict[str, SpeakerMetrics] = Field(default_factory=dict)
+    """Speaker label to their metrics."""
+    longest_monologue: Monologue | None = None
+    """The longest stretch of one speaker (by time when timed, else by words)."""
+    switches: int = 0
+    """How often the speaker changed."""
+    interactivity: float | None = None
+    """Speaker switches per minute, when timed."""
+    patience_s: float | None = None
+    """Mean pause in seconds before a rep answers a customer (needs turn end times)."""
+    question_rate: dict[str, float] = Field(default_factory=dict)
+    """Side to questions per 100 words that side spoke."""
+    question_rate_per_min: dict[str, float] = Field(default_factory=dict)
+    """Side to questions per minute of call, when timed."""
+    filler_words: list[str] = Field(default_factory=list)
+    """The filler words counted."""
+
+
+class MeddpiccCriterion(_Model):
+    """One MEDDPICC criterion of a call: whether the call evidenced it, and where."""
+
+    key: str
+    """`metrics`, `economic_buyer`, `decision_criteria`, `decision_process`,
+    `paper_process`, `identify_pain`, `champion` or `competition`."""
+    name: str
+    """Display name ("Economic buyer")."""
+    evidenced: bool = False
+    """Whether something said on the call answers the criterion."""
+    quotes: list[Quote] = Field(default_factory=list)
+    """The evidence (at most three sentences)."""
+    note: str = ""
+    """One line on what the evidence shows, or what is missing."""
+
+
+class ActionItem(_Model):
+    """A follow-up task from a call, derived from one commitment."""
+
+    owner: str
+    """Who committed (the speaker label)."""
+    side: Literal["rep", "customer", "unknown"] = "unknown"
+    """Which side the owner is on."""
+    title: str
+    """A short imperative title ("Send ROI model and pricing proposal")."""
+    due: date | None = None
+    """Due date resolved against the call date."""
+    text: str = ""
+    """The full commitment."""
 
 
 class MeetingInsights(_Model):
@@ -365,10 +490,24 @@ class MeetingInsights(_Model):
     """Next-step commitments."""
     summary: str = ""
     """Short summary of the call."""
+    highlights: str = ""
+    """What was said, in the call's own most central sentences (`summarize_meeting`), one per
+    line with the speaker; always written offline, whatever engine wrote `summary`."""
     crm_notes: dict[str, str] = Field(default_factory=dict)
     """CRM field name to value, ready for an `update_crm` action."""
     engine: str
     """What produced the text parts: `offline:extractive` or `llm:<model>`."""
+    metrics: ConversationMetrics | None = None
+    """Per-speaker metrics, the longest monologue, interactivity, patience, fillers."""
+    concept_engine: str | None = None
+    """What ran the concept trackers (`llm:<model>`, `offline:cues`, or
+    `offline:skipped (no model)`); None when the policy has none."""
+    meddpicc: list[MeddpiccCriterion] = Field(default_factory=list)
+    """MEDDPICC coverage: one entry per criterion, in MEDDPICC order (empty: not assessed)."""
+    meddpicc_engine: str | None = None
+    """What assessed MEDDPICC (`llm:<model>` or `offline:meddpicc-cues`)."""
+    action_items: list[ActionItem] = Field(default_factory=list)
+    """Follow-up tasks, one per commitment, earliest due first (undated last)."""
 
 
 class RiskWarning(_Model):
@@ -518,6 +657,8 @@ class DealState(BaseModel):
     """The audit trail (written by the gate and the executor only); append-only."""
     engines: dict[str, str] = Field(default_factory=dict)
     """Step name to the engine that produced its latest output."""
+    deal_changes: list[DealChange] = Field(default_factory=list)
+    """Stage and close-date changes, oldest first (kept by Scoring+Routing for the risk rules)."""
 
 
 class InputState(TypedDict):
@@ -552,6 +693,7 @@ class DealUpdate(TypedDict, total=False):
     receipts: list[Receipt]
     audit: list[AuditEntry]
     engines: dict[str, str]
+    deal_changes: list[DealChange]
 
 
 STATE_MODELS: tuple[type[BaseModel], ...] = (
@@ -565,6 +707,7 @@ STATE_MODELS: tuple[type[BaseModel], ...] = (
     LeadScore,
     ScorePoint,
     Assignment,
+    DealChange,
     Citation,
     BriefClaim,
     AccountBrief,
@@ -572,6 +715,11 @@ STATE_MODELS: tuple[type[BaseModel], ...] = (
     Insight,
     TrackerHit,
     Commitment,
+    Monologue,
+    SpeakerMetrics,
+    ConversationMetrics,
+    MeddpiccCriterion,
+    ActionItem,
     MeetingInsights,
     RiskWarning,
     Decision,

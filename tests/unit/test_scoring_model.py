@@ -208,15 +208,20 @@ def test_training_is_deterministic(rows: list[dict[str, Any]], policy: Policy) -
 
 
 def test_split_is_ordered_in_time(scorer: XGBScorer) -> None:
-    slices = scorer.card["slices"]
+    slices = scorer.card.slices
+    assert scorer.card.split == "time" and scorer.card.time_column == "closed_at"
     order = ["train", "validation", "calibration", "test"]
     for earlier, later in zip(order, order[1:], strict=False):
-        assert slices[earlier]["closed_to"] <= slices[later]["closed_from"]
-    rows = scorer.card["rows"]
+        end, start = slices[earlier].end, slices[later].start
+        assert end is not None and start is not None and end <= start
+    rows = scorer.card.rows
     assert rows["train"] + rows["validation"] + rows["calibration"] + rows["test"] == rows["total"]
-    assert scorer.card["params"]["scale_pos_weight"] == pytest.approx(
-        (slices["train"]["rows"] - slices["train"]["won"]) / slices["train"]["won"]
+    assert scorer.card.params["scale_pos_weight"] == pytest.approx(
+        (slices["train"].rows - slices["train"].positives) / slices["train"].positives
     )
+    # Platt on the 180-deal calibration slice (below isotonic_min_rows), reported on the card.
+    assert scorer.card.calibration["method"] == "platt"
+    assert {"brier", "ece", "brier_uncalibrated"} <= set(scorer.card.metrics)
 
 
 def test_typed_rows_from_a_crm_score_like_csv_strings(
@@ -246,7 +251,7 @@ def test_contributions_plus_bias_equal_the_raw_margin(
         contribs = scorer.contributions(row)
         assert set(contribs) == set(NUMERIC_FEATURES) | set(CATEGORICAL_FEATURES) | {"bias"}
         assert sum(contribs.values()) == pytest.approx(float(margin), abs=1e-4)
-        dm = xgb.DMatrix(scorer.spec.encode([row]), feature_names=scorer.spec.columns)
+        dm = xgb.DMatrix(scorer.encoder.encode([row]), feature_names=scorer.encoder.columns)
         assert float(scorer.booster.predict(dm, output_margin=True)[0]) == pytest.approx(
             float(margin), abs=1e-6
         )
@@ -260,7 +265,8 @@ def test_factor_points_add_up_to_the_gap_from_the_average_lead(
     )
     scorer = train_scorer(rows, wide)
     assert isinstance(scorer, XGBScorer)
-    a, b = scorer.calibration
+    assert scorer.calibrator is not None and scorer.calibrator.method == "platt"
+    a, b = scorer.calibrator.a, scorer.calibrator.b
     bias = scorer.contributions(SEED_ROW)["bias"]
     base = 1 / (1 + math.exp(-(a * bias + b)))
     result = scorer.predict(SEED_ROW)
@@ -381,37 +387,29 @@ def test_predict_rejects_a_non_numeric_feature(scorer: XGBScorer) -> None:
 # ----------------------------------------------------------------------------- persistence
 
 
-def test_load_or_train_saves_then_loads_the_newest(
+def test_load_or_train_saves_then_loads_the_current_version(
     tmp_path: Path, rows: list[dict[str, Any]], policy: Policy
 ) -> None:
     crm = HistoryCRM(rows)
     first = load_or_train_scorer(crm, policy, tmp_path)
-    assert isinstance(first, XGBScorer)
-    folder = tmp_path / first.version
-    assert (folder / "model.json").is_file()
-    card = json.loads((folder / "model_card.json").read_text("utf-8"))
-    assert card["version"] == first.version
+    assert first.engine == "xgboost" and first.version == "v0001"
+    folder = tmp_path / "v0001"
+    assert (folder / "model.ubj").is_file()
+    card = json.loads((folder / "card.json").read_text("utf-8"))
+    assert card["version"] == "v0001"
     closed = sorted(r["closed_at"] for r in rows)
-    assert card["data_window"] == {"closed_from": closed[0], "closed_to": closed[-1]}
+    assert card["data_window"] == {"column": "closed_at", "start": closed[0], "end": closed[-1]}
     assert card["rows"]["total"] == len(rows)
-    assert set(card["metrics"]) >= {"roc_auc", "brier"}
-    assert card["features"]["numeric"] == list(NUMERIC_FEATURES)
-    assert list(card["features"]["categorical"]) == list(CATEGORICAL_FEATURES)
+    assert set(card["metrics"]) >= {"roc_auc", "brier", "ece"}
+    assert [f["column"] for f in card["features"]] == [f.column for f in policy.scoring.features]
+    assert card["leakage"]["present_and_excluded"] == ["closed_at", "amount"]
+    assert (tmp_path / "CURRENT").read_text("utf-8").strip() == "v0001"
 
     second = load_or_train_scorer(crm, policy, tmp_path)
     assert crm.calls == 1  # loaded, not retrained
     assert second.version == first.version
     assert second.metrics == first.metrics
     assert second.predict(SEED_ROW) == first.predict(SEED_ROW)
-
-    # A model trained later wins.
-    later = tmp_path / "xgb-later"
-    later.mkdir()
-    (later / "model.json").write_bytes((folder / "model.json").read_bytes())
-    card.update(version="xgb-later", trained_at="2099-01-01T00:00:00+00:00")
-    (later / "model_card.json").write_text(json.dumps(card), "utf-8")
-    assert load_or_train_scorer(crm, policy, tmp_path).version == "xgb-later"
-    assert crm.calls == 1
 
 
 def test_a_policy_excluding_a_feature_retrains(
@@ -424,9 +422,12 @@ def test_a_policy_excluding_a_feature_retrains(
     )
     other = load_or_train_scorer(crm, narrower, tmp_path)
     assert crm.calls == 2
-    assert isinstance(other, XGBScorer)
-    assert "territory" not in other.spec.categorical
-    assert "territory" not in other.contributions(SEED_ROW)
+    assert other.version == "v0002"
+    model = other.model
+    assert isinstance(model, XGBScorer) and model.encoder is not None
+    assert "territory" not in model.encoder.names
+    assert "territory" not in model.contributions(SEED_ROW)
+    assert model.card.excluded == ["territory"]
 
 
 def test_rules_model_is_not_saved(tmp_path: Path, rows: list[dict[str, Any]]) -> None:
@@ -440,9 +441,9 @@ def test_unreadable_saved_model_is_a_data_error(tmp_path: Path, policy: Policy) 
     folder = tmp_path / "xgb-broken"
     folder.mkdir()
     (folder / "model.json").write_text("not a model", "utf-8")
-    (folder / "model_card.json").write_text(json.dumps({"version": "xgb-broken"}), "utf-8")
+    (folder / "card.json").write_text(json.dumps({"version": "xgb-broken"}), "utf-8")
     with pytest.raises(DataError, match="xgb-broken"):
-        XGBScorer.load(folder, policy)
+        XGBScorer.load(folder)
 
 
 # ----------------------------------------------------------------------------- features

@@ -161,3 +161,21 @@ def test_user_checkpointer_gets_models_registered_and_keeps_its_storage(
     with caplog.at_level("WARNING"):
         registered.serde.loads_typed(registered.serde.dumps_typed(state))
     assert "unregistered type" not in caplog.text
+
+
+def test_every_state_model_is_registered_for_the_checkpointer() -> None:
+    import inspect
+
+    from pydantic import BaseModel
+
+    from sales_operator import state
+
+    models = {
+        obj
+        for _, obj in inspect.getmembers(state, inspect.isclass)
+        if issubclass(obj, BaseModel)
+        and obj.__module__ == state.__name__
+        and obj is not state._Model
+    }
+    missing = sorted(m.__name__ for m in models - set(state.STATE_MODELS))
+    assert not missing, f"add to STATE_MODELS: {missing}"

@@ -23,9 +23,16 @@ from langgraph.graph import END, START, StateGraph
 
 from sales_operator.context import Context
 from sales_operator.deps import PatternDeps
+from sales_operator.errors import SalesOperatorError
 from sales_operator.scoring.model import ScoreResult, band_for, feature_row
-from sales_operator.scoring.risk import adjust_probability, assess_risk, is_at_risk
-from sales_operator.scoring.routing import route_lead
+from sales_operator.scoring.risk import (
+    adjust_probability,
+    assess_risk,
+    deal_changes,
+    explain_change,
+    is_at_risk,
+)
+from sales_operator.scoring.routing import recent_assignments, route_lead
 from sales_operator.state import Assignment, DealState, LeadScore, ScoreFactor, ScorePoint
 
 STEP = "scoring"
@@ -117,6 +124,8 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
                 reason="the lead has no account, so no rule can place it; sent to the queue",
                 assigned_at=at,
                 fallback=True,
+                arrived_at=state.lead.created_at if state.lead is not None else at,
+                notify_at=at,
             )
         else:
             assignment = route_lead(
@@ -127,6 +136,8 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
                 open_counts=deps.crm.open_deal_counts(),
                 policy=policy,
                 at=at,
+                recent=recent_assignments(deps.crm),
+                arrived_at=state.lead.created_at if state.lead is not None else None,
             )
         return {"assignment": assignment, "engines": {**state.engines, ROUTING_STEP: "policy"}}
 
@@ -152,8 +163,16 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
         if state.event is None or state.event.type not in ("activity_logged", "pipeline_review"):
             return {}
         now = state.event.at
-        warnings = assess_risk(state, now, policy)
-        update: dict[str, Any] = {"risks": warnings}
+        crm_history = getattr(deps.crm, "stage_history", None)
+        changes = deal_changes(
+            state,
+            now,
+            crm_stage_history=crm_history(state.deal_id)
+            if callable(crm_history) and state.deal_id
+            else None,
+        )
+        warnings = assess_risk(state, now, policy, changes=changes)
+        update: dict[str, Any] = {"risks": warnings, "deal_changes": changes}
         base = _model_base(state)
         if base is None:
             return update
@@ -186,7 +205,15 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
             scored_at=now,
             reason=reason,
         )
-        point = ScorePoint(at=now, probability=probability, event=state.event.type, reason=reason)
+        previous = state.score_history[-1].probability if state.score_history else None
+        point = ScorePoint(
+            at=now,
+            probability=probability,
+            event=state.event.type,
+            reason=reason,
+            previous_probability=previous,
+            changes=explain_change(previous, state.risks, base_p, warnings, policy),
+        )
         update.update(
             score=score,
             score_history=[*state.score_history, point],
@@ -202,13 +229,43 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
         outcome = outcome or state.event.payload.get("outcome")
         if outcome not in ("won", "lost"):
             return {}
+        reason = f"closed {outcome}; label kept for retraining"
+        learned = _learn_outcome(state, outcome)
+        if learned:
+            reason += f" ({learned})"
         point = ScorePoint(
             at=state.event.at,
             probability=1.0 if outcome == "won" else 0.0,
             event="deal_closed",
-            reason=f"closed {outcome}; label kept for retraining",
+            reason=reason,
+            previous_probability=(
+                state.score_history[-1].probability if state.score_history else None
+            ),
         )
         return {"score_history": [*state.score_history, point]}
+
+    def _learn_outcome(state: DealState, outcome: str) -> str:
+        """Hand the closed deal to a learning scorer (the model registry); say what it did.
+
+        Only a scorer with `record_outcome` (`scoring.registry.RegistryScorer`) learns: it
+        keeps the labelled row and recalibrates or retrains into a new model version when
+        enough deals have closed, keeping the previous version for rollback.
+        """
+        learn = getattr(deps.scorer, "record_outcome", None)
+        if learn is None or state.lead is None or state.event is None:
+            return ""
+        row = feature_row(state, state.lead.created_at, policy=policy)
+        row.update(
+            deal_id=state.deal_id,
+            outcome=outcome,
+            closed_at=state.event.at.isoformat(),
+            created_at=state.lead.created_at.isoformat(),
+        )
+        try:
+            result = learn(row, crm=deps.crm)
+        except SalesOperatorError as err:
+            return f"not learned: {err}"
+        return str(getattr(result, "reason", ""))
 
     builder: StateGraph[Any, Any, Any, Any] = StateGraph(DealState, context_schema=Context)
     builder.add_node("score_lead", score_lead)

@@ -1,16 +1,20 @@
 """Scoring + Routing logic: the conversion model, routing by policy, and deal risk.
 
-- `model`: `train_scorer`, `load_or_train_scorer`, `XGBScorer`, `RulesScorer`, `feature_row`;
+- `tabular`: `train_tabular`, `TrainedModel`, `ModelCard`, `ScoreResult` (any table of history);
+- `model`: `train_scorer`, `load_or_train_scorer`, `XGBScorer`, `RulesScorer`, `feature_row`
+  (the CRM's closed deals);
+- `registry`: `ModelRegistry`, `RegistryScorer` (versions, rollback, learning);
+- `drift`: `psi_report` (population stability per feature);
 - `routing`: `route_lead`;
 - `risk`: `assess_risk`, `adjust_probability`, `is_at_risk`.
 """
 
 from __future__ import annotations
 
+from sales_operator.scoring.drift import DriftReport, psi_report
 from sales_operator.scoring.model import (
     CATEGORICAL_FEATURES,
     NUMERIC_FEATURES,
-    FeatureSpec,
     RulesScorer,
     ScoreResult,
     XGBScorer,
@@ -23,13 +27,20 @@ from sales_operator.scoring.model import (
     title_to_seniority,
     train_scorer,
 )
+from sales_operator.scoring.registry import LearnResult, ModelRegistry, RegistryScorer
 from sales_operator.scoring.risk import adjust_probability, assess_risk, is_at_risk
 from sales_operator.scoring.routing import route_lead
+from sales_operator.scoring.tabular import ModelCard, TrainedModel, train_tabular
 
 __all__ = [
     "CATEGORICAL_FEATURES",
     "NUMERIC_FEATURES",
-    "FeatureSpec",
+    "DriftReport",
+    "LearnResult",
+    "ModelCard",
+    "ModelRegistry",
+    "RegistryScorer",
+    "TrainedModel",
     "RulesScorer",
     "ScoreResult",
     "XGBScorer",
@@ -44,5 +55,7 @@ __all__ = [
     "route_lead",
     "segment_for",
     "title_to_seniority",
+    "psi_report",
     "train_scorer",
+    "train_tabular",
 ]

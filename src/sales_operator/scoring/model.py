@@ -1,17 +1,17 @@
-"""The lead-conversion model: XGBoost on closed deals, or a transparent points model.
+"""The CRM's conversion model: the tabular trainer on closed deals, or a transparent points model.
 
-`train_scorer()` trains a gradient-boosted model on the CRM's closed deals, split in time
-(train, calibration and test slices ordered by `closed_at`), with early stopping on the last
-part of the training slice, `scale_pos_weight` against the won/lost imbalance, and Platt
-scaling fitted on the calibration slice so that the probabilities mean what they say. Each
-score is explained by the booster's own per-feature contributions (`pred_contribs`), turned
-into percentage points and described in words a rep understands.
+`train_scorer()` is `tabular.train_tabular()` on the CRM's closed deals with the policy's
+feature spec (`scoring.features`), ordered in time by `scoring.time_column` (`closed_at`):
+XGBoost with early stopping and `scale_pos_weight`, calibrated on deals the trees never saw,
+each score explained by TreeSHAP (`pred_contribs`) in a rep's words ("visited the pricing
+page 2 times"). `XGBScorer` is `tabular.TrainedModel`.
 
 Below the data gate (`policy.scoring.min_won` / `min_lost`) the `RulesScorer` scores instead:
 the points model written in the policy, with every rule that fired as a factor.
 
-`load_or_train_scorer()` keeps trained models under `<model_dir>/<version>/` (`model.json`
-and `model_card.json`) and loads the newest one on the next start.
+`load_or_train_scorer()` keeps trained models in a `registry.ModelRegistry` (`v0001`,
+`v0002`, ... with `model.ubj` and `card.json`) and returns a `registry.RegistryScorer` that
+learns from closed deals (recalibrates, retrains) and can roll back.
 """
 
 from __future__ import annotations
@@ -19,24 +19,60 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import xgboost as xgb
-from pydantic import BaseModel, ConfigDict, Field
 
 from sales_operator.adapters.base import CRMReader
 from sales_operator.errors import DataError, PolicyError
-from sales_operator.policy import Policy, RoutingPolicy
+from sales_operator.policy import Policy, RoutingPolicy, ScoringFeature, ScoringPolicy
+from sales_operator.scoring.tabular import (
+    ScoreResult,
+    TrainedModel,
+    band_of,
+    brier,
+    expected_calibration_error,
+    fit_platt,
+    parse_target,
+    roc_auc,
+    to_datetime,
+    train_tabular,
+)
+from sales_operator.scoring.tabular import (
+    is_missing as _is_missing,
+)
 from sales_operator.state import DealState, ScoreFactor
 from sales_operator.vocabulary import segment_from_employees, seniority_from_title
 
+if TYPE_CHECKING:
+    from sales_operator.scoring.registry import RegistryScorer
+
 FloatArray = npt.NDArray[np.float64]
+
+__all__ = [
+    "CATEGORICAL_FEATURES",
+    "NUMERIC_FEATURES",
+    "REQUIRED_COLUMNS",
+    "RulesScorer",
+    "ScoreResult",
+    "XGBScorer",
+    "band_for",
+    "brier",
+    "describe_factor",
+    "expected_calibration_error",
+    "feature_row",
+    "fit_platt",
+    "load_or_train_scorer",
+    "read_closed_deals_csv",
+    "roc_auc",
+    "segment_for",
+    "title_to_seniority",
+    "train_scorer",
+]
 
 CATEGORICAL_FEATURES: tuple[str, ...] = (
     "industry",
@@ -64,65 +100,23 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "closed_at",
     "outcome",
 )
-"""Columns every closed-deal row must have to be trained on."""
+"""Columns every closed-deal row must have to be trained on (with the bundled policy)."""
 
 MONOTONE: dict[str, int] = {
     "pricing_page_visits": 1,
     "demo_requested": 1,
     "days_to_first_touch": -1,
 }
-"""Directions the model is held to, so its explanations never contradict sales sense."""
+"""Directions the bundled policy holds the model to (`monotone` in `scoring.features`)."""
 
 SENIORITY_LEVELS: tuple[str, ...] = ("c_level", "vp", "director", "manager", "ic")
 """Seniority values, most senior first."""
 
-SPLIT = (0.6, 0.2, 0.2)
-"""Shares of the time-ordered rows used for training, calibration and testing."""
 
-VALIDATION_SHARE = 0.2
-"""Share of the (latest) training rows held out for early stopping."""
-
-XGB_PARAMS: dict[str, Any] = {
-    "objective": "binary:logistic",
-    "eval_metric": "logloss",
-    "tree_method": "hist",
-    "max_depth": 2,
-    "eta": 0.05,
-    "subsample": 0.85,
-    "colsample_bytree": 0.85,
-    "min_child_weight": 2.0,
-    "lambda": 2.0,
-    "seed": 7,
-    "nthread": 1,
-}
-"""Booster parameters (`scale_pos_weight` and the monotone constraints are added per run)."""
-
-MAX_ROUNDS = 600
-"""Most boosting rounds."""
-
-EARLY_STOPPING_ROUNDS = 50
-"""Rounds without improvement on the validation slice before training stops."""
+XGBScorer = TrainedModel
+"""The trained conversion model (`tabular.TrainedModel`), under its historical name."""
 
 _BANDS: tuple[Literal["A", "B", "C"], ...] = ("A", "B", "C")
-
-
-class ScoreResult(BaseModel):
-    """One score: a probability, its band and the factors behind it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    probability: float = Field(ge=0.0, le=1.0)
-    """Calibrated probability that the deal is won."""
-    band: Literal["A", "B", "C", "D"]
-    """Band per `policy.scoring.bands`."""
-    factors: list[ScoreFactor] = Field(default_factory=list)
-    """Top positive factors (largest first), then top negative factors (largest first)."""
-    engine: str
-    """`xgboost` or `rules`."""
-    model_version: str
-    """The version of the model that scored."""
-    note: str = ""
-    """Anything a reader must know about the engine (for the rules model: why it scored)."""
 
 
 # --------------------------------------------------------------------------- features
@@ -182,127 +176,15 @@ def feature_row(state: DealState, at: datetime, *, policy: Policy | None = None)
     return row
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
-_TRUE = {"true", "yes", "y", "t"}
-_FALSE = {"false", "no", "n", "f"}
-
-
 def _to_number(value: Any) -> float:
     """Return `value` as a float (NaN when missing); raise ValueError when it is not a number."""
-    if _is_missing(value):
-        return math.nan
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip().casefold()
-        if text in _TRUE:
-            return 1.0
-        if text in _FALSE:
-            return 0.0
-        return float(text)
-    raise ValueError(f"not a number: {value!r}")
+    from sales_operator.scoring.tabular import to_number
+
+    return math.nan if _is_missing(value) else to_number(value)
 
 
 def _to_category(value: Any) -> str | None:
     return None if _is_missing(value) else str(value).strip().casefold()
-
-
-@dataclass(frozen=True)
-class FeatureSpec:
-    """The model's inputs and the encoding of each into numeric columns."""
-
-    categorical: dict[str, tuple[str, ...]]
-    """Categorical feature to its known values (one column each; unseen values are all-zero)."""
-    numeric: tuple[str, ...]
-    """Numeric features, one column each."""
-
-    @classmethod
-    def fit(cls, rows: Sequence[dict[str, Any]], exclude: Sequence[str] = ()) -> FeatureSpec:
-        """Learn the categorical vocabularies from training rows, leaving out `exclude`."""
-        skip = set(exclude)
-        vocab: dict[str, tuple[str, ...]] = {}
-        for name in CATEGORICAL_FEATURES:
-            if name in skip:
-                continue
-            seen = {_to_category(r.get(name)) for r in rows}
-            vocab[name] = tuple(sorted(v for v in seen if v is not None))
-        numeric = tuple(n for n in NUMERIC_FEATURES if n not in skip)
-        return cls(categorical=vocab, numeric=numeric)
-
-    @property
-    def features(self) -> list[str]:
-        """Return the feature names, numeric first."""
-        return [*self.numeric, *self.categorical]
-
-    @property
-    def columns(self) -> list[str]:
-        """Return the encoded column names (`feature` or `feature=value`)."""
-        cols = list(self.numeric)
-        for name, values in self.categorical.items():
-            cols.extend(f"{name}={v}" for v in values)
-        return cols
-
-    @property
-    def column_features(self) -> list[str]:
-        """Return the feature each encoded column belongs to."""
-        feats = list(self.numeric)
-        for name, values in self.categorical.items():
-            feats.extend(name for _ in values)
-        return feats
-
-    def encode(self, rows: Sequence[dict[str, Any]]) -> FloatArray:
-        """Encode rows into a float matrix (NaN for missing numbers).
-
-        Raises:
-            DataError: naming the row index and column of a value that is not a number.
-        """
-        matrix = np.zeros((len(rows), len(self.columns)), dtype=np.float64)
-        offsets: dict[str, dict[str, int]] = {}
-        start = len(self.numeric)
-        for name, values in self.categorical.items():
-            offsets[name] = {v: start + i for i, v in enumerate(values)}
-            start += len(values)
-        for i, row in enumerate(rows):
-            for j, name in enumerate(self.numeric):
-                try:
-                    matrix[i, j] = _to_number(row.get(name))
-                except (TypeError, ValueError) as err:
-                    raise DataError(
-                        f"row {i}: column {name!r} must be numeric, got {row.get(name)!r}"
-                    ) from err
-            for name, index in offsets.items():
-                value = _to_category(row.get(name))
-                if value is not None and value in index:
-                    matrix[i, index[value]] = 1.0
-        return matrix
-
-    def monotone_constraints(self) -> str:
-        """Return the XGBoost monotone-constraint tuple for the encoded columns."""
-        return "(" + ",".join(str(MONOTONE.get(c, 0)) for c in self.columns) + ")"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready description."""
-        return {
-            "numeric": list(self.numeric),
-            "categorical": {k: list(v) for k, v in self.categorical.items()},
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FeatureSpec:
-        """Rebuild a spec saved with `to_dict`."""
-        return cls(
-            categorical={k: tuple(v) for k, v in data["categorical"].items()},
-            numeric=tuple(data["numeric"]),
-        )
 
 
 # --------------------------------------------------------------------------- words
@@ -386,281 +268,15 @@ def describe_factor(feature: str, value: Any, points: float = 0.0) -> str:
     return f"{feature.replace('_', ' ')}: {text}"
 
 
-def band_for(probability: float, policy: Policy) -> Literal["A", "B", "C", "D"]:
+def band_for(probability: float, policy: Policy | ScoringPolicy) -> Literal["A", "B", "C", "D"]:
     """Return the band of `probability`: the first of A, B, C whose lower bound it reaches."""
-    for band in _BANDS:
-        bound = policy.scoring.bands.get(band)
-        if bound is not None and probability >= bound:
-            return band
-    return "D"
+    return band_of(probability, policy.scoring if isinstance(policy, Policy) else policy)
 
 
 def _top_factors(factors: list[ScoreFactor], n: int) -> list[ScoreFactor]:
     pos = sorted((f for f in factors if f.points >= 0.05), key=lambda f: (-f.points, f.feature))
     neg = sorted((f for f in factors if f.points <= -0.05), key=lambda f: (f.points, f.feature))
     return pos[:n] + neg[:n]
-
-
-# --------------------------------------------------------------------------- rows
-
-
-@dataclass(frozen=True)
-class _Parsed:
-    rows: list[dict[str, Any]]
-    labels: FloatArray
-    closed: list[datetime]
-
-
-def _to_datetime(value: Any, where: str) -> datetime:
-    if isinstance(value, datetime):
-        result = value
-    elif isinstance(value, date):
-        result = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str) and value.strip():
-        try:
-            result = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError as err:
-            raise DataError(f"{where} is not an ISO date: {value!r}") from err
-    else:
-        raise DataError(f"{where} is missing or not a date: {value!r}")
-    return result if result.tzinfo else result.replace(tzinfo=UTC)
-
-
-_WON = {"won", "closed_won", "1", "true"}
-_LOST = {"lost", "closed_lost", "0", "false"}
-
-
-def _parse_rows(rows: Sequence[dict[str, Any]]) -> _Parsed:
-    if not rows:
-        raise DataError("no closed deals to train on: the training set is empty")
-    labels = np.zeros(len(rows), dtype=np.float64)
-    closed: list[datetime] = []
-    clean: list[dict[str, Any]] = []
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise DataError(
-                f"row {i}: expected a mapping of column to value, got {type(row).__name__}"
-            )
-        missing = [c for c in REQUIRED_COLUMNS if c not in row]
-        if missing:
-            raise DataError(f"row {i}: missing column(s) {missing}")
-        outcome = str(row["outcome"]).strip().casefold()
-        if outcome in _WON:
-            labels[i] = 1.0
-        elif outcome not in _LOST:
-            raise DataError(
-                f"row {i}: column 'outcome' must be 'won' or 'lost', got {row['outcome']!r}"
-            )
-        closed.append(_to_datetime(row["closed_at"], f"row {i}: column 'closed_at'"))
-        for name in NUMERIC_FEATURES:
-            try:
-                _to_number(row[name])
-            except (TypeError, ValueError) as err:
-                raise DataError(
-                    f"row {i}: column {name!r} must be numeric, got {row[name]!r}"
-                ) from err
-        clean.append(row)
-    return _Parsed(rows=clean, labels=labels, closed=closed)
-
-
-# --------------------------------------------------------------------------- metrics
-
-
-def roc_auc(labels: FloatArray, scores: FloatArray) -> float | None:
-    """Return the ROC AUC (ties counted half), or None when only one class is present."""
-    pos = labels == 1
-    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
-    if n_pos == 0 or n_neg == 0:
-        return None
-    order = np.argsort(scores, kind="mergesort")
-    ranks = np.empty(len(scores), dtype=np.float64)
-    sorted_scores = scores[order]
-    i = 0
-    while i < len(scores):
-        j = i
-        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
-        i = j + 1
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
-
-
-def brier(labels: FloatArray, probs: FloatArray) -> float:
-    """Return the Brier score (mean squared error of the probabilities)."""
-    return float(np.mean((probs - labels) ** 2))
-
-
-def _sigmoid(z: Any) -> Any:
-    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
-
-
-def fit_platt(
-    margins: FloatArray, labels: FloatArray, iterations: int = 100
-) -> tuple[float, float]:
-    """Fit Platt scaling `p = sigmoid(a * margin + b)` by Newton's method.
-
-    Uses Platt's smoothed targets, so a calibration slice with few (or one) classes still
-    gives finite parameters.
-    """
-    n_pos = float(labels.sum())
-    n_neg = float(len(labels) - n_pos)
-    target = np.where(labels == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
-    ridge = 1e-6
-
-    def loss(a: float, b: float) -> float:
-        z = a * margins + b
-        return float(np.sum(np.logaddexp(0.0, z) - target * z) + ridge * (a * a + b * b))
-
-    a, b = 1.0, 0.0
-    current = loss(a, b)
-    for _ in range(iterations):
-        p = _sigmoid(a * margins + b)
-        w = p * (1.0 - p)
-        g = np.array(
-            [np.sum((p - target) * margins) + 2 * ridge * a, np.sum(p - target) + 2 * ridge * b]
-        )
-        h = np.array(
-            [
-                [np.sum(w * margins * margins) + 2 * ridge, np.sum(w * margins)],
-                [np.sum(w * margins), np.sum(w) + 2 * ridge],
-            ]
-        )
-        try:
-            step = np.linalg.solve(h, g)
-        except np.linalg.LinAlgError:
-            break
-        scale = 1.0
-        while scale > 1e-8:
-            na, nb = a - scale * float(step[0]), b - scale * float(step[1])
-            new = loss(na, nb)
-            if new <= current:
-                break
-            scale /= 2.0
-        else:
-            break
-        converged = abs(current - new) < 1e-10
-        a, b, current = na, nb, new
-        if converged:
-            break
-    return a, b
-
-
-# --------------------------------------------------------------------------- scorers
-
-
-class XGBScorer:
-    """A calibrated XGBoost model with per-score explanations."""
-
-    engine = "xgboost"
-    """The engine name recorded with every score."""
-
-    def __init__(
-        self,
-        booster: xgb.Booster,
-        spec: FeatureSpec,
-        calibration: tuple[float, float],
-        card: dict[str, Any],
-        policy: Policy,
-    ) -> None:
-        """Wrap a trained booster with its feature spec, Platt parameters and model card."""
-        self.booster = booster
-        """The trained booster (cut at the best iteration)."""
-        self.spec = spec
-        """Inputs and their encoding."""
-        self.calibration = calibration
-        """Platt parameters `(a, b)`: probability = sigmoid(a * margin + b)."""
-        self.card = card
-        """The model card (data window, row counts, metrics, features)."""
-        self.policy = policy
-        """Gives bands and the number of factors kept."""
-        self.version: str = str(card["version"])
-        """Model version recorded with every score."""
-        self.metrics: dict[str, Any] = dict(card.get("metrics", {}))
-        """Metrics on the test slice: `roc_auc`, `brier`, and the rules baseline's AUC."""
-        self.note = ""
-        """Nothing to add for a trained model."""
-
-    def _matrix(self, rows: Sequence[dict[str, Any]]) -> xgb.DMatrix:
-        return xgb.DMatrix(self.spec.encode(rows), missing=np.nan, feature_names=self.spec.columns)
-
-    def margins(self, rows: Sequence[dict[str, Any]]) -> FloatArray:
-        """Return the booster's raw log-odds for each row."""
-        return np.asarray(
-            self.booster.predict(self._matrix(rows), output_margin=True), dtype=np.float64
-        )
-
-    def predict_proba(self, rows: Sequence[dict[str, Any]]) -> FloatArray:
-        """Return calibrated probabilities for many rows."""
-        a, b = self.calibration
-        return np.asarray(_sigmoid(a * self.margins(rows) + b), dtype=np.float64)
-
-    def contributions(self, row: dict[str, Any]) -> dict[str, float]:
-        """Return each feature's raw log-odds contribution, plus `bias`; they sum to the margin."""
-        contribs = self.booster.predict(self._matrix([row]), pred_contribs=True)[0]
-        out: dict[str, float] = {}
-        for feature, value in zip(self.spec.column_features, contribs[:-1], strict=True):
-            out[feature] = out.get(feature, 0.0) + float(value)
-        out["bias"] = float(contribs[-1])
-        return out
-
-    def predict(self, row: dict[str, Any]) -> ScoreResult:
-        """Score one feature row, with its top factors in percentage points.
-
-        Each factor's points are its calibrated log-odds contribution scaled by the secant
-        slope of the sigmoid between the average lead and this one, so the points of all
-        features add up to the gap between this probability and the average one.
-
-        Raises:
-            DataError: when a numeric feature of `row` is not a number.
-        """
-        a, b = self.calibration
-        contribs = self.contributions(row)
-        bias = contribs.pop("bias")
-        base_logit = a * bias + b
-        logit = base_logit + a * sum(contribs.values())
-        p, p0 = float(_sigmoid(logit)), float(_sigmoid(base_logit))
-        slope = (p - p0) / (logit - base_logit) if abs(logit - base_logit) > 1e-9 else p * (1 - p)
-        factors = []
-        for name, value in contribs.items():
-            points = round(a * value * slope * 100.0, 2)
-            factors.append(
-                ScoreFactor(
-                    feature=name, label=describe_factor(name, row.get(name), points), points=points
-                )
-            )
-        return ScoreResult(
-            probability=p,
-            band=band_for(p, self.policy),
-            factors=_top_factors(factors, self.policy.scoring.top_factors),
-            engine=self.engine,
-            model_version=self.version,
-        )
-
-    def save(self, model_dir: Path) -> Path:
-        """Write `model.json` and `model_card.json` under `model_dir/<version>/`; return it."""
-        folder = Path(model_dir) / self.version
-        folder.mkdir(parents=True, exist_ok=True)
-        self.booster.save_model(str(folder / "model.json"))
-        (folder / "model_card.json").write_text(json.dumps(self.card, indent=2) + "\n", "utf-8")
-        return folder
-
-    @classmethod
-    def load(cls, folder: Path, policy: Policy) -> XGBScorer:
-        """Load a model saved with `save`.
-
-        Raises:
-            DataError: when the folder lacks a file or the card is not valid.
-        """
-        card_path, model_path = folder / "model_card.json", folder / "model.json"
-        try:
-            card = json.loads(card_path.read_text("utf-8"))
-            spec = FeatureSpec.from_dict(card["features"])
-            a, b = card["calibration"]["a"], card["calibration"]["b"]
-            booster = xgb.Booster()
-            booster.load_model(str(model_path))
-        except (OSError, ValueError, KeyError, TypeError, xgb.core.XGBoostError) as err:
-            raise DataError(f"cannot load the scoring model in {folder}: {err}") from err
-        return cls(booster, spec, (float(a), float(b)), card, policy)
 
 
 _OPS = ("==", "!=", ">", ">=", "<", "<=", "in", "not_in")
@@ -677,13 +293,19 @@ class RulesScorer:
     """The engine name recorded with every score."""
 
     def __init__(
-        self, policy: Policy, *, note: str = "", counts: dict[str, int] | None = None
+        self,
+        policy: Policy | ScoringPolicy,
+        *,
+        note: str = "",
+        counts: dict[str, int] | None = None,
     ) -> None:
         """Build the points model from the policy.
 
         Raises:
             PolicyError: naming the rule that has an unknown operator or lacks a key.
         """
+        if isinstance(policy, ScoringPolicy):
+            policy = Policy(scoring=policy)
         for i, rule in enumerate(policy.scoring.rules):
             missing = [k for k in ("feature", "op", "value", "points") if k not in rule]
             if missing:
@@ -737,7 +359,7 @@ class RulesScorer:
             "<=": left <= right,
         }[op]
 
-    def predict(self, row: dict[str, Any]) -> ScoreResult:
+    def predict(self, row: Mapping[str, Any]) -> ScoreResult:
         """Score one feature row with the points model; each rule that held is a factor."""
         points = float(self.policy.scoring.rules_base_points)
         factors: list[ScoreFactor] = []
@@ -763,190 +385,173 @@ class RulesScorer:
         )
 
 
-def _iso(d: datetime) -> str:
-    return d.date().isoformat()
+# --------------------------------------------------------------------------- training
 
 
-def _fingerprint(parsed: _Parsed, spec: FeatureSpec, params: dict[str, Any]) -> str:
-    h = hashlib.sha256()
-    h.update(json.dumps(params, sort_keys=True, default=str).encode())
-    h.update(json.dumps(spec.to_dict(), sort_keys=True).encode())
-    for row, label, closed in zip(parsed.rows, parsed.labels, parsed.closed, strict=True):
-        values = [str(row.get(c)) for c in (*CATEGORICAL_FEATURES, *NUMERIC_FEATURES)]
-        h.update(json.dumps([values, float(label), closed.isoformat()]).encode())
-    return h.hexdigest()[:8]
+def describe_crm_factor(feature: str, value: Any, points: float) -> str | None:
+    """Name a closed-deal feature in a rep's words; None for a column it does not know."""
+    if feature in NUMERIC_FEATURES or feature in CATEGORICAL_FEATURES:
+        return describe_factor(feature, value, points)
+    return None
 
 
-def train_scorer(rows: list[dict[str, Any]], policy: Policy) -> XGBScorer | RulesScorer:
+_CRM_GROUPS = {
+    "employees": "firmographic",
+    "industry": "firmographic",
+    "territory": "firmographic",
+    "segment": "firmographic",
+    "seniority": "firmographic",
+    "lead_source": "source",
+    "pages_visited": "behavioural",
+    "pricing_page_visits": "behavioural",
+    "demo_requested": "behavioural",
+    "emails_opened": "engagement",
+    "webinar_attended": "engagement",
+    "days_to_first_touch": "engagement",
+}
+
+
+def crm_policy(policy: Policy) -> Policy:
+    """Return the policy with the closed-deal defaults filled in where its scoring leaves gaps.
+
+    A policy without `scoring.features` gets the bundled feature list (the columns of
+    `closed_deals.csv`, with their monotone directions), `closed_at` as the time column, and
+    `amount`, `stage` and `closed_at` as post-outcome columns.
+    """
+    scoring = policy.scoring
+    if scoring.features:
+        return policy
+    features = [
+        ScoringFeature(
+            column=name,
+            kind="numeric" if name in NUMERIC_FEATURES else "categorical",
+            group=_CRM_GROUPS.get(name, "other"),
+            monotone=MONOTONE.get(name, 0),
+        )
+        for name in (*NUMERIC_FEATURES, *CATEGORICAL_FEATURES)
+    ]
+    post = scoring.post_outcome_columns or ["amount", "stage", "closed_at"]
+    filled = scoring.model_copy(
+        update={
+            "features": features,
+            "time_column": scoring.time_column or "closed_at",
+            "post_outcome_columns": post,
+        }
+    )
+    return policy.model_copy(update={"scoring": filled})
+
+
+def _required(policy: Policy) -> list[str]:
+    scoring = policy.scoring
+    skip = set(scoring.exclude_features)
+    if scoring.features:
+        cols = [f.column for f in scoring.features if f.column not in skip]
+    else:
+        cols = [c for c in (*CATEGORICAL_FEATURES, *NUMERIC_FEATURES) if c not in skip]
+    return [*cols, *([scoring.time_column] if scoring.time_column else []), "outcome"]
+
+
+def _validate_rows(rows: Sequence[Mapping[str, Any]], policy: Policy) -> tuple[int, int]:
+    if not rows:
+        raise DataError("no closed deals to train on: the training set is empty")
+    required = _required(policy)
+    numeric = {
+        f.column for f in policy.scoring.features if f.kind in ("numeric", "boolean")
+    } or set(NUMERIC_FEATURES)
+    won = 0
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise DataError(
+                f"row {i}: expected a mapping of column to value, got {type(row).__name__}"
+            )
+        missing = [c for c in required if c not in row]
+        if missing:
+            raise DataError(f"row {i}: missing column(s) {missing}")
+        outcome = str(row["outcome"]).strip().casefold()
+        if outcome not in ("won", "lost", "closed_won", "closed_lost", "1", "0", "true", "false"):
+            raise DataError(
+                f"row {i}: column 'outcome' must be 'won' or 'lost', got {row['outcome']!r}"
+            )
+        won += int(parse_target(row["outcome"], f"row {i}", "outcome"))
+        time_column = policy.scoring.time_column
+        if time_column:
+            try:
+                to_datetime(row[time_column])
+            except (TypeError, ValueError) as err:
+                raise DataError(
+                    f"row {i}: column {time_column!r} is missing or not a date: "
+                    f"{row[time_column]!r}"
+                ) from err
+        for name in numeric:
+            if name in row:
+                try:
+                    _to_number(row[name])
+                except (TypeError, ValueError) as err:
+                    raise DataError(
+                        f"row {i}: column {name!r} must be numeric, got {row[name]!r}"
+                    ) from err
+    return won, len(rows) - won
+
+
+def train_scorer(rows: Sequence[Mapping[str, Any]], policy: Policy) -> TrainedModel | RulesScorer:
     """Train the conversion model on closed deals, or fall back to the rules model.
 
-    Rows are ordered by `closed_at` and split into training (60 %, its latest fifth held
-    out for early stopping), calibration (20 %) and test (20 %) slices, so the model is
-    always judged on deals that closed after the ones it learned from.
+    Runs `tabular.train_tabular` with the policy's feature spec: rows ordered by
+    `scoring.time_column` (`closed_at`) and split into trees (48 %), early stopping (12 %),
+    calibration (20 %) and test (20 %) slices, so the model is always judged on deals that
+    closed after the ones it learned from.
 
     Args:
-        rows: One dict per closed deal with the columns of `closed_deals.csv` (values may be
-            strings, as a CRM returns them).
-        policy: Gives the data gate, excluded features, bands and factor count.
+        rows: One mapping per closed deal with the columns of `closed_deals.csv` (values may
+            be strings, as a CRM returns them).
+        policy: Gives the features, the data gate, excluded features, bands and factor count.
 
     Returns:
-        An `XGBScorer`, or a `RulesScorer` (engine `rules`, with a note saying why) when
-        there are fewer than `min_won` won or `min_lost` lost deals.
+        A `TrainedModel` (`XGBScorer`), or a `RulesScorer` (engine `rules`, with a note saying
+        why) when there are fewer than `min_won` won or `min_lost` lost deals.
 
     Raises:
         DataError: for no rows, a row missing a column, a non-numeric value in a numeric
             column or a bad outcome or date, naming the row index.
+        LeakageError: when a feature is known only after the outcome.
     """
-    parsed = _parse_rows(rows)
-    won = int(parsed.labels.sum())
-    lost = len(parsed.labels) - won
-    gate = policy.scoring
-    if won < gate.min_won or lost < gate.min_lost:
-        note = (
-            f"rules model: {won} won and {lost} lost closed deals, below the data gate of "
-            f"{gate.min_won} won and {gate.min_lost} lost; XGBoost trains once there are enough"
-        )
-        return RulesScorer(policy, note=note, counts={"won": won, "lost": lost})
-
-    order = sorted(range(len(parsed.rows)), key=lambda i: (parsed.closed[i], i))
-    rows_sorted = [parsed.rows[i] for i in order]
-    y = parsed.labels[order]
-    closed = [parsed.closed[i] for i in order]
-    n = len(rows_sorted)
-    n_train = int(round(n * SPLIT[0]))
-    n_cal = int(round(n * SPLIT[1]))
-    n_val = max(1, int(round(n_train * VALIDATION_SHARE)))
-    n_fit = n_train - n_val
-    fit, val = slice(0, n_fit), slice(n_fit, n_train)
-    cal, test = slice(n_train, n_train + n_cal), slice(n_train + n_cal, n)
-
-    spec = FeatureSpec.fit(rows_sorted[fit], exclude=gate.exclude_features)
-    x = spec.encode(rows_sorted)
-    y_fit = y[fit]
-    pos = float(y_fit.sum())
-    params = dict(XGB_PARAMS)
-    params["scale_pos_weight"] = (len(y_fit) - pos) / pos if pos else 1.0
-    params["monotone_constraints"] = spec.monotone_constraints()
-    d_fit = xgb.DMatrix(x[fit], label=y_fit, missing=np.nan, feature_names=spec.columns)
-    d_val = xgb.DMatrix(x[val], label=y[val], missing=np.nan, feature_names=spec.columns)
-    booster = xgb.train(
-        params,
-        d_fit,
-        num_boost_round=MAX_ROUNDS,
-        evals=[(d_val, "validation")],
-        early_stopping_rounds=EARLY_STOPPING_ROUNDS,
-        verbose_eval=False,
+    policy = crm_policy(policy)
+    won, lost = _validate_rows(rows, policy)
+    id_column = "deal_id" if all("deal_id" in r for r in rows) else None
+    model = train_tabular(
+        rows, policy, target="outcome", id_column=id_column, describer=describe_crm_factor
     )
-    best = int(getattr(booster, "best_iteration", MAX_ROUNDS - 1))
-    booster = booster[: best + 1]
-
-    def margins(part: slice) -> FloatArray:
-        d = xgb.DMatrix(x[part], missing=np.nan, feature_names=spec.columns)
-        return np.asarray(booster.predict(d, output_margin=True), dtype=np.float64)
-
-    a, b = fit_platt(margins(cal), y[cal])
-    test_probs = np.asarray(_sigmoid(a * margins(test) + b), dtype=np.float64)
-    rules = RulesScorer(policy)
-    rules_probs = np.array([rules.predict(r).probability for r in rows_sorted[test]])
-    auc = roc_auc(y[test], test_probs)
-    rules_auc = roc_auc(y[test], rules_probs)
-
-    def window(part: slice) -> dict[str, Any]:
-        dates = closed[part]
-        return {
-            "rows": len(dates),
-            "won": int(y[part].sum()),
-            "closed_from": _iso(dates[0]) if dates else None,
-            "closed_to": _iso(dates[-1]) if dates else None,
-        }
-
-    fingerprint = _fingerprint(parsed, spec, params)
-    version = f"xgb-{closed[-1]:%Y%m%d}-{fingerprint}"
-    card: dict[str, Any] = {
-        "version": version,
-        "engine": "xgboost",
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data_window": {"closed_from": _iso(closed[0]), "closed_to": _iso(closed[-1])},
-        "rows": {
-            "total": n,
-            "won": won,
-            "lost": lost,
-            "train": n_fit,
-            "validation": n_train - n_fit,
-            "calibration": n_cal,
-            "test": n - n_train - n_cal,
-        },
-        "slices": {
-            "train": window(fit),
-            "validation": window(val),
-            "calibration": window(cal),
-            "test": window(test),
-        },
-        "metrics": {
-            "roc_auc": auc,
-            "brier": brier(y[test], test_probs),
-            "base_rate": float(y[test].mean()),
-            "rules_roc_auc": rules_auc,
-            "test_rows": n - n_train - n_cal,
-        },
-        "features": spec.to_dict(),
-        "excluded_features": list(gate.exclude_features),
-        "calibration": {"method": "platt", "a": a, "b": b, "fitted_on": "calibration slice"},
-        "params": params,
-        "best_iteration": best,
-    }
-    return XGBScorer(booster, spec, (a, b), card, policy)
+    if model.is_rules:
+        return RulesScorer(policy, note=model.note, counts={"won": won, "lost": lost})
+    return model
 
 
-def _expected_features(policy: Policy) -> tuple[set[str], set[str]]:
-    skip = set(policy.scoring.exclude_features)
-    return (
-        {n for n in NUMERIC_FEATURES if n not in skip},
-        {n for n in CATEGORICAL_FEATURES if n not in skip},
-    )
-
-
-def _newest_saved(model_dir: Path, policy: Policy) -> Path | None:
-    if not model_dir.is_dir():
-        return None
-    numeric, categorical = _expected_features(policy)
-    found: list[tuple[str, str, Path]] = []
-    for folder in model_dir.iterdir():
-        card_path = folder / "model_card.json"
-        if not (card_path.is_file() and (folder / "model.json").is_file()):
-            continue
-        try:
-            card = json.loads(card_path.read_text("utf-8"))
-            feats = card["features"]
-            same = set(feats["numeric"]) == numeric and set(feats["categorical"]) == categorical
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        if same and card.get("engine") == "xgboost":
-            found.append((str(card.get("trained_at", "")), folder.name, folder))
-    return max(found)[2] if found else None
-
-
-def load_or_train_scorer(
-    crm: CRMReader, policy: Policy, model_dir: Path
-) -> XGBScorer | RulesScorer:
-    """Load the newest saved model under `model_dir`, or train one on the CRM's closed deals.
+def load_or_train_scorer(crm: CRMReader, policy: Policy, model_dir: Path) -> RegistryScorer:
+    """Load the current model of the registry in `model_dir`, or train one on closed deals.
 
     A saved model counts only when it was trained on the features the policy asks for
-    (`exclude_features` unchanged). A newly trained XGBoost model is saved under
-    `model_dir/<version>/` (`model.json`, `model_card.json`); the rules model is not saved,
-    it is rebuilt from the policy each time.
+    (`scoring.features` and `exclude_features` unchanged). A newly trained XGBoost model is
+    registered as the next version (`v0001`, ...) and promoted; the rules model is not
+    saved, it is rebuilt from the policy each time.
+
+    Returns:
+        A `RegistryScorer`: scores with the current model, learns from closed deals, rolls back.
 
     Raises:
         DataError: when the closed deals cannot be trained on, or a saved model is unreadable.
     """
-    model_dir = Path(model_dir)
-    newest = _newest_saved(model_dir, policy)
-    if newest is not None:
-        return XGBScorer.load(newest, policy)
-    scorer = train_scorer(crm.closed_deal_rows(), policy)
-    if isinstance(scorer, XGBScorer):
-        scorer.save(model_dir)
-    return scorer
+    from sales_operator.scoring.registry import ModelRegistry, RegistryScorer
+
+    policy = crm_policy(policy)
+    registry = ModelRegistry(Path(model_dir), describer=describe_crm_factor)
+    model = registry.load_compatible(policy)
+    if model is None:
+        trained = train_scorer(crm.closed_deal_rows(), policy)
+        if isinstance(trained, TrainedModel):
+            model = registry.register(trained)
+        else:
+            return RegistryScorer(registry, policy, trained)
+    return RegistryScorer(registry, policy, model)
 
 
 def read_closed_deals_csv(path: Path | None = None) -> list[dict[str, Any]]:

@@ -1,16 +1,27 @@
 """Deal risk: warnings with their evidence, and the probability they take away.
 
-`assess_risk()` checks four things and cites the facts behind each warning:
+`assess_risk()` checks seven things and cites the facts behind each warning:
 
 - `inactivity`: days since the last engagement (lead creation, a call, a logged activity;
   scheduled `pipeline_review` ticks do not count) exceed `policy.risk.inactivity_days`;
 - `close_date_near`: the close date is within `close_date_window_days` (or already past)
   while the deal is not in a late stage;
 - `single_threaded`: after the first call, only one customer contact has engaged;
-- `no_next_step`: no commitment (or CRM next-step date) falls due today or later.
+- `no_next_step`: no commitment (or CRM next-step date) falls due today or later;
+- `close_date_slip`: the close date was pushed out by `close_date_slip_days` or more in all;
+- `stage_stall`: the deal has sat in its stage longer than `stage_stall_days[stage]`;
+- `pricing_not_discussed`: the deal reached one of `pricing_by_stages` (or a later open
+  stage) and no call hit the pricing tracker, nor did any commitment or activity mention it.
+
+The stage and close-date rules read the deal's change history, `deal_changes()`: the stage
+and close date the lead came with, every executed `change_stage` / `update_crm` action at
+the time of the event that ran it, changes seen in the CRM's stage history, and changes
+first noticed on the current event.
 
 `adjust_probability()` takes `policy.risk.penalties[code]` off the model probability in
-log-odds for each warning, and explains the change in percentage points.
+log-odds for each warning, and explains the change in percentage points;
+`explain_change()` itemises the move from the previous score point in whole points that add
+up to the change.
 """
 
 from __future__ import annotations
@@ -18,10 +29,19 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, date, datetime, time
-from typing import Literal
+from typing import Any, Literal
 
+from sales_operator.events import event_id_for
 from sales_operator.policy import Policy
-from sales_operator.state import Commitment, Contact, DealState, MeetingInsights, RiskWarning
+from sales_operator.state import (
+    Commitment,
+    Contact,
+    DealChange,
+    DealState,
+    MeetingInsights,
+    RiskWarning,
+    ScoreFactor,
+)
 
 CLOSED_STAGES = ("closed_won", "closed_lost")
 """Stages after which a deal carries no risk."""
@@ -223,10 +243,292 @@ def _single_threaded(
     )
 
 
-def assess_risk(state: DealState, now: datetime, policy: Policy) -> list[RiskWarning]:
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _date_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)[:10]
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
+
+
+def _executed_changes(state: DealState) -> list[DealChange]:
+    """Return the stage and close-date changes made by executed actions, at their event time."""
+    times = {event_id_for(state.deal_id, e): e.at for e in state.events}
+    changes: list[DealChange] = []
+    for action in state.proposed_actions:
+        if action.status != "executed" or action.kind not in ("change_stage", "update_crm"):
+            continue
+        at = times.get(action.event_id)
+        if at is None:
+            continue
+        args = action.args
+        if action.decision is not None and action.decision.edited_args:
+            args = {**args, **action.decision.edited_args}
+        if action.kind == "change_stage" and isinstance(args.get("stage"), str):
+            changes.append(
+                DealChange(field="stage", new=args["stage"], at=at, source=f"action:{action.id}")
+            )
+        fields = args.get("fields")
+        if action.kind == "update_crm" and isinstance(fields, dict) and "close_date" in fields:
+            new = _date_text(fields["close_date"])
+            if new is not None:
+                changes.append(
+                    DealChange(field="close_date", new=new, at=at, source=f"action:{action.id}")
+                )
+    return changes
+
+
+def deal_changes(
+    state: DealState,
+    now: datetime,
+    *,
+    crm_stage_history: list[dict[str, Any]] | None = None,
+) -> list[DealChange]:
+    """Return the deal's stage and close-date changes up to `now`, oldest first.
+
+    The history is rebuilt from the state on every call (so it is the same however often it
+    runs): the stage and close date the `lead_created` event brought, every executed
+    `change_stage` or `update_crm` (close date) action at the time of the event that ran
+    it, and the changes already kept in `state.deal_changes` that came from elsewhere. When
+    the current stage or close date still differs from the last known value, the change is
+    taken from `crm_stage_history` (rows with `from_stage`, `to_stage`, `at`) when it has
+    one, else recorded as first seen at `now` (`source="observed"`); a value never recorded
+    before is dated from the lead's creation.
+
+    Args:
+        state: The deal state.
+        now: The current event's time; later changes are ignored.
+        crm_stage_history: The CRM's stage history of the deal, oldest first, if known.
+
+    Returns:
+        The changes, each with `old` filled from the one before it.
+    """
+    found: list[DealChange] = []
+    created = next((e for e in state.events if e.type == "lead_created"), None)
+    if created is not None and created.at <= now:
+        payload_deal = created.payload.get("deal")
+        if isinstance(payload_deal, dict):
+            stage = payload_deal.get("stage", "new")  # the `Deal` model's default
+            if isinstance(stage, str):
+                found.append(
+                    DealChange(field="stage", new=stage, at=created.at, source="lead_created")
+                )
+            close = _date_text(payload_deal.get("close_date"))
+            if close is not None:
+                found.append(
+                    DealChange(field="close_date", new=close, at=created.at, source="lead_created")
+                )
+    found.extend(c for c in _executed_changes(state) if c.at <= now)
+    derived = {(c.field, c.new, c.source) for c in found}
+    found.extend(
+        c
+        for c in state.deal_changes
+        if c.at <= now
+        and not c.source.startswith("action:")
+        and c.source != "lead_created"
+        and (c.field, c.new, c.source) not in derived
+    )
+    found.sort(key=lambda c: c.at)
+
+    deal = state.deal
+    if deal is not None:
+        current = {"stage": deal.stage, "close_date": _date_text(deal.close_date)}
+        for key in ("stage", "close_date"):
+            last = next((c.new for c in reversed(found) if c.field == key), None)
+            value = current[key]
+            if value is None or value == last:
+                continue
+            at: datetime = now
+            source = "observed"
+            if last is None:
+                # Never recorded: the deal has had this value since it was created.
+                born = state.lead.created_at if state.lead is not None else None
+                born = born or next((e.at for e in state.events), None)
+                if born is not None and born <= now:
+                    at, source = born, "lead_created"
+            if key == "stage" and source == "observed":
+                for row in reversed(crm_stage_history or []):
+                    row_at = _as_datetime(row.get("at"))
+                    if row.get("to_stage") == value and row_at is not None and row_at <= now:
+                        at, source = row_at, "crm"
+                        break
+            found.append(DealChange(field=key, new=value, at=at, source=source))
+        found.sort(key=lambda c: c.at)
+
+    out: list[DealChange] = []
+    last_value: dict[str, str | None] = {}
+    for c in found:
+        previous = last_value.get(c.field)
+        if out and previous == c.new:
+            continue  # the same value again: no change
+        out.append(c.model_copy(update={"old": previous}))
+        last_value[c.field] = c.new
+    return out
+
+
+def _how(change: DealChange) -> str:
+    if change.source.startswith("action:"):
+        return f"approved action {change.source.removeprefix('action:')}"
+    return {
+        "lead_created": "at lead creation",
+        "crm": "CRM stage history",
+        "observed": "first seen on this event",
+    }.get(change.source, change.source)
+
+
+def _close_date_slip(
+    changes: list[DealChange], state: DealState, now: datetime, policy: Policy
+) -> RiskWarning | None:
+    """Warn when the close date was pushed out by `close_date_slip_days` or more in all."""
+    deal = state.deal
+    if deal is None or deal.close_date is None:
+        return None
+    dated = [c for c in changes if c.field == "close_date" and c.new is not None]
+    if not dated or dated[0].new is None:
+        return None
+    first = date.fromisoformat(dated[0].new)
+    pushed = (deal.close_date - first).days
+    if pushed < policy.risk.close_date_slip_days:
+        return None
+    moves = [c for c in dated[1:] if c.old is not None and c.new is not None and c.new > c.old]
+    steps = "; ".join(
+        f"{c.old} -> {c.new} on {c.at.date().isoformat()} ({_how(c)})" for c in dated[1:] if c.old
+    )
+    times = len(moves)
+    severity: Literal["low", "medium", "high"] = (
+        "high" if times >= 2 or pushed >= 4 * policy.risk.close_date_slip_days else "medium"
+    )
+    return RiskWarning(
+        code="close_date_slip",
+        severity=severity,
+        message=f"close date pushed out {pushed} days ({times} time{'s' if times != 1 else ''})",
+        evidence=(
+            f"close date {deal.close_date.isoformat()} is {pushed} days after the first close "
+            f"date {first.isoformat()}; {steps}; the policy flags "
+            f"{policy.risk.close_date_slip_days} days or more"
+        ),
+        raised_at=now,
+    )
+
+
+def _stage_stall(
+    changes: list[DealChange], state: DealState, now: datetime, policy: Policy
+) -> RiskWarning | None:
+    """Warn when the deal has sat in its stage longer than the policy allows for it."""
+    deal = state.deal
+    if deal is None:
+        return None
+    limit = policy.risk.stage_stall_days.get(deal.stage)
+    if limit is None:
+        return None
+    entered = next(
+        (c for c in reversed(changes) if c.field == "stage" and c.new == deal.stage), None
+    )
+    if entered is not None:
+        since, how = entered.at, _how(entered)
+    elif state.lead is not None:
+        since, how = state.lead.created_at, "lead creation (no stage change recorded)"
+    else:
+        return None
+    days = (now.date() - since.date()).days
+    if days <= limit:
+        return None
+    severity: Literal["low", "medium", "high"] = "high" if days >= 2 * limit else "medium"
+    return RiskWarning(
+        code="stage_stall",
+        severity=severity,
+        message=f"{days} days in stage {deal.stage}",
+        evidence=(
+            f"entered {deal.stage} on {since.date().isoformat()} ({how}); {days} days in the "
+            f"stage; the policy allows {limit} in {deal.stage}"
+        ),
+        raised_at=now,
+    )
+
+
+def _pricing_words(policy: Policy) -> list[str]:
+    words = policy.meetings.keyword_trackers.get(policy.risk.pricing_tracker)
+    return list(words) if words else ["price", "pricing", "cost", "budget", "discount"]
+
+
+def _pricing_due(stage: str, policy: Policy) -> bool:
+    """Return whether pricing must have come up by `stage`."""
+    if stage in CLOSED_STAGES:
+        return False
+    if stage in policy.risk.pricing_by_stages:
+        return True
+    order = [s for s in policy.stages if s not in CLOSED_STAGES]
+    marks = [order.index(s) for s in policy.risk.pricing_by_stages if s in order]
+    return bool(marks) and stage in order and order.index(stage) >= min(marks)
+
+
+def _pricing_not_discussed(
+    meetings: list[MeetingInsights], state: DealState, now: datetime, policy: Policy
+) -> RiskWarning | None:
+    """Warn when the deal is at a pricing stage and nobody has talked about pricing yet."""
+    deal = state.deal
+    if deal is None or not _pricing_due(deal.stage, policy):
+        return None
+    tracker = policy.risk.pricing_tracker
+    if any(h.tracker.casefold() == tracker.casefold() for m in meetings for h in m.trackers):
+        return None
+    words = _pricing_words(policy)
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")", re.I)
+    texts = [c.text for m in meetings for c in m.commitments]
+    texts += [i.text for m in meetings for i in (*m.objections, *m.pains, *m.risks)]
+    texts += [a.summary for a in state.activities if a.at <= now]
+    texts += [str(v) for k, v in deal.fields.items() if "pric" in k.casefold()]
+    if any(pattern.search(t) for t in texts):
+        return None
+    calls = ", ".join(m.call_date.isoformat() for m in meetings) or "none"
+    return RiskWarning(
+        code="pricing_not_discussed",
+        severity="medium",
+        message=f"pricing never discussed at stage {deal.stage}",
+        evidence=(
+            f"stage {deal.stage} is at or past {', '.join(policy.risk.pricing_by_stages)}; "
+            f"no '{tracker}' tracker hit on {len(meetings)} call(s) ({calls}); no commitment, "
+            f"objection or activity mentions {', '.join(words)}"
+        ),
+        raised_at=now,
+    )
+
+
+def assess_risk(
+    state: DealState,
+    now: datetime,
+    policy: Policy,
+    *,
+    changes: list[DealChange] | None = None,
+) -> list[RiskWarning]:
     """Return the deal's risk warnings at `now`, each citing its evidence.
 
     A closed deal (stage `closed_won`/`closed_lost`, or an outcome set) has no warnings.
+
+    Args:
+        state: The deal state.
+        now: The current event's time.
+        policy: The RevOps policy (`policy.risk` thresholds).
+        changes: The deal's stage and close-date history; `deal_changes(state, now)` when
+            None.
     """
     rules = policy.risk
     deal = state.deal
@@ -286,6 +588,12 @@ def assess_risk(state: DealState, now: datetime, policy: Policy) -> list[RiskWar
                 )
             )
 
+    history = deal_changes(state, now) if changes is None else changes
+    for check in (_close_date_slip, _stage_stall):
+        found = check(history, state, now, policy)
+        if found is not None:
+            warnings.append(found)
+
     meetings = [m for m in _meetings(state) if m.call_date <= today]
     if meetings:
         warning = _single_threaded(state, meetings, now)
@@ -317,6 +625,9 @@ def assess_risk(state: DealState, now: datetime, policy: Policy) -> list[RiskWar
                 raised_at=now,
             )
         )
+    pricing = _pricing_not_discussed(meetings, state, now, policy)
+    if pricing is not None:
+        warnings.append(pricing)
     return warnings
 
 
@@ -325,9 +636,9 @@ def adjust_probability(
 ) -> tuple[float, str]:
     """Take each warning's penalty off `base` in log-odds; explain the change.
 
-    The drop is shared among the warnings in proportion to their penalties, so the points
-    in the explanation add up to the whole change: "78% -> 52%: 9 days without activity
-    (-13 pts); close date in 11 days at stage discovery (-9 pts); ...".
+    The drop is shared among the warnings in proportion to their penalties, in whole points
+    that add up to the change of the rounded percentages: "78% -> 52%: 9 days without
+    activity (-12 pts); close date in 11 days at stage discovery (-9 pts); ...".
 
     Returns:
         The adjusted probability and the explanation.
@@ -335,19 +646,101 @@ def adjust_probability(
     penalties = [(w, float(policy.risk.penalties.get(w.code, 0.0))) for w in warnings]
     total = sum(p for _, p in penalties)
     prob = _sigmoid(_logit(base) - total) if total else base
-    drop = base - prob
     head = f"{_pct(base)} -> {_pct(prob)}"
-    parts = [
-        f"{w.message} (-{round(drop * p / total * 100):d} pts)"
-        for w, p in sorted(penalties, key=lambda wp: -wp[1])
-        if p and total
-    ]
+    charged = sorted(((w, p) for w, p in penalties if p), key=lambda wp: -wp[1])
+    points = _whole_points(
+        [(base - prob) * p / total * 100 for _, p in charged] if total else [],
+        _points(base) - _points(prob),
+    )
+    parts = [f"{w.message} (-{pts:d} pts)" for (w, _), pts in zip(charged, points, strict=True)]
     unpenalised = [w.message for w, p in penalties if not p]
     if unpenalised:
         parts.append("also noted without penalty: " + "; ".join(unpenalised))
     if not parts:
         return prob, f"{head}: no risk warnings"
     return prob, f"{head}: " + "; ".join(parts)
+
+
+def _points(p: float) -> int:
+    return round(p * 100)
+
+
+def _whole_points(raw: list[float], total: int) -> list[int]:
+    """Round `raw` to whole numbers that add up to `total` (largest remainders first)."""
+    if not raw:
+        return []
+    whole = [math.floor(r) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: whole[i] - raw[i])  # largest fraction first
+    short = total - sum(whole)
+    for k in range(abs(short)):
+        if short > 0:
+            whole[order[k % len(order)]] += 1
+        else:
+            whole[order[-1 - k % len(order)]] -= 1
+    return whole
+
+
+def explain_change(
+    previous: float | None,
+    previous_warnings: list[RiskWarning],
+    base: float,
+    warnings: list[RiskWarning],
+    policy: Policy,
+) -> list[ScoreFactor]:
+    """Itemise the move from the previous score point to the new adjusted probability.
+
+    The move is taken in up to three steps: the model base itself changing (a rescore or a
+    policy change), the warnings that cleared (each giving back its share), and the warnings
+    newly raised (each taking its share). Within a step the change is shared in proportion
+    to the penalties, and the items are whole percentage points that add up to the change of
+    the rounded percentages, so "78% -> 52%" is itemised as points summing to -26. Warnings
+    present both times cost nothing new and are left out.
+
+    Args:
+        previous: The previous score point's probability (None: the base itself).
+        previous_warnings: The warnings charged at the previous point.
+        base: The model probability the adjustment starts from.
+        warnings: The warnings charged now.
+        policy: The policy (`risk.penalties`).
+
+    Returns:
+        `ScoreFactor`s with `feature` `risk:<code>` (a new warning), `cleared:<code>` or
+        `model` (the base moved), `label` in words and `points` (whole, signed).
+    """
+    pen = policy.risk.penalties
+    old = {w.code: w for w in previous_warnings if pen.get(w.code, 0.0)}
+    new = {w.code: w for w in warnings if pen.get(w.code, 0.0)}
+    start = base if previous is None else previous
+    logit_base = _logit(base)
+
+    def at(codes: set[str]) -> float:
+        total = sum(pen[c] for c in codes)
+        return _sigmoid(logit_base - total) if total else base
+
+    kept = set(old) & set(new)
+    p_old = at(set(old))
+    p_kept = at(kept)
+    p_new = at(set(new))
+    items: list[tuple[str, str, float]] = []
+    if abs(p_old - start) >= 0.0005:
+        items.append(("model", "model score or policy changed", (p_old - start) * 100))
+    cleared = [old[c] for c in old if c not in new]
+    gained = [new[c] for c in new if c not in old]
+    for group, sign, before, after in (
+        (cleared, "cleared:", p_old, p_kept),
+        (gained, "risk:", p_kept, p_new),
+    ):
+        weight = sum(pen[w.code] for w in group)
+        for w in sorted(group, key=lambda w: -pen[w.code]):
+            label = f"cleared: {w.message}" if sign == "cleared:" else w.message
+            items.append((f"{sign}{w.code}", label, (after - before) * pen[w.code] / weight * 100))
+    total = _points(p_new) - _points(start)
+    whole = _whole_points([raw for _, _, raw in items], total)
+    return [
+        ScoreFactor(feature=feature, label=label, points=float(points))
+        for (feature, label, _), points in zip(items, whole, strict=True)
+        if points != 0
+    ]
 
 
 def is_at_risk(probability: float, warnings: list[RiskWarning], policy: Policy) -> bool:

@@ -1,21 +1,28 @@
-"""Lead routing by policy: rules first, then the least-loaded available rep.
+"""Lead routing by policy: rules first, then a working, available rep by weighted balance.
 
 `route_lead()` reads the routing rules of the RevOps policy in order. A rule matches when
 every condition of its `when` holds (`territory`, `segment`, `min_band`, `source`, each a
 value or a list); its candidates are the reps it names, or, when it names none, every active
 AE or SDR whose territory and segments fit the account. Reps at capacity or out of office on
-the day are skipped, with the reason written down; among the rest the one with the lightest
-weighted load (open deals / weight) wins, ties going to whoever got a lead least recently and
+the day are skipped, with the reason written down. Of the rest, reps inside their working
+hours (`Rep.working_hours` in `Rep.timezone`, on `routing.working_days`) go first; when none
+is working, `routing.after_hours` decides: `hold` the lead for the rep whose day starts
+soonest (the notification waits until then), try the `next_rule`, or `ignore` the hours.
+Among the pool `routing.strategy` picks: `least_loaded` (open deals / weight) or weighted
+`round_robin` (recent assignments / weight); ties go to whoever got a lead least recently and
 then by name. When no rule places the lead, the policy's fallback queue takes it, so no lead
-is ever left unassigned.
+is ever left unassigned. The assignment records when the lead arrived, when the rep is to be
+told and, once `mark_notified()` is called, the speed-to-lead.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sales_operator.adapters.base import Rep
+from sales_operator.adapters.base import CRMReader, Rep
+from sales_operator.errors import DataError
 from sales_operator.policy import Policy, RoutingRule
 from sales_operator.scoring.model import segment_for
 from sales_operator.state import Account, Assignment
@@ -25,6 +32,9 @@ BAND_ORDER = ("A", "B", "C", "D")
 
 ROUTABLE_ROLES = ("ae", "sdr")
 """Roles that take leads when a rule names no reps."""
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+"""Weekday names, Monday first (as `datetime.weekday()` counts)."""
 
 
 def _options(value: Any) -> list[str]:
@@ -76,6 +86,110 @@ def _away(rep: Rep, day: date) -> tuple[date, date] | None:
     return None
 
 
+def _zone(rep: Rep) -> ZoneInfo:
+    try:
+        return ZoneInfo(rep.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise DataError(f"rep {rep.id}: unknown time zone {rep.timezone!r}") from err
+
+
+def _days(policy: Policy) -> str:
+    days = sorted({d for d in policy.routing.working_days if 0 <= d < len(WEEKDAYS)})
+    if not days:
+        return "no days"
+    if len(days) > 1 and days == list(range(days[0], days[-1] + 1)):
+        return f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}"
+    return ",".join(WEEKDAYS[d] for d in days)
+
+
+def is_working(rep: Rep, at: datetime, policy: Policy) -> bool:
+    """Return whether `rep` is inside working hours at `at` (queues always are).
+
+    Working hours are `rep.working_hours` (start hour inclusive, end hour exclusive) in
+    `rep.timezone`, on the policy's `routing.working_days`.
+
+    Raises:
+        DataError: when the rep's time zone is unknown.
+    """
+    if rep.role == "queue":
+        return True
+    local = at.astimezone(_zone(rep))
+    start, end = rep.working_hours
+    hour = local.hour + local.minute / 60 + local.second / 3600
+    return local.weekday() in policy.routing.working_days and start <= hour < end
+
+
+def next_working_start(rep: Rep, at: datetime, policy: Policy) -> datetime | None:
+    """Return `at` when `rep` is working, else when the rep's next working day starts.
+
+    Returns:
+        The time (in the rep's zone), or None when the rep has no working hours in the next
+        two weeks (no working days, an empty window, or away the whole time).
+    """
+    if is_working(rep, at, policy) and _away(rep, at.date()) is None:
+        return at
+    zone = _zone(rep)
+    local = at.astimezone(zone)
+    start, end = rep.working_hours
+    if end <= start:
+        return None
+    for offset in range(15):
+        day = local.date() + timedelta(days=offset)
+        if day.weekday() not in policy.routing.working_days or _away(rep, day) is not None:
+            continue
+        begin = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(hours=start)
+        if begin > at:
+            return begin
+    return None
+
+
+def _hours_text(rep: Rep, at: datetime, policy: Policy) -> str:
+    local = at.astimezone(_zone(rep))
+    start, end = rep.working_hours
+    return (
+        f"{WEEKDAYS[local.weekday()]} {local:%H:%M} {rep.timezone}; works {start}-{end} "
+        f"{_days(policy)}"
+    )
+
+
+def recent_assignments(crm: CRMReader, *, limit: int | None = None) -> list[str]:
+    """Return the rep ids of executed `assign_owner` actions in the audit log, oldest first.
+
+    This is the history weighted round-robin counts, and the tie-break among equally loaded
+    reps (whoever got a lead least recently goes first).
+
+    Args:
+        crm: The CRM reader (its `audit_log()`).
+        limit: Keep only the latest `limit` ids.
+    """
+    ids: list[str] = []
+    for entry in crm.audit_log():
+        if entry.kind != "assign_owner" or entry.decision != "executed":
+            continue
+        args = {**entry.original_args, **(entry.edited_args or {})}
+        rep_id = args.get("rep_id")
+        if isinstance(rep_id, str):
+            ids.append(rep_id)
+    return ids[-limit:] if limit else ids
+
+
+def mark_notified(assignment: Assignment, at: datetime) -> Assignment:
+    """Return `assignment` with the rep told at `at`, and the speed-to-lead it took.
+
+    Speed-to-lead runs from `arrived_at` (or `assigned_at` when unknown) to `at`; a second
+    call keeps the first notification time.
+    """
+    if assignment.notified_at is not None:
+        return assignment
+    start = assignment.arrived_at or assignment.assigned_at
+    return assignment.model_copy(
+        update={
+            "notified_at": at,
+            "speed_to_lead_seconds": max(0.0, (at - start).total_seconds()),
+        }
+    )
+
+
 def route_lead(
     *,
     account: Account,
@@ -86,6 +200,7 @@ def route_lead(
     policy: Policy,
     at: datetime,
     recent: list[str] | None = None,
+    arrived_at: datetime | None = None,
 ) -> Assignment:
     """Decide who handles a new lead, and say why.
 
@@ -95,25 +210,53 @@ def route_lead(
         lead_source: Where the lead came from.
         reps: Every rep and queue.
         open_counts: Rep id to the number of open deals the rep owns.
-        policy: The RevOps policy (segments, rules, fallback queue).
-        at: When the decision is made; reps out of office on this date are skipped.
-        recent: Rep ids of the latest assignments, oldest first; among equally loaded reps
-            the one who got a lead least recently goes first.
+        policy: The RevOps policy (segments, rules, strategy, working days, fallback queue).
+        at: When the decision is made; reps out of office on this date are skipped, and
+            working hours are checked at this time.
+        recent: Rep ids of the latest assignments, oldest first; weighted round-robin counts
+            them, and among equally loaded reps the one who got a lead least recently goes
+            first.
+        arrived_at: When the lead arrived (the speed-to-lead timer's start); `at` if None.
 
     Returns:
-        The assignment; `fallback=True` when the fallback queue takes the lead.
+        The assignment; `fallback=True` when the fallback queue takes the lead, `held_until`
+        set when it waits for the rep's working day.
+
+    Raises:
+        DataError: when a candidate rep's time zone is unknown.
     """
     routing = policy.routing
     segment = segment_for(account.employees, routing)
     territory = account.territory
     by_id = {r.id: r for r in reps}
     recent = recent or []
+    window = recent[-routing.round_robin_window :] if routing.round_robin_window > 0 else []
     day = at.date()
+    arrived = arrived_at or at
     facts = (
         f"territory {territory or 'unknown'}, segment {segment or 'unknown'}, "
         f"band {score_band}, source {lead_source or 'unknown'}"
     )
     notes: list[str] = []
+
+    def load(rep: Rep) -> float:
+        return open_counts.get(rep.id, 0) / rep.weight if rep.weight > 0 else float("inf")
+
+    def turns(rep: Rep) -> float:
+        taken = taken_in_window.get(rep.id, 0)
+        return taken / rep.weight if rep.weight > 0 else float("inf")
+
+    last_index = {rid: i for i, rid in enumerate(recent)}
+    taken_in_window: dict[str, int] = {}
+    for rid in window:
+        taken_in_window[rid] = taken_in_window.get(rid, 0) + 1
+
+    def last_seen(rep: Rep) -> int:
+        # -1 for reps not in `recent`: they go first among equals.
+        return last_index.get(rep.id, -1)
+
+    balance = turns if routing.strategy == "round_robin" else load
+
     for rule in routing.rules:
         matched, _why_not = rule_matches(
             rule, territory=territory, segment=segment, band=score_band, source=lead_source
@@ -153,18 +296,41 @@ def route_lead(
             notes.append(f"rule '{rule.name}' matched but {who}")
             continue
 
-        def load(rep: Rep) -> float:
-            return open_counts.get(rep.id, 0) / rep.weight if rep.weight > 0 else float("inf")
+        held_until: datetime | None = None
+        pool = available
+        if routing.after_hours != "ignore":
+            working = [r for r in available if is_working(r, at, policy)]
+            off = [r for r in available if r not in working]
+            if working:
+                notes.extend(
+                    f"{r.name} skipped: off hours ({_hours_text(r, at, policy)})" for r in off
+                )
+                pool = working
+            elif routing.after_hours == "next_rule":
+                notes.append(
+                    f"rule '{rule.name}' matched but nobody is working now ("
+                    + "; ".join(f"{r.name}: {_hours_text(r, at, policy)}" for r in off)
+                    + ")"
+                )
+                continue
+            else:
+                starts = {r.id: next_working_start(r, at, policy) for r in available}
+                soonest = min((t for t in starts.values() if t is not None), default=None)
+                if soonest is not None:
+                    pool = [r for r in available if starts[r.id] == soonest]
+                    held_until = soonest
 
-        def last_seen(rep: Rep) -> int:
-            # -1 for reps not in `recent`: they go first among equals.
-            seen = [i for i, rid in enumerate(recent) if rid == rep.id]
-            return seen[-1] if seen else -1
-
-        chosen = min(available, key=lambda r: (load(r), last_seen(r), r.name))
+        chosen = min(pool, key=lambda r: (balance(r), last_seen(r), r.name))
         count = open_counts.get(chosen.id, 0)
         others = [r for r in available if r.id != chosen.id]
-        why = f"lightest load: {count}/{chosen.capacity} open deals, weight {chosen.weight:g}"
+        if routing.strategy == "round_robin":
+            taken = taken_in_window.get(chosen.id, 0)
+            why = (
+                f"weighted round-robin turn: {taken} of the last {len(window)} leads, weight "
+                f"{chosen.weight:g}; {count}/{chosen.capacity} open deals"
+            )
+        else:
+            why = f"lightest load: {count}/{chosen.capacity} open deals, weight {chosen.weight:g}"
         if others:
             why += "; also available: " + ", ".join(
                 f"{r.name} ({open_counts.get(r.id, 0)}/{r.capacity})" for r in others
@@ -173,12 +339,24 @@ def route_lead(
         if notes:
             reason += "; ".join(notes) + ". "
         reason += f"{chosen.name} chosen: {why}."
+        if held_until is not None:
+            local = held_until.astimezone(_zone(chosen))
+            reason += (
+                f" Arrived out of hours (nobody working: {_hours_text(chosen, at, policy)}); "
+                f"held until {local:%a %Y-%m-%d %H:%M} {chosen.timezone} "
+                f"({held_until.astimezone(UTC):%H:%M} UTC)."
+            )
+        elif routing.after_hours != "ignore" and chosen.role != "queue":
+            reason += f" Working now ({_hours_text(chosen, at, policy)})."
         return Assignment(
             rep_id=chosen.id,
             rep_name=chosen.name,
             rule=rule.name,
             reason=reason,
             assigned_at=at,
+            arrived_at=arrived,
+            notify_at=held_until.astimezone(UTC) if held_until is not None else at,
+            held_until=held_until.astimezone(UTC) if held_until is not None else None,
         )
 
     queue_id = routing.fallback_queue
@@ -194,4 +372,6 @@ def route_lead(
         reason=reason,
         assigned_at=at,
         fallback=True,
+        arrived_at=arrived,
+        notify_at=at,
     )

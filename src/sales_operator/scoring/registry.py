@@ -1,0 +1,431 @@
+"""The model registry: versioned scoring models, the current one, rollback, and learning.
+
+```text
+models/
+├─ v0001/ model.ubj  card.json  model.json     the trees, the model card, encoder + calibrator
+├─ v0002/ ...                                  recalibrated from v0001 (card.parent = v0001)
+├─ CURRENT                                     the version that scores ("v0002")
+├─ history.json                                versions in the order they were promoted
+└─ outcomes.jsonl                              closed deals learned since, one per deal id
+```
+
+`RegistryScorer` is the operator's scorer: it scores with the current version and, when told
+of a closed deal (`record_outcome`, called by the scoring pattern on `deal_closed`), keeps the
+labelled row; after `scoring.recalibrate_after` new outcomes it refits the calibration on the
+deals the trees never saw, after `scoring.retrain_after` (or `refresh()` once the model is
+`scoring.retrain_every_days` old) it retrains. Each change is a new version; the previous one
+stays for `rollback()`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel
+
+from sales_operator.errors import DataError
+from sales_operator.policy import Policy
+from sales_operator.scoring.tabular import (
+    Calibrator,
+    Describer,
+    ModelCard,
+    ScoreResult,
+    TrainedModel,
+    brier,
+    expected_calibration_error,
+    parse_target,
+    roc_auc,
+    to_datetime,
+)
+
+if TYPE_CHECKING:
+    from sales_operator.adapters.base import CRMReader
+    from sales_operator.scoring.model import RulesScorer
+
+CURRENT = "CURRENT"
+"""File naming the current version."""
+
+HISTORY = "history.json"
+"""File listing the promoted versions, oldest first."""
+
+OUTCOMES = "outcomes.jsonl"
+"""File of learned closed-deal rows, one per deal id."""
+
+
+def _version_name(n: int) -> str:
+    return f"v{n:04d}"
+
+
+class ModelRegistry:
+    """Versioned scoring models in one folder, with a current version and rollback."""
+
+    def __init__(self, root: str | Path, *, describer: Describer | None = None) -> None:
+        """Open the registry in `root` (created on the first `register`)."""
+        self.root = Path(root)
+        """The registry folder."""
+        self.describer = describer
+        """Domain wording for the factors of the models it loads."""
+
+    def versions(self) -> list[str]:
+        """Return the saved versions, oldest first."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if p.is_dir() and p.name.startswith("v") and (p / "card.json").is_file()
+        )
+
+    def current_version(self) -> str | None:
+        """Return the version that scores, or None when nothing is registered."""
+        path = self.root / CURRENT
+        if not path.is_file():
+            return None
+        name = path.read_text("utf-8").strip()
+        return name or None
+
+    def history(self) -> list[str]:
+        """Return the promoted versions, oldest first (the last one is current)."""
+        path = self.root / HISTORY
+        if not path.is_file():
+            return []
+        data = json.loads(path.read_text("utf-8"))
+        return [str(v) for v in data]
+
+    def card(self, version: str) -> ModelCard:
+        """Return a version's model card.
+
+        Raises:
+            DataError: when the version is not in the registry or its card is unreadable.
+        """
+        path = self.root / version / "card.json"
+        try:
+            return ModelCard.model_validate_json(path.read_text("utf-8"))
+        except (OSError, ValueError) as err:
+            raise DataError(
+                f"no readable model card for version {version!r} in {self.root}"
+            ) from err
+
+    def load(self, version: str | None = None) -> TrainedModel:
+        """Load a version (the current one by default).
+
+        Raises:
+            DataError: when there is no such version or its files are unreadable.
+        """
+        name = version or self.current_version()
+        if name is None:
+            raise DataError(f"the model registry in {self.root} has no current version")
+        if not (self.root / name).is_dir():
+            raise DataError(f"version {name!r} is not in the model registry {self.root}")
+        return TrainedModel.load(self.root / name, describer=self.describer)
+
+    def load_compatible(self, policy: Policy) -> TrainedModel | None:
+        """Load the current version when it uses the features the policy asks for, else None."""
+        name = self.current_version()
+        if name is None:
+            return None
+        try:
+            card = self.card(name)
+        except DataError:
+            return None
+        if card.engine != "xgboost" or not _same_features(card, policy):
+            return None
+        return self.load(name)
+
+    def register(self, model: TrainedModel, *, promote: bool = True) -> TrainedModel:
+        """Save `model` as the next version and (by default) make it current.
+
+        Returns:
+            The model, its card now carrying the registry version.
+        """
+        existing = [int(v[1:]) for v in self.versions() if v[1:].isdigit()]
+        name = _version_name(max(existing, default=0) + 1)
+        model.card = model.card.model_copy(update={"version": name})
+        model.save(self.root / name)
+        if promote:
+            self.promote(name)
+        return model
+
+    def promote(self, version: str) -> None:
+        """Make `version` the one that scores.
+
+        Raises:
+            DataError: when the version is not in the registry.
+        """
+        if version not in self.versions():
+            raise DataError(f"cannot promote {version!r}: not in the model registry {self.root}")
+        history = [*self.history(), version]
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / HISTORY).write_text(json.dumps(history) + "\n", "utf-8")
+        (self.root / CURRENT).write_text(version + "\n", "utf-8")
+
+    def rollback(self) -> str:
+        """Make the previously promoted version current again; return it.
+
+        Raises:
+            DataError: when no earlier version was promoted.
+        """
+        history = self.history()
+        if len(history) < 2:
+            raise DataError(f"nothing to roll back to in {self.root}: one version was promoted")
+        history.pop()
+        (self.root / HISTORY).write_text(json.dumps(history) + "\n", "utf-8")
+        (self.root / CURRENT).write_text(history[-1] + "\n", "utf-8")
+        return history[-1]
+
+    # -- outcomes ---------------------------------------------------------------------------
+
+    def outcomes(self) -> list[dict[str, Any]]:
+        """Return the learned closed-deal rows, one per deal id (the latest wins)."""
+        path = self.root / OUTCOMES
+        if not path.is_file():
+            return []
+        by_id: dict[str, dict[str, Any]] = {}
+        for line in path.read_text("utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                by_id[str(row.get("deal_id"))] = row
+        return list(by_id.values())
+
+    def add_outcome(self, row: Mapping[str, Any]) -> int:
+        """Keep one closed deal's labelled row; return how many distinct deals are kept."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / OUTCOMES).open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(dict(row), default=str) + "\n")
+        return len(self.outcomes())
+
+
+def _same_features(card: ModelCard, policy: Policy) -> bool:
+    skip = set(policy.scoring.exclude_features)
+    wanted = [(f.column, f.kind) for f in policy.scoring.features if f.column not in skip]
+    have = [(str(f["column"]), str(f["kind"])) for f in card.features]
+    return bool(wanted) and wanted == have
+
+
+class LearnResult(BaseModel):
+    """What the scorer did with a closed deal or a scheduled refresh."""
+
+    action: Literal["kept", "recalibrated", "retrained", "rules"]
+    """`kept` the label only, `recalibrated`, `retrained`, or `rules` (below the data gate)."""
+    version: str
+    """The version that scores afterwards."""
+    previous: str | None = None
+    """The version it replaced (kept for rollback)."""
+    new_outcomes: int = 0
+    """Outcomes learned since the version that scored before."""
+    reason: str = ""
+    """What happened, in words."""
+
+
+class RegistryScorer:
+    """The operator's scorer: the registry's current model, learning from closed deals."""
+
+    def __init__(
+        self, registry: ModelRegistry, policy: Policy, model: TrainedModel | RulesScorer
+    ) -> None:
+        """Score with `model` (the registry's current version, or the rules model)."""
+        self.registry = registry
+        """Where the versions live."""
+        self.policy = policy
+        """Gives the learning thresholds, the features and the bands."""
+        self.model: TrainedModel | RulesScorer = model
+        """The model that scores now (switch it with `use`)."""
+        self.version: str = model.version
+        """The current model version."""
+        self.engine: str = model.engine
+        """`xgboost` or `rules`."""
+
+    def use(self, model: TrainedModel | RulesScorer) -> None:
+        """Score with `model` from now on."""
+        self.model = model
+        self.version = model.version
+        self.engine = model.engine
+
+    @property
+    def note(self) -> str:
+        """Return the current model's note (why the rules model scores)."""
+        return self.model.note
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """Return the current model's metrics."""
+        return dict(self.model.metrics)
+
+    @property
+    def card(self) -> ModelCard | None:
+        """Return the current model card (None for the rules model)."""
+        return self.model.card if isinstance(self.model, TrainedModel) else None
+
+    def predict(self, row: Mapping[str, Any]) -> ScoreResult:
+        """Score one feature row with the current model."""
+        return self.model.predict(dict(row))
+
+    def rollback(self) -> str:
+        """Score with the previously promoted version again; return it."""
+        version = self.registry.rollback()
+        self.use(self.registry.load(version))
+        return version
+
+    # -- learning ---------------------------------------------------------------------------
+
+    def _new_outcomes(self) -> int:
+        seen = self.model.card.outcomes_seen if isinstance(self.model, TrainedModel) else 0
+        return len(self.registry.outcomes()) - seen
+
+    def _training_rows(self, crm: CRMReader | None) -> list[dict[str, Any]]:
+        rows = [dict(r) for r in crm.closed_deal_rows()] if crm is not None else []
+        known = {str(r.get("deal_id")) for r in rows}
+        rows.extend(r for r in self.registry.outcomes() if str(r.get("deal_id")) not in known)
+        return rows
+
+    def record_outcome(
+        self, row: Mapping[str, Any], *, crm: CRMReader | None = None
+    ) -> LearnResult:
+        """Learn one closed deal: keep its labelled row, then recalibrate or retrain if due.
+
+        Args:
+            row: The deal's feature row with `deal_id`, `outcome` (won/lost) and the
+                policy's time column (`closed_at`). Recording the same deal again replaces it.
+            crm: Gives the rest of the closed-deal history for recalibration and retraining.
+
+        Raises:
+            DataError: when the row lacks a deal id or has a bad outcome.
+        """
+        if not row.get("deal_id"):
+            raise DataError("a learned outcome needs its deal_id")
+        parse_target(row.get("outcome"), f"deal {row['deal_id']}", "outcome")
+        self.registry.add_outcome(row)
+        new = self._new_outcomes()
+        scoring = self.policy.scoring
+        if not isinstance(self.model, TrainedModel) or new >= scoring.retrain_after:
+            return self.retrain(crm, reason=f"{new} new closed deal(s)")
+        if new >= scoring.recalibrate_after:
+            return self.recalibrate(crm)
+        return LearnResult(
+            action="kept",
+            version=self.version,
+            new_outcomes=new,
+            reason=(
+                f"{new} new closed deal(s) since {self.version}; recalibration after "
+                f"{scoring.recalibrate_after}, retraining after {scoring.retrain_after}"
+            ),
+        )
+
+    def refresh(self, crm: CRMReader | None, *, now: datetime) -> LearnResult:
+        """Retrain on schedule: once the model is `retrain_every_days` old, or is the rules one."""
+        if isinstance(self.model, TrainedModel):
+            trained = to_datetime(self.model.card.trained_at)
+            due = trained + timedelta(days=self.policy.scoring.retrain_every_days)
+            if now < due:
+                return LearnResult(
+                    action="kept",
+                    version=self.version,
+                    new_outcomes=self._new_outcomes(),
+                    reason=f"{self.version} was trained {trained:%Y-%m-%d}; next retrain due "
+                    f"{due:%Y-%m-%d}",
+                )
+        return self.retrain(crm, reason="scheduled refresh")
+
+    def retrain(self, crm: CRMReader | None, *, reason: str = "") -> LearnResult:
+        """Train a new version on the CRM's closed deals plus the learned outcomes."""
+        from sales_operator.scoring.model import train_scorer
+
+        previous = self.version if isinstance(self.model, TrainedModel) else None
+        new = self._new_outcomes()
+        rows = self._training_rows(crm)
+        trained = train_scorer(rows, self.policy)
+        if not isinstance(trained, TrainedModel):
+            self.use(trained)
+            return LearnResult(
+                action="rules",
+                version=trained.version,
+                previous=previous,
+                new_outcomes=new,
+                reason=trained.note,
+            )
+        trained.card = trained.card.model_copy(
+            update={"outcomes_seen": len(self.registry.outcomes()), "parent": previous}
+        )
+        self.use(self.registry.register(trained))
+        return LearnResult(
+            action="retrained",
+            version=self.version,
+            previous=previous,
+            new_outcomes=new,
+            reason=f"retrained on {len(rows)} closed deals ({reason}); {previous or 'none'} "
+            "kept for rollback",
+        )
+
+    def recalibrate(self, crm: CRMReader | None) -> LearnResult:
+        """Refit the calibration on closed deals the trees never saw; keep the trees."""
+        model = self.model
+        if not isinstance(model, TrainedModel):
+            return self.retrain(crm, reason="no trees to recalibrate")
+        new = self._new_outcomes()
+        rows = _unseen_rows(model, self._training_rows(crm))
+        target = model.card.target
+        y = np.array([parse_target(r.get(target), "row", target) for r in rows])
+        if len(rows) < 10 or y.min(initial=1.0) == y.max(initial=0.0):
+            return LearnResult(
+                action="kept",
+                version=self.version,
+                new_outcomes=new,
+                reason=f"too few unseen closed deals ({len(rows)}) of both outcomes to recalibrate",
+            )
+        margins = model.margins(rows)
+        method = model.calibrator.method if model.calibrator is not None else "platt"
+        calibrator = Calibrator.fit(margins, y, method)
+        probs = calibrator(margins)
+        fresh = model.with_calibrator(
+            calibrator, note=f"{len(rows)} closed deals after the trees' training window"
+        )
+        fresh.card = fresh.card.model_copy(
+            update={
+                "outcomes_seen": len(self.registry.outcomes()),
+                "metrics": {
+                    **model.card.metrics,
+                    "recalibration_rows": float(len(rows)),
+                    "recalibration_brier": brier(y, probs),
+                    "recalibration_ece": expected_calibration_error(y, probs),
+                    "recalibration_roc_auc": roc_auc(y, probs),
+                },
+            }
+        )
+        previous = self.version
+        self.use(self.registry.register(fresh))
+        return LearnResult(
+            action="recalibrated",
+            version=self.version,
+            previous=previous,
+            new_outcomes=new,
+            reason=f"recalibrated on {len(rows)} closed deals the trees never saw; "
+            f"{previous} kept for rollback",
+        )
+
+
+def _unseen_rows(model: TrainedModel, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the rows after the trees' training window (all rows when there is no time)."""
+    column = model.card.time_column
+    ends = [w.end for k, w in model.card.slices.items() if k in ("train", "validation") and w.end]
+    if column is None or not ends:
+        return list(rows)
+    cutoff = max(ends)
+    out = []
+    for r in rows:
+        try:
+            when = to_datetime(r.get(column)).date().isoformat()
+        except (TypeError, ValueError):
+            continue
+        if when > cutoff:
+            out.append(r)
+    return out
+
+
+def utc_now() -> datetime:
+    """Return the current UTC time (for callers that schedule `refresh`)."""
+    return datetime.now(UTC)
