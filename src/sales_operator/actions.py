@@ -8,6 +8,10 @@ from typing import Any
 
 from sales_operator.state import ACTION_KINDS, DealState, PatternName, ProposedAction
 
+NEW_LEAD_NOTICE = "new_lead_notice"
+"""Discriminator of the action that tells the assigned rep about a new lead; its execution
+stops the assignment's speed-to-lead timer."""
+
 
 def idempotency_key(deal_id: str, event_id: str, kind: str, discriminator: str = "") -> str:
     """Return a stable key for one action of one event on one deal."""

@@ -38,6 +38,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sales_operator.actions import NEW_LEAD_NOTICE, idempotency_key
 from sales_operator.context import Context
 from sales_operator.errors import (
     AdapterError,
@@ -46,6 +47,7 @@ from sales_operator.errors import (
     TransientAdapterError,
 )
 from sales_operator.policy import Policy
+from sales_operator.scoring.routing import mark_notified
 from sales_operator.state import (
     Activity,
     AuditEntry,
@@ -408,6 +410,11 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             return {}
 
         deal = state.deal
+        assignment = state.assignment
+        notice_keys = {
+            idempotency_key(state.deal_id, state.event_id, kind, NEW_LEAD_NOTICE)
+            for kind in ("post_slack", "send_email")
+        }
         activities = list(state.activities)
         receipts = list(state.receipts)
         have = {r.idempotency_key for r in receipts}
@@ -439,6 +446,13 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
                 receipts.append(receipt)
                 have.add(receipt.idempotency_key)
             done[action.id] = "executed" if receipt.status == "done" else "failed"
+            if (
+                receipt.status == "done"
+                and assignment is not None
+                and action.idempotency_key in notice_keys
+            ):
+                # the rep has been told: the speed-to-lead timer stops at the real send time
+                assignment = mark_notified(assignment, receipt.executed_at)
             if receipt.status == "done" and deal is not None:
                 at = state.event.at if state.event else receipt.executed_at
                 deal, new_activity = _apply_to_state(deal, action.kind, args, at)
@@ -454,6 +468,7 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             "audit": audit,
             "deal": deal,
             "activities": activities,
+            "assignment": assignment,
         }
 
     return execute_actions

@@ -41,7 +41,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
-from sales_operator.actions import idempotency_key, propose
+from sales_operator.actions import NEW_LEAD_NOTICE, idempotency_key, propose
 from sales_operator.adapters.base import Rep
 from sales_operator.context import Context
 from sales_operator.deps import PatternDeps
@@ -458,7 +458,12 @@ def _notify_new_lead(p: _Proposer, rep: Rep, contact: Contact | None, factors: s
     lines.append("A first-touch email draft is waiting for your approval.")
     text = "\n".join(lines)
     if notify == "slack" and rep.slack:
-        p.slack(rep.slack, text, f"Slack {rep.name} ({rep.slack}): new lead {p.account_name}")
+        p.slack(
+            rep.slack,
+            text,
+            f"Slack {rep.name} ({rep.slack}): new lead {p.account_name}",
+            NEW_LEAD_NOTICE,
+        )
         return
     sender = p.manager or rep
     p.engines.append(TEMPLATE_ENGINE)
@@ -472,7 +477,7 @@ def _notify_new_lead(p: _Proposer, rep: Rep, contact: Contact | None, factors: s
             "body": text,
         },
         f"Email {rep.name}: new lead {p.account_name}",
-        "new_lead_notice",
+        NEW_LEAD_NOTICE,
     )
 
 
