@@ -1,4 +1,6 @@
-"""Meeting intelligence: transcripts in, metrics, trackers, pains and commitments out.
+"""Meeting intelligence: transcripts (or audio) in; metrics, trackers, extractions out.
+
+Audio needs the `audio` extra: `from sales_operator.meetings.audio import transcribe_audio`.
 
 ```python
 from sales_operator.meetings import analyze_call, read_transcript
@@ -31,6 +33,17 @@ from sales_operator.meetings.extract import (
     commitment_title,
     extract_offline,
 )
+from sales_operator.meetings.meddpicc import MeddpiccExtraction, meddpicc_offline
+from sales_operator.meetings.metrics import word_count
+from sales_operator.meetings.speakers import (
+    Participant,
+    SpeakerMatch,
+    map_speakers,
+    parse_attendee,
+    participants,
+)
+from sales_operator.meetings.summarize import summarize_meeting
+from sales_operator.meetings.trackers import track_concepts, track_keywords, tracker_specs
 from sales_operator.meetings.transcript import (
     Transcript,
     Turn,
@@ -42,6 +55,18 @@ from sales_operator.meetings.transcript import (
 
 __all__ = [
     "CallExtraction",
+    "MeddpiccExtraction",
+    "Participant",
+    "SpeakerMatch",
+    "map_speakers",
+    "meddpicc_offline",
+    "parse_attendee",
+    "participants",
+    "summarize_meeting",
+    "track_concepts",
+    "track_keywords",
+    "tracker_specs",
+    "word_count",
     "CallMetrics",
     "DueMatch",
     "ExtractedCommitment",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
@@ -25,14 +24,41 @@ from sales_operator.meetings.extract import (
     ExtractedInsight,
     commitment_title,
     extract_offline,
-    sentences,
 )
+from sales_operator.meetings.meddpicc import (
+    CRITERIA,
+    CRITERION_NAMES,
+    MeddpiccExtraction,
+    meddpicc_offline,
+    meddpicc_variables,
+)
+from sales_operator.meetings.meddpicc import OFFLINE_ENGINE as MEDDPICC_OFFLINE_ENGINE
+from sales_operator.meetings.metrics import CallMetrics, call_metrics
+from sales_operator.meetings.speakers import (
+    Participant,
+    Side,
+    map_speakers,
+    participants,
+    speaker_side,
+    speaker_sides_from,
+)
+from sales_operator.meetings.summarize import summarize_meeting
+from sales_operator.meetings.trackers import track, track_concepts
 from sales_operator.meetings.transcript import Transcript, Turn
 from sales_operator.policy import Policy
-from sales_operator.state import Commitment, Insight, MeetingInsights, Quote, TrackerHit
+from sales_operator.state import (
+    ActionItem,
+    Commitment,
+    Insight,
+    MeddpiccCriterion,
+    MeetingInsights,
+    Quote,
+    TrackerHit,
+)
 
 __all__ = [
     "CallMetrics",
+    "action_items",
     "Side",
     "analyze_call",
     "call_metrics",
@@ -44,209 +70,38 @@ __all__ = [
     "track",
 ]
 
-Side = Literal["rep", "customer", "unknown"]
-"""Which side of the table a speaker sits on."""
-
 OFFLINE_ENGINE = "offline:extractive"
+
+HIGHLIGHT_WORDS = 120
+"""Word budget of `MeetingInsights.highlights` (the length QMSum's general summaries have;
+`make evals` scores the same function on the AMI meetings)."""
 """The engine name recorded for the cue-phrase extraction."""
 
-_SECONDS_PER_WORD = 0.4
-"""Speaking pace (150 words a minute) used for a last turn with no end time."""
 
-
-# --- speakers -------------------------------------------------------------------------------
-
-
-def _norm_name(name: str) -> str:
-    name = re.sub(r"\([^)]*\)", " ", name)
-    return " ".join(name.replace("’", "'").strip(" .,:;-").lower().split())
-
-
-def speaker_side(speaker: str, rep_names: Iterable[str], customer_names: Iterable[str]) -> Side:
-    """Return the side of `speaker`: `rep`, `customer`, or `unknown` (never guessed).
-
-    A speaker matches a person when the label equals the person's full name, or when the
-    label is one word equal to the person's first name (case-insensitive; a parenthesis in
-    the label such as "(Orbital Freight)" is ignored). A label that matches people on both
-    sides, or nobody, is `unknown`.
-    """
-    label = _norm_name(speaker)
-    if not label:
-        return "unknown"
-    reps = [_norm_name(n) for n in rep_names if _norm_name(n)]
-    customers = [_norm_name(n) for n in customer_names if _norm_name(n)]
-
-    def matches(names: list[str]) -> tuple[bool, bool]:
-        full = label in names
-        first = " " not in label and any(n.split()[0] == label for n in names)
-        return full, first
-
-    rep_full, rep_first = matches(reps)
-    cust_full, cust_first = matches(customers)
-    if rep_full != cust_full:
-        return "rep" if rep_full else "customer"
-    if rep_full and cust_full:
-        return "unknown"
-    if rep_first != cust_first:
-        return "rep" if rep_first else "customer"
-    return "unknown"
+# --- speakers, metrics and trackers (see meetings.speakers, .metrics, .trackers) ------------
 
 
 def speaker_sides(
-    transcript: Transcript, rep_names: Iterable[str], customer_names: Iterable[str]
+    transcript: Transcript,
+    rep_names: Iterable[str],
+    customer_names: Iterable[str],
+    *,
+    people: Iterable[Participant] = (),
+    rep_email_domains: Iterable[str] = (),
 ) -> dict[str, Side]:
-    """Return every speaker of the transcript mapped to a side."""
-    reps, customers = list(rep_names), list(customer_names)
-    return {s: speaker_side(s, reps, customers) for s in transcript.speakers}
-
-
-# --- metrics --------------------------------------------------------------------------------
-
-_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-
-
-def _word_count(text: str) -> int:
-    return len(_WORDS.findall(text))
-
-
-def _durations(turns: tuple[Turn, ...]) -> list[tuple[float, float]] | None:
-    """Return (start, end) of every turn, or None when a turn has no start time.
-
-    A turn without an end ends where the next one starts; the last one, when it has no
-    end, lasts as long as its words take at the call's own pace.
-    """
-    if not turns or any(t.start is None for t in turns):
-        return None
-    spans: list[tuple[float, float | None]] = []
-    for i, turn in enumerate(turns):
-        assert turn.start is not None
-        end = turn.end
-        if end is None and i + 1 < len(turns):
-            end = turns[i + 1].start
-        spans.append((turn.start, end))
-    known = [(e - s, _word_count(t.text)) for (s, e), t in zip(spans, turns, strict=True) if e]
-    seconds = sum(d for d, _ in known)
-    words = sum(w for _, w in known)
-    pace = seconds / words if seconds > 0 and words > 0 else _SECONDS_PER_WORD
-    out: list[tuple[float, float]] = []
-    for (start, end), turn in zip(spans, turns, strict=True):
-        out.append((start, end if end is not None else start + pace * _word_count(turn.text)))
-    return out
-
-
-@dataclass(frozen=True)
-class CallMetrics:
-    """The deterministic conversation metrics of one call."""
-
-    talk_ratio: dict[str, float]
-    """Speaker to share of talk (of time when every turn is timed, else of words)."""
-    side_ratio: dict[str, float]
-    """Side to share of talk."""
-    longest_monologue_s: float | None
-    """Longest stretch of one speaker in seconds; None without timestamps."""
-    questions: dict[str, int]
-    """Side to the number of questions asked."""
-    basis: Literal["time", "words"] = "words"
-    """What the ratios measure."""
-    sides: dict[str, Side] = field(default_factory=dict)
-    """Speaker to side."""
-
-
-def call_metrics(transcript: Transcript, sides: Mapping[str, Side]) -> CallMetrics:
-    """Compute talk ratios, the longest monologue and questions per side.
+    """Return every speaker of the transcript mapped to a side (never guessed).
 
     Args:
         transcript: The parsed call.
-        sides: Speaker label to side (see `speaker_sides`).
+        rep_names: Names of our reps.
+        customer_names: Names of the customer's contacts.
+        people: More participants (CRM contacts and reps, calendar attendees; see
+            `meetings.speakers.participants`).
+        rep_email_domains: Our email domains, for speakers labelled with an email address.
     """
-    turns = transcript.turns
-    spans = _durations(turns)
-    weights: dict[str, float] = {}
-    basis: Literal["time", "words"] = "words"
-    if spans is not None and sum(max(e - s, 0.0) for s, e in spans) > 0:
-        basis = "time"
-        for (s, e), turn in zip(spans, turns, strict=True):
-            weights[turn.speaker] = weights.get(turn.speaker, 0.0) + max(e - s, 0.0)
-    else:
-        for turn in turns:
-            weights[turn.speaker] = weights.get(turn.speaker, 0.0) + _word_count(turn.text)
-    total = sum(weights.values())
-    talk = {k: round(v / total, 3) if total else 0.0 for k, v in weights.items()}
-    side_weights: dict[str, float] = {}
-    for speaker, value in weights.items():
-        side = sides.get(speaker, "unknown")
-        side_weights[side] = side_weights.get(side, 0.0) + value
-    side_ratio = {k: round(v / total, 3) if total else 0.0 for k, v in side_weights.items()}
-
-    longest: float | None = None
-    if spans is not None:
-        longest = 0.0
-        i = 0
-        while i < len(turns):
-            j = i
-            while j + 1 < len(turns) and turns[j + 1].speaker == turns[i].speaker:
-                j += 1
-            longest = max(longest, spans[j][1] - spans[i][0])
-            i = j + 1
-        longest = round(longest, 1)
-
-    questions: dict[str, int] = {"rep": 0, "customer": 0}
-    for sentence in sentences(transcript, sides):
-        if sentence.question:
-            questions[sentence.side] = questions.get(sentence.side, 0) + 1
-    return CallMetrics(
-        talk_ratio=talk,
-        side_ratio=side_ratio,
-        longest_monologue_s=longest,
-        questions=questions,
-        basis=basis,
-        sides=dict(sides),
-    )
-
-
-# --- trackers -------------------------------------------------------------------------------
-
-
-def _term(term: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in term.split()]
-    body = r"[\s-]+".join(words)
-    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
-
-
-def track(
-    transcript: Transcript, policy: Policy, sides: Mapping[str, Side] | None = None
-) -> tuple[list[TrackerHit], list[TrackerHit]]:
-    """Find competitor mentions and keyword-tracker hits, one per sentence and tracker.
-
-    Matches are whole words, case-insensitive (`FleetPilot` does not fire on
-    `FleetPilots`; `SOC 2` matches `soc 2` and `SOC-2`).
-
-    Returns:
-        (competitor hits, keyword hits), in the order spoken.
-    """
-    competitors = [(name, [name]) for name in policy.meetings.competitors]
-    keywords = list(policy.meetings.keyword_trackers.items())
-    compiled = {t: _term(t) for _, terms in competitors + keywords for t in terms}
-    comp_hits: list[TrackerHit] = []
-    kw_hits: list[TrackerHit] = []
-    for s in sentences(transcript, sides or {}):
-        for kind, trackers, hits in (
-            ("competitor", competitors, comp_hits),
-            ("keyword", keywords, kw_hits),
-        ):
-            for tracker, terms in trackers:
-                matched = next((t for t in terms if compiled[t].search(s.text)), None)
-                if matched is None:
-                    continue
-                hits.append(
-                    TrackerHit(
-                        tracker=tracker,
-                        kind=kind,
-                        keyword=matched,
-                        quote=Quote(speaker=s.speaker, text=s.text, start=s.start),
-                    )
-                )
-    return comp_hits, kw_hits
+    everyone = [*participants(rep_names=rep_names, customer_names=customer_names), *people]
+    matches = map_speakers(transcript.speakers, everyone, rep_email_domains=rep_email_domains)
+    return speaker_sides_from(matches)
 
 
 # --- from the extraction to the insights ----------------------------------------------------
@@ -343,6 +198,74 @@ def _commitment(
     )
 
 
+def _company_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.casefold())
+
+
+def _mention_hits(
+    extraction: CallExtraction,
+    tracked: list[TrackerHit],
+    transcript: Transcript,
+    sides: Mapping[str, Side],
+    engine: str,
+) -> list[TrackerHit]:
+    """Return competitor hits for vendors the extraction named that no tracker found."""
+    known = {_company_key(h.tracker) for h in tracked}
+    out: list[TrackerHit] = []
+    for mention in extraction.competitors:
+        key = _company_key(mention.name)
+        if not key or key in known:
+            continue
+        known.add(key)
+        quote = _quote(transcript, mention.quote, mention.speaker)
+        side = sides.get(quote.speaker, "unknown")
+        out.append(
+            TrackerHit(
+                tracker=mention.name.strip(),
+                kind="competitor",
+                quote=quote,
+                side=side if side in ("rep", "customer") else "unknown",
+                engine=engine,
+            )
+        )
+    return out
+
+
+def _meddpicc(found: MeddpiccExtraction, transcript: Transcript) -> list[MeddpiccCriterion]:
+    """Return one criterion per MEDDPICC key, its quotes located in the transcript."""
+    by_key = found.by_key()
+    out: list[MeddpiccCriterion] = []
+    for key in CRITERIA:
+        finding = by_key.get(key)
+        quotes = [_quote(transcript, q.text, q.speaker) for q in finding.quotes] if finding else []
+        out.append(
+            MeddpiccCriterion(
+                key=key,
+                name=CRITERION_NAMES[key],
+                evidenced=bool(finding and finding.evidenced),
+                quotes=quotes[:3] if finding and finding.evidenced else [],
+                note=(finding.note.strip() if finding else "")
+                or f"{CRITERION_NAMES[key]}: not assessed",
+            )
+        )
+    return out
+
+
+def action_items(commitments: Iterable[Commitment]) -> list[ActionItem]:
+    """Return one action item per commitment: earliest due first, undated last, rep first."""
+    ordered = sorted(commitments, key=lambda c: (c.due is None, c.due or date.max, c.side != "rep"))
+    return [
+        ActionItem(
+            owner=c.owner,
+            side=c.side,
+            title=(c.title or commitment_title(c.text)).strip(),
+            due=c.due,
+            text=c.text,
+        )
+        for c in ordered
+    ]
+
+
 # --- summary and CRM notes ------------------------------------------------------------------
 
 
@@ -374,6 +297,10 @@ def offline_summary(
         parts.append(
             "Objections: " + "; ".join(o.text.rstrip(".") for o in extraction.objections) + "."
         )
+    if extraction.triggers:
+        parts.append(
+            "Buying triggers: " + "; ".join(t.text.rstrip(".") for t in extraction.triggers) + "."
+        )
     names = list(dict.fromkeys(h.tracker for h in competitors))
     if names:
         parts.append("Competitors mentioned: " + ", ".join(names) + ".")
@@ -387,14 +314,30 @@ def offline_summary(
     return " ".join(parts)
 
 
+def _joined(items: Iterable[Insight]) -> str:
+    return "; ".join(i.text.rstrip(".") for i in items)
+
+
 def crm_notes(insights: MeetingInsights, decision_makers: Iterable[str] = ()) -> dict[str, str]:
     """Return the CRM fields the call fills: only those with a value, plus `call_summary`.
+
+    The fields: `pains`, `objections`, `buying_triggers`, `risks` (one line each, items
+    separated by "; "), `competitors`, `next_step` with `next_step_date` (and the older
+    name `next_step_due`), `action_items`, `call_summary`, `decision_makers`, and for a
+    call with a MEDDPICC assessment one `meddpicc_<criterion>` per evidenced criterion
+    (its first quote) plus `meddpicc_gaps` (the criteria not evidenced).
 
     `next_step` is the commitment due first (undated ones last; the rep's first on a tie).
     """
     notes: dict[str, str] = {}
     if insights.pains:
-        notes["pains"] = "; ".join(p.text.rstrip(".") for p in insights.pains)
+        notes["pains"] = _joined(insights.pains)
+    if insights.objections:
+        notes["objections"] = _joined(insights.objections)
+    if insights.triggers:
+        notes["buying_triggers"] = _joined(insights.triggers)
+    if insights.risks:
+        notes["risks"] = _joined(insights.risks)
     names = list(dict.fromkeys(h.tracker for h in insights.competitors))
     if names:
         notes["competitors"] = ", ".join(names)
@@ -405,11 +348,25 @@ def crm_notes(insights: MeetingInsights, decision_makers: Iterable[str] = ()) ->
         )
         notes["next_step"] = f"{first.title or first.text} ({first.owner})"
         if first.due is not None:
+            notes["next_step_date"] = first.due.isoformat()
             notes["next_step_due"] = first.due.isoformat()
+    items = insights.action_items or action_items(insights.commitments)
+    if items:
+        notes["action_items"] = "; ".join(
+            f"{a.owner}: {a.title}" + (f" (due {a.due.isoformat()})" if a.due else "")
+            for a in items
+        )
     notes["call_summary"] = insights.summary
     people = [d.strip() for d in decision_makers if d.strip()]
     if people:
         notes["decision_makers"] = ", ".join(dict.fromkeys(people))
+    for criterion in insights.meddpicc:
+        if criterion.evidenced and criterion.quotes:
+            q = criterion.quotes[0]
+            notes[f"meddpicc_{criterion.key}"] = f'{q.speaker}: "{q.text}"'
+    gaps = [c.name for c in insights.meddpicc if not c.evidenced]
+    if insights.meddpicc and gaps:
+        notes["meddpicc_gaps"] = ", ".join(gaps)
     return notes
 
 
@@ -421,10 +378,11 @@ def analyze_call(
     *,
     call_id: str,
     call_date: date,
-    rep_names: set[str],
-    customer_names: set[str],
+    rep_names: Iterable[str],
+    customer_names: Iterable[str],
     policy: Policy,
     llm: LLM,
+    people: Iterable[Participant] = (),
 ) -> MeetingInsights:
     """Analyse one call.
 
@@ -434,16 +392,29 @@ def analyze_call(
         call_date: Date of the call; due dates are resolved against it.
         rep_names: Full names of our reps; matching speakers are on the `rep` side.
         customer_names: Full names of the customer's contacts.
-        policy: The RevOps policy (competitors and keyword trackers).
+        policy: The RevOps policy (competitors, keyword and concept trackers, fillers).
         llm: The language engine; offline, the cue-phrase engine writes the text parts.
+        people: More participants for the speaker mapping: CRM contacts and reps, calendar
+            attendees (see `meetings.speakers.participants`).
 
     Returns:
         The insights, with `engine` naming what wrote the text parts.
     """
-    reps, customers = sorted(rep_names), sorted(customer_names)
-    sides = speaker_sides(transcript, reps, customers)
-    metrics = call_metrics(transcript, sides)
+    everyone = list(people)
+    reps = sorted({*rep_names, *(p.name for p in everyone if p.side == "rep" and p.name)})
+    customers = sorted(
+        {*customer_names, *(p.name for p in everyone if p.side == "customer" and p.name)}
+    )
+    sides = speaker_sides(
+        transcript,
+        reps,
+        customers,
+        people=everyone,
+        rep_email_domains=policy.company.rep_email_domains,
+    )
+    metrics = call_metrics(transcript, sides, filler_words=policy.meetings.filler_words)
     competitors, keywords = track(transcript, policy, sides)
+    concepts, concept_engine = track_concepts(transcript, policy, sides, llm)
 
     def offline() -> CallExtraction:
         extraction = extract_offline(
@@ -452,8 +423,11 @@ def analyze_call(
             sides=sides,
             rep_names=reps,
             customer_names=customers,
+            own_names=(policy.company.name, policy.company.product),
+            competitors=policy.meetings.competitors,
         )
-        summary = offline_summary(call_id, call_date, metrics, extraction, competitors)
+        mentioned = _mention_hits(extraction, competitors, transcript, sides, OFFLINE_ENGINE)
+        summary = offline_summary(call_id, call_date, metrics, extraction, competitors + mentioned)
         return extraction.model_copy(update={"summary": summary})
 
     extraction, engine = llm.structured(
@@ -470,6 +444,30 @@ def analyze_call(
         offline=offline,
         offline_engine=OFFLINE_ENGINE,
     )
+    competitors = competitors + _mention_hits(extraction, competitors, transcript, sides, engine)
+
+    def meddpicc_fallback() -> MeddpiccExtraction:
+        return meddpicc_offline(
+            transcript,
+            sides=sides,
+            extraction=extraction,
+            competitor_quotes=[(h.quote.speaker, h.quote.text) for h in competitors],
+        )
+
+    coverage, meddpicc_engine = llm.structured(
+        step="meeting_meddpicc",
+        prompt="meetings/meddpicc",
+        schema=MeddpiccExtraction,
+        variables=meddpicc_variables(
+            transcript=transcript,
+            call_date=f"{call_date.isoformat()} ({call_date.strftime('%A')})",
+            rep_names=reps,
+            customer_names=customers,
+            competitors=policy.meetings.competitors,
+        ),
+        offline=meddpicc_fallback,
+        offline_engine=MEDDPICC_OFFLINE_ENGINE,
+    )
     insights = MeetingInsights(
         call_id=call_id,
         call_date=call_date,
@@ -478,7 +476,9 @@ def analyze_call(
         longest_monologue_s=metrics.longest_monologue_s,
         questions=metrics.questions,
         competitors=competitors,
-        trackers=keywords,
+        trackers=keywords + concepts,
+        metrics=metrics.detail,
+        concept_engine=concept_engine,
         pains=[_insight("pain", i, transcript) for i in extraction.pains],
         objections=[_insight("objection", i, transcript) for i in extraction.objections],
         risks=[_insight("risk", i, transcript) for i in extraction.risks],
@@ -493,5 +493,9 @@ def analyze_call(
     )
     if not insights.summary:
         insights.summary = offline_summary(call_id, call_date, metrics, extraction, competitors)
+    insights.highlights = summarize_meeting(transcript, max_words=HIGHLIGHT_WORDS)
+    insights.meddpicc = _meddpicc(coverage, transcript)
+    insights.meddpicc_engine = meddpicc_engine
+    insights.action_items = action_items(insights.commitments)
     insights.crm_notes = crm_notes(insights, extraction.decision_makers)
     return insights

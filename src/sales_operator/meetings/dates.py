@@ -15,6 +15,9 @@ The rules, all relative to the call date `d`:
 * `in two weeks`, `within 3 days`, `in a couple of days`: `d` plus that many days or weeks.
 * `November 10`, `Nov. 10th`, `10 November`, `11/10` (US order), `11/10/2026`, `2026-11-10`:
   that date; without a year, the first such date on or after `d`.
+* `the 14th`, `Tuesday the 8th`: the first day of that number on or after `d` (this month,
+  else the next month that has it).
+* `this morning`, `this afternoon`, `this evening`, `later today`: `d`.
 
 An impossible date (`February 30`, `13/45`) resolves to nothing rather than to a guess.
 """
@@ -100,6 +103,16 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"\b(?:the\s+)?(?P<d>\d{{1,2}}){_ORD}\s+(?:of\s+)?(?P<mon>{_MONTH})\b\.?"
             rf"(?:,?\s+(?P<y>\d{{4}})\b)?",
         ),
+        (
+            "weekday_day",
+            rf"\b(?P<wd>{_WD_FULL}),?\s+(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)\b",
+        ),
+        (
+            "day_only",
+            r"(?:(?<=\bby )|(?<=\bon )|(?<=\bbefore )|(?<=\buntil )|(?<=\bfor ))"
+            r"the\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b"
+            r"(?!\s+(?:floor|time|place|row|hub|day|week|month|year|quarter|percent\w*)\b)",
+        ),
         ("next_weekday", rf"\bnext\s+(?P<wd>{_WD_FULL}|{_WD})\b"),
         ("weekday_next_week", rf"\b(?P<wd>{_WD_FULL})\s+(?:of\s+)?next\s+week\b"),
         ("end_next_week", r"\b(?:the\s+)?end\s+of\s+next\s+week\b"),
@@ -110,7 +123,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "today",
             r"\b(?:today|tonight|(?:the\s+)?end\s+of\s+(?:the\s+)?day|close\s+of\s+business"
-            r"|EOD|COB)\b",
+            r"|EOD|COB|this\s+(?:morning|afternoon|evening)|later\s+today)\b",
         ),
         ("tomorrow", r"\btomorrow\b"),
         ("weekday", rf"\b(?:this\s+)?(?P<wd>{_WD_FULL})\b"),
@@ -168,6 +181,19 @@ def _without_year(call_date: date, month: int, day: int) -> date | None:
     return None  # February 29 with no leap year in reach, or an impossible day
 
 
+def _next_day_of_month(call_date: date, day: int) -> date | None:
+    """Return the first date on or after `call_date` whose day of the month is `day`."""
+    if not 1 <= day <= 31:
+        return None
+    year, month = call_date.year, call_date.month
+    for _ in range(3):
+        candidate = _safe_date(year, month, day)
+        if candidate is not None and candidate >= call_date:
+            return candidate
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
+
+
 def _year(text: str | None) -> int | None:
     if not text:
         return None
@@ -192,6 +218,8 @@ def _resolve(kind: str, m: re.Match[str], call_date: date) -> date | None:
         if year is None:
             return _without_year(call_date, month, day)
         return _safe_date(year, month, day)
+    if kind in ("day_only", "weekday_day"):
+        return _next_day_of_month(call_date, int(g["d"]))
     if kind == "today":
         return call_date
     if kind == "tomorrow":

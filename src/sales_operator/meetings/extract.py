@@ -8,16 +8,28 @@ its own and its output can be checked against the transcript.
 The offline rules, in short:
 
 * Pains, objections, risks and buying triggers come from customer-side statements (never
-  from questions, never from the rep's paraphrase). A sentence is classified by its first
-  matching cue list, in the order objection, risk, pain, trigger; a cue preceded by a
-  negation ("not a problem", "haven't missed") does not count. Adjacent sentences of one
-  kind in one turn form one item; items of one kind that share most of their words are
-  kept once; an item needs a few content words to stand on its own.
-* A commitment is a sentence with a commitment cue ("I'll", "we will", "let me", "I can
-  send", "I'm going to") *and* a due phrase ("by Friday", "next Tuesday"); the owner is the
-  speaker. Its text is the clause after the cue without the due phrase, with first names
-  expanded to the full names the caller knows and an apposition ("Marcus, our CRO,")
-  turned into "Marcus Chen (CRO)"; its title is a short imperative derived from the text.
+  from questions, never from the rep's paraphrase); the one exception is a timing event
+  a rep states for the customer ("your renewal is coming up on July 1"), a trigger. A
+  sentence is classified by its first matching cue list, in the order objection, risk,
+  pain, trigger; a cue preceded by a negation ("not a problem", "haven't missed") does not
+  count. Adjacent sentences of one kind in one turn form one item (a trigger sentence is
+  always its own item: each is a separate event); items of one kind that share most of
+  their words are kept once; an item needs a few content words to stand on its own.
+* A commitment is a statement with a commitment cue ("I'll", "we will", "let me", "I can
+  send", "I'm going to") *and* a due phrase ("by Friday", "next Tuesday"), or with a
+  strong cue ("I'll", "we'll", not "I can") followed by a deliverable verb ("I'll send the
+  recording") when no date is said; the owner is the speaker. "You'll have the reference
+  from me by Friday" and "expect our redlines by December 4th" are the speaker's
+  commitments to send it. A request ("Can you have the MSA over by the 24th?") answered
+  with a yes in the next turn ("Yes, we can do that.") is the answerer's commitment, unless
+  that answer makes its own. Its text is the clause after the cue (or the request) without
+  the due phrase, with first names expanded to the full names the caller knows and an
+  apposition ("Marcus, our CRO,") turned into "Marcus Chen (CRO)"; its title is a short
+  imperative derived from the text.
+* Competitors: vendors named as an alternative ("a call from BinRoute", "Loadstar quoted
+  us", "RouteMax's pricing", "the FleetPilot folks", "went with X", "switch to X"), never a
+  person on the call or our own company; a tracked name spelled apart ("Route Max") is
+  reported under the tracked spelling.
 """
 
 from __future__ import annotations
@@ -29,13 +41,14 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sales_operator.meetings.dates import find_due, resolve_due_phrase
+from sales_operator.meetings.dates import DueMatch, find_due, resolve_due_phrase
 from sales_operator.meetings.transcript import Transcript
 
 __all__ = [
     "CallExtraction",
     "ExtractedCommitment",
     "ExtractedInsight",
+    "ExtractedMention",
     "Sentence",
     "classify",
     "commitment_title",
@@ -79,6 +92,17 @@ class ExtractedCommitment(_Schema):
     """The sentence from the transcript with the commitment, copied verbatim."""
 
 
+class ExtractedMention(_Schema):
+    """A competitor or alternative vendor named on the call."""
+
+    name: str
+    """The vendor's name as it is usually written (e.g. 'RouteMax' for "Route Max")."""
+    quote: str
+    """The sentence from the transcript that names it, copied verbatim."""
+    speaker: str
+    """The speaker of the quote, exactly as labelled in the transcript."""
+
+
 class CallExtraction(_Schema):
     """Everything extracted from one sales call."""
 
@@ -94,6 +118,9 @@ class CallExtraction(_Schema):
     """Next steps somebody committed to, with their due dates."""
     decision_makers: list[str] = Field(default_factory=list)
     """People named as deciding or signing off, as 'Full Name (Title)' when known."""
+    competitors: list[ExtractedMention] = Field(default_factory=list)
+    """Competing vendors named as an alternative, an incumbent or a price benchmark (not
+    our own company or product, not tools that are merely integrated with)."""
     summary: str = ""
     """Three to five sentences summarising the call for the CRM."""
 
@@ -201,7 +228,7 @@ OBJECTION_CUES = _cues(
     r"\bconcern(?:s|ed)?\b",
     r"\bnot (?:sure|convinced)\b",
     r"\bworr(?:y|ied|ies|ying)\b",
-    r"\balready (?:use|using|have|pay for|work with|signed)\b",
+    r"\b(?:we|I)(?:'ve| have)? already have\b|\balready (?:use|using|pay for|work with|signed)\b",
     r"\b(?:tight|limited|no|over(?: the| our)?|outside(?: the| our)?|beyond(?: the| our)?) budget",
     r"\bbudgets? (?:is|are) (?:tight|limited|spent|gone|frozen|small)\b",
     r"\bmore than (?:we|I) (?:budgeted|planned|expected|pay|spend|wanted)\b",
@@ -209,6 +236,17 @@ OBJECTION_CUES = _cues(
     r"\bdon't see (?:the value|how|why)\b",
     r"\bcheaper\b",
     r"\bburned before\b|\bbeen burned\b",
+    r"\bhard to (?:swallow|justify|sell)\b|\bsteep\b|\bsticking point\b",
+    r"\b(?:won't|can't|cannot|couldn't|wouldn't|will not|would not) accept\b",
+    r"\bcame in (?:\w+ ){0,4}(?:under|below|lower|cheaper)\b",
+    r"\b(?:quote|price|pricing|offer|bid) (?:was|is|came in) (?:\w+ ){0,2}"
+    r"(?:lower|cheaper|under)\b",
+    r"\bprice will come up\b|\bquoted us\b",
+    r"\b(?:pric\w*|cost|fees?|quote|contract|terms?|minimum)\b(?: \w+){0,4} (?:is|was) "
+    r"(?:the |a |our )?(?:problem|issue)\b",
+    r"\b(?:upfront|up-front|implementation|onboarding|setup|set-up) fees?\b",
+    r"\bdoesn't (?:work|make sense) for (?:us|a|an|our)\b|\bmakes no sense\b",
+    r"\brefused to use\b|\b(?:won't|wouldn't) (?:use|adopt)\b",
 )
 RISK_CUES = _cues(
     r"\bon hold\b|\bfreeze\b|\bfrozen\b",
@@ -219,10 +257,11 @@ RISK_CUES = _cues(
     r"\bprocurement\b|\blegal review\b|\bsecurity review\b",
     r"\bsign[- ]?off\b|\bsigns? off\b|\bneeds? (?:the )?approval\b|\bapproval from\b",
     r"\bleaving the company\b|\bchampion (?:left|is leaving)\b",
+    r"\bcan't (?:promise|commit|guarantee)\b|\bno promises\b",
 )
 PAIN_CUES = _cues(
-    r"\bwe spend\b|\bspends?\s+(?:about |around |roughly |over |nearly |almost |up to )?"
-    r"(?:\w+ )?(?:hours?|days?|half)\b",
+    r"\bwe spend\b|\bspend(?:s|ing)?\s+(?:about |around |roughly |over |nearly |almost |up to )?"
+    r"(?:\w+ )?(?:minutes|hours?|days?|weeks?|half)\b",
     r"\btakes? us\b|\btaking us\b|\btook us\b",
     r"\bmanual(?:ly)?\b|\bby hand\b|\bre-?key\w*",
     r"\bspreadsheets?\b|\bexcel\b",
@@ -238,7 +277,14 @@ PAIN_CUES = _cues(
     r"\bbottlenecks?\b|\bheadaches?\b|\berror[- ]prone\b|\binefficien\w*|\bbroken\b",
     r"\btoo slow\b|\bslow down\b",
     r"\bchasing\b|\blate deliver\w*",
-    r"\blos(?:e|es|ing|t) (?:\w+ )?(?:hours|time|money|customers|deals|track)\b",
+    r"\blos(?:e|es|ing|t) (?:\w+ ){0,3}(?:hours|time|money|customers?|deals|track|accounts?|"
+    r"clients?|business)\b",
+    r"\bget(?:s)? lost\b|\bgot lost\b|\ball in (?:my|his|her|our|their|someone's) head\b",
+    r"\bwrong (?:truck|driver|address|part|site|van|order|stop)s?\b",
+    r"\b(?:run|runs|running|go|goes|went|going) (?:out )?(?:\w+ ){0,2}late\b",
+    r"\b(?:they|customers|people|drivers) hate\b|\bhates? it\b",
+    r"\bno idea\b|\b(?:nobody|no one) (?:sees|knows|checks|plans|tracks)\b",
+    r"\buseless\b|\bqueu(?:e|ed|es|ing) for\b",
     r"\bcomplain\w*",
     r"\bchalleng\w*|\btedious\b|\btime[- ]consuming\b|\bnightmare\b|\bcumbersome\b|\bclunky\b",
     r"\bhard to\b|\bdifficult\b",
@@ -253,6 +299,15 @@ TRIGGER_CUES = _cues(
     r"\bmandate\b|\bdeadline\b|\b(?:first|top) priority\b|\bpriority this year\b",
     r"\bpeak season\b",
     r"\bcontract (?:ends|expires|is up|renews)\b|\bbudget (?:approved|allocated)\b",
+    r"\b(?:signed|won) (?:a|the|an) (?:\w+ ){0,3}contract\b",
+    r"\b(?:budget|budgeting|planning) (?:round|cycle)\b",
+    r"\bneed (?:this|it) (?:running|live|in place|up and running) (?:before|by)\b",
+    r"\bhas to be live\b|\brenewal (?:is|comes) (?:coming )?(?:up|due|on)\b",
+)
+# Timing events a rep may state for the customer ("your renewal is coming up on ...").
+_REP_TRIGGER = _cues(
+    r"\brenewal (?:is|comes) (?:coming )?(?:up|due|on)\b",
+    r"\bcontract (?:ends|expires|is up|renews)\b",
 )
 _KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("objection", OBJECTION_CUES),
@@ -267,6 +322,7 @@ _NEUTRAL = _cues(
     r"screen)\b",
     r"\bpain in the\b",
     r"\b(?:not|never) (?:an? )?(?:\w+ )?(?:problem|issue)\b",
+    r"\b(?:sorry,? )?(?:I'm|I am|we're|we are) running (?:a (?:bit|little) )?late\b",
 )
 _NEGATORS = frozenset(
     """no not never isn't wasn't aren't weren't don't doesn't didn't haven't hasn't hadn't
@@ -340,14 +396,20 @@ def _clean(text: str) -> str:
 def _insights(units: list[Sentence]) -> dict[str, list[ExtractedInsight]]:
     groups: list[tuple[str, list[Sentence]]] = []
     for s in units:
-        if s.side != "customer" or s.question:
+        if s.question:
             continue
-        kind = classify(s.text)
+        if s.side == "customer":
+            kind = classify(s.text)
+        elif s.side == "rep" and _cue_hit(_REP_TRIGGER, s.text):
+            kind = "trigger"
+        else:
+            continue
         if kind is None:
             continue
         last = groups[-1] if groups else None
         if (
             last is not None
+            and kind != "trigger"  # every sentence with a trigger is its own event
             and last[0] == kind
             and last[1][-1].turn == s.turn
             and s.index - last[1][-1].index == 1
@@ -502,45 +564,156 @@ def commitment_title(text: str) -> str:
     return " ".join(words[:8])
 
 
+# A strong cue followed by one of these verbs is a next step even without a due date.
+_DELIVERABLE = re.compile(
+    r"^(?:(?:also|just|personally|then|quickly|go ahead and|make sure to|definitely)\s+)*"
+    r"(?:send|e-?mail|forward|share(?!\s+(?:my|the|our|your)\s+screen)|set up|put together|"
+    r"draft|get back|follow up|loop in|introduce|circle back|check with|book|schedule|"
+    r"write up)\b",
+    re.IGNORECASE,
+)
+_WEAK_CUE = re.compile(r"^(?:I|we) can\b", re.IGNORECASE)
+# "You'll have the reference from me by Friday", "expect our redlines by December 4th".
+_DELIVERY = re.compile(
+    r"\b(?:you'll|you will) (?:have|get|receive) (?P<what>.+?) from (?:me|us)\b"
+    r"|\bexpect (?P<what2>(?:our|the|my|a|an|some)\b[^,.;!?]+)",
+    re.IGNORECASE,
+)
+_HEAR_BACK = re.compile(r"\b(?:you'll|you will) hear (?:back )?from (?:me|us)\b", re.IGNORECASE)
+# "Can you have the MSA over by the 24th?" answered "Yes, we can do that.": the answerer owns it.
+_REQUEST = re.compile(
+    r"\b(?:can|could|would|will) you(?:\s+(?:also|please|guys|possibly|maybe))*\s+"
+    r"(?P<ask>(?:send|e-?mail|forward|share|get|have|set up|book|schedule|put together|prepare|"
+    r"draft|confirm|come|join|introduce|loop in|pull|export|provide|give)\b[^?]*)\?",
+    re.IGNORECASE,
+)
+_ACCEPT = re.compile(
+    r"^(?:yes|yeah|yep|yup|sure|absolutely|of course|definitely|certainly|will do|no problem|"
+    r"consider it done|happy to|can do|we can do that|I can do that|that works|okay|ok)\b",
+    re.IGNORECASE,
+)
+
+
+def _body(clause: str, known: Iterable[str]) -> str:
+    clause = _CALL_WITH.sub(lambda m: f" for a {m.group('what').lower()}", clause)
+    clause = _CLAUSE_END.split(clause, maxsplit=1)[0]
+    clause = _INDIRECT_OBJECT.sub(r"\1 ", clause)
+    return _tidy(_expand_names(clause, known))
+
+
+def _without(text: str, start: int, end: int) -> str:
+    return f"{text[:start]} {text[end:]}"
+
+
 def _commitment(s: Sentence, call_date: date, known: Iterable[str]) -> ExtractedCommitment | None:
     text = _norm(s.text)
     if s.question:
         return None
+    due = find_due(text, call_date)
     for cue in COMMITMENT_CUES.finditer(text):
         rest = text[cue.end() :]
         if _NOT_A_COMMITMENT.match(rest):
             continue
-        due = find_due(text, call_date)
-        if due is None:
-            return None
+        if due is None and (_WEAK_CUE.match(cue.group()) or not _DELIVERABLE.match(rest)):
+            continue  # no date: only "I'll send ...", "we'll set up ..." and the like
         clause = rest
-        if due.start >= cue.end():
-            a, b = due.start - cue.end(), due.end - cue.end()
-            clause = f"{rest[:a]} {rest[b:]}"
-        clause = _CALL_WITH.sub(lambda m: f" for a {m.group('what').lower()}", clause)
-        clause = _CLAUSE_END.split(clause, maxsplit=1)[0]
-        clause = _INDIRECT_OBJECT.sub(r"\1 ", clause)
-        body = _tidy(_expand_names(clause, known))
+        if due is not None and due.start >= cue.end():
+            clause = _without(rest, due.start - cue.end(), due.end - cue.end())
+        body = _body(clause, known)
         if len(body.split()) < 2:
             continue
         return ExtractedCommitment(
             owner=s.speaker,
             title=commitment_title(body),
             text=body,
-            due=due.phrase,
+            due=due.phrase if due else None,
             quote=s.text,
         )
-    return None
+    return _delivery(s, text, due, known)
+
+
+def _delivery(
+    s: Sentence, text: str, due: DueMatch | None, known: Iterable[str]
+) -> ExtractedCommitment | None:
+    """Return "you'll have X from me by Friday" as the speaker's commitment to send X."""
+    if due is None:
+        return None
+    m = _DELIVERY.search(text)
+    if m is not None:
+        group = "what" if m.group("what") else "what2"
+        start, end = m.start(group), m.end(group)
+        if start <= due.start < end:
+            end = due.start  # "expect our redlines on the DPA by December 4th"
+        what = re.sub(r"\s+from us$", "", text[start:end].strip())
+        body = _tidy(_expand_names(f"Send {what}", known))
+    elif _HEAR_BACK.search(text):
+        body = "Get back to you"
+    else:
+        return None
+    if len(body.split()) < 2:
+        return None
+    return ExtractedCommitment(
+        owner=s.speaker, title=commitment_title(body), text=body, due=due.phrase, quote=s.text
+    )
+
+
+def _accepted_request(
+    question: Sentence,
+    answer: list[Sentence],
+    call_date: date,
+    known: Iterable[str],
+) -> ExtractedCommitment | None:
+    """Return the commitment made by answering a request ("Can you ...?" "Sure.")."""
+    if not answer or answer[0].speaker == question.speaker:
+        return None
+    if not _ACCEPT.match(_clean_lead(answer[0].text)):
+        return None
+    m = _REQUEST.search(_norm(question.text))
+    if m is None:
+        return None
+    ask = m.group("ask")
+    due = find_due(ask, call_date)
+    if due is not None:
+        ask = _without(ask, due.start, due.end)
+    else:
+        due = next((d for a in answer if (d := find_due(_norm(a.text), call_date))), None)
+    ask = re.sub(r"\bme\b", question.speaker, ask)
+    body = _body(ask, known)
+    if len(body.split()) < 2:
+        return None
+    return ExtractedCommitment(
+        owner=answer[0].speaker,
+        title=commitment_title(body),
+        text=body,
+        due=due.phrase if due else None,
+        quote=f"{question.text} {answer[0].text}",
+    )
+
+
+def _clean_lead(text: str) -> str:
+    return re.sub(r"^(?:oh|um|uh|well|and|so)[,\s]+", "", text.strip(), flags=re.IGNORECASE)
 
 
 def _commitments(
     units: list[Sentence], call_date: date, known: Iterable[str]
 ) -> list[ExtractedCommitment]:
-    kept: list[tuple[ExtractedCommitment, date | None, set[str]]] = []
+    known = list(known)
+    by_turn: dict[int, list[Sentence]] = {}
+    for s in units:
+        by_turn.setdefault(s.turn, []).append(s)
+    own = {s.turn: c for s in units if (c := _commitment(s, call_date, known)) is not None}
+    found: list[ExtractedCommitment] = []
     for s in units:
         c = _commitment(s, call_date, known)
-        if c is None:
-            continue
+        if c is None and s.question:
+            requests = [q for q in by_turn[s.turn] if q.question and _REQUEST.search(q.text)]
+            answer = by_turn.get(s.turn + 1, [])
+            if requests and s is requests[-1] and s.turn + 1 not in own:
+                c = _accepted_request(s, answer, call_date, known)
+        if c is not None:
+            found.append(c)
+    kept: list[tuple[ExtractedCommitment, date | None, set[str]]] = []
+    for c in found:
         due = resolve_due_phrase(c.due or "", call_date)
         words = content_words(c.text)
         duplicate = any(
@@ -597,6 +770,83 @@ def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[st
     return found
 
 
+# --- competitor mentions -------------------------------------------------------------------
+
+_VENDOR = r"(?P<{}>[A-Z][A-Za-z0-9]+(?:[ -][A-Z][A-Za-z0-9]+)?)"
+_MENTION_PATTERNS = (
+    r"\b(?:call|demo|quote|offer|pitch|proposal|bid|brochure) from {v}",
+    r"\bthe {v} (?:people|folks|guys|team|reps?)\b",
+    r"(?<![\w']){v} (?:quoted|offered|pitched|came in|is offering|are offering)\b",
+    r"(?<![\w']){v}'s (?:quote|pricing|price|offer|rep|reps|demo|bundle|proposal)\b",
+    r"\b(?:signed|went|go|going|gone) with {v}",
+    r"\bswitch(?:ing|ed)? (?:over )?to {v}",
+    r"\b(?:looked at|look at|evaluat\w+|demo of) {v}",
+)
+_MENTION = re.compile(
+    "|".join(
+        f"(?:{p.replace('{v}', _VENDOR.format(f'n{i}'))})" for i, p in enumerate(_MENTION_PATTERNS)
+    )
+)
+_NOT_A_VENDOR = frozenset(
+    """i we you they he she it our your their my his her this that these those the a an
+    there here what which who yes no so and but or if when then okay ok thanks thank
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december q1 q2 q3 q4 it's that's nobody
+    everyone someone somebody anyone everybody on mostly also just only even still really
+    well now today yesterday honestly actually basically last next""".split()
+)
+
+
+def _squash_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.casefold())
+
+
+def _competitor_mentions(
+    units: list[Sentence],
+    *,
+    people: Iterable[str],
+    own_names: Iterable[str],
+    tracked: Iterable[str],
+) -> list[ExtractedMention]:
+    """Find vendors named as alternatives ("a quote from BinRoute", "Loadstar quoted us").
+
+    A name that squashes to a tracked competitor ("Route Max") is reported under the
+    tracked spelling. Names of people on the call and of our own company are never vendors.
+    """
+    canonical = {_squash_name(t): t for t in tracked}
+    excluded = {_squash_name(w) for n in [*people, *own_names] for w in [n, *n.split()]}
+    found: dict[str, ExtractedMention] = {}
+    for s in units:
+        text = _norm(s.text)
+        for m in _MENTION.finditer(text):
+            raw = next(g for g in m.groups() if g)
+            words = raw.split()
+            # "Loadstar Quoted" cannot happen; "Their quote" is a pronoun, not a vendor
+            while words and words[0].lower() in _NOT_A_VENDOR:
+                words = words[1:]
+            if not words:
+                continue
+            name = " ".join(words)
+            key = _squash_name(name)
+            if not key or key in excluded or any(_squash_name(w) in excluded for w in words):
+                continue
+            name = canonical.get(key, name)
+            found.setdefault(
+                _squash_name(name), ExtractedMention(name=name, quote=s.text, speaker=s.speaker)
+            )
+        for key, name in canonical.items():
+            if key in found:
+                continue
+            spaced = re.compile(rf"(?<!\w){'[ -]?'.join(map(re.escape, _split_camel(name)))}(?!\w)")
+            if len(_split_camel(name)) > 1 and spaced.search(text):
+                found[key] = ExtractedMention(name=name, quote=s.text, speaker=s.speaker)
+    return list(found.values())
+
+
+def _split_camel(name: str) -> list[str]:
+    return re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", name) or [name]
+
+
 # --- the offline engine ---------------------------------------------------------------------
 
 
@@ -607,6 +857,8 @@ def extract_offline(
     sides: Mapping[str, str],
     rep_names: Iterable[str] = (),
     customer_names: Iterable[str] = (),
+    own_names: Iterable[str] = (),
+    competitors: Iterable[str] = (),
 ) -> CallExtraction:
     """Extract pains, objections, risks, triggers and commitments with cue phrases.
 
@@ -616,6 +868,9 @@ def extract_offline(
         sides: Speaker label to `rep`, `customer` or `unknown`.
         rep_names: Full names of our reps (for name expansion).
         customer_names: Full names of the customer's contacts.
+        own_names: Our company and product names (never reported as competitors).
+        competitors: The tracked competitors (a mention spelled differently, such as
+            "Route Max", is reported under the tracked name).
 
     Returns:
         The extraction, without a summary (the caller writes it from the metrics).
@@ -630,4 +885,7 @@ def extract_offline(
         triggers=found["trigger"],
         commitments=_commitments(units, call_date, known),
         decision_makers=_decision_makers(units, customer_names),
+        competitors=_competitor_mentions(
+            units, people=known, own_names=own_names, tracked=competitors
+        ),
     )

@@ -14,6 +14,18 @@ The plain form is one turn per `Name: text` line, with an optional timestamp in 
 
 In a timestamped transcript, only timestamped lines open turns; every other line continues
 the turn above it, so a colon inside a sentence ("Agenda: ...") is never read as a speaker.
+
+WebVTT and SRT cues carry their speaker as a `<v Name>` voice tag or a `Name:` prefix. Cues
+without any label are refused by default; with `allow_unlabelled=True` they become turns of
+the speaker `UNLABELLED` ("Unknown speaker"), which the speaker mapping never places.
+
+Timestamps are checked: a turn that ends before it starts, starts before the turn above it,
+or overlaps the turn above it by more than `OVERLAP_TOLERANCE_S` (cues of one block excepted)
+is an error naming the line (for JSON: the segment).
+
+The call date is read when the transcript states it: a JSON object's `date`, `call_date` or
+`recorded_at` key, or a `Date: 2026-11-04` line in a WebVTT header or NOTE block or at the
+top of a plain transcript. It is `Transcript.call_date`, None otherwise.
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +41,8 @@ from sales_operator.errors import TranscriptError
 
 __all__ = [
     "FORMATS",
+    "OVERLAP_TOLERANCE_S",
+    "UNLABELLED",
     "Transcript",
     "TranscriptFormat",
     "Turn",
@@ -42,6 +57,12 @@ TranscriptFormat = Literal["plain", "vtt", "srt", "json"]
 """The transcript formats `parse_transcript` reads."""
 
 FORMATS: tuple[str, ...] = ("plain", "vtt", "srt", "json")
+
+UNLABELLED = "Unknown speaker"
+"""The speaker of cue text without a label, when unlabelled cues are allowed."""
+
+OVERLAP_TOLERANCE_S = 0.5
+"""How far (seconds) a turn may start before the previous one ends (rounding in exports)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,8 @@ class Transcript:
     """The format the text was read as."""
     name: str = "<transcript>"
     """Where the text came from (a file name), used in error messages."""
+    call_date: date | None = None
+    """The date of the call, when the transcript states it."""
     speakers: tuple[str, ...] = field(init=False)
     """Every speaker, in order of first appearance."""
 
@@ -93,8 +116,14 @@ class Transcript:
         return "\n".join(lines)
 
 
-def format_timestamp(seconds: float) -> str:
-    """Return `seconds` as `hh:mm:ss`."""
+def format_timestamp(seconds: float, *, millis: bool = False) -> str:
+    """Return `seconds` as `hh:mm:ss` (or `hh:mm:ss.mmm` with `millis`)."""
+    if millis:
+        whole = int(seconds)
+        ms = int(round((seconds - whole) * 1000))
+        if ms == 1000:
+            whole, ms = whole + 1, 0
+        return f"{format_timestamp(whole)}.{ms:03d}"
     total = int(round(seconds))
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
@@ -125,12 +154,16 @@ def decode_transcript(data: bytes, *, name: str = "<transcript>") -> str:
         ) from err
 
 
-def read_transcript(path: str | Path, *, format: str = "auto") -> Transcript:
+def read_transcript(
+    path: str | Path, *, format: str = "auto", allow_unlabelled: bool = False
+) -> Transcript:
     """Read and parse a transcript file.
 
     Args:
         path: The file.
         format: `auto` (detect), `plain`, `vtt`, `srt` or `json`.
+        allow_unlabelled: Accept WebVTT/SRT cues without a speaker label (speaker
+            `UNLABELLED`) instead of refusing them.
 
     Raises:
         TranscriptError: when the file is missing, cannot be decoded, or is malformed.
@@ -142,7 +175,12 @@ def read_transcript(path: str | Path, *, format: str = "auto") -> Transcript:
         raise TranscriptError(f"transcript file not found: {p}") from err
     except OSError as err:
         raise TranscriptError(f"cannot read transcript {p}: {err}") from err
-    return parse_transcript(decode_transcript(data, name=str(p)), name=str(p), format=format)
+    return parse_transcript(
+        decode_transcript(data, name=str(p)),
+        name=str(p),
+        format=format,
+        allow_unlabelled=allow_unlabelled,
+    )
 
 
 # --- detection ------------------------------------------------------------------------------
@@ -186,17 +224,26 @@ def detect_format(text: str) -> TranscriptFormat:
     return "plain"
 
 
-def parse_transcript(text: str, *, name: str = "<transcript>", format: str = "auto") -> Transcript:
+def parse_transcript(
+    text: str,
+    *,
+    name: str = "<transcript>",
+    format: str = "auto",
+    allow_unlabelled: bool = False,
+) -> Transcript:
     """Parse a speaker-labelled transcript.
 
     Args:
         text: The transcript text.
         name: Where it came from, for error messages.
         format: `auto` (detect), `plain`, `vtt`, `srt` or `json`.
+        allow_unlabelled: Accept WebVTT/SRT cues without a speaker label (speaker
+            `UNLABELLED`) instead of refusing them.
 
     Raises:
         TranscriptError: naming the line when the text is empty, has no speaker labels,
-            has a timestamp going backwards, or is in an unknown format.
+            has a timestamp going backwards or overlapping the turn above, or is in an
+            unknown format.
     """
     if format not in ("auto", *FORMATS):
         raise TranscriptError(
@@ -209,16 +256,23 @@ def parse_transcript(text: str, *, name: str = "<transcript>", format: str = "au
         fmt: str = detect_format(text) if format == "auto" else format
     except TranscriptError as err:
         raise TranscriptError(f"{name}: {err}") from None
+    call_date: date | None = None
     if fmt == "json":
-        turns = _parse_json(text, name)
+        turns, call_date = _parse_json(text, name)
     elif fmt == "vtt":
-        turns = _parse_cues(text, name, vtt=True)
+        turns = _parse_cues(text, name, vtt=True, allow_unlabelled=allow_unlabelled)
+        call_date = _vtt_date(text)
     elif fmt == "srt":
-        turns = _parse_cues(text, name, vtt=False)
+        turns = _parse_cues(text, name, vtt=False, allow_unlabelled=allow_unlabelled)
     else:
-        turns = _parse_plain(text, name)
+        turns, call_date = _parse_plain(text, name)
     _check_order(turns, name, unit="segment" if fmt == "json" else "line")
-    return Transcript(turns=tuple(turns), format=fmt, name=name)  # type: ignore[arg-type]
+    return Transcript(
+        turns=tuple(turns),
+        format=fmt,  # type: ignore[arg-type]
+        name=name,
+        call_date=call_date,
+    )
 
 
 # --- shared helpers -------------------------------------------------------------------------
@@ -252,6 +306,24 @@ def _clean_speaker(speaker: str) -> str:
     return " ".join(speaker.split())
 
 
+_META_DATE = re.compile(
+    r"^\s*(?:call[ _-]?date|date|recorded(?:[ _-](?:at|on))?)\s*[:=]\s*"
+    r"(?P<date>\d{4}-\d{2}-\d{2})(?:[T ][\d:.+\-Z]*)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _meta_date(line: str) -> date | None:
+    """Return the date of a `Date: 2026-11-04` metadata line, or None."""
+    m = _META_DATE.match(line)
+    if m is None:
+        return None
+    try:
+        return date.fromisoformat(m.group("date"))
+    except ValueError:
+        return None
+
+
 def _check_order(turns: list[Turn], name: str, *, unit: str) -> None:
     previous: Turn | None = None
     for turn in turns:
@@ -268,16 +340,41 @@ def _check_order(turns: list[Turn], name: str, *, unit: str) -> None:
                 f"backwards (the turn on {unit} {previous.line} starts at "
                 f"{format_timestamp(previous.start)})"
             )
+        if (
+            previous is not None
+            and previous.end is not None
+            and previous.line != turn.line
+            and turn.start < previous.end - OVERLAP_TOLERANCE_S
+        ):
+            raise TranscriptError(
+                f"{name}: {unit} {turn.line}: the turn starts at "
+                f"{format_timestamp(turn.start, millis=True)}, overlapping the turn on {unit} "
+                f"{previous.line} (which ends at {format_timestamp(previous.end, millis=True)}); "
+                "fix or merge the overlapping timestamps"
+            )
         previous = turn
 
 
 # --- plain ----------------------------------------------------------------------------------
 
 
-def _parse_plain(text: str, name: str) -> list[Turn]:
+def _parse_plain(text: str, name: str) -> tuple[list[Turn], date | None]:
     lines = text.splitlines()
+    call_date: date | None = None
+    header = 0  # leading metadata lines ("Date: 2026-11-04") and blank lines
+    for raw in lines:
+        if raw.strip() and (found := _meta_date(raw)) is None:
+            break
+        if raw.strip():
+            call_date = call_date or found
+        header += 1
     first_label = next(
-        ((i, m) for i, ln in enumerate(lines, start=1) if (m := _PLAIN_LINE.match(ln))), None
+        (
+            (i, m)
+            for i, ln in enumerate(lines, start=1)
+            if i > header and (m := _PLAIN_LINE.match(ln))
+        ),
+        None,
     )
     if first_label is None:
         raise TranscriptError(
@@ -287,7 +384,7 @@ def _parse_plain(text: str, name: str) -> list[Turn]:
     timed = _stamp(first_label[1]) is not None
     turns: list[dict[str, Any]] = []
     for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
+        if not raw.strip() or number <= header:
             continue
         m = _PLAIN_LINE.match(raw)
         opens = m is not None and (not timed or _stamp(m) is not None)
@@ -317,7 +414,7 @@ def _parse_plain(text: str, name: str) -> list[Turn]:
         Turn(speaker=t["speaker"], text=t["text"], start=t["start"], line=t["line"])
         for t in turns
         if t["text"]
-    ]
+    ], call_date
 
 
 # --- WebVTT and SRT -------------------------------------------------------------------------
@@ -363,7 +460,19 @@ def _cue_lines(lines: list[str], *, vtt: bool) -> list[tuple[str | None, str]]:
     return out
 
 
-def _parse_cues(text: str, name: str, *, vtt: bool) -> list[Turn]:
+def _vtt_date(text: str) -> date | None:
+    """Return the date a WebVTT header or NOTE block states, or None."""
+    for index, (_, lines) in enumerate(_blocks(text)):
+        head = lines[0].strip()
+        if index == 0 or head.startswith("NOTE"):
+            for ln in lines:
+                found = _meta_date(ln.removeprefix("NOTE").strip())
+                if found is not None:
+                    return found
+    return None
+
+
+def _parse_cues(text: str, name: str, *, vtt: bool, allow_unlabelled: bool = False) -> list[Turn]:
     kind = "WebVTT" if vtt else "SRT"
     blocks = _blocks(text)
     if vtt:
@@ -393,6 +502,15 @@ def _parse_cues(text: str, name: str, *, vtt: bool) -> list[Turn]:
         start, end = _seconds(timing.group("start")), _seconds(timing.group("end"))
         cue_line = number + timing_at
         for speaker, spoken in _cue_lines(lines[timing_at + 1 :], vtt=vtt):
+            if (
+                speaker is None
+                and allow_unlabelled
+                and (
+                    not turns
+                    or (turns[-1]["speaker"] == UNLABELLED and turns[-1]["line"] != cue_line)
+                )
+            ):
+                speaker = UNLABELLED  # each unlabelled cue is a turn; after a label, continues
             if speaker is None:
                 if not turns:
                     orphan = orphan or number + timing_at + 1  # reported below
@@ -405,9 +523,12 @@ def _parse_cues(text: str, name: str, *, vtt: bool) -> list[Turn]:
             turns.append(
                 {"speaker": speaker, "text": spoken, "start": start, "end": end, "line": cue_line}
             )
-    if not labelled:
+    if not labelled and not (allow_unlabelled and turns):
         hint = "'<v Name>' voice tags or 'Name:' prefixes" if vtt else "'Name:' prefixes"
-        raise TranscriptError(f"{name}: no speaker labels found in the {kind} cues; use {hint}")
+        raise TranscriptError(
+            f"{name}: no speaker labels found in the {kind} cues; use {hint}, or read it "
+            "with allow_unlabelled=True to keep the speakers unknown"
+        )
     if orphan is not None:
         raise TranscriptError(
             f"{name}: line {orphan}: cue text before the first speaker label; label it "
@@ -419,14 +540,25 @@ def _parse_cues(text: str, name: str, *, vtt: bool) -> list[Turn]:
 # --- JSON -----------------------------------------------------------------------------------
 
 
-def _parse_json(text: str, name: str) -> list[Turn]:
+def _parse_json(text: str, name: str) -> tuple[list[Turn], date | None]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise TranscriptError(
             f"{name}: line {err.lineno}, column {err.colno}: not valid JSON ({err.msg})"
         ) from err
+    call_date: date | None = None
     if isinstance(data, dict) and isinstance(data.get("segments"), list):
+        for key in ("call_date", "date", "recorded_at"):
+            value = data.get(key)
+            if isinstance(value, str):
+                try:
+                    call_date = date.fromisoformat(value.strip()[:10])
+                except ValueError as err:
+                    raise TranscriptError(
+                        f"{name}: {key!r} must be an ISO date such as 2026-11-04, got {value!r}"
+                    ) from err
+                break
         data = data["segments"]
     if not isinstance(data, list):
         raise TranscriptError(
@@ -471,4 +603,4 @@ def _parse_json(text: str, name: str) -> list[Turn]:
         )
     if not turns:
         raise TranscriptError(f"{name}: the transcript is empty (every segment has no text)")
-    return turns
+    return turns, call_date

@@ -8,7 +8,10 @@ START ─► analyze_call ─► END
 The event payload carries `call_id` and either `transcript` (the text) or `transcript_path`
 (a file; a relative path that does not exist from the working directory is looked up in the
 bundled `sales_operator/data/`), and optionally `call_date` (ISO date; default: the event's
-date) and `format` (`auto`, `plain`, `vtt`, `srt`, `json`).
+date) and `format` (`auto`, `plain`, `vtt`, `srt`, `json`), and `attendees` (the calendar
+invite's attendees, `"Name <email>"` or bare emails). Speakers are placed on the rep or the
+customer side from the CRM reps, the deal's contacts, the attendees and the policy's rep
+email domains (`meetings.speakers`); a speaker none of them places stays `unknown`.
 
 The node writes `meeting`, appends it to `meetings` (replacing an earlier analysis of the
 same call), keeps the transcript text in `transcript`, records the engine under
@@ -32,6 +35,8 @@ from sales_operator.deps import PatternDeps
 from sales_operator.errors import EventError, TranscriptError
 from sales_operator.llm import LLM
 from sales_operator.meetings import analyze as meeting_analysis
+from sales_operator.meetings.speakers import participants
+from sales_operator.meetings.trackers import CONCEPT_STEP
 from sales_operator.meetings.transcript import Transcript, decode_transcript, parse_transcript
 from sales_operator.state import Activity, DealState, MeetingInsights
 
@@ -135,18 +140,26 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
         call_id = str(payload.get("call_id") or f"{state.event_id or state.deal_id}:call")
         text, transcript = load_event_transcript(payload, call_id=call_id)
         call_date = _call_date(payload, event.at.date())
-        reps = {r.name for r in deps.crm.list_reps() if r.role != "queue"}
-        customers = {c.name for c in state.contacts}
+        attendees = payload.get("attendees") or []
+        if not isinstance(attendees, list) or not all(isinstance(a, str) for a in attendees):
+            raise EventError("payload 'attendees' must be a list of 'Name <email>' strings")
+        people = participants(
+            contacts=state.contacts,
+            reps=deps.crm.list_reps(),
+            attendees=attendees,
+            rep_email_domains=deps.policy.company.rep_email_domains,
+        )
         context = getattr(runtime, "context", None)
         llm = LLM(None) if isinstance(context, Context) and context.offline else deps.llm
         insights = meeting_analysis.analyze_call(
             transcript,
             call_id=call_id,
             call_date=call_date,
-            rep_names=reps,
-            customer_names=customers,
+            rep_names=(),
+            customer_names=(),
             policy=deps.policy,
             llm=llm,
+            people=people,
         )
         meetings = [m for m in state.meetings if m.call_id != call_id]
         activity = Activity(
@@ -160,7 +173,11 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
             "meetings": [*meetings, insights],
             "transcript": text,
             "activities": activities,
-            "engines": {**state.engines, STEP: insights.engine},
+            "engines": {
+                **state.engines,
+                STEP: insights.engine,
+                **({CONCEPT_STEP: insights.concept_engine} if insights.concept_engine else {}),
+            },
         }
 
     builder: StateGraph[Any, Any, Any, Any] = StateGraph(DealState, context_schema=Context)

@@ -1,0 +1,193 @@
+"""Meeting Intelligence: analysis time per hour of transcript (the deterministic part).
+
+    python -m benchmarks.run --only meetings [--hours 1,2,3] [--repeats 3] [--out DIR]
+
+A long call is built by concatenating the bundled discovery call and the test fixtures (a
+WebVTT onboarding check and a JSON pricing call) with shifted timestamps until it lasts
+`--hours` hours; it is written as JSON segments, so every turn keeps its start and end.
+On that text, in the same process, the benchmark times:
+
+* `parse`: `parse_transcript` alone (a baseline: reading the text);
+* `metrics_trackers`: parsing, the speaker mapping, `call_metrics` (talk ratios, longest
+  monologue, interactivity, patience, questions, fillers) and the keyword and competitor
+  trackers: the deterministic analysis;
+* `analyze_offline`: the whole `analyze_call` with the offline engine (adds the cue-phrase
+  extraction, the summary and the CRM notes);
+* `regex_words`: a plain regex word count over the same text (the floor: one pass).
+
+It reports seconds per transcript hour for each, and the ratios of the deterministic
+analysis to the two baselines. The median of `--repeats` runs is kept. Timings are not
+asserted anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import statistics
+import time
+from collections.abc import Callable
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sales_operator.llm import LLM
+from sales_operator.meetings.analyze import analyze_call, speaker_sides
+from sales_operator.meetings.metrics import call_metrics
+from sales_operator.meetings.trackers import track
+from sales_operator.meetings.transcript import Transcript, parse_transcript, read_transcript
+from sales_operator.policy import default_policy
+
+_ROOT = Path(__file__).resolve().parents[1]
+_FIXTURES = _ROOT / "tests" / "fixtures" / "transcripts"
+REPS = {"Sam Rivera", "Priya Nair", "Jordan Lee"}
+CUSTOMERS = {"Dana Whitfield", "Ken Ito", "Ana Souza", "Paulo Reis"}
+_GAP_S = 5.0
+
+
+def _sources() -> list[Transcript]:
+    bundled = resources.files("sales_operator").joinpath("data/transcripts/discovery_call.txt")
+    out = [read_transcript(Path(str(bundled)))]
+    for name in ("onboarding_check.vtt", "pricing_call.json"):
+        path = _FIXTURES / name
+        if path.is_file():
+            out.append(read_transcript(path))
+    return out
+
+
+def _segments(t: Transcript) -> list[dict[str, Any]]:
+    """Return the turns as JSON segments with explicit ends (derived where missing)."""
+    from sales_operator.meetings.metrics import turn_spans
+
+    spans = turn_spans(t.turns)
+    assert spans is not None, f"{t.name} is not timed"
+    return [
+        {"speaker": turn.speaker, "start": s, "end": e, "text": turn.text}
+        for turn, (s, e) in zip(t.turns, spans, strict=True)
+    ]
+
+
+def long_call(hours: float) -> str:
+    """Return a JSON-segment transcript lasting about `hours` hours."""
+    parts = [_segments(t) for t in _sources()]
+    target = hours * 3600
+    out: list[dict[str, Any]] = []
+    offset = 0.0
+    i = 0
+    while offset < target:
+        segs = parts[i % len(parts)]
+        base = segs[0]["start"]
+        for seg in segs:
+            end = seg["end"] - base + offset
+            if end > target:
+                break
+            out.append(seg | {"start": seg["start"] - base + offset, "end": end})
+        offset = out[-1]["end"] + _GAP_S
+        if offset + 60 > target:
+            break
+        i += 1
+    return json.dumps({"segments": out})
+
+
+def _median(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Time the deterministic call analysis per transcript hour; write `<out>/meetings.json`."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--hours", default="1,2,3", help="comma-separated call lengths")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", default="benchmarks/results")
+    args, _ = parser.parse_known_args(argv)
+    policy = default_policy()
+    llm = LLM(None)
+    words_re = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+    rows: list[dict[str, Any]] = []
+    for hours in [float(h) for h in args.hours.split(",") if h.strip()]:
+        text = long_call(hours)
+        transcript = parse_transcript(text)
+        real_hours = (transcript.turns[-1].end or 0.0) / 3600
+
+        def deterministic(text: str = text) -> None:
+            t = parse_transcript(text)
+            sides = speaker_sides(t, REPS, CUSTOMERS)
+            call_metrics(t, sides, filler_words=policy.meetings.filler_words)
+            track(t, policy, sides)
+
+        def full(text: str = text) -> None:
+            analyze_call(
+                parse_transcript(text),
+                call_id="bench",
+                call_date=date(2026, 11, 4),
+                rep_names=REPS,
+                customer_names=CUSTOMERS,
+                policy=policy,
+                llm=llm,
+            )
+
+        def parse_only(text: str = text) -> None:
+            parse_transcript(text)
+
+        def regex_words(text: str = text) -> None:
+            len(words_re.findall(text))
+
+        timings = {
+            "parse": _median(parse_only, args.repeats),
+            "metrics_trackers": _median(deterministic, args.repeats),
+            "analyze_offline": _median(full, args.repeats),
+            "regex_words": _median(regex_words, args.repeats),
+        }
+        rows.append(
+            {
+                "hours": round(real_hours, 3),
+                "turns": len(transcript.turns),
+                "words": len(words_re.findall(" ".join(t.text for t in transcript.turns))),
+                "seconds": {k: round(v, 5) for k, v in timings.items()},
+                "seconds_per_transcript_hour": {
+                    k: round(v / real_hours, 5) for k, v in timings.items()
+                },
+                "ratio_metrics_trackers_to_parse": round(
+                    timings["metrics_trackers"] / timings["parse"], 2
+                ),
+                "ratio_metrics_trackers_to_regex_words": round(
+                    timings["metrics_trackers"] / timings["regex_words"], 1
+                ),
+            }
+        )
+    result = {
+        "benchmark": "meetings",
+        "subject": "parse + speaker mapping + call_metrics + keyword/competitor trackers",
+        "baselines": ["parse_transcript alone", "regex word count over the same text"],
+        "repeats": args.repeats,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "rows": rows,
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "meetings.json").write_text(json.dumps(result, indent=2))
+    print("meetings: deterministic call analysis, seconds per transcript hour (median)")
+    for r in rows:
+        per = r["seconds_per_transcript_hour"]
+        print(
+            f"  {r['hours']:.2f} h, {r['turns']} turns, {r['words']} words: "
+            f"metrics+trackers {per['metrics_trackers']:.4f} s/h, parse {per['parse']:.4f} s/h, "
+            f"full offline {per['analyze_offline']:.4f} s/h; "
+            f"x{r['ratio_metrics_trackers_to_parse']} parse, "
+            f"x{r['ratio_metrics_trackers_to_regex_words']} regex word count"
+        )
+    print(f"  written to {out / 'meetings.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

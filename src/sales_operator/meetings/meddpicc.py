@@ -1,0 +1,291 @@
+"""MEDDPICC coverage of one sales call: which criteria the call evidenced, with quotes.
+
+MEDDPICC is a B2B qualification checklist: Metrics, Economic buyer, Decision criteria,
+Decision process, Paper process, Identify pain, Champion, Competition. For each criterion
+this module says whether the call *evidenced* it (somebody said something that answers
+it) and quotes where.
+
+Two engines fill the same schema, `MeddpiccExtraction`:
+
+* the language model, in one structured call (prompt `meetings/meddpicc`), through
+  `LLM.structured`;
+* `meddpicc_offline`, with cue phrases. Its rules, in short (a question never counts;
+  statements are the customer's unless said otherwise):
+
+  - Metrics: a quantity with a unit of business impact ("three hours a day", "91 percent",
+    "forty thousand dollars", "sixty-minute turnaround") or ROI, payback, "in half"; not in
+    a sentence that is an objection (a competitor's price gap is not a metric).
+  - Economic buyer: who signs, owns the budget or makes the final call ("Grace Liu, our
+    CFO, signs anything of this size", "Ben owns the budget", "the board approves").
+  - Decision criteria: what the choice will be judged on ("what matters for us in choosing
+    a system is ...", "payback within twelve months", "the requirements we'll score vendors
+    on", "it came down to price").
+  - Decision process: the steps and bodies of the decision ("the committee reviews it, then
+    Victor signs", "Samuel reviews security", "IT will ...", "at its February meeting").
+  - Paper process (either side): contracts and purchasing paperwork (MSA, order form,
+    redlines, DPA, legal team, procurement, vendor setup, W-9, RFP, purchase order).
+  - Identify pain: the pains the extraction found (their quotes).
+  - Champion: a customer who runs the evaluation or wants to sell it inside ("I'd like to
+    be able to tell him this works", "I'll be the one running the evaluation").
+  - Competition: the competitor mentions the trackers and the extraction found.
+
+Each criterion keeps at most `MAX_QUOTES` quotes, in the order spoken.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sales_operator.meetings.extract import (
+    CallExtraction,
+    Sentence,
+    classify,
+    sentences,
+)
+from sales_operator.meetings.transcript import Transcript
+
+__all__ = [
+    "CRITERIA",
+    "CRITERION_NAMES",
+    "MAX_QUOTES",
+    "OFFLINE_ENGINE",
+    "Criterion",
+    "MeddpiccExtraction",
+    "MeddpiccFinding",
+    "MeddpiccQuote",
+    "meddpicc_offline",
+    "meddpicc_variables",
+]
+
+Criterion = Literal[
+    "metrics",
+    "economic_buyer",
+    "decision_criteria",
+    "decision_process",
+    "paper_process",
+    "identify_pain",
+    "champion",
+    "competition",
+]
+"""A MEDDPICC criterion key."""
+
+CRITERIA: tuple[Criterion, ...] = (
+    "metrics",
+    "economic_buyer",
+    "decision_criteria",
+    "decision_process",
+    "paper_process",
+    "identify_pain",
+    "champion",
+    "competition",
+)
+"""The eight criteria, in MEDDPICC order."""
+
+CRITERION_NAMES: dict[str, str] = {
+    "metrics": "Metrics",
+    "economic_buyer": "Economic buyer",
+    "decision_criteria": "Decision criteria",
+    "decision_process": "Decision process",
+    "paper_process": "Paper process",
+    "identify_pain": "Identify pain",
+    "champion": "Champion",
+    "competition": "Competition",
+}
+"""Criterion key to its display name."""
+
+MAX_QUOTES = 3
+"""Most quotes kept per criterion."""
+
+OFFLINE_ENGINE = "offline:meddpicc-cues"
+"""The engine name recorded for the cue-phrase assessment."""
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
+
+
+class MeddpiccQuote(_Schema):
+    """A sentence of the transcript that evidences a criterion."""
+
+    speaker: str
+    """The speaker, exactly as labelled in the transcript."""
+    text: str
+    """The sentence, copied verbatim."""
+
+
+class MeddpiccFinding(_Schema):
+    """Whether one criterion was evidenced on the call, and where."""
+
+    criterion: Criterion
+    """The criterion key."""
+    evidenced: bool
+    """True when something said on the call answers the criterion."""
+    quotes: list[MeddpiccQuote] = Field(default_factory=list)
+    """The sentences that show it (empty when not evidenced), at most three."""
+    note: str = ""
+    """One short line: what the evidence says ('CFO Grace Liu signs'), or what is missing."""
+
+
+class MeddpiccExtraction(_Schema):
+    """MEDDPICC coverage of one call: one finding per criterion."""
+
+    criteria: list[MeddpiccFinding] = Field(default_factory=list)
+    """One finding for each of the eight criteria."""
+
+    def by_key(self) -> dict[str, MeddpiccFinding]:
+        """Return the findings by criterion (the first one wins on a repeat)."""
+        out: dict[str, MeddpiccFinding] = {}
+        for finding in self.criteria:
+            out.setdefault(finding.criterion, finding)
+        return out
+
+
+# --- cue rules ------------------------------------------------------------------------------
+
+
+def _cues(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+_NUMBER = (
+    r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+    r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a few|a couple of|dozens of)"
+)
+_METRICS = _cues(
+    rf"\b{_NUMBER}(?:[\s-]+(?:\w+[\s-]+){{0,2}}?)(?:percent|per cent|dollars|thousand|million|"
+    r"hours?|minutes?|days?|weeks?|months?)\b",
+    r"\d\s*%|\$\s*\d",
+    r"\bROI\b|\bpayback\b|\bin half\b",
+)
+_ECONOMIC_BUYER = _cues(
+    r"\bsigns\b|\bsign(?:s|ed)?[- ]off\b|\bI sign\b|\bwho signs\b",
+    r"\bowns? the budget\b|\bbudget (?:holder|owner)\b|\beconomic buyer\b",
+    r"\bfinal (?:say|call|decision)\b|\bmakes? the (?:final )?call\b",
+    r"\bour board\b|\bthe board (?:approves|votes|decides|signs|wants|will)\b",
+)
+_DECISION_CRITERIA = _cues(
+    r"\bwhat matters\b|\bcriteria\b|\bmust[- ]haves?\b|\brequirements?\b|\bpayback\b",
+    r"\bthe test\b|\bbenchmark\b|\bmost important\b|\bscore (?:vendors|you|them)\b",
+    r"\bwould be happy\b|\bcame down to\b|\bdeciding factor\b|\bmade the difference\b",
+    r"\bon features\b|\bmostly (?:price|cost)\b",
+)
+_DECISION_PROCESS = _cues(
+    r"\bcommittee\b|\bthe board (?:votes|approves|meets)\b|\bat its \w+ meeting\b",
+    r"\b(?:then|and then) \w+ (?:signs|approves|decides|votes)\b",
+    r"\breviews? (?:security|it|the \w+)\b",
+    r"\b(?:IT|security|legal|procurement)(?: team)? (?:will|needs? to|has to|reviews?)\b",
+    r"\bquestion from IT\b|\bvotes? on\b|\bdecision process\b",
+)
+_PAPER_PROCESS = _cues(
+    r"\bMSA\b|\border form\b|\bredlines?\b|\bDPA\b|\bdata processing agreement\b",
+    r"\blegal team\b|\blegal review\b|\blawyers?\b|\bprocurement\b",
+    r"\bvendor (?:setup|set-up|form|record|onboarding|registration)\b",
+    r"\bW-9\b|\binsurance certificate\b|\bRFP\b|\bpurchase order\b|\bpaperwork\b",
+)
+_CHAMPION = _cues(
+    r"\bI'd like to (?:be able to )?(?:tell|show|convince)\b",
+    r"\b(?:I'm|I am|I'll be) (?:the one )?(?:running|leading|driving|sponsoring|pushing)\b",
+    r"\bsponsor\b|\bchampion\b|\bI'll (?:push|fight|advocate|make the case)\b",
+)
+
+_CUSTOMER_RULES: tuple[tuple[Criterion, re.Pattern[str]], ...] = (
+    ("metrics", _METRICS),
+    ("economic_buyer", _ECONOMIC_BUYER),
+    ("decision_criteria", _DECISION_CRITERIA),
+    ("decision_process", _DECISION_PROCESS),
+    ("champion", _CHAMPION),
+)
+
+
+def _norm(text: str) -> str:
+    return text.replace("’", "'").replace("‘", "'")
+
+
+def _quote(s: Sentence) -> MeddpiccQuote:
+    return MeddpiccQuote(speaker=s.speaker, text=s.text)
+
+
+def meddpicc_offline(
+    transcript: Transcript,
+    *,
+    sides: Mapping[str, str],
+    extraction: CallExtraction | None = None,
+    competitor_quotes: Iterable[tuple[str, str]] = (),
+) -> MeddpiccExtraction:
+    """Assess MEDDPICC coverage with cue phrases.
+
+    Args:
+        transcript: The parsed call.
+        sides: Speaker label to `rep`, `customer` or `unknown`.
+        extraction: The call's extraction; its pains evidence *Identify pain*.
+        competitor_quotes: (speaker, sentence) of every competitor mention found.
+
+    Returns:
+        One finding per criterion, in MEDDPICC order.
+    """
+    found: dict[str, list[MeddpiccQuote]] = {c: [] for c in CRITERIA}
+    for s in sentences(transcript, sides):
+        if s.question:
+            continue
+        text = _norm(s.text)
+        if _PAPER_PROCESS.search(text):
+            found["paper_process"].append(_quote(s))
+        if s.side != "customer":
+            continue
+        for criterion, pattern in _CUSTOMER_RULES:
+            if not pattern.search(text):
+                continue
+            if criterion == "metrics" and classify(text) == "objection":
+                continue  # "they came in thirty percent lower" is a price gap, not a metric
+            found[criterion].append(_quote(s))
+    if extraction is not None:
+        found["identify_pain"] = [
+            MeddpiccQuote(speaker=p.speaker, text=p.quote) for p in extraction.pains
+        ]
+    seen: set[str] = set()
+    for speaker, text in competitor_quotes:
+        if text not in seen:
+            seen.add(text)
+            found["competition"].append(MeddpiccQuote(speaker=speaker, text=text))
+    return MeddpiccExtraction(
+        criteria=[
+            MeddpiccFinding(
+                criterion=c,
+                evidenced=bool(found[c]),
+                quotes=found[c][:MAX_QUOTES],
+                note=_note(c, found[c]),
+            )
+            for c in CRITERIA
+        ]
+    )
+
+
+def _note(criterion: str, quotes: Sequence[MeddpiccQuote]) -> str:
+    name = CRITERION_NAMES[criterion]
+    if not quotes:
+        return f"{name}: not evidenced on the call"
+    more = f" (+{len(quotes) - 1} more)" if len(quotes) > 1 else ""
+    return f"{name}: {quotes[0].speaker}: {quotes[0].text}{more}"
+
+
+def meddpicc_variables(
+    *,
+    transcript: Transcript,
+    call_date: str,
+    rep_names: Iterable[str],
+    customer_names: Iterable[str],
+    competitors: Iterable[str],
+) -> dict[str, str]:
+    """Return the placeholders of the `meetings/meddpicc` prompt."""
+    return {
+        "transcript": transcript.render(),
+        "call_date": call_date,
+        "rep_names": ", ".join(rep_names) or "(none known)",
+        "customer_names": ", ".join(customer_names) or "(none known)",
+        "competitors": ", ".join(competitors) or "(none)",
+        "criteria": ", ".join(CRITERIA),
+    }

@@ -1,0 +1,249 @@
+"""Who is speaking: transcript speaker labels mapped to the call's participants.
+
+A `Participant` is a person known to be on the call, with the side of the table they sit on.
+Participants come from three places (`participants`):
+
+* CRM contacts of the account: the `customer` side;
+* our own people (CRM reps, or anyone with an email at one of the policy's
+  `company.rep_email_domains`): the `rep` side;
+* calendar attendees (`"Name <email>"` or a bare address): the email's domain decides the
+  side (ours: `rep`, any other: `customer`); an attendee without an email has no side.
+
+`map_speakers` then places every speaker label, and never guesses:
+
+1. a label equal to a participant's email (an email of nobody known: its domain decides,
+   when our domains are given), or to their full name (case-insensitive, a
+   parenthesis such as "(Orbital Freight)" ignored), is that participant;
+2. a one-word label equal to the first name of exactly one participant is that participant;
+   when several participants share the first name and all sit on one side, the side is known
+   but the person is not; across sides it is `unknown`;
+3. anything else ("SPEAKER_00", "Speaker 1", a last name, an initial) is `unknown`.
+
+A full name listed on both sides is `unknown` too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = [
+    "Participant",
+    "Side",
+    "SpeakerMatch",
+    "map_speakers",
+    "parse_attendee",
+    "participants",
+    "speaker_side",
+    "speaker_sides_from",
+]
+
+Side = Literal["rep", "customer", "unknown"]
+"""Which side of the table a speaker sits on."""
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A person known to be on the call."""
+
+    name: str
+    """Full name ("" when only the email is known)."""
+    email: str | None = None
+    """Email address, lower-cased, when known."""
+    side: Side = "unknown"
+    """Which side they sit on."""
+    source: str = "given"
+    """Where they came from: `crm_contact`, `crm_rep`, `calendar`, `given`."""
+
+
+@dataclass(frozen=True)
+class SpeakerMatch:
+    """Where one speaker label was placed, and why."""
+
+    speaker: str
+    """The label as written in the transcript."""
+    side: Side
+    """The side, `unknown` when the mapping cannot place the speaker."""
+    participant: Participant | None
+    """The person, when exactly one matches."""
+    reason: str
+    """How the label was matched (`email`, `full name`, `first name`, or why not)."""
+
+
+def _norm_name(name: str) -> str:
+    name = re.sub(r"\([^)]*\)", " ", name)
+    return " ".join(name.replace("’", "'").strip(" .,:;-").lower().split())
+
+
+_ATTENDEE = re.compile(r"^\s*(?:\"?(?P<name>[^<\"]*?)\"?\s*)?<(?P<email>[^<>\s]+@[^<>\s]+)>\s*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def parse_attendee(value: str) -> tuple[str, str | None]:
+    """Split a calendar attendee into (name, email).
+
+    Accepts `Dana Whitfield <dana@x.com>`, a bare `dana@x.com` (name ""), or a bare name
+    (email None).
+    """
+    m = _ATTENDEE.match(value)
+    if m is not None:
+        return " ".join((m.group("name") or "").split()), m.group("email").lower()
+    text = value.strip()
+    if _EMAIL.match(text):
+        return "", text.lower()
+    return " ".join(text.split()), None
+
+
+def _domain(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return None
+    return email.rsplit("@", 1)[1].lower()
+
+
+def participants(
+    *,
+    contacts: Iterable[Any] = (),
+    reps: Iterable[Any] = (),
+    attendees: Iterable[str | tuple[str, str | None]] = (),
+    rep_names: Iterable[str] = (),
+    customer_names: Iterable[str] = (),
+    rep_email_domains: Iterable[str] = (),
+) -> list[Participant]:
+    """Collect the call's participants from the CRM, the calendar and plain names.
+
+    Args:
+        contacts: CRM contacts of the account (objects with `name` and `email`): customers.
+        reps: Our own people (objects with `name` and `email`, e.g. `Rep`); queues skipped.
+        attendees: Calendar attendees, as `"Name <email>"`, a bare email, or (name, email).
+        rep_names: Names known to be ours.
+        customer_names: Names known to be the customer's.
+        rep_email_domains: Our email domains (the policy's `company.rep_email_domains`);
+            an attendee or contact with such an address is on the `rep` side.
+
+    Returns:
+        The participants, de-duplicated by email (or by name when there is no email).
+    """
+    ours = {d.lower().lstrip("@") for d in rep_email_domains}
+
+    def by_domain(email: str | None, default: Side) -> Side:
+        domain = _domain(email)
+        if domain is None:
+            return default
+        return "rep" if domain in ours else "customer"
+
+    out: list[Participant] = []
+    for r in reps:
+        if getattr(r, "role", None) == "queue":
+            continue
+        email = getattr(r, "email", None)
+        out.append(Participant(r.name, email.lower() if email else None, "rep", "crm_rep"))
+    for c in contacts:
+        email = getattr(c, "email", None)
+        side = by_domain(email, "customer") if ours else "customer"
+        out.append(Participant(c.name, email.lower() if email else None, side, "crm_contact"))
+    for a in attendees:
+        name, email = parse_attendee(a) if isinstance(a, str) else (a[0], a[1])
+        email = email.lower() if email else None
+        out.append(Participant(name, email, by_domain(email, "unknown"), "calendar"))
+    out += [Participant(n, None, "rep", "given") for n in rep_names if n.strip()]
+    out += [Participant(n, None, "customer", "given") for n in customer_names if n.strip()]
+    return _dedupe(out)
+
+
+def _dedupe(people: list[Participant]) -> list[Participant]:
+    """Merge participants naming the same person (same email, or same name and no email)."""
+    merged: dict[str, Participant] = {}
+    for p in people:
+        key = p.email or f"name:{_norm_name(p.name)}"
+        if not p.email:
+            same = next(
+                (k for k, q in merged.items() if _norm_name(q.name) == _norm_name(p.name)), None
+            )
+            key = same or key
+        q = merged.get(key)
+        if q is None:
+            merged[key] = p
+            continue
+        side: Side = q.side
+        if q.side == "unknown":
+            side = p.side
+        elif p.side not in ("unknown", q.side):
+            side = "unknown"  # one person on both sides: never guessed
+        merged[key] = Participant(q.name or p.name, q.email or p.email, side, q.source)
+    return [p for p in merged.values() if p.name or p.email]
+
+
+def _match(
+    label: str, people: Sequence[Participant], rep_email_domains: Iterable[str] = ()
+) -> SpeakerMatch:
+    raw = label.strip()
+    if _EMAIL.match(raw):
+        email = raw.lower()
+        hit = [p for p in people if p.email == email]
+        if len(hit) == 1:
+            return SpeakerMatch(label, hit[0].side, hit[0], "email")
+        ours = {d.lower().lstrip("@") for d in rep_email_domains}
+        if ours:
+            side: Side = "rep" if _domain(email) in ours else "customer"
+            return SpeakerMatch(label, side, None, "email domain")
+        return SpeakerMatch(label, "unknown", None, "email of nobody known")
+    norm = _norm_name(label)
+    if not norm:
+        return SpeakerMatch(label, "unknown", None, "empty label")
+    full = [p for p in people if p.name and _norm_name(p.name) == norm]
+    if full:
+        sides = {p.side for p in full}
+        if len(sides) == 1:
+            only = full[0] if len(full) == 1 else None
+            return SpeakerMatch(label, full[0].side, only, "full name")
+        return SpeakerMatch(label, "unknown", None, "full name on both sides")
+    if " " not in norm:
+        first = [p for p in people if p.name and _norm_name(p.name).split()[0] == norm]
+        if len(first) == 1:
+            return SpeakerMatch(label, first[0].side, first[0], "first name")
+        if first:
+            sides = {p.side for p in first}
+            if len(sides) == 1:
+                return SpeakerMatch(label, first[0].side, None, "first name shared on one side")
+            return SpeakerMatch(label, "unknown", None, "first name shared across sides")
+    return SpeakerMatch(label, "unknown", None, "no participant matches")
+
+
+def map_speakers(
+    speakers: Iterable[str],
+    people: Sequence[Participant],
+    *,
+    rep_email_domains: Iterable[str] = (),
+) -> dict[str, SpeakerMatch]:
+    """Place every speaker label among the participants (see the module notes).
+
+    Args:
+        speakers: The transcript's speaker labels.
+        people: The participants (see `participants`).
+        rep_email_domains: Our email domains: a label that is an email address of nobody
+            known is placed by its domain (ours: `rep`, other: `customer`).
+
+    Returns:
+        Label to its match; a label nobody matches is `unknown`, never guessed.
+    """
+    domains = list(rep_email_domains)
+    return {s: _match(s, people, domains) for s in speakers}
+
+
+def speaker_sides_from(matches: Mapping[str, SpeakerMatch]) -> dict[str, Side]:
+    """Return label to side from the matches of `map_speakers`."""
+    return {s: m.side for s, m in matches.items()}
+
+
+def speaker_side(speaker: str, rep_names: Iterable[str], customer_names: Iterable[str]) -> Side:
+    """Return the side of `speaker`: `rep`, `customer`, or `unknown` (never guessed).
+
+    A speaker matches a person when the label equals the person's full name, or when the
+    label is one word equal to the person's first name (case-insensitive; a parenthesis in
+    the label such as "(Orbital Freight)" is ignored). A label that matches people on both
+    sides, or nobody, is `unknown`.
+    """
+    people = participants(rep_names=rep_names, customer_names=customer_names)
+    return _match(speaker, people).side

@@ -1,0 +1,310 @@
+"""Call trackers: keywords (with word forms and a said-by filter), competitors, concepts.
+
+Every hit is one sentence of the transcript: its quote, speaker and timestamp (the start of
+the turn; None for an untimed transcript), and the speaker's side. A tracker fires at most
+once per sentence.
+
+* **Keyword trackers** come from the policy's `meetings.keyword_trackers` (said by anyone;
+  word forms when `meetings.word_forms` is on) and `meetings.trackers` (with `said_by` and
+  `word_forms` per tracker). Matching is whole-word and case-insensitive; a phrase matches
+  across spaces or hyphens ("SOC 2", "soc-2"). Word forms follow explicit English
+  inflection rules (`word_pattern`), no dictionary: `price` matches prices, priced, pricing,
+  price's; `budget` budgets, budgeted, budgeting; `security` securities; `plan` plans,
+  planned, planning. Words in capitals (acronyms such as API, SSO) only take a plural or
+  possessive `s`; words with digits and words under three letters match as written.
+* **The competitor tracker** matches each name in `meetings.competitors` exactly (a
+  possessive `'s` allowed; "FleetPilots" is not "FleetPilot").
+* **Concept trackers** (`meetings.concept_trackers`: a description of a topic) run through
+  the language model in one structured call (prompt `meetings/concept_trackers`); the model
+  must quote the transcript, and a quote that cannot be found in it is dropped. Without a
+  model, the offline engine matches each tracker's `cues` with word forms (`offline:cues`);
+  a tracker without cues is skipped (`offline:skipped (no model)` when none has cues).
+* `said_by` keeps only sentences of that side; a speaker the mapping cannot place is never
+  counted as rep or customer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sales_operator.llm import LLM
+from sales_operator.meetings.extract import Sentence, sentences
+from sales_operator.meetings.transcript import Transcript
+from sales_operator.policy import Policy
+from sales_operator.state import Quote, TrackerHit
+
+__all__ = [
+    "CONCEPT_STEP",
+    "ConceptHit",
+    "ConceptHits",
+    "TrackerSpec",
+    "term_pattern",
+    "track",
+    "track_concepts",
+    "track_keywords",
+    "tracker_specs",
+    "word_pattern",
+]
+
+CONCEPT_STEP = "meeting_concept_trackers"
+"""The step name (and `DealState.engines` key) of the concept trackers."""
+
+SaidBy = Literal["rep", "customer", "anyone"]
+
+
+# --- word forms -----------------------------------------------------------------------------
+
+_VOWELS = set("aeiou")
+_POSSESSIVE = r"(?:['’]s)?"
+
+
+def word_pattern(word: str, *, forms: bool = True) -> str:
+    """Return a regex (no boundaries) matching `word` and, with `forms`, its inflections.
+
+    The rules, applied to the lower-cased word:
+
+    * ends in a consonant + `y`: y, ies, ied, ying (security: securities);
+    * ends in `e` (not `ee`): e, es, ed, er, ers, ing (price: prices, priced, pricing);
+    * ends in s, x, z, ch, sh: +es, +ed, +ing (tax: taxes);
+    * otherwise: +s, +es, +ed, +er, +ers, +ing, and for a consonant-vowel-consonant end
+      also the doubled consonant (plan: planned, planning);
+    * a possessive `'s` always.
+
+    Words in capitals take only `s` or `'s`; words with digits, words under three letters
+    and words with other characters match as written.
+    """
+    esc = re.escape(word)
+    if not forms or len(word) < 3 or not word.isalpha():
+        return esc
+    if word.isupper():
+        return f"{esc}(?:s|['’]s)?"
+    w = word.lower()
+    if len(w) > 2 and w.endswith("y") and w[-2] not in _VOWELS:
+        return f"{re.escape(w[:-1])}(?:y|ies|ied|ying|y['’]s)"
+    if w.endswith("e") and not w.endswith("ee"):
+        return f"{re.escape(w[:-1])}(?:e|es|ed|er|ers|ing){_POSSESSIVE}"
+    if w.endswith(("s", "x", "z", "ch", "sh")):
+        return f"{re.escape(w)}(?:es|ed|ing)?{_POSSESSIVE}"
+    tail = "s|es|ed|er|ers|ing"
+    cvc = w[-1] not in _VOWELS | set("wxy") and w[-2] in _VOWELS and w[-3] not in _VOWELS
+    if cvc:
+        return f"{re.escape(w)}(?:{re.escape(w[-1])}(?:ed|er|ers|ing)|{tail})?{_POSSESSIVE}"
+    return f"{re.escape(w)}(?:{tail})?{_POSSESSIVE}"
+
+
+def term_pattern(term: str, *, forms: bool = True) -> re.Pattern[str]:
+    """Return the whole-word, case-insensitive pattern of a keyword or phrase.
+
+    A possessive ("FleetPilot's") always matches, a longer word ("FleetPilots") only
+    through `forms`.
+
+    Args:
+        term: A word or phrase; its words match across spaces or hyphens.
+        forms: Whether every word also matches its inflections (see `word_pattern`).
+    """
+    words = [w for w in re.split(r"[\s\-]+", term.strip()) if w]
+    body = r"[\s\-]+".join(word_pattern(w, forms=forms) for w in words)
+    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TrackerSpec:
+    """One keyword or competitor tracker, ready to match."""
+
+    name: str
+    """The tracker's name (for a competitor: the competitor)."""
+    kind: Literal["keyword", "competitor"]
+    """Tracker type."""
+    keywords: tuple[str, ...]
+    """The terms, as written in the policy."""
+    said_by: SaidBy = "anyone"
+    """Whose sentences count."""
+    word_forms: bool = False
+    """Whether inflected forms match."""
+
+
+def tracker_specs(policy: Policy) -> list[TrackerSpec]:
+    """Return the policy's competitor and keyword trackers, competitors first."""
+    m = policy.meetings
+    specs = [TrackerSpec(name, "competitor", (name,)) for name in m.competitors]
+    specs += [
+        TrackerSpec(name, "keyword", tuple(words), "anyone", m.word_forms)
+        for name, words in m.keyword_trackers.items()
+    ]
+    specs += [
+        TrackerSpec(name, "keyword", tuple(t.keywords), t.said_by, t.word_forms)
+        for name, t in m.trackers.items()
+    ]
+    return specs
+
+
+def _said_by_ok(said_by: SaidBy, side: str) -> bool:
+    return said_by == "anyone" or side == said_by
+
+
+def _hit(
+    s: Sentence, tracker: str, kind: str, keyword: str | None, engine: str | None
+) -> TrackerHit:
+    side = s.side if s.side in ("rep", "customer") else "unknown"
+    return TrackerHit(
+        tracker=tracker,
+        kind=kind,
+        keyword=keyword,
+        quote=Quote(speaker=s.speaker, text=s.text, start=s.start),
+        side=side,
+        engine=engine,
+    )
+
+
+def track_keywords(
+    transcript: Transcript, specs: Iterable[TrackerSpec], sides: Mapping[str, str] | None = None
+) -> list[TrackerHit]:
+    """Return the hits of `specs` in the order spoken, one per sentence and tracker."""
+    specs = list(specs)
+    compiled = {
+        (spec.name, term): term_pattern(term, forms=spec.word_forms)
+        for spec in specs
+        for term in spec.keywords
+    }
+    hits: list[TrackerHit] = []
+    for s in sentences(transcript, sides or {}):
+        for spec in specs:
+            if not _said_by_ok(spec.said_by, s.side):
+                continue
+            matched = next(
+                (t for t in spec.keywords if compiled[spec.name, t].search(s.text)), None
+            )
+            if matched is not None:
+                hits.append(_hit(s, spec.name, spec.kind, matched, None))
+    return hits
+
+
+def track(
+    transcript: Transcript, policy: Policy, sides: Mapping[str, str] | None = None
+) -> tuple[list[TrackerHit], list[TrackerHit]]:
+    """Find competitor mentions and keyword-tracker hits, one per sentence and tracker.
+
+    Returns:
+        (competitor hits, keyword hits), each in the order spoken.
+    """
+    hits = track_keywords(transcript, tracker_specs(policy), sides)
+    return (
+        [h for h in hits if h.kind == "competitor"],
+        [h for h in hits if h.kind == "keyword"],
+    )
+
+
+# --- concept trackers -----------------------------------------------------------------------
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
+
+
+class ConceptHit(_Schema):
+    """One place in the transcript where a concept tracker's topic comes up."""
+
+    tracker: str
+    """The tracker's name, exactly as listed."""
+    quote: str
+    """The sentence from the transcript, copied verbatim."""
+    speaker: str
+    """The speaker of the quote, exactly as labelled in the transcript."""
+
+
+class ConceptHits(_Schema):
+    """Every concept-tracker hit in one call."""
+
+    hits: list[ConceptHit] = Field(default_factory=list)
+    """The hits, in the order spoken; empty when no topic comes up."""
+
+
+def _squash(text: str) -> str:
+    return " ".join(re.findall(r"[^\W_]+", text.replace("’", "'").lower()))
+
+
+def _locate(all_sentences: list[Sentence], quote: str, speaker: str) -> Sentence | None:
+    """Return the sentence a quote comes from (the speaker's own first), or None."""
+    needle = _squash(quote)
+    if not needle:
+        return None
+    ordered = sorted(all_sentences, key=lambda s: s.speaker != speaker)
+    for s in ordered:
+        hay = _squash(s.text)
+        if needle in hay or (len(hay.split()) >= 4 and hay in needle):
+            return s
+    return None
+
+
+def track_concepts(
+    transcript: Transcript,
+    policy: Policy,
+    sides: Mapping[str, str] | None,
+    llm: LLM,
+) -> tuple[list[TrackerHit], str | None]:
+    """Run the policy's concept trackers.
+
+    Args:
+        transcript: The parsed call.
+        policy: The policy (its `meetings.concept_trackers`).
+        sides: Speaker label to side, for `said_by`.
+        llm: The language engine; offline, the trackers' cues are matched.
+
+    Returns:
+        (hits in the order spoken, the engine), the engine None when the policy has no
+        concept trackers.
+    """
+    concepts = policy.meetings.concept_trackers
+    if not concepts:
+        return [], None
+    all_sentences = sentences(transcript, sides or {})
+    cued = {name: c for name, c in concepts.items() if c.cues}
+    offline_engine = "offline:cues" if cued else "offline:skipped (no model)"
+
+    def offline() -> ConceptHits:
+        specs = [
+            TrackerSpec(name, "keyword", tuple(c.cues), c.said_by, True) for name, c in cued.items()
+        ]
+        found = track_keywords(transcript, specs, sides)
+        return ConceptHits(
+            hits=[
+                ConceptHit(tracker=h.tracker, quote=h.quote.text, speaker=h.quote.speaker)
+                for h in found
+            ]
+        )
+
+    listing = "\n".join(
+        f"- {name} (said by: {c.said_by}): {c.description}" for name, c in concepts.items()
+    )
+    result, engine = llm.structured(
+        step=CONCEPT_STEP,
+        prompt="meetings/concept_trackers",
+        schema=ConceptHits,
+        variables={"trackers": listing, "transcript": transcript.render()},
+        offline=offline,
+        offline_engine=offline_engine,
+    )
+    located: list[tuple[int, int, TrackerHit]] = []
+    seen: set[tuple[str, int, int]] = set()
+    for item in result.hits:
+        spec = concepts.get(item.tracker.strip())
+        if spec is None:
+            continue
+        s = _locate(all_sentences, item.quote, item.speaker)
+        if s is None or not _said_by_ok(spec.said_by, s.side):
+            continue
+        key = (item.tracker.strip(), s.turn, s.index)
+        if key in seen:
+            continue
+        seen.add(key)
+        keyword = None
+        if not engine.startswith("llm:"):
+            keyword = next((c for c in spec.cues if term_pattern(c).search(s.text)), None)
+        located.append((s.turn, s.index, _hit(s, key[0], "concept", keyword, engine)))
+    located.sort(key=lambda x: (x[0], x[1]))
+    return [h for _, _, h in located], engine
