@@ -13,7 +13,7 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = ("lifecycle",)
+BENCHMARKS = ("lifecycle", "scoring", "meetings", "stt")
 """Every benchmark, in run order."""
 
 

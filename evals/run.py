@@ -1,7 +1,8 @@
 """`make evals`: run the evaluations and write `evals/reports/` (report.md, results.json, PNGs).
 
     python -m evals.run [--out evals/reports] [--data ../shared/data]
-                        [--sections lifecycle,scoring,meetings] [--no-external] [--strict]
+                        [--sections lifecycle,scoring,routing,meetings,qmsum]
+                        [--no-external] [--strict]
 
 External data is read from `../shared/data` next to the repository, or from the folder in
 `SALES_OPERATOR_DATA`; a part whose data is absent is skipped and says so.
@@ -28,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "evals" / "reports"
 """Where the report goes by default."""
 
-SECTIONS = ("lifecycle", "scoring", "meetings")
+SECTIONS = ("lifecycle", "scoring", "routing", "meetings", "qmsum")
 """Every section, in report order."""
 
 
