@@ -174,3 +174,28 @@ def test_clear_errors(leads: Path, model_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"row 7: target column 'converted' is empty"):
         run("train", "--leads", str(holes), "--target", "converted", "--out", out,
             "--exclude", "status_after_call")  # fmt: skip
+
+
+def test_model_command_refreshes_and_rolls_back_the_operators_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workdir = str(tmp_path / "work")
+    assert run("model", "status", "--workdir", workdir) == 0
+    out = capsys.readouterr().out
+    assert "current: v0001 (xgboost)" in out and "history: v0001" in out
+
+    # not due yet: the scheduled refresh keeps the model
+    assert run("model", "refresh", "--workdir", workdir) == 0
+    assert capsys.readouterr().out.startswith("kept: v0001")
+
+    assert run("model", "refresh", "--force", "--workdir", workdir) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("retrained: v0002") and "history: v0001 -> v0002" in out
+
+    assert run("model", "rollback", "--workdir", workdir) == 0
+    out = capsys.readouterr().out
+    assert "rolled back: v0001" in out and "current: v0001" in out
+    assert (tmp_path / "work" / "models" / "v0002").is_dir()  # kept, not deleted
+
+    with pytest.raises(DataError, match="nothing to roll back"):
+        run("model", "rollback", "--workdir", workdir)

@@ -5,7 +5,14 @@ sales-operator train --leads CSV --target COLUMN --out MODEL_DIR [--id COLUMN]
                      [--exclude COLUMN ...] [--time-column COLUMN] [--policy FILE]
 sales-operator score --model MODEL_DIR --leads CSV --out CSV
 sales-operator drift --model MODEL_DIR --leads CSV
+sales-operator model status|refresh|rollback [--workdir DIR]   the operator's own model
 ```
+
+`model` works on the registry the operator scores with (`<workdir>/models`): `status` shows
+the current version, its card's figures and the promotion history; `refresh` is the
+scheduled retrain (run it from cron: it retrains once the model is
+`scoring.retrain_every_days` old, or when only the rules model scores, keeping the previous
+version); `rollback` makes the previously promoted version current again.
 
 `train` uses the policy's feature spec (`scoring.features`) when `--policy` is given and
 has one; otherwise it infers the features from the CSV (numeric when every non-blank value
@@ -202,6 +209,38 @@ def cmd_drift(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    """Show, refresh or roll back the operator's model in the working folder."""
+    from sales_operator.deps import Deps
+    from sales_operator.scoring.registry import RegistryScorer, utc_now
+
+    deps = Deps.offline(args.workdir, policy=_policy(args) if args.policy else None)
+    scorer = deps.get_scorer()
+    if not isinstance(scorer, RegistryScorer):  # a user-supplied scorer has no registry
+        raise DataError("this working folder's scorer has no model registry")
+    if args.action == "refresh":
+        if args.force:
+            result = scorer.retrain(deps.crm, reason="forced by `model refresh --force`")
+        else:
+            result = scorer.refresh(deps.crm, now=utc_now())
+        _say(f"{result.action}: {result.version} ({result.reason})")
+    elif args.action == "rollback":
+        _say(f"rolled back: {scorer.rollback()} scores again")
+    card = scorer.card
+    _say(
+        f"current: {scorer.version} ({scorer.engine})" + (f"; {scorer.note}" if scorer.note else "")
+    )
+    if card is not None:
+        figures = ", ".join(
+            f"{k} {v:.3f}" for k, v in sorted(card.metrics.items()) if v is not None
+        )
+        counts = ", ".join(f"{k} {v}" for k, v in card.rows.items())
+        _say(f"trained {card.trained_at} ({counts}); {figures}")
+    _say(f"history: {' -> '.join(scorer.registry.history()) or '(none)'}")
+    _say(f"outcomes learned: {len(scorer.registry.outcomes())}")
+    return 0
+
+
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add this area's subcommands to the `sales-operator` parser.
 
@@ -235,3 +274,12 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--leads", required=True, help="CSV of recent leads")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_drift)
+
+    p = sub.add_parser(
+        "model",
+        parents=[common],
+        help="status, scheduled refresh or rollback of the operator's model",
+    )
+    p.add_argument("action", choices=["status", "refresh", "rollback"])
+    p.add_argument("--force", action="store_true", help="refresh: retrain now, due or not")
+    p.set_defaults(func=cmd_model)
