@@ -16,7 +16,7 @@ Matching rule (one-to-one, greedy by best score first):
 
 Precision = matched / predicted, recall = matched / gold, micro-averaged over the calls.
 
-(c) The labelled sales-call set (`evals/datasets/sales_calls/`, 14 calls written for this
+(b) The labelled sales-call set (`evals/datasets/sales_calls/`, 14 calls written for this
 evaluation, gold labels frozen in `gold.jsonl` before the extractor ran on them): pains,
 objections, buying triggers, commitments (and their due dates), competitors and MEDDPICC
 criteria, scored per split: `tune` (the calls the extractor was then improved on) and
@@ -39,7 +39,7 @@ from typing import Any
 
 from evals import Section, md_table
 
-TITLE = "3. Meeting Intelligence"
+TITLE = "4. Meeting Intelligence: extraction against gold labels"
 
 REPO = Path(__file__).resolve().parents[1]
 """The repository root (gold paths are relative to it)."""
@@ -408,7 +408,7 @@ def sales_calls_section() -> tuple[list[str], list[str], dict[str, Any]]:
     tune_ids = [g["call_id"] for g in golds if g["split"] == "tune"]
     held_ids = [g["call_id"] for g in golds if g["split"] == "heldout"]
     parts = [
-        "### 3c. Labelled sales calls (tuned-on and held-out)",
+        "### 4b. Labelled sales calls (tuned-on and held-out)",
         f"{len(golds)} sales calls written for this evaluation "
         "(`evals/datasets/sales_calls/`: discovery, demo, negotiation, renewal and lost-deal "
         "calls in 14 industries, 2-5 speakers, plain/VTT/JSON, timed and untimed; commitments "
@@ -480,7 +480,7 @@ def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Sect
     """Run the sales-call extraction section (QMSum/AMI is `evals/qmsum.py`)."""
     del out_dir, data_dir, include_external  # no plots, no external data
     results: dict[str, Any] = {}
-    parts: list[str] = ["### 3a. Offline extraction against gold labels (in-sample)"]
+    parts: list[str] = ["### 4a. Offline extraction against gold labels (in-sample)"]
     ge = gold_eval()
     results["gold"] = ge
     parts.append(

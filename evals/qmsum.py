@@ -40,7 +40,7 @@ from typing import Any
 
 from evals import Section, md_table, pyplot, skipped
 
-TITLE = "QMSum / AMI meetings: summaries, talk ratio, brand tracker"
+TITLE = "5. QMSum / AMI meetings: summaries, talk ratio, brand tracker"
 KEY = "qmsum"
 FOLDER = "qmsum_ami_product_meetings"
 

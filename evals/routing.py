@@ -50,7 +50,7 @@ from sales_operator.state import Account
 KEY = "routing"
 """Section key."""
 
-TITLE = "4. Routing (Maven CRM replay)"
+TITLE = "3. Routing (Maven CRM replay)"
 """Section heading."""
 
 FOLDER = "maven_crm_sales_opportunities"

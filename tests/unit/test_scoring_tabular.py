@@ -360,3 +360,15 @@ def test_psi_flags_a_shifted_mix_and_not_the_training_window(
     assert psi([0.5, 0.5], [0.5, 0.5]) == 0.0
     with pytest.raises(DataError, match="no recent rows"):
         psi_report(model, [])
+
+
+def test_isotonic_calibration_never_shows_certainty() -> None:
+    from sales_operator.scoring.tabular import ISOTONIC_FLOOR, Calibrator
+
+    margins = np.linspace(-6.0, 6.0, 400)
+    labels = (margins > 0).astype(np.float64)  # perfectly separated: raw isotonic gives 0 and 1
+    calibrator = Calibrator.fit(margins, labels, "isotonic")
+    probs = calibrator(np.array([-50.0, -6.0, 0.5, 6.0, 50.0]))
+    assert probs.min() == pytest.approx(ISOTONIC_FLOOR)
+    assert probs.max() == pytest.approx(1.0 - ISOTONIC_FLOOR)
+    assert list(probs) == sorted(probs)

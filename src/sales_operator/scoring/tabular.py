@@ -600,6 +600,10 @@ def fit_isotonic(margins: FloatArray, labels: FloatArray) -> tuple[FloatArray, F
     return x_out, y_out
 
 
+ISOTONIC_FLOOR = 0.01
+"""Isotonic probabilities stay within [1 %, 99 %]."""
+
+
 class Calibrator(BaseModel):
     """Maps the booster's raw log-odds to calibrated probabilities."""
 
@@ -634,8 +638,9 @@ class Calibrator(BaseModel):
             a, b = fit_platt(margins, labels)
             return cls(method="platt", a=a, b=b, rows=len(labels))
         x, y = fit_isotonic(margins, labels)
-        # Keep probabilities off exact 0 and 1: a handful of rows is not certainty.
-        eps = 1.0 / (len(labels) + 2.0)
+        # Keep probabilities off 0 and 1: the end blocks of an isotonic fit are a handful of
+        # rows, not certainty, so no lead is shown as 0 % or 100 %.
+        eps = max(ISOTONIC_FLOOR, 1.0 / (len(labels) + 2.0))
         y = np.clip(y, eps, 1.0 - eps)
         return cls(method="isotonic", x=x.tolist(), y=y.tolist(), rows=len(labels))
 
