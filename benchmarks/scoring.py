@@ -36,18 +36,6 @@ from sales_operator.policy import default_policy
 from sales_operator.scoring.model import read_closed_deals_csv, train_scorer
 from sales_operator.scoring.tabular import TrainedModel, train_tabular
 
-XEDU_LEAKY = (
-    "Tags",
-    "Lead Quality",
-    "Lead Profile",
-    "Last Notable Activity",
-    "Asymmetrique Activity Index",
-    "Asymmetrique Profile Index",
-    "Asymmetrique Activity Score",
-    "Asymmetrique Profile Score",
-)
-"""X Education columns filled in after contact (its SOURCE.md)."""
-
 SEED_ROW: dict[str, Any] = {
     "industry": "Logistics",
     "employees": 450,
@@ -66,6 +54,12 @@ SEED_ROW: dict[str, Any] = {
 """The seed lead D-2001 as the scorer sees it."""
 
 
+def _leaky(rows: list[dict[str, Any]]) -> list[str]:
+    """Return the policy's post-outcome columns that these rows have (X Education's)."""
+    listed = default_policy().scoring.post_outcome_columns
+    return [c for c in listed if rows and c in rows[0]]
+
+
 def _batch_model(data_dir: Path) -> tuple[str, TrainedModel, list[dict[str, Any]]]:
     path = data_dir / "xeducation_leads" / "Leads.csv"
     policy = default_policy()
@@ -78,7 +72,7 @@ def _batch_model(data_dir: Path) -> tuple[str, TrainedModel, list[dict[str, Any]
             scoring,
             target="Converted",
             id_column="Prospect ID",
-            exclude=[*XEDU_LEAKY, "Lead Number"],
+            exclude=[*_leaky(rows), "Lead Number"],
         )
         return "xeducation_leads/Leads.csv", model, rows
     rows = read_closed_deals_csv()

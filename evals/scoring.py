@@ -95,13 +95,9 @@ def ece(labels: FloatArray, probs: FloatArray, bins: int = ECE_BINS) -> float:
     Each bin is `[k/bins, (k+1)/bins)` (the last one includes 1); the error is the
     row-weighted mean of |mean prediction - observed rate| over the non-empty bins.
     """
-    index = _bin_index(probs, bins)
-    total = 0.0
-    for b in range(bins):
-        mask = index == b
-        if mask.any():
-            total += mask.mean() * abs(float(probs[mask].mean()) - float(labels[mask].mean()))
-    return float(total)
+    from sales_operator.scoring.tabular import expected_calibration_error
+
+    return expected_calibration_error(labels, probs, bins)
 
 
 def adaptive_ece(labels: FloatArray, probs: FloatArray, bins: int = ECE_BINS) -> float:
