@@ -64,20 +64,19 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
     builder: StateGraph[Any, Any, Any, Any] = StateGraph(
         DealState, context_schema=Context, input_schema=InputState
     )
-    # ingest reads the raw, unvalidated state
-    builder.add_node(  # type: ignore[call-overload,arg-type,unused-ignore]
-        "ingest_event",
-        make_ingest(pattern_deps.crm),
-        input_schema=RawState,
-    )
+    # LangGraph's node overloads (which differ between its releases) cover neither a node that
+    # reads the raw, unvalidated state, nor a (state, config, runtime) closure, nor a node
+    # typed on the pydantic state; all three are supported at run time, so they go in as Any.
+    ingest: Any = make_ingest(pattern_deps.crm)
+    gate: Any = make_gate(deps.policy)
+    executor: Any = make_executor(deps)
+    builder.add_node("ingest_event", ingest, input_schema=RawState)
     for name in PATTERN_ORDER:
         builder.add_node(name, PATTERN_BUILDERS[name](pattern_deps).compile(name=name))
-    # LangGraph's node overloads do not cover a (state, config, runtime) closure or a node
-    # typed on the pydantic state; both are supported at run time.
-    builder.add_node("approval_gate", make_gate(deps.policy))  # type: ignore[call-overload,arg-type,unused-ignore]
-    builder.add_node(  # type: ignore[call-overload,arg-type,unused-ignore]
+    builder.add_node("approval_gate", gate)
+    builder.add_node(
         "execute_actions",
-        make_executor(deps),
+        executor,
         retry_policy=RetryPolicy(max_attempts=3, retry_on=TransientAdapterError),
     )
     destinations = [*PATTERN_ORDER, "approval_gate", END]

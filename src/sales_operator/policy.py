@@ -113,6 +113,9 @@ class ScoringPolicy(_Section):
     """Days after which a scheduled refresh retrains the model."""
     drift_psi: float = Field(default=0.25, gt=0.0)
     """Population stability index above which a feature's mix counts as shifted."""
+    drift_min_rows: int = Field(default=100, ge=5)
+    """Closed deals learned since the current model before their mix is compared with its
+    training window; a shifted feature then retrains the model at once."""
 
 
 class RoutingRule(_Section):

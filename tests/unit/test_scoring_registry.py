@@ -178,3 +178,29 @@ def test_a_policy_without_a_feature_spec_uses_the_closed_deal_defaults(
     assert 0.74 <= scorer.predict(SEED_ROW).probability <= 0.82
     # Restarting with the same bare policy loads the saved version.
     assert load_or_train_scorer(HistoryCRM(rows), bare, tmp_path).version == "v0001"
+
+
+def test_a_shifted_mix_of_closed_deals_retrains(tmp_path: Path, rows: list[dict[str, Any]]) -> None:
+    policy = _policy(recalibrate_after=500, retrain_after=500, drift_min_rows=100)
+    crm = HistoryCRM(rows)
+    scorer = load_or_train_scorer(crm, policy, tmp_path)
+    # 99 deals spread over the training window: the same mix, and below drift_min_rows
+    same = [dict(r, deal_id=f"D-SAME-{i}") for i, r in enumerate(rows[::9][:99])]
+    for r in same:
+        assert scorer.record_outcome(r, crm=crm).action == "kept"
+    assert scorer.drift() is None
+    report = scorer.drift(same + same[:1])
+    assert report is not None and report.shifted == [], report.features[:3]
+
+    # now every new deal comes from enterprise accounts of an industry never seen
+    result = None
+    for i in range(100):
+        shifted = dict(rows[i], deal_id=f"D-BIG-{i}", employees=25000, industry="Mining")
+        result = scorer.record_outcome(shifted, crm=crm)
+        if result.action != "kept":
+            break
+    assert result is not None and result.action == "retrained"
+    assert i >= 3, f"a few unusual deals among 100 are not a shifted mix: {result.reason}"
+    assert "shifted" in result.reason and "industry" in result.reason
+    assert result.previous == "v0001" and scorer.version == "v0002"
+    assert scorer.drift() is None  # the new model's window includes them

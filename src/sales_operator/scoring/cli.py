@@ -201,11 +201,16 @@ def cmd_drift(args: argparse.Namespace) -> int:
         _say(json.dumps(report.model_dump(), indent=2))
         return 0
     _say(f"{report.rows} leads against {report.model_version}'s training window")
+    _say("      PSI  by chance  feature")
     for f in report.features:
         flag = "  SHIFTED" if f.shifted else ""
-        _say(f"  {f.psi:7.3f}  {f.feature}{flag}")
+        _say(f"  {f.psi:7.3f}  {f.noise:9.3f}  {f.feature}{flag}")
     if report.shifted:
-        _say(f"shifted (PSI > {report.threshold}): {', '.join(report.shifted)}", file=sys.stderr)
+        _say(
+            f"shifted (PSI above chance by more than {report.threshold}): "
+            f"{', '.join(report.shifted)}",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -238,6 +243,15 @@ def cmd_model(args: argparse.Namespace) -> int:
         _say(f"trained {card.trained_at} ({counts}); {figures}")
     _say(f"history: {' -> '.join(scorer.registry.history()) or '(none)'}")
     _say(f"outcomes learned: {len(scorer.registry.outcomes())}")
+    report = scorer.drift()
+    if report is None:
+        _say(
+            f"drift: not checked (fewer than {scorer.policy.scoring.drift_min_rows} closed "
+            "deals learned since this version)"
+        )
+    else:
+        worst = ", ".join(f"{f.feature} {f.psi:.2f}" for f in report.features[:3])
+        _say(f"drift over {report.rows} deals: shifted {report.shifted or 'none'}; top PSI {worst}")
     return 0
 
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel
 
 from sales_operator.errors import DataError
 from sales_operator.policy import Policy
+from sales_operator.scoring.drift import DriftReport, psi_report
 from sales_operator.scoring.tabular import (
     Calibrator,
     Describer,
@@ -304,6 +305,12 @@ class RegistryScorer:
         scoring = self.policy.scoring
         if not isinstance(self.model, TrainedModel) or new >= scoring.retrain_after:
             return self.retrain(crm, reason=f"{new} new closed deal(s)")
+        report = self.drift()
+        if report is not None and report.shifted:
+            worst = ", ".join(
+                f"{f.feature} (PSI {f.psi:.2f})" for f in report.features if f.shifted
+            )
+            return self.retrain(crm, reason=f"the mix of {new} new closed deals shifted: {worst}")
         if new >= scoring.recalibrate_after:
             return self.recalibrate(crm)
         return LearnResult(
@@ -315,6 +322,29 @@ class RegistryScorer:
                 f"{scoring.recalibrate_after}, retraining after {scoring.retrain_after}"
             ),
         )
+
+    def drift(self, rows: Sequence[Mapping[str, Any]] | None = None) -> DriftReport | None:
+        """Compare recent deals with the current model's training window, feature by feature.
+
+        Args:
+            rows: The recent feature rows; by default the closed deals learned since the
+                current model was made.
+
+        Returns:
+            The population-stability report, or None for the rules model or when fewer
+            than `scoring.drift_min_rows` rows are there to compare.
+        """
+        model = self.model
+        if not isinstance(model, TrainedModel) or not model.drift_reference:
+            return None
+        recent = list(rows) if rows is not None else self._recent_outcomes()
+        if len(recent) < self.policy.scoring.drift_min_rows:
+            return None
+        return psi_report(model, recent, threshold=self.policy.scoring.drift_psi)
+
+    def _recent_outcomes(self) -> list[dict[str, Any]]:
+        seen = self.model.card.outcomes_seen if isinstance(self.model, TrainedModel) else 0
+        return self.registry.outcomes()[seen:]
 
     def refresh(self, crm: CRMReader | None, *, now: datetime) -> LearnResult:
         """Retrain on schedule: once the model is `retrain_every_days` old, or is the rules one."""
