@@ -227,3 +227,21 @@ def test_analyze_call_records_concepts_and_metrics() -> None:
     assert {h.kind for h in out.trackers} >= {"keyword"}
     assert all(h.quote.start is not None and h.side for h in out.trackers + out.competitors)
     assert CONCEPT_STEP == "meeting_concept_trackers"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "hit"),
+    [
+        ("FleetPilot", "we looked at fleet pilot last spring", True),  # as speech-to-text writes it
+        ("FleetPilot", "the Fleet-Pilot rollout", True),
+        ("FleetPilot", "FleetPilot's pricing", True),
+        ("FleetPilot", "our fleet grew and the pilot ended", False),
+        ("FleetPilot", "the fleet is large", False),
+        ("RouteMax", "routemax quoted less", True),
+        ("McLeod", "it syncs with mc leod", True),
+    ],
+)
+def test_camel_case_names_match_when_written_apart(name: str, text: str, hit: bool) -> None:
+    from sales_operator.meetings.trackers import term_pattern
+
+    assert bool(term_pattern(name).search(text)) is hit

@@ -108,8 +108,21 @@ def term_pattern(term: str, *, forms: bool = True) -> re.Pattern[str]:
         forms: Whether every word also matches its inflections (see `word_pattern`).
     """
     words = [w for w in re.split(r"[\s\-]+", term.strip()) if w]
-    body = r"[\s\-]+".join(word_pattern(w, forms=forms) for w in words)
+    body = r"[\s\-]+".join(_camel_pattern(w, forms=forms) for w in words)
     return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+
+
+def _camel_pattern(word: str, *, forms: bool) -> str:
+    """Match a CamelCase name also written apart ("FleetPilot": "fleet pilot", "Fleet-Pilot").
+
+    Speech-to-text and people write product names as separate words; the inflections
+    apply to the last part only.
+    """
+    parts = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", word)
+    if len(parts) < 2 or "".join(parts) != word or not word[:1].isupper():
+        return word_pattern(word, forms=forms)
+    head = [re.escape(p) for p in parts[:-1]]
+    return r"[\s\-]?".join([*head, word_pattern(parts[-1], forms=forms)])
 
 
 @dataclass(frozen=True)
