@@ -9,8 +9,9 @@ calibration, no words). The ratio is library leads/s over baseline leads/s (targ
 Runs alternate; the best of `--repeats` is kept for each.
 
 Single lead: the CRM scorer (trained on the bundled closed deals) scores the seed lead and
-`route_lead` routes it with the seed reps and open-deal counts read from a seeded SQLite
-CRM, as the scoring pattern does; p50 and p99 over `--single` runs.
+`route_lead` routes it with the seed reps, open-deal counts and recent assignments (the
+audit log) read from a seeded SQLite CRM, as the scoring pattern does; p50 and p99 over
+`--single` runs.
 
     python -m benchmarks.run --only scoring [--repeats 3] [--single 300] [--out DIR]
 """
@@ -18,7 +19,6 @@ CRM, as the scoring pattern does; p50 and p99 over `--single` runs.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import platform
 import statistics
@@ -33,6 +33,7 @@ import numpy as np
 import xgboost as xgb
 
 from sales_operator.policy import default_policy
+from sales_operator.scoring.cli import read_csv_rows
 from sales_operator.scoring.model import read_closed_deals_csv, train_scorer
 from sales_operator.scoring.tabular import TrainedModel, train_tabular
 
@@ -64,8 +65,7 @@ def _batch_model(data_dir: Path) -> tuple[str, TrainedModel, list[dict[str, Any]
     path = data_dir / "xeducation_leads" / "Leads.csv"
     policy = default_policy()
     if path.is_file():
-        with path.open(encoding="utf-8") as fh:
-            rows: list[dict[str, Any]] = [dict(r) for r in csv.DictReader(fh)]
+        rows: list[dict[str, Any]] = list(read_csv_rows(path))
         scoring = policy.scoring.model_copy(update={"features": [], "time_column": None})
         model = train_tabular(
             rows,
@@ -125,7 +125,7 @@ def batch(data_dir: Path, repeats: int) -> dict[str, Any]:
 def single(runs: int) -> dict[str, Any]:
     """Time score-and-route of the seed lead, with CRM reads, as the scoring pattern does."""
     from sales_operator.adapters.sqlite_crm import SQLiteCRM
-    from sales_operator.scoring.routing import route_lead
+    from sales_operator.scoring.routing import recent_assignments, route_lead
 
     policy = default_policy()
     model = train_scorer(read_closed_deals_csv(), policy)
@@ -145,6 +145,8 @@ def single(runs: int) -> dict[str, Any]:
                 open_counts=crm.open_deal_counts(),
                 policy=policy,
                 at=at,
+                recent=recent_assignments(crm),
+                arrived_at=at,
             )
             return assignment.rep_id
 

@@ -1,4 +1,4 @@
-"""Section 4: lead routing, replayed on a quarter of the Maven CRM pipeline.
+"""Section 3: lead routing, replayed on a quarter of the Maven CRM pipeline.
 
 The Maven Analytics "CRM Sales Opportunities" data (`maven_crm_sales_opportunities/`, a
 fictitious B2B hardware seller; see its SOURCE.md) has 35 sales agents in three regional
@@ -529,7 +529,7 @@ def _markdown(m: dict[str, Any]) -> str:
 
 
 def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Section:
-    """Run section 4; skipped when the Maven data is absent or external data is not wanted."""
+    """Run section 3; skipped when the Maven data is absent or external data is not wanted."""
     t0 = time.perf_counter()
     folder = data_dir / FOLDER
     if not include_external:

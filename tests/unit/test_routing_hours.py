@@ -134,6 +134,8 @@ def test_a_rep_away_all_fortnight_is_not_held_for() -> None:
     assert next_working_start(away, EVENING, policy) is None
     a = _route(policy, [away], at=EVENING)
     assert a.rep_id == "sam" and a.held_until is None  # nobody to wait for: routed as is
+    assert "Working now" not in a.reason
+    assert "no candidate works in the next two weeks: not held" in a.reason
 
 
 # ------------------------------------------------------------------------ round-robin

@@ -136,6 +136,16 @@ def _policy_file(tmp_path: Path) -> Path:
     return path
 
 
+def test_read_csv_rows_keeps_line_breaks_inside_quoted_cells(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text('id,note,won\n1,"line one\nline two",yes\n2,"a\u2028b",no\n', "utf-8")
+    rows = scoring_cli.read_csv_rows(path)
+    assert [r["note"] for r in rows] == ["line one\nline two", "a\u2028b"]
+    path.write_text('id,note\n1,"two\nlines"\n2,x,extra\n', "utf-8")
+    with pytest.raises(DataError, match="CSV line 4 has more fields"):
+        scoring_cli.read_csv_rows(path)
+
+
 def test_clear_errors(leads: Path, model_dir: Path, tmp_path: Path) -> None:
     out = str(tmp_path / "m")
     with pytest.raises(DataError, match=r"--target column 'won' is not in the columns"):

@@ -204,3 +204,13 @@ def test_a_shifted_mix_of_closed_deals_retrains(tmp_path: Path, rows: list[dict[
     assert "shifted" in result.reason and "industry" in result.reason
     assert result.previous == "v0001" and scorer.version == "v0002"
     assert scorer.drift() is None  # the new model's window includes them
+
+
+def test_unreadable_registry_files_raise_a_data_error_naming_them(tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path)
+    (tmp_path / "outcomes.jsonl").write_text('{"deal_id": "D-1", "outcome": "won"}\n{oops\n')
+    with pytest.raises(DataError, match=r"outcomes.jsonl, line 2: not a JSON row"):
+        registry.outcomes()
+    (tmp_path / "history.json").write_text('{"v0001": true}')
+    with pytest.raises(DataError, match=r"history.json: the promotion history must be a JSON"):
+        registry.history()

@@ -291,6 +291,26 @@ def test_below_the_data_gate_the_rules_model_scores_and_says_so(
     result = m.score(few[:1])[0]
     assert result.engine == "rules" and result.note == m.card.note
     assert result.id == few[0]["lead_id"]
+    assert result.model_version == m.version == m.predict(few[0]).model_version
+
+
+def test_a_tag_feature_with_many_tags_is_probed_for_leakage(
+    rows: list[dict[str, Any]],
+) -> None:
+    # 70 uninformative tags, two per row: nearly every row has its own tag set, which must not
+    # look like a perfect predictor (each tag is probed on its own).
+    many = [dict(r, topics=f"topic{i % 70};topic{(i * 7) % 70}") for i, r in enumerate(rows)]
+    spec = SPEC.model_copy(
+        update={"features": [*FEATURES, ScoringFeature(column="topics", kind="tags")]}
+    )
+    m = train_tabular(many, spec, target="converted", id_column="lead_id")
+    assert sum(c.startswith("topics=") for c in m.encoder.columns) == 70  # type: ignore[union-attr]
+    assert 0.5 <= m.card.leakage.probe_auc["topics"] < 0.6
+
+    # one tag that only converted leads carry is caught
+    tell = [dict(r, topics="signed_contract" if r["converted"] == "1" else "") for r in many]
+    with pytest.raises(LeakageError, match="topics"):
+        train_tabular(tell, spec, target="converted", id_column="lead_id")
 
 
 def test_clear_errors_for_bad_input(rows: list[dict[str, Any]], model: TrainedModel) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
 from pathlib import Path
@@ -49,8 +50,13 @@ def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
         raise DataError(f"{p}: not UTF-8 text") from err
     if not text.strip():
         raise DataError(f"{p}: the file is empty")
-    reader = csv.DictReader(text.splitlines())
-    rows = [dict(r) for r in reader]
+    # Not `splitlines()`: a quoted cell may hold a line break (or U+2028) of its own.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows: list[dict[str, str]] = []
+    last_line: list[int] = []
+    for r in reader:
+        rows.append(dict(r))
+        last_line.append(reader.line_num)
     header = reader.fieldnames or []
     if not rows:
         raise DataError(f"{p}: a header ({len(header)} columns) but no data rows")
@@ -59,7 +65,7 @@ def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
         raise DataError(f"{p}: header column(s) {blank} have no name")
     for i, row in enumerate(rows):
         if None in row:
-            raise DataError(f"{p}: CSV line {i + 2} has more fields than the header")
+            raise DataError(f"{p}: CSV line {last_line[i]} has more fields than the header")
     return rows
 
 
@@ -244,7 +250,9 @@ def cmd_model(args: argparse.Namespace) -> int:
     _say(f"history: {' -> '.join(scorer.registry.history()) or '(none)'}")
     _say(f"outcomes learned: {len(scorer.registry.outcomes())}")
     report = scorer.drift()
-    if report is None:
+    if card is None:
+        _say("drift: not checked (the rules model has no training window)")
+    elif report is None:
         _say(
             f"drift: not checked (fewer than {scorer.policy.scoring.drift_min_rows} closed "
             "deals learned since this version)"

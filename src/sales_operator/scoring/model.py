@@ -31,15 +31,15 @@ from sales_operator.adapters.base import CRMReader
 from sales_operator.errors import DataError, PolicyError
 from sales_operator.policy import Policy, RoutingPolicy, ScoringFeature, ScoringPolicy
 from sales_operator.scoring.tabular import (
+    MIN_FACTOR_POINTS,
     ScoreResult,
     TrainedModel,
     band_of,
     brier,
     expected_calibration_error,
     fit_platt,
-    parse_target,
     roc_auc,
-    to_datetime,
+    to_number,
     train_tabular,
 )
 from sales_operator.scoring.tabular import (
@@ -116,8 +116,6 @@ SENIORITY_LEVELS: tuple[str, ...] = ("c_level", "vp", "director", "manager", "ic
 XGBScorer = TrainedModel
 """The trained conversion model (`tabular.TrainedModel`), under its historical name."""
 
-_BANDS: tuple[Literal["A", "B", "C"], ...] = ("A", "B", "C")
-
 
 # --------------------------------------------------------------------------- features
 
@@ -178,8 +176,6 @@ def feature_row(state: DealState, at: datetime, *, policy: Policy | None = None)
 
 def _to_number(value: Any) -> float:
     """Return `value` as a float (NaN when missing); raise ValueError when it is not a number."""
-    from sales_operator.scoring.tabular import to_number
-
     return math.nan if _is_missing(value) else to_number(value)
 
 
@@ -274,8 +270,12 @@ def band_for(probability: float, policy: Policy | ScoringPolicy) -> Literal["A",
 
 
 def _top_factors(factors: list[ScoreFactor], n: int) -> list[ScoreFactor]:
-    pos = sorted((f for f in factors if f.points >= 0.05), key=lambda f: (-f.points, f.feature))
-    neg = sorted((f for f in factors if f.points <= -0.05), key=lambda f: (f.points, f.feature))
+    pos = sorted(
+        (f for f in factors if f.points >= MIN_FACTOR_POINTS), key=lambda f: (-f.points, f.feature)
+    )
+    neg = sorted(
+        (f for f in factors if f.points <= -MIN_FACTOR_POINTS), key=lambda f: (f.points, f.feature)
+    )
     return pos[:n] + neg[:n]
 
 
@@ -451,14 +451,18 @@ def _required(policy: Policy) -> list[str]:
     return [*cols, *([scoring.time_column] if scoring.time_column else []), "outcome"]
 
 
-def _validate_rows(rows: Sequence[Mapping[str, Any]], policy: Policy) -> tuple[int, int]:
+def _validate_rows(rows: Sequence[Mapping[str, Any]], policy: Policy) -> None:
+    """Check what `train_tabular` does not check below the data gate.
+
+    Every row must have the required columns, a won/lost outcome and numbers in the numeric
+    columns (the trainer checks the time column, and the numbers only when XGBoost trains).
+    """
     if not rows:
         raise DataError("no closed deals to train on: the training set is empty")
     required = _required(policy)
     numeric = {
         f.column for f in policy.scoring.features if f.kind in ("numeric", "boolean")
     } or set(NUMERIC_FEATURES)
-    won = 0
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
             raise DataError(
@@ -472,16 +476,6 @@ def _validate_rows(rows: Sequence[Mapping[str, Any]], policy: Policy) -> tuple[i
             raise DataError(
                 f"row {i}: column 'outcome' must be 'won' or 'lost', got {row['outcome']!r}"
             )
-        won += int(parse_target(row["outcome"], f"row {i}", "outcome"))
-        time_column = policy.scoring.time_column
-        if time_column:
-            try:
-                to_datetime(row[time_column])
-            except (TypeError, ValueError) as err:
-                raise DataError(
-                    f"row {i}: column {time_column!r} is missing or not a date: "
-                    f"{row[time_column]!r}"
-                ) from err
         for name in numeric:
             if name in row:
                 try:
@@ -490,7 +484,6 @@ def _validate_rows(rows: Sequence[Mapping[str, Any]], policy: Policy) -> tuple[i
                     raise DataError(
                         f"row {i}: column {name!r} must be numeric, got {row[name]!r}"
                     ) from err
-    return won, len(rows) - won
 
 
 def train_scorer(rows: Sequence[Mapping[str, Any]], policy: Policy) -> TrainedModel | RulesScorer:
@@ -516,13 +509,14 @@ def train_scorer(rows: Sequence[Mapping[str, Any]], policy: Policy) -> TrainedMo
         LeakageError: when a feature is known only after the outcome.
     """
     policy = crm_policy(policy)
-    won, lost = _validate_rows(rows, policy)
+    _validate_rows(rows, policy)
     id_column = "deal_id" if all("deal_id" in r for r in rows) else None
     model = train_tabular(
         rows, policy, target="outcome", id_column=id_column, describer=describe_crm_factor
     )
     if model.is_rules:
-        return RulesScorer(policy, note=model.note, counts={"won": won, "lost": lost})
+        counts = {"won": model.card.rows["positives"], "lost": model.card.rows["negatives"]}
+        return RulesScorer(policy, note=model.note, counts=counts)
     return model
 
 
@@ -557,6 +551,7 @@ def load_or_train_scorer(crm: CRMReader, policy: Policy, model_dir: Path) -> Reg
 def read_closed_deals_csv(path: Path | None = None) -> list[dict[str, Any]]:
     """Read `closed_deals.csv` (the bundled one by default) into rows of strings."""
     import csv
+    import io
     from importlib import resources
 
     if path is None:
@@ -565,4 +560,4 @@ def read_closed_deals_csv(path: Path | None = None) -> list[dict[str, Any]]:
         )
     else:
         text = Path(path).read_text("utf-8")
-    return list(csv.DictReader(text.splitlines()))
+    return list(csv.DictReader(io.StringIO(text, newline="")))

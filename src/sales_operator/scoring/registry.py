@@ -91,11 +91,20 @@ class ModelRegistry:
         return name or None
 
     def history(self) -> list[str]:
-        """Return the promoted versions, oldest first (the last one is current)."""
+        """Return the promoted versions, oldest first (the last one is current).
+
+        Raises:
+            DataError: naming the file when it is not a JSON list.
+        """
         path = self.root / HISTORY
         if not path.is_file():
             return []
-        data = json.loads(path.read_text("utf-8"))
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except ValueError as err:
+            raise DataError(f"{path}: unreadable promotion history: {err}") from err
+        if not isinstance(data, list):
+            raise DataError(f"{path}: the promotion history must be a JSON list of versions")
         return [str(v) for v in data]
 
     def card(self, version: str) -> ModelCard:
@@ -182,15 +191,25 @@ class ModelRegistry:
     # -- outcomes ---------------------------------------------------------------------------
 
     def outcomes(self) -> list[dict[str, Any]]:
-        """Return the learned closed-deal rows, one per deal id (the latest wins)."""
+        """Return the learned closed-deal rows, one per deal id (the latest wins).
+
+        Raises:
+            DataError: naming the file and line of a row that is not a JSON object.
+        """
         path = self.root / OUTCOMES
         if not path.is_file():
             return []
         by_id: dict[str, dict[str, Any]] = {}
-        for line in path.read_text("utf-8").splitlines():
-            if line.strip():
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
                 row = json.loads(line)
-                by_id[str(row.get("deal_id"))] = row
+            except ValueError as err:
+                raise DataError(f"{path}, line {n}: not a JSON row: {err}") from err
+            if not isinstance(row, dict):
+                raise DataError(f"{path}, line {n}: a learned outcome must be a JSON object")
+            by_id[str(row.get("deal_id"))] = row
         return list(by_id.values())
 
     def add_outcome(self, row: Mapping[str, Any]) -> int:

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from sales_operator.events import event_id_for
 from sales_operator.policy import Policy
+from sales_operator.scoring.tabular import to_datetime
 from sales_operator.state import (
     Commitment,
     Contact,
@@ -244,15 +245,10 @@ def _single_threaded(
 
 
 def _as_datetime(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
+    try:
+        return to_datetime(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _date_text(value: Any) -> str | None:
@@ -337,14 +333,11 @@ def deal_changes(
                     DealChange(field="close_date", new=close, at=created.at, source="lead_created")
                 )
     found.extend(c for c in _executed_changes(state) if c.at <= now)
-    derived = {(c.field, c.new, c.source) for c in found}
+    # Kept changes from elsewhere (CRM history, observed); the two sources above are rebuilt.
     found.extend(
         c
         for c in state.deal_changes
-        if c.at <= now
-        and not c.source.startswith("action:")
-        and c.source != "lead_created"
-        and (c.field, c.new, c.source) not in derived
+        if c.at <= now and not c.source.startswith("action:") and c.source != "lead_created"
     )
     found.sort(key=lambda c: c.at)
 

@@ -298,6 +298,7 @@ def route_lead(
 
         held_until: datetime | None = None
         pool = available
+        working: list[Rep] = []
         if routing.after_hours != "ignore":
             working = [r for r in available if is_working(r, at, policy)]
             off = [r for r in available if r not in working]
@@ -346,8 +347,13 @@ def route_lead(
                 f"held until {local:%a %Y-%m-%d %H:%M} {chosen.timezone} "
                 f"({held_until.astimezone(UTC):%H:%M} UTC)."
             )
-        elif routing.after_hours != "ignore" and chosen.role != "queue":
+        elif working and chosen.role != "queue":
             reason += f" Working now ({_hours_text(chosen, at, policy)})."
+        elif routing.after_hours == "hold" and chosen.role != "queue":
+            reason += (
+                f" Arrived out of hours ({_hours_text(chosen, at, policy)}) and no candidate "
+                "works in the next two weeks: not held."
+            )
         return Assignment(
             rep_id=chosen.id,
             rep_name=chosen.name,

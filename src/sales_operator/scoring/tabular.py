@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sales_operator.errors import DataError, LeakageError
 from sales_operator.policy import Policy, ScoringFeature, ScoringPolicy
+from sales_operator.scoring.drift import reference_bins
 from sales_operator.state import ScoreFactor
 
 FloatArray = npt.NDArray[np.float64]
@@ -99,6 +100,7 @@ _TRUE = {"true", "yes", "y", "t", "1", "1.0"}
 _FALSE = {"false", "no", "n", "f", "0", "0.0"}
 _POSITIVE = {"won", "closed_won", "1", "1.0", "true", "yes", "y", "converted"}
 _NEGATIVE = {"lost", "closed_lost", "0", "0.0", "false", "no", "n"}
+_YES_NO_WORDS = (_TRUE | _FALSE) - {"1", "0", "1.0", "0.0"}
 _EPOCH = date(1970, 1, 1)
 OTHER = "other"
 """The shared column of categories too rare to get their own."""
@@ -458,19 +460,12 @@ def infer_features(
 
 
 def _all_yes_no(rows: Sequence[Mapping[str, Any]], column: str, missing: frozenset[str]) -> bool:
-    words = _TRUE | _FALSE
+    """Return whether every known value is a bool or a yes/no word (not a 0/1 number)."""
     for r in rows:
         value = r.get(column)
-        if is_missing(value, missing):
+        if is_missing(value, missing) or isinstance(value, bool):
             continue
-        if isinstance(value, bool):
-            continue
-        if not isinstance(value, str) or value.strip().casefold() not in words - {
-            "1",
-            "0",
-            "1.0",
-            "0.0",
-        }:
+        if not isinstance(value, str) or value.strip().casefold() not in _YES_NO_WORDS:
             return False
     return True
 
@@ -874,6 +869,8 @@ class TrainedModel:
                 Policy(scoring=self.scoring), note=self.card.note if self.is_rules else ""
             )
             if self.is_rules:
+                # Scores carry this model's version, as `version` says they do.
+                self._rules.version = self.card.version
                 self._rules.metrics = {
                     "won": self.card.rows.get("positives", 0),
                     "lost": self.card.rows.get("negatives", 0),
@@ -1249,24 +1246,43 @@ def _probe(encoder: Encoder, x: FloatArray, y: FloatArray, report: LeakageReport
             # Missing values as their own group below every value.
             values[nan] = np.nanmin(values) - 1.0
             score = values
+        elif f.kind == "tags":
+            # Each tag on its own: a tag set is nearly unique per row, so its combined rate
+            # would look like a perfect predictor on any data.
+            tag_aucs = [roc_auc(y, block[:, j]) for j in range(block.shape[1])]
+            found = [max(a, 1.0 - a) for a in tag_aucs if a is not None]
+            if found:
+                aucs[f.name] = round(max(found), 4)
+            continue
         else:
-            # In-sample target rate of each row's category pattern (rare ones already pooled).
-            keys = block @ (np.arange(block.shape[1]) + 1.0) if block.shape[1] else np.zeros(len(y))
-            if f.kind == "tags":
-                keys = block @ (2.0 ** np.arange(min(block.shape[1], 50)))[: block.shape[1]]
-            uniq, inverse = np.unique(keys, return_inverse=True)
-            rate = np.bincount(inverse, weights=y) / np.bincount(inverse)
-            score = rate[inverse]
+            # The category's conversion rate measured on the other folds, so that a category
+            # seen once cannot predict its own row.
+            _, inverse = np.unique(block, axis=0, return_inverse=True)
+            score = _out_of_fold_rate(inverse.ravel(), y)
         auc = roc_auc(y, score)
         if auc is not None:
             aucs[f.name] = round(max(auc, 1.0 - auc), 4)
     return report.model_copy(update={"probe_auc": aucs})
 
 
-def _drift_reference(encoder: Encoder, x: FloatArray) -> dict[str, Any]:
-    from sales_operator.scoring.drift import reference_bins
-
-    return reference_bins(encoder, x)
+def _out_of_fold_rate(groups: IntArray, y: FloatArray, folds: int = 5) -> FloatArray:
+    """Return each row's group's positive rate over the rows of the other folds (smoothed)."""
+    n = len(y)
+    fold = np.random.default_rng(0).permutation(n) % folds
+    prior = float(y.mean()) if n else 0.0
+    size = int(groups.max()) + 1 if n else 0
+    total_n = np.bincount(groups, minlength=size).astype(np.float64)
+    total_y = np.bincount(groups, weights=y, minlength=size)
+    out = np.empty(n, dtype=np.float64)
+    for k in range(folds):
+        mask = fold == k
+        in_n = np.bincount(groups[mask], minlength=size)
+        in_y = np.bincount(groups[mask], weights=y[mask], minlength=size)
+        other_n = total_n - in_n
+        other_y = total_y - in_y
+        g = groups[mask]
+        out[mask] = (other_y[g] + prior) / (other_n[g] + 1.0)
+    return out
 
 
 def _window(y: FloatArray, times: list[datetime] | None, idx: IntArray) -> Window:
@@ -1548,7 +1564,7 @@ def train_tabular(
         booster=booster,
         calibrator=calibrator,
         reference=calibrator(cal_margins),
-        drift_reference=_drift_reference(encoder, x[np.r_[fit, val]]),
+        drift_reference=reference_bins(encoder, x[np.r_[fit, val]]),
         describer=describer,
     )
     model.splits = {
