@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
 import statistics
 import time
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from typing import Any
 
 from sales_operator.llm import LLM
 from sales_operator.meetings.analyze import analyze_call, speaker_sides
-from sales_operator.meetings.metrics import call_metrics
+from sales_operator.meetings.metrics import call_metrics, word_count
 from sales_operator.meetings.trackers import track
 from sales_operator.meetings.transcript import Transcript, parse_transcript, read_transcript
 from sales_operator.policy import default_policy
@@ -110,7 +109,6 @@ def main(argv: list[str] | None = None) -> int:
     args, _ = parser.parse_known_args(argv)
     policy = default_policy()
     llm = LLM(None)
-    words_re = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
     rows: list[dict[str, Any]] = []
     for hours in [float(h) for h in args.hours.split(",") if h.strip()]:
         text = long_call(hours)
@@ -138,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             parse_transcript(text)
 
         def regex_words(text: str = text) -> None:
-            len(words_re.findall(text))
+            word_count(text)
 
         timings = {
             "parse": _median(parse_only, args.repeats),
@@ -150,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "hours": round(real_hours, 3),
                 "turns": len(transcript.turns),
-                "words": len(words_re.findall(" ".join(t.text for t in transcript.turns))),
+                "words": sum(word_count(t.text) for t in transcript.turns),
                 "seconds": {k: round(v, 5) for k, v in timings.items()},
                 "seconds_per_transcript_hour": {
                     k: round(v / real_hours, 5) for k, v in timings.items()

@@ -62,8 +62,6 @@ STOPWORDS = frozenset(
 """Words ignored by the text matching rule."""
 
 _TOKEN = re.compile(r"[a-z0-9]+")
-_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-"""The library's word rule (`meetings.analyze._WORDS`), restated for the direct count."""
 _TAG = re.compile(r"\{[^}]*\}")
 
 

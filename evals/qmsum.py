@@ -215,17 +215,12 @@ def _lines(sentences: Sequence[Any], indices: Iterable[int]) -> str:
 
 
 def _budgeted(sentences: Sequence[Any], order: Iterable[int], budget: int) -> list[int]:
-    chosen: list[int] = []
-    used = 0
-    for i in order:
-        words = sentences[i].words
-        if chosen and used + words > budget:
-            continue
-        chosen.append(i)
-        used += words
-        if used >= budget:
-            break
-    return chosen
+    """Take `sentences` in `order` (every index once) within `budget` words, as the library does."""
+    from sales_operator.meetings.summarize import select_sentences
+
+    rank = {i: -k for k, i in enumerate(order)}  # earlier in `order`: higher score
+    scores = [float(rank[i]) for i in range(len(sentences))]
+    return select_sentences(sentences, scores, None, max_words=budget)
 
 
 def systems(budget: int, rouge: Rouge) -> dict[str, System]:
@@ -397,36 +392,31 @@ def _paired(
 
 # --- talk ratios -----------------------------------------------------------------------------
 
-_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-"""The library's word rule (`meetings.analyze._WORDS`), restated for the direct count."""
 _TAG = re.compile(r"\{[^}]*\}")
 
 
-def _call_metrics() -> Callable[..., Any]:
-    try:
-        from sales_operator.meetings.metrics import call_metrics
-    except ImportError:
-        from sales_operator.meetings.analyze import call_metrics
-    fn: Callable[..., Any] = call_metrics
-    return fn
-
-
 def direct_shares(turns: Iterable[dict[str, Any]], *, drop_tags: bool = False) -> dict[str, float]:
-    """Return each speaker label's share of words, counted straight from the JSON turns."""
+    """Return each speaker label's share of words, counted straight from the JSON turns.
+
+    Words are counted by the library's rule (`meetings.metrics.word_count`), so that any
+    difference from `call_metrics` comes from reading the transcript.
+    """
+    from sales_operator.meetings.metrics import word_count
+
     counts: dict[str, int] = {}
     for t in turns:
         text = _TAG.sub(" ", str(t["content"])) if drop_tags else str(t["content"])
         speaker = " ".join(str(t["speaker"]).split())
-        counts[speaker] = counts.get(speaker, 0) + len(_WORDS.findall(text))
+        counts[speaker] = counts.get(speaker, 0) + word_count(text)
     total = sum(counts.values())
     return {k: v / total for k, v in counts.items() if v} if total else {}
 
 
 def talk_ratio_eval(meetings: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """Compare the library's talk ratios (plain and JSON input) with the direct count."""
+    from sales_operator.meetings.metrics import call_metrics
     from sales_operator.meetings.transcript import parse_transcript
 
-    call_metrics = _call_metrics()
     rows = []
     for mid, record in meetings:
         turns = record["meeting_transcripts"]
@@ -438,10 +428,11 @@ def talk_ratio_eval(meetings: Sequence[tuple[str, dict[str, Any]]]) -> dict[str,
         }
         for form, text in (("plain", to_plain(turns)), ("json", to_segments(turns))):
             transcript = parse_transcript(text, name=mid, format=form)
-            lib = call_metrics(transcript, {}).talk_ratio
+            metrics = call_metrics(transcript, {})
+            lib = metrics.talk_ratio
             speakers = set(lib) | set(direct)
             row[f"{form}_turns"] = len(transcript.turns)
-            row[f"{form}_basis"] = call_metrics(transcript, {}).basis
+            row[f"{form}_basis"] = metrics.basis
             row[f"{form}_same_speakers"] = set(lib) == set(direct)
             row[f"{form}_exact"] = all(lib.get(s) == round(direct.get(s, 0.0), 3) for s in speakers)
             row[f"{form}_max_diff"] = max(
@@ -472,15 +463,6 @@ def talk_ratio_eval(meetings: Sequence[tuple[str, dict[str, Any]]]) -> dict[str,
 # --- brand tracker ---------------------------------------------------------------------------
 
 
-def _track() -> Callable[..., Any]:
-    try:
-        from sales_operator.meetings.trackers import track
-    except ImportError:
-        from sales_operator.meetings.analyze import track
-    fn: Callable[..., Any] = track
-    return fn
-
-
 def load_tracker_gold(path: Path = GOLD) -> list[dict[str, Any]]:
     """Read the hand labels: one reviewed (meeting, turn, brand, form) candidate per line."""
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
@@ -495,10 +477,10 @@ def _prf(tp: int, pred: int, gold: int) -> dict[str, Any]:
 
 def tracker_eval(meetings: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """Run `track` with two policies and score turn-level hits against the hand labels."""
+    from sales_operator.meetings.trackers import track
     from sales_operator.meetings.transcript import parse_transcript
     from sales_operator.policy import MeetingPolicy, default_policy
 
-    track = _track()
     gold_rows = load_tracker_gold()
     base = default_policy()
     configs = {
@@ -649,7 +631,7 @@ def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Sect
     meetings = load_meetings(folder)
     rouge = rouge_eval(meetings)
     talk = talk_ratio_eval(meetings)
-    talk["module"] = f"{_call_metrics().__module__}.call_metrics"
+    talk["module"] = "sales_operator.meetings.metrics.call_metrics"
     tracker = tracker_eval(meetings)
     figure = _plot(rouge, out_dir)
 

@@ -89,7 +89,7 @@ def test_words_are_ordered_by_time_and_max_gap_splits_a_run() -> None:
         ("Hello there.", 0.0, 0.9),
         ("later", 5.0, 5.4),
     ]
-    with pytest.raises(ValueError, match="3 words but 2 speaker labels"):
+    with pytest.raises(TranscriptError, match="3 words but 2 speaker labels"):
         words_to_turns(words, ["A", "A"])
 
 

@@ -566,6 +566,16 @@ def test_model_path_without_summary_gets_the_extractive_one() -> None:
     assert out.summary.startswith("Call call-1 on 2026-11-04")
 
 
+def test_extractive_summary_gives_the_same_due_date_as_the_commitment() -> None:
+    args = _model_args() | {"summary": ""}
+    args["commitments"][0]["due"] = None  # the date is only in the quote ("by Friday")
+    model = FakeToolModel(messages=iter([tool_reply("CallExtraction", args)]))
+    out = _discovery(llm=LLM(model, name="fake"))
+    assert out.commitments[0].due == date(2026, 11, 6)
+    assert "Sam Rivera to send" in out.summary
+    assert "by 2026-11-06" in out.summary
+
+
 def test_model_failure_falls_back_to_the_offline_engine(discovery: MeetingInsights) -> None:
     model = FakeToolModel(messages=iter([]))  # raises when called
     out = _discovery(llm=LLM(model, name="fake"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sales_operator.adapters.base import Rep
+from sales_operator.meetings.analyze import speaker_sides
 from sales_operator.meetings.speakers import (
     Participant,
     map_speakers,
@@ -12,6 +13,7 @@ from sales_operator.meetings.speakers import (
     participants,
     speaker_side,
 )
+from sales_operator.meetings.transcript import parse_transcript
 from sales_operator.state import Contact
 
 DANA = Contact(id="C-DW", name="Dana Whitfield", email="Dana.Whitfield@northwind-logistics.com")
@@ -118,6 +120,15 @@ def test_one_person_on_both_sides_is_unknown() -> None:
     people = participants(rep_names=["Pat Lee"], customer_names=["Pat Lee"])
     assert map_speakers(["Pat Lee", "Pat"], people)["Pat Lee"].side == "unknown"
     assert speaker_side("Pat", ["Pat Lee"], ["Pat Lee"]) == "unknown"
+
+
+def test_a_name_known_on_one_side_stays_there_when_an_attendee_without_email_repeats_it() -> None:
+    attendee = Participant("Dana Whitfield", None, "unknown", "calendar")
+    t = parse_transcript("Sam Rivera: Hi Dana.\nDana Whitfield: Hello.\n")
+    sides = speaker_sides(t, ["Sam Rivera"], ["Dana Whitfield"], people=[attendee])
+    assert sides == {"Sam Rivera": "rep", "Dana Whitfield": "customer"}
+    merged = participants(customer_names=["Dana Whitfield"], people=[attendee])
+    assert [(p.name, p.side) for p in merged] == [("Dana Whitfield", "customer")]
 
 
 def test_unknown_email_is_placed_by_its_domain_only_when_domains_are_given() -> None:

@@ -24,10 +24,14 @@ from sales_operator.meetings.extract import (
     ExtractedInsight,
     commitment_title,
     extract_offline,
+    name_key,
+    sentences,
+    squash,
 )
 from sales_operator.meetings.meddpicc import (
     CRITERIA,
     CRITERION_NAMES,
+    MAX_QUOTES,
     MeddpiccExtraction,
     meddpicc_offline,
     meddpicc_variables,
@@ -71,11 +75,11 @@ __all__ = [
 ]
 
 OFFLINE_ENGINE = "offline:extractive"
+"""The engine name recorded for the cue-phrase extraction."""
 
 HIGHLIGHT_WORDS = 120
 """Word budget of `MeetingInsights.highlights` (the length QMSum's general summaries have;
 `make evals` scores the same function on the AMI meetings)."""
-"""The engine name recorded for the cue-phrase extraction."""
 
 
 # --- speakers, metrics and trackers (see meetings.speakers, .metrics, .trackers) ------------
@@ -99,7 +103,7 @@ def speaker_sides(
             `meetings.speakers.participants`).
         rep_email_domains: Our email domains, for speakers labelled with an email address.
     """
-    everyone = [*participants(rep_names=rep_names, customer_names=customer_names), *people]
+    everyone = participants(rep_names=rep_names, customer_names=customer_names, people=people)
     matches = map_speakers(transcript.speakers, everyone, rep_email_domains=rep_email_domains)
     return speaker_sides_from(matches)
 
@@ -107,20 +111,16 @@ def speaker_sides(
 # --- from the extraction to the insights ----------------------------------------------------
 
 
-def _squash(text: str) -> str:
-    return " ".join(re.findall(r"[^\W_]+", text.replace("’", "'").lower()))
-
-
 def _locate(transcript: Transcript, quote: str, speaker: str) -> Turn | None:
     """Find the turn a quote comes from (the speaker's own turns first)."""
-    needle = _squash(quote)
+    needle = squash(quote)
     if not needle:
         return None
     short = " ".join(needle.split()[:8])
     ordered = sorted(transcript.turns, key=lambda t: t.speaker != speaker)
     for probe in (needle, short):
         for turn in ordered:
-            if probe in _squash(turn.text):
+            if probe in squash(turn.text):
                 return turn
     return None
 
@@ -198,10 +198,6 @@ def _commitment(
     )
 
 
-def _company_key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.casefold())
-
-
 def _mention_hits(
     extraction: CallExtraction,
     tracked: list[TrackerHit],
@@ -210,21 +206,20 @@ def _mention_hits(
     engine: str,
 ) -> list[TrackerHit]:
     """Return competitor hits for vendors the extraction named that no tracker found."""
-    known = {_company_key(h.tracker) for h in tracked}
+    known = {name_key(h.tracker) for h in tracked}
     out: list[TrackerHit] = []
     for mention in extraction.competitors:
-        key = _company_key(mention.name)
+        key = name_key(mention.name)
         if not key or key in known:
             continue
         known.add(key)
         quote = _quote(transcript, mention.quote, mention.speaker)
-        side = sides.get(quote.speaker, "unknown")
         out.append(
             TrackerHit(
                 tracker=mention.name.strip(),
                 kind="competitor",
                 quote=quote,
-                side=side if side in ("rep", "customer") else "unknown",
+                side=sides.get(quote.speaker, "unknown"),
                 engine=engine,
             )
         )
@@ -243,7 +238,7 @@ def _meddpicc(found: MeddpiccExtraction, transcript: Transcript) -> list[Meddpic
                 key=key,
                 name=CRITERION_NAMES[key],
                 evidenced=bool(finding and finding.evidenced),
-                quotes=quotes[:3] if finding and finding.evidenced else [],
+                quotes=quotes[:MAX_QUOTES] if finding and finding.evidenced else [],
                 note=(finding.note.strip() if finding else "")
                 or f"{CRITERION_NAMES[key]}: not assessed",
             )
@@ -251,9 +246,14 @@ def _meddpicc(found: MeddpiccExtraction, transcript: Transcript) -> list[Meddpic
     return out
 
 
+def _due_order(c: Commitment) -> tuple[bool, date, bool]:
+    """Sort key of commitments: earliest due first, undated last, the rep's first on a tie."""
+    return (c.due is None, c.due or date.max, c.side != "rep")
+
+
 def action_items(commitments: Iterable[Commitment]) -> list[ActionItem]:
     """Return one action item per commitment: earliest due first, undated last, rep first."""
-    ordered = sorted(commitments, key=lambda c: (c.due is None, c.due or date.max, c.side != "rep"))
+    ordered = sorted(commitments, key=_due_order)
     return [
         ActionItem(
             owner=c.owner,
@@ -306,7 +306,7 @@ def offline_summary(
         parts.append("Competitors mentioned: " + ", ".join(names) + ".")
     steps = []
     for c in extraction.commitments:
-        due = resolve_due_phrase(c.due, call_date) if c.due else None
+        due, _ = resolve_commitment_due(c.due, c.quote, call_date)
         when = f" by {due.isoformat()}" if due else ""
         steps.append(f"{c.owner} to {_lower_first(c.title or c.text)}{when}")
     if steps:
@@ -342,10 +342,7 @@ def crm_notes(insights: MeetingInsights, decision_makers: Iterable[str] = ()) ->
     if names:
         notes["competitors"] = ", ".join(names)
     if insights.commitments:
-        first = min(
-            insights.commitments,
-            key=lambda c: (c.due is None, c.due or date.max, c.side != "rep"),
-        )
+        first = min(insights.commitments, key=_due_order)
         notes["next_step"] = f"{first.title or first.text} ({first.owner})"
         if first.due is not None:
             notes["next_step_date"] = first.due.isoformat()
@@ -412,9 +409,12 @@ def analyze_call(
         people=everyone,
         rep_email_domains=policy.company.rep_email_domains,
     )
-    metrics = call_metrics(transcript, sides, filler_words=policy.meetings.filler_words)
-    competitors, keywords = track(transcript, policy, sides)
-    concepts, concept_engine = track_concepts(transcript, policy, sides, llm)
+    units = sentences(transcript, sides)
+    metrics = call_metrics(
+        transcript, sides, filler_words=policy.meetings.filler_words, units=units
+    )
+    competitors, keywords = track(transcript, policy, sides, units=units)
+    concepts, concept_engine = track_concepts(transcript, policy, sides, llm, units=units)
 
     def offline() -> CallExtraction:
         extraction = extract_offline(
@@ -425,6 +425,7 @@ def analyze_call(
             customer_names=customers,
             own_names=(policy.company.name, policy.company.product),
             competitors=policy.meetings.competitors,
+            units=units,
         )
         mentioned = _mention_hits(extraction, competitors, transcript, sides, OFFLINE_ENGINE)
         summary = offline_summary(call_id, call_date, metrics, extraction, competitors + mentioned)
@@ -452,6 +453,7 @@ def analyze_call(
             sides=sides,
             extraction=extraction,
             competitor_quotes=[(h.quote.speaker, h.quote.text) for h in competitors],
+            units=units,
         )
 
     coverage, meddpicc_engine = llm.structured(

@@ -154,10 +154,10 @@ def words_to_turns(
         max_gap: The longest pause, in seconds, inside one turn; None for no limit.
 
     Raises:
-        ValueError: when `speakers` and `words` differ in length.
+        TranscriptError: when `speakers` and `words` differ in length.
     """
     if len(words) != len(speakers):
-        raise ValueError(f"{len(words)} words but {len(speakers)} speaker labels")
+        raise TranscriptError(f"{len(words)} words but {len(speakers)} speaker labels")
     ordered = sorted(zip(words, speakers, strict=True), key=lambda ws: (ws[0].start, ws[0].end))
     runs: list[tuple[str, list[Word]]] = []
     for word, speaker in ordered:

@@ -35,7 +35,7 @@ The offline rules, in short:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -53,9 +53,13 @@ __all__ = [
     "classify",
     "commitment_title",
     "content_words",
+    "cue_pattern",
     "extract_offline",
+    "name_key",
     "sentences",
     "split_sentences",
+    "squash",
+    "straight_quotes",
 ]
 
 
@@ -202,13 +206,35 @@ _STOPWORDS = frozenset(
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
-def _norm(text: str) -> str:
+def straight_quotes(text: str) -> str:
+    """Return `text` with curly apostrophes (’ ‘) written as straight ones (')."""
     return text.replace("’", "'").replace("‘", "'")
+
+
+def squash(text: str) -> str:
+    """Return the lower-cased letter/digit runs of `text` joined by single spaces.
+
+    Two texts that differ only in case, punctuation or spacing squash alike, so a quote
+    can be found in the transcript it was copied from.
+    """
+    return " ".join(re.findall(r"[^\W_]+", text.replace("’", "'").lower()))
+
+
+def name_key(name: str) -> str:
+    """Return the key under which two spellings of a company name are the same.
+
+    Letters and digits only, case-folded: "Route Max", "route-max" and "RouteMax" agree.
+    """
+    return re.sub(r"[^a-z0-9]", "", name.casefold())
 
 
 def content_words(text: str) -> set[str]:
     """Return the lower-cased words of `text` that carry meaning (no stop words)."""
-    return {w for w in _WORD.findall(_norm(text).lower()) if w not in _STOPWORDS and len(w) > 2}
+    return {
+        w
+        for w in _WORD.findall(straight_quotes(text).lower())
+        if w not in _STOPWORDS and len(w) > 2
+    }
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -218,11 +244,12 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 # --- cue lists ------------------------------------------------------------------------------
 
 
-def _cues(*patterns: str) -> re.Pattern[str]:
+def cue_pattern(*patterns: str) -> re.Pattern[str]:
+    """Return one case-insensitive pattern matching any of `patterns`."""
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
-OBJECTION_CUES = _cues(
+OBJECTION_CUES = cue_pattern(
     r"\btoo (?:expensive|pricey|costly|much|high|complex|complicated|long|risky|early)\b",
     r"\bexpensive\b",
     r"\bconcern(?:s|ed)?\b",
@@ -248,7 +275,7 @@ OBJECTION_CUES = _cues(
     r"\bdoesn't (?:work|make sense) for (?:us|a|an|our)\b|\bmakes no sense\b",
     r"\brefused to use\b|\b(?:won't|wouldn't) (?:use|adopt)\b",
 )
-RISK_CUES = _cues(
+RISK_CUES = cue_pattern(
     r"\bon hold\b|\bfreeze\b|\bfrozen\b",
     r"\bnot a (?:top |high )?priority\b|\b(?:competing|other) priorities\b",
     r"\breorg\w*|\brestructur\w*|\blayoffs?\b",
@@ -259,7 +286,7 @@ RISK_CUES = _cues(
     r"\bleaving the company\b|\bchampion (?:left|is leaving)\b",
     r"\bcan't (?:promise|commit|guarantee)\b|\bno promises\b",
 )
-PAIN_CUES = _cues(
+PAIN_CUES = cue_pattern(
     r"\bwe spend\b|\bspend(?:s|ing)?\s+(?:about |around |roughly |over |nearly |almost |up to )?"
     r"(?:\w+ )?(?:minutes|hours?|days?|weeks?|half)\b",
     r"\btakes? us\b|\btaking us\b|\btook us\b",
@@ -289,7 +316,7 @@ PAIN_CUES = _cues(
     r"\bchalleng\w*|\btedious\b|\btime[- ]consuming\b|\bnightmare\b|\bcumbersome\b|\bclunky\b",
     r"\bhard to\b|\bdifficult\b",
 )
-TRIGGER_CUES = _cues(
+TRIGGER_CUES = cue_pattern(
     r"\bgrow(?:ing|th)?\b|\bexpan(?:d|ding|sion)\b|\bscal(?:e|ing) up\b",
     r"\bnew (?:distribution|warehouse|hub|site|location|market|region|depot|facility|"
     r"cro|ceo|cfo|coo|vp|head|leadership)",
@@ -305,7 +332,7 @@ TRIGGER_CUES = _cues(
     r"\bhas to be live\b|\brenewal (?:is|comes) (?:coming )?(?:up|due|on)\b",
 )
 # Timing events a rep may state for the customer ("your renewal is coming up on ...").
-_REP_TRIGGER = _cues(
+_REP_TRIGGER = cue_pattern(
     r"\brenewal (?:is|comes) (?:coming )?(?:up|due|on)\b",
     r"\bcontract (?:ends|expires|is up|renews)\b",
 )
@@ -316,7 +343,7 @@ _KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("trigger", TRIGGER_CUES),
 )
 # Phrases that contain a cue but never carry one ("no problem", "can't wait").
-_NEUTRAL = _cues(
+_NEUTRAL = cue_pattern(
     r"\bno (?:problem|problems|issue|issues|worries|concerns?)\b",
     r"\bcan't (?:wait|complain|remember|thank|stress|emphasi[sz]e|hear|see (?:you|your|the) "
     r"screen)\b",
@@ -343,20 +370,20 @@ _NOT_A_COMMITMENT = re.compile(
 
 
 def _negated(text: str, start: int) -> bool:
-    before = _WORD.findall(_norm(text[:start]).lower())[-3:]
+    before = _WORD.findall(straight_quotes(text[:start]).lower())[-3:]
     clause_break = re.search(r"[,;:]\s*[^,;:]*$", text[:start])
     if clause_break is not None:
-        before = _WORD.findall(_norm(clause_break.group()).lower())[-3:]
+        before = _WORD.findall(straight_quotes(clause_break.group()).lower())[-3:]
     return any(w in _NEGATORS or w.endswith("n't") for w in before)
 
 
 def _cue_hit(pattern: re.Pattern[str], text: str) -> bool:
-    masked = _NEUTRAL.sub(lambda m: " " * len(m.group()), _norm(text))
+    masked = _NEUTRAL.sub(lambda m: " " * len(m.group()), straight_quotes(text))
     return any(not _negated(masked, m.start()) for m in pattern.finditer(masked))
 
 
 # A statement that reassures ("that's not really an issue for us") raises nothing.
-_REASSURANCE = _cues(
+_REASSURANCE = cue_pattern(
     r"\b(?:not|never|isn't|wasn't|won't be)\s+(?:really\s+|much\s+of\s+|that\s+)?(?:an?\s+)?"
     r"(?:big\s+|real\s+|major\s+)?(?:problem|issue|concern|worry|risk|blocker)s?\b",
     r"\bno (?:problem|issue|concern|worry|risk|blocker)s?\b",
@@ -368,7 +395,7 @@ def classify(sentence: str) -> str | None:
 
     A sentence that reassures ("that's not really an issue for us") is none of them.
     """
-    if _REASSURANCE.search(_norm(sentence)):
+    if _REASSURANCE.search(straight_quotes(sentence)):
         return None
     for kind, pattern in _KIND_CUES:
         if _cue_hit(pattern, sentence):
@@ -606,7 +633,7 @@ def _without(text: str, start: int, end: int) -> str:
 
 
 def _commitment(s: Sentence, call_date: date, known: Iterable[str]) -> ExtractedCommitment | None:
-    text = _norm(s.text)
+    text = straight_quotes(s.text)
     if s.question:
         return None
     due = find_due(text, call_date)
@@ -668,7 +695,7 @@ def _accepted_request(
         return None
     if not _ACCEPT.match(_clean_lead(answer[0].text)):
         return None
-    m = _REQUEST.search(_norm(question.text))
+    m = _REQUEST.search(straight_quotes(question.text))
     if m is None:
         return None
     ask = m.group("ask")
@@ -676,7 +703,7 @@ def _accepted_request(
     if due is not None:
         ask = _without(ask, due.start, due.end)
     else:
-        due = next((d for a in answer if (d := find_due(_norm(a.text), call_date))), None)
+        due = next((d for a in answer if (d := find_due(straight_quotes(a.text), call_date))), None)
     ask = re.sub(r"\bme\b", question.speaker, ask)
     body = _body(ask, known)
     if len(body.split()) < 2:
@@ -701,10 +728,10 @@ def _commitments(
     by_turn: dict[int, list[Sentence]] = {}
     for s in units:
         by_turn.setdefault(s.turn, []).append(s)
-    own = {s.turn: c for s in units if (c := _commitment(s, call_date, known)) is not None}
+    stated = [_commitment(s, call_date, known) for s in units]
+    own = {s.turn for s, c in zip(units, stated, strict=True) if c is not None}
     found: list[ExtractedCommitment] = []
-    for s in units:
-        c = _commitment(s, call_date, known)
+    for s, c in zip(units, stated, strict=True):
         if c is None and s.question:
             requests = [q for q in by_turn[s.turn] if q.question and _REQUEST.search(q.text)]
             answer = by_turn.get(s.turn + 1, [])
@@ -731,7 +758,7 @@ def _commitments(
 
 # --- decision makers ------------------------------------------------------------------------
 
-_DECISION = _cues(
+_DECISION = cue_pattern(
     r"\bsign[- ]?off\b|\bsigns? off\b|\bapprov\w*|\bdecision\w*|\bdecides?\b|\bfinal say\b",
     r"\bbudget holder\b|\beconomic buyer\b|\bowns? the budget\b",
 )
@@ -745,20 +772,22 @@ def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[st
     firsts = _first_names(customers)
     titles: dict[str, str] = {}
     for s in units:
-        for _, name, title in _appositions(_norm(s.text)):
+        for _, name, title in _appositions(straight_quotes(s.text)):
             full = firsts.get(name.lower(), name) if len(name.split()) == 1 else name
             titles.setdefault(full.lower(), title)
+    mentions: dict[str, re.Pattern[str]] = {}
+    for full in customers:  # the full name, or the first name when it is unambiguous
+        alternatives = [re.escape(full)]
+        first = full.split()[0]
+        if firsts.get(first.lower()) == full:
+            alternatives.append(re.escape(first))
+        mentions[full] = re.compile(rf"\b(?:{'|'.join(alternatives)})\b", re.IGNORECASE)
     found: list[str] = []
     for s in units:
-        text = _norm(s.text)
+        text = straight_quotes(s.text)
         decisive = _DECISION.search(text) is not None
-        for full in customers:
-            alternatives = [re.escape(full)]
-            first = full.split()[0]
-            if firsts.get(first.lower()) == full:
-                alternatives.append(re.escape(first))
-            mention = re.search(rf"\b(?:{'|'.join(alternatives)})\b", text, re.IGNORECASE)
-            if mention is None:
+        for full, mention in mentions.items():
+            if mention.search(text) is None:
                 continue
             known_title = titles.get(full.lower())
             senior = known_title is not None and _SENIOR.search(known_title) is not None
@@ -797,10 +826,6 @@ _NOT_A_VENDOR = frozenset(
 )
 
 
-def _squash_name(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.casefold())
-
-
 def _competitor_mentions(
     units: list[Sentence],
     *,
@@ -813,11 +838,16 @@ def _competitor_mentions(
     A name that squashes to a tracked competitor ("Route Max") is reported under the
     tracked spelling. Names of people on the call and of our own company are never vendors.
     """
-    canonical = {_squash_name(t): t for t in tracked}
-    excluded = {_squash_name(w) for n in [*people, *own_names] for w in [n, *n.split()]}
+    canonical = {name_key(t): t for t in tracked}
+    spaced = {  # a CamelCase name written apart: "Route Max", "Route-Max"
+        key: re.compile(rf"(?<!\w){'[ -]?'.join(map(re.escape, parts))}(?!\w)")
+        for key, name in canonical.items()
+        if len(parts := _split_camel(name)) > 1
+    }
+    excluded = {name_key(w) for n in [*people, *own_names] for w in [n, *n.split()]}
     found: dict[str, ExtractedMention] = {}
     for s in units:
-        text = _norm(s.text)
+        text = straight_quotes(s.text)
         for m in _MENTION.finditer(text):
             raw = next(g for g in m.groups() if g)
             words = raw.split()
@@ -827,19 +857,14 @@ def _competitor_mentions(
             if not words:
                 continue
             name = " ".join(words)
-            key = _squash_name(name)
-            if not key or key in excluded or any(_squash_name(w) in excluded for w in words):
+            key = name_key(name)
+            if not key or key in excluded or any(name_key(w) in excluded for w in words):
                 continue
             name = canonical.get(key, name)
-            found.setdefault(
-                _squash_name(name), ExtractedMention(name=name, quote=s.text, speaker=s.speaker)
-            )
-        for key, name in canonical.items():
-            if key in found:
-                continue
-            spaced = re.compile(rf"(?<!\w){'[ -]?'.join(map(re.escape, _split_camel(name)))}(?!\w)")
-            if len(_split_camel(name)) > 1 and spaced.search(text):
-                found[key] = ExtractedMention(name=name, quote=s.text, speaker=s.speaker)
+            found.setdefault(key, ExtractedMention(name=name, quote=s.text, speaker=s.speaker))
+        for key, pattern in spaced.items():
+            if key not in found and pattern.search(text):
+                found[key] = ExtractedMention(name=canonical[key], quote=s.text, speaker=s.speaker)
     return list(found.values())
 
 
@@ -859,6 +884,7 @@ def extract_offline(
     customer_names: Iterable[str] = (),
     own_names: Iterable[str] = (),
     competitors: Iterable[str] = (),
+    units: Sequence[Sentence] | None = None,
 ) -> CallExtraction:
     """Extract pains, objections, risks, triggers and commitments with cue phrases.
 
@@ -871,11 +897,12 @@ def extract_offline(
         own_names: Our company and product names (never reported as competitors).
         competitors: The tracked competitors (a mention spelled differently, such as
             "Route Max", is reported under the tracked name).
+        units: The transcript's `sentences` under `sides`, when the caller has them.
 
     Returns:
         The extraction, without a summary (the caller writes it from the metrics).
     """
-    units = sentences(transcript, sides)
+    units = list(units) if units is not None else sentences(transcript, sides)
     known = [*rep_names, *customer_names]
     found = _insights(units)
     return CallExtraction(

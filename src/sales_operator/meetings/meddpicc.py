@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,7 +44,9 @@ from sales_operator.meetings.extract import (
     CallExtraction,
     Sentence,
     classify,
+    cue_pattern,
     sentences,
+    straight_quotes,
 )
 from sales_operator.meetings.transcript import Transcript
 
@@ -73,16 +75,7 @@ Criterion = Literal[
 ]
 """A MEDDPICC criterion key."""
 
-CRITERIA: tuple[Criterion, ...] = (
-    "metrics",
-    "economic_buyer",
-    "decision_criteria",
-    "decision_process",
-    "paper_process",
-    "identify_pain",
-    "champion",
-    "competition",
-)
+CRITERIA: tuple[Criterion, ...] = get_args(Criterion)
 """The eight criteria, in MEDDPICC order."""
 
 CRITERION_NAMES: dict[str, str] = {
@@ -147,46 +140,42 @@ class MeddpiccExtraction(_Schema):
 # --- cue rules ------------------------------------------------------------------------------
 
 
-def _cues(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-
-
 _NUMBER = (
     r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
     r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a few|a couple of|dozens of)"
 )
-_METRICS = _cues(
+_METRICS = cue_pattern(
     rf"\b{_NUMBER}(?:[\s-]+(?:\w+[\s-]+){{0,2}}?)(?:percent|per cent|dollars|thousand|million|"
     r"hours?|minutes?|days?|weeks?|months?)\b",
     r"\d\s*%|\$\s*\d",
     r"\bROI\b|\bpayback\b|\bin half\b",
 )
-_ECONOMIC_BUYER = _cues(
+_ECONOMIC_BUYER = cue_pattern(
     r"\bsigns\b|\bsign(?:s|ed)?[- ]off\b|\bI sign\b|\bwho signs\b",
     r"\bowns? the budget\b|\bbudget (?:holder|owner)\b|\beconomic buyer\b",
     r"\bfinal (?:say|call|decision)\b|\bmakes? the (?:final )?call\b",
     r"\bour board\b|\bthe board (?:approves|votes|decides|signs|wants|will)\b",
 )
-_DECISION_CRITERIA = _cues(
+_DECISION_CRITERIA = cue_pattern(
     r"\bwhat matters\b|\bcriteria\b|\bmust[- ]haves?\b|\brequirements?\b|\bpayback\b",
     r"\bthe test\b|\bbenchmark\b|\bmost important\b|\bscore (?:vendors|you|them)\b",
     r"\bwould be happy\b|\bcame down to\b|\bdeciding factor\b|\bmade the difference\b",
     r"\bon features\b|\bmostly (?:price|cost)\b",
 )
-_DECISION_PROCESS = _cues(
+_DECISION_PROCESS = cue_pattern(
     r"\bcommittee\b|\bthe board (?:votes|approves|meets)\b|\bat its \w+ meeting\b",
     r"\b(?:then|and then) \w+ (?:signs|approves|decides|votes)\b",
     r"\breviews? (?:security|it|the \w+)\b",
     r"\b(?:IT|security|legal|procurement)(?: team)? (?:will|needs? to|has to|reviews?)\b",
     r"\bquestion from IT\b|\bvotes? on\b|\bdecision process\b",
 )
-_PAPER_PROCESS = _cues(
+_PAPER_PROCESS = cue_pattern(
     r"\bMSA\b|\border form\b|\bredlines?\b|\bDPA\b|\bdata processing agreement\b",
     r"\blegal team\b|\blegal review\b|\blawyers?\b|\bprocurement\b",
     r"\bvendor (?:setup|set-up|form|record|onboarding|registration)\b",
     r"\bW-9\b|\binsurance certificate\b|\bRFP\b|\bpurchase order\b|\bpaperwork\b",
 )
-_CHAMPION = _cues(
+_CHAMPION = cue_pattern(
     r"\bI'd like to (?:be able to )?(?:tell|show|convince)\b",
     r"\b(?:I'm|I am|I'll be) (?:the one )?(?:running|leading|driving|sponsoring|pushing)\b",
     r"\bsponsor\b|\bchampion\b|\bI'll (?:push|fight|advocate|make the case)\b",
@@ -201,10 +190,6 @@ _CUSTOMER_RULES: tuple[tuple[Criterion, re.Pattern[str]], ...] = (
 )
 
 
-def _norm(text: str) -> str:
-    return text.replace("’", "'").replace("‘", "'")
-
-
 def _quote(s: Sentence) -> MeddpiccQuote:
     return MeddpiccQuote(speaker=s.speaker, text=s.text)
 
@@ -215,6 +200,7 @@ def meddpicc_offline(
     sides: Mapping[str, str],
     extraction: CallExtraction | None = None,
     competitor_quotes: Iterable[tuple[str, str]] = (),
+    units: Sequence[Sentence] | None = None,
 ) -> MeddpiccExtraction:
     """Assess MEDDPICC coverage with cue phrases.
 
@@ -223,15 +209,16 @@ def meddpicc_offline(
         sides: Speaker label to `rep`, `customer` or `unknown`.
         extraction: The call's extraction; its pains evidence *Identify pain*.
         competitor_quotes: (speaker, sentence) of every competitor mention found.
+        units: The transcript's `sentences` under `sides`, when the caller has them.
 
     Returns:
         One finding per criterion, in MEDDPICC order.
     """
     found: dict[str, list[MeddpiccQuote]] = {c: [] for c in CRITERIA}
-    for s in sentences(transcript, sides):
+    for s in sentences(transcript, sides) if units is None else units:
         if s.question:
             continue
-        text = _norm(s.text)
+        text = straight_quotes(s.text)
         if _PAPER_PROCESS.search(text):
             found["paper_process"].append(_quote(s))
         if s.side != "customer":

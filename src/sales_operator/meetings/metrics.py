@@ -22,11 +22,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sales_operator.meetings.extract import sentences
+from sales_operator.meetings.extract import Sentence, sentences
 from sales_operator.meetings.speakers import Side
 from sales_operator.meetings.transcript import Transcript, Turn
 from sales_operator.state import ConversationMetrics, Monologue, SpeakerMetrics
@@ -121,6 +121,7 @@ def call_metrics(
     sides: Mapping[str, Side],
     *,
     filler_words: Iterable[str] | None = None,
+    units: Sequence[Sentence] | None = None,
 ) -> CallMetrics:
     """Compute talk ratios, the longest monologue, interactivity, patience, questions, fillers.
 
@@ -128,14 +129,16 @@ def call_metrics(
         transcript: The parsed call.
         sides: Speaker label to side (see `speakers.map_speakers`); missing: `unknown`.
         filler_words: Filler words and phrases to count (default `DEFAULT_FILLER_WORDS`).
+        units: The transcript's `sentences` under `sides`, when the caller has them.
     """
     turns = transcript.turns
     spans = turn_spans(turns)
+    turn_words = [word_count(t.text) for t in turns]
     words_by = {s: 0 for s in transcript.speakers}
     seconds_by = {s: 0.0 for s in transcript.speakers}
     turns_by = {s: 0 for s in transcript.speakers}
     for i, turn in enumerate(turns):
-        words_by[turn.speaker] += word_count(turn.text)
+        words_by[turn.speaker] += turn_words[i]
         turns_by[turn.speaker] += 1
         if spans is not None:
             seconds_by[turn.speaker] += max(spans[i][1] - spans[i][0], 0.0)
@@ -161,7 +164,7 @@ def call_metrics(
         j = i
         while j + 1 < len(turns) and turns[j + 1].speaker == turns[i].speaker:
             j += 1
-        run_words = sum(word_count(t.text) for t in turns[i : j + 1])
+        run_words = sum(turn_words[i : j + 1])
         seconds = round(spans[j][1] - spans[i][0], 1) if spans is not None else None
         key = seconds if seconds is not None else float(run_words)
         best_key = (
@@ -198,7 +201,7 @@ def call_metrics(
 
     questions: dict[str, int] = {"rep": 0, "customer": 0}
     questions_by = {s: 0 for s in transcript.speakers}
-    for sentence in sentences(transcript, sides):
+    for sentence in sentences(transcript, sides) if units is None else units:
         if sentence.question:
             questions[sentence.side] = questions.get(sentence.side, 0) + 1
             questions_by[sentence.speaker] += 1

@@ -110,6 +110,7 @@ def participants(
     rep_names: Iterable[str] = (),
     customer_names: Iterable[str] = (),
     rep_email_domains: Iterable[str] = (),
+    people: Iterable[Participant] = (),
 ) -> list[Participant]:
     """Collect the call's participants from the CRM, the calendar and plain names.
 
@@ -121,9 +122,12 @@ def participants(
         customer_names: Names known to be the customer's.
         rep_email_domains: Our email domains (the policy's `company.rep_email_domains`);
             an attendee or contact with such an address is on the `rep` side.
+        people: Participants collected before (an earlier call of this function).
 
     Returns:
-        The participants, de-duplicated by email (or by name when there is no email).
+        The participants, de-duplicated by email (or by name when there is no email): a
+        person known on one side and without a side elsewhere is on that side; a person
+        on both sides is `unknown`.
     """
     ours = {d.lower().lstrip("@") for d in rep_email_domains}
 
@@ -133,7 +137,7 @@ def participants(
             return default
         return "rep" if domain in ours else "customer"
 
-    out: list[Participant] = []
+    out: list[Participant] = list(people)
     for r in reps:
         if getattr(r, "role", None) == "queue":
             continue

@@ -26,14 +26,14 @@ once per sentence.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sales_operator.llm import LLM
-from sales_operator.meetings.extract import Sentence, sentences
+from sales_operator.meetings.extract import Sentence, sentences, squash
 from sales_operator.meetings.transcript import Transcript
 from sales_operator.policy import Policy
 from sales_operator.state import Quote, TrackerHit
@@ -175,9 +175,20 @@ def _hit(
 
 
 def track_keywords(
-    transcript: Transcript, specs: Iterable[TrackerSpec], sides: Mapping[str, str] | None = None
+    transcript: Transcript,
+    specs: Iterable[TrackerSpec],
+    sides: Mapping[str, str] | None = None,
+    *,
+    units: Sequence[Sentence] | None = None,
 ) -> list[TrackerHit]:
-    """Return the hits of `specs` in the order spoken, one per sentence and tracker."""
+    """Return the hits of `specs` in the order spoken, one per sentence and tracker.
+
+    Args:
+        transcript: The parsed call.
+        specs: The trackers (see `tracker_specs`).
+        sides: Speaker label to side, for `said_by`.
+        units: The transcript's `sentences` under `sides`, when the caller has them.
+    """
     specs = list(specs)
     compiled = {
         (spec.name, term): term_pattern(term, forms=spec.word_forms)
@@ -185,7 +196,7 @@ def track_keywords(
         for term in spec.keywords
     }
     hits: list[TrackerHit] = []
-    for s in sentences(transcript, sides or {}):
+    for s in sentences(transcript, sides or {}) if units is None else units:
         for spec in specs:
             if not _said_by_ok(spec.said_by, s.side):
                 continue
@@ -198,14 +209,24 @@ def track_keywords(
 
 
 def track(
-    transcript: Transcript, policy: Policy, sides: Mapping[str, str] | None = None
+    transcript: Transcript,
+    policy: Policy,
+    sides: Mapping[str, str] | None = None,
+    *,
+    units: Sequence[Sentence] | None = None,
 ) -> tuple[list[TrackerHit], list[TrackerHit]]:
     """Find competitor mentions and keyword-tracker hits, one per sentence and tracker.
+
+    Args:
+        transcript: The parsed call.
+        policy: The policy (its competitors and keyword trackers).
+        sides: Speaker label to side, for `said_by`.
+        units: The transcript's `sentences` under `sides`, when the caller has them.
 
     Returns:
         (competitor hits, keyword hits), each in the order spoken.
     """
-    hits = track_keywords(transcript, tracker_specs(policy), sides)
+    hits = track_keywords(transcript, tracker_specs(policy), sides, units=units)
     return (
         [h for h in hits if h.kind == "competitor"],
         [h for h in hits if h.kind == "keyword"],
@@ -237,18 +258,14 @@ class ConceptHits(_Schema):
     """The hits, in the order spoken; empty when no topic comes up."""
 
 
-def _squash(text: str) -> str:
-    return " ".join(re.findall(r"[^\W_]+", text.replace("’", "'").lower()))
-
-
 def _locate(all_sentences: list[Sentence], quote: str, speaker: str) -> Sentence | None:
     """Return the sentence a quote comes from (the speaker's own first), or None."""
-    needle = _squash(quote)
+    needle = squash(quote)
     if not needle:
         return None
     ordered = sorted(all_sentences, key=lambda s: s.speaker != speaker)
     for s in ordered:
-        hay = _squash(s.text)
+        hay = squash(s.text)
         if needle in hay or (len(hay.split()) >= 4 and hay in needle):
             return s
     return None
@@ -259,6 +276,8 @@ def track_concepts(
     policy: Policy,
     sides: Mapping[str, str] | None,
     llm: LLM,
+    *,
+    units: Sequence[Sentence] | None = None,
 ) -> tuple[list[TrackerHit], str | None]:
     """Run the policy's concept trackers.
 
@@ -267,6 +286,7 @@ def track_concepts(
         policy: The policy (its `meetings.concept_trackers`).
         sides: Speaker label to side, for `said_by`.
         llm: The language engine; offline, the trackers' cues are matched.
+        units: The transcript's `sentences` under `sides`, when the caller has them.
 
     Returns:
         (hits in the order spoken, the engine), the engine None when the policy has no
@@ -275,7 +295,7 @@ def track_concepts(
     concepts = policy.meetings.concept_trackers
     if not concepts:
         return [], None
-    all_sentences = sentences(transcript, sides or {})
+    all_sentences = list(units) if units is not None else sentences(transcript, sides or {})
     cued = {name: c for name, c in concepts.items() if c.cues}
     offline_engine = "offline:cues" if cued else "offline:skipped (no model)"
 
@@ -283,7 +303,7 @@ def track_concepts(
         specs = [
             TrackerSpec(name, "keyword", tuple(c.cues), c.said_by, True) for name, c in cued.items()
         ]
-        found = track_keywords(transcript, specs, sides)
+        found = track_keywords(transcript, specs, sides, units=all_sentences)
         return ConceptHits(
             hits=[
                 ConceptHit(tracker=h.tracker, quote=h.quote.text, speaker=h.quote.speaker)
@@ -302,6 +322,7 @@ def track_concepts(
         offline=offline,
         offline_engine=offline_engine,
     )
+    cue_patterns = {c: term_pattern(c) for spec in cued.values() for c in spec.cues}
     located: list[tuple[int, int, TrackerHit]] = []
     seen: set[tuple[str, int, int]] = set()
     for item in result.hits:
@@ -317,7 +338,7 @@ def track_concepts(
         seen.add(key)
         keyword = None
         if not engine.startswith("llm:"):
-            keyword = next((c for c in spec.cues if term_pattern(c).search(s.text)), None)
+            keyword = next((c for c in spec.cues if cue_patterns[c].search(s.text)), None)
         located.append((s.turn, s.index, _hit(s, key[0], "concept", keyword, engine)))
     located.sort(key=lambda x: (x[0], x[1]))
     return [h for _, _, h in located], engine
