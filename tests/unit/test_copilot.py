@@ -357,6 +357,22 @@ def test_lead_created_proposals() -> None:
     assert out.engines["workflow_copilot"] == "offline:template"
 
 
+def test_a_held_lead_says_until_when_in_the_notice() -> None:
+    state = lead_state()
+    assert state.assignment is not None
+    plain = by_kind(run(state).proposed_actions)["post_slack"][0]
+    assert "held" not in plain.args["text"]
+    held = state.assignment.model_copy(
+        update={"held_until": datetime(2026, 11, 3, 13, 0, tzinfo=UTC)}
+    )
+    out = run(state.model_copy(update={"assignment": held}))
+    slack = by_kind(out.proposed_actions)["post_slack"][0]
+    assert (
+        "outside working hours and is held for you until 2026-11-03 13:00 UTC"
+        in (slack.args["text"])
+    )
+
+
 def test_lead_created_without_a_slack_handle_emails_the_rep() -> None:
     reps = [r.model_copy(update={"slack": None}) if r.id == "rep-sam" else r for r in REPS]
     out = run(lead_state(), make_deps(reps=reps))

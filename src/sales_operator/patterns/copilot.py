@@ -445,6 +445,12 @@ def _notify_new_lead(p: _Proposer, rep: Rep, contact: Contact | None, factors: s
         )
     if state.brief is not None:
         lines.append(f"Brief: {state.brief.headline}")
+    held = state.assignment.held_until if state.assignment else None
+    if held is not None:
+        lines.append(
+            f"It arrived outside working hours and is held for you until "
+            f"{held.astimezone(UTC):%Y-%m-%d %H:%M} UTC."
+        )
     if state.lead is not None and state.event is not None:
         minutes = max(0, int((state.event.at - state.lead.created_at).total_seconds() // 60))
         lines.append(
