@@ -234,6 +234,8 @@ def _report(step: int, state: Any, out: TextIO) -> None:
         for r in state.risks:
             w(f"  risk [{r.severity}] {r.message} ({r.evidence})\n")
     elif step == 4 and state.handoff is not None:
+        if state.score_history and state.score_history[-1].event == "deal_closed":
+            w(f"  scoring: {state.score_history[-1].reason}\n")
         h = state.handoff
         w(f"  CS handoff brief ({h.engine}): {h.headline}\n")
         for c in h.claims[:5]:

@@ -113,6 +113,8 @@ def test_demo_yes_runs_the_whole_lifecycle(
         "routed to: Sam Rivera",
         "FleetPilot",
         "CS handoff brief",
+        "78% -> 52%: 9 days without activity (-12 pts)",
+        "scoring: closed won; label kept for retraining (1 new closed deal(s) since v0001",
         "== Done ==",
     ):
         assert marker in out, marker
