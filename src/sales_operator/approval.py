@@ -30,7 +30,7 @@ exactly once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
@@ -50,6 +50,7 @@ from sales_operator.policy import Policy
 from sales_operator.scoring.routing import mark_notified
 from sales_operator.state import (
     Activity,
+    Assignment,
     AuditEntry,
     DealState,
     DealUpdate,
@@ -451,8 +452,8 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
                 and assignment is not None
                 and action.idempotency_key in notice_keys
             ):
-                # the rep has been told: the speed-to-lead timer stops at the real send time
-                assignment = mark_notified(assignment, receipt.executed_at)
+                # the rep has been told: the timer stops after the real wait since routing
+                assignment = mark_notified(assignment, _notified_at(assignment, receipt))
             if receipt.status == "done" and deal is not None:
                 at = state.event.at if state.event else receipt.executed_at
                 deal, new_activity = _apply_to_state(deal, action.kind, args, at)
@@ -472,6 +473,14 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
         }
 
     return execute_actions
+
+
+def _notified_at(assignment: Assignment, receipt: Receipt) -> datetime:
+    """Return when the rep was told, on the business clock (see `Assignment.notified_at`)."""
+    due = assignment.notify_at or assignment.assigned_at
+    if assignment.routed_wall_at is None:
+        return receipt.executed_at
+    return due + max(receipt.executed_at - assignment.routed_wall_at, timedelta(0))
 
 
 def _ensure_deal_in_crm(deps: Any, state: DealState) -> None:

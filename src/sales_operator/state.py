@@ -243,8 +243,13 @@ class Assignment(_Model):
     the lead came in out of hours and was held."""
     held_until: datetime | None = None
     """Set when the lead arrived out of the rep's working hours and waits for the rep's day."""
+    routed_wall_at: datetime | None = None
+    """Wall-clock time the router ran. The notice's wall-clock send time minus this is the
+    real wait (approval included), added to `notify_at` on the business clock, so that a
+    replay of past events times the notice as a live run would."""
     notified_at: datetime | None = None
-    """When the rep was actually told (set once the notification is sent)."""
+    """When the rep was actually told (set once the notification is sent), on the business
+    clock: `notify_at` plus the real wait from routing to the sent notice."""
     speed_to_lead_seconds: float | None = None
     """Seconds from `arrived_at` to `notified_at`, once the rep has been told."""
 

@@ -51,11 +51,20 @@ def test_timer_runs_until_the_notice_is_sent(tmp_path: Path, scorer: Any) -> Non
     decisions = {"decisions": [{"type": "approve"} for _ in request["action_requests"]]}
     resume_deal(graph, SEED_DEAL_ID, decisions, policy=deps.policy, reviewer="sam")
 
+    finished = datetime.now(UTC)
     after = deal_state(graph, SEED_DEAL_ID).assignment
     assert after is not None and after.notified_at is not None
-    assert started <= after.notified_at <= datetime.now(UTC)
+    assert before.routed_wall_at is not None and before.notify_at is not None
+    # business clock: due time plus the real wait from routing to the sent notice
+    waited = after.notified_at - before.notify_at
+    assert started - before.routed_wall_at <= waited <= finished - before.routed_wall_at
     expected = (after.notified_at - before.arrived_at).total_seconds()
     assert after.speed_to_lead_seconds == pytest.approx(expected)
+    # a replay of November's events times the notice as the live run would have (seconds
+    # after the lead came in), not weeks later at today's date
+    head_start = (before.notify_at - before.arrived_at).total_seconds()
+    assert head_start <= expected <= head_start + (finished - before.routed_wall_at).total_seconds()
+    assert expected < 3600
 
 
 def test_rejected_notice_leaves_the_timer_running(tmp_path: Path, scorer: Any) -> None:

@@ -17,6 +17,7 @@ Nothing here has side effects: the assignment is a decision the copilot turns in
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
@@ -139,6 +140,7 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
                 recent=recent_assignments(deps.crm),
                 arrived_at=state.lead.created_at if state.lead is not None else None,
             )
+        assignment = assignment.model_copy(update={"routed_wall_at": datetime.now(UTC)})
         return {"assignment": assignment, "engines": {**state.engines, ROUTING_STEP: "policy"}}
 
     def _model_base(state: DealState) -> tuple[float, list[ScoreFactor], str, str] | None:
