@@ -223,3 +223,50 @@ def test_schema_describes_its_fields_for_the_model(name: str) -> None:
     assert schema["description"]
     assert all(field.get("description") for field in schema["properties"].values())
     assert MeddpiccExtraction.model_validate({"criteria": []}).by_key() == {}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Daniel Moore: The school board votes on the award.",
+        "Daniel Moore: I report to the superintendent, Dr. Angela Ruiz.",
+        "Daniel Moore: She'd have to be on board before anything moves.",
+        "Kelly Burns: The two-year minimum was a problem for our owner.",
+        "Denise Clark: Mr. Tanaka approves the spend.",
+    ],
+)
+def test_economic_buyer_cues(line: str) -> None:
+    found = meddpicc_offline(
+        parse_transcript(line + "\n"), sides={line.split(":")[0]: "customer"}
+    ).by_key()
+    assert found["economic_buyer"].evidenced
+
+
+def test_who_sponsors_it_answered_that_would_be_me_is_a_champion() -> None:
+    found = _offline(
+        "Alex Kim: Who would sponsor it internally?\n"
+        "Helen Okafor: That would be me, and I report to the CFO.\n"
+    )
+    assert found["champion"].quotes[0].text.startswith("That would be me")
+    unanswered = _offline(
+        "Alex Kim: Who would sponsor it internally?\nHelen Okafor: We haven't decided that yet.\n"
+    )
+    assert not unanswered["champion"].evidenced
+
+
+def test_time_saved_is_a_metric() -> None:
+    found = _offline("Helen Okafor: That report alone would save me a week after every storm.\n")
+    assert found["metrics"].evidenced
+
+
+def test_answer_to_what_made_the_difference_is_decision_criteria() -> None:
+    found = _offline("Alex Kim: What made the difference?\nHelen Okafor: Parts inventory.\n")
+    assert [q.text for q in found["decision_criteria"].quotes] == ["Parts inventory."]
+
+
+def test_meeting_length_and_hypothetical_approvals_evidence_nothing() -> None:
+    found = _offline(
+        "Helen Okafor: I have thirty minutes.\n"
+        "Helen Okafor: If the board approves the second phase, we'd add the Reno depot.\n"
+    )
+    assert not found["metrics"].evidenced and not found["decision_process"].evidenced

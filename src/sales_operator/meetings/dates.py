@@ -8,7 +8,8 @@ The rules, all relative to the call date `d`:
   Wednesday, that week's Friday; said on a Friday, the next one (the same day is "today").
 * `next Tuesday`, `Tuesday next week`: the Tuesday of the week after `d`'s week (weeks
   start on Monday).
-* `end of (the/this) week`, `EOW`: the Friday of `d`'s week (`d` itself on a weekend).
+* `end of (the/this) week`, `EOW`, `this week`: the Friday of `d`'s week (`d` itself on a
+  weekend).
 * `next week`, `end of next week`: the Friday of the next week.
 * `end of (the/this) month`, `EOM`: the last day of `d`'s month.
 * `end of next month`: the last day of the next month.
@@ -17,7 +18,8 @@ The rules, all relative to the call date `d`:
   that date; without a year, the first such date on or after `d`.
 * `the 14th`, `Tuesday the 8th`: the first day of that number on or after `d` (this month,
   else the next month that has it).
-* `this morning`, `this afternoon`, `this evening`, `later today`: `d`.
+* `this morning`, `this afternoon`, `this evening`, `later today`, `right after this call`,
+  `straight after the meeting`: `d` (a bare "after the call" names no date).
 
 An impossible date (`February 30`, `13/45`) resolves to nothing rather than to a guess.
 """
@@ -117,13 +119,19 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("weekday_next_week", rf"\b(?P<wd>{_WD_FULL})\s+(?:of\s+)?next\s+week\b"),
         ("end_next_week", r"\b(?:the\s+)?end\s+of\s+next\s+week\b"),
         ("next_week", r"\bnext\s+week\b"),
-        ("end_week", r"\b(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?week\b|\bEOW\b"),
+        (
+            "end_week",
+            r"\b(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?week\b|\bEOW\b"
+            r"|\b(?:later\s+)?this\s+week\b",
+        ),
         ("end_next_month", r"\b(?:the\s+)?end\s+of\s+next\s+month\b"),
         ("end_month", r"\b(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month\b|\bEOM\b"),
         (
             "today",
             r"\b(?:today|tonight|(?:the\s+)?end\s+of\s+(?:the\s+)?day|close\s+of\s+business"
-            r"|EOD|COB|this\s+(?:morning|afternoon|evening)|later\s+today)\b",
+            r"|EOD|COB|this\s+(?:morning|afternoon|evening)|later\s+today"
+            r"|(?:right|straight|just|immediately)\s+after\s+(?:this|the|our)\s+(?:call|meeting)"
+            r"|as\s+soon\s+as\s+we\s+hang\s+up)\b",
         ),
         ("tomorrow", r"\btomorrow\b"),
         ("weekday", rf"\b(?:this\s+)?(?P<wd>{_WD_FULL})\b"),

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -55,6 +55,7 @@ __all__ = [
     "content_words",
     "cue_pattern",
     "extract_offline",
+    "is_hypothetical",
     "name_key",
     "sentences",
     "split_sentences",
@@ -274,6 +275,9 @@ OBJECTION_CUES = cue_pattern(
     r"\b(?:upfront|up-front|implementation|onboarding|setup|set-up) fees?\b",
     r"\bdoesn't (?:work|make sense) for (?:us|a|an|our)\b|\bmakes no sense\b",
     r"\brefused to use\b|\b(?:won't|wouldn't) (?:use|adopt)\b",
+    r"\bnervous\b|\buneasy\b|\bwary\b",
+    r"\byour (?:product|system|tool|software|app|platform|solution)s? (?:doesn't|does not|didn't|"
+    r"can't|cannot|couldn't|won't|wouldn't|lacks?|has no|had no)\b",
 )
 RISK_CUES = cue_pattern(
     r"\bon hold\b|\bfreeze\b|\bfrozen\b",
@@ -285,6 +289,7 @@ RISK_CUES = cue_pattern(
     r"\bsign[- ]?off\b|\bsigns? off\b|\bneeds? (?:the )?approval\b|\bapproval from\b",
     r"\bleaving the company\b|\bchampion (?:left|is leaving)\b",
     r"\bcan't (?:promise|commit|guarantee)\b|\bno promises\b",
+    r"\b(?:can't|cannot) sign\b",
 )
 PAIN_CUES = cue_pattern(
     r"\bwe spend\b|\bspend(?:s|ing)?\s+(?:about |around |roughly |over |nearly |almost |up to )?"
@@ -315,6 +320,23 @@ PAIN_CUES = cue_pattern(
     r"\bcomplain\w*",
     r"\bchalleng\w*|\btedious\b|\btime[- ]consuming\b|\bnightmare\b|\bcumbersome\b|\bclunky\b",
     r"\bhard to\b|\bdifficult\b",
+    r"\bstuck (?:at|with|on)\b|\bdouble[- ]?book\w*|\bdon't talk(?: to each other)?\b",
+    r"\bwithout the right\b|\bruns? (?:long|over)\b|\b(?:jobs?|everything|it all) slides?\b",
+    r"\bspend(?:s|ing)? (?:the |a |an |all |half |the whole |a whole )?(?:whole )?"
+    r"(?:morning|afternoon|evening|day|week)\b",
+    r"\bcome back empty\b|\bfor nothing\b|\bhaven't changed in\b|\bout of date\b",
+)
+# Events that create urgency even when the sentence also names a pain ("We're opening a second
+# location in June, and I can't run two whiteboards"): checked before the pain cues.
+TRIGGER_EVENT_CUES = cue_pattern(
+    r"\bacqui(?:red|sition)\b|\bmerg(?:er|ing)\b|\bjust (?:bought|took on|won|signed|landed)\b",
+    r"\b(?:took|taking|take) on (?:\w+ ){0,2}(?:more|new|another)\b",
+    r"\bopen(?:ing|s)? (?:a |an |two |three )?(?:second|third|new|another)\b",
+    r"\b(?:signed|won) (?:a|the|an) (?:\w+ ){0,3}contract\b",
+    r"\bapproved (?:a|the|our|an)? ?(?:[\w-]+ ){0,2}budget\b|\bbudget (?:approved|allocated)\b",
+    r"\bnew (?:[\w-]+ ){0,3}(?:director|manager|head|chief|vp|ceo|cfo|coo|cro|cio|president)\b",
+    r"\bmandate\b|\bnow requires?\b|\brequires? (?:\w+ ){0,4}from (?:january|february|march|"
+    r"april|may|june|july|august|september|october|november|december)\b",
 )
 TRIGGER_CUES = cue_pattern(
     r"\bgrow(?:ing|th)?\b|\bexpan(?:d|ding|sion)\b|\bscal(?:e|ing) up\b",
@@ -330,6 +352,7 @@ TRIGGER_CUES = cue_pattern(
     r"\b(?:budget|budgeting|planning) (?:round|cycle)\b",
     r"\bneed (?:this|it) (?:running|live|in place|up and running) (?:before|by)\b",
     r"\bhas to be live\b|\brenewal (?:is|comes) (?:coming )?(?:up|due|on)\b",
+    TRIGGER_EVENT_CUES.pattern,
 )
 # Timing events a rep may state for the customer ("your renewal is coming up on ...").
 _REP_TRIGGER = cue_pattern(
@@ -339,6 +362,7 @@ _REP_TRIGGER = cue_pattern(
 _KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("objection", OBJECTION_CUES),
     ("risk", RISK_CUES),
+    ("trigger", TRIGGER_EVENT_CUES),
     ("pain", PAIN_CUES),
     ("trigger", TRIGGER_CUES),
 )
@@ -359,9 +383,13 @@ _NEGATORS = frozenset(
 COMMITMENT_CUES = re.compile(
     r"\b(?:I'll|I will|I shall|we'll|we will|I'm going to|I am going to|I'm gonna|"
     r"we're going to|we are going to|we're gonna|let me|let us|"
-    r"(?:I|we) can(?=\s+(?:send|share|get|have|set up|book|schedule|forward|email|intro\w*)\b))\s+",
+    r"(?:I|we) can(?=\s+(?:send|share|get|have|set up|book|schedule|forward|email|intro\w*)\b)|"
+    r"(?:I'm|I am|we're|we are)(?=\s+(?:sending|forwarding|emailing|sharing)\b))\s+",
     re.IGNORECASE,
 )
+# "I'm sending you the case study right after this call": a commitment only with a due date.
+_PROGRESSIVE = re.compile(r"^(?:I'm|I am|we're|we are)\s*$", re.IGNORECASE)
+_BASE_FORM = {"sending": "send", "forwarding": "forward", "emailing": "email", "sharing": "share"}
 _NOT_A_COMMITMENT = re.compile(
     r"^(?:be (?:honest|frank|out|away|off|on (?:vacation|holiday|leave|pto)|travel\w*|in|at|"
     r"there|back|around|happy|glad|fine|able)|have to see|see\b|think\b|know\b|admit\b|say\b)",
@@ -387,7 +415,24 @@ _REASSURANCE = cue_pattern(
     r"\b(?:not|never|isn't|wasn't|won't be)\s+(?:really\s+|much\s+of\s+|that\s+)?(?:an?\s+)?"
     r"(?:big\s+|real\s+|major\s+)?(?:problem|issue|concern|worry|risk|blocker)s?\b",
     r"\bno (?:problem|issue|concern|worry|risk|blocker)s?\b",
+    r"\b(?:aren't|weren't|isn't|wasn't|is not|are not)\s+(?:really\s+)?(?:the|an?|our|a big)\s+"
+    r"(?:\w+\s+)?(?:problem|issue|concern|worry|blocker)s?\b",
+    r"\b(?:wouldn't|don't|didn't|would not|do not|did not)\s+(?:really\s+)?(?:say|call|think|"
+    r"consider)\b[^.;!?]*?\b(?:problem|issue|concern|worry|blocker|pain)s?\b",
+    r"\bnot (?:really )?(?:a factor|an obstacle)\b|\b(?:weren't|wasn't) unhappy\b",
 )
+# A hypothetical ("If FleetPilot misses the go-live, maybe we'd come back") raises nothing.
+_HYPOTHETICAL = cue_pattern(
+    r"^\W*(?:(?:and|but|so|well|honestly|oh),?\s+)*(?:if|unless|once|assuming|suppose|"
+    r"supposing|in case)\b[^.!?]*(?:\b(?:would|might|maybe|probably|perhaps)\b|'d\b|"
+    r"\b(?:we|I|you) could\b)",
+    r"\bif (?:we|they|you|I) (?:ever|were to)\b|\bdown the road\b",
+)
+
+
+def is_hypothetical(sentence: str) -> bool:
+    """Return whether a sentence is a hypothetical ("If X, maybe we'd ...", "if we ever ...")."""
+    return _HYPOTHETICAL.search(straight_quotes(sentence)) is not None
 
 
 def classify(sentence: str) -> str | None:
@@ -395,7 +440,8 @@ def classify(sentence: str) -> str | None:
 
     A sentence that reassures ("that's not really an issue for us") is none of them.
     """
-    if _REASSURANCE.search(straight_quotes(sentence)):
+    plain = straight_quotes(sentence)
+    if _REASSURANCE.search(plain) or _HYPOTHETICAL.search(plain):
         return None
     for kind, pattern in _KIND_CUES:
         if _cue_hit(pattern, sentence):
@@ -420,19 +466,64 @@ def _clean(text: str) -> str:
 # --- insights -------------------------------------------------------------------------------
 
 
-def _insights(units: list[Sentence]) -> dict[str, list[ExtractedInsight]]:
+# "..., and our new director wants ...": a trigger sentence may join two separate events.
+_CLAUSE_JOIN = re.compile(r",\s+and\s+(?=(?:our|we|we're|the|their|my|a|an)\b)", re.IGNORECASE)
+# "They hate it": a pain said about the thing named in the sentence before.
+_ANAPHOR = re.compile(r"^\W*(?:(?:and|but|so),?\s+)?(?:they|it|that|this|which)\b", re.I)
+_FIRST_PERSON = re.compile(r"\b(?:we|we're|we've|we'd|our|us|ours)\b", re.IGNORECASE)
+
+
+def _trigger_clauses(s: Sentence) -> list[Sentence]:
+    """Split a trigger sentence into its clauses when each one names an event."""
+    parts = _CLAUSE_JOIN.split(s.text)
+    if len(parts) < 2 or not all(_cue_hit(TRIGGER_CUES, p) for p in parts):
+        return [s]
+    return [replace(s, text=p.strip()) for p in parts]
+
+
+def _insights(
+    units: list[Sentence], vendor_quotes: frozenset[str] = frozenset()
+) -> dict[str, list[ExtractedInsight]]:
     groups: list[tuple[str, list[Sentence]]] = []
-    for s in units:
-        if s.question:
+    previous: Sentence | None = None  # the last unclassified statement
+    for unit in units:
+        if unit.question:
+            previous = None
             continue
-        if s.side == "customer":
-            kind = classify(s.text)
-        elif s.side == "rep" and _cue_hit(_REP_TRIGGER, s.text):
+        if unit.side == "customer":
+            kind = classify(unit.text)
+        elif unit.side == "rep" and _cue_hit(_REP_TRIGGER, unit.text):
             kind = "trigger"
         else:
+            previous = None
             continue
         if kind is None:
+            previous = unit
             continue
+        if (
+            kind == "pain"
+            and unit.text in vendor_quotes
+            and not _FIRST_PERSON.search(straight_quotes(unit.text))
+        ):
+            previous = None
+            continue  # "My cousin's company uses DispatchHub and hates it": not their pain
+        antecedent = (
+            previous
+            if kind in ("pain", "objection")
+            and previous is not None
+            and previous.turn == unit.turn
+            and unit.index - previous.index == 1
+            and _ANAPHOR.match(unit.text)
+            else None
+        )
+        previous = None
+        if antecedent is not None:
+            groups.append((kind, [antecedent, unit]))
+            continue
+        if kind == "trigger":
+            groups.extend(("trigger", [c]) for c in _trigger_clauses(unit))
+            continue
+        s = unit
         last = groups[-1] if groups else None
         if (
             last is not None
@@ -641,11 +732,17 @@ def _commitment(s: Sentence, call_date: date, known: Iterable[str]) -> Extracted
         rest = text[cue.end() :]
         if _NOT_A_COMMITMENT.match(rest):
             continue
-        if due is None and (_WEAK_CUE.match(cue.group()) or not _DELIVERABLE.match(rest)):
+        progressive = _PROGRESSIVE.match(cue.group()) is not None
+        if due is None and (
+            progressive or _WEAK_CUE.match(cue.group()) or not _DELIVERABLE.match(rest)
+        ):
             continue  # no date: only "I'll send ...", "we'll set up ..." and the like
         clause = rest
         if due is not None and due.start >= cue.end():
             clause = _without(rest, due.start - cue.end(), due.end - cue.end())
+        if progressive:  # "sending you the deck" -> "send you the deck"
+            verb = clause.split(None, 1)[0]
+            clause = _BASE_FORM.get(verb.lower(), verb) + clause[len(verb) :]
         body = _body(clause, known)
         if len(body.split()) < 2:
             continue
@@ -810,7 +907,16 @@ _MENTION_PATTERNS = (
     r"\b(?:signed|went|go|going|gone) with {v}",
     r"\bswitch(?:ing|ed)? (?:over )?to {v}",
     r"\b(?:looked at|look at|evaluat\w+|demo of) {v}",
+    r"\b(?:use|uses|used|using|migrat\w+ to) {v}",
 )
+# Everyday tools named after "we use ..." that are not competing vendors.
+_GENERIC_TOOLS = frozenset(
+    """excel outlook google gmail sheets word teams zoom slack whatsapp dropbox sharepoint
+    powerpoint office microsoft ipad ipads iphone iphones android gps erp crm sap oracle
+    salesforce hubspot tablets tablet paper email text texts radio fedex ups usps dhl amazon
+    uber""".split()
+)
+_USE = re.compile(r"^(?:use|uses|used|using|migrat\w+ to)\b", re.IGNORECASE)
 _MENTION = re.compile(
     "|".join(
         f"(?:{p.replace('{v}', _VENDOR.format(f'n{i}'))})" for i, p in enumerate(_MENTION_PATTERNS)
@@ -839,10 +945,12 @@ def _competitor_mentions(
     tracked spelling. Names of people on the call and of our own company are never vendors.
     """
     canonical = {name_key(t): t for t in tracked}
-    spaced = {  # a CamelCase name written apart: "Route Max", "Route-Max"
-        key: re.compile(rf"(?<!\w){'[ -]?'.join(map(re.escape, parts))}(?!\w)")
+    spaced = {  # a CamelCase name written apart ("Route Max") or in lower case ("routemax")
+        key: re.compile(
+            rf"(?<!\w)(?:{'[ -]?'.join(map(re.escape, _split_camel(name)))}|"
+            rf"(?i:{re.escape(name)}))(?!\w)"
+        )
         for key, name in canonical.items()
-        if len(parts := _split_camel(name)) > 1
     }
     excluded = {name_key(w) for n in [*people, *own_names] for w in [n, *n.split()]}
     found: dict[str, ExtractedMention] = {}
@@ -860,6 +968,10 @@ def _competitor_mentions(
             key = name_key(name)
             if not key or key in excluded or any(name_key(w) in excluded for w in words):
                 continue
+            if _USE.match(m.group()) and (
+                any(w.lower() in _GENERIC_TOOLS for w in raw.split()) or raw.isupper()
+            ):
+                continue  # "we use Excel", "using Google Maps", "we use UPS"
             name = canonical.get(key, name)
             found.setdefault(key, ExtractedMention(name=name, quote=s.text, speaker=s.speaker))
         for key, pattern in spaced.items():
@@ -904,7 +1016,8 @@ def extract_offline(
     """
     units = list(units) if units is not None else sentences(transcript, sides)
     known = [*rep_names, *customer_names]
-    found = _insights(units)
+    mentions = _competitor_mentions(units, people=known, own_names=own_names, tracked=competitors)
+    found = _insights(units, frozenset(m.quote for m in mentions))
     return CallExtraction(
         pains=found["pain"],
         objections=found["objection"],
@@ -912,7 +1025,5 @@ def extract_offline(
         triggers=found["trigger"],
         commitments=_commitments(units, call_date, known),
         decision_makers=_decision_makers(units, customer_names),
-        competitors=_competitor_mentions(
-            units, people=known, own_names=own_names, tracked=competitors
-        ),
+        competitors=mentions,
     )

@@ -13,20 +13,26 @@ Two engines fill the same schema, `MeddpiccExtraction`:
   statements are the customer's unless said otherwise):
 
   - Metrics: a quantity with a unit of business impact ("three hours a day", "91 percent",
-    "forty thousand dollars", "sixty-minute turnaround") or ROI, payback, "in half"; not in
-    a sentence that is an objection (a competitor's price gap is not a metric).
-  - Economic buyer: who signs, owns the budget or makes the final call ("Grace Liu, our
-    CFO, signs anything of this size", "Ben owns the budget", "the board approves").
+    "forty thousand dollars", "sixty-minute turnaround", "save me a week") or ROI, payback,
+    "in half"; not in a sentence that is an objection (a competitor's price gap is not a
+    metric), nor the length of the meeting ("I have thirty minutes").
+  - Economic buyer: who signs, owns the budget, approves the spend or makes the final call
+    ("Grace Liu, our CFO, signs anything of this size", "Ben owns the budget", "the school
+    board votes on the award", "she'd have to be on board", "I report to the
+    superintendent", "a problem for our owner").
   - Decision criteria: what the choice will be judged on ("what matters for us in choosing
     a system is ...", "payback within twelve months", "the requirements we'll score vendors
-    on", "it came down to price").
+    on", "it came down to price"), or the customer's answer to "What made the difference?",
+    "What matters most?" and the like.
   - Decision process: the steps and bodies of the decision ("the committee reviews it, then
-    Victor signs", "Samuel reviews security", "IT will ...", "at its February meeting").
+    Victor signs", "Samuel reviews security", "IT will ...", "at its February meeting"); not
+    in a hypothetical ("If the board approves the second phase, we'd ...").
   - Paper process (either side): contracts and purchasing paperwork (MSA, order form,
     redlines, DPA, legal team, procurement, vendor setup, W-9, RFP, purchase order).
   - Identify pain: the pains the extraction found (their quotes).
   - Champion: a customer who runs the evaluation or wants to sell it inside ("I'd like to
-    be able to tell him this works", "I'll be the one running the evaluation").
+    be able to tell him this works", "I'll be the one running the evaluation"), or who
+    answers "That would be me" to a question about who sponsors or runs it.
   - Competition: the competitor mentions the trackers and the extraction found.
 
 Each criterion keeps at most `MAX_QUOTES` quotes, in the order spoken.
@@ -45,6 +51,7 @@ from sales_operator.meetings.extract import (
     Sentence,
     classify,
     cue_pattern,
+    is_hypothetical,
     sentences,
     straight_quotes,
 )
@@ -149,12 +156,20 @@ _METRICS = cue_pattern(
     r"hours?|minutes?|days?|weeks?|months?)\b",
     r"\d\s*%|\$\s*\d",
     r"\bROI\b|\bpayback\b|\bin half\b",
+    r"\bsav(?:e|es|ed|ing) (?:me |us |them )?(?:about |around )?(?:a|an|one|\w+) "
+    r"(?:hours?|days?|weeks?|months?)\b",
 )
 _ECONOMIC_BUYER = cue_pattern(
     r"\bsigns\b|\bsign(?:s|ed)?[- ]off\b|\bI sign\b|\bwho signs\b",
     r"\bowns? the budget\b|\bbudget (?:holder|owner)\b|\beconomic buyer\b",
     r"\bfinal (?:say|call|decision)\b|\bmakes? the (?:final )?call\b",
-    r"\bour board\b|\bthe board (?:approves|votes|decides|signs|wants|will)\b",
+    r"\bour board\b",
+    r"\bthe (?:[\w-]+ )?(?:board|council) (?:approves|votes|decides|signs|wants|will)\b",
+    r"\bapproves? (?:the spend|the budget|the purchase|anything|any spend|all spend)\b",
+    r"\b(?:she|he|they)(?:'d| would) (?:have|need) to (?:be on board|approve|sign)\b",
+    r"\bour (?:owner|founder|ceo|cfo|president|managing director)\b",
+    r"\breport(?:s)? (?:in)?to (?:the|our) (?:superintendent|ceo|cfo|owner|president|"
+    r"managing director|board)\b",
 )
 _DECISION_CRITERIA = cue_pattern(
     r"\bwhat matters\b|\bcriteria\b|\bmust[- ]haves?\b|\brequirements?\b|\bpayback\b",
@@ -166,7 +181,7 @@ _DECISION_PROCESS = cue_pattern(
     r"\bcommittee\b|\bthe board (?:votes|approves|meets)\b|\bat its \w+ meeting\b",
     r"\b(?:then|and then) \w+ (?:signs|approves|decides|votes)\b",
     r"\breviews? (?:security|it|the \w+)\b",
-    r"\b(?:IT|security|legal|procurement)(?: team)? (?:will|needs? to|has to|reviews?)\b",
+    r"\b(?:IT|security|legal)(?: team)? (?:will|needs? to|has to|reviews?)\b",
     r"\bquestion from IT\b|\bvotes? on\b|\bdecision process\b",
 )
 _PAPER_PROCESS = cue_pattern(
@@ -179,6 +194,24 @@ _CHAMPION = cue_pattern(
     r"\bI'd like to (?:be able to )?(?:tell|show|convince)\b",
     r"\b(?:I'm|I am|I'll be) (?:the one )?(?:running|leading|driving|sponsoring|pushing)\b",
     r"\bsponsor\b|\bchampion\b|\bI'll (?:push|fight|advocate|make the case)\b",
+)
+# "What made the difference?" / "What matters most?": the customer's answer is the criteria.
+_CRITERIA_QUESTION = cue_pattern(
+    r"\bwhat (?:made|makes|would make) the difference\b|\bwhat tipped it\b",
+    r"\bwhat (?:matters|would matter|mattered)(?: most)?\b|\bwhat are you looking for\b",
+    r"\bhow (?:will|would) you (?:decide|choose|pick|compare)\b",
+)
+# "I have thirty minutes": the meeting's length, not a business metric.
+_NOT_A_METRIC = cue_pattern(
+    r"\b(?:I|we)(?:'ve)? (?:only )?(?:have|got) (?:about |maybe |just )?\w+ minutes\b",
+)
+# "Who would sponsor it internally?" answered "That would be me": the answerer champions it.
+_CHAMPION_QUESTION = cue_pattern(
+    r"\bsponsor\w*|\bchampion\w*|\b(?:drive|run|lead|own) (?:this|it|the evaluation)\b",
+)
+_SELF_ANSWER = cue_pattern(
+    r"^\W*(?:that(?:'d| would| will)? be me|that's me|it(?:'d| would)? be me|me\b|"
+    r"I (?:would|will)\b)"
 )
 
 _CUSTOMER_RULES: tuple[tuple[Criterion, re.Pattern[str]], ...] = (
@@ -215,9 +248,30 @@ def meddpicc_offline(
         One finding per criterion, in MEDDPICC order.
     """
     found: dict[str, list[MeddpiccQuote]] = {c: [] for c in CRITERIA}
+    previous: Sentence | None = None
     for s in sentences(transcript, sides) if units is None else units:
+        asked, previous = previous, s
         if s.question:
             continue
+        if (
+            s.side == "customer"
+            and asked is not None
+            and asked.question
+            and asked.speaker != s.speaker
+            and s.index == 0
+            and _CHAMPION_QUESTION.search(asked.text)
+            and _SELF_ANSWER.search(straight_quotes(s.text))
+        ):
+            found["champion"].append(_quote(s))
+        if (
+            s.side == "customer"
+            and asked is not None
+            and asked.question
+            and asked.speaker != s.speaker
+            and s.index == 0
+            and _CRITERIA_QUESTION.search(asked.text)
+        ):
+            found["decision_criteria"].append(_quote(s))
         text = straight_quotes(s.text)
         if _PAPER_PROCESS.search(text):
             found["paper_process"].append(_quote(s))
@@ -226,8 +280,12 @@ def meddpicc_offline(
         for criterion, pattern in _CUSTOMER_RULES:
             if not pattern.search(text):
                 continue
-            if criterion == "metrics" and classify(text) == "objection":
+            if criterion == "metrics" and (
+                classify(text) == "objection" or _NOT_A_METRIC.search(text)
+            ):
                 continue  # "they came in thirty percent lower" is a price gap, not a metric
+            if criterion == "decision_process" and is_hypothetical(text):
+                continue  # "If the board approves the second phase, we'd ..." is no process
             found[criterion].append(_quote(s))
     if extraction is not None:
         found["identify_pain"] = [
