@@ -140,19 +140,7 @@ def load_gold(path: Path = GOLD) -> list[dict[str, Any]]:
 
 def score_call(gold: dict[str, Any]) -> dict[str, Any]:
     """Analyse one gold call offline and count matches per field."""
-    from sales_operator.llm import LLM
-    from sales_operator.meetings import analyze_call, read_transcript
-    from sales_operator.policy import default_policy
-
-    out = analyze_call(
-        read_transcript(REPO / gold["path"]),
-        call_id=gold["call_id"],
-        call_date=date.fromisoformat(gold["call_date"]),
-        rep_names=set(gold["rep_names"]),
-        customer_names=set(gold["customer_names"]),
-        policy=default_policy(),
-        llm=LLM(None),
-    )
+    out, _ = analyze_sales_call(gold)
     pains = [p.text for p in out.pains]
     pain_pairs = match(pains, gold["pains"], token_f1)
 
