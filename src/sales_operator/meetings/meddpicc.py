@@ -253,24 +253,23 @@ def meddpicc_offline(
         asked, previous = previous, s
         if s.question:
             continue
-        if (
-            s.side == "customer"
+        # the customer's first sentence right after someone else's question answers it
+        question = (
+            asked.text
+            if s.side == "customer"
             and asked is not None
             and asked.question
             and asked.speaker != s.speaker
             and s.index == 0
-            and _CHAMPION_QUESTION.search(asked.text)
+            else None
+        )
+        if (
+            question is not None
+            and _CHAMPION_QUESTION.search(question)
             and _SELF_ANSWER.search(straight_quotes(s.text))
         ):
             found["champion"].append(_quote(s))
-        if (
-            s.side == "customer"
-            and asked is not None
-            and asked.question
-            and asked.speaker != s.speaker
-            and s.index == 0
-            and _CRITERIA_QUESTION.search(asked.text)
-        ):
+        if question is not None and _CRITERIA_QUESTION.search(question):
             found["decision_criteria"].append(_quote(s))
         text = straight_quotes(s.text)
         if _PAPER_PROCESS.search(text):
