@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
 CLOSED_DEAL_COLUMNS: tuple[str, ...] = (
     "deal_id",
@@ -86,3 +87,20 @@ def segment_from_employees(
         if employees >= low and (high is None or employees <= high):
             return name
     return None
+
+
+def iso_date(value: Any) -> str | None:
+    """Return a CRM date field (`close_date`) as ISO `YYYY-MM-DD` text; None stays None.
+
+    Takes a `date`, a `datetime` (its date) or text starting with an ISO date.
+
+    Raises:
+        ValueError: for text that does not start with an ISO date.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return date.fromisoformat(str(value).strip()[:10]).isoformat()

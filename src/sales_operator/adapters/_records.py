@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sales_operator.adapters.base import HistoryRecord
 from sales_operator.errors import PermanentAdapterError
 from sales_operator.state import Account, Contact, Deal, Lead
-from sales_operator.vocabulary import segment_from_employees, seniority_from_title
+from sales_operator.vocabulary import iso_date, segment_from_employees, seniority_from_title
 
 SIGNAL_COLUMNS: tuple[str, ...] = (
     "pages_visited",
@@ -156,13 +156,7 @@ def column_value(name: str, value: Any, *, adapter: str, operation: str) -> Any:
                 raise ValueError("must be a non-negative number")
             return amount
         if name == "close_date":
-            if value is None:
-                return None
-            if isinstance(value, datetime):
-                return value.date().isoformat()
-            if isinstance(value, date):
-                return value.isoformat()
-            return date.fromisoformat(str(value).strip()[:10]).isoformat()
+            return iso_date(value)
     except (TypeError, ValueError) as exc:
         raise PermanentAdapterError(
             f"bad value {value!r} for deal field {name!r}: {exc}",

@@ -43,6 +43,7 @@ from sales_operator.state import (
     RiskWarning,
     ScoreFactor,
 )
+from sales_operator.vocabulary import iso_date
 
 CLOSED_STAGES = ("closed_won", "closed_lost")
 """Stages after which a deal carries no risk."""
@@ -252,16 +253,10 @@ def _as_datetime(value: Any) -> datetime | None:
 
 
 def _date_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value)[:10]
+    """Return `iso_date(value)`, or None for a value that is not a date."""
     try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
+        return iso_date(value)
+    except (TypeError, ValueError):
         return None
 
 
