@@ -176,6 +176,10 @@ def parse_event(raw: Any) -> tuple[Event, _Payload]:
         payload = PAYLOADS[kind].model_validate(event.payload)
     except ValidationError as err:
         raise EventError(f"{kind} payload: {_problems(err)}") from err
+    if isinstance(payload, LeadCreated):
+        from sales_operator.scoring.features import check_signals
+
+        check_signals(payload.lead.signals)  # unknown keys (closest names) and types
     return event, payload
 
 

@@ -116,6 +116,9 @@ class ScoringPolicy(_Section):
     drift_min_rows: int = Field(default=100, ge=5)
     """Closed deals learned since the current model before their mix is compared with its
     training window; a shifted feature then retrains the model at once."""
+    min_known_features: int = Field(default=3, ge=0)
+    """A lead with fewer known features than this is drawn toward the average lead (in
+    proportion to what is known) and never placed in the top band."""
 
 
 class RoutingRule(_Section):

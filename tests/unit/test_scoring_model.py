@@ -520,7 +520,7 @@ def test_describe_factor_speaks_like_a_rep() -> None:
     assert describe_factor("demo_requested", True) == "requested a demo"
     assert describe_factor("seniority", "vp") == "VP-level contact"
     assert describe_factor("days_to_first_touch", 0) == "first touch the same day"
-    assert describe_factor("employees", None) == "employees unknown"
+    assert describe_factor("employees", None) == "no employees recorded"
 
 
 def test_bands_follow_the_policy(policy: Policy) -> None:

@@ -285,9 +285,19 @@ def test_below_the_data_gate_the_rules_model_scores_and_says_so(
     few = [r for r in rows if r["converted"] == "1"][:10] + [
         r for r in rows if r["converted"] == "0"
     ][:100]
-    m = train_tabular(few, SPEC, target="converted", id_column="lead_id")
+    rules = [
+        {"feature": "source", "op": "==", "value": "referral", "points": 30},
+        {"feature": "no_such_column", "op": ">", "value": 1, "points": 50},
+    ]
+    spec = SPEC.model_copy(update={"rules": rules})
+    m = train_tabular(few, spec, target="converted", id_column="lead_id")
     assert m.engine == "rules" and m.card.engine == "rules"
     assert "10 won and 100 lost" in m.card.note and "data gate" in m.card.note
+    # Only the rule whose column exists is used, and the card says which model scores.
+    assert m.scoring.rules == rules[:1]
+    assert "rules model scores" in m.card.scored_by and "no_such_column" in m.card.scored_by
+    referral = next(r for r in few if r["source"] == "referral")
+    assert m.predict(referral).probability == pytest.approx(0.45)
     result = m.score(few[:1])[0]
     assert result.engine == "rules" and result.note == m.card.note
     assert result.id == few[0]["lead_id"]

@@ -219,7 +219,7 @@ def describe_factor(feature: str, value: Any, points: float = 0.0) -> str:
     """
     only = "only " if points < 0 else ""
     if _is_missing(value):
-        return f"{feature.replace('_', ' ')} unknown"
+        return f"no {feature.replace('_', ' ')} recorded"
     if feature in NUMERIC_FEATURES:
         try:
             n = int(round(_to_number(value)))
@@ -336,6 +336,8 @@ class RulesScorer:
         if op in ("in", "not_in"):
             options = target if isinstance(target, list | tuple | set) else [target]
             inside = _to_category(value) in {_to_category(o) for o in options}
+            if _is_missing(value) and not inside:
+                return False  # a blank matches only a rule that names it (`in: [null]`)
             return inside if op == "in" else not inside
         if _is_missing(value):
             return False

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sales_operator.errors import DataError, LeakageError
 from sales_operator.policy import Policy, ScoringFeature, ScoringPolicy
 from sales_operator.scoring.drift import reference_bins
+from sales_operator.scoring.features import closest_hint
 from sales_operator.state import ScoreFactor
 
 FloatArray = npt.NDArray[np.float64]
@@ -104,6 +106,12 @@ _YES_NO_WORDS = (_TRUE | _FALSE) - {"1", "0", "1.0", "0.0"}
 _EPOCH = date(1970, 1, 1)
 OTHER = "other"
 """The shared column of categories too rare to get their own."""
+
+MISSING_LEVEL = "(missing)"
+"""The indicator column (`column=(missing)`) of a feature the training rows leave blank."""
+
+BACKGROUND_ROWS = 100
+"""Training rows kept with the model to average over a value it never saw missing."""
 
 
 class ScoreResult(BaseModel):
@@ -231,6 +239,9 @@ class FittedFeature:
     """Known categories or tags, one column each (categorical and tags kinds)."""
     has_other: bool = False
     """Whether rare categories share an `other` column."""
+    has_missing: bool = False
+    """Whether the training rows leave it blank: then missing is a state the model learns,
+    through an explicit `column=(missing)` indicator column."""
     _memo: dict[Any, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -248,8 +259,18 @@ class FittedFeature:
         """Return the encoded column names (`column` or `column=value`)."""
         if self.kind in ("categorical", "tags"):
             cols = [f"{self.name}={v}" for v in self.values]
-            return [*cols, f"{self.name}={OTHER}"] if self.has_other else cols
-        return [self.name]
+            if self.has_other:
+                cols.append(f"{self.name}={OTHER}")
+        else:
+            cols = [self.name]
+        if self.has_missing:
+            cols.append(f"{self.name}={MISSING_LEVEL}")
+        return cols
+
+    @property
+    def learned_missing(self) -> bool:
+        """Return whether the model learned what a blank means (else it averages over it)."""
+        return self.has_missing or self.kind == "tags"
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready description."""
@@ -257,6 +278,7 @@ class FittedFeature:
             "spec": self.spec.model_dump(),
             "values": list(self.values),
             "has_other": self.has_other,
+            "has_missing": self.has_missing,
         }
 
     @classmethod
@@ -266,6 +288,7 @@ class FittedFeature:
             spec=ScoringFeature.model_validate(data["spec"]),
             values=tuple(data["values"]),
             has_other=bool(data["has_other"]),
+            has_missing=bool(data.get("has_missing", False)),
         )
 
 
@@ -305,9 +328,25 @@ class Encoder:
         Raises:
             DataError: naming the row and column of a value that does not fit its kind.
         """
+        return self.encode_with_mask(rows)[0]
+
+    def encode_with_mask(
+        self, rows: Sequence[Mapping[str, Any]]
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """Encode rows and return which features each row leaves blank (`(rows, features)`).
+
+        A feature the training rows left blank gets 1 in its `column=(missing)` indicator.
+
+        Raises:
+            DataError: naming the row and column of a value that does not fit its kind.
+        """
         matrix = np.zeros((len(rows), len(self.columns)), dtype=np.float64)
-        for f, start in zip(self.features, self.offsets, strict=True):
+        mask = np.zeros((len(rows), len(self.features)), dtype=np.bool_)
+        for k, (f, start) in enumerate(zip(self.features, self.offsets, strict=True)):
             raw = [r.get(f.name) for r in rows]
+            mask[:, k] = self._blank(f, raw)
+            if f.has_missing:
+                matrix[:, start + len(f.columns) - 1] = mask[:, k]
             if f.kind in ("numeric", "boolean", "date"):
                 matrix[:, start] = self._scalars(f, raw)
             elif f.kind == "categorical":
@@ -316,7 +355,32 @@ class Encoder:
                 matrix[np.nonzero(hit)[0], start + index[hit]] = 1.0
             else:
                 self._tags(f, raw, matrix, start)
-        return matrix
+        return matrix, mask
+
+    def _blank(self, f: FittedFeature, raw: list[Any]) -> npt.NDArray[np.bool_]:
+        if f.kind == "tags":
+            return np.array(
+                [not split_tags(v, f.spec.tag_separator, self.missing) for v in raw],
+                dtype=np.bool_,
+            )
+        memo: dict[Any, bool] = {}
+        out = np.empty(len(raw), dtype=np.bool_)
+        for i, value in enumerate(raw):
+            try:
+                out[i] = memo[value]
+                continue
+            except (KeyError, TypeError):
+                pass
+            out[i] = blank = is_missing(value, self.missing)
+            try:
+                memo[value] = blank
+            except TypeError:
+                pass
+        return out
+
+    def known_counts(self, mask: npt.NDArray[np.bool_]) -> IntArray:
+        """Return how many features each row of a blank mask (`encode_with_mask`) knows."""
+        return np.asarray((~mask).sum(axis=1), dtype=np.int64)
 
     def _scalars(self, f: FittedFeature, raw: list[Any]) -> FloatArray:
         out = np.empty(len(raw), dtype=np.float64)
@@ -385,7 +449,9 @@ class Encoder:
         signs = []
         for f in self.features:
             sign = f.spec.monotone if f.kind in ("numeric", "boolean", "date") else 0
-            signs.extend([sign] * len(f.columns))
+            signs.extend([sign] * (len(f.columns) - int(f.has_missing)))
+            if f.has_missing:
+                signs.append(0)  # the missing indicator: no direction
         return "(" + ",".join(str(s) for s in signs) + ")"
 
     def to_dict(self) -> dict[str, Any]:
@@ -410,8 +476,9 @@ def fit_feature(
     spec: ScoringFeature, rows: Sequence[Mapping[str, Any]], missing: frozenset[str]
 ) -> FittedFeature:
     """Learn a feature's categories (or tags) from the training rows."""
+    blank = spec.kind != "tags" and any(is_missing(r.get(spec.column), missing) for r in rows)
     if spec.kind not in ("categorical", "tags"):
-        return FittedFeature(spec=spec)
+        return FittedFeature(spec=spec, has_missing=blank)
     counts: Counter[str] = Counter()
     for r in rows:
         value = r.get(spec.column)
@@ -421,7 +488,9 @@ def fit_feature(
             counts[_category(value)] += 1
     kept = tuple(sorted(v for v, n in counts.items() if n >= spec.min_count and v != OTHER))
     rare = any(n < spec.min_count for n in counts.values()) or OTHER in counts
-    return FittedFeature(spec=spec, values=kept, has_other=rare and spec.kind == "categorical")
+    return FittedFeature(
+        spec=spec, values=kept, has_other=rare and spec.kind == "categorical", has_missing=blank
+    )
 
 
 def infer_features(
@@ -684,6 +753,8 @@ class ModelCard(BaseModel):
     """What scores: XGBoost, or the rules model below the data gate."""
     note: str = ""
     """Why the rules model scores, when it does."""
+    scored_by: str = ""
+    """Which model scores and why (the data gate, the counts, the rules it kept)."""
     trained_at: str
     """When it was trained (UTC, ISO)."""
     target: str
@@ -755,7 +826,7 @@ def describe_value(f: FittedFeature, value: Any, points: float, missing: frozens
     """
     label = f.spec.label or f.name
     if is_missing(value, missing) and f.kind != "tags":
-        return f"{label} unknown"
+        return f"no {label} recorded"
     if "{value}" in label:
         return label.format(value=str(value).strip())
     if f.kind == "boolean":
@@ -799,6 +870,35 @@ def band_of(probability: float, scoring: ScoringPolicy) -> Literal["A", "B", "C"
     return "D"
 
 
+TOP_BAND_MARGIN = 0.01
+"""How far below the top band's bound a lead that knows too little is held."""
+
+
+def _top_bound(scoring: ScoringPolicy) -> float | None:
+    """Return the lower bound of the highest band the policy defines (A, else B, else C)."""
+    for band in ("A", "B", "C"):
+        bound = scoring.bands.get(band)  # type: ignore[call-overload]
+        if bound is not None:
+            return float(bound)
+    return None
+
+
+@dataclass
+class Evaluation:
+    """Probabilities of a batch, with each feature's points and what each row knows."""
+
+    probs: FloatArray
+    """Calibrated probabilities (after the thin-evidence adjustment)."""
+    points: FloatArray | None
+    """Percentage points per feature (rows, features); None when not asked for."""
+    known: list[int]
+    """How many features each row knows."""
+    known_of: list[str]
+    """The features counted."""
+    needed: int
+    """`scoring.min_known_features`."""
+
+
 class TrainedModel:
     """A calibrated XGBoost model (or the rules model) with explanations and a model card."""
 
@@ -813,6 +913,7 @@ class TrainedModel:
         reference: Sequence[float] | FloatArray = (),
         drift_reference: Mapping[str, Any] | None = None,
         describer: Describer | None = None,
+        background: FloatArray | Sequence[Sequence[float]] | None = None,
     ) -> None:
         """Assemble a model; use `train_tabular` or `load` rather than calling this."""
         self.card = card
@@ -831,11 +932,18 @@ class TrainedModel:
         """Per-feature bins and shares of the training window, for `drift.psi_report`."""
         self.describer = describer
         """Optional domain wording for factors (the CRM's `describe_factor`)."""
+        self.background = (
+            np.asarray(background, dtype=np.float64)
+            if background is not None and len(background)
+            else np.empty((0, len(encoder.columns) if encoder is not None else 0))
+        )
+        """Encoded training rows: a value the model never saw blank is averaged over them."""
         self.splits: dict[str, list[int]] = {}
         """Indices (into the training rows) of the `train`, `validation`, `calibration` and
         `test` slices; set by `train_tabular`, empty for a loaded model."""
         self._rules: Any = None
         self._bias_p: float | None = None
+        self._average_p: float | None = None
 
     # -- the Scorer protocol -------------------------------------------------------------
 
@@ -909,8 +1017,7 @@ class TrainedModel:
         """
         if self.is_rules:
             return np.array([self.rules.predict(dict(r)).probability for r in rows])
-        assert self.calibrator is not None
-        return self.calibrator(self.margins(rows))
+        return self._evaluate(rows, explain=False).probs
 
     def contributions(self, row: Mapping[str, Any]) -> dict[str, float]:
         """Return each feature's raw log-odds contribution, plus `bias`; they sum to the margin."""
@@ -942,6 +1049,93 @@ class TrainedModel:
             self._bias_p = float(self.calibrator(np.array([bias]))[0])
         return self._bias_p
 
+    def _evaluate(self, rows: Sequence[Mapping[str, Any]], *, explain: bool) -> Evaluation:
+        """Score rows with what is known about them, and (`explain`) each feature's points.
+
+        A feature the training rows always had (so the model never learned what a blank
+        means) is averaged over the kept training rows (`background`) when a row leaves it
+        blank: the row's probability is the mean over them, its TreeSHAP contributions the
+        mean contributions, and that feature gets no points of its own. A feature the
+        training rows left blank has a learned `(missing)` state and keeps its points.
+        Rows knowing fewer than `scoring.min_known_features` features are drawn toward the
+        average lead in proportion and kept below the top band.
+        """
+        enc, booster, calibrator = self.encoder, self.booster, self.calibrator
+        assert enc is not None and booster is not None and calibrator is not None
+        x, mask = enc.encode_with_mask(rows)
+        n, n_features = mask.shape
+        learned = np.array([f.learned_missing for f in enc.features], dtype=np.bool_)
+        averaged = mask & ~learned
+        d = self._dmatrix(x)
+        per: FloatArray | None = None
+        if explain:
+            contribs = np.asarray(booster.predict(d, pred_contribs=True), dtype=np.float64)
+            per = contribs @ enc.feature_matrix
+            margin = per.sum(axis=1)
+        else:
+            margin = np.asarray(booster.predict(d, output_margin=True), dtype=np.float64)
+        probs = np.asarray(calibrator(margin), dtype=np.float64)
+        need = np.nonzero(averaged.any(axis=1))[0] if len(self.background) else []
+        if len(need):
+            col_feature = np.repeat(np.arange(n_features), [len(f.columns) for f in enc.features])
+            bg = self.background
+            n_bg, n_cols = bg.shape
+            chunk = max(1, 400_000 // (n_bg * max(1, n_cols)))
+            for start in range(0, len(need), chunk):
+                idx = need[start : start + chunk]
+                fill = averaged[idx][:, col_feature]
+                rep = np.where(fill[:, None, :], bg[None, :, :], x[idx][:, None, :])
+                rep = rep.reshape(-1, n_cols)
+                dr = self._dmatrix(rep)
+                if per is not None:
+                    c = np.asarray(booster.predict(dr, pred_contribs=True), dtype=np.float64)
+                    c = c @ enc.feature_matrix
+                    m = c.sum(axis=1)
+                    per[idx] = c.reshape(len(idx), n_bg, -1).mean(axis=1)
+                else:
+                    m = np.asarray(booster.predict(dr, output_margin=True), dtype=np.float64)
+                probs[idx] = calibrator(m).reshape(len(idx), n_bg).mean(axis=1)
+        known = enc.known_counts(mask)
+        needed = self.scoring.min_known_features
+        weight = np.ones(n) if needed <= 0 else np.minimum(1.0, known / float(needed))
+        p0 = self.base_probability()
+        average = self.average_probability()
+        raw = probs
+        probs = average + weight * (raw - average)
+        top = _top_bound(self.scoring)
+        if top is not None:
+            thin = known < needed
+            probs = np.where(thin & (probs >= top), max(0.0, top - TOP_BAND_MARGIN), probs)
+        points = None
+        if per is not None:
+            bias = per[:, -1]
+            gap = per.sum(axis=1) - bias
+            safe = np.abs(gap) > 1e-9
+            h = 1e-3
+            m_all = per.sum(axis=1)
+            local = (calibrator(m_all + h) - calibrator(m_all - h)) / (2 * h)
+            slope = np.where(safe, (raw - p0) / np.where(safe, gap, 1.0), local)
+            points = np.round(per[:, :-1] * (slope * weight)[:, None] * 100.0, 2)
+            points[averaged] = 0.0
+        return Evaluation(
+            probs=probs, points=points, known=known.tolist(), known_of=enc.names, needed=needed
+        )
+
+    def average_probability(self) -> float:
+        """Return the mean probability over the kept training rows (the model's base rate).
+
+        A lead that knows nothing scores this; without kept rows (a model saved before they
+        were kept) it is `base_probability()`.
+        """
+        if self._average_p is None:
+            if not len(self.background):
+                self._average_p = self.base_probability()
+            else:
+                assert self.booster is not None and self.calibrator is not None
+                m = self.booster.predict(self._dmatrix(self.background), output_margin=True)
+                self._average_p = float(np.mean(self.calibrator(np.asarray(m))))
+        return self._average_p
+
     def score(self, rows: Sequence[Mapping[str, Any]]) -> list[ScoreResult]:
         """Score rows: probability, band, percentile and the top factors in points.
 
@@ -960,22 +1154,9 @@ class TrainedModel:
                 result = self.rules.predict(dict(row))
                 out.append(result.model_copy(update={"id": row_id}))
             return out
-        assert self.encoder is not None and self.booster is not None
-        assert self.calibrator is not None
-        d = self._dmatrix(self.encoder.encode(rows))
-        contribs = np.asarray(self.booster.predict(d, pred_contribs=True), dtype=np.float64)
-        per = contribs @ self.encoder.feature_matrix  # (n, features + 1)
-        bias = per[:, -1]
-        feats = per[:, :-1]
-        margin = per.sum(axis=1)
-        probs = self.calibrator(margin)
-        p0 = self.calibrator(bias)
-        gap = margin - bias
-        safe = np.abs(gap) > 1e-9
-        h = 1e-3
-        local = (self.calibrator(margin + h) - self.calibrator(margin - h)) / (2 * h)
-        slope = np.where(safe, (probs - p0) / np.where(safe, gap, 1.0), local)
-        points = np.round(feats * slope[:, None] * 100.0, 2)
+        ev = self._evaluate(rows, explain=True)
+        probs, points = ev.probs, ev.points
+        assert points is not None
         pct = self.percentile(probs)
         k = min(self.scoring.top_factors, points.shape[1])
         order = np.argsort(-points, axis=1, kind="stable")
@@ -1004,6 +1185,13 @@ class TrainedModel:
                 if j >= 0
             )
             p = probs_list[i]
+            note = ""
+            if ev.known[i] < ev.needed:
+                note = (
+                    f"only {ev.known[i]} of {len(ev.known_of)} features known (fewer than "
+                    f"{ev.needed}): the score is drawn toward the average lead and kept out of "
+                    "the top band"
+                )
             results.append(
                 _construct(
                     ScoreResult,
@@ -1013,7 +1201,7 @@ class TrainedModel:
                         "factors": factors,
                         "engine": "xgboost",
                         "model_version": version,
-                        "note": "",
+                        "note": note,
                         "percentile": pct_list[i],
                         "id": ids[i],
                     },
@@ -1057,6 +1245,9 @@ class TrainedModel:
             "reference": [float(p) for p in self.reference],
             "drift_reference": self.drift_reference,
             "describer": _describer_path(self.describer),
+            "background": [
+                [None if math.isnan(v) else v for v in r] for r in self.background.tolist()
+            ],
         }
         (path / "model.json").write_text(json.dumps(state) + "\n", "utf-8")
         (path / "card.json").write_text(self.card.model_dump_json(indent=2) + "\n", "utf-8")
@@ -1088,6 +1279,7 @@ class TrainedModel:
                 reference=state.get("reference", []),
                 drift_reference=state.get("drift_reference", {}),
                 describer=describer or _import_describer(state.get("describer")),
+                background=np.array(state.get("background") or [], dtype=np.float64),
             )
         except (OSError, ValueError, KeyError, TypeError, xgb.core.XGBoostError) as err:
             raise DataError(f"cannot load the scoring model in {path}: {err}") from err
@@ -1110,6 +1302,7 @@ class TrainedModel:
             reference=self.reference,
             drift_reference=self.drift_reference,
             describer=self.describer,
+            background=self.background,
         )
 
 
@@ -1232,6 +1425,139 @@ def _leakage_guard(
         present_and_excluded=present,
         probe_threshold=scoring.leakage_auc,
     )
+
+
+ID_WORDS = frozenset({"id", "uuid", "guid", "number"})
+"""A column whose name ends in one of these words ("Prospect ID", "Lead Number") is an id."""
+
+ID_MIN_ROWS = 20
+"""Rows from which a column with a distinct value in every row counts as an identifier."""
+
+
+def id_reason(
+    column: str, kind: str, values: Sequence[Any], missing: frozenset[str] = frozenset()
+) -> str | None:
+    """Say why a column looks like an identifier (its name, or a value unique per row).
+
+    A categorical column with a distinct value in (nearly) every row, or a numeric one of
+    distinct whole numbers packed in a range barely wider than the row count (a running
+    number), is one; a measured number (minutes, employees) spread wider is not.
+    """
+    words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", column)
+    if words and words[-1].casefold() in ID_WORDS:
+        return f"its name ends in {words[-1]!r}"
+    if kind in ("tags", "boolean", "date") or len(values) < ID_MIN_ROWS:
+        return None
+    known = [v for v in values if not is_missing(v, missing)]
+    if len(known) < 0.95 * len(values):
+        return None
+    if kind == "categorical":
+        distinct = len({_category(v) for v in known})
+    else:
+        try:
+            numbers = [to_number(v) for v in known]
+        except (TypeError, ValueError):
+            return None
+        if not all(float(v).is_integer() for v in numbers):
+            return None
+        if max(numbers) - min(numbers) + 1 > 2 * len(numbers):
+            return None
+        distinct = len(set(numbers))
+    if distinct == len(known):
+        return f"each of its {len(known)} values is unique to one row"
+    return None
+
+
+def check_identifiers(
+    rows: Sequence[Mapping[str, Any]],
+    features: Sequence[ScoringFeature],
+    missing: frozenset[str] = frozenset(),
+) -> None:
+    """Refuse features that look like row identifiers, at any data size.
+
+    Raises:
+        LeakageError: naming each such column, why it looks like an id, and what to do.
+    """
+    found = []
+    for f in features:
+        why = id_reason(f.column, f.kind, [r.get(f.column) for r in rows], missing)
+        if why is not None:
+            found.append((f.column, why))
+    if found:
+        detail = "; ".join(f"{c!r} ({why})" for c, why in found)
+        first = found[0][0]
+        raise LeakageError(
+            f"refusing to train on identifier column(s) {detail}: an id names the row, it "
+            f"does not describe the lead, so the model would memorise rows. Pass --id "
+            f"{first!r} if it is the row id (one column), and --exclude the others "
+            "(or leave them out of scoring.features)",
+            columns=[c for c, _ in found],
+        )
+
+
+def _fmt_auc(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _rules_model(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    scoring: ScoringPolicy,
+    won: int,
+    lost: int,
+    features: Sequence[ScoringFeature],
+    report: LeakageReport,
+    base: Mapping[str, Any],
+    describer: Describer | None,
+) -> TrainedModel:
+    """Return the points model below the data gate, with only the rules whose columns exist.
+
+    Raises:
+        DataError: naming the gate, the counts and what to do when no rule's column exists.
+    """
+    col_set = set(columns)
+    kept = [r for r in scoring.rules if str(r.get("feature")) in col_set]
+    dropped = sorted({str(r.get("feature")) for r in scoring.rules} - col_set)
+    gate = (
+        f"{won} won and {lost} lost rows, below the data gate of {scoring.min_won} won and "
+        f"{scoring.min_lost} lost"
+    )
+    if not kept:
+        named = sorted({str(r.get("feature")) for r in scoring.rules})
+        raise DataError(
+            f"cannot train: {gate}, too few for XGBoost, and the points model that scores "
+            f"below the gate has no rule on these columns (its rules use {named or 'none'}). "
+            f"Collect at least {scoring.min_won} won and {scoring.min_lost} lost rows, or "
+            "write scoring.rules for your own columns (e.g. {feature: "
+            f"{features[0].column!r}, op: '==', value: ..., points: 20}}) in a policy file and pass "
+            "it with --policy"
+        )
+    note = (
+        f"rules model: {won} won and {lost} lost closed deals, below the data gate of "
+        f"{scoring.min_won} won and {scoring.min_lost} lost; XGBoost trains once there are enough"
+    )
+    if dropped:
+        note += f"; rules on columns the data lacks were left out: {dropped}"
+    used = sorted({str(r.get("feature")) for r in kept})
+    scored_by = (
+        f"the rules model scores: {gate}, too few for XGBoost; it uses {len(kept)} of the "
+        f"policy's {len(scoring.rules)} points rules (on {used})"
+        + (f"; rules on absent columns {dropped} left out" if dropped else "")
+    )
+    kept_scoring = scoring.model_copy(update={"rules": kept})
+    fp = _fingerprint(rows, columns, {"rules": kept, "base": scoring.rules_base_points})
+    card = ModelCard(
+        version=f"rules-{fp}",
+        fingerprint=fp,
+        engine="rules",
+        note=note,
+        scored_by=scored_by,
+        rows={"total": len(rows), "positives": won, "negatives": lost},
+        features=[{"column": f.column, "kind": f.kind} for f in features],
+        leakage=report,
+        **base,
+    )
+    return TrainedModel(card=card, scoring=kept_scoring, describer=describer)
 
 
 def _probe(encoder: Encoder, x: FloatArray, y: FloatArray, report: LeakageReport) -> LeakageReport:
@@ -1394,9 +1720,10 @@ def train_tabular(
         absent = [f.column for f in features if f.column not in col_set]
         if absent:
             raise DataError(
-                f"scoring.features name column(s) {absent} that the data lacks; "
-                f"the columns are {columns}"
+                f"scoring.features name column(s) {absent} that the data lacks"
+                f"{closest_hint(absent, columns)}; the columns are {columns}"
             )
+        features = [f for f in features if f.column != id_column]
     else:
         reserved = {target, id_column, time_column}
         candidates = [c for c in columns if c not in reserved and _norm(c) not in skip]
@@ -1407,6 +1734,12 @@ def train_tabular(
 
     won = int(y.sum())
     lost = len(y) - won
+    if not won or not lost:
+        have = "won (positive)" if won else "lost (negative)"
+        raise DataError(
+            f"target column {target!r} has one class only: all {len(y)} rows are {have}; "
+            "a model needs both won and lost rows"
+        )
     trained_at = datetime.now(UTC).isoformat(timespec="seconds")
     data_window: dict[str, str | None] = {}
     if times is not None:
@@ -1423,28 +1756,13 @@ def train_tabular(
         "excluded": excluded,
         "trained_at": trained_at,
     }
-    if won < scoring.min_won or lost < scoring.min_lost:
-        note = (
-            f"rules model: {won} won and {lost} lost closed deals, below the data gate of "
-            f"{scoring.min_won} won and {scoring.min_lost} lost; XGBoost trains once there "
-            "are enough"
-        )
-        fp = _fingerprint(
-            rows, columns, {"rules": scoring.rules, "base": scoring.rules_base_points}
-        )
-        card = ModelCard(
-            version=f"rules-{fp}",
-            fingerprint=fp,
-            engine="rules",
-            note=note,
-            rows={"total": len(y), "positives": won, "negatives": lost},
-            features=[{"column": f.column, "kind": f.kind} for f in features],
-            leakage=report,
-            **base,
-        )
-        return TrainedModel(card=card, scoring=scoring, describer=describer)
-
-    fit, val, cal, test = _split(len(rows), y, times, seed)
+    below = won < scoring.min_won or lost < scoring.min_lost
+    if below:
+        fit = np.arange(len(rows), dtype=np.int64)
+    else:
+        fit, val, cal, test = _split(len(rows), y, times, seed)
+    # The identifier check and the leakage probe run at every data size.
+    check_identifiers(rows, features, missing)
     fit_rows = [rows[i] for i in fit]
     fitted = [fit_feature(f, fit_rows, missing) for f in features]
     encoder = Encoder(fitted, scoring.missing_values)
@@ -1465,6 +1783,9 @@ def train_tabular(
             "scoring.features with allow_leaky: true if it is truly known before the outcome",
             columns=refused,
         )
+    if below:
+        report = report.model_copy(update={"suspected": [n for n in suspects if n in allowed]})
+        return _rules_model(rows, columns, scoring, won, lost, features, report, base, describer)
     report = report.model_copy(update={"suspected": [n for n in suspects if n in allowed]})
 
     params = dict(XGB_PARAMS)
@@ -1520,10 +1841,18 @@ def train_tabular(
     }
     fp_cols = [*encoder.names, target] + ([time_column] if time_column else [])
     fp = _fingerprint(rows, fp_cols, {"params": params, "encoder": encoder.to_dict(), "seed": seed})
+    auc, rules_auc = metrics["roc_auc"], metrics["rules_roc_auc"]
+    scored_by = (
+        f"XGBoost scores: {won} won and {lost} lost rows reach the data gate of "
+        f"{scoring.min_won} won and {scoring.min_lost} lost; on the {len(test)} held-out "
+        f"test rows its ROC AUC is {_fmt_auc(auc)} against the rules model's "
+        f"{_fmt_auc(rules_auc)}"
+    )
     card = ModelCard(
         version=f"xgb-{fp}",
         fingerprint=fp,
         engine="xgboost",
+        scored_by=scored_by,
         split="time" if times is not None else "stratified",
         rows={
             "total": len(y),
@@ -1566,6 +1895,7 @@ def train_tabular(
         reference=calibrator(cal_margins),
         drift_reference=reference_bins(encoder, x[np.r_[fit, val]]),
         describer=describer,
+        background=x[np.sort(np.random.default_rng(seed).permutation(fit)[:BACKGROUND_ROWS])],
     )
     model.splits = {
         "train": fit.tolist(),
