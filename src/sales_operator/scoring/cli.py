@@ -103,7 +103,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     scoring = scoring.model_copy(update=updates)
     for name, flag in ((args.target, "--target"), (args.id, "--id")):
         if name is not None and name not in columns:
-            raise DataError(f"{args.leads}: {flag} column {name!r} is not in the columns {columns}")
+            from sales_operator.scoring.features import closest_hint
+
+            raise DataError(
+                f"{args.leads}: {flag} column {name!r} is not in the columns"
+                f"{closest_hint([name], columns)}; the columns are {columns}"
+            )
     try:
         model = train_tabular(
             rows, scoring, target=args.target, id_column=args.id, exclude=args.exclude or ()
@@ -123,8 +128,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"test ROC AUC {_f(m.get('roc_auc'))}, Brier {_f(m.get('brier'))}, "
             f"ECE {_f(m.get('ece'))} ({card.calibration.get('method')} calibration)"
         )
-    else:
-        _say(card.note)
+    _say(card.scored_by)
     if card.leakage.present_and_excluded:
         _say(f"post-outcome columns kept out: {', '.join(card.leakage.present_and_excluded)}")
     return 0
@@ -154,8 +158,11 @@ def _check_columns(model: Any, rows: list[dict[str, str]], source: str) -> None:
     have = set(rows[0])
     lacking = [n for n in model.encoder.names if n not in have]
     if lacking:
+        from sales_operator.scoring.features import closest_hint
+
         raise DataError(
-            f"{source}: the leads lack the model's column(s) {lacking}; "
+            f"{source}: the leads lack the model's column(s) {lacking}"
+            f"{closest_hint(lacking, have - set(model.encoder.names))}; "
             f"model {model.version} was trained on {model.encoder.names}"
         )
 

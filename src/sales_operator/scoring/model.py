@@ -280,6 +280,7 @@ def _top_factors(factors: list[ScoreFactor], n: int) -> list[ScoreFactor]:
 
 
 _OPS = ("==", "!=", ">", ">=", "<", "<=", "in", "not_in")
+_WON = ("won", "closed_won", "1", "true")
 
 
 class RulesScorer:
@@ -472,7 +473,11 @@ def _validate_rows(rows: Sequence[Mapping[str, Any]], policy: Policy) -> None:
             )
         missing = [c for c in required if c not in row]
         if missing:
-            raise DataError(f"row {i}: missing column(s) {missing}")
+            from sales_operator.scoring.features import closest_hint
+
+            raise DataError(
+                f"row {i}: missing column(s) {missing}{closest_hint(missing, map(str, row))}"
+            )
         outcome = str(row["outcome"]).strip().casefold()
         if outcome not in ("won", "lost", "closed_won", "closed_lost", "1", "0", "true", "false"):
             raise DataError(
@@ -512,13 +517,23 @@ def train_scorer(rows: Sequence[Mapping[str, Any]], policy: Policy) -> TrainedMo
     """
     policy = crm_policy(policy)
     _validate_rows(rows, policy)
+    won = sum(1 for r in rows if str(r["outcome"]).strip().casefold() in _WON)
+    if not won or won == len(rows):
+        # One class only: nothing to learn from yet, so the points model scores.
+        note = (
+            f"rules model: {won} won and {len(rows) - won} lost closed deals, below the data "
+            f"gate of {policy.scoring.min_won} won and {policy.scoring.min_lost} lost; "
+            "XGBoost trains once there are enough"
+        )
+        return RulesScorer(policy, note=note, counts={"won": won, "lost": len(rows) - won})
     id_column = "deal_id" if all("deal_id" in r for r in rows) else None
     model = train_tabular(
         rows, policy, target="outcome", id_column=id_column, describer=describe_crm_factor
     )
     if model.is_rules:
         counts = {"won": model.card.rows["positives"], "lost": model.card.rows["negatives"]}
-        return RulesScorer(policy, note=model.note, counts=counts)
+        kept = policy.model_copy(update={"scoring": model.scoring})
+        return RulesScorer(kept, note=model.note, counts=counts)
     return model
 
 

@@ -1385,7 +1385,10 @@ def _check_rows(rows: Sequence[Mapping[str, Any]], target: str) -> list[str]:
             )
     columns = _columns_of(rows)
     if target not in columns:
-        raise DataError(f"no target column {target!r}; the columns are {columns}")
+        raise DataError(
+            f"no target column {target!r}{closest_hint([target], columns)}; "
+            f"the columns are {columns}"
+        )
     return columns
 
 
@@ -1698,7 +1701,10 @@ def train_tabular(
     excluded = [*exclude, *scoring.exclude_features]
     unknown = [c for c in exclude if c not in col_set]
     if unknown:
-        raise DataError(f"cannot exclude unknown column(s) {unknown}; the columns are {columns}")
+        raise DataError(
+            f"cannot exclude unknown column(s) {unknown}{closest_hint(unknown, columns)}; "
+            f"the columns are {columns}"
+        )
     if id_column is not None and id_column not in col_set:
         raise DataError(f"no id column {id_column!r}; the columns are {columns}")
 
