@@ -911,6 +911,262 @@ def xeducation(csv_path: Path, out_dir: Path, *, policy_path: Path = SPEC_PATH) 
     }
 
 
+# --- (c) robustness to missing values (X Education) ----------------------------------------------
+
+
+BLANK_RATES = (0.0, 0.1, 0.3, 0.5)
+"""Shares of the test leads' feature values blanked at random (0 is the untouched split)."""
+
+THIN_KNOWN = 3
+"""A lead knowing fewer features than this is thin (`scoring.min_known_features`)."""
+
+ROBUST_NAMES = ("library (train_tabular)", "plain XGBoost (same rows, no missing handling)")
+"""The two models compared."""
+
+
+def blank_at_random(
+    rows: Sequence[Row], columns: Sequence[str], rate: float, seed: int
+) -> list[Row]:
+    """Return copies of `rows` with each of `columns` blanked with probability `rate`."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for r in rows:
+        drop = rng.random(len(columns)) < rate
+        out.append({**r, **{c: "" for c, d in zip(columns, drop, strict=True) if d}})
+    return out
+
+
+def keep_at_random(rows: Sequence[Row], columns: Sequence[str], seed: int) -> list[Row]:
+    """Return copies of `rows`, each keeping a uniformly drawn number (0 to all) of `columns`."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for r in rows:
+        k = int(rng.integers(0, len(columns) + 1))
+        keep = set(rng.permutation(len(columns))[:k].tolist())
+        out.append({**r, **{c: "" for j, c in enumerate(columns) if j not in keep}})
+    return out
+
+
+def known_features(
+    rows: Sequence[Row], columns: Sequence[str], placeholders: frozenset[str]
+) -> IntArray:
+    """Return how many of `columns` each row knows (not blank, not a placeholder)."""
+    return np.array(
+        [sum(not _missing(r.get(c), placeholders) for c in columns) for r in rows], dtype=np.int64
+    )
+
+
+def fit_plain(policy: Any, train: Sequence[Row]) -> Callable[[Sequence[Row]], FloatArray]:
+    """Train the reference XGBoost on `train`; return its scoring function."""
+    import xgboost as xgb
+
+    enc = SpecEncoder(policy.scoring.features, policy.scoring.missing_values, scale=False)
+    x_train = enc.fit_transform(train)
+    params = dict(PLAIN_XGB, monotone_constraints=enc.monotone())
+    booster = xgb.train(params, xgb.DMatrix(x_train, label=_labels(train)), PLAIN_ROUNDS)
+
+    def predict(rows: Sequence[Row]) -> FloatArray:
+        return np.asarray(booster.predict(xgb.DMatrix(enc.transform(rows))), dtype=np.float64)
+
+    return predict
+
+
+def _spread(probs: FloatArray) -> dict[str, float]:
+    q = np.quantile(probs, [0.0, 0.1, 0.5, 0.9, 1.0]) if len(probs) else [float("nan")] * 5
+    return {
+        "n": float(len(probs)),
+        "mean": float(np.mean(probs)) if len(probs) else float("nan"),
+        "min": float(q[0]),
+        "p10": float(q[1]),
+        "median": float(q[2]),
+        "p90": float(q[3]),
+        "max": float(q[4]),
+    }
+
+
+def _top_band(labels: FloatArray, probs: FloatArray, known: IntArray, top: float) -> dict[str, Any]:
+    in_top = probs >= top
+    n_top = int(in_top.sum())
+    thin = int((in_top & (known < THIN_KNOWN)).sum())
+    return {
+        "top_band_leads": n_top,
+        "top_band_thin": thin,
+        "top_band_thin_share": thin / n_top if n_top else 0.0,
+        "top_band_conversion": float(labels[in_top].mean()) if n_top else None,
+    }
+
+
+def robustness(csv_path: Path, out_dir: Path, *, policy_path: Path = SPEC_PATH) -> dict[str, Any]:
+    """Blank X Education's test values at random; compare the library with plain XGBoost."""
+    from sales_operator.policy import load_policy
+    from sales_operator.scoring.model import roc_auc
+
+    started = time.perf_counter()
+    policy = load_policy(policy_path)
+    scoring = policy.scoring
+    rows = read_leads(csv_path)
+    y = _labels(rows)
+    tr, te = split(y)
+    train, test = [rows[i] for i in tr], [rows[i] for i in te]
+    y_test = y[te]
+    columns = [f.column for f in scoring.features]
+    placeholders = frozenset(m.strip().casefold() for m in scoring.missing_values)
+    library = train_library(policy, train)
+    predictors: dict[str, Callable[[Sequence[Row]], FloatArray]] = {
+        ROBUST_NAMES[0]: lambda rs: np.asarray(library.predict_proba(rs), dtype=np.float64),
+        ROBUST_NAMES[1]: fit_plain(policy, train),
+    }
+    top = float(scoring.bands["A"])
+    by_rate: list[dict[str, Any]] = []
+    curves: dict[str, list[float]] = {n: [] for n in ROBUST_NAMES}
+    eces: dict[str, list[float]] = {n: [] for n in ROBUST_NAMES}
+    for rate in BLANK_RATES:
+        blanked = blank_at_random(test, columns, rate, SEED + int(round(rate * 100)))
+        known = known_features(blanked, columns, placeholders)
+        for name, predict in predictors.items():
+            p = predict(blanked)
+            auc = roc_auc(y_test, p)
+            row = {
+                "rate": rate,
+                "model": name,
+                "roc_auc": auc,
+                "ece_10": ece(y_test, p),
+                "brier": float(np.mean((p - y_test) ** 2)),
+                "mean_predicted": float(p.mean()),
+                **_top_band(y_test, p, known, top),
+            }
+            by_rate.append(row)
+            curves[name].append(float(auc or float("nan")))
+            eces[name].append(row["ece_10"])
+    # Leads that know nothing: every one is the same input, so every one gets one score.
+    all_blank = [{**r, **{c: "" for c in columns}} for r in test]
+    nothing = {name: _spread(predict(all_blank)) for name, predict in predictors.items()}
+    # Leads keeping a random number (0 to all) of their features.
+    sparse = keep_at_random(test, columns, SEED + 7)
+    known = known_features(sparse, columns, placeholders)
+    thin = known < THIN_KNOWN
+    sparse_rows: list[dict[str, Any]] = []
+    sparse_probs: dict[str, FloatArray] = {}
+    for name, predict in predictors.items():
+        p = predict(sparse)
+        sparse_probs[name] = p
+        sparse_rows.append(
+            {
+                "model": name,
+                "roc_auc": roc_auc(y_test, p),
+                "ece_10": ece(y_test, p),
+                "thin_leads": int(thin.sum()),
+                "thin_scores": _spread(p[thin]),
+                **_top_band(y_test, p, known, top),
+            }
+        )
+    figure = "scoring_robustness.png"
+    plot_robustness(curves, eces, sparse_probs, thin, float(y_test.mean()), top, out_dir / figure)
+    return {
+        "data": str(csv_path),
+        "test_leads": len(te),
+        "base_rate_test": float(y_test.mean()),
+        "features": len(columns),
+        "top_band_bound": top,
+        "thin_known": THIN_KNOWN,
+        "library_card_scored_by": library.card.scored_by,
+        "learned_missing": [
+            f.name for f in (library.encoder.features if library.encoder else []) if f.has_missing
+        ],
+        "by_rate": by_rate,
+        "all_blank": nothing,
+        "sparse": sparse_rows,
+        "seconds": round(time.perf_counter() - started, 2),
+        "figures": [figure],
+    }
+
+
+def plot_robustness(
+    aucs: Mapping[str, Sequence[float]],
+    eces: Mapping[str, Sequence[float]],
+    sparse: Mapping[str, FloatArray],
+    thin: npt.NDArray[np.bool_],
+    base: float,
+    top: float,
+    path: Path,
+) -> None:
+    """Draw ROC AUC and ECE against the blanked share, and thin leads' score histograms."""
+    plt = pyplot()
+    fig, (left, mid, right) = plt.subplots(1, 3, figsize=(13.0, 4.2), dpi=110)
+    rates = [100 * r for r in BLANK_RATES]
+    for name in aucs:
+        left.plot(rates, aucs[name], marker="o", lw=1.5, label=name)
+        mid.plot(rates, eces[name], marker="o", lw=1.5, label=name)
+        right.hist(sparse[name][thin], bins=np.linspace(0, 1, 21), histtype="step", lw=1.5,
+                   label=name)  # fmt: skip
+    left.set_xlabel("% of test values blanked at random")
+    left.set_ylabel("ROC AUC")
+    left.set_title("ranking", fontsize=10)
+    mid.set_xlabel("% of test values blanked at random")
+    mid.set_ylabel("ECE (10 bins)")
+    mid.set_title("calibration", fontsize=10)
+    right.axvline(base, color="grey", ls=":", lw=1, label=f"base rate {base:.2f}")
+    right.axvline(top, color="red", ls="--", lw=1, label=f"top band from {top:.2f}")
+    right.set_xlabel(f"score of leads knowing < {THIN_KNOWN} features")
+    right.set_ylabel("leads")
+    right.set_title("thin leads", fontsize=10)
+    for ax in (left, mid, right):
+        ax.legend(fontsize=7)
+    fig.suptitle("X Education test split: values blanked at random", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _robustness_markdown(c: Mapping[str, Any]) -> str:
+    headers = ["blanked", "model", "ROC AUC", "ECE (10 bins)", "Brier", "mean predicted",
+               "top-band leads", "of them < 3 known"]  # fmt: skip
+    rows = [
+        [f"{r['rate']:.0%}", r["model"], r["roc_auc"], r["ece_10"], r["brier"],
+         r["mean_predicted"], r["top_band_leads"], r["top_band_thin"]]
+        for r in c["by_rate"]
+    ]  # fmt: skip
+    blank_rows = [[name, s["mean"], s["min"], s["max"]] for name, s in c["all_blank"].items()]
+    sparse_rows = [
+        [r["model"], r["roc_auc"], r["ece_10"], r["thin_leads"], r["thin_scores"]["median"],
+         r["thin_scores"]["max"], r["top_band_leads"], r["top_band_thin"],
+         f"{r['top_band_thin_share']:.1%}"]
+        for r in c["sparse"]
+    ]  # fmt: skip
+    return "\n\n".join(
+        [
+            f"The library model and a plain XGBoost (same training rows, same features, NaN for "
+            f"a blank and nothing else) score the {c['test_leads']} test leads after a share of "
+            f"their {c['features']} feature values is blanked at random (seeded). Base rate of "
+            f"the test leads: {c['base_rate_test']:.3f}; top band from {c['top_band_bound']:.2f}. "
+            f"Features whose training rows had gaps (missing is a learned state): "
+            f"{', '.join(c['learned_missing']) or 'none'}; any other blank is averaged over "
+            "the training leads. Model card: " + c["library_card_scored_by"] + ".",
+            md_table(headers, rows),
+            "**All-missing leads** (every feature blank; the inputs are identical, so each model "
+            "gives every such lead one score):",
+            md_table(["model", "mean", "min", "max"], blank_rows),
+            "**Sparse leads**: each test lead keeps a random number (0 to all) of its features; "
+            f"'thin' leads know fewer than {c['thin_known']}.",
+            md_table(
+                [
+                    "model",
+                    "ROC AUC",
+                    "ECE",
+                    "thin leads",
+                    "thin: median score",
+                    "thin: max score",
+                    "top-band leads",
+                    "of them thin",
+                    "thin share of top band",
+                ],
+                sparse_rows,
+            ),  # fmt: skip
+            f"![robustness]({c['figures'][0]})",
+        ]
+    )
+
+
 # --- the section -------------------------------------------------------------------------------
 
 
@@ -1233,6 +1489,19 @@ def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Sect
             f"scoring (X Education, {b['split']['test']} test leads; ROC AUC/ECE): {line}; "
             f"targets AUC≥{tg['roc_auc_min']}: {'met' if tg['roc_auc_met'] else 'NOT met'}, "
             f"ECE≤{tg['ece_max']}: {'met' if tg['ece_met'] else 'NOT met'}"
+        )
+    if include_external and csv_path.is_file():
+        parts.append("### 2c. Robustness: missing values (X Education test split)")
+        c = robustness(csv_path, out_dir)
+        results["robustness"] = c
+        parts.append(_robustness_markdown(c))
+        figures += c["figures"]
+        worst = [r for r in c["by_rate"] if r["rate"] == max(BLANK_RATES)]
+        summary.append(
+            "scoring robustness (50 % blanked; ROC AUC/ECE): "
+            + ", ".join(
+                f"{r['model'].split(' (')[0]} {r['roc_auc']:.3f}/{r['ece_10']:.3f}" for r in worst
+            )  # fmt: skip
         )
     status = "ok" if "xgboost" in a or "engine" in a else "fail"
     if results.get("xeducation", {}).get("status") == "skipped":
