@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,9 @@ from sales_operator.scoring.model import (
 )
 from sales_operator.scoring.tabular import MISSING_LEVEL, TrainedModel, train_tabular
 from sales_operator.serde import make_serializer
-from sales_operator.state import Account, Contact, Deal, DealState, Event, Lead
+from sales_operator.state import Account, Contact, DealState
 from tests.unit.test_scoring_cli import run, write_csv
-from tests.unit.test_scoring_pattern import tiny_crm
+from tests.unit.test_scoring_pattern import _lead_created, tiny_crm
 
 ROOT = Path(__file__).resolve().parents[2]
 XEDU = ROOT.parent / "shared/data/xeducation_leads/Leads.csv"
@@ -145,17 +145,12 @@ def test_rules_never_fire_on_a_blank_unless_they_name_it() -> None:
 
 
 def _empty_lead() -> dict[str, Any]:
-    event = Event(type="lead_created", at=CREATED)
-    return {
-        "event": event,
-        "events": [event],
-        "event_id": "D-3001:lead_created:1",
-        "deal_id": "D-3001",
-        "deal": Deal(id="D-3001", name="Unknown Co - Orbital", close_date=date(2026, 12, 1)),
-        "account": Account(id="A-UNK", name="Unknown Co"),
-        "contacts": [Contact(id="C-U", name="Pat Doe")],
-        "lead": Lead(id="L-9", contact_id="C-U", source="content_download", created_at=CREATED),
-    }
+    """The seed lead with nothing known: no head count, industry, title or signals."""
+    state = _lead_created()
+    state["account"] = Account(id="A-UNK", name="Unknown Co")
+    state["contacts"] = [Contact(id="C-DW", name="Dana Whitfield")]
+    state["lead"] = state["lead"].model_copy(update={"signals": {}})
+    return state
 
 
 def test_an_empty_lead_through_the_graph_is_not_ranked_high(
@@ -164,7 +159,7 @@ def test_an_empty_lead_through_the_graph_is_not_ranked_high(
     policy = default_policy()
     deps = fake_pattern_deps(crm=tiny_crm(), policy=policy, scorer=bundled)
     graph = build(deps).compile(checkpointer=InMemorySaver(serde=make_serializer()))
-    config = {"configurable": {"thread_id": "D-3001"}}
+    config = {"configurable": {"thread_id": "D-2001"}}
     graph.invoke(_empty_lead(), config)
     state = DealState.model_validate(graph.get_state(config).values)
     assert state.score is not None

@@ -254,6 +254,8 @@ def cmd_model(args: argparse.Namespace) -> int:
         )
         counts = ", ".join(f"{k} {v}" for k, v in card.rows.items())
         _say(f"trained {card.trained_at} ({counts}); {figures}")
+        if card.scored_by:
+            _say(f"why: {card.scored_by}")
     _say(f"history: {' -> '.join(scorer.registry.history()) or '(none)'}")
     _say(f"outcomes learned: {len(scorer.registry.outcomes())}")
     report = scorer.drift()

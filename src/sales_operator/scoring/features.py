@@ -89,9 +89,7 @@ def check_signals(signals: Mapping[str, Any], policy: Policy | None = None) -> N
         if kind is None:
             hits = closest_names(key, spec)
             hint = f"did you mean {' or '.join(repr(h) for h in hits)}? " if hits else ""
-            problems.append(
-                f"unknown signal {key!r} ({hint}the known signals are {sorted(spec)})"
-            )
+            problems.append(f"unknown signal {key!r} ({hint}the known signals are {sorted(spec)})")
             continue
         if value is None:
             continue

@@ -363,20 +363,9 @@ class Encoder:
                 [not split_tags(v, f.spec.tag_separator, self.missing) for v in raw],
                 dtype=np.bool_,
             )
-        memo: dict[Any, bool] = {}
+        missing = self.missing
         out = np.empty(len(raw), dtype=np.bool_)
-        for i, value in enumerate(raw):
-            try:
-                out[i] = memo[value]
-                continue
-            except (KeyError, TypeError):
-                pass
-            out[i] = blank = is_missing(value, self.missing)
-            try:
-                memo[value] = blank
-            except TypeError:
-                pass
-        return out
+        return _memoised(raw, lambda v: is_missing(v, missing), {}, out)
 
     def known_counts(self, mask: npt.NDArray[np.bool_]) -> IntArray:
         """Return how many features each row of a blank mask (`encode_with_mask`) knows."""
@@ -416,23 +405,12 @@ class Encoder:
         if not memo:
             memo.update({v: i for i, v in enumerate(f.values)})
         other = len(f.values) if f.has_other else -1
-        out = np.empty(len(raw), dtype=np.int64)
-        for i, value in enumerate(raw):
-            try:
-                out[i] = memo[value]
-                continue
-            except (KeyError, TypeError):
-                pass
-            if is_missing(value, self.missing):
-                index = -1
-            else:
-                index = memo.get(_category(value), other)
-            out[i] = index
-            try:
-                memo[value] = index
-            except TypeError:
-                pass
-        return out
+        missing = self.missing
+
+        def index(value: Any) -> int:
+            return -1 if is_missing(value, missing) else memo.get(_category(value), other)
+
+        return _memoised(raw, index, memo, np.empty(len(raw), dtype=np.int64))
 
     def _tags(self, f: FittedFeature, raw: list[Any], matrix: FloatArray, start: int) -> None:
         position = {v: i for i, v in enumerate(f.values)}
@@ -462,6 +440,25 @@ class Encoder:
     def from_dict(cls, data: Mapping[str, Any]) -> Encoder:
         """Rebuild an encoder saved with `to_dict`."""
         return cls([FittedFeature.from_dict(f) for f in data["features"]], data["missing"])
+
+
+_A = TypeVar("_A", bound=np.ndarray)
+
+
+def _memoised(raw: list[Any], fn: Callable[[Any], Any], memo: dict[Any, Any], out: _A) -> _A:
+    """Fill `out[i]` with `fn(raw[i])`, computing each hashable value once (kept in `memo`)."""
+    for i, value in enumerate(raw):
+        try:
+            out[i] = memo[value]
+            continue
+        except (KeyError, TypeError):
+            pass
+        out[i] = result = fn(value)
+        try:
+            memo[value] = result
+        except TypeError:
+            pass
+    return out
 
 
 def split_tags(value: Any, separator: str, missing: frozenset[str] = frozenset()) -> list[str]:
@@ -877,7 +874,7 @@ TOP_BAND_MARGIN = 0.01
 def _top_bound(scoring: ScoringPolicy) -> float | None:
     """Return the lower bound of the highest band the policy defines (A, else B, else C)."""
     for band in ("A", "B", "C"):
-        bound = scoring.bands.get(band)  # type: ignore[call-overload]
+        bound = scoring.bands.get(band)
         if bound is not None:
             return float(bound)
     return None
@@ -1075,7 +1072,11 @@ class TrainedModel:
         else:
             margin = np.asarray(booster.predict(d, output_margin=True), dtype=np.float64)
         probs = np.asarray(calibrator(margin), dtype=np.float64)
-        need = np.nonzero(averaged.any(axis=1))[0] if len(self.background) else []
+        need: IntArray = (
+            np.nonzero(averaged.any(axis=1))[0]
+            if len(self.background)
+            else np.empty(0, dtype=np.int64)
+        )
         if len(need):
             col_feature = np.repeat(np.arange(n_features), [len(f.columns) for f in enc.features])
             bg = self.background
@@ -1532,8 +1533,8 @@ def _rules_model(
             f"below the gate has no rule on these columns (its rules use {named or 'none'}). "
             f"Collect at least {scoring.min_won} won and {scoring.min_lost} lost rows, or "
             "write scoring.rules for your own columns (e.g. {feature: "
-            f"{features[0].column!r}, op: '==', value: ..., points: 20}}) in a policy file and pass "
-            "it with --policy"
+            f"{features[0].column!r}, op: '==', value: ..., points: 20}}) in a policy file "
+            "and pass it with --policy"
         )
     note = (
         f"rules model: {won} won and {lost} lost closed deals, below the data gate of "
@@ -1769,7 +1770,7 @@ def train_tabular(
         fit, val, cal, test = _split(len(rows), y, times, seed)
     # The identifier check and the leakage probe run at every data size.
     check_identifiers(rows, features, missing)
-    fit_rows = [rows[i] for i in fit]
+    fit_rows = [rows[i] for i in fit.tolist()]
     fitted = [fit_feature(f, fit_rows, missing) for f in features]
     encoder = Encoder(fitted, scoring.missing_values)
     x = encoder.encode(rows)
