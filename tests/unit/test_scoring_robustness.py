@@ -374,3 +374,16 @@ def test_one_class_history_in_the_crm_falls_back_to_rules(
 def test_policy_fixture_is_default(bundled: XGBScorer) -> None:
     assert isinstance(default_policy(), Policy)
     assert bundled.scoring.min_known_features == 3
+
+
+def test_a_model_with_few_features_asks_for_no_more_than_it_has(
+    history: list[dict[str, Any]],
+) -> None:
+    policy = default_policy()
+    two = [f for f in policy.scoring.features if f.column in ("demo_requested", "seniority")]
+    narrow = policy.scoring.model_copy(update={"features": two, "min_known_features": 5})
+    model = train_tabular(history, narrow, target="outcome", id_column="deal_id")
+    full = model.score([{"demo_requested": "1", "seniority": "c_level"}])[0]
+    assert full.note == ""
+    half = model.score([{"demo_requested": "1", "seniority": ""}])[0]
+    assert "only 1 of 2 features known" in half.note

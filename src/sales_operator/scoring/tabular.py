@@ -1097,7 +1097,8 @@ class TrainedModel:
                     m = np.asarray(booster.predict(dr, output_margin=True), dtype=np.float64)
                 probs[idx] = calibrator(m).reshape(len(idx), n_bg).mean(axis=1)
         known = enc.known_counts(mask)
-        needed = self.scoring.min_known_features
+        # A model with fewer features than the minimum asks for all of them, no more.
+        needed = min(self.scoring.min_known_features, n_features)
         weight = np.ones(n) if needed <= 0 else np.minimum(1.0, known / float(needed))
         p0 = self.base_probability()
         average = self.average_probability()
