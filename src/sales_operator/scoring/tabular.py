@@ -1081,7 +1081,7 @@ class TrainedModel:
             col_feature = np.repeat(np.arange(n_features), [len(f.columns) for f in enc.features])
             bg = self.background
             n_bg, n_cols = bg.shape
-            chunk = max(1, 400_000 // (n_bg * max(1, n_cols)))
+            chunk = max(1, 2_000_000 // (n_bg * max(1, n_cols)))
             for start in range(0, len(need), chunk):
                 idx = need[start : start + chunk]
                 fill = averaged[idx][:, col_feature]
