@@ -1490,13 +1490,20 @@ def check_identifiers(
             found.append((f.column, why))
     if found:
         detail = "; ".join(f"{c!r} ({why})" for c, why in found)
-        first = found[0][0]
+        names = [c for c, _ in found]
+        if len(names) == 1:
+            how = f"Pass --id {names[0]!r} if it is the row id, or --exclude {names[0]!r}"
+        else:
+            rest = " ".join(f"--exclude {c!r}" for c in names[1:])
+            how = (
+                f"Pass --id {names[0]!r} if it is the row id (one column) and {rest}, or "
+                "--exclude each of them"
+            )
         raise LeakageError(
             f"refusing to train on identifier column(s) {detail}: an id names the row, it "
-            f"does not describe the lead, so the model would memorise rows. Pass --id "
-            f"{first!r} if it is the row id (one column), and --exclude the others "
-            "(or leave them out of scoring.features)",
-            columns=[c for c, _ in found],
+            f"does not describe the lead, so the model would memorise rows. {how} (or leave "
+            "them out of scoring.features)",
+            columns=names,
         )
 
 
