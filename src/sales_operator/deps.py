@@ -167,11 +167,14 @@ class Deps:
 
         root = Path(workdir)
         root.mkdir(parents=True, exist_ok=True)
+        policy = policy or default_policy()
         return cls(
-            policy=policy or default_policy(),
+            policy=policy,
             crm=SQLiteCRM.open_seeded(root / "crm.sqlite"),
             mailer=OutboxMailer(root / "outbox"),
-            messenger=SlackLogMessenger(root / "slack.jsonl"),
+            messenger=SlackLogMessenger(
+                root / "slack.jsonl", allow_mentions=policy.contracts.slack_mentions
+            ),
             calendar=ICSCalendar(root / "invites"),
             documents=FolderDocuments.bundled(),
             llm=LLM(chat_model),
@@ -202,5 +205,6 @@ class Deps:
             deps.mailer = smtp
         slack = SlackWebhookMessenger.from_env(Path(workdir) / "slack-webhook-ledger.jsonl")
         if slack is not None:
+            slack.allow_mentions = deps.policy.contracts.slack_mentions
             deps.messenger = slack
         return deps

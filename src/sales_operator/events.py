@@ -20,6 +20,8 @@ from typing_extensions import TypedDict
 
 from sales_operator.adapters.base import CRMReader
 from sales_operator.errors import EventError
+from sales_operator.limits import check_dates, check_limits
+from sales_operator.policy import LimitsPolicy
 from sales_operator.state import (
     EVENT_TYPES,
     Account,
@@ -155,16 +157,22 @@ def _problems(err: ValidationError) -> str:
     )
 
 
-def parse_event(raw: Any) -> tuple[Event, _Payload]:
+def parse_event(raw: Any, limits: LimitsPolicy | None = None) -> tuple[Event, _Payload]:
     """Validate an event and its payload.
+
+    Args:
+        raw: The event, `{"type", "at", "payload"}`.
+        limits: The policy's input limits (`policy.limits`); the defaults when None.
 
     Raises:
         EventError: naming the event type and every wrong field.
+        LimitError: for an event over an input limit (size, nesting, years).
     """
     if isinstance(raw, Event):
         raw = raw.model_dump()
     if not isinstance(raw, dict):
         raise EventError(f"an event must be an object, got {type(raw).__name__}")
+    check_limits(raw, limits, where="event")  # before any recursive validation
     kind = raw.get("type")
     if kind not in EVENT_TYPES:
         raise EventError(f"unknown event type {kind!r}; expected one of {list(EVENT_TYPES)}")
@@ -176,6 +184,7 @@ def parse_event(raw: Any) -> tuple[Event, _Payload]:
         payload = PAYLOADS[kind].model_validate(event.payload)
     except ValidationError as err:
         raise EventError(f"{kind} payload: {_problems(err)}") from err
+    check_dates([event.at, payload.model_dump()], limits, where=f"{kind} event")
     return event, payload
 
 
@@ -195,12 +204,14 @@ RawState = TypedDict(  # type: ignore[misc]
 """The state as stored, unvalidated: `ingest_event` reads it so a bad event fails in our code."""
 
 
-def make_ingest(crm: CRMReader) -> Callable[[Any, RunnableConfig], DealUpdate]:
+def make_ingest(
+    crm: CRMReader, *, limits: LimitsPolicy | None = None
+) -> Callable[[Any, RunnableConfig], DealUpdate]:
     """Return the `ingest_event` node, reading existing records from `crm`."""
 
     def ingest_event(state: RawState, config: RunnableConfig) -> DealUpdate:
         """Validate the event, fold its facts into the state and plan the patterns it needs."""
-        event, payload = parse_event(state.get("event"))
+        event, payload = parse_event(state.get("event"), limits)
         current = _current_state(state)
         if isinstance(payload, LeadCreated):
             deal_id = payload.deal.id
