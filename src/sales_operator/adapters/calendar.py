@@ -58,7 +58,8 @@ def _utc_stamp(value: datetime) -> str:
 def _cal_address(address: str) -> tuple[str, str]:
     """Return (common name, email) of `Name <email>` or a bare address."""
     name, email = parseaddr(address)
-    if "@" not in email or any(c.isspace() or not c.isprintable() for c in email):
+    unprintable = any(not c.isprintable() for c in address)  # CR/LF would start a new property
+    if unprintable or "@" not in email or any(c.isspace() for c in email):
         raise PermanentAdapterError(
             f"not an email address: {address!r}", adapter=ICSCalendar.adapter, operation="invite"
         )
