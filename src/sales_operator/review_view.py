@@ -162,9 +162,10 @@ def _format_action(a: dict[str, Any], config: dict[str, Any] | None) -> list[str
             value = f"{value} to {view['end']}"
         lines.append(f"      {label}: {_v(value)}")
     for change in view.get("diff") or []:
+        before, after = change.get("before"), change.get("after")
         lines.append(
-            f"      {_v(change.get('field'))}: {_v(change.get('before'))!s} -> "
-            f"{_v(change.get('after'))}"
+            f"      {_v(change.get('field'))}: {'(unset)' if before is None else _v(before)} -> "
+            f"{'(unset)' if after is None else _v(after)}"
         )
     body = view.get("body")
     if body:
