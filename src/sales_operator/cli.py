@@ -75,10 +75,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_event(args: argparse.Namespace) -> int:
     """Send one event file to its deal's thread."""
-    from sales_operator.runner import deal_id_of, pending_request, send_event
-
     from sales_operator.errors import InputError
     from sales_operator.limits import load_json
+    from sales_operator.runner import deal_id_of, pending_request, send_event
 
     deps = _deps(args)
     try:  # UTF-8 and within the policy's limits, or a typed error

@@ -64,7 +64,7 @@ def parse_address(value: Any, *, where: str) -> str:
             "name each recipient on its own, without groups, lists or quoting"
         )
     try:
-        header = _REGISTRY("To", value)
+        header: Any = _REGISTRY("To", value)  # an AddressHeader
     except (ValueError, IndexError) as err:
         raise ContractError(f"{where}: cannot parse address {value!r}: {err}") from err
     if header.defects or len(header.groups) != 1:
@@ -75,10 +75,9 @@ def parse_address(value: Any, *, where: str) -> str:
     address = group.addresses[0]
     if "@" in address.display_name or "<" in address.display_name:
         raise ContractError(
-            f"{where}: the display name of {value!r} looks like an address; "
-            "write the address alone"
+            f"{where}: the display name of {value!r} looks like an address; write the address alone"
         )
-    spec = address.addr_spec
+    spec = str(address.addr_spec)
     if not _ADDR_SPEC.fullmatch(spec):
         raise ContractError(f"{where}: {spec!r} is not a plain user@domain address")
     return spec.lower()
@@ -167,7 +166,9 @@ def contract_facts(state: Any, policy: Policy, reps: Sequence[Any] | None = None
         reps: The CRM's reps (`Rep` objects); None when unknown.
     """
     contacts = frozenset(
-        c.email.strip().lower() for c in getattr(state, "contacts", []) if c.email and "@" in c.email
+        c.email.strip().lower()
+        for c in getattr(state, "contacts", [])
+        if c.email and "@" in c.email
     )
     domains = tuple(
         dict.fromkeys(

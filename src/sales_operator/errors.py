@@ -102,5 +102,6 @@ class ApprovalError(SalesOperatorError):
 class ContractError(ApprovalError):
     """An action's arguments break their contract.
 
-    An outside recipient, a spoofed sender, a protected CRM field, a malformed address. Raised for proposed actions and for reviewers' edits alike; nothing is executed.
+    An outside recipient, a spoofed sender, a protected CRM field, a malformed address.
+    Raised for proposed actions and for reviewers' edits alike; nothing is executed.
     """

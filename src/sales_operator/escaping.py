@@ -1,4 +1,4 @@
-"""Escaping for every text the operator renders into another format.
+r"""Escaping for every text the operator renders into another format.
 
 One helper per target, used wherever that format is written:
 

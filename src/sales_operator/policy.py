@@ -7,6 +7,7 @@ bundled one (`sales_operator/data/policy.yaml`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -355,7 +356,7 @@ def check_risk_thresholds(risk: RiskPolicy) -> None:
         raise ValueError(f"penalties are log-odds within [0, 10], got {bad_penalties}")
 
 
-def check_allowed_decisions(value: list[str]) -> None:
+def check_allowed_decisions(value: Sequence[str]) -> None:
     """Refuse an empty decision list, or one without `reject` (a reviewer must be able to say no).
 
     Raises:

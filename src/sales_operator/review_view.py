@@ -102,7 +102,9 @@ def action_view(action: Any, state: Any, facts: ContractFacts | None = None) -> 
     elif kind == "post_slack":
         text = str(args.get("text", ""))
         allow = facts.slack_mentions if facts is not None else False
-        view.update({"channel": args.get("channel"), "body": slack_text(text, allow_mentions=allow)})
+        view.update(
+            {"channel": args.get("channel"), "body": slack_text(text, allow_mentions=allow)}
+        )
     elif kind in ("update_crm", "change_stage", "assign_owner"):
         if kind == "update_crm":
             changes = dict(args.get("fields") or {})
@@ -179,9 +181,9 @@ def _format_action(a: dict[str, Any], config: dict[str, Any] | None) -> list[str
 
 
 def format_request(request: dict[str, Any]) -> str:
-    """Render an approval request for the terminal: every action as it will run.
+    r"""Render an approval request for the terminal: every action as it will run.
 
-    Control and format characters in any value are shown escaped (`\\n`, `\\x1b`).
+    Control and format characters in any value are shown escaped (`\n`, `\x1b`).
     """
     configs = {c.get("action_name"): c for c in request.get("review_configs") or []}
     lines: list[str] = []

@@ -188,7 +188,9 @@ def test_assign_owner_names_a_known_rep() -> None:
 
 def _edit(request: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
     [action] = request["action_requests"]
-    return {"decisions": [{"type": "edit", "edited_action": {"name": action["name"], "args": args}}]}
+    return {
+        "decisions": [{"type": "edit", "edited_action": {"name": action["name"], "args": args}}]
+    }
 
 
 @pytest.mark.parametrize(
@@ -266,7 +268,9 @@ def test_the_cli_refuses_an_outsider_edit(
     email = next(a for a in request["action_requests"] if a["name"] == "send_email")
     spoofed = {**email["args"], "from": "ceo@orbitalfreight.com"}
     w = ["--workdir", str(tmp_path / "work"), "--offline"]
-    code = main(["edit", "D-2001", email["id"], "--args", json.dumps(spoofed), "--rest", "reject", *w])
+    code = main(
+        ["edit", "D-2001", email["id"], "--args", json.dumps(spoofed), "--rest", "reject", *w]
+    )
     assert code == 1
     assert "ContractError" in capsys.readouterr().err
     assert pending_request(graph, "D-2001") is not None  # still waiting, nothing ran
@@ -321,7 +325,7 @@ def test_ics_escapes_text_and_strips_param_breakouts() -> None:
 @pytest.mark.parametrize(
     ("cell", "safe"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),

@@ -174,7 +174,12 @@ def test_transcript_path_is_confined_to_the_configured_folders(
     [
         ('{"type": "lead_created", "payload": {"deal": "Caf\xe9"}}'.encode("latin-1"), "not UTF-8"),
         (b"[" * 50_000 + b"]" * 50_000, "LimitError"),
-        (b'{"type": "lead_created", "at": "2026-01-01", "payload": {"n": 1' + b"0" * 5000 + b"}}", "EventError"),
+        (
+            b'{"type": "lead_created", "at": "2026-01-01", "payload": {"n": 1'
+            + b"0" * 5000
+            + b"}}",
+            "EventError",
+        ),
     ],
 )
 def test_the_cli_answers_bad_event_files_with_typed_errors(
@@ -211,7 +216,10 @@ def _policy(**changes: Any) -> dict[str, Any]:
     ("change", "match"),
     [
         ({"approval__actions__send_email__allowed_decisions": []}, "must not be empty"),
-        ({"approval__actions__change_stage__allowed_decisions": ["approve"]}, "must include reject"),
+        (
+            {"approval__actions__change_stage__allowed_decisions": ["approve"]},
+            "must include reject",
+        ),
         ({"scoring__bands": {"A": 0.5, "B": 0.7, "C": 0.3}}, "ordered A > B > C"),
         ({"scoring__bands": {"A": 1.5, "B": 0.5, "C": 0.3}}, "within \\[0, 1\\]"),
         ({"scoring__bands": {"A": 0.7, "B": 0.5, "C": -0.1}}, "within \\[0, 1\\]"),

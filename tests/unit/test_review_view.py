@@ -93,7 +93,9 @@ def test_control_characters_cannot_forge_lines() -> None:
     assert visible("a\u202eb\u2028c") == "a\\u202eb\\u2028c"
 
 
-def test_the_cli_inbox_shows_what_will_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_inbox_shows_what_will_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "lead.json"
     path.write_text(json.dumps(lifecycle_events()[0]), "utf-8")
     w = ["--workdir", str(tmp_path / "w"), "--offline"]
