@@ -25,6 +25,7 @@ from sales_operator.adapters.base import (
     Messenger,
     Search,
 )
+from sales_operator.blobs import BlobStore
 from sales_operator.errors import ConfigurationError
 from sales_operator.llm import LLM
 from sales_operator.policy import Policy, default_policy
@@ -60,6 +61,8 @@ class PatternDeps:
     """Web search (Tavily) when configured."""
     scorer: Scorer
     """The scoring model."""
+    blobs: BlobStore | None = None
+    """The blob folder of long transcripts (None: they stay inline)."""
 
 
 class ReadOnlyCRM:
@@ -115,6 +118,8 @@ class Deps:
     """The scoring model; trained from the CRM's closed deals on first use when None."""
     workdir: Path | None = None
     """The working folder of the embedded stores."""
+    blobs: BlobStore | None = None
+    """The content-addressed folder that keeps long transcripts out of the checkpoints."""
 
     def get_scorer(self) -> Scorer:
         """Return the scoring model, loading or training it on first use."""
@@ -134,6 +139,7 @@ class Deps:
             documents=self.documents,
             search=self.search,
             scorer=self.get_scorer(),
+            blobs=self.blobs,
         )
 
     def checkpointer(self) -> Any:
@@ -179,6 +185,7 @@ class Deps:
             documents=FolderDocuments.bundled(),
             llm=LLM(chat_model),
             workdir=root,
+            blobs=BlobStore(root / "blobs"),
         )
 
     @classmethod

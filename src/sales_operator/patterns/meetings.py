@@ -30,6 +30,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
+from sales_operator.blobs import BlobStore
 from sales_operator.context import Context
 from sales_operator.deps import PatternDeps
 from sales_operator.errors import EventError, TranscriptError
@@ -57,7 +58,11 @@ def _resolve_path(raw: str) -> Path:
 
 
 def load_event_transcript(
-    payload: dict[str, Any], *, call_id: str, limits: LimitsPolicy | None = None
+    payload: dict[str, Any],
+    *,
+    call_id: str,
+    limits: LimitsPolicy | None = None,
+    blobs: BlobStore | None = None,
 ) -> tuple[str, Transcript]:
     """Return the transcript text of an event payload, and the parsed transcript.
 
@@ -66,6 +71,7 @@ def load_event_transcript(
         call_id: The call, for error messages.
         limits: The policy's input limits (transcript size and turns, the folders
             `transcript_path` may read); the defaults when None.
+        blobs: The blob folder a `transcript_ref` points into.
 
     Raises:
         EventError: when the payload has neither `transcript` nor `transcript_path`, or
@@ -74,18 +80,25 @@ def load_event_transcript(
             transcript is malformed.
         LimitError: when the transcript is over the size or turn limit.
     """
-    text, transcript = _load_event_transcript(payload, call_id=call_id, limits=limits)
+    text, transcript = _load_event_transcript(
+        payload, call_id=call_id, limits=limits, blobs=blobs
+    )
     check_transcript(turns=len(transcript.turns), limits=limits, name=transcript.name)
     return text, transcript
 
 
 def _load_event_transcript(
-    payload: dict[str, Any], *, call_id: str, limits: LimitsPolicy | None
+    payload: dict[str, Any], *, call_id: str, limits: LimitsPolicy | None, blobs: BlobStore | None
 ) -> tuple[str, Transcript]:
     fmt = payload.get("format") or "auto"
     if not isinstance(fmt, str):
         raise EventError(f"payload 'format' must be a string, got {type(fmt).__name__}")
     text = payload.get("transcript")
+    ref = payload.get("transcript_ref")
+    if text is None and ref is not None:
+        if blobs is None:
+            raise EventError("payload 'transcript_ref' needs a blob folder (Deps.blobs)")
+        text = blobs.get(ref)
     if text is not None:
         if not isinstance(text, str):
             raise EventError(
@@ -162,15 +175,19 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
         if event is None or event.type not in ("meeting_completed", "deal_closed"):
             return {}
         payload = event.payload
-        has_transcript = (
-            payload.get("transcript") is not None or payload.get("transcript_path") is not None
+        has_transcript = any(
+            payload.get(k) is not None for k in ("transcript", "transcript_path", "transcript_ref")
         )
         if event.type == "deal_closed" and not has_transcript:
             return {}
         call_id = str(payload.get("call_id") or f"{state.event_id or state.deal_id}:call")
+        limits = deps.policy.limits
         text, transcript = load_event_transcript(
-            payload, call_id=call_id, limits=deps.policy.limits
+            payload, call_id=call_id, limits=limits, blobs=deps.blobs
         )
+        kept = text  # the state keeps a reference to a long transcript, not the text
+        if deps.blobs is not None and len(text.encode("utf-8")) >= limits.blob_min_bytes:
+            kept = deps.blobs.put(text)
         call_date = _call_date(payload, event.at.date())
         attendees = payload.get("attendees") or []
         if not isinstance(attendees, list) or not all(isinstance(a, str) for a in attendees):
@@ -203,7 +220,7 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
         return {
             "meeting": insights,
             "meetings": [*meetings, insights],
-            "transcript": text,
+            "transcript": kept,
             "activities": activities,
             "engines": {
                 **state.engines,
