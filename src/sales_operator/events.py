@@ -205,7 +205,9 @@ def event_id_for(deal_id: str, event: Event) -> str:
         payload = {k: v for k, v in payload.items() if k != "transcript"}
         payload["transcript_ref"] = blob_ref_of(event.payload["transcript"])
     digest = hashlib.sha256(
-        json.dumps([event.type, event.at.isoformat(), payload], sort_keys=True, default=str).encode()
+        json.dumps(
+            [event.type, event.at.isoformat(), payload], sort_keys=True, default=str
+        ).encode()
     ).hexdigest()[:12]
     return f"{deal_id}:{event.type}:{digest}"
 

@@ -80,9 +80,7 @@ def load_event_transcript(
             transcript is malformed.
         LimitError: when the transcript is over the size or turn limit.
     """
-    text, transcript = _load_event_transcript(
-        payload, call_id=call_id, limits=limits, blobs=blobs
-    )
+    text, transcript = _load_event_transcript(payload, call_id=call_id, limits=limits, blobs=blobs)
     check_transcript(turns=len(transcript.turns), limits=limits, name=transcript.name)
     return text, transcript
 
