@@ -48,6 +48,10 @@ def _path(parts: Iterable[Any]) -> str:
     return out or "(top level)"
 
 
+def _exceeded(limits: LimitsPolicy, name: str, value: object, message: str) -> LimitError:
+    return LimitError(message, limit=name, value=value, maximum=getattr(limits, name))
+
+
 def _year_ok(year: int, limits: LimitsPolicy, where: str, raw: Any) -> None:
     if not limits.min_year <= year <= limits.max_year:
         raise LimitError(
@@ -74,11 +78,11 @@ def check_limits(value: Any, limits: LimitsPolicy | None = None, *, where: str =
     while stack:
         item, depth, path = stack.pop()
         if depth > limits.max_depth:
-            raise LimitError(
+            raise _exceeded(
+                limits,
+                "max_depth",
+                depth,
                 f"{where}: nested deeper than {limits.max_depth} levels at {_path(path)}",
-                limit="max_depth",
-                value=depth,
-                maximum=limits.max_depth,
             )
         if isinstance(item, dict):
             total += 2
@@ -95,12 +99,12 @@ def check_limits(value: Any, limits: LimitsPolicy | None = None, *, where: str =
                 if key_text in _TEXT_KEYS and isinstance(sub, str):
                     size = len(sub.encode("utf-8", "surrogatepass"))
                     if size > limits.max_transcript_bytes:
-                        raise LimitError(
+                        raise _exceeded(
+                            limits,
+                            "max_transcript_bytes",
+                            size,
                             f"{where}: {_path((*path, key))} is {size} bytes; transcripts may "
                             f"be at most {limits.max_transcript_bytes}",
-                            limit="max_transcript_bytes",
-                            value=size,
-                            maximum=limits.max_transcript_bytes,
                         )
                     continue
                 stack.append((sub, depth + 1, (*path, key)))
@@ -111,12 +115,12 @@ def check_limits(value: Any, limits: LimitsPolicy | None = None, *, where: str =
             size = len(item.encode("utf-8", "surrogatepass"))
             total += size + 2
             if size > limits.max_field_bytes:
-                raise LimitError(
+                raise _exceeded(
+                    limits,
+                    "max_field_bytes",
+                    size,
                     f"{where}: {_path(path)} is {size} bytes; a field may be at most "
                     f"{limits.max_field_bytes}",
-                    limit="max_field_bytes",
-                    value=size,
-                    maximum=limits.max_field_bytes,
                 )
             match = _ISO_DATE.match(item)
             if match:
@@ -127,11 +131,11 @@ def check_limits(value: Any, limits: LimitsPolicy | None = None, *, where: str =
         else:
             total += 8
         if total > limits.max_payload_bytes:
-            raise LimitError(
+            raise _exceeded(
+                limits,
+                "max_payload_bytes",
+                total,
                 f"{where}: larger than {limits.max_payload_bytes} bytes",
-                limit="max_payload_bytes",
-                value=total,
-                maximum=limits.max_payload_bytes,
             )
 
 
@@ -163,18 +167,18 @@ def check_transcript(
     """
     limits = limits or DEFAULT_LIMITS
     if size is not None and size > limits.max_transcript_bytes:
-        raise LimitError(
+        raise _exceeded(
+            limits,
+            "max_transcript_bytes",
+            size,
             f"{name}: {size} bytes; transcripts may be at most {limits.max_transcript_bytes}",
-            limit="max_transcript_bytes",
-            value=size,
-            maximum=limits.max_transcript_bytes,
         )
     if turns is not None and turns > limits.max_transcript_turns:
-        raise LimitError(
+        raise _exceeded(
+            limits,
+            "max_transcript_turns",
+            turns,
             f"{name}: {turns} turns; transcripts may have at most {limits.max_transcript_turns}",
-            limit="max_transcript_turns",
-            value=turns,
-            maximum=limits.max_transcript_turns,
         )
 
 
@@ -252,11 +256,11 @@ def load_json(data: bytes | str, limits: LimitsPolicy | None = None, *, name: st
         text = data
     depth = _json_depth(text)
     if depth > limits.max_depth:
-        raise LimitError(
+        raise _exceeded(
+            limits,
+            "max_depth",
+            depth,
             f"{name}: nested {depth} levels deep; at most {limits.max_depth}",
-            limit="max_depth",
-            value=depth,
-            maximum=limits.max_depth,
         )
     try:
         value = json.loads(text)
