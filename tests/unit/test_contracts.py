@@ -14,7 +14,7 @@ from langgraph.types import Command
 from sales_operator.actions import propose
 from sales_operator.adapters.base import Rep
 from sales_operator.adapters.calendar import ICSCalendar
-from sales_operator.adapters.slack import SlackLogMessenger
+from sales_operator.adapters.slack import SlackLogMessenger, SlackWebhookMessenger
 from sales_operator.approval import build_request, validate_decisions
 from sales_operator.cli import main
 from sales_operator.contracts import parse_address
@@ -27,6 +27,7 @@ from sales_operator.policy import default_policy
 from sales_operator.runner import pending_request, resume_deal, send_event, thread_config
 from sales_operator.state import Assignment, Contact, Deal, DealState, Event, ProposedAction
 from tests.unit.test_scoring_cli import leads, model_dir, run, write_csv  # noqa: F401
+from tests.unit.test_write_adapters import _Hook, webhook  # noqa: F401
 
 POLICY = default_policy()
 AT = datetime(2026, 11, 2, 14, tzinfo=UTC)
@@ -291,6 +292,20 @@ def test_slack_broadcast_mentions_are_escaped_unless_allowed(text: str, tmp_path
     loud = SlackLogMessenger(tmp_path / "b.jsonl", allow_mentions=True)
     loud.post(channel="#deals", text=text, idempotency_key="k")
     assert loud.messages()[0]["text"] == text
+
+
+def test_the_webhook_posts_escaped_mentions(
+    webhook: tuple[str, type[_Hook]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    url, hook = webhook
+    SlackWebhookMessenger(url, tmp_path / "l1.jsonl").post(
+        channel="#deals", text="<!channel> deal won", idempotency_key="w1"
+    )
+    SlackWebhookMessenger(url, tmp_path / "l2.jsonl", allow_mentions=True).post(
+        channel="#deals", text="<!here> standup", idempotency_key="w2"
+    )
+    assert hook.requests == [{"text": "&lt;!channel&gt; deal won"}, {"text": "<!here> standup"}]
 
 
 def test_slack_links_and_user_mentions_are_kept() -> None:
