@@ -47,7 +47,7 @@ from sales_operator.errors import (
     ApprovalError,
     ConfigurationError,
     ContractError,
-    LimitError,
+    InputError,
     TransientAdapterError,
 )
 from sales_operator.limits import check_limits
@@ -176,7 +176,7 @@ def check_args(
     """
     try:
         check_limits(args, policy.limits, where=f"{kind} arguments")
-    except LimitError as err:
+    except InputError as err:  # over a limit, or not valid Unicode
         raise ContractError(str(err)) from err
     model = ARGS_BY_KIND.get(kind)
     if model is None:

@@ -48,6 +48,16 @@ def _path(parts: Iterable[Any]) -> str:
     return out or "(top level)"
 
 
+def _utf8_size(text: str, where: str, path: tuple[Any, ...]) -> int:
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError as err:  # a lone surrogate, e.g. from a JSON "\ud800" escape
+        raise EventError(
+            f"{where}: {_path(path)} is not valid Unicode (a lone surrogate at character "
+            f"{err.start}); nothing was stored"
+        ) from err
+
+
 def _exceeded(limits: LimitsPolicy, name: str, value: object, message: str) -> LimitError:
     return LimitError(message, limit=name, value=value, maximum=getattr(limits, name))
 
@@ -88,7 +98,7 @@ def check_limits(value: Any, limits: LimitsPolicy | None = None, *, where: str =
             total += 2
             for key, sub in item.items():
                 key_text = str(key)
-                total += len(key_text.encode("utf-8", "surrogatepass")) + 4
+                total += _utf8_size(key_text, where, path) + 4
                 if len(key_text) > 1024:
                     raise LimitError(
                         f"{where}: a key at {_path(path)} is {len(key_text)} characters long",
@@ -97,7 +107,7 @@ def check_limits(value: Any, limits: LimitsPolicy | None = None, *, where: str =
                         maximum=1024,
                     )
                 if key_text in _TEXT_KEYS and isinstance(sub, str):
-                    size = len(sub.encode("utf-8", "surrogatepass"))
+                    size = _utf8_size(sub, where, (*path, key))
                     if size > limits.max_transcript_bytes:
                         raise _exceeded(
                             limits,
@@ -112,7 +122,7 @@ def check_limits(value: Any, limits: LimitsPolicy | None = None, *, where: str =
             total += 2 + len(item)
             stack.extend((sub, depth + 1, (*path, i)) for i, sub in enumerate(item))
         elif isinstance(item, str):
-            size = len(item.encode("utf-8", "surrogatepass"))
+            size = _utf8_size(item, where, path)
             total += size + 2
             if size > limits.max_field_bytes:
                 raise _exceeded(

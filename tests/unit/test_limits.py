@@ -95,6 +95,11 @@ def test_an_event_time_in_year_9999_is_refused() -> None:
         parse_event(event)
 
 
+def test_a_lone_surrogate_is_an_event_error_before_anything_runs() -> None:
+    with pytest.raises(EventError, match=r"payload\.deal\.name is not valid Unicode"):
+        parse_event(_lead(deal__name=json.loads('"Deal \\ud800"')))
+
+
 def test_limits_come_from_the_policy() -> None:
     tight = LimitsPolicy(max_field_bytes=10)
     with pytest.raises(LimitError, match="at most 10"):
