@@ -14,6 +14,7 @@ in.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -56,6 +57,14 @@ def _utf8_size(text: str, where: str, path: tuple[Any, ...]) -> int:
             f"{where}: {_path(path)} is not valid Unicode (a lone surrogate at character "
             f"{err.start}); nothing was stored"
         ) from err
+
+
+def _check_number(item: Any, where: str, path: tuple[Any, ...]) -> None:
+    """Refuse numbers no store can hold: NaN, infinities, integers beyond 64 bits."""
+    if isinstance(item, float) and not math.isfinite(item):
+        raise EventError(f"{where}: {_path(path)} is {item}, not a finite number")
+    if isinstance(item, int) and not -(2**63) <= item < 2**63:
+        raise EventError(f"{where}: {_path(path)} is out of range for a 64-bit integer")
 
 
 def _exceeded(limits: LimitsPolicy, name: str, value: object, message: str) -> LimitError:
@@ -140,6 +149,7 @@ def check_limits(value: Any, limits: LimitsPolicy | None = None, *, where: str =
             total += 32
         else:
             total += 8
+            _check_number(item, where, path)
         if total > limits.max_payload_bytes:
             raise _exceeded(
                 limits,

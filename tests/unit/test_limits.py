@@ -100,6 +100,19 @@ def test_a_lone_surrogate_is_an_event_error_before_anything_runs() -> None:
         parse_event(_lead(deal__name=json.loads('"Deal \\ud800"')))
 
 
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"deal__amount": float("inf")}, "not a finite number"),
+        ({"lead__signals": {"pages_visited": float("nan")}}, "not a finite number"),
+        ({"account__employees": 10**30}, "64-bit integer"),
+    ],
+)
+def test_numbers_no_store_can_hold_are_event_errors(change: dict[str, Any], match: str) -> None:
+    with pytest.raises(EventError, match=match):
+        parse_event(_lead(**change))
+
+
 def test_limits_come_from_the_policy() -> None:
     tight = LimitsPolicy(max_field_bytes=10)
     with pytest.raises(LimitError, match="at most 10"):
