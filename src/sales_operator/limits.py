@@ -37,7 +37,10 @@ __all__ = [
 DEFAULT_LIMITS = LimitsPolicy()
 """The limits when no policy is given."""
 
-_ISO_DATE = re.compile(r"^([+-]?\d{4,})-\d{2}-\d{2}")
+_ISO_DATE = re.compile(
+    r"([+-]?\d{4,})-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+"""A whole ISO-8601 date or date-time (a string that only starts like one is text)."""
 _TEXT_KEYS = frozenset({"transcript"})
 """Keys whose string value is a transcript: held to the transcript limit, not the field one."""
 
@@ -141,7 +144,7 @@ def check_limits(value: Any, limits: LimitsPolicy | None = None, *, where: str =
                     f"{where}: {_path(path)} is {size} bytes; a field may be at most "
                     f"{limits.max_field_bytes}",
                 )
-            match = _ISO_DATE.match(item)
+            match = _ISO_DATE.fullmatch(item) if len(item) <= 40 else None
             if match:
                 _year_ok(int(match.group(1)), limits, f"{where}: {_path(path)}", item[:32])
         elif isinstance(item, date):  # datetime is a date

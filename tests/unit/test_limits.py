@@ -89,6 +89,10 @@ def test_far_dates_are_limit_errors_not_overflow(change: dict[str, Any], match: 
         parse_event(_lead(**change))
 
 
+def test_text_that_only_starts_like_a_date_is_text() -> None:
+    parse_event(_lead(lead__signals={"note": "1200-05-06 units shipped"}))
+
+
 def test_an_event_time_in_year_9999_is_refused() -> None:
     event = {**_lead(), "at": "9999-12-31T23:59:59Z"}
     with pytest.raises(LimitError, match="9999"):
