@@ -29,7 +29,7 @@ exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -39,14 +39,20 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sales_operator.actions import NEW_LEAD_NOTICE, idempotency_key
+from sales_operator.adapters.base import Rep
 from sales_operator.context import Context
+from sales_operator.contracts import ContractFacts, contract_facts, enforce_contract
 from sales_operator.errors import (
     AdapterError,
     ApprovalError,
     ConfigurationError,
+    ContractError,
+    InputError,
     TransientAdapterError,
 )
+from sales_operator.limits import check_limits
 from sales_operator.policy import Policy
+from sales_operator.review_view import action_view
 from sales_operator.scoring.routing import mark_notified
 from sales_operator.state import (
     Activity,
@@ -151,12 +157,27 @@ ARGS_BY_KIND: dict[str, type[_Args]] = {
 """The argument contract of each action kind; the executor relies on it."""
 
 
-def check_args(kind: str, args: Any, *, deal_id: str, policy: Policy) -> _Args:
+def check_args(
+    kind: str, args: Any, *, deal_id: str, policy: Policy, facts: ContractFacts | None = None
+) -> _Args:
     """Validate an action's arguments against its kind's contract.
 
+    Args:
+        kind: The action kind.
+        args: The arguments, as proposed or as edited.
+        deal_id: The thread's deal.
+        policy: The policy (stages).
+        facts: The deal's contract facts (`sales_operator.contracts`): recipients, sender,
+            protected fields. None checks the argument types only.
+
     Raises:
-        ApprovalError: naming the action kind and every wrong field.
+        ApprovalError: naming the action kind and every wrong field; `ContractError` when the
+            arguments break the deal's contract.
     """
+    try:
+        check_limits(args, policy.limits, where=f"{kind} arguments")
+    except InputError as err:  # over a limit, or not valid Unicode
+        raise ContractError(str(err)) from err
     model = ARGS_BY_KIND.get(kind)
     if model is None:
         raise ApprovalError(f"unknown action kind {kind!r}; known kinds are {list(ARGS_BY_KIND)}")
@@ -178,6 +199,8 @@ def check_args(kind: str, args: Any, *, deal_id: str, policy: Policy) -> _Args:
         )
     if isinstance(parsed, SendInviteArgs) and parsed.end <= parsed.start:
         raise ApprovalError("send_invite: end must be after start")
+    if facts is not None:
+        enforce_contract(kind, parsed, facts)
     return parsed
 
 
@@ -189,12 +212,21 @@ def pending_actions(state: DealState) -> list[ProposedAction]:
     return [a for a in state.proposed_actions if a.status == "pending"]
 
 
-def build_request(state: DealState, policy: Policy) -> dict[str, Any]:
+def build_request(
+    state: DealState, policy: Policy, reps: Sequence[Rep] | None = None
+) -> dict[str, Any]:
     """Build the one human-in-the-loop request for every pending action.
 
+    Args:
+        state: The deal's state.
+        policy: The policy.
+        reps: The CRM's reps, for the sender rules of the argument contracts.
+
     Raises:
-        ApprovalError: for an action kind the policy does not know, or bad arguments.
+        ApprovalError: for an action kind the policy does not know, or bad arguments;
+            `ContractError` for arguments that break the deal's contract.
     """
+    facts = contract_facts(state, policy, reps)
     pending = pending_actions(state)
     configs: dict[str, dict[str, Any]] = {}
     requests = []
@@ -205,13 +237,14 @@ def build_request(state: DealState, policy: Policy) -> dict[str, Any]:
                 f"action {action.id}: kind {action.kind!r} has no approval policy; "
                 f"refusing to ask for it (known kinds: {sorted(policy.approval.actions)})"
             )
-        check_args(action.kind, action.args, deal_id=state.deal_id, policy=policy)
+        check_args(action.kind, action.args, deal_id=state.deal_id, policy=policy, facts=facts)
         requests.append(
             {
                 "id": action.id,
                 "name": action.kind,
                 "args": action.args,
                 "description": action.description,
+                "review": action_view(action, state, facts),
             }
         )
         configs.setdefault(
@@ -227,6 +260,7 @@ def build_request(state: DealState, policy: Policy) -> dict[str, Any]:
         "event_id": state.event_id,
         "action_requests": requests,
         "review_configs": list(configs.values()),
+        "contract": facts.to_json(),
     }
 
 
@@ -266,6 +300,7 @@ def validate_decisions(
             f"expected {len(actions)} decision(s), one per pending action, got {len(decisions)}"
         )
     allowed = {c["action_name"]: c["allowed_decisions"] for c in request["review_configs"]}
+    facts = ContractFacts.from_json(request["contract"]) if "contract" in request else None
     parsed: list[ParsedDecision] = []
     for i, (decision, action) in enumerate(zip(decisions, actions, strict=True)):
         where = f"decision {i} ({action['name']} {action['id']})"
@@ -295,8 +330,12 @@ def validate_decisions(
                 raise ApprovalError(
                     f"{where}: an edit cannot change the action kind ({action['name']} -> {name})"
                 )
-            check_args(
-                action["name"], edited_action["args"], deal_id=request["deal_id"], policy=policy
+            check_args(  # an edit meets the same contract as the proposed action
+                action["name"],
+                edited_action["args"],
+                deal_id=request["deal_id"],
+                policy=policy,
+                facts=facts,
             )
             edited = dict(edited_action["args"])
         parsed.append(
@@ -328,9 +367,9 @@ def _require_checkpointer(config: RunnableConfig) -> None:
 
 
 def make_gate(
-    policy: Policy,
+    policy: Policy, *, crm: Any = None
 ) -> Callable[[DealState, RunnableConfig, Runtime[Context]], DealUpdate]:
-    """Return the `approval_gate` node for `policy`."""
+    """Return the `approval_gate` node for `policy` (`crm` lists the reps for the contracts)."""
 
     def approval_gate(
         state: DealState, config: RunnableConfig, runtime: Runtime[Context]
@@ -338,7 +377,8 @@ def make_gate(
         """Ask a human about every pending action, in one interrupt, and record the answers."""
         if not pending_actions(state):
             return {}
-        request = build_request(state, policy)  # raises on unknown kinds or bad args
+        reps = crm.list_reps() if crm is not None else None
+        request = build_request(state, policy, reps)  # raises on unknown kinds or bad args
         _require_checkpointer(config)
         default_reviewer = getattr(runtime.context, "reviewer", None) or "reviewer"
         answer = interrupt(request)

@@ -75,14 +75,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_event(args: argparse.Namespace) -> int:
     """Send one event file to its deal's thread."""
+    from sales_operator.errors import InputError
+    from sales_operator.limits import load_json
     from sales_operator.runner import deal_id_of, pending_request, send_event
 
-    try:
-        event = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        print(f"cannot read event file {args.file}: {err}", file=sys.stderr)
-        return 2
     deps = _deps(args)
+    try:  # UTF-8 and within the policy's limits, or a typed error
+        event = load_json(Path(args.file).read_bytes(), deps.policy.limits, name=args.file)
+    except (OSError, InputError) as err:
+        print(f"cannot read event file {args.file}: {type(err).__name__}: {err}", file=sys.stderr)
+        return 2
+    if not isinstance(event, dict):
+        print(f"{args.file}: an event must be a JSON object", file=sys.stderr)
+        return 2
     graph, _ = _graph(deps)
     deal_id = args.deal or deal_id_of(event)
     if not deal_id:
@@ -99,15 +104,9 @@ def cmd_event(args: argparse.Namespace) -> int:
 
 
 def _print_request(request: dict[str, Any]) -> None:
-    reviewers = {c["action_name"]: c for c in request["review_configs"]}
-    for a in request["action_requests"]:
-        cfg = reviewers[a["name"]]
-        print(
-            f"  {a['id']}  [{a['name']}] {a['description']}\n"
-            f"      reviewer: {cfg['reviewer']}; allowed: {', '.join(cfg['allowed_decisions'])}"
-        )
-    if "error" in request:
-        print(f"  last answer was refused: {request['error']}")
+    from sales_operator.review_view import format_request
+
+    print(format_request(request))
 
 
 def cmd_inbox(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from sales_operator.adapters.base import (
     Messenger,
     Search,
 )
+from sales_operator.blobs import BlobStore
 from sales_operator.errors import ConfigurationError
 from sales_operator.llm import LLM
 from sales_operator.policy import Policy, default_policy
@@ -60,6 +61,8 @@ class PatternDeps:
     """Web search (Tavily) when configured."""
     scorer: Scorer
     """The scoring model."""
+    blobs: BlobStore | None = None
+    """The blob folder of long transcripts (None: they stay inline)."""
 
 
 class ReadOnlyCRM:
@@ -115,6 +118,8 @@ class Deps:
     """The scoring model; trained from the CRM's closed deals on first use when None."""
     workdir: Path | None = None
     """The working folder of the embedded stores."""
+    blobs: BlobStore | None = None
+    """The content-addressed folder that keeps long transcripts out of the checkpoints."""
 
     def get_scorer(self) -> Scorer:
         """Return the scoring model, loading or training it on first use."""
@@ -134,6 +139,7 @@ class Deps:
             documents=self.documents,
             search=self.search,
             scorer=self.get_scorer(),
+            blobs=self.blobs,
         )
 
     def checkpointer(self) -> Any:
@@ -167,15 +173,19 @@ class Deps:
 
         root = Path(workdir)
         root.mkdir(parents=True, exist_ok=True)
+        policy = policy or default_policy()
         return cls(
-            policy=policy or default_policy(),
+            policy=policy,
             crm=SQLiteCRM.open_seeded(root / "crm.sqlite"),
             mailer=OutboxMailer(root / "outbox"),
-            messenger=SlackLogMessenger(root / "slack.jsonl"),
+            messenger=SlackLogMessenger(
+                root / "slack.jsonl", allow_mentions=policy.contracts.slack_mentions
+            ),
             calendar=ICSCalendar(root / "invites"),
             documents=FolderDocuments.bundled(),
             llm=LLM(chat_model),
             workdir=root,
+            blobs=BlobStore(root / "blobs"),
         )
 
     @classmethod
@@ -202,5 +212,6 @@ class Deps:
             deps.mailer = smtp
         slack = SlackWebhookMessenger.from_env(Path(workdir) / "slack-webhook-ledger.jsonl")
         if slack is not None:
+            slack.allow_mentions = deps.policy.contracts.slack_mentions
             deps.messenger = slack
         return deps

@@ -6,6 +6,7 @@ SalesOperatorError(Exception)
 ├─ InputError                # bad input: an event, transcript, CSV row or document
 │  ├─ EventError             # a malformed event or payload
 │  ├─ TranscriptError        # an unreadable or malformed transcript
+│  ├─ LimitError             # an input over a policy limit (.limit, .value, .maximum)
 │  └─ DataError              # a malformed CSV row, column or training set
 │     └─ LeakageError        # a feature known only after the outcome (.columns)
 ├─ PolicyError               # a malformed RevOps policy file
@@ -13,6 +14,7 @@ SalesOperatorError(Exception)
 │  ├─ TransientAdapterError  # the only thing the executor's retry policy retries
 │  └─ PermanentAdapterError
 └─ ApprovalError             # a malformed or disallowed decision, an unknown action kind
+   └─ ContractError          # action arguments that break their contract (outsider, spoofed From)
 ```
 
 A rejection is a decision, not an error. Every error names what is wrong.
@@ -39,6 +41,19 @@ class EventError(InputError):
 
 class TranscriptError(InputError):
     """A transcript cannot be read or is malformed."""
+
+
+class LimitError(InputError):
+    """An input exceeds one of the policy's input limits (`limits:`); nothing was stored."""
+
+    def __init__(self, message: str, *, limit: str, value: object, maximum: object) -> None:
+        super().__init__(message)
+        self.limit = limit
+        """The limit's name in the policy (`max_field_bytes`, `max_depth`, ...)."""
+        self.value = value
+        """What the input had."""
+        self.maximum = maximum
+        """What the limit allows."""
 
 
 class DataError(InputError):
@@ -81,4 +96,12 @@ class ApprovalError(SalesOperatorError):
     """A decision is missing, malformed or not allowed, or an action kind is unknown.
 
     Nothing is executed and the approval request stays pending.
+    """
+
+
+class ContractError(ApprovalError):
+    """An action's arguments break their contract.
+
+    An outside recipient, a spoofed sender, a protected CRM field, a malformed address.
+    Raised for proposed actions and for reviewers' edits alike; nothing is executed.
     """

@@ -19,7 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from typing_extensions import TypedDict
 
 from sales_operator.adapters.base import CRMReader
+from sales_operator.blobs import BlobStore, blob_ref_of, externalize_payload
 from sales_operator.errors import EventError
+from sales_operator.limits import check_dates, check_limits
+from sales_operator.policy import LimitsPolicy
 from sales_operator.state import (
     EVENT_TYPES,
     Account,
@@ -71,6 +74,9 @@ class MeetingCompleted(_Payload):
     """The transcript text (speaker-labelled)."""
     transcript_path: str | None = None
     """Or a path to a transcript file."""
+    transcript_ref: str | None = None
+    """Or a `blob:sha256:` reference to it in the blob folder (`ingest_event` moves a long
+    inline transcript there, so the checkpoints hold the reference only)."""
     call_date: date | None = None
     """Date of the call (default: the event's date)."""
     format: str | None = None
@@ -80,7 +86,7 @@ class MeetingCompleted(_Payload):
 
     @model_validator(mode="after")
     def _has_transcript(self) -> MeetingCompleted:
-        if not self.transcript and not self.transcript_path:
+        if not self.transcript and not self.transcript_path and not self.transcript_ref:
             raise ValueError("needs `transcript` (text) or `transcript_path`")
         return self
 
@@ -124,6 +130,8 @@ class DealClosed(_Payload):
     """The last call's transcript."""
     transcript_path: str | None = None
     """Or its path."""
+    transcript_ref: str | None = None
+    """Or a `blob:sha256:` reference to it in the blob folder."""
 
 
 PAYLOADS: dict[str, type[_Payload]] = {
@@ -155,16 +163,22 @@ def _problems(err: ValidationError) -> str:
     )
 
 
-def parse_event(raw: Any) -> tuple[Event, _Payload]:
+def parse_event(raw: Any, limits: LimitsPolicy | None = None) -> tuple[Event, _Payload]:
     """Validate an event and its payload.
+
+    Args:
+        raw: The event, `{"type", "at", "payload"}`.
+        limits: The policy's input limits (`policy.limits`); the defaults when None.
 
     Raises:
         EventError: naming the event type and every wrong field.
+        LimitError: for an event over an input limit (size, nesting, years).
     """
     if isinstance(raw, Event):
         raw = raw.model_dump()
     if not isinstance(raw, dict):
         raise EventError(f"an event must be an object, got {type(raw).__name__}")
+    check_limits(raw, limits, where="event")  # before any recursive validation
     kind = raw.get("type")
     if kind not in EVENT_TYPES:
         raise EventError(f"unknown event type {kind!r}; expected one of {list(EVENT_TYPES)}")
@@ -176,6 +190,7 @@ def parse_event(raw: Any) -> tuple[Event, _Payload]:
         payload = PAYLOADS[kind].model_validate(event.payload)
     except ValidationError as err:
         raise EventError(f"{kind} payload: {_problems(err)}") from err
+    check_dates([event.at, payload.model_dump()], limits, where=f"{kind} event")
     if isinstance(payload, LeadCreated):
         from sales_operator.scoring.features import check_signals
 
@@ -184,10 +199,18 @@ def parse_event(raw: Any) -> tuple[Event, _Payload]:
 
 
 def event_id_for(deal_id: str, event: Event) -> str:
-    """Return a stable id for `event` on `deal_id`: the same event always gets the same id."""
+    """Return a stable id for `event` on `deal_id`: the same event always gets the same id.
+
+    An inline transcript counts by its blob reference, so an event keeps its id once
+    `ingest_event` has moved the transcript to the blob folder.
+    """
+    payload = event.payload
+    if isinstance(payload.get("transcript"), str):
+        payload = {k: v for k, v in payload.items() if k != "transcript"}
+        payload["transcript_ref"] = blob_ref_of(event.payload["transcript"])
     digest = hashlib.sha256(
         json.dumps(
-            [event.type, event.at.isoformat(), event.payload], sort_keys=True, default=str
+            [event.type, event.at.isoformat(), payload], sort_keys=True, default=str
         ).encode()
     ).hexdigest()[:12]
     return f"{deal_id}:{event.type}:{digest}"
@@ -199,12 +222,22 @@ RawState = TypedDict(  # type: ignore[misc]
 """The state as stored, unvalidated: `ingest_event` reads it so a bad event fails in our code."""
 
 
-def make_ingest(crm: CRMReader) -> Callable[[Any, RunnableConfig], DealUpdate]:
-    """Return the `ingest_event` node, reading existing records from `crm`."""
+def make_ingest(
+    crm: CRMReader, *, limits: LimitsPolicy | None = None, blobs: BlobStore | None = None
+) -> Callable[[Any, RunnableConfig], DealUpdate]:
+    """Return the `ingest_event` node, reading existing records from `crm`.
+
+    With `blobs`, a long inline transcript is moved to the blob folder and the state keeps
+    its reference (`transcript_ref`).
+    """
+    min_bytes = (limits or LimitsPolicy()).blob_min_bytes
 
     def ingest_event(state: RawState, config: RunnableConfig) -> DealUpdate:
         """Validate the event, fold its facts into the state and plan the patterns it needs."""
-        event, payload = parse_event(state.get("event"))
+        event, payload = parse_event(state.get("event"), limits)
+        stored = externalize_payload(event.payload, blobs, min_bytes=min_bytes)
+        if stored is not event.payload:
+            event = event.model_copy(update={"payload": stored})
         current = _current_state(state)
         if isinstance(payload, LeadCreated):
             deal_id = payload.deal.id
@@ -267,7 +300,7 @@ def make_ingest(crm: CRMReader) -> Callable[[Any, RunnableConfig], DealUpdate]:
                 changes["amount"] = payload.amount
             update["deal"] = current.deal.model_copy(update=changes)
             plan = list(PLANS["deal_closed"])
-            if not (payload.transcript or payload.transcript_path):
+            if not (payload.transcript or payload.transcript_path or payload.transcript_ref):
                 plan.remove("meeting_intelligence")
             if payload.outcome != "won":
                 plan.remove("generative_research")

@@ -67,8 +67,8 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
     # LangGraph's node overloads (which differ between its releases) cover neither a node that
     # reads the raw, unvalidated state, nor a (state, config, runtime) closure, nor a node
     # typed on the pydantic state; all three are supported at run time, so they go in as Any.
-    ingest: Any = make_ingest(pattern_deps.crm)
-    gate: Any = make_gate(deps.policy)
+    ingest: Any = make_ingest(pattern_deps.crm, limits=deps.policy.limits, blobs=deps.blobs)
+    gate: Any = make_gate(deps.policy, crm=pattern_deps.crm)
     executor: Any = make_executor(deps)
     builder.add_node("ingest_event", ingest, input_schema=RawState)
     for name in PATTERN_ORDER:

@@ -7,6 +7,7 @@ bundled one (`sales_operator/data/policy.yaml`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -120,6 +121,11 @@ class ScoringPolicy(_Section):
     """A lead with fewer known features than this is drawn toward the average lead (in
     proportion to what is known) and never placed in the top band."""
 
+    @model_validator(mode="after")
+    def _ordered_bands(self) -> ScoringPolicy:
+        check_bands(self.bands)
+        return self
+
 
 class RoutingRule(_Section):
     """Send leads that match `when` to one of `reps`."""
@@ -205,6 +211,11 @@ class RiskPolicy(_Section):
     pricing_tracker: str = "pricing"
     """The call tracker (in `meetings.keyword_trackers`) that marks a pricing discussion."""
 
+    @model_validator(mode="after")
+    def _thresholds_in_range(self) -> RiskPolicy:
+        check_risk_thresholds(self)
+        return self
+
 
 class KeywordTracker(_Section):
     """A keyword tracker with options: who must say it, and whether word forms count."""
@@ -278,6 +289,14 @@ class ActionReview(_Section):
     )
     """Decisions the reviewer may make."""
 
+    @field_validator("allowed_decisions")
+    @classmethod
+    def _reject_allowed(
+        cls, value: list[Literal["approve", "edit", "reject"]]
+    ) -> list[Literal["approve", "edit", "reject"]]:
+        check_allowed_decisions(value)
+        return value
+
 
 class ApprovalPolicy(_Section):
     """The approval policy for every action kind."""
@@ -295,6 +314,106 @@ class ApprovalPolicy(_Section):
                 f"unknown action kind(s) {unknown}; known kinds are {list(ACTION_KINDS)}"
             )
         return self
+
+
+# --- input limits and argument contracts (issue 11, items 6, 8 and 9) -------------------
+
+
+def check_bands(bands: dict[Literal["A", "B", "C"], float]) -> None:
+    """Refuse score bands outside [0, 1] or out of order (A above B above C).
+
+    Raises:
+        ValueError: naming the bands that are wrong.
+    """
+    outside = {k: v for k, v in bands.items() if not 0.0 <= v <= 1.0}
+    if outside:
+        raise ValueError(f"band bounds must lie within [0, 1], got {outside}")
+    present = [b for b in ("A", "B", "C") if b in bands]
+    for upper, lower in zip(present, present[1:], strict=False):
+        if bands[upper] <= bands[lower]:
+            raise ValueError(
+                f"bands must be ordered A > B > C; {upper} = {bands[upper]} is not above "
+                f"{lower} = {bands[lower]}"
+            )
+
+
+def check_risk_thresholds(risk: RiskPolicy) -> None:
+    """Refuse risk thresholds out of range.
+
+    Raises:
+        ValueError: naming the threshold and its range.
+    """
+    if not 0.0 <= risk.at_risk_below <= 1.0:
+        raise ValueError(f"at_risk_below must lie within [0, 1], got {risk.at_risk_below}")
+    counts = {
+        "inactivity_days": risk.inactivity_days,
+        "close_date_window_days": risk.close_date_window_days,
+        "close_date_slip_days": risk.close_date_slip_days,
+        **{f"stage_stall_days.{k}": v for k, v in risk.stage_stall_days.items()},
+    }
+    bad = {k: v for k, v in counts.items() if not 1 <= v <= 3650}
+    if bad:
+        raise ValueError(f"day counts must lie within [1, 3650], got {bad}")
+    bad_penalties = {k: v for k, v in risk.penalties.items() if not 0.0 <= v <= 10.0}
+    if bad_penalties:
+        raise ValueError(f"penalties are log-odds within [0, 10], got {bad_penalties}")
+
+
+def check_allowed_decisions(value: Sequence[str]) -> None:
+    """Refuse an empty decision list, or one without `reject` (a reviewer must be able to say no).
+
+    Raises:
+        ValueError: naming what is missing.
+    """
+    if not value:
+        raise ValueError("allowed_decisions must not be empty; include at least reject")
+    if "reject" not in value:
+        raise ValueError(f"allowed_decisions must include reject, got {value}")
+
+
+class LimitsPolicy(_Section):
+    """Input limits: an input over one is refused with a `LimitError` before anything is stored."""
+
+    max_field_bytes: int = Field(default=64 * 1024, ge=1)
+    """Largest string field of an event (UTF-8 bytes); transcripts have their own limit."""
+    max_payload_bytes: int = Field(default=1024 * 1024, ge=1)
+    """Largest event payload, as JSON, not counting an inline transcript."""
+    max_transcript_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+    """Largest transcript (inline or a file), in bytes."""
+    max_transcript_turns: int = Field(default=50_000, ge=1)
+    """Most speaker turns in one transcript."""
+    max_depth: int = Field(default=20, ge=1, le=200)
+    """Deepest nesting of objects and lists in an event or a JSON file."""
+    min_year: int = Field(default=1970, ge=1)
+    """Earliest year of any date or time in an event."""
+    max_year: int = Field(default=2100, le=9998)
+    """Latest year of any date or time in an event."""
+    transcript_dirs: list[str] = Field(default_factory=lambda: ["."])
+    """Folders `transcript_path` may read from (a relative folder is taken from the current
+    working directory); the bundled sample transcripts are always allowed. Empty: none but
+    the bundled ones."""
+    blob_min_bytes: int = Field(default=4096, ge=0)
+    """Transcripts at least this long are kept in the blob folder, by reference."""
+
+    @model_validator(mode="after")
+    def _years_ordered(self) -> LimitsPolicy:
+        if self.min_year >= self.max_year:
+            raise ValueError(f"min_year {self.min_year} must be below max_year {self.max_year}")
+        return self
+
+
+class ContractPolicy(_Section):
+    """What proposed and edited actions may do (their argument contracts)."""
+
+    internal_domains: list[str] = Field(default_factory=list)
+    """Email domains counted as ours besides `company.rep_email_domains`; anyone there may be
+    addressed."""
+    protected_fields: list[str] = Field(
+        default_factory=lambda: ["stage", "owner_id", "outcome", "id", "deal_id"]
+    )
+    """Deal fields `update_crm` may never set (`change_stage` and `assign_owner` do)."""
+    slack_mentions: bool = False
+    """Let Slack text carry `<!channel>`, `<!here>` and `<!everyone>` (escaped when false)."""
 
 
 class Policy(_Section):
@@ -324,6 +443,10 @@ class Policy(_Section):
     """Call trackers."""
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     """Who approves what."""
+    limits: LimitsPolicy = Field(default_factory=LimitsPolicy)
+    """Input limits (sizes, nesting, dates, transcript folders)."""
+    contracts: ContractPolicy = Field(default_factory=ContractPolicy)
+    """Argument contracts of the actions (recipients, protected fields, Slack mentions)."""
 
 
 def _format_validation(err: ValidationError) -> str:

@@ -637,7 +637,8 @@ class DealState(BaseModel):
     activities: list[Activity] = Field(default_factory=list)
     """Emails, calls and replies logged on the deal."""
     transcript: str | None = None
-    """The latest call transcript, as received."""
+    """The latest call transcript, as received; a long one as its `blob:sha256:` reference
+    into the blob folder (`Deps.blobs`), so the checkpoints do not copy it."""
     score: LeadScore | None = None
     """The current score (written by Scoring+Routing only)."""
     score_history: list[ScorePoint] = Field(default_factory=list)

@@ -8,7 +8,7 @@ from sales_operator.actions import propose
 from sales_operator.approval import build_request, check_args, validate_decisions
 from sales_operator.errors import ApprovalError
 from sales_operator.policy import default_policy
-from sales_operator.state import Deal, DealState, Event, ProposedAction
+from sales_operator.state import Contact, Deal, DealState, Event, ProposedAction
 
 POLICY = default_policy()
 
@@ -19,6 +19,11 @@ def _state(*actions: ProposedAction) -> DealState:
         event_id="D-1:lead_created:abc",
         event=Event(type="lead_created", at=datetime(2026, 11, 2, tzinfo=UTC)),
         deal=Deal(id="D-1", name="Deal"),
+        # the account's contacts: only they (and our own domain) may be addressed
+        contacts=[
+            Contact(id="C-A", name="A", email="a@x.com"),
+            Contact(id="C-B", name="B", email="b@x.com"),
+        ],
         proposed_actions=list(actions),
     )
 

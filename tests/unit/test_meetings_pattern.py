@@ -207,7 +207,10 @@ def test_wrong_transcript_type_is_an_event_error() -> None:
         run(state("meeting_completed", {"transcript": ["Sam: hi"]}))
 
 
-def test_missing_file_is_a_transcript_error(tmp_path: Path) -> None:
+def test_missing_file_is_a_transcript_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # inside the allowed folders (the working directory)
     with pytest.raises(TranscriptError, match="transcript file not found"):
         run(state("meeting_completed", {"transcript_path": str(tmp_path / "gone.txt")}))
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sales_operator.adapters.outbox import artefact_name, key_digest, write_once
 from sales_operator.errors import PermanentAdapterError, TransientAdapterError
+from sales_operator.escaping import ics_param, ics_text
 
 DEFAULT_ORGANIZER = "sales-operator@localhost"
 """The organizer when neither the call nor the calendar names one."""
@@ -24,9 +25,8 @@ PRODID = "-//sales-operator//ICSCalendar 1.0//EN"
 
 
 def escape_text(value: str) -> str:
-    """Escape an RFC 5545 TEXT value (backslash, semicolon, comma, newline)."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    """Escape an RFC 5545 TEXT value (see `sales_operator.escaping.ics_text`)."""
+    return ics_text(value)
 
 
 def fold_line(line: str, limit: int = 75) -> str:
@@ -58,11 +58,12 @@ def _utc_stamp(value: datetime) -> str:
 def _cal_address(address: str) -> tuple[str, str]:
     """Return (common name, email) of `Name <email>` or a bare address."""
     name, email = parseaddr(address)
-    if "@" not in email:
+    unprintable = any(not c.isprintable() for c in address)  # CR/LF would start a new property
+    if unprintable or "@" not in email or any(c.isspace() for c in email):
         raise PermanentAdapterError(
             f"not an email address: {address!r}", adapter=ICSCalendar.adapter, operation="invite"
         )
-    return name.replace('"', "").strip(), email
+    return ics_param(name), email
 
 
 def _address_line(prop: str, params: list[str], address: str) -> str:

@@ -20,6 +20,7 @@ from slack_sdk.webhook import WebhookClient
 
 from sales_operator.adapters.outbox import file_lock
 from sales_operator.errors import PermanentAdapterError, TransientAdapterError
+from sales_operator.escaping import slack_text
 
 DEFAULT_WEBHOOK_LEDGER = Path(".sales-operator") / "slack-webhook-ledger.jsonl"
 """Where `SlackWebhookMessenger.from_env()` keeps its ledger when no path is given."""
@@ -72,15 +73,24 @@ class SlackLogMessenger:
     Args:
         path: The `.jsonl` log (created on first use).
         clock: Returns "now" for the message time; defaults to the current UTC time.
+        allow_mentions: Keep `<!channel>`, `<!here>` and `<!everyone>`; escaped when False.
     """
 
     adapter = "slack_log"
     """Adapter name used in errors."""
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        allow_mentions: bool = False,
+    ) -> None:
         self.path = Path(path)
         """The log file."""
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.allow_mentions = allow_mentions
+        """Whether broadcast mentions pass unescaped (the policy's `contracts.slack_mentions`)."""
 
     def post(self, *, channel: str, text: str, idempotency_key: str) -> dict[str, Any]:
         """Log the message, once per key.
@@ -101,7 +111,7 @@ class SlackLogMessenger:
                 now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
                 entry = {
                     "channel": channel,
-                    "text": text,
+                    "text": slack_text(text, allow_mentions=self.allow_mentions),
                     "key": idempotency_key,
                     "ts": f"{now.timestamp():.6f}",
                     "at": now.isoformat(),
@@ -130,6 +140,7 @@ class SlackWebhookMessenger:
         ledger_path: The JSON-lines ledger of posted keys.
         timeout: Seconds to wait for Slack.
         clock: Returns "now" for the ledger.
+        allow_mentions: Keep `<!channel>`, `<!here>` and `<!everyone>`; escaped when False.
     """
 
     adapter = "slack_webhook"
@@ -142,7 +153,10 @@ class SlackWebhookMessenger:
         *,
         timeout: int = 10,
         clock: Callable[[], datetime] | None = None,
+        allow_mentions: bool = False,
     ) -> None:
+        self.allow_mentions = allow_mentions
+        """Whether broadcast mentions pass unescaped (the policy's `contracts.slack_mentions`)."""
         if not url.startswith(("https://", "http://")):
             raise PermanentAdapterError(
                 "the webhook URL must start with https://", adapter=self.adapter, operation="init"
@@ -194,7 +208,9 @@ class SlackWebhookMessenger:
             entry = _read_entries(self.ledger_path).get(idempotency_key)
             if entry is None:
                 try:
-                    response = self._client.send(text=text)
+                    response = self._client.send(
+                        text=slack_text(text, allow_mentions=self.allow_mentions)
+                    )
                 except SlackRequestError as exc:
                     raise PermanentAdapterError(
                         f"bad webhook request: {exc}", adapter=self.adapter, operation="post"

@@ -30,14 +30,17 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
+from sales_operator.blobs import BlobStore
 from sales_operator.context import Context
 from sales_operator.deps import PatternDeps
 from sales_operator.errors import EventError, TranscriptError
+from sales_operator.limits import allowed_transcript_path, check_transcript
 from sales_operator.llm import LLM
 from sales_operator.meetings import analyze as meeting_analysis
 from sales_operator.meetings.speakers import participants
 from sales_operator.meetings.trackers import CONCEPT_STEP
 from sales_operator.meetings.transcript import Transcript, decode_transcript, parse_transcript
+from sales_operator.policy import LimitsPolicy
 from sales_operator.state import Activity, DealState, MeetingInsights
 
 __all__ = ["STEP", "activity_summary", "build", "load_event_transcript"]
@@ -54,24 +57,54 @@ def _resolve_path(raw: str) -> Path:
     return bundled if bundled.is_file() else path
 
 
-def load_event_transcript(payload: dict[str, Any], *, call_id: str) -> tuple[str, Transcript]:
+def load_event_transcript(
+    payload: dict[str, Any],
+    *,
+    call_id: str,
+    limits: LimitsPolicy | None = None,
+    blobs: BlobStore | None = None,
+) -> tuple[str, Transcript]:
     """Return the transcript text of an event payload, and the parsed transcript.
+
+    Args:
+        payload: The event payload.
+        call_id: The call, for error messages.
+        limits: The policy's input limits (transcript size and turns, the folders
+            `transcript_path` may read); the defaults when None.
+        blobs: The blob folder a `transcript_ref` points into.
 
     Raises:
         EventError: when the payload has neither `transcript` nor `transcript_path`, or
             a value of the wrong type.
-        TranscriptError: when the file is missing or the transcript is malformed.
+        TranscriptError: when the file is missing, outside the allowed folders, or the
+            transcript is malformed.
+        LimitError: when the transcript is over the size or turn limit.
     """
+    text, transcript = _load_event_transcript(payload, call_id=call_id, limits=limits, blobs=blobs)
+    check_transcript(turns=len(transcript.turns), limits=limits, name=transcript.name)
+    return text, transcript
+
+
+def _load_event_transcript(
+    payload: dict[str, Any], *, call_id: str, limits: LimitsPolicy | None, blobs: BlobStore | None
+) -> tuple[str, Transcript]:
     fmt = payload.get("format") or "auto"
     if not isinstance(fmt, str):
         raise EventError(f"payload 'format' must be a string, got {type(fmt).__name__}")
     text = payload.get("transcript")
+    ref = payload.get("transcript_ref")
+    if text is None and ref is not None:
+        if blobs is None:
+            raise EventError("payload 'transcript_ref' needs a blob folder (Deps.blobs)")
+        text = blobs.get(ref)
     if text is not None:
         if not isinstance(text, str):
             raise EventError(
                 f"payload 'transcript' must be the transcript text, got {type(text).__name__}"
             )
-        return text, parse_transcript(text, name=f"transcript of {call_id}", format=fmt)
+        name = f"transcript of {call_id}"
+        check_transcript(size=len(text.encode("utf-8", "surrogatepass")), limits=limits, name=name)
+        return text, _parse(text, name=name, format=fmt)
     raw_path = payload.get("transcript_path")
     if raw_path is None:
         raise EventError(
@@ -79,15 +112,23 @@ def load_event_transcript(payload: dict[str, Any], *, call_id: str) -> tuple[str
         )
     if not isinstance(raw_path, str | Path):
         raise EventError(f"payload 'transcript_path' must be a path, got {type(raw_path).__name__}")
-    path = _resolve_path(str(raw_path))
+    path = allowed_transcript_path(_resolve_path(str(raw_path)), limits)
     try:
+        check_transcript(size=path.stat().st_size, limits=limits, name=str(path))
         data = path.read_bytes()
     except FileNotFoundError as err:
         raise TranscriptError(f"transcript file not found: {path}") from err
     except OSError as err:
         raise TranscriptError(f"cannot read transcript {path}: {err}") from err
     text = decode_transcript(data, name=str(path))
-    return text, parse_transcript(text, name=str(path), format=fmt)
+    return text, _parse(text, name=str(path), format=fmt)
+
+
+def _parse(text: str, *, name: str, format: str) -> Transcript:
+    try:
+        return parse_transcript(text, name=name, format=format)
+    except RecursionError as err:  # a deeply nested JSON transcript
+        raise TranscriptError(f"{name}: nested too deeply to read") from err
 
 
 def _call_date(payload: dict[str, Any], default: date) -> date:
@@ -132,13 +173,19 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
         if event is None or event.type not in ("meeting_completed", "deal_closed"):
             return {}
         payload = event.payload
-        has_transcript = (
-            payload.get("transcript") is not None or payload.get("transcript_path") is not None
+        has_transcript = any(
+            payload.get(k) is not None for k in ("transcript", "transcript_path", "transcript_ref")
         )
         if event.type == "deal_closed" and not has_transcript:
             return {}
         call_id = str(payload.get("call_id") or f"{state.event_id or state.deal_id}:call")
-        text, transcript = load_event_transcript(payload, call_id=call_id)
+        limits = deps.policy.limits
+        text, transcript = load_event_transcript(
+            payload, call_id=call_id, limits=limits, blobs=deps.blobs
+        )
+        kept = text  # the state keeps a reference to a long transcript, not the text
+        if deps.blobs is not None and len(text.encode("utf-8")) >= limits.blob_min_bytes:
+            kept = deps.blobs.put(text)
         call_date = _call_date(payload, event.at.date())
         attendees = payload.get("attendees") or []
         if not isinstance(attendees, list) or not all(isinstance(a, str) for a in attendees):
@@ -171,7 +218,7 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
         return {
             "meeting": insights,
             "meetings": [*meetings, insights],
-            "transcript": text,
+            "transcript": kept,
             "activities": activities,
             "engines": {
                 **state.engines,

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from sales_operator.errors import DataError
+from sales_operator.escaping import csv_cell
 
 
 def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
@@ -190,9 +191,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         for i, (row, r) in enumerate(zip(rows, results, strict=True)):
             row_id = row.get(id_column) if id_column and id_column in row else str(i + 1)
             pct = "" if r.percentile is None else f"{r.percentile:.1f}"
-            writer.writerow(
-                [row_id, f"{r.probability:.4f}", r.band, pct, format_factors(r.factors)]
-            )
+            cells = [row_id, f"{r.probability:.4f}", r.band, pct, format_factors(r.factors)]
+            writer.writerow([csv_cell(c) for c in cells])  # no formula reaches a spreadsheet
     bands: dict[str, int] = {}
     for r in results:
         bands[r.band] = bands.get(r.band, 0) + 1

@@ -1,0 +1,101 @@
+"""Long transcripts live in the content-addressed blob folder; the checkpoints hold references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sales_operator.approval import approve_all
+from sales_operator.blobs import BlobError, BlobStore, blob_ref_of, is_ref
+from sales_operator.demo import lifecycle_events
+from sales_operator.deps import Deps
+from sales_operator.events import event_id_for, parse_event
+from sales_operator.graph import build_operator
+from sales_operator.runner import pending_request, resume_deal, send_event, thread_config
+
+LINE = "Dana Whitfield: we still dispatch every truck by hand and it is slow, " * 10 + "\n"
+TRANSCRIPT = "Sam Rivera: thanks for the time, Dana.\n" + LINE * 300  # ~200 KB
+
+
+def test_blobs_are_content_addressed_and_checked(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path / "blobs")
+    ref = store.put("hello")
+    assert ref == blob_ref_of("hello") and is_ref(ref)
+    assert store.put("hello") == ref and store.get(ref) == "hello"
+    assert len(list((tmp_path / "blobs").rglob("*"))) == 2  # one folder, one file
+    path = next(p for p in (tmp_path / "blobs").rglob("*") if p.is_file())
+    path.write_text("tampered", "utf-8")
+    with pytest.raises(BlobError, match="damaged"):
+        store.get(ref)
+    with pytest.raises(BlobError, match="not in"):
+        store.get(blob_ref_of("never stored"))
+    with pytest.raises(BlobError, match="not a blob reference"):
+        store.get("../../etc/passwd")
+
+
+def _meeting(call_id: str, day: int) -> dict[str, Any]:
+    return {
+        "type": "meeting_completed",
+        "at": f"2026-11-{day:02d}T16:00:00Z",
+        "payload": {"deal_id": "D-2001", "call_id": call_id, "transcript": TRANSCRIPT},
+    }
+
+
+def _checkpoint_growth(workdir: Path, *, blobs: bool) -> tuple[int, Any, Deps]:
+    deps = Deps.offline(workdir)
+    if not blobs:
+        deps.blobs = None
+    graph = build_operator(deps, checkpointer=deps.checkpointer())
+    send_event(graph, lifecycle_events()[0])
+    resume_deal(
+        graph,
+        "D-2001",
+        approve_all(pending_request(graph, "D-2001") or {"action_requests": []}),
+        policy=deps.policy,
+    )
+
+    def size() -> int:
+        return sum(p.stat().st_size for p in workdir.glob("checkpoints.sqlite*"))
+
+    before = size()
+    for i, day in enumerate((4, 5)):
+        send_event(graph, _meeting(f"call-{i}", day))
+        request = pending_request(graph, "D-2001")
+        if request is not None:
+            rejections = [{"type": "reject", "message": "no"} for _ in request["action_requests"]]
+            resume_deal(graph, "D-2001", {"decisions": rejections}, policy=deps.policy)
+    return size() - before, graph, deps
+
+
+def test_the_state_holds_a_reference_and_the_checkpoints_stay_small(tmp_path: Path) -> None:
+    growth, graph, deps = _checkpoint_growth(tmp_path / "blobs", blobs=True)
+    values = graph.get_state(thread_config("D-2001")).values
+    ref = blob_ref_of(TRANSCRIPT)
+    assert values["transcript"] == ref
+    assert values["event"].payload == {
+        "deal_id": "D-2001",
+        "call_id": "call-1",
+        "transcript_ref": ref,
+    }
+    assert all("transcript" not in e.payload for e in values["events"])
+    assert deps.blobs is not None and deps.blobs.get(ref) == TRANSCRIPT
+    assert values["meeting"].call_id == "call-1" and values["meeting"].pains  # it was analysed
+
+    inline_growth, _, _ = _checkpoint_growth(tmp_path / "inline", blobs=False)
+    assert growth * 3 < inline_growth, (growth, inline_growth)
+
+
+def test_an_event_keeps_its_id_once_its_transcript_is_a_reference(tmp_path: Path) -> None:
+    event, _ = parse_event(_meeting("call-9", 6))
+    moved = event.model_copy(
+        update={
+            "payload": {
+                "deal_id": "D-2001",
+                "call_id": "call-9",
+                "transcript_ref": blob_ref_of(TRANSCRIPT),
+            }
+        }
+    )
+    assert event_id_for("D-2001", event) == event_id_for("D-2001", moved)
