@@ -9,10 +9,13 @@ sales-operator reject DEAL [ID ...] -m M  reject all (or the listed) pending act
 sales-operator edit DEAL ID --args JSON   run an action with edited arguments
 sales-operator show DEAL                  print a deal's state
 sales-operator audit [DEAL]               print the audit trail
+sales-operator init WORKDIR               create an empty workspace for your own data
+sales-operator import KIND CSV            import reps/accounts/contacts/deals/activities
 ```
 
 Every command works in one folder (`--workdir`, default `.sales-operator/default`) that holds
-the SQLite CRM, the checkpoints, the outbox, the Slack log and the invites.
+the SQLite CRM, the checkpoints, the outbox, the Slack log and the invites: a workspace made by
+`init`, or, with `--sample`, a folder with the bundled demo CRM.
 """
 
 from __future__ import annotations
@@ -29,13 +32,9 @@ DEFAULT_WORKDIR = ".sales-operator/default"
 
 
 def _deps(args: argparse.Namespace) -> Any:
-    from sales_operator.deps import Deps
-    from sales_operator.policy import load_policy
+    from sales_operator.workspace.cli import deps_for
 
-    policy = load_policy(args.policy) if args.policy else None
-    if getattr(args, "offline", False):
-        return Deps.offline(args.workdir, policy=policy)
-    return Deps.from_env(args.workdir, policy=policy)
+    return deps_for(args)
 
 
 def _graph(deps: Any) -> tuple[Any, Any]:
@@ -68,7 +67,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         shutil.rmtree(workdir)
     policy = load_policy(args.policy) if args.policy else None
-    deps = Deps.offline(workdir, policy=policy)
+    deps = Deps.offline(workdir, policy=policy, sample=True)
     run_demo(workdir, assume_yes=args.yes, deps=deps)
     return 0
 
@@ -227,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--policy", help="RevOps policy YAML (default: the bundled one)")
     common.add_argument("--offline", action="store_true", help="ignore API keys in the environment")
     common.add_argument("--reviewer", default="cli user", help="name recorded in the audit")
+    common.add_argument(
+        "--sample", action="store_true", help="use the bundled demo CRM in a non-workspace folder"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser(
@@ -273,9 +275,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from sales_operator.meetings import cli as meetings_cli
     from sales_operator.scoring import cli as scoring_cli
+    from sales_operator.workspace import cli as workspace_cli
 
     scoring_cli.add_commands(sub, common)
     meetings_cli.add_commands(sub, common)
+    workspace_cli.add_commands(sub, common)
     return parser
 
 

@@ -255,14 +255,14 @@ def run_demo(
     Args:
         workdir: Folder for the embedded stores (created if missing).
         assume_yes: Approve every action without asking (and say so).
-        deps: Use these instead of `Deps.offline(workdir)`.
+        deps: Use these instead of `Deps.offline(workdir, sample=True)`.
         out: Where to print (stdout by default).
         inp: Where to read answers from (stdin by default).
     """
     out = out or sys.stdout
     inp = inp or sys.stdin
     w = out.write
-    deps = deps or Deps.offline(workdir)
+    deps = deps or Deps.offline(workdir, sample=True)
     t0 = time.perf_counter()
     w("Loading the scoring model (trains on the CRM's closed deals on first use) ...\n")
     scorer = deps.get_scorer()

@@ -96,7 +96,9 @@ def build_operator(
     """Build the AI Sales Operator: one compiled graph for the whole deal lifecycle.
 
     Args:
-        deps: Live adapters and models; `Deps.offline(".sales-operator/default")` when None.
+        deps: Live adapters and models; when None, `Deps.offline(".sales-operator/default")`
+            (an empty CRM: build `Deps.from_workspace(...)` for your own data, or
+            `Deps.offline(workdir, sample=True)` for the demo's).
         checkpointer: A LangGraph checkpointer; needed to pause at the approval gate and to
             carry a deal's state from event to event. `deps.checkpointer()` gives the
             embedded SQLite one. Leave it None under `langgraph dev`, which brings its own.
