@@ -6,7 +6,7 @@ sales-operator event FILE.json            send one business event to its deal's 
 sales-operator inbox                      list pending approvals across deals
 sales-operator approve DEAL [ID ...]      approve all (or the listed) pending actions
 sales-operator reject DEAL [ID ...] -m M  reject all (or the listed) pending actions
-sales-operator edit DEAL ID --args JSON   run an action with edited arguments
+sales-operator edit DEAL ID --patch JSON  run an action with edited arguments (merge patch)
 sales-operator show DEAL                  print a deal's state
 sales-operator audit [DEAL]               print the audit trail
 sales-operator init WORKDIR               create an empty workspace for your own data
@@ -149,11 +149,16 @@ def _decide(args: argparse.Namespace, kind: str) -> int:
     decisions = []
     for a in request["action_requests"]:
         if kind == "edit" and a["id"] == args.id:
-            try:
-                new_args = json.loads(args.args)
-            except json.JSONDecodeError as err:
-                print(f"--args is not JSON: {err}", file=sys.stderr)
-                return 2
+            if args.patch is not None:  # RFC 7396 merge patch of the proposed arguments
+                from sales_operator.merge_patch import parse_args_patch
+
+                new_args = parse_args_patch(args.patch, a["args"])
+            else:
+                try:
+                    new_args = json.loads(args.args)
+                except json.JSONDecodeError as err:
+                    print(f"--args is not JSON: {err}", file=sys.stderr)
+                    return 2
             decisions.append(
                 {"type": "edit", "edited_action": {"name": a["name"], "args": new_args}}
             )
@@ -187,8 +192,8 @@ def _decide(args: argparse.Namespace, kind: str) -> int:
 
 def _simple(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     d: dict[str, Any] = {"type": kind}
-    if kind == "reject":
-        d["message"] = getattr(args, "message", None) or "rejected from the CLI"
+    if kind == "reject" and getattr(args, "message", None):
+        d["message"] = args.message  # the policy may require one (reject_message_required)
     return d
 
 
@@ -261,8 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("edit", parents=[common], help="approve one action with edited arguments")
     p.add_argument("deal")
     p.add_argument("id")
-    p.add_argument("--args", required=True, help="the new arguments, as JSON")
+    given = p.add_mutually_exclusive_group(required=True)
+    given.add_argument(
+        "--patch", help='the changes, as a JSON merge patch (RFC 7396): {"subject": "New"}'
+    )
+    given.add_argument("--args", help="the whole new arguments, as JSON")
     p.add_argument("--rest", choices=["approve", "reject"], help="decision for the others")
+    p.add_argument("--message", "-m", help="why the others are rejected (with --rest reject)")
     p.set_defaults(func=lambda a: _decide(a, "edit"))
 
     p = sub.add_parser("show", parents=[common], help="print a deal's state as JSON")
