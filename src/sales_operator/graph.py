@@ -108,10 +108,13 @@ def build_operator(
         The compiled graph. Invoke it once per business event on the deal's thread:
         `graph.invoke({"event": {...}}, {"configurable": {"thread_id": deal_id}})`.
     """
+    from sales_operator.display import with_offline_display
+
     deps = deps or Deps.offline(DEFAULT_WORKDIR)
-    return operator_builder(deps).compile(
+    compiled = operator_builder(deps).compile(
         checkpointer=register_models(checkpointer), store=store, name="sales_operator"
     )
+    return with_offline_display(compiled)  # a notebook cell `graph` draws with no network
 
 
 def build_pattern(

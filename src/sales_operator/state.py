@@ -303,6 +303,11 @@ class BriefClaim(_Model):
 class AccountBrief(_Model):
     """What a rep must know before touching the account."""
 
+    def _repr_html_(self) -> str:  # notebooks (sales_operator.display)
+        from sales_operator.display import brief_html
+
+        return brief_html(self)
+
     account_id: str
     """The account."""
     headline: str
@@ -472,6 +477,11 @@ class ActionItem(_Model):
 class MeetingInsights(_Model):
     """What happened on a call and what happens next."""
 
+    def _repr_html_(self) -> str:  # notebooks (sales_operator.display)
+        from sales_operator.display import insights_html
+
+        return insights_html(self)
+
     call_id: str
     """Identifier of the call."""
     call_date: IsoDate
@@ -620,6 +630,11 @@ class AuditEntry(_Model):
 
 class DealState(BaseModel):
     """Everything the operator knows about one deal, carried from event to event."""
+
+    def _repr_html_(self) -> str:  # notebooks (sales_operator.display)
+        from sales_operator.display import deal_state_html
+
+        return deal_state_html(self)
 
     model_config = ConfigDict(extra="ignore")
 
