@@ -47,6 +47,7 @@ from sales_operator.adapters.sqlite_crm import (
     _update_deal,
     _upsert_account,
     _upsert_contact,
+    moment_text,
 )
 from sales_operator.errors import DataError
 from sales_operator.policy import Policy
@@ -399,11 +400,7 @@ def _store_deal(
             raise _fail(name, row, target, f"unknown {what} {key!r} (import {table} first)")
     closed_at: str | None = None
     if deal.closed_at is not None:
-        closed_at = (
-            iso(deal.closed_at)
-            if isinstance(deal.closed_at, datetime)
-            else deal.closed_at.isoformat()
-        )
+        closed_at = moment_text(deal.closed_at)
     elif implied and deal.close_date:
         closed_at = deal.close_date.isoformat()
     elif implied:
