@@ -222,6 +222,18 @@ def test_mapping_and_encoding_errors(tmp_path: Path, workspace: Path) -> None:
             import_csv(crm, "accounts", _write(tmp_path, "a.csv", ACCOUNTS), mapping={"X": "id"})
 
 
+def test_malformed_csv_is_a_typed_error_naming_the_row(tmp_path: Path, workspace: Path) -> None:
+    huge = _write(tmp_path, "huge.csv", "id,name\nA-1,Globex\nA-2," + "x" * 200_000 + "\n")
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(b"id,name\nA-1,Glo\x00bex\n")
+    with SQLiteCRM(workspace / "crm.sqlite") as crm:
+        with pytest.raises(DataError, match=r"huge\.csv, row 3: not valid CSV"):
+            import_csv(crm, "accounts", huge)
+        with pytest.raises(DataError, match=r"nul\.csv, row 2, column 'name': control character"):
+            import_csv(crm, "accounts", nul)
+        assert crm.is_empty()
+
+
 def test_offline_deps_no_longer_load_the_sample_silently(tmp_path: Path) -> None:
     deps = Deps.offline(tmp_path / "plain")
     assert deps.crm.get_account("A-NWL") is None and deps.crm.list_reps() == []

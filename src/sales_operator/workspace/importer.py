@@ -160,7 +160,10 @@ def import_csv(
     text = _read(Path(path))
     mapping = mapping or {}
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise DataError(f"{name}, row 1: not valid CSV: {exc}") from exc
     if not header:
         raise DataError(f"{name}, row 1: the file has no header row")
     reader.fieldnames = header
@@ -183,13 +186,16 @@ def import_csv(
             raise DataError(f"{name}, row 1, column {column!r}: a second column for {target!r}")
         targets[column] = target
     rows: list[_Row] = []
-    for raw in reader:
-        line = reader.line_num
-        if None in raw:
-            raise DataError(f"{name}, row {line}: the row has more cells than the header")
-        if not any((v or "").strip() for v in raw.values()):
-            continue
-        rows.append(_parse_row(name, line, kind, raw, targets))
+    try:
+        for raw in reader:
+            line = reader.line_num
+            if None in raw:
+                raise DataError(f"{name}, row {line}: the row has more cells than the header")
+            if not any((v or "").strip() for v in raw.values()):
+                continue
+            rows.append(_parse_row(name, line, kind, raw, targets))
+    except csv.Error as exc:  # a NUL byte, a cell over the csv module's size limit
+        raise DataError(f"{name}, row {reader.line_num + 1}: not valid CSV: {exc}") from exc
     if not rows:
         raise DataError(f"{name}: no data rows to import")
     _check_duplicates(name, rows)
@@ -227,6 +233,11 @@ def _parse_row(
         columns[target.split(".", 1)[0] if target.startswith("fields.") else target] = column
         if not cell:
             continue
+        control = next((c for c in cell if ord(c) < 32 and c not in "\t\n\r"), None)
+        if control is not None:
+            raise DataError(
+                f"{name}, row {line}, column {column!r}: control character {control!r} in the cell"
+            )
         try:
             if target.startswith("fields."):
                 custom[target[len("fields.") :]] = cell
