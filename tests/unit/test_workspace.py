@@ -303,3 +303,21 @@ def test_cli_init_import_and_refusal_without_a_workspace(
     err = capsys.readouterr().err
     assert "is not a workspace" in err and "--sample" in err
     assert not (tmp_path / "nothing" / "crm.sqlite").exists()
+
+
+def test_server_deps_use_a_workspace_or_say_they_run_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sales_operator.workspace import server_deps
+
+    for key in ("OPENAI_API_KEY", "TAVILY_API_KEY", "SMTP_HOST", "SLACK_WEBHOOK_URL"):
+        monkeypatch.delenv(key, raising=False)
+    ws = init_workspace(tmp_path / "ws")
+    monkeypatch.setenv("SALES_OPERATOR_WORKDIR", str(ws))
+    deps = server_deps()
+    assert deps.policy.company.name == "Your Company" and deps.crm.list_reps() == []
+    monkeypatch.setenv("SALES_OPERATOR_WORKDIR", str(tmp_path / "studio"))
+    with caplog.at_level("WARNING"):
+        demo = server_deps()
+    assert demo.crm.get_account("A-NWL") is not None
+    assert "bundled sample CRM (demo data)" in caplog.text
