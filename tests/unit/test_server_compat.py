@@ -11,7 +11,11 @@ import pytest
 from langgraph.checkpoint.serde import _msgpack
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer, _msgpack_ext_hook_to_json
 
-from sales_operator.serde import allowed_msgpack_modules, register_models_with_server
+from sales_operator.serde import (
+    allowed_msgpack_modules,
+    make_serializer,
+    register_models_with_server,
+)
 from sales_operator.state import ActionItem, Commitment, Deal, DealState, Event, Quote
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +35,7 @@ def _models() -> tuple[DealState, Commitment, ActionItem]:
 
 def test_dates_survive_the_servers_json_view_of_a_checkpoint() -> None:
     state, commitment, item = _models()
-    serde = JsonPlusSerializer()
+    serde = make_serializer()  # (a permissive one would use up LangGraph's warn-once)
     models: tuple[DealState | Commitment | ActionItem, ...] = (state, commitment, item)
     for model in models:
         kind, blob = serde.dumps_typed(model)
@@ -58,8 +62,11 @@ def test_langgraph_json_registers_every_state_model() -> None:
 
 
 def test_registration_for_the_server_silences_the_unregistered_warning(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    original = _msgpack.SAFE_MSGPACK_TYPES
+    monkeypatch.setattr(_msgpack, "SAFE_MSGPACK_TYPES", original)  # restored after the test
+    assert not set(allowed_msgpack_modules()) <= original
     register_models_with_server()
     register_models_with_server()  # idempotent
     assert set(allowed_msgpack_modules()) <= _msgpack.SAFE_MSGPACK_TYPES
