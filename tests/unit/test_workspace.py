@@ -289,8 +289,10 @@ def test_cli_init_import_and_refusal_without_a_workspace(
     ws = tmp_path / "ws"
     assert main(["init", str(ws)]) == 0
     assert "created the workspace" in capsys.readouterr().out
-    assert main(["init", "--check", str(ws)]) == 0
-    assert "valid (Your Company, 7 stages)" in capsys.readouterr().out
+    assert main(["init", "--check", str(ws)]) == 1  # template company, no reps yet
+    out = capsys.readouterr().out
+    assert "valid (Your Company, 7 stages)" in out
+    assert "template's company" in out and "no reps in the CRM" in out
     reps = _write(tmp_path, "reps.csv", REPS)
     argv = ["import", "reps", str(reps), "--workdir", str(ws), "--json"]
     assert main([*argv, "--map", "Rep ID=id", "--map", "Full name=name"]) == 0
@@ -321,3 +323,26 @@ def test_server_deps_use_a_workspace_or_say_they_run_the_demo(
         demo = server_deps()
     assert demo.crm.get_account("A-NWL") is not None
     assert "bundled sample CRM (demo data)" in caplog.text
+
+
+def test_check_says_what_keeps_a_workspace_from_working(tmp_path: Path, workspace: Path) -> None:
+    from sales_operator.workspace import workspace_problems
+
+    with SQLiteCRM(workspace / "crm.sqlite") as crm:
+        import_csv(
+            crm,
+            "reps",
+            _write(tmp_path, "reps.csv", REPS),
+            mapping={"Rep ID": "id", "Full name": "name"},
+        )
+    problems = workspace_problems(workspace)
+    assert any("template's company" in p for p in problems)
+    assert any("fallback_queue 'queue-inbound' is not a rep" in p for p in problems)
+    assert any("rep ae-1 (alex@acme.io) is outside" in p for p in problems)
+    policy_path = workspace / "policy.yaml"
+    data = yaml.safe_load(policy_path.read_text())
+    data["company"].update(name="Acme", rep_email_domains=["acme.io"])
+    data["routing"]["fallback_queue"] = "q-1"
+    policy_path.write_text(yaml.safe_dump(data))
+    assert workspace_problems(workspace) == []
+    assert main(["init", "--check", str(workspace)]) == 0

@@ -42,6 +42,7 @@ __all__ = [
     "parse_mapping",
     "policy_template",
     "require_workspace",
+    "workspace_problems",
 ]
 
 MARKER = "workspace.json"
@@ -161,3 +162,45 @@ def server_deps() -> Deps:
         workdir,
     )
     return Deps.from_env(workdir, sample=True)
+
+
+def workspace_problems(path: str | Path) -> list[str]:
+    """Return what still keeps a workspace from routing and drafting for your team.
+
+    Checks that the policy loads and no longer has the template's company, that reps are
+    imported, that the routing fallback queue is one of them, and that every rep's email is in
+    the policy's `company.rep_email_domains`. An empty list means ready.
+
+    Raises:
+        ConfigurationError: when `path` is not a workspace.
+        PolicyError: when its `policy.yaml` is invalid.
+    """
+    from sales_operator.adapters.sqlite_crm import SQLiteCRM
+    from sales_operator.policy import load_policy
+
+    root = require_workspace(path)
+    policy = load_policy(root / "policy.yaml")
+    problems: list[str] = []
+    if policy.company.name == "Your Company" or "example.com" in policy.company.rep_email_domains:
+        problems.append(
+            "policy.yaml still has the template's company: set company.name, company.product "
+            "and company.rep_email_domains"
+        )
+    with SQLiteCRM(root / "crm.sqlite") as crm:
+        reps = crm.list_reps()
+    if not reps:
+        problems.append("no reps in the CRM: `sales-operator import reps reps.csv`")
+    queue = policy.routing.fallback_queue
+    if reps and queue and queue not in {r.id for r in reps}:
+        problems.append(
+            f"routing.fallback_queue {queue!r} is not a rep in the CRM: import it as a rep with "
+            "role queue, or name one of yours in policy.yaml"
+        )
+    domains = {d.lower() for d in policy.company.rep_email_domains}
+    for rep in reps:
+        domain = rep.email.rpartition("@")[2].lower()
+        if domain not in domains:
+            problems.append(
+                f"rep {rep.id} ({rep.email}) is outside company.rep_email_domains {sorted(domains)}"
+            )
+    return problems

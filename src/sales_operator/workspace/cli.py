@@ -62,18 +62,27 @@ def cmd_init(args: argparse.Namespace) -> int:
     from sales_operator.workspace import init_workspace, require_workspace
 
     if args.check:
+        from sales_operator.workspace import workspace_problems
+
         root = require_workspace(args.path)
         policy = load_policy(root / "policy.yaml")
         _say(f"{root / 'policy.yaml'}: valid ({policy.company.name}, {len(policy.stages)} stages)")
-        return 0
+        problems = workspace_problems(root)
+        for problem in problems:
+            _say(f"  to do: {problem}")
+        if not problems:
+            _say(f"{root} is ready")
+        return 1 if problems else 0
     root = init_workspace(args.path)
     _say(
         f"created the workspace {root}\n"
         f"  1. edit {root / 'policy.yaml'} (company, rep email domains, stages, routing)\n"
         f"  2. sales-operator import reps reps.csv --workdir {root}\n"
+        f"     (include the routing fallback queue as a rep with role queue)\n"
         f"     then accounts, contacts, deals and activities the same way\n"
         f"  3. put account documents under {root / 'documents'}/<account-slug>/\n"
-        f"  4. sales-operator event lead.json --workdir {root}"
+        f"  4. sales-operator init --check {root}   (says what is still missing)\n"
+        f"  5. sales-operator event lead.json --workdir {root}"
     )
     return 0
 
@@ -108,7 +117,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "init", help="create an empty workspace (no sample data) with a policy template"
     )
     p.add_argument("path", help="the workspace folder to create")
-    p.add_argument("--check", action="store_true", help="validate an existing workspace's policy")
+    p.add_argument(
+        "--check", action="store_true", help="check an existing workspace: policy, reps, queue"
+    )
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser(
