@@ -82,18 +82,18 @@ def main(argv: list[str] | None = None) -> int:
     args, _ = parser.parse_known_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="so-bench-"))
-    base = Deps.offline(tmp / "model")
+    base = Deps.offline(tmp / "model", sample=True)
     scorer = base.get_scorer()  # train once; both runs share the model
 
-    g_deps = Deps.offline(tmp / "graph")
+    g_deps = Deps.offline(tmp / "graph", sample=True)
     g_deps.scorer = scorer
     graph = build_operator(g_deps, checkpointer=g_deps.checkpointer())
-    m_deps = Deps.offline(tmp / "graph-memory")
+    m_deps = Deps.offline(tmp / "graph-memory", sample=True)
     m_deps.scorer = scorer
     from langgraph.checkpoint.memory import InMemorySaver
 
     mem_graph = build_operator(m_deps, checkpointer=InMemorySaver())
-    d_deps = Deps.offline(tmp / "direct")
+    d_deps = Deps.offline(tmp / "direct", sample=True)
     d_deps.scorer = scorer
     direct = DirectOperator(d_deps)
 

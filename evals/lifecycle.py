@@ -82,7 +82,7 @@ def run_lifecycle(workdir: Path) -> dict[str, Any]:
     from sales_operator.runner import deal_state, pending_request, resume_deal, send_event
     from sales_operator.serde import make_serializer
 
-    deps = Deps.offline(workdir)
+    deps = Deps.offline(workdir, sample=True)
     graph = build_operator(deps, checkpointer=InMemorySaver(serde=make_serializer()))
     records: list[dict[str, Any]] = []
     states: list[Any] = []

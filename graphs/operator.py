@@ -1,13 +1,17 @@
 """Studio / LangGraph server entry point: the whole operator.
 
-Compiled without a checkpointer: `langgraph dev` and the server bring their own. The embedded
-stores live in `$SALES_OPERATOR_WORKDIR` (default `.sales-operator/studio`); API keys in the
-environment switch on the real services (see `Deps.from_env`).
+Compiled without a checkpointer: `langgraph dev` and the server bring their own, and
+`langgraph.json` registers our state models with its serializer. `$SALES_OPERATOR_WORKDIR`
+(default `.sales-operator/studio`) is a workspace made by `sales-operator init`, or any other
+folder, which then gets the bundled sample CRM (the demo). API keys in the environment switch
+on the real services (see `Deps.from_env`; `.env.example` lists them).
 """
 
-import os
+from sales_operator import build_operator
+from sales_operator.serde import register_models_with_server
+from sales_operator.workspace import server_deps
 
-from sales_operator import Deps, build_operator
+register_models_with_server()
 
-deps = Deps.from_env(os.environ.get("SALES_OPERATOR_WORKDIR", ".sales-operator/studio"))
+deps = server_deps()
 graph = build_operator(deps)

@@ -3,7 +3,8 @@
 ```python
 from sales_operator import build_operator, Deps
 
-deps = Deps.offline("./work")                      # SQLite CRM, outbox, offline engine
+deps = Deps.from_workspace("./ws")   # made by `sales-operator init ./ws`, then `import`
+# deps = Deps.offline("./demo", sample=True)   # the demo's bundled sample CRM instead
 graph = build_operator(deps, checkpointer=deps.checkpointer())
 graph.invoke({"event": event}, {"configurable": {"thread_id": deal_id}})
 ```
@@ -79,7 +80,9 @@ __all__ = [
     "build_operator",
     "build_pattern",
     "default_policy",
+    "import_csv",
     "inbox",
+    "init_workspace",
     "load_policy",
     "operator_builder",
     "parse_event",
@@ -99,6 +102,8 @@ _LAZY = {
     "pending_request": "sales_operator.runner",
     "resume_deal": "sales_operator.runner",
     "send_event": "sales_operator.runner",
+    "init_workspace": "sales_operator.workspace",
+    "import_csv": "sales_operator.workspace",
 }
 
 
@@ -118,3 +123,4 @@ if TYPE_CHECKING:
     from sales_operator.deps import Deps, PatternDeps
     from sales_operator.graph import build_operator, build_pattern, operator_builder
     from sales_operator.runner import inbox, pending_request, resume_deal, send_event
+    from sales_operator.workspace import import_csv, init_workspace

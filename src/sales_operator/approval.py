@@ -52,6 +52,12 @@ from sales_operator.errors import (
 )
 from sales_operator.limits import check_limits
 from sales_operator.policy import Policy
+from sales_operator.review_ui import (
+    check_reject_messages,
+    present,
+    read_answer,
+    review_config_extras,
+)
 from sales_operator.review_view import action_view
 from sales_operator.scoring.routing import mark_notified
 from sales_operator.state import (
@@ -253,6 +259,7 @@ def build_request(
                 "action_name": action.kind,
                 "allowed_decisions": list(review.allowed_decisions),
                 "reviewer": review.reviewer,
+                **review_config_extras(action.kind, policy),  # args_schema (review_ui)
             },
         )
     return {
@@ -347,6 +354,7 @@ def validate_decisions(
                 message=message,
             )
         )
+    check_reject_messages(request, parsed, policy)  # review_ui: reasons for customer-facing
     return parsed
 
 
@@ -381,16 +389,16 @@ def make_gate(
         request = build_request(state, policy, reps)  # raises on unknown kinds or bad args
         _require_checkpointer(config)
         default_reviewer = getattr(runtime.context, "reviewer", None) or "reviewer"
-        answer = interrupt(request)
+        answer = interrupt(present(request, policy))
         while True:
             try:
                 decisions = validate_decisions(
-                    request, answer, policy=policy, reviewer=default_reviewer
+                    request, read_answer(request, answer), policy=policy, reviewer=default_reviewer
                 )
                 break
             except ApprovalError as err:
                 # Fail closed: ask again with the error; never treat it as an approval.
-                answer = interrupt({**request, "error": str(err)})
+                answer = interrupt(present({**request, "error": str(err)}, policy))
         return apply_decisions(state, decisions)
 
     return approval_gate

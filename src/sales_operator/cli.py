@@ -6,13 +6,16 @@ sales-operator event FILE.json            send one business event to its deal's 
 sales-operator inbox                      list pending approvals across deals
 sales-operator approve DEAL [ID ...]      approve all (or the listed) pending actions
 sales-operator reject DEAL [ID ...] -m M  reject all (or the listed) pending actions
-sales-operator edit DEAL ID --args JSON   run an action with edited arguments
+sales-operator edit DEAL ID --patch JSON  run an action with edited arguments (merge patch)
 sales-operator show DEAL                  print a deal's state
 sales-operator audit [DEAL]               print the audit trail
+sales-operator init WORKDIR               create an empty workspace for your own data
+sales-operator import KIND CSV            import reps/accounts/contacts/deals/activities
 ```
 
 Every command works in one folder (`--workdir`, default `.sales-operator/default`) that holds
-the SQLite CRM, the checkpoints, the outbox, the Slack log and the invites.
+the SQLite CRM, the checkpoints, the outbox, the Slack log and the invites: a workspace made by
+`init`, or, with `--sample`, a folder with the bundled demo CRM.
 """
 
 from __future__ import annotations
@@ -29,13 +32,9 @@ DEFAULT_WORKDIR = ".sales-operator/default"
 
 
 def _deps(args: argparse.Namespace) -> Any:
-    from sales_operator.deps import Deps
-    from sales_operator.policy import load_policy
+    from sales_operator.workspace.cli import deps_for
 
-    policy = load_policy(args.policy) if args.policy else None
-    if getattr(args, "offline", False):
-        return Deps.offline(args.workdir, policy=policy)
-    return Deps.from_env(args.workdir, policy=policy)
+    return deps_for(args)
 
 
 def _graph(deps: Any) -> tuple[Any, Any]:
@@ -68,7 +67,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         shutil.rmtree(workdir)
     policy = load_policy(args.policy) if args.policy else None
-    deps = Deps.offline(workdir, policy=policy)
+    deps = Deps.offline(workdir, policy=policy, sample=True)
     run_demo(workdir, assume_yes=args.yes, deps=deps)
     return 0
 
@@ -149,11 +148,16 @@ def _decide(args: argparse.Namespace, kind: str) -> int:
     decisions = []
     for a in request["action_requests"]:
         if kind == "edit" and a["id"] == args.id:
-            try:
-                new_args = json.loads(args.args)
-            except json.JSONDecodeError as err:
-                print(f"--args is not JSON: {err}", file=sys.stderr)
-                return 2
+            if args.patch is not None:  # RFC 7396 merge patch of the proposed arguments
+                from sales_operator.merge_patch import parse_args_patch
+
+                new_args = parse_args_patch(args.patch, a["args"])
+            else:
+                try:
+                    new_args = json.loads(args.args)
+                except json.JSONDecodeError as err:
+                    print(f"--args is not JSON: {err}", file=sys.stderr)
+                    return 2
             decisions.append(
                 {"type": "edit", "edited_action": {"name": a["name"], "args": new_args}}
             )
@@ -187,8 +191,8 @@ def _decide(args: argparse.Namespace, kind: str) -> int:
 
 def _simple(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     d: dict[str, Any] = {"type": kind}
-    if kind == "reject":
-        d["message"] = getattr(args, "message", None) or "rejected from the CLI"
+    if kind == "reject" and getattr(args, "message", None):
+        d["message"] = args.message  # the policy may require one (reject_message_required)
     return d
 
 
@@ -226,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--policy", help="RevOps policy YAML (default: the bundled one)")
     common.add_argument("--offline", action="store_true", help="ignore API keys in the environment")
     common.add_argument("--reviewer", default="cli user", help="name recorded in the audit")
+    common.add_argument(
+        "--sample", action="store_true", help="use the bundled demo CRM in a non-workspace folder"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser(
@@ -258,8 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("edit", parents=[common], help="approve one action with edited arguments")
     p.add_argument("deal")
     p.add_argument("id")
-    p.add_argument("--args", required=True, help="the new arguments, as JSON")
+    given = p.add_mutually_exclusive_group(required=True)
+    given.add_argument(
+        "--patch", help='the changes, as a JSON merge patch (RFC 7396): {"subject": "New"}'
+    )
+    given.add_argument("--args", help="the whole new arguments, as JSON")
     p.add_argument("--rest", choices=["approve", "reject"], help="decision for the others")
+    p.add_argument("--message", "-m", help="why the others are rejected (with --rest reject)")
     p.set_defaults(func=lambda a: _decide(a, "edit"))
 
     p = sub.add_parser("show", parents=[common], help="print a deal's state as JSON")
@@ -272,9 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from sales_operator.meetings import cli as meetings_cli
     from sales_operator.scoring import cli as scoring_cli
+    from sales_operator.workspace import cli as workspace_cli
 
     scoring_cli.add_commands(sub, common)
     meetings_cli.add_commands(sub, common)
+    workspace_cli.add_commands(sub, common)
     return parser
 
 

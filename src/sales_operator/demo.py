@@ -146,6 +146,9 @@ def ask_interactively(request: dict[str, Any], *, out: TextIO, inp: TextIO) -> d
 
     decisions: list[dict[str, Any]] = []
     allowed = {c["action_name"]: c["allowed_decisions"] for c in request["review_configs"]}
+    needs_reason = {
+        c["action_name"] for c in request["review_configs"] if c.get("reject_message_required")
+    }
     for action in request["action_requests"]:
         options = allowed[action["name"]]
         while True:
@@ -161,9 +164,11 @@ def ask_interactively(request: dict[str, Any], *, out: TextIO, inp: TextIO) -> d
             elif choice == "reject":
                 out.write("  reason: ")
                 out.flush()
-                decisions.append(
-                    {"type": "reject", "reviewer": "demo user", "message": inp.readline().strip()}
-                )
+                reason = inp.readline().strip()
+                if not reason and action["name"] in needs_reason:
+                    out.write("  this action is customer-facing: rejecting it needs a reason\n")
+                    continue
+                decisions.append({"type": "reject", "reviewer": "demo user", "message": reason})
             else:
                 out.write(f"  current args: {json.dumps(action['args'])}\n  new args (JSON): ")
                 out.flush()
@@ -255,14 +260,14 @@ def run_demo(
     Args:
         workdir: Folder for the embedded stores (created if missing).
         assume_yes: Approve every action without asking (and say so).
-        deps: Use these instead of `Deps.offline(workdir)`.
+        deps: Use these instead of `Deps.offline(workdir, sample=True)`.
         out: Where to print (stdout by default).
         inp: Where to read answers from (stdin by default).
     """
     out = out or sys.stdout
     inp = inp or sys.stdin
     w = out.write
-    deps = deps or Deps.offline(workdir)
+    deps = deps or Deps.offline(workdir, sample=True)
     t0 = time.perf_counter()
     w("Loading the scoring model (trains on the CRM's closed deals on first use) ...\n")
     scorer = deps.get_scorer()

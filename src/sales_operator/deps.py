@@ -1,9 +1,12 @@
 """Deps: the live objects the operator works with, bound when the graph is built.
 
-Nothing live ever goes into the state. `Deps.offline(workdir)` builds the embedded defaults
-in one folder (a SQLite CRM, an outbox, a Slack log, an invite folder, the bundled documents,
-a trained scoring model, the offline language engine); `Deps.from_env(workdir)` does the same
-and then swaps in real services where the environment configures them.
+Nothing live ever goes into the state. `Deps.from_workspace(workdir)` builds them from a
+workspace made by `sales-operator init` (your policy, your imported CRM records, your
+documents), with the real services the environment configures. `Deps.offline(workdir)`
+builds the embedded defaults in one folder (a SQLite CRM, an outbox, a Slack log, an invite
+folder, a scoring model, the offline language engine); `Deps.from_env(workdir)` does the same
+and then swaps in real services. The bundled sample CRM (the demo's fictional company) is
+loaded only when asked for with `sample=True`.
 
 Patterns receive `PatternDeps`, the read-only half; only the executor holds `Deps` itself.
 """
@@ -157,13 +160,22 @@ class Deps:
         *,
         policy: Policy | None = None,
         chat_model: BaseChatModel | None = None,
+        sample: bool = False,
     ) -> Deps:
         """Build the embedded defaults in `workdir`: no key, no network.
 
-        Creates (or reopens) `crm.sqlite` seeded with the bundled sample CRM, `outbox/` for
-        email, `slack.jsonl` for Slack messages, `invites/` for calendar invites and `models/`
-        for the scoring model; documents come from the bundled folder. The offline language
-        engine runs every language-model step unless `chat_model` is given.
+        Creates (or reopens) `crm.sqlite`, `outbox/` for email, `slack.jsonl` for Slack
+        messages, `invites/` for calendar invites and `models/` for the scoring model;
+        documents come from `workdir/documents/`. The offline language engine runs every
+        language-model step unless `chat_model` is given.
+
+        Args:
+            workdir: The folder of the stores.
+            policy: The RevOps policy (default: the bundled one).
+            chat_model: A chat model for the language-model steps.
+            sample: Load the bundled sample CRM (a fictional company's reps, accounts and
+                closed-deal history) into an empty CRM, and use the bundled documents. For
+                the demo and tests only: a new deal would be routed to fictional reps.
         """
         from sales_operator.adapters.calendar import ICSCalendar
         from sales_operator.adapters.outbox import OutboxMailer
@@ -174,35 +186,75 @@ class Deps:
         root = Path(workdir)
         root.mkdir(parents=True, exist_ok=True)
         policy = policy or default_policy()
+        path = root / "crm.sqlite"
         return cls(
             policy=policy,
-            crm=SQLiteCRM.open_seeded(root / "crm.sqlite"),
+            crm=SQLiteCRM.open_seeded(path) if sample else SQLiteCRM(path),
             mailer=OutboxMailer(root / "outbox"),
             messenger=SlackLogMessenger(
                 root / "slack.jsonl", allow_mentions=policy.contracts.slack_mentions
             ),
             calendar=ICSCalendar(root / "invites"),
-            documents=FolderDocuments.bundled(),
+            documents=FolderDocuments.bundled() if sample else FolderDocuments(root / "documents"),
             llm=LLM(chat_model),
             workdir=root,
             blobs=BlobStore(root / "blobs"),
         )
 
     @classmethod
-    def from_env(cls, workdir: str | Path, *, policy: Policy | None = None) -> Deps:
+    def from_workspace(
+        cls,
+        workdir: str | Path,
+        *,
+        policy: Policy | None = None,
+        chat_model: BaseChatModel | None = None,
+        use_env: bool = True,
+    ) -> Deps:
+        """Build the deps of a workspace made by `sales-operator init` (or `init_workspace`).
+
+        The policy is the workspace's `policy.yaml`, the CRM its `crm.sqlite` (your imported
+        records, never the sample), the documents its `documents/` folder. With `use_env`,
+        the environment's keys switch on real services as in `from_env`.
+
+        Args:
+            workdir: The workspace folder.
+            policy: Use this policy instead of the workspace's `policy.yaml`.
+            chat_model: A chat model for the language-model steps (wins over the environment).
+            use_env: Read API keys and service settings from the environment.
+
+        Raises:
+            ConfigurationError: when `workdir` is not a workspace.
+            PolicyError: when its `policy.yaml` is invalid.
+        """
+        from sales_operator.policy import load_policy
+        from sales_operator.workspace import require_workspace
+
+        root = require_workspace(workdir)
+        policy = policy or load_policy(root / "policy.yaml")
+        if use_env:
+            deps = cls.from_env(root, policy=policy)
+            if chat_model is not None:
+                deps.llm = LLM(chat_model)
+            return deps
+        return cls.offline(root, policy=policy, chat_model=chat_model)
+
+    @classmethod
+    def from_env(
+        cls, workdir: str | Path, *, policy: Policy | None = None, sample: bool = False
+    ) -> Deps:
         """Build the embedded defaults, then use the real services the environment configures.
 
         `SALES_OPERATOR_MODEL` (an `init_chat_model` spec) or `OPENAI_API_KEY` selects a chat
         model; `TAVILY_API_KEY` turns on web search; `SMTP_HOST` (with `SMTP_PORT`,
         `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_FROM`) sends email over SMTP;
-        `SLACK_WEBHOOK_URL` posts to Slack.
+        `SLACK_WEBHOOK_URL` posts to Slack. `sample` is as in `offline`.
         """
         from sales_operator.adapters.outbox import SMTPMailer
         from sales_operator.adapters.slack import SlackWebhookMessenger
         from sales_operator.llm import load_chat_model, model_spec_from_env
         from sales_operator.research.tavily import TavilySearch
 
-        deps = cls.offline(workdir, policy=policy)
+        deps = cls.offline(workdir, policy=policy, sample=sample)
         spec = model_spec_from_env()
         if spec:
             deps.llm = LLM(load_chat_model(spec), name=spec)

@@ -96,7 +96,9 @@ def build_operator(
     """Build the AI Sales Operator: one compiled graph for the whole deal lifecycle.
 
     Args:
-        deps: Live adapters and models; `Deps.offline(".sales-operator/default")` when None.
+        deps: Live adapters and models; when None, `Deps.offline(".sales-operator/default")`
+            (an empty CRM: build `Deps.from_workspace(...)` for your own data, or
+            `Deps.offline(workdir, sample=True)` for the demo's).
         checkpointer: A LangGraph checkpointer; needed to pause at the approval gate and to
             carry a deal's state from event to event. `deps.checkpointer()` gives the
             embedded SQLite one. Leave it None under `langgraph dev`, which brings its own.
@@ -106,10 +108,13 @@ def build_operator(
         The compiled graph. Invoke it once per business event on the deal's thread:
         `graph.invoke({"event": {...}}, {"configurable": {"thread_id": deal_id}})`.
     """
+    from sales_operator.display import with_offline_display
+
     deps = deps or Deps.offline(DEFAULT_WORKDIR)
-    return operator_builder(deps).compile(
+    compiled = operator_builder(deps).compile(
         checkpointer=register_models(checkpointer), store=store, name="sales_operator"
     )
+    return with_offline_display(compiled)  # a notebook cell `graph` draws with no network
 
 
 def build_pattern(

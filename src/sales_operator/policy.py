@@ -305,6 +305,24 @@ class ApprovalPolicy(_Section):
         default_factory=lambda: {kind: ActionReview() for kind in ACTION_KINDS}
     )
     """Action kind to its review settings; a kind missing here cannot be approved."""
+    # -- review UIs (sales_operator.review_ui) --
+    reject_message_required: list[str] = Field(
+        default_factory=lambda: ["send_email", "send_invite"]
+    )
+    """Action kinds (customer-facing ones) whose rejection must say why, in `message`."""
+    interrupt_format: Literal["langchain", "agent_inbox"] = "langchain"
+    """Shape of the approval interrupt: LangChain's HITL request (`action_requests`,
+    `review_configs`) or Agent Inbox's list of `HumanInterrupt`s. Both accept either answer."""
+
+    @model_validator(mode="after")
+    def _known_message_kinds(self) -> ApprovalPolicy:
+        unknown = sorted(set(self.reject_message_required) - set(ACTION_KINDS))
+        if unknown:
+            raise ValueError(
+                f"reject_message_required names unknown action kind(s) {unknown}; known kinds "
+                f"are {list(ACTION_KINDS)}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _known_kinds(self) -> ApprovalPolicy:

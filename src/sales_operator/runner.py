@@ -18,6 +18,7 @@ from sales_operator.context import Context
 from sales_operator.errors import ApprovalError
 from sales_operator.events import parse_event
 from sales_operator.policy import Policy
+from sales_operator.review_ui import read_answer, request_from_interrupt
 from sales_operator.state import DealState
 
 
@@ -84,9 +85,9 @@ def pending_request(graph: Any, deal_id: str) -> dict[str, Any] | None:
     snapshot = graph.get_state(thread_config(deal_id))
     for task in snapshot.tasks:
         for intr in task.interrupts:
-            value = intr.value
-            if isinstance(value, dict) and "action_requests" in value:
-                return value
+            request = request_from_interrupt(intr.value)  # either interrupt shape (review_ui)
+            if request is not None:
+                return request
     return None
 
 
@@ -109,7 +110,7 @@ def resume_deal(
     request = pending_request(graph, deal_id)
     if request is None:
         raise ApprovalError(f"deal {deal_id!r} has no pending approval request")
-    validate_decisions(request, decisions, policy=policy, reviewer=reviewer)
+    validate_decisions(request, read_answer(request, decisions), policy=policy, reviewer=reviewer)
     ctx = context or Context(reviewer=reviewer)
     return _run(graph, Command(resume=decisions), deal_id, ctx, on_update)
 

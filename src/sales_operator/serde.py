@@ -59,3 +59,21 @@ def register_models(checkpointer: Any) -> Any:
         clone.serde = maybe_add_typed_methods(make_serializer())
         return clone
     return checkpointer.with_allowlist(allowed_msgpack_modules())
+
+
+def register_models_with_server() -> None:
+    """Register the state's models with every LangGraph serializer in this process.
+
+    The LangGraph server (`langgraph dev`, the API server) builds its own checkpoint
+    serializer, which our code never sees, and warns "Deserializing unregistered type" for
+    each of our models (strict mode would refuse them). The server entry points in
+    `graphs/` call this once at import: our models join LangGraph's set of types that are
+    always safe to rebuild, so they round-trip with no warning, strict mode included.
+    `langgraph.json` lists the same models under `checkpointer.serde.allowed_msgpack_modules`
+    for servers that read that setting. Idempotent.
+    """
+    from langgraph.checkpoint.serde import _msgpack
+
+    ours = frozenset(allowed_msgpack_modules())
+    if not ours <= _msgpack.SAFE_MSGPACK_TYPES:
+        _msgpack.SAFE_MSGPACK_TYPES = _msgpack.SAFE_MSGPACK_TYPES | ours

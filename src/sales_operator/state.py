@@ -13,9 +13,9 @@ from handing an accumulated list back to the parent, where a reducer would appen
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 from typing_extensions import TypedDict
 
 EventType = Literal[
@@ -65,6 +65,13 @@ ACTION_KINDS: tuple[str, ...] = (
     "post_slack",
     "send_invite",
 )
+
+
+IsoDate = Annotated[date, PlainSerializer(date.isoformat, return_type=str)]
+"""A date that dumps as an ISO string, also in python mode. Checkpoints store a model's
+`model_dump()`; the LangGraph server reads checkpoints back as JSON, where a bare `date`
+would come back as a `[year, month, day]` list that fails validation (HTTP 400 from
+`/threads/{id}/state`). As a string it stays a date: validation parses it again."""
 
 
 class _Model(BaseModel):
@@ -150,7 +157,7 @@ class Deal(_Model):
     """Pipeline stage, one of the policy's stages."""
     amount: float | None = None
     """Expected value in the policy's currency."""
-    close_date: date | None = None
+    close_date: IsoDate | None = None
     """Expected close date."""
     owner_id: str | None = None
     """Id of the rep who owns the deal."""
@@ -296,6 +303,11 @@ class BriefClaim(_Model):
 class AccountBrief(_Model):
     """What a rep must know before touching the account."""
 
+    def _repr_html_(self) -> str:  # notebooks (sales_operator.display)
+        from sales_operator.display import brief_html
+
+        return brief_html(self)
+
     account_id: str
     """The account."""
     headline: str
@@ -362,7 +374,7 @@ class Commitment(_Model):
     """Which side the owner is on."""
     text: str
     """What they committed to."""
-    due: date | None = None
+    due: IsoDate | None = None
     """Due date resolved against the call date."""
     quote: Quote
     """The evidence."""
@@ -456,7 +468,7 @@ class ActionItem(_Model):
     """Which side the owner is on."""
     title: str
     """A short imperative title ("Send ROI model and pricing proposal")."""
-    due: date | None = None
+    due: IsoDate | None = None
     """Due date resolved against the call date."""
     text: str = ""
     """The full commitment."""
@@ -465,9 +477,14 @@ class ActionItem(_Model):
 class MeetingInsights(_Model):
     """What happened on a call and what happens next."""
 
+    def _repr_html_(self) -> str:  # notebooks (sales_operator.display)
+        from sales_operator.display import insights_html
+
+        return insights_html(self)
+
     call_id: str
     """Identifier of the call."""
-    call_date: date
+    call_date: IsoDate
     """Date of the call; due dates are resolved against it."""
     talk_ratio: dict[str, float] = Field(default_factory=dict)
     """Speaker name to share of words spoken (or of time where timestamps exist)."""
@@ -613,6 +630,11 @@ class AuditEntry(_Model):
 
 class DealState(BaseModel):
     """Everything the operator knows about one deal, carried from event to event."""
+
+    def _repr_html_(self) -> str:  # notebooks (sales_operator.display)
+        from sales_operator.display import deal_state_html
+
+        return deal_state_html(self)
 
     model_config = ConfigDict(extra="ignore")
 

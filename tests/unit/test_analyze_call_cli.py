@@ -71,7 +71,9 @@ def test_json_report_of_the_discovery_call(capsys: pytest.CaptureFixture[str]) -
 def test_account_from_the_crm_places_speakers(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    data = _json(capsys, DISCOVERY, "--account", "A-NWL", "--workdir", str(tmp_path), "--offline")
+    data = _json(
+        capsys, DISCOVERY, "--account", "A-NWL", "--workdir", str(tmp_path), "--offline", "--sample"
+    )
     speakers = data["metrics"]["speakers"]
     assert {k: v["side"] for k, v in speakers.items()} == {
         "Sam Rivera": "rep",
@@ -173,6 +175,10 @@ def test_missing_file_and_bad_date(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_unknown_account(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = _run(capsys, DISCOVERY, "--account", "A-NOPE", "--workdir", str(tmp_path))
+    assert code == 1 and "holds no CRM" in err
+    code, _, err = _run(
+        capsys, DISCOVERY, "--account", "A-NOPE", "--workdir", str(tmp_path), "--sample"
+    )
     assert code == 1 and "--account A-NOPE: no such account" in err
 
 

@@ -44,7 +44,7 @@ def _meeting(call_id: str, day: int) -> dict[str, Any]:
 
 
 def _checkpoint_growth(workdir: Path, *, blobs: bool) -> tuple[int, Any, Deps]:
-    deps = Deps.offline(workdir)
+    deps = Deps.offline(workdir, sample=True)
     if not blobs:
         deps.blobs = None
     graph = build_operator(deps, checkpointer=deps.checkpointer())

@@ -32,7 +32,7 @@ def _write_event(tmp_path: Path, event: dict[str, Any], name: str) -> Path:
 def test_event_inbox_approve_reject_edit_audit(
     tmp_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    w = ["--workdir", str(workdir), "--offline"]
+    w = ["--workdir", str(workdir), "--offline", "--sample"]
     lead = _write_event(tmp_path, lifecycle_events()[0], "lead.json")
     code, out, _ = _run(capsys, "event", str(lead), *w)
     assert code == 0 and "wait for approval" in out
@@ -79,7 +79,7 @@ def test_event_inbox_approve_reject_edit_audit(
 def test_approve_without_pending_and_bad_files(
     tmp_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    w = ["--workdir", str(workdir), "--offline"]
+    w = ["--workdir", str(workdir), "--offline", "--sample"]
     code, _, err = _run(capsys, "approve", "D-404", *w)
     assert code == 2 and "nothing pending" in err
     bad = tmp_path / "bad.json"
@@ -133,7 +133,7 @@ def test_demo_interactive_answers(
 
     answers = io.StringIO("x\n" + "a\n" * 200)  # one invalid answer, then approve everything
     out = io.StringIO()
-    state = run_demo(workdir, deps=Deps.offline(workdir), out=out, inp=answers)
+    state = run_demo(workdir, deps=Deps.offline(workdir, sample=True), out=out, inp=answers)
     text = out.getvalue()
     assert "please answer one of" in text
     assert all(a.status == "executed" for a in state.proposed_actions)
@@ -145,7 +145,7 @@ def test_inbox_lists_pending_requests_across_deals(
 ) -> None:
     import copy
 
-    w = ["--workdir", str(workdir), "--offline"]
+    w = ["--workdir", str(workdir), "--offline", "--sample"]
     first = lifecycle_events()[0]
     second = copy.deepcopy(first)
     second["payload"]["deal"]["id"] = "D-2002"

@@ -225,7 +225,7 @@ def test_a_hostile_edit_is_refused(
 
 @pytest.fixture
 def operator(tmp_path: Path) -> tuple[Any, Deps]:
-    deps = Deps.offline(tmp_path / "work")
+    deps = Deps.offline(tmp_path / "work", sample=True)
     return build_operator(deps, checkpointer=deps.checkpointer()), deps
 
 
@@ -268,7 +268,7 @@ def test_the_cli_refuses_an_outsider_edit(
     assert request is not None
     email = next(a for a in request["action_requests"] if a["name"] == "send_email")
     spoofed = {**email["args"], "from": "ceo@orbitalfreight.com"}
-    w = ["--workdir", str(tmp_path / "work"), "--offline"]
+    w = ["--workdir", str(tmp_path / "work"), "--offline", "--sample"]
     code = main(
         ["edit", "D-2001", email["id"], "--args", json.dumps(spoofed), "--rest", "reject", *w]
     )

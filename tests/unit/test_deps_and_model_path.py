@@ -46,7 +46,7 @@ def test_from_env_switches_on_configured_services(
 
 
 def test_patterns_get_a_read_only_crm(tmp_path: Path) -> None:
-    crm = Deps.offline(tmp_path).for_patterns().crm
+    crm = Deps.offline(tmp_path, sample=True).for_patterns().crm
     assert isinstance(crm, ReadOnlyCRM)
     assert crm.get_account("A-NWL") is not None
     for write in ("assign_owner", "update_deal_fields", "record_receipt", "append_audit"):
@@ -110,7 +110,7 @@ def test_operator_on_a_model_records_the_model_engine(tmp_path: Path) -> None:
         },
     }
     model = SchemaAnsweringModel(messages=iter([]), answers=answers, calls=[])
-    deps = Deps.offline(tmp_path, chat_model=model)
+    deps = Deps.offline(tmp_path, chat_model=model, sample=True)
     graph = build_operator(deps, checkpointer=InMemorySaver())
     events = lifecycle_events()
     for event in events[:2]:

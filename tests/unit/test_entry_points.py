@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_langgraph_json_graphs_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from langgraph.checkpoint.serde import _msgpack
+
     monkeypatch.setenv("SALES_OPERATOR_WORKDIR", str(tmp_path / "studio"))
+    # graphs/ registers our models process-wide (for the server); undo it after this test
+    monkeypatch.setattr(_msgpack, "SAFE_MSGPACK_TYPES", _msgpack.SAFE_MSGPACK_TYPES)
     config = json.loads((ROOT / "langgraph.json").read_text())
     assert set(config["graphs"]) == {
         "sales_operator",

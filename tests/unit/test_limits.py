@@ -90,7 +90,7 @@ def test_far_dates_are_limit_errors_not_overflow(change: dict[str, Any], match: 
 
 
 def test_text_that_only_starts_like_a_date_is_text() -> None:
-    parse_event(_lead(lead__signals={"note": "1200-05-06 units shipped"}))
+    parse_event(_lead(deal__name="1200-05-06 units shipped"))
 
 
 def test_an_event_time_in_year_9999_is_refused() -> None:
@@ -209,7 +209,7 @@ def test_the_cli_answers_bad_event_files_with_typed_errors(
 ) -> None:
     path = tmp_path / "event.json"
     path.write_bytes(content)
-    code = main(["event", str(path), "--workdir", str(tmp_path / "w"), "--offline"])
+    code = main(["event", str(path), "--workdir", str(tmp_path / "w"), "--offline", "--sample"])
     err = capsys.readouterr().err
     assert code == 2 and "cannot read event file" in err and match in err
 

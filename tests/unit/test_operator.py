@@ -29,13 +29,13 @@ CONFIG = thread_config(SEED_DEAL_ID)
 
 @pytest.fixture(scope="session")
 def scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    deps = Deps.offline(tmp_path_factory.mktemp("scorer"))
+    deps = Deps.offline(tmp_path_factory.mktemp("scorer"), sample=True)
     return deps.get_scorer()
 
 
 @pytest.fixture
 def deps(tmp_path: Path, scorer: Any) -> Deps:
-    d = Deps.offline(tmp_path / "work")
+    d = Deps.offline(tmp_path / "work", sample=True)
     d.scorer = scorer
     return d
 
@@ -322,7 +322,7 @@ CRASH_SCRIPT = textwrap.dedent(
     from langgraph.types import Command
 
     workdir, mode = sys.argv[1], sys.argv[2]
-    deps = Deps.offline(workdir)
+    deps = Deps.offline(workdir, sample=True)
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     config = thread_config(SEED_DEAL_ID)
     if mode == "crash":
@@ -364,7 +364,7 @@ def test_crash_after_execution_began_then_resume_in_new_process_runs_each_once(
         timeout=120,
     )
     assert resumed.returncode == 0, resumed.stderr
-    deps = Deps.offline(workdir)
+    deps = Deps.offline(workdir, sample=True)
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     state = deal_state(graph, SEED_DEAL_ID)
     emails = [a for a in state.proposed_actions if a.kind == "send_email"]
@@ -389,7 +389,7 @@ STRICT_SCRIPT = textwrap.dedent(
     from langgraph.types import Command
 
     workdir, step = sys.argv[1], sys.argv[2]
-    deps = Deps.offline(workdir)
+    deps = Deps.offline(workdir, sample=True)
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     config = thread_config(SEED_DEAL_ID)
     if step == "event":

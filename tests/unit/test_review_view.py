@@ -98,7 +98,7 @@ def test_the_cli_inbox_shows_what_will_run(
 ) -> None:
     path = tmp_path / "lead.json"
     path.write_text(json.dumps(lifecycle_events()[0]), "utf-8")
-    w = ["--workdir", str(tmp_path / "w"), "--offline"]
+    w = ["--workdir", str(tmp_path / "w"), "--offline", "--sample"]
     assert main(["event", str(path), *w]) == 0
     capsys.readouterr()
     assert main(["inbox", *w]) == 0

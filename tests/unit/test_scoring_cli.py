@@ -19,6 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--workdir", default=".sales-operator/default")
     common.add_argument("--policy")
+    common.add_argument("--sample", action="store_true")
     parser = argparse.ArgumentParser(prog="sales-operator")
     sub = parser.add_subparsers(dest="command", required=True)
     scoring_cli.add_commands(sub, common)
@@ -190,22 +191,22 @@ def test_model_command_refreshes_and_rolls_back_the_operators_model(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     workdir = str(tmp_path / "work")
-    assert run("model", "status", "--workdir", workdir) == 0
+    assert run("model", "status", "--workdir", workdir, "--sample") == 0
     out = capsys.readouterr().out
     assert "current: v0001 (xgboost)" in out and "history: v0001" in out
 
     # not due yet: the scheduled refresh keeps the model
-    assert run("model", "refresh", "--workdir", workdir) == 0
+    assert run("model", "refresh", "--workdir", workdir, "--sample") == 0
     assert capsys.readouterr().out.startswith("kept: v0001")
 
-    assert run("model", "refresh", "--force", "--workdir", workdir) == 0
+    assert run("model", "refresh", "--force", "--workdir", workdir, "--sample") == 0
     out = capsys.readouterr().out
     assert out.startswith("retrained: v0002") and "history: v0001 -> v0002" in out
 
-    assert run("model", "rollback", "--workdir", workdir) == 0
+    assert run("model", "rollback", "--workdir", workdir, "--sample") == 0
     out = capsys.readouterr().out
     assert "rolled back: v0001" in out and "current: v0001" in out
     assert (tmp_path / "work" / "models" / "v0002").is_dir()  # kept, not deleted
 
     with pytest.raises(DataError, match="nothing to roll back"):
-        run("model", "rollback", "--workdir", workdir)
+        run("model", "rollback", "--workdir", workdir, "--sample")

@@ -17,11 +17,11 @@ from sales_operator.runner import deal_state, pending_request, resume_deal, send
 
 @pytest.fixture(scope="module")
 def scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return Deps.offline(tmp_path_factory.mktemp("scorer")).get_scorer()
+    return Deps.offline(tmp_path_factory.mktemp("scorer"), sample=True).get_scorer()
 
 
 def _start(tmp_path: Path, scorer: Any) -> tuple[Any, Deps, dict[str, Any]]:
-    deps = Deps.offline(tmp_path / "work")
+    deps = Deps.offline(tmp_path / "work", sample=True)
     deps.scorer = scorer
     graph = build_operator(deps, checkpointer=InMemorySaver())
     send_event(graph, lifecycle_events()[0])

@@ -1189,6 +1189,11 @@ def _upsert_lead(conn: sqlite3.Connection, lead: Lead) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def moment_text(value: datetime | date) -> str:
+    """Return a stored close time: a datetime in canonical UTC ISO form, a date as YYYY-MM-DD."""
+    return iso(value) if isinstance(value, datetime) else value.isoformat()
+
+
 def _bundled(name: str) -> Traversable:
     return resources.files("sales_operator").joinpath("data").joinpath(name)
 
@@ -1248,11 +1253,7 @@ def _load_sample(
         created = deal.created_at or (deal_lead.created_at if deal_lead else clock())
         closed_at: str | None = None
         if deal.closed_at is not None:
-            closed_at = (
-                iso(deal.closed_at)
-                if isinstance(deal.closed_at, datetime)
-                else deal.closed_at.isoformat()
-            )
+            closed_at = moment_text(deal.closed_at)
         elif deal.stage.startswith("closed_") and deal.close_date:
             closed_at = deal.close_date.isoformat()
         values = new_deal_row(

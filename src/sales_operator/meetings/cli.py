@@ -167,7 +167,9 @@ def _people(args: argparse.Namespace, policy: Any) -> list[Any]:
         from sales_operator.adapters.sqlite_crm import SQLiteCRM
 
         where = Path(args.workdir) / "crm.sqlite"
-        crm = SQLiteCRM.open_seeded(where)
+        if not where.is_file() and not getattr(args, "sample", False):
+            raise InputError(f"--account {args.account}: {where} holds no CRM (see `init`)")
+        crm = SQLiteCRM.open_seeded(where) if getattr(args, "sample", False) else SQLiteCRM(where)
         try:
             account_id = args.account
             if crm.get_account(account_id) is None:

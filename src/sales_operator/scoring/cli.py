@@ -229,10 +229,10 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
 def cmd_model(args: argparse.Namespace) -> int:
     """Show, refresh or roll back the operator's model in the working folder."""
-    from sales_operator.deps import Deps
     from sales_operator.scoring.registry import RegistryScorer, utc_now
+    from sales_operator.workspace.cli import deps_for
 
-    deps = Deps.offline(args.workdir, policy=_policy(args) if args.policy else None)
+    deps = deps_for(args, offline=True)
     scorer = deps.get_scorer()
     if not isinstance(scorer, RegistryScorer):  # a user-supplied scorer has no registry
         raise DataError("this working folder's scorer has no model registry")

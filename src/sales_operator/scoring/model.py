@@ -557,7 +557,11 @@ def load_or_train_scorer(crm: CRMReader, policy: Policy, model_dir: Path) -> Reg
     registry = ModelRegistry(Path(model_dir), describer=describe_crm_factor)
     model = registry.load_compatible(policy)
     if model is None:
-        trained = train_scorer(crm.closed_deal_rows(), policy)
+        rows = crm.closed_deal_rows()
+        if not rows:  # a new workspace has no history yet: the policy's rules model scores
+            note = "no closed deals in the CRM yet: the policy's rules score until some are"
+            return RegistryScorer(registry, policy, RulesScorer(policy, note=note, counts={}))
+        trained = train_scorer(rows, policy)
         if isinstance(trained, TrainedModel):
             model = registry.register(trained)
         else:
