@@ -93,7 +93,7 @@ SUN = date(2026, 11, 8)
         ("in two weeks", WED, date(2026, 11, 18)),
         ("in 2 weeks", WED, date(2026, 11, 18)),
         ("within 3 days", WED, date(2026, 11, 7)),
-        ("within three business days", WED, date(2026, 11, 7)),
+        ("within three business days", WED, date(2026, 11, 9)),  # Thu, Fri, Mon
         ("in a week", WED, date(2026, 11, 11)),
         ("in a couple of days", WED, date(2026, 11, 6)),
         ("November 10", WED, date(2026, 11, 10)),
