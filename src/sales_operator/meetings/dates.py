@@ -166,9 +166,7 @@ _RULES = _rules(
     ("weekday_day", rf"\b(?P<wd>{_WD_FULL}),?\s+(?:the\s+)?(?P<d>{_DAYORD})\b"),
     (
         "day_only",
-        r"(?:(?<=\bby )|(?<=\bon )|(?<=\bbefore )|(?<=\buntil )|(?<=\btill )|(?<=\bfor )"
-        r"|(?<=\baround )|(?<=\bthan )|(?<=\bafter ))"
-        rf"the\s+(?P<d>{_DAYORD})\b"
+        rf"\bthe\s+(?P<d>{_DAYORD})\b"
         r"(?!\s+(?:floor|time|place|row|hub|day|week|month|year|quarter|percent\w*|option|"
         r"item|step|one|point|page|line|slide|version|round|call|meeting)\b)",
     ),
@@ -270,11 +268,85 @@ _RULES = _rules(
     ("after_event", r"\b(?:after|following|once)\s+(?P<rest>\S.*)$"),
 )
 
+_MONTH_NEEDLE = r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+_WD_NEEDLE = r"\b(?:mon|tue|wed|thu|fri|sat|sun)"
+# A cheap test (on the lower-cased text) a rule needs to pass before it is tried: most
+# sentences name no date, and one shared literal-led search costs far less than the rules.
+_NEEDLES: dict[str, re.Pattern[str]] = {
+    kind: compiled
+    for kinds, compiled in (
+        (("iso", "slash"), re.compile(r"\d[-/]\d")),
+        (
+            (
+                "month_day",
+                "day_month",
+                "month_alone",
+                "month_whole",
+                "end_of_month_name",
+                "start_of_month_name",
+                "part_month",
+            ),
+            re.compile(_MONTH_NEEDLE),
+        ),
+        (
+            ("weekday_day", "next_weekday", "weekday_next_week", "weekday_abbr", "weekday"),
+            re.compile(_WD_NEEDLE),
+        ),
+        (
+            ("day_only",),
+            re.compile(
+                r"\bthe\s+(?:\d|first|second|third|fourth|fifth|sixth|seventh|eighth|"
+                r"ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|"
+                r"sixteenth|seventeenth|eighteenth|nineteenth|twent|thirt)"
+            ),
+        ),
+        (("from_anchor",), re.compile(r"(?:day|week)s?\s+from\s")),
+        (
+            ("week_after_next", "end_next_week", "next_week", "end_week", "this_week"),
+            re.compile(r"week|\beow\b"),
+        ),
+        (
+            (
+                "end_next_month",
+                "end_month",
+                "start_next_month",
+                "early_next_month",
+                "this_next_month",
+            ),
+            re.compile(r"month|\beom\b"),
+        ),
+        (
+            ("end_next_quarter", "end_quarter", "this_next_quarter", "quarter_word"),
+            re.compile(r"quarter|\beoq\b"),
+        ),
+        (("end_qn", "qn"), re.compile(r"\bq[1-4]\b")),
+        (("end_fiscal_year", "end_year"), re.compile(r"year|\beoy\b|\bfy")),
+        (
+            ("today",),
+            re.compile(
+                r"today|tonight|end\s+of|close\s+of|\beo[db]\b|\bcob\b|\bthis\s+[mae]|"
+                r"\bafter\s|hang\s+up"
+            ),
+        ),
+        (("day_after_tomorrow", "tomorrow"), re.compile(r"\bto?mo?r|\btmr")),
+        (("minutes",), re.compile(r"hour|min|sec|\bhrs?\b|moment")),
+        (("fortnight",), re.compile(r"fortnight")),
+        (("relative",), re.compile(r"day|week|month")),
+        (("next_event",), re.compile(r"\bnext\s")),
+        (("end_of_event", "eod_day"), re.compile(r"(?:end|close)\s+of\s")),
+        (("after_event",), re.compile(r"\b(?:after|following|once)\s")),
+    )
+    for kind in kinds
+}
+
 # The words that may introduce a due phrase; kept with the phrase so it reads as said.
 _LEAD_IN = re.compile(
     r"(?:\b(?:by|on|before|for|until|till|around|no\s+later\s+than|at\s+the\s+latest\s+by"
     r"|latest(?:\s+on)?|in|at|during|sometime\s+in)\s+)$",
     re.IGNORECASE,
+)
+_DAY_ONLY_LEAD = re.compile(
+    r"\b(?:by|on|before|until|till|for|around|than|after)\s+$", re.IGNORECASE
 )
 _BY_LEAD = re.compile(r"\b(?:by|before|until|till|no\s+later\s+than)\s+$", re.IGNORECASE)
 _IDIOM_AT = re.compile(r"\bat\s+$", re.IGNORECASE)
@@ -653,6 +725,8 @@ def _resolve_relative(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Resolv
 
 def _resolve_dates(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Resolved:
     d = ctx.call_date
+    if kind == "day_only" and not _DAY_ONLY_LEAD.search(ctx.before):
+        return None  # "the 4th floor", "came 2nd": only "by/on/before ... the 14th"
     if kind in ("day_only", "weekday_day"):
         day = _day_number(g["d"] or "")
         return (_next_day_of_month(d, day) if day else None), "day", None
@@ -746,7 +820,13 @@ def _candidates(
 ) -> list[tuple[int, int, DueMatch]]:
     found: list[tuple[int, int, DueMatch]] = []
     lower = text.lower()
+    passed: dict[re.Pattern[str], bool] = {}
     for kind, pattern in _RULES:
+        needle = _NEEDLES[kind]
+        if needle not in passed:
+            passed[needle] = needle.search(lower) is not None
+        if not passed[needle]:
+            continue
         for m in pattern.finditer(text):
             groups: dict[str, str | None] = dict(m.groupdict())
             groups["_text"] = m.group(0)
