@@ -127,3 +127,19 @@ def test_a_huge_sentence_is_handled() -> None:
     text = ("blah " * 20000) + "by Friday"
     m = find_due(text, WED)
     assert m is not None and m.due == date(2026, 11, 6)
+
+
+def test_the_policy_carries_the_calendar_settings() -> None:
+    from sales_operator.errors import PolicyError
+    from sales_operator.policy import default_policy, parse_policy
+
+    cal = default_policy().calendar
+    assert (cal.week_start, cal.time_zone, cal.fiscal_year_start_month) == (0, "UTC", 1)
+    july = parse_policy({"calendar": {"fiscal_year_start_month": 7, "week_start": 6}}).calendar
+    assert resolve_due_phrase(
+        "end of the fiscal year", WED, fiscal_year_start=july.fiscal_year_start_month
+    ) == date(2027, 6, 30)
+    with pytest.raises(PolicyError, match="time_zone"):
+        parse_policy({"calendar": {"time_zone": "Mars/Olympus"}})
+    with pytest.raises(PolicyError, match="week_start"):
+        parse_policy({"calendar": {"week_start": 9}})
