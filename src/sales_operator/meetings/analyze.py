@@ -92,6 +92,7 @@ def speaker_sides(
     *,
     people: Iterable[Participant] = (),
     rep_email_domains: Iterable[str] = (),
+    own_names: Iterable[str] = (),
 ) -> dict[str, Side]:
     """Return every speaker of the transcript mapped to a side (never guessed).
 
@@ -102,9 +103,16 @@ def speaker_sides(
         people: More participants (CRM contacts and reps, calendar attendees; see
             `meetings.speakers.participants`).
         rep_email_domains: Our email domains, for speakers labelled with an email address.
+        own_names: Our company and product names, for content cues ("here at <us>").
     """
     everyone = participants(rep_names=rep_names, customer_names=customer_names, people=people)
-    matches = map_speakers(transcript.speakers, everyone, rep_email_domains=rep_email_domains)
+    matches = map_speakers(
+        transcript.speakers,
+        everyone,
+        rep_email_domains=rep_email_domains,
+        transcript=transcript,  # i9a: export sides, content cues, two-party rest
+        own_names=own_names,
+    )
     return speaker_sides_from(matches)
 
 
@@ -408,6 +416,7 @@ def analyze_call(
         customers,
         people=everyone,
         rep_email_domains=policy.company.rep_email_domains,
+        own_names=(policy.company.name, policy.company.product),
     )
     units = sentences(transcript, sides)
     metrics = call_metrics(

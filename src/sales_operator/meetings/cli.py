@@ -348,7 +348,11 @@ def cmd_analyze_call(args: argparse.Namespace) -> int:
         people=people,
     )
     matches = map_speakers(
-        transcript.speakers, people, rep_email_domains=policy.company.rep_email_domains
+        transcript.speakers,
+        people,
+        rep_email_domains=policy.company.rep_email_domains,
+        transcript=transcript,  # i9a: the same placement analyze_call makes
+        own_names=(policy.company.name, policy.company.product),
     )
     data = report(insights, transcript, matches)
     if "customer" not in insights.speakers.values():
