@@ -143,3 +143,54 @@ def test_the_policy_carries_the_calendar_settings() -> None:
         parse_policy({"calendar": {"time_zone": "Mars/Olympus"}})
     with pytest.raises(PolicyError, match="week_start"):
         parse_policy({"calendar": {"week_start": 9}})
+
+
+def test_use_calendar_sets_the_defaults_for_the_block_only() -> None:
+    import threading
+
+    from sales_operator.meetings.dates import use_calendar
+
+    assert resolve_due_phrase("end of the week", WED) == date(2026, 11, 6)
+    seen: list[date | None] = []
+    with use_calendar(week_start=6, fiscal_year_start=7):
+        assert resolve_due_phrase("end of the week", WED) == date(2026, 11, 5)  # Sun-Thu
+        assert resolve_due_phrase("end of the fiscal year", WED) == date(2027, 6, 30)
+        assert resolve_due_phrase("end of the week", WED, week_start=0) == date(2026, 11, 6)
+        worker = threading.Thread(
+            target=lambda: seen.append(resolve_due_phrase("end of the week", WED))
+        )
+        worker.start()
+        worker.join()
+    assert seen == [date(2026, 11, 6)]  # another thread keeps the default
+    assert resolve_due_phrase("end of the fiscal year", WED) == date(2026, 12, 31)
+    with pytest.raises(InputError), use_calendar(week_start=8):
+        pass
+
+
+def test_analyze_call_resolves_due_dates_with_the_policy_calendar() -> None:
+    from sales_operator.llm import LLM
+    from sales_operator.meetings.analyze import analyze_call
+    from sales_operator.meetings.transcript import parse_transcript
+    from sales_operator.policy import default_policy
+
+    text = (
+        "Sam Rivera: I'll send the pricing proposal by the end of the week.\n"
+        "Dana Whitfield: Great.\n"
+    )
+    dues = []
+    for week_start in (0, 6):
+        policy = default_policy()
+        policy = policy.model_copy(
+            update={"calendar": policy.calendar.model_copy(update={"week_start": week_start})}
+        )
+        out = analyze_call(
+            parse_transcript(text),
+            call_id="c",
+            call_date=WED,
+            rep_names={"Sam Rivera"},
+            customer_names={"Dana Whitfield"},
+            policy=policy,
+            llm=LLM(),
+        )
+        dues.append([c.due for c in out.commitments])
+    assert dues == [[date(2026, 11, 6)], [date(2026, 11, 5)]]

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from sales_operator.llm import LLM
-from sales_operator.meetings.dates import find_due, resolve_due_phrase
+from sales_operator.meetings.dates import find_due, policy_calendar, resolve_due_phrase
 from sales_operator.meetings.extract import (
     CallExtraction,
     ExtractedCommitment,
@@ -378,6 +378,7 @@ def crm_notes(insights: MeetingInsights, decision_makers: Iterable[str] = ()) ->
 # --- the whole analysis ---------------------------------------------------------------------
 
 
+@policy_calendar  # i9a: due dates use the policy's week start and fiscal year
 def analyze_call(
     transcript: Transcript,
     *,

@@ -59,11 +59,14 @@ labelled expressions (`tests/unit/data/due_expressions.tsv`).
 from __future__ import annotations
 
 import calendar
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Literal, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sales_operator.errors import InputError
@@ -74,8 +77,10 @@ __all__ = [
     "find_all_due",
     "find_due",
     "local_date",
+    "policy_calendar",
     "resolve_due",
     "resolve_due_phrase",
+    "use_calendar",
 ]
 
 Precision = Literal["day", "week", "month", "quarter"]
@@ -866,6 +871,54 @@ def _event_end(text: str, rest_start: int, event: str) -> int:
     return pos
 
 
+_CALENDAR: ContextVar[tuple[int, int]] = ContextVar("due_calendar", default=(0, 1))
+
+
+@contextmanager
+def use_calendar(week_start: int = 0, fiscal_year_start: int = 1) -> Iterator[None]:
+    """Resolve due phrases with these settings inside the block (the policy's `calendar`).
+
+    Calls that pass `week_start` or `fiscal_year_start` themselves keep their values. The
+    setting is a context variable: other threads and tasks are not affected.
+
+    Example:
+        with use_calendar(policy.calendar.week_start, policy.calendar.fiscal_year_start_month):
+            extraction = extract_offline(...)
+    """
+    _check(week_start, fiscal_year_start)
+    token = _CALENDAR.set((week_start, fiscal_year_start))
+    try:
+        yield
+    finally:
+        _CALENDAR.reset(token)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def policy_calendar(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run `fn` under `use_calendar` with the `calendar` of its `policy=` keyword argument."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        calendar_policy = getattr(kwargs.get("policy"), "calendar", None)
+        if calendar_policy is None:
+            return fn(*args, **kwargs)
+        with use_calendar(calendar_policy.week_start, calendar_policy.fiscal_year_start_month):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _settings(week_start: int | None, fiscal_year_start: int | None) -> tuple[int, int]:
+    default_week, default_fiscal = _CALENDAR.get()
+    return (
+        default_week if week_start is None else week_start,
+        default_fiscal if fiscal_year_start is None else fiscal_year_start,
+    )
+
+
 def _check(week_start: int, fiscal_year_start: int) -> None:
     if not 0 <= week_start <= 6:
         raise InputError(f"week_start must be 0 (Monday) to 6 (Sunday), got {week_start}")
@@ -877,8 +930,8 @@ def find_all_due(
     text: str,
     call_date: date,
     *,
-    week_start: int = 0,
-    fiscal_year_start: int = 1,
+    week_start: int | None = None,
+    fiscal_year_start: int | None = None,
     events: bool = False,
 ) -> list[DueMatch]:
     """Return every due phrase in `text`, in order, without overlaps.
@@ -886,13 +939,16 @@ def find_all_due(
     Args:
         text: A sentence or a turn.
         call_date: The date of the call.
-        week_start: The first day of the week (0 = Monday ... 6 = Sunday).
-        fiscal_year_start: The month the fiscal year starts in (1 = January).
+        week_start: The first day of the week (0 = Monday ... 6 = Sunday); default: the
+            `use_calendar` setting, else Monday.
+        fiscal_year_start: The month the fiscal year starts in; default: the `use_calendar`
+            setting, else January.
         events: Also return "after <event>" phrases (their `due` is None).
 
     Raises:
         InputError: when `week_start` or `fiscal_year_start` is out of range.
     """
+    week_start, fiscal_year_start = _settings(week_start, fiscal_year_start)
     _check(week_start, fiscal_year_start)
     out: list[DueMatch] = []
     taken_until = -1
@@ -908,8 +964,8 @@ def find_due(
     text: str,
     call_date: date,
     *,
-    week_start: int = 0,
-    fiscal_year_start: int = 1,
+    week_start: int | None = None,
+    fiscal_year_start: int | None = None,
     events: bool = False,
 ) -> DueMatch | None:
     """Find the first due phrase in `text` and resolve it against `call_date`.
@@ -944,7 +1000,11 @@ def find_due(
 
 
 def resolve_due(
-    phrase: str, call_date: date, *, week_start: int = 0, fiscal_year_start: int = 1
+    phrase: str,
+    call_date: date,
+    *,
+    week_start: int | None = None,
+    fiscal_year_start: int | None = None,
 ) -> DueMatch | None:
     """Resolve a due phrase, keeping "after <event>" phrases (with `due` None).
 
@@ -961,7 +1021,11 @@ def resolve_due(
 
 
 def resolve_due_phrase(
-    phrase: str, call_date: date, *, week_start: int = 0, fiscal_year_start: int = 1
+    phrase: str,
+    call_date: date,
+    *,
+    week_start: int | None = None,
+    fiscal_year_start: int | None = None,
 ) -> date | None:
     """Resolve a due phrase ("by Friday", "next Tuesday", "2026-11-10") against `call_date`.
 
