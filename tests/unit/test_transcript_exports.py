@@ -133,3 +133,14 @@ def test_a_huge_otter_export_parses() -> None:
     text = "".join(block.format(t=hms(60 * i), u=hms(60 * i + 30)) for i in range(3000))
     t = parse_transcript(text)
     assert len(t.turns) == 6000 and t.format == "otter"
+
+
+def test_other_speaker_and_time_headers_and_a_bare_meet_transcript() -> None:
+    dash = parse_transcript("Sam Rivera - 00:00\nHello.\n\nDana Whitfield - 01:02:03\nHi.\n")
+    assert dash.format == "headed"
+    assert [t.start for t in dash.turns] == [0, 3723]
+    meet = parse_transcript("00:00:00\nSam: Hello.\nDana: Hi.\n00:05:00\nSam: Bye.\n")
+    assert meet.format == "meet"
+    assert [(t.speaker, t.start) for t in meet.turns] == [("Sam", 0), ("Dana", 0), ("Sam", 300)]
+    plain = parse_transcript("Sam: Agenda (10:00) first.\nDana: Sure.\n")
+    assert plain.format == "plain"
