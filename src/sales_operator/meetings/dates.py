@@ -48,12 +48,14 @@ is the five days from it, Monday to Friday by default):
 
 An impossible date (`February 30`, `13/45`) resolves to nothing rather than to a guess.
 
-Library check (issue 9): `dateparser` 1.2 and `parsedatetime` 2.6 were tried on these
-classes. Neither resolves ordinal days in words ("the fifth of December"), ends of months,
-quarters or fiscal years, `Qn`, or "after <event>"; `parsedatetime` reads "Tuesday next
-week" as next Wednesday and `dateparser.search` reads "we" as a weekday. Neither knows a
-week start or reports a precision. The rules here are hand-written and tested on 190+
-labelled expressions (`tests/unit/data/due_expressions.tsv`).
+Library check (issue 9): `dateparser` 1.5.0 (`search_dates`, future dates preferred) and
+`parsedatetime` 2.6 were run on the labelled expressions (default calendar): they give the
+right date on 63 and 71 of 154 dated rows, and find a date in 12 and 9 of the 14 rows that
+name none ("May I ask", "in this day in age"). Neither resolves ordinal days in words ("the
+fifth of December"), ends of months, quarters or fiscal years, `Qn`, or "after <event>";
+neither knows a week start or reports a precision. So the rules here are our own, tested on
+the 200 labelled expressions in `tests/unit/data/due_expressions.tsv` (in-sample: they were
+written against that file, after it was labelled).
 """
 
 from __future__ import annotations
