@@ -144,3 +144,14 @@ def test_other_speaker_and_time_headers_and_a_bare_meet_transcript() -> None:
     assert [(t.speaker, t.start) for t in meet.turns] == [("Sam", 0), ("Dana", 0), ("Sam", 300)]
     plain = parse_transcript("Sam: Agenda (10:00) first.\nDana: Sure.\n")
     assert plain.format == "plain"
+
+
+def test_the_call_date_of_an_export_is_taken_in_the_policy_time_zone() -> None:
+    data = json.loads((EXPORTS / "gong.json").read_text("utf-8"))
+    data["started"] = "2026-11-05T02:30:00Z"  # the evening of the 4th in California
+    t = parse_transcript(json.dumps(data))
+    assert t.call_date == date(2026, 11, 5)  # as stated, in UTC
+    assert t.local_call_date("America/Los_Angeles") == date(2026, 11, 4)
+    assert t.local_call_date("Asia/Tokyo") == date(2026, 11, 5)
+    plain = read_transcript(EXPORTS / "otter.txt")
+    assert plain.started_at is None and plain.local_call_date("Asia/Tokyo") is None

@@ -54,7 +54,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -142,6 +142,8 @@ class Transcript:
     Internal is ours, External the customer's); empty for most formats."""
     attendees: tuple[str, ...] = ()
     """Attendee names the export lists (Google Meet's 'Attendees' block)."""
+    started_at: datetime | None = None
+    """When the call started, when the export states the moment (Gong, Fireflies); aware."""
     speakers: tuple[str, ...] = field(init=False)
     """Every speaker, in order of first appearance."""
 
@@ -155,6 +157,18 @@ class Transcript:
     def timed(self) -> bool:
         """Whether every turn has a start time."""
         return bool(self.turns) and all(t.start is not None for t in self.turns)
+
+    def local_call_date(self, time_zone: str = "UTC") -> date | None:
+        """Return the call date in `time_zone` (from `started_at` when known, else `call_date`).
+
+        Raises:
+            InputError: when `time_zone` is not an IANA time zone name.
+        """
+        from sales_operator.meetings.dates import local_date
+
+        if self.started_at is not None:
+            return local_date(self.started_at, time_zone)
+        return self.call_date
 
     def render(self) -> str:
         """Return the transcript as plain `[hh:mm:ss] Speaker: text` lines."""
@@ -322,8 +336,11 @@ def parse_transcript(
     call_date: date | None = None
     sides: dict[str, str] = {}
     attendees: tuple[str, ...] = ()
+    started_at: datetime | None = None
     if fmt in ("json", "gong", "fireflies"):
-        turns, call_date, fmt, sides = _parse_json(text, name)
+        turns, stated, fmt, sides = _parse_json(text, name)
+        started_at = _instant(stated)
+        call_date = stated if isinstance(stated, date) else _iso_or_epoch(stated)
     elif fmt in ("otter", "headed"):
         turns, call_date = _parse_headed(text, name, fmt)
     elif fmt == "meet":
@@ -348,6 +365,7 @@ def parse_transcript(
         call_date=call_date,
         sides=sides,
         attendees=attendees,
+        started_at=started_at,
     )
 
 
@@ -713,7 +731,8 @@ def _parse_cues(text: str, name: str, *, vtt: bool, allow_unlabelled: bool = Fal
 # --- JSON -----------------------------------------------------------------------------------
 
 
-def _parse_json(text: str, name: str) -> tuple[list[Turn], date | None, str, dict[str, str]]:
+def _parse_json(text: str, name: str) -> tuple[list[Turn], Any, str, dict[str, str]]:
+    """Return (turns, the call's date or start as stated, format, export-stated sides)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
@@ -722,11 +741,12 @@ def _parse_json(text: str, name: str) -> tuple[list[Turn], date | None, str, dic
         ) from err
     gong = _gong_call(data, name)
     if gong is not None:
-        return _parse_gong(gong, data, name)
+        turns, started, fmt, sides = _parse_gong(gong, data, name)
+        return turns, started, fmt, sides
     fireflies = _fireflies_transcript(data)
     if fireflies is not None:
-        turns, call_date = _parse_fireflies(fireflies, name)
-        return turns, call_date, "fireflies", {}
+        turns = _parse_fireflies(fireflies, name)
+        return turns, fireflies.get("date") or fireflies.get("dateString"), "fireflies", {}
     turns, call_date = _parse_segments(data, name)
     return turns, call_date, "json", {}
 
@@ -782,14 +802,29 @@ def _time(value: Any, name: str, where: str, *, scale: float = 1.0) -> float | N
     return seconds
 
 
-def _iso_or_epoch(value: Any) -> date | None:
+def _instant(value: Any) -> datetime | None:
+    """Return the moment an export states (epoch seconds or ms, ISO with a time), or None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         seconds = value / 1000 if value > 1e11 else value
-        from datetime import UTC, datetime
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}[T ]\d", value.strip()):
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
 
-        return datetime.fromtimestamp(seconds, tz=UTC).date()
+
+def _iso_or_epoch(value: Any) -> date | None:
+    moment = _instant(value)
+    if moment is not None:
+        return moment.date()
     if isinstance(value, str):
         try:
             return date.fromisoformat(value.strip()[:10])
@@ -800,7 +835,7 @@ def _iso_or_epoch(value: Any) -> date | None:
 
 def _parse_gong(
     call: dict[str, Any], data: Any, name: str
-) -> tuple[list[Turn], date | None, str, dict[str, str]]:
+) -> tuple[list[Turn], Any, str, dict[str, str]]:
     """Read a Gong transcript (monologues of sentences, times in milliseconds)."""
     names: dict[str, str] = {}
     sides: dict[str, str] = {}
@@ -817,7 +852,7 @@ def _parse_gong(
     for key in ("started", "scheduled"):
         found = _find_key(data, key)
         if found is not None:
-            started = _iso_or_epoch(found)
+            started = found
             break
     turns: list[Turn] = []
     for number, mono in enumerate(call.get("transcript") or [], start=1):
@@ -842,7 +877,7 @@ def _parse_gong(
                 line=number,
             )
         )
-    return turns, started, "gong", sides
+    return turns, started, "gong", sides  # `started` as stated; read by _parse_json
 
 
 def _find_key(data: Any, key: str, depth: int = 0) -> Any:
@@ -871,9 +906,8 @@ def _fireflies_transcript(data: Any) -> dict[str, Any] | None:
     return None
 
 
-def _parse_fireflies(tx: dict[str, Any], name: str) -> tuple[list[Turn], date | None]:
+def _parse_fireflies(tx: dict[str, Any], name: str) -> list[Turn]:
     """Read Fireflies sentences (speaker_name, text, start_time/end_time in seconds)."""
-    call_date = _iso_or_epoch(tx.get("date") or tx.get("dateString"))
     turns: list[dict[str, Any]] = []
     for number, sentence in enumerate(tx.get("sentences") or [], start=1):
         if not isinstance(sentence, dict):
@@ -900,7 +934,7 @@ def _parse_fireflies(tx: dict[str, Any], name: str) -> tuple[list[Turn], date | 
                 "line": number,
             }
         )
-    return [Turn(**t) for t in turns], call_date
+    return [Turn(**t) for t in turns]
 
 
 def _parse_segments(data: Any, name: str) -> tuple[list[Turn], date | None]:
