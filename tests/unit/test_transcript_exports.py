@@ -155,3 +155,26 @@ def test_the_call_date_of_an_export_is_taken_in_the_policy_time_zone() -> None:
     assert t.local_call_date("Asia/Tokyo") == date(2026, 11, 5)
     plain = read_transcript(EXPORTS / "otter.txt")
     assert plain.started_at is None and plain.local_call_date("Asia/Tokyo") is None
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"data": [None], "sentences": 3},
+        {"callTranscripts": [{"callId": "1", "transcript": 2.5}]},
+        {
+            "callTranscripts": [
+                {"callId": "1", "transcript": [{"speakerId": "1", "sentences": 1.5}]}
+            ]
+        },
+        {"transcript": [{"speakerId": "1", "sentences": [{"start": {}, "text": "hi"}]}]},
+        {
+            "data": {
+                "transcript": {"sentences": [{"speaker_name": "A", "text": "hi", "end_time": []}]}
+            }
+        },
+    ],
+)
+def test_malformed_exports_are_typed_errors(doc: object) -> None:
+    with pytest.raises(TranscriptError):
+        parse_transcript(json.dumps(doc))

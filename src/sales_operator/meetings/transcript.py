@@ -855,9 +855,14 @@ def _parse_gong(
             started = found
             break
     turns: list[Turn] = []
-    for number, mono in enumerate(call.get("transcript") or [], start=1):
-        if not isinstance(mono, dict):
-            raise TranscriptError(f"{name}: Gong monologue {number}: expected an object")
+    monologues = call.get("transcript") or []
+    if not isinstance(monologues, list):
+        raise TranscriptError(f"{name}: Gong 'transcript' must be a list of monologues")
+    for number, mono in enumerate(monologues, start=1):
+        if not isinstance(mono, dict) or not isinstance(mono.get("sentences") or [], list):
+            raise TranscriptError(
+                f"{name}: Gong monologue {number}: expected an object with a 'sentences' list"
+            )
         sid = str(mono.get("speakerId") or mono.get("speaker_id") or "").strip()
         if not sid:
             raise TranscriptError(f"{name}: Gong monologue {number}: missing speakerId")
@@ -897,7 +902,9 @@ def _fireflies_transcript(data: Any) -> dict[str, Any] | None:
     for candidate in (
         data,
         data.get("transcript") if isinstance(data, dict) else None,
-        (data.get("data") or {}).get("transcript") if isinstance(data, dict) else None,
+        data["data"].get("transcript")
+        if isinstance(data, dict) and isinstance(data.get("data"), dict)
+        else None,
     ):
         if isinstance(candidate, dict) and isinstance(candidate.get("sentences"), list):
             first = candidate["sentences"][:1]
