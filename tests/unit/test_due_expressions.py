@@ -194,3 +194,29 @@ def test_analyze_call_resolves_due_dates_with_the_policy_calendar() -> None:
         )
         dues.append([c.due for c in out.commitments])
     assert dues == [[date(2026, 11, 6)], [date(2026, 11, 5)]]
+
+
+def test_commitments_carry_the_precision_or_the_event() -> None:
+    from sales_operator.llm import LLM
+    from sales_operator.meetings.analyze import analyze_call
+    from sales_operator.meetings.transcript import parse_transcript
+    from sales_operator.policy import default_policy
+
+    text = (
+        "Sam Rivera: I'll send you the security questionnaire next week.\n"
+        "Dana Whitfield: Thanks. I'll send the signed order form after the board meeting.\n"
+        "Sam Rivera: And I'll send the pricing proposal by Friday.\n"
+    )
+    out = analyze_call(
+        parse_transcript(text),
+        call_id="c",
+        call_date=WED,
+        rep_names={"Sam Rivera"},
+        customer_names={"Dana Whitfield"},
+        policy=default_policy(),
+        llm=LLM(),
+    )
+    got = {(c.owner, c.due, c.due_precision, c.due_event) for c in out.commitments}
+    assert ("Sam Rivera", date(2026, 11, 13), "week", None) in got
+    assert ("Sam Rivera", date(2026, 11, 6), "day", None) in got
+    assert ("Dana Whitfield", None, None, "the board meeting") in got

@@ -17,7 +17,12 @@ from datetime import date, timedelta
 from typing import Literal
 
 from sales_operator.llm import LLM
-from sales_operator.meetings.dates import find_due, policy_calendar, resolve_due_phrase
+from sales_operator.meetings.dates import (
+    find_due,
+    policy_calendar,
+    resolve_due,
+    resolve_due_phrase,
+)
 from sales_operator.meetings.extract import (
     CallExtraction,
     ExtractedCommitment,
@@ -193,6 +198,7 @@ def _commitment(
     quote = _quote(transcript, item.quote, item.owner)
     side = sides.get(item.owner) or speaker_side(item.owner, rep_names, customer_names)
     due, phrase = resolve_commitment_due(item.due, item.quote, call_date)
+    said = resolve_due(phrase or item.due or item.quote, call_date)  # i9a: precision/event
     text = item.text.strip().rstrip(".")
     title = (item.title or "").strip().rstrip(".") or commitment_title(text)
     return Commitment(
@@ -200,7 +206,9 @@ def _commitment(
         side=side,
         text=text,
         due=due,
-        due_phrase=phrase,
+        due_phrase=phrase or (said.phrase if said and said.event else None),
+        due_precision=said.precision if due is not None and said and said.due == due else None,
+        due_event=said.event if due is None and said else None,
         quote=quote,
         title=title,
     )
