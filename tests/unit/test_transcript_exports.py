@@ -61,7 +61,9 @@ def test_dates_and_sides_the_exports_state() -> None:
     assert gong.turns[1].end == pytest.approx(14.53)
     assert read_transcript(EXPORTS / "fireflies.json").call_date == date(2026, 11, 4)
     assert read_transcript(EXPORTS / "teams.vtt").call_date == date(2026, 11, 4)
-    assert read_transcript(EXPORTS / "meet.txt").attendees == ("Dana Whitfield", "Sam Rivera")
+    meet = read_transcript(EXPORTS / "meet.txt")
+    assert meet.attendees == ("Dana Whitfield", "Sam Rivera")
+    assert meet.call_date == date(2026, 11, 4)  # from the title line
 
 
 def test_lowercase_unpunctuated_speech_to_text() -> None:

@@ -345,6 +345,7 @@ def parse_transcript(
         turns, call_date = _parse_headed(text, name, fmt)
     elif fmt == "meet":
         turns, attendees = _parse_meet(text, name)
+        call_date = _meet_date(text.splitlines())
     elif fmt == "vtt":
         turns = _parse_cues(text, name, vtt=True, allow_unlabelled=allow_unlabelled)
         call_date = _vtt_date(text)
@@ -558,6 +559,18 @@ def _parse_headed(text: str, name: str, fmt: str) -> tuple[list[Turn], date | No
         for t in turns
         if t["text"]
     ], call_date
+
+
+def _meet_date(lines: list[str]) -> date | None:
+    """Return the date a Google Meet title line states ("Sync (2026-11-04 15:00 GMT+1)")."""
+    for line in lines[:3]:
+        m = re.search(r"\b(\d{4})[-/](\d{2})[-/](\d{2})\b", line)
+        if m is not None:
+            try:
+                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return None
+    return None
 
 
 def _parse_meet(text: str, name: str) -> tuple[list[Turn], tuple[str, ...]]:
