@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -167,55 +168,44 @@ def test_use_calendar_sets_the_defaults_for_the_block_only() -> None:
         pass
 
 
-def test_analyze_call_resolves_due_dates_with_the_policy_calendar() -> None:
+def _analyze(text: str, week_start: int = 0) -> Any:
+    """Analyse a two-person call (Sam Rivera ours, Dana Whitfield theirs) offline."""
     from sales_operator.llm import LLM
     from sales_operator.meetings.analyze import analyze_call
     from sales_operator.meetings.transcript import parse_transcript
     from sales_operator.policy import default_policy
 
-    text = (
-        "Sam Rivera: I'll send the pricing proposal by the end of the week.\n"
-        "Dana Whitfield: Great.\n"
+    policy = default_policy()
+    policy = policy.model_copy(
+        update={"calendar": policy.calendar.model_copy(update={"week_start": week_start})}
     )
-    dues = []
-    for week_start in (0, 6):
-        policy = default_policy()
-        policy = policy.model_copy(
-            update={"calendar": policy.calendar.model_copy(update={"week_start": week_start})}
-        )
-        out = analyze_call(
-            parse_transcript(text),
-            call_id="c",
-            call_date=WED,
-            rep_names={"Sam Rivera"},
-            customer_names={"Dana Whitfield"},
-            policy=policy,
-            llm=LLM(),
-        )
-        dues.append([c.due for c in out.commitments])
-    assert dues == [[date(2026, 11, 6)], [date(2026, 11, 5)]]
-
-
-def test_commitments_carry_the_precision_or_the_event() -> None:
-    from sales_operator.llm import LLM
-    from sales_operator.meetings.analyze import analyze_call
-    from sales_operator.meetings.transcript import parse_transcript
-    from sales_operator.policy import default_policy
-
-    text = (
-        "Sam Rivera: I'll send you the security questionnaire next week.\n"
-        "Dana Whitfield: Thanks. I'll send the signed order form after the board meeting.\n"
-        "Sam Rivera: And I'll send the pricing proposal by Friday.\n"
-    )
-    out = analyze_call(
+    return analyze_call(
         parse_transcript(text),
         call_id="c",
         call_date=WED,
         rep_names={"Sam Rivera"},
         customer_names={"Dana Whitfield"},
-        policy=default_policy(),
+        policy=policy,
         llm=LLM(),
     )
+
+
+def test_analyze_call_resolves_due_dates_with_the_policy_calendar() -> None:
+    text = (
+        "Sam Rivera: I'll send the pricing proposal by the end of the week.\n"
+        "Dana Whitfield: Great.\n"
+    )
+    dues = [[c.due for c in _analyze(text, ws).commitments] for ws in (0, 6)]
+    assert dues == [[date(2026, 11, 6)], [date(2026, 11, 5)]]
+
+
+def test_commitments_carry_the_precision_or_the_event() -> None:
+    text = (
+        "Sam Rivera: I'll send you the security questionnaire next week.\n"
+        "Dana Whitfield: Thanks. I'll send the signed order form after the board meeting.\n"
+        "Sam Rivera: And I'll send the pricing proposal by Friday.\n"
+    )
+    out = _analyze(text)
     got = {(c.owner, c.due, c.due_precision, c.due_event) for c in out.commitments}
     assert ("Sam Rivera", date(2026, 11, 13), "week", None) in got
     assert ("Sam Rivera", date(2026, 11, 6), "day", None) in got
