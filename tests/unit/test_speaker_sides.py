@@ -145,3 +145,21 @@ def test_many_turns_are_fine(n: int) -> None:
     t = parse_transcript("".join(f"A: line {i} here at Nowhere Inc.\nB: ok\n" for i in range(n)))
     m = map_speakers(t.speakers, participants(rep_names=["A"]), transcript=t, own_names=["Us"])
     assert m["B"].side == "customer"
+
+
+def test_content_cues_also_read_the_companies_from_mail_domains() -> None:
+    t = parse_transcript(
+        "Pat: Hi, Pat here.\n"
+        "Speaker 2: Our team at Acme Logistics runs twelve depots.\n"
+        "Speaker 3: And here at OrbitalFreight we handle the onboarding.\n"
+        "Speaker 4: I'm Lee from Gmail, ha.\n"
+    )
+    people = participants(
+        attendees=["Pat Doe <pat@acme-logistics.co.uk>", "kim@gmail.com"],
+        rep_email_domains=["orbitalfreight.com"],
+    )
+    m = map_speakers(t.speakers, people, rep_email_domains=["orbitalfreight.com"], transcript=t)
+    assert (m["Speaker 2"].side, m["Speaker 2"].mapped_by) == ("customer", "content_cue")
+    assert "Acme Logistics" in m["Speaker 2"].reason
+    assert (m["Speaker 3"].side, m["Speaker 3"].mapped_by) == ("rep", "content_cue")
+    assert m["Speaker 4"].side == "unknown"  # a free-mail domain names no company

@@ -25,8 +25,9 @@ Then, for the labels still `unknown` (issue 9, item 6), in order:
 
 4. the side the export itself states (Gong's `affiliation`: `Transcript.sides`);
 5. content cues in the speaker's own turns: "our team at <company>", "here at <company>",
-   "I'm Dana from <company>", "I work for <company>" name our company (`own_names`: rep) or
-   the customer's (`customer_orgs`: customer); another company places nobody;
+   "I'm Dana from <company>", "I work for <company>" name our company (`own_names`, or our
+   mail domains: rep) or the customer's (`customer_orgs`, or the mail domains of the known
+   customer participants, free-mail domains aside: customer); another company places nobody;
 6. on a two-party call (two labels, "Unknown speaker" aside), when one side is known the
    other speaker sits on the other side ("with only `--rep`, the other person is the
    customer").
@@ -291,6 +292,24 @@ def _org_key(name: str) -> str:
     return " ".join(re.sub(r"[^\w&]+", " ", name.lower()).split())
 
 
+_FREE_MAIL = {"gmail", "googlemail", "outlook", "hotmail", "live", "yahoo", "icloud", "aol"}
+_FREE_MAIL |= {"proton", "protonmail", "gmx", "mail", "yandex", "zoho", "me", "msn"}
+_SUFFIXES = {"com", "co", "org", "net", "io", "ai", "biz", "inc", "ltd", "gov", "edu", "ac"}
+
+
+def _domain_org(domain: str | None) -> str | None:
+    """Return the company a mail domain names ("acme-logistics.com": "acme logistics")."""
+    if not domain:
+        return None
+    labels = [x for x in domain.lower().split(".") if x]
+    while len(labels) > 1 and (labels[-1] in _SUFFIXES or len(labels[-1]) == 2):
+        labels.pop()
+    name = labels[-1] if labels else ""
+    if not name or name in _FREE_MAIL:
+        return None
+    return _org_key(name)
+
+
 def _content_cue(
     turns: Sequence[str], own: Sequence[str], customers: Sequence[str]
 ) -> tuple[Side, str] | None:
@@ -303,11 +322,15 @@ def _content_cue(
     quote = ""
     for text in turns[:40]:
         for m in _ORG_LEAD.finditer(text):
-            after = _org_key(text[m.end() : m.end() + 80])
+            words = _org_key(text[m.end() : m.end() + 80]).split()
+            # "Orbital Freight" matches the domain's "orbitalfreight" and vice versa
+            heads = {"".join(words[:n]): " ".join(words[:n]) for n in range(1, 5)}
             for key, side in orgs:
-                if after == key or after.startswith(key + " "):
+                said = heads.get(key.replace(" ", ""))
+                if said is not None:
                     found.add(side)
-                    quote = quote or text[m.start() : m.end() + len(key) + 20].strip()
+                    start = m.start()
+                    quote = quote or text[start : m.end() + len(said) + 1].strip(" ,.;")
     if len(found) != 1:
         return None  # none, or both companies named: never guessed
     return found.pop(), quote
@@ -343,7 +366,11 @@ def map_speakers(
     labels = list(dict.fromkeys(speakers))
     out = {s: _match(s, people, domains) for s in labels}
     stated = dict(getattr(transcript, "sides", None) or {})
-    own, customers = list(own_names), list(customer_orgs)
+    own = [*own_names, *(o for d in domains if (o := _domain_org(d.lstrip("@"))))]
+    customers = [
+        *customer_orgs,
+        *(o for p in people if p.side == "customer" and (o := _domain_org(_domain(p.email)))),
+    ]
     turns = list(getattr(transcript, "turns", ()) or ())
     for label, m in out.items():
         if m.side != "unknown" or m.reason not in _UNPLACED:
