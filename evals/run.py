@@ -31,6 +31,7 @@ DEFAULT_OUT = REPO / "evals" / "reports"
 
 SECTIONS = ("lifecycle", "scoring", "routing", "meetings", "qmsum")
 """Every section, in report order."""
+SECTIONS += ("ami_actions",)  # issue 9: AMI action items and decisions (evals/ami_actions.py)
 
 
 def default_data_dir() -> Path:

@@ -434,6 +434,29 @@ class ContractPolicy(_Section):
     """Let Slack text carry `<!channel>`, `<!here>` and `<!everyone>` (escaped when false)."""
 
 
+class CalendarPolicy(_Section):
+    """How due dates said on calls are placed on the calendar (issue 9, `meetings.dates`)."""
+
+    week_start: int = Field(default=0, ge=0, le=6)
+    """The first day of the week, 0 = Monday ... 6 = Sunday; the working week is the five
+    days from it ("next week", "end of the week", business days)."""
+    time_zone: str = "UTC"
+    """IANA time zone the call date is taken in (`meetings.dates.local_date`)."""
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    """The month the fiscal year starts in ("end of Q1", "end of the fiscal year")."""
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name") from err
+        return value
+
+
 class Policy(_Section):
     """The whole RevOps policy."""
 
@@ -465,6 +488,8 @@ class Policy(_Section):
     """Input limits (sizes, nesting, dates, transcript folders)."""
     contracts: ContractPolicy = Field(default_factory=ContractPolicy)
     """Argument contracts of the actions (recipients, protected fields, Slack mentions)."""
+    calendar: CalendarPolicy = Field(default_factory=CalendarPolicy)
+    """Week start, time zone and fiscal year for due dates said on calls."""
 
 
 def _format_validation(err: ValidationError) -> str:

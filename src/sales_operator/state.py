@@ -382,6 +382,10 @@ class Commitment(_Model):
     """A short imperative title for a task ("Loop in CRO", "Send ROI model")."""
     due_phrase: str | None = None
     """The due date as said on the call ("by Friday", "next Tuesday"), when one was said."""
+    due_precision: Literal["day", "week", "month", "quarter"] | None = None
+    """How precise `due` is ("next week": week; "in Q1": quarter), when there is one."""
+    due_event: str | None = None
+    """The event the due date waits on ("after the board meeting"), kept unresolved."""
 
 
 class Monologue(_Model):

@@ -17,7 +17,12 @@ from datetime import date, timedelta
 from typing import Literal
 
 from sales_operator.llm import LLM
-from sales_operator.meetings.dates import find_due, resolve_due_phrase
+from sales_operator.meetings.dates import (
+    find_due,
+    policy_calendar,
+    resolve_due,
+    resolve_due_phrase,
+)
 from sales_operator.meetings.extract import (
     CallExtraction,
     ExtractedCommitment,
@@ -92,6 +97,7 @@ def speaker_sides(
     *,
     people: Iterable[Participant] = (),
     rep_email_domains: Iterable[str] = (),
+    own_names: Iterable[str] = (),
 ) -> dict[str, Side]:
     """Return every speaker of the transcript mapped to a side (never guessed).
 
@@ -102,9 +108,16 @@ def speaker_sides(
         people: More participants (CRM contacts and reps, calendar attendees; see
             `meetings.speakers.participants`).
         rep_email_domains: Our email domains, for speakers labelled with an email address.
+        own_names: Our company and product names, for content cues ("here at <us>").
     """
     everyone = participants(rep_names=rep_names, customer_names=customer_names, people=people)
-    matches = map_speakers(transcript.speakers, everyone, rep_email_domains=rep_email_domains)
+    matches = map_speakers(
+        transcript.speakers,
+        everyone,
+        rep_email_domains=rep_email_domains,
+        transcript=transcript,  # i9a: export sides, content cues, two-party rest
+        own_names=own_names,
+    )
     return speaker_sides_from(matches)
 
 
@@ -185,6 +198,7 @@ def _commitment(
     quote = _quote(transcript, item.quote, item.owner)
     side = sides.get(item.owner) or speaker_side(item.owner, rep_names, customer_names)
     due, phrase = resolve_commitment_due(item.due, item.quote, call_date)
+    said = resolve_due(phrase or item.due or item.quote, call_date)  # i9a: precision/event
     text = item.text.strip().rstrip(".")
     title = (item.title or "").strip().rstrip(".") or commitment_title(text)
     return Commitment(
@@ -192,7 +206,9 @@ def _commitment(
         side=side,
         text=text,
         due=due,
-        due_phrase=phrase,
+        due_phrase=phrase or (said.phrase if said and said.event else None),
+        due_precision=said.precision if due is not None and said and said.due == due else None,
+        due_event=said.event if due is None and said else None,
         quote=quote,
         title=title,
     )
@@ -370,6 +386,7 @@ def crm_notes(insights: MeetingInsights, decision_makers: Iterable[str] = ()) ->
 # --- the whole analysis ---------------------------------------------------------------------
 
 
+@policy_calendar  # i9a: due dates use the policy's week start and fiscal year
 def analyze_call(
     transcript: Transcript,
     *,
@@ -408,6 +425,7 @@ def analyze_call(
         customers,
         people=everyone,
         rep_email_domains=policy.company.rep_email_domains,
+        own_names=(policy.company.name, policy.company.product),
     )
     units = sentences(transcript, sides)
     metrics = call_metrics(

@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +140,7 @@ def load_call(
     return read_transcript(p, format=transcript_format, allow_unlabelled=True)
 
 
-def _call_date(raw: str | None, transcript: Transcript) -> date:
+def _call_date(raw: str | None, transcript: Transcript, time_zone: str = "UTC") -> date:
     if raw:
         try:
             return date.fromisoformat(raw)
@@ -148,7 +148,9 @@ def _call_date(raw: str | None, transcript: Transcript) -> date:
             raise InputError(
                 f"--call-date must be an ISO date such as 2026-11-04, got {raw!r}"
             ) from err
-    return transcript.call_date or date.today()
+    from sales_operator.meetings.dates import local_date  # i9a: the policy's time zone
+
+    return transcript.local_call_date(time_zone) or local_date(datetime.now(UTC), time_zone)
 
 
 def _llm(args: argparse.Namespace) -> Any:
@@ -342,7 +344,7 @@ def cmd_analyze_call(args: argparse.Namespace) -> int:
     insights = analyze_call(
         transcript,
         call_id=args.call_id or Path(args.path).stem,
-        call_date=_call_date(args.call_date, transcript),
+        call_date=_call_date(args.call_date, transcript, policy.calendar.time_zone),
         rep_names=(),
         customer_names=(),
         policy=policy,
@@ -350,7 +352,11 @@ def cmd_analyze_call(args: argparse.Namespace) -> int:
         people=people,
     )
     matches = map_speakers(
-        transcript.speakers, people, rep_email_domains=policy.company.rep_email_domains
+        transcript.speakers,
+        people,
+        rep_email_domains=policy.company.rep_email_domains,
+        transcript=transcript,  # i9a: the same placement analyze_call makes
+        own_names=(policy.company.name, policy.company.product),
     )
     data = report(insights, transcript, matches)
     if "customer" not in insights.speakers.values():

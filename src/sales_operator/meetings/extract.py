@@ -730,8 +730,8 @@ def _commitment(s: Sentence, call_date: date, known: Iterable[str]) -> Extracted
     due = find_due(text, call_date)
     for cue in COMMITMENT_CUES.finditer(text):
         rest = text[cue.end() :]
-        if _NOT_A_COMMITMENT.match(rest):
-            continue
+        if _NOT_A_COMMITMENT.match(rest) or _negated(text, cue.start()):
+            continue  # "I can't promise we'll sign this quarter" (i9a: wider due dates)
         progressive = _PROGRESSIVE.match(cue.group()) is not None
         if due is None and (
             progressive or _WEAK_CUE.match(cue.group()) or not _DELIVERABLE.match(rest)

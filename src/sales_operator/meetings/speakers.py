@@ -20,6 +20,20 @@ Participants come from three places (`participants`):
 3. anything else ("SPEAKER_00", "Speaker 1", a last name, an initial) is `unknown`.
 
 A full name listed on both sides is `unknown` too.
+
+Then, for the labels still `unknown` (issue 9, item 6), in order:
+
+4. the side the export itself states (Gong's `affiliation`: `Transcript.sides`);
+5. content cues in the speaker's own turns: "our team at <company>", "here at <company>",
+   "I'm Dana from <company>", "I work for <company>" name our company (`own_names`, or our
+   mail domains: rep) or the customer's (`customer_orgs`, or the mail domains of the known
+   customer participants, free-mail domains aside: customer); another company places nobody;
+6. on a two-party call (two labels, "Unknown speaker" aside), when one side is known the
+   other speaker sits on the other side ("with only `--rep`, the other person is the
+   customer").
+
+Every match says how it was made (`mapped_by`) and how sure it is (`confidence`, 0 to 1);
+`participant_rows` gives the JSON rows (see /work/notes/participants-contract.md).
 """
 
 from __future__ import annotations
@@ -30,11 +44,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = [
+    "CONFIDENCE",
+    "MappedBy",
     "Participant",
     "Side",
     "SpeakerMatch",
     "map_speakers",
     "parse_attendee",
+    "participant_rows",
     "participants",
     "speaker_side",
     "speaker_sides_from",
@@ -58,6 +75,41 @@ class Participant:
     """Where they came from: `crm_contact`, `crm_rep`, `calendar`, `given`."""
 
 
+MappedBy = Literal[
+    "email",
+    "email_domain",
+    "full_name",
+    "first_name",
+    "first_name_one_side",
+    "export",
+    "content_cue",
+    "two_party_rest",
+    "none",
+]
+"""How a speaker label was placed."""
+
+CONFIDENCE: dict[str, float] = {
+    "email": 0.99,
+    "full_name": 0.95,
+    "email_domain": 0.9,
+    "export": 0.9,
+    "first_name": 0.85,
+    "two_party_rest": 0.8,
+    "first_name_one_side": 0.75,
+    "content_cue": 0.6,
+    "none": 0.0,
+}
+"""How sure each kind of placement is (a fixed scale, not a fitted probability)."""
+
+_MAPPED_BY: dict[str, MappedBy] = {
+    "email": "email",
+    "email domain": "email_domain",
+    "full name": "full_name",
+    "first name": "first_name",
+    "first name shared on one side": "first_name_one_side",
+}
+
+
 @dataclass(frozen=True)
 class SpeakerMatch:
     """Where one speaker label was placed, and why."""
@@ -70,6 +122,17 @@ class SpeakerMatch:
     """The person, when exactly one matches."""
     reason: str
     """How the label was matched (`email`, `full name`, `first name`, or why not)."""
+    mapped_by: MappedBy | None = None
+    """The kind of placement (see `CONFIDENCE`); derived from `reason` when not given."""
+    confidence: float | None = None
+    """How sure the placement is, 0 to 1; `CONFIDENCE[mapped_by]` when not given."""
+
+    def __post_init__(self) -> None:
+        if self.mapped_by is None:
+            kind = _MAPPED_BY.get(self.reason, "none") if self.side != "unknown" else "none"
+            object.__setattr__(self, "mapped_by", kind)
+        if self.confidence is None:
+            object.__setattr__(self, "confidence", CONFIDENCE[self.mapped_by or "none"])
 
 
 def _norm_name(name: str) -> str:
@@ -215,11 +278,73 @@ def _match(
     return SpeakerMatch(label, "unknown", None, "no participant matches")
 
 
+_UNPLACED = ("no participant matches", "email of nobody known", "empty label")
+_ORG_LEAD = re.compile(
+    r"\b(?:(?:our|my)\s+(?:team|folks|people|side)\s+(?:over\s+)?at|(?:here|we)\s+at|"
+    r"i(?:'m|\s+am)\s+[\w.'-]+(?:\s+[\w.'-]+)?\s+(?:from|with|at)|"
+    r"this\s+is\s+[\w.'-]+(?:\s+[\w.'-]+)?\s+(?:from|with|at)|"
+    r"i\s+(?:work|am)\s+(?:at|for|with)|we(?:'re|\s+are)\s+(?:from|at))\s+",
+    re.IGNORECASE,
+)
+
+
+def _org_key(name: str) -> str:
+    return " ".join(re.sub(r"[^\w&]+", " ", name.lower()).split())
+
+
+_FREE_MAIL = {"gmail", "googlemail", "outlook", "hotmail", "live", "yahoo", "icloud", "aol"}
+_FREE_MAIL |= {"proton", "protonmail", "gmx", "mail", "yandex", "zoho", "me", "msn"}
+_SUFFIXES = {"com", "co", "org", "net", "io", "ai", "biz", "inc", "ltd", "gov", "edu", "ac"}
+
+
+def _domain_org(domain: str | None) -> str | None:
+    """Return the company a mail domain names ("acme-logistics.com": "acme logistics")."""
+    if not domain:
+        return None
+    labels = [x for x in domain.lower().split(".") if x]
+    while len(labels) > 1 and (labels[-1] in _SUFFIXES or len(labels[-1]) == 2):
+        labels.pop()
+    name = labels[-1] if labels else ""
+    if not name or name in _FREE_MAIL:
+        return None
+    return _org_key(name)
+
+
+def _content_cue(
+    turns: Sequence[str], own: Sequence[str], customers: Sequence[str]
+) -> tuple[Side, str] | None:
+    """Return (side, quote) when the speaker says which company they are with."""
+    orgs: list[tuple[str, Side]] = [(_org_key(o), "rep") for o in own if _org_key(o)]
+    orgs += [(_org_key(c), "customer") for c in customers if _org_key(c)]
+    if not orgs:
+        return None
+    found: set[Side] = set()
+    quote = ""
+    for text in turns[:40]:
+        for m in _ORG_LEAD.finditer(text):
+            words = _org_key(text[m.end() : m.end() + 80]).split()
+            # "Orbital Freight" matches the domain's "orbitalfreight" and vice versa
+            heads = {"".join(words[:n]): " ".join(words[:n]) for n in range(1, 5)}
+            for key, side in orgs:
+                said = heads.get(key.replace(" ", ""))
+                if said is not None:
+                    found.add(side)
+                    start = m.start()
+                    quote = quote or text[start : m.end() + len(said) + 1].strip(" ,.;")
+    if len(found) != 1:
+        return None  # none, or both companies named: never guessed
+    return found.pop(), quote
+
+
 def map_speakers(
     speakers: Iterable[str],
     people: Sequence[Participant],
     *,
     rep_email_domains: Iterable[str] = (),
+    transcript: Any = None,
+    own_names: Iterable[str] = (),
+    customer_orgs: Iterable[str] = (),
+    two_party: bool = True,
 ) -> dict[str, SpeakerMatch]:
     """Place every speaker label among the participants (see the module notes).
 
@@ -228,12 +353,76 @@ def map_speakers(
         people: The participants (see `participants`).
         rep_email_domains: Our email domains: a label that is an email address of nobody
             known is placed by its domain (ours: `rep`, other: `customer`).
+        transcript: The parsed `Transcript`, for the sides its export states and for content
+            cues in each speaker's turns.
+        own_names: Our company and product names ("our team at Orbital Freight": rep).
+        customer_orgs: The customer's company names (the CRM account's name).
+        two_party: Place the other speaker of a two-party call when one side is known.
 
     Returns:
-        Label to its match; a label nobody matches is `unknown`, never guessed.
+        Label to its match; a label nobody can place is `unknown`, never guessed.
     """
     domains = list(rep_email_domains)
-    return {s: _match(s, people, domains) for s in speakers}
+    labels = list(dict.fromkeys(speakers))
+    out = {s: _match(s, people, domains) for s in labels}
+    stated = dict(getattr(transcript, "sides", None) or {})
+    own = [*own_names, *(o for d in domains if (o := _domain_org(d.lstrip("@"))))]
+    customers = [
+        *customer_orgs,
+        *(o for p in people if p.side == "customer" and (o := _domain_org(_domain(p.email)))),
+    ]
+    turns = list(getattr(transcript, "turns", ()) or ())
+    for label, m in out.items():
+        if m.side != "unknown" or m.reason not in _UNPLACED:
+            continue
+        stated_side = stated.get(label)
+        if stated_side == "rep" or stated_side == "customer":
+            out[label] = SpeakerMatch(
+                label, stated_side, None, "the export's own affiliation", "export"
+            )
+            continue
+        said = [t.text for t in turns if t.speaker == label]
+        cue = _content_cue(said, own, customers)
+        if cue is not None:
+            out[label] = SpeakerMatch(label, cue[0], None, f"says {cue[1]!r}", "content_cue")
+    real = [s for s in labels if s != "Unknown speaker"]
+    if two_party and len(real) == 2:
+        a, b = (out[s] for s in real)
+        for known, other in ((a, b), (b, a)):
+            if known.side != "unknown" and other.side == "unknown" and other.reason in _UNPLACED:
+                rest: Side = "customer" if known.side == "rep" else "rep"
+                out[other.speaker] = SpeakerMatch(
+                    other.speaker,
+                    rest,
+                    None,
+                    f"the other speaker on a two-party call with {known.speaker} ({known.side})",
+                    "two_party_rest",
+                )
+    return out
+
+
+def participant_rows(
+    matches: Mapping[str, SpeakerMatch],
+) -> list[dict[str, Any]]:
+    """Return the JSON `participants` rows: one per speaker label, in the given order.
+
+    Each row: `name` (the label), `participant` and `email` (the matched person, or None),
+    `side`, `mapped_by`, `confidence` and `reason`.
+    """
+    rows = []
+    for label, m in matches.items():
+        rows.append(
+            {
+                "name": label,
+                "participant": m.participant.name if m.participant else None,
+                "email": m.participant.email if m.participant else None,
+                "side": m.side,
+                "mapped_by": m.mapped_by,
+                "confidence": m.confidence,
+                "reason": m.reason,
+            }
+        )
+    return rows
 
 
 def speaker_sides_from(matches: Mapping[str, SpeakerMatch]) -> dict[str, Side]:

@@ -1,4 +1,25 @@
-"""Speaker-labelled call transcripts: plain text, WebVTT, SRT and JSON segments.
+"""Speaker-labelled call transcripts: plain text, WebVTT, SRT, JSON and vendor exports.
+
+Formats (`FORMATS`), detected automatically:
+
+* `plain`: `Name: text` lines, optionally timestamped (also lowercase, unpunctuated
+  speech-to-text output such as `speaker 1: so um we looked at it`);
+* `vtt` and `srt`: cues (Zoom: numbered cues with `Name:`; Teams: UUID cue ids, `<v Name>`
+  voice tags, NOTE blocks);
+* `json`: a list of `{speaker, start, end, text}` segments, or `{"segments": [...]}`;
+* `gong`: Gong's transcript JSON (`callTranscripts` or `transcript` monologues of
+  `sentences`, times in milliseconds); speaker names and sides from `parties`
+  (`speakerId`, `name`, `affiliation`: Internal is ours) when the file has them;
+* `fireflies`: a Fireflies transcript (`sentences` with `speaker_name`, `start_time`,
+  `end_time`; `date` in epoch milliseconds), bare or as GraphQL `data.transcript`;
+* `otter`: Otter's text export, a `Name  0:05` line (two spaces), then the text;
+* `headed`: other speaker-and-time header lines (`Name (00:05)`, `Name - 00:05`), then the
+  text;
+* `meet`: Google Meet's transcript text (title, `Attendees`, `Transcript`, timestamp lines,
+  `Name: text` lines); the attendees are `Transcript.attendees`.
+
+Text that fits none is an error listing the formats tried; a file read as one format that
+yields no speaker turns is an error naming that format.
 
 `parse_transcript(text)` detects the format and returns a `Transcript`, a list of turns
 (speaker, text, start, end). `read_transcript(path)` reads a file first, decoding UTF-8,
@@ -33,7 +54,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,10 +74,33 @@ __all__ = [
     "read_transcript",
 ]
 
-TranscriptFormat = Literal["plain", "vtt", "srt", "json"]
-"""The transcript formats `parse_transcript` reads."""
+TranscriptFormat = Literal[
+    "plain", "vtt", "srt", "json", "otter", "headed", "meet", "gong", "fireflies"
+]
+"""The transcript formats `parse_transcript` reads (see the module notes)."""
 
-FORMATS: tuple[str, ...] = ("plain", "vtt", "srt", "json")
+FORMATS: tuple[str, ...] = (
+    "plain",
+    "vtt",
+    "srt",
+    "json",
+    "otter",
+    "headed",
+    "meet",
+    "gong",
+    "fireflies",
+)
+
+_TRIED = (
+    "WebVTT (Zoom, Teams: a 'WEBVTT' first line)",
+    "SRT (numbered cues)",
+    "JSON (segments, Gong, Fireflies)",
+    "Otter text ('Name  0:05' lines, then the text)",
+    "speaker-and-time headers ('Name (00:05)', 'Name - 00:05')",
+    "Google Meet text (timestamp lines, 'Name: text' lines)",
+    "plain 'Name: text' lines (optionally timestamped)",
+)
+"""What automatic detection tries, in order (named in the unknown-format error)."""
 
 UNLABELLED = "Unknown speaker"
 """The speaker of cue text without a label, when unlabelled cues are allowed."""
@@ -93,6 +137,13 @@ class Transcript:
     """Where the text came from (a file name), used in error messages."""
     call_date: date | None = None
     """The date of the call, when the transcript states it."""
+    sides: dict[str, str] = field(default_factory=dict, compare=False)
+    """Sides the export itself states, label to `rep` or `customer` (Gong's `affiliation`:
+    Internal is ours, External the customer's); empty for most formats."""
+    attendees: tuple[str, ...] = ()
+    """Attendee names the export lists (Google Meet's 'Attendees' block)."""
+    started_at: datetime | None = None
+    """When the call started, when the export states the moment (Gong, Fireflies); aware."""
     speakers: tuple[str, ...] = field(init=False)
     """Every speaker, in order of first appearance."""
 
@@ -106,6 +157,18 @@ class Transcript:
     def timed(self) -> bool:
         """Whether every turn has a start time."""
         return bool(self.turns) and all(t.start is not None for t in self.turns)
+
+    def local_call_date(self, time_zone: str = "UTC") -> date | None:
+        """Return the call date in `time_zone` (from `started_at` when known, else `call_date`).
+
+        Raises:
+            InputError: when `time_zone` is not an IANA time zone name.
+        """
+        from sales_operator.meetings.dates import local_date
+
+        if self.started_at is not None:
+            return local_date(self.started_at, time_zone)
+        return self.call_date
 
     def render(self) -> str:
         """Return the transcript as plain `[hh:mm:ss] Speaker: text` lines."""
@@ -161,7 +224,7 @@ def read_transcript(
 
     Args:
         path: The file.
-        format: `auto` (detect), `plain`, `vtt`, `srt` or `json`.
+        format: `auto` (detect) or one of `FORMATS`.
         allow_unlabelled: Accept WebVTT/SRT cues without a speaker label (speaker
             `UNLABELLED`) instead of refusing them.
 
@@ -221,6 +284,20 @@ def detect_format(text: str) -> TranscriptFormat:
                 "text is neither WebVTT (it does not start with 'WEBVTT') nor SRT (it does "
                 "not start with a cue number)"
             )
+    return _detect_text(lines)
+
+
+def _detect_text(lines: list[str]) -> TranscriptFormat:
+    """Tell the speaker-and-time text exports from plain `Name: text` lines."""
+    content = [ln for ln in lines if ln and _meta_date(ln) is None][:400]
+    headers = [ln for ln in content if _HEADER_LINE.match(ln)]
+    labelled = [ln for ln in content if _PLAIN_LINE.match(ln)]
+    if headers and len(headers) >= len(labelled):
+        return "otter" if all(_OTTER_LINE.match(h) for h in headers) else "headed"
+    stamps = [ln for ln in content if _STAMP_LINE.match(ln)]
+    if labelled and (stamps or any(ln.lower() in ("transcript", "attendees") for ln in content)):
+        if not any(_stamp(m) is not None for ln in labelled if (m := _PLAIN_LINE.match(ln))):
+            return "meet"
     return "plain"
 
 
@@ -236,7 +313,7 @@ def parse_transcript(
     Args:
         text: The transcript text.
         name: Where it came from, for error messages.
-        format: `auto` (detect), `plain`, `vtt`, `srt` or `json`.
+        format: `auto` (detect) or one of `FORMATS`.
         allow_unlabelled: Accept WebVTT/SRT cues without a speaker label (speaker
             `UNLABELLED`) instead of refusing them.
 
@@ -257,21 +334,39 @@ def parse_transcript(
     except TranscriptError as err:
         raise TranscriptError(f"{name}: {err}") from None
     call_date: date | None = None
-    if fmt == "json":
-        turns, call_date = _parse_json(text, name)
+    sides: dict[str, str] = {}
+    attendees: tuple[str, ...] = ()
+    started_at: datetime | None = None
+    if fmt in ("json", "gong", "fireflies"):
+        turns, stated, fmt, sides = _parse_json(text, name)
+        started_at = _instant(stated)
+        call_date = stated if isinstance(stated, date) else _iso_or_epoch(stated)
+    elif fmt in ("otter", "headed"):
+        turns, call_date = _parse_headed(text, name, fmt)
+    elif fmt == "meet":
+        turns, attendees = _parse_meet(text, name)
+        call_date = _meet_date(text.splitlines())
     elif fmt == "vtt":
         turns = _parse_cues(text, name, vtt=True, allow_unlabelled=allow_unlabelled)
         call_date = _vtt_date(text)
     elif fmt == "srt":
         turns = _parse_cues(text, name, vtt=False, allow_unlabelled=allow_unlabelled)
     else:
-        turns, call_date = _parse_plain(text, name)
-    _check_order(turns, name, unit="segment" if fmt == "json" else "line")
+        turns, call_date = _parse_plain(text, name, detected=format == "auto")
+    if not turns:
+        raise TranscriptError(
+            f"{name}: read as {fmt}, but it yields no speakers (no turn has both a speaker "
+            "and text)"
+        )
+    _check_order(turns, name, unit="segment" if fmt in ("json", "gong", "fireflies") else "line")
     return Transcript(
         turns=tuple(turns),
         format=fmt,  # type: ignore[arg-type]
         name=name,
         call_date=call_date,
+        sides=sides,
+        attendees=attendees,
+        started_at=started_at,
     )
 
 
@@ -283,6 +378,13 @@ _PLAIN_LINE = re.compile(
     rf"^\s*(?:(?:\[(?P<ts1>{_TS})\]|\((?P<ts2>{_TS})\)|(?P<ts3>{_TS}))[ \t]*(?:[-–—][ \t]*)?)?"
     rf"(?P<speaker>{_SPEAKER})[ \t]*:(?:[ \t]+(?P<text>.*)|[ \t]*$)"
 )
+_OTTER_LINE = re.compile(rf"^(?P<speaker>\S.*?\S|\S)[ \t]{{2,}}(?P<ts>{_TS})\s*$")
+_HEADER_LINE = re.compile(
+    rf"^(?P<speaker>[^\W\d_][^:]*?)(?:[ \t]{{2,}}|[ \t]*[\[(](?=[\d:.,]+[\])]\s*$)|"
+    rf"[ \t]+[-–—|][ \t]+)(?P<ts>{_TS})[\])]?\s*$"
+)
+_TITLE_LINE = re.compile(r"^(?!.*:\s).{1,120}$")
+_STAMP_LINE = re.compile(rf"^\s*[\[(]?(?P<ts>{_TS})[\])]?\s*$")
 _PLAIN_STAMP_ONLY = re.compile(rf"^\s*(?:\[(?P<ts1>{_TS})\]|\((?P<ts2>{_TS})\)|(?P<ts3>{_TS}))")
 _SPEAKER_PREFIX = re.compile(rf"^\s*(?P<speaker>{_SPEAKER})[ \t]*:[ \t]+(?P<text>\S.*)$")
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?[ \t]+(?P<speaker>[^>]+)>(?P<text>.*?)(?:</v>|$)")
@@ -358,7 +460,7 @@ def _check_order(turns: list[Turn], name: str, *, unit: str) -> None:
 # --- plain ----------------------------------------------------------------------------------
 
 
-def _parse_plain(text: str, name: str) -> tuple[list[Turn], date | None]:
+def _parse_plain(text: str, name: str, *, detected: bool = False) -> tuple[list[Turn], date | None]:
     lines = text.splitlines()
     call_date: date | None = None
     header = 0  # leading metadata lines ("Date: 2026-11-04") and blank lines
@@ -377,8 +479,9 @@ def _parse_plain(text: str, name: str) -> tuple[list[Turn], date | None]:
         None,
     )
     if first_label is None:
+        tried = f"unknown transcript format: tried {'; '.join(_TRIED)}. " if detected else ""
         raise TranscriptError(
-            f"{name}: no speaker labels found; every turn must start with 'Name:' "
+            f"{name}: {tried}no speaker labels found; every turn must start with 'Name:' "
             "(optionally after a timestamp such as '[00:01:23]')"
         )
     timed = _stamp(first_label[1]) is not None
@@ -415,6 +518,107 @@ def _parse_plain(text: str, name: str) -> tuple[list[Turn], date | None]:
         for t in turns
         if t["text"]
     ], call_date
+
+
+# --- speaker-and-time headers (Otter and the like), Google Meet ----------------------------
+
+
+def _parse_headed(text: str, name: str, fmt: str) -> tuple[list[Turn], date | None]:
+    """Read 'Name  0:05' (Otter) or 'Name (00:05)' header lines, each followed by its text."""
+    pattern = _OTTER_LINE if fmt == "otter" else _HEADER_LINE
+    call_date: date | None = None
+    turns: list[dict[str, Any]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        m = pattern.match(line)
+        if m is not None:
+            turns.append(
+                {
+                    "speaker": _clean_speaker(m.group("speaker")),
+                    "text": "",
+                    "start": _seconds(m.group("ts")),
+                    "line": number,
+                }
+            )
+            continue
+        if not turns:
+            found = _meta_date(line)
+            if found is not None or _TITLE_LINE.match(line):
+                call_date = call_date or found
+                continue  # a title or date line above the first speaker
+            raise TranscriptError(
+                f"{name}: line {number}: text before the first speaker line "
+                f"({line[:60]!r}); read as {fmt}, each turn starts with "
+                + ("'Name  0:05'" if fmt == "otter" else "'Name (00:05)'")
+            )
+        turns[-1]["text"] = f"{turns[-1]['text']} {line}".strip()
+    return [
+        Turn(speaker=t["speaker"], text=t["text"], start=t["start"], line=t["line"])
+        for t in turns
+        if t["text"]
+    ], call_date
+
+
+def _meet_date(lines: list[str]) -> date | None:
+    """Return the date a Google Meet title line states ("Sync (2026-11-04 15:00 GMT+1)")."""
+    for line in lines[:3]:
+        m = re.search(r"\b(\d{4})[-/](\d{2})[-/](\d{2})\b", line)
+        if m is not None:
+            try:
+                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return None
+    return None
+
+
+def _parse_meet(text: str, name: str) -> tuple[list[Turn], tuple[str, ...]]:
+    """Read a Google Meet transcript: a title, 'Attendees', 'Transcript', timestamp lines."""
+    lines = text.splitlines()
+    attendees: list[str] = []
+    start_at = 0
+    lowered = [ln.strip().lower() for ln in lines]
+    if "transcript" in lowered:
+        start_at = lowered.index("transcript") + 1
+        if "attendees" in lowered[:start_at]:
+            block = lines[lowered.index("attendees") + 1 : start_at - 1]
+            attendees = [a.strip() for ln in block for a in ln.split(",") if a.strip()]
+    clock: float | None = None
+    turns: list[dict[str, Any]] = []
+    for number, raw in enumerate(lines, start=1):
+        if number <= start_at or not raw.strip():
+            continue
+        stamp = _STAMP_LINE.match(raw)
+        if stamp is not None:
+            clock = _seconds(stamp.group("ts"))
+            continue
+        m = _PLAIN_LINE.match(raw)
+        if m is not None and _stamp(m) is None:
+            turns.append(
+                {
+                    "speaker": _clean_speaker(m.group("speaker")),
+                    "text": (m.group("text") or "").strip(),
+                    "start": clock,
+                    "line": number,
+                }
+            )
+            continue
+        if raw.strip().lower().startswith(("meeting ended", "transcription ended")):
+            continue
+        if not turns:
+            if number <= start_at + 3 or start_at == 0:
+                continue  # the title line(s) above the first turn
+            raise TranscriptError(
+                f"{name}: line {number}: text before the first speaker label "
+                f"({raw.strip()[:60]!r}); read as Google Meet text"
+            )
+        turns[-1]["text"] = f"{turns[-1]['text']} {raw.strip()}".strip()
+    return [
+        Turn(speaker=t["speaker"], text=t["text"], start=t["start"], line=t["line"])
+        for t in turns
+        if t["text"]
+    ], tuple(attendees)
 
 
 # --- WebVTT and SRT -------------------------------------------------------------------------
@@ -540,13 +744,220 @@ def _parse_cues(text: str, name: str, *, vtt: bool, allow_unlabelled: bool = Fal
 # --- JSON -----------------------------------------------------------------------------------
 
 
-def _parse_json(text: str, name: str) -> tuple[list[Turn], date | None]:
+def _parse_json(text: str, name: str) -> tuple[list[Turn], Any, str, dict[str, str]]:
+    """Return (turns, the call's date or start as stated, format, export-stated sides)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise TranscriptError(
             f"{name}: line {err.lineno}, column {err.colno}: not valid JSON ({err.msg})"
         ) from err
+    gong = _gong_call(data, name)
+    if gong is not None:
+        turns, started, fmt, sides = _parse_gong(gong, data, name)
+        return turns, started, fmt, sides
+    fireflies = _fireflies_transcript(data)
+    if fireflies is not None:
+        turns = _parse_fireflies(fireflies, name)
+        return turns, fireflies.get("date") or fireflies.get("dateString"), "fireflies", {}
+    turns, call_date = _parse_segments(data, name)
+    return turns, call_date, "json", {}
+
+
+def _gong_call(data: Any, name: str) -> dict[str, Any] | None:
+    """Return the one call of a Gong transcript export, or None when it is not one."""
+    root = data.get("payload", data) if isinstance(data, dict) else None
+    if not isinstance(root, dict):
+        return None
+    calls = root.get("callTranscripts")
+    if isinstance(calls, list):
+        if len(calls) != 1 or not isinstance(calls[0], dict):
+            raise TranscriptError(
+                f"{name}: a Gong export with {len(calls)} calls in 'callTranscripts'; "
+                "analyse one call per file"
+            )
+        return calls[0]
+    monologues = root.get("transcript")
+    if (
+        isinstance(monologues, list)
+        and monologues
+        and isinstance(monologues[0], dict)
+        and "sentences" in monologues[0]
+        and ("speakerId" in monologues[0] or "speaker_id" in monologues[0])
+    ):
+        return root
+    return None
+
+
+def _find_list(data: Any, key: str, depth: int = 0) -> list[Any]:
+    """Return the first list under `key` anywhere in `data` (a few levels deep)."""
+    if depth > 4:
+        return []
+    if isinstance(data, dict):
+        if isinstance(data.get(key), list):
+            return list(data[key])
+        for value in data.values():
+            found = _find_list(value, key, depth + 1)
+            if found:
+                return found
+    return []
+
+
+def _time(value: Any, name: str, where: str, *, scale: float = 1.0) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        seconds = float(value) / scale
+    except (TypeError, ValueError):
+        raise TranscriptError(f"{name}: {where}: time must be a number, got {value!r}") from None
+    if seconds < 0 or seconds != seconds:
+        raise TranscriptError(f"{name}: {where}: time must be non-negative, got {value!r}")
+    return seconds
+
+
+def _instant(value: Any) -> datetime | None:
+    """Return the moment an export states (epoch seconds or ms, ISO with a time), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        seconds = value / 1000 if value > 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}[T ]\d", value.strip()):
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
+
+
+def _iso_or_epoch(value: Any) -> date | None:
+    moment = _instant(value)
+    if moment is not None:
+        return moment.date()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _parse_gong(
+    call: dict[str, Any], data: Any, name: str
+) -> tuple[list[Turn], Any, str, dict[str, str]]:
+    """Read a Gong transcript (monologues of sentences, times in milliseconds)."""
+    names: dict[str, str] = {}
+    sides: dict[str, str] = {}
+    for party in _find_list(data, "parties"):
+        if not isinstance(party, dict):
+            continue
+        sid, who = str(party.get("speakerId") or ""), str(party.get("name") or "").strip()
+        if sid and who:
+            names[sid] = who
+            affiliation = str(party.get("affiliation") or "").lower()
+            if affiliation in ("internal", "external"):
+                sides[who] = "rep" if affiliation == "internal" else "customer"
+    started = None
+    for key in ("started", "scheduled"):
+        found = _find_key(data, key)
+        if found is not None:
+            started = found
+            break
+    turns: list[Turn] = []
+    monologues = call.get("transcript") or []
+    if not isinstance(monologues, list):
+        raise TranscriptError(f"{name}: Gong 'transcript' must be a list of monologues")
+    for number, mono in enumerate(monologues, start=1):
+        if not isinstance(mono, dict) or not isinstance(mono.get("sentences") or [], list):
+            raise TranscriptError(
+                f"{name}: Gong monologue {number}: expected an object with a 'sentences' list"
+            )
+        sid = str(mono.get("speakerId") or mono.get("speaker_id") or "").strip()
+        if not sid:
+            raise TranscriptError(f"{name}: Gong monologue {number}: missing speakerId")
+        sentences = [x for x in mono.get("sentences") or [] if isinstance(x, dict)]
+        spoken = " ".join(" ".join(str(x.get("text") or "").split()) for x in sentences).strip()
+        if not spoken:
+            continue
+        where = f"Gong monologue {number}"
+        start = _time(sentences[0].get("start"), name, where, scale=1000.0)
+        end = _time(sentences[-1].get("end"), name, where, scale=1000.0)
+        turns.append(
+            Turn(
+                speaker=names.get(sid, f"Speaker {sid}"),
+                text=spoken,
+                start=start,
+                end=end,
+                line=number,
+            )
+        )
+    return turns, started, "gong", sides  # `started` as stated; read by _parse_json
+
+
+def _find_key(data: Any, key: str, depth: int = 0) -> Any:
+    if depth > 4 or not isinstance(data, dict):
+        return None
+    if key in data and not isinstance(data[key], dict | list):
+        return data[key]
+    for value in data.values():
+        found = _find_key(value, key, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _fireflies_transcript(data: Any) -> dict[str, Any] | None:
+    """Return a Fireflies transcript object (GraphQL `data.transcript` or the object itself)."""
+    for candidate in (
+        data,
+        data.get("transcript") if isinstance(data, dict) else None,
+        data["data"].get("transcript")
+        if isinstance(data, dict) and isinstance(data.get("data"), dict)
+        else None,
+    ):
+        if isinstance(candidate, dict) and isinstance(candidate.get("sentences"), list):
+            first = candidate["sentences"][:1]
+            if not first or (isinstance(first[0], dict) and "speaker_name" in first[0]):
+                return candidate
+    return None
+
+
+def _parse_fireflies(tx: dict[str, Any], name: str) -> list[Turn]:
+    """Read Fireflies sentences (speaker_name, text, start_time/end_time in seconds)."""
+    turns: list[dict[str, Any]] = []
+    for number, sentence in enumerate(tx.get("sentences") or [], start=1):
+        if not isinstance(sentence, dict):
+            raise TranscriptError(f"{name}: Fireflies sentence {number}: expected an object")
+        who = str(sentence.get("speaker_name") or "").strip()
+        spoken = " ".join(str(sentence.get("text") or sentence.get("raw_text") or "").split())
+        if not spoken:
+            continue
+        if not who:
+            raise TranscriptError(f"{name}: Fireflies sentence {number}: missing speaker_name")
+        where = f"Fireflies sentence {number}"
+        start = _time(sentence.get("start_time"), name, where)
+        end = _time(sentence.get("end_time"), name, where)
+        if turns and turns[-1]["speaker"] == _clean_speaker(who):
+            turns[-1]["text"] += f" {spoken}"
+            turns[-1]["end"] = end if end is not None else turns[-1]["end"]
+            continue
+        turns.append(
+            {
+                "speaker": _clean_speaker(who),
+                "text": spoken,
+                "start": start,
+                "end": end,
+                "line": number,
+            }
+        )
+    return [Turn(**t) for t in turns]
+
+
+def _parse_segments(data: Any, name: str) -> tuple[list[Turn], date | None]:
     call_date: date | None = None
     if isinstance(data, dict) and isinstance(data.get("segments"), list):
         for key in ("call_date", "date", "recorded_at"):

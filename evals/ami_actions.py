@@ -1,0 +1,251 @@
+"""AMI action items and decisions: commitments (with due phrases) and decisions on real meetings.
+
+Gold: `evals/datasets/ami_actions_gold.jsonl`, labelled by hand (one annotator, before any
+change to the code it scores) on AMI meetings from the shared QMSum folder. The spans come
+from QMSum's own decision, plan and task-allocation queries (their `relevant_text_span`), or
+from the meeting's closing task assignment; inside each span every commitment (who will do
+what, and by when, as said) and every decision is labelled at turn level.
+
+Rows of the gold file:
+
+* `{"type": "scope", "meeting", "turns": [first, last], "query"}`: a labelled span. Every
+  commitment and decision inside it is labelled, so precision is measured inside scopes only
+  (the rest of a meeting is not labelled).
+* `{"type": "commitment", "meeting", "turns": [...], "speaker", "owner", "text", "due_phrase",
+  "due_class"}`: the turns that state it (any one of them counts), its owner (a role) and the
+  due phrase as said (`null` when none).
+* `{"type": "decision", "meeting", "turns": [...], "speaker", "text"}`.
+
+A predicted item is placed at the turn its quote comes from; it matches an unmatched gold item
+of its kind whose turns include that turn (one turn of slack either side). Due phrases are
+scored on the matched commitments whose gold has one: the predicted due phrase must share a
+content word with the gold phrase ("thirty minutes", "next meeting", "as soon as possible").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from evals import Section, md_table, skipped
+
+KEY = "ami_actions"
+TITLE = "AMI action items and decisions (hand-labelled, real meetings)"
+FOLDER = "qmsum_ami_product_meetings"
+GOLD = Path(__file__).resolve().parent / "datasets" / "ami_actions_gold.jsonl"
+CALL_DATE = date(2005, 1, 12)
+"""A fixed call date (AMI was recorded in 2005); only due phrases are scored, not dates."""
+
+_STOP = {"the", "a", "an", "in", "by", "for", "of", "on", "at", "to", "as", "after", "before"}
+
+
+def load_gold(path: Path = GOLD) -> list[dict[str, Any]]:
+    """Return the gold rows."""
+    return [json.loads(ln) for ln in path.read_text("utf-8").splitlines() if ln.strip()]
+
+
+def _words(text: str | None) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", (text or "").lower()) if w not in _STOP}
+
+
+def _turn_of(quote: str, turns: Sequence[str]) -> int | None:
+    from sales_operator.meetings.extract import squash
+
+    needle = squash(quote)
+    if not needle:
+        return None
+    short = " ".join(needle.split()[:8])
+    for probe in (needle, short):
+        for i, text in enumerate(turns):
+            if probe in squash(text):
+                return i
+    return None
+
+
+def _prf(tp: int, pred: int, gold: int) -> dict[str, Any]:
+    p = tp / pred if pred else None
+    r = tp / gold if gold else None
+    f = 2 * p * r / (p + r) if p and r else None
+    return {"tp": tp, "predicted": pred, "gold": gold, "precision": p, "recall": r, "f1": f}
+
+
+def predict(record: dict[str, Any], mid: str) -> dict[str, list[dict[str, Any]]]:
+    """Run the offline extraction on one meeting; return its commitments and decisions."""
+    from sales_operator.meetings.extract import extract_offline
+    from sales_operator.meetings.transcript import parse_transcript
+
+    raw = record["meeting_transcripts"]
+    segs = [
+        {"speaker": str(t["speaker"]), "text": str(t["content"]), "start": float(i)}
+        for i, t in enumerate(raw)
+    ]
+    transcript = parse_transcript(json.dumps(segs), name=mid, format="json")
+    sides = dict.fromkeys(transcript.speakers, "unknown")
+    extraction = extract_offline(transcript, call_date=CALL_DATE, sides=sides)
+    texts = [str(t["content"]) for t in raw]
+    out: dict[str, list[dict[str, Any]]] = {"commitment": [], "decision": []}
+    for c in extraction.commitments:
+        out["commitment"].append(
+            {"turn": _turn_of(c.quote, texts), "text": c.title or c.text, "due": c.due}
+        )
+    for d in getattr(extraction, "decisions", None) or []:
+        quote = getattr(d, "quote", "") or ""
+        out["decision"].append({"turn": _turn_of(quote, texts), "text": getattr(d, "text", "")})
+    return out
+
+
+def score(
+    gold_rows: Sequence[dict[str, Any]], predictions: dict[str, dict[str, list[dict[str, Any]]]]
+) -> dict[str, Any]:
+    """Score predictions against the gold inside the labelled scopes."""
+    scopes: dict[str, list[tuple[int, int]]] = {}
+    for r in gold_rows:
+        if r["type"] == "scope":
+            scopes.setdefault(r["meeting"], []).append((r["turns"][0], r["turns"][1]))
+    out: dict[str, Any] = {"misses": [], "false_alarms": []}
+    for kind in ("commitment", "decision"):
+        tp = n_pred = n_gold = 0
+        due_gold = due_hit = 0
+        for mid, spans in scopes.items():
+            gold = [r for r in gold_rows if r["meeting"] == mid and r["type"] == kind]
+            n_gold += len(gold)
+            used: set[int] = set()
+            for p in predictions.get(mid, {}).get(kind, []):
+                t = p["turn"]
+                if t is None or not any(a <= t <= b for a, b in spans):
+                    continue
+                n_pred += 1
+                hit = next(
+                    (
+                        i
+                        for i, g in enumerate(gold)
+                        if i not in used and any(abs(t - gt) <= 1 for gt in g["turns"])
+                    ),
+                    None,
+                )
+                if hit is None:
+                    out["false_alarms"].append({"meeting": mid, "kind": kind, **p})
+                    continue
+                used.add(hit)
+                tp += 1
+                g = gold[hit]
+                if kind == "commitment" and g.get("due_phrase"):
+                    due_gold += 1
+                    due_hit += bool(_words(p.get("due")) & _words(g["due_phrase"]))
+            for i, g in enumerate(gold):
+                if i not in used:
+                    out["misses"].append(
+                        {"meeting": mid, "kind": kind, "turns": g["turns"], "text": g["text"]}
+                    )
+        out[kind] = _prf(tp, n_pred, n_gold)
+        if kind == "commitment":
+            out[kind]["due_phrase"] = {
+                "matched_with_gold_due": due_gold,
+                "due_phrase_right": due_hit,
+                "rate": due_hit / due_gold if due_gold else None,
+            }
+    return out
+
+
+def due_phrase_recall(
+    gold_rows: Sequence[dict[str, Any]], records: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Score `meetings.dates` alone: the due phrase of each gold commitment, in its turns.
+
+    For every gold commitment with a due phrase, `resolve_due` (dates and "after <event>")
+    runs on each of its turns and the two turns before (a wrap-up often states the time once
+    for all tasks); it is right when a phrase shares a content word with the gold phrase.
+    """
+    from sales_operator.meetings.dates import find_all_due
+
+    rows = []
+    for g in gold_rows:
+        if g["type"] != "commitment" or not g.get("due_phrase"):
+            continue
+        turns = records[g["meeting"]]["meeting_transcripts"]
+        window = sorted({t for gt in g["turns"] for t in range(gt - 2, gt + 1) if t >= 0})
+        found = [
+            m.phrase
+            for t in window
+            for m in find_all_due(str(turns[t]["content"]), CALL_DATE, events=True)
+        ]
+        hit = any(_words(f) & _words(g["due_phrase"]) for f in found)
+        rows.append({"meeting": g["meeting"], "gold": g["due_phrase"], "found": found, "hit": hit})
+    hits = sum(r["hit"] for r in rows)
+    return {
+        "gold": len(rows),
+        "found": hits,
+        "recall": hits / len(rows) if rows else None,
+        "rows": rows,
+    }
+
+
+def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Section:
+    """Run the section on `data_dir/qmsum_ami_product_meetings`; skip when it is absent."""
+    folder = data_dir / FOLDER
+    if not include_external:
+        return skipped(KEY, TITLE, f"{folder} (not requested: --no-external)")
+    if not (folder / "meetings").is_dir():
+        return skipped(KEY, TITLE, str(folder))
+    started = time.perf_counter()
+    gold = load_gold()
+    ids = sorted({r["meeting"] for r in gold})
+    predictions = {}
+    records = {}
+    for mid in ids:
+        records[mid] = json.loads((folder / "meetings" / f"{mid}.json").read_text("utf-8"))
+        predictions[mid] = predict(records[mid], mid)
+    scores = score(gold, predictions)
+    dues = due_phrase_recall(gold, records)
+    rows = []
+    for kind in ("commitment", "decision"):
+        s = scores[kind]
+        rows.append([kind, s["gold"], s["predicted"], s["tp"], s["precision"], s["recall"]])
+    due = scores["commitment"]["due_phrase"]
+    decided = any(predictions[m]["decision"] for m in ids)
+    parts = [
+        f"Data: `{folder}`, {len(ids)} AMI meetings (role-played design meetings, four "
+        "speakers). Gold: `evals/datasets/ami_actions_gold.jsonl`, spans from QMSum's "
+        "decision/plan/task queries, labelled at turn level by one annotator before any code "
+        "change. Engine: `meetings.extract.extract_offline` (no model), every speaker's side "
+        "`unknown`. Precision counts only predictions inside the labelled spans.",
+        md_table(["kind", "gold", "predicted in spans", "matched", "precision", "recall"], rows),
+        f"Due phrase right on {due['due_phrase_right']} of {due['matched_with_gold_due']} "
+        "matched commitments whose gold has one.",
+        f"`meetings.dates` alone (no extraction): the gold due phrase of {dues['found']} of "
+        f"{dues['gold']} dated commitments is found in their turns (or the two before) by "
+        "`find_all_due(..., events=True)`.",
+    ]
+    if not decided:
+        parts.append(
+            "The extraction has no `decisions` field (or found none): decision recall is 0."
+        )
+    miss = scores["misses"][:12]
+    if miss:
+        parts.append(
+            "Some misses:\n\n"
+            + md_table(
+                ["meeting", "kind", "turns", "gold"],
+                [[m["meeting"], m["kind"], m["turns"], m["text"]] for m in miss],
+            )
+        )
+    c = scores["commitment"]
+    summary = [
+        f"ami actions: commitments P {c['precision']} R {c['recall']} "
+        f"({c['tp']}/{c['gold']}); decisions R {scores['decision']['recall']}; "
+        f"due phrases found by meetings.dates {dues['found']}/{dues['gold']}"
+    ]
+    return Section(
+        key=KEY,
+        title=TITLE,
+        status="ok",
+        markdown="\n\n".join(parts),
+        results={"meetings": ids, **scores, "due_phrases": dues, "predictions": predictions},
+        summary=summary,
+        seconds=time.perf_counter() - started,
+    )
