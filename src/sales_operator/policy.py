@@ -294,6 +294,60 @@ class ApprovalPolicy(_Section):
         return self
 
 
+# --- copilot drafts (issue 10) ----------------------------------------------------------
+
+
+class CollateralItem(_Section):
+    """One piece of collateral a draft may attach (a file) or link to (a URL)."""
+
+    name: str = Field(min_length=1)
+    """What the customer calls it ("security pack")."""
+    keywords: list[str] = Field(default_factory=list)
+    """Words that, in a promise or a request on a call, ask for this item."""
+    file: str | None = None
+    """File in `copilot.collateral_folder`, attached as a MIME part."""
+    url: str | None = None
+    """Public address, linked in the body."""
+
+    @model_validator(mode="after")
+    def _file_or_url(self) -> CollateralItem:
+        if not self.file and not self.url:
+            raise ValueError(f"collateral {self.name!r} needs a file or a url")
+        return self
+
+
+class CopilotPolicy(_Section):
+    """How customer drafts are written: length limits, time zones, collateral."""
+
+    max_body_words: int = Field(default=500, ge=50)
+    """Most words in a customer email body (signature included)."""
+    max_subject_chars: int = Field(default=78, ge=20)
+    """Most characters in a subject line."""
+    contact_working_hours: tuple[int, int] = (9, 17)
+    """Working hours of customer contacts, local to their time zone."""
+    meeting_hour: int = Field(default=10, ge=0, le=23)
+    """Preferred start hour of a proposed call, in the recipient's time zone."""
+    timezones: dict[str, str] = Field(default_factory=dict)
+    """Default IANA time zone by account country (`US`) or territory (`NA-West`), used when
+    a contact has no time zone in the CRM."""
+    collateral_folder: str | None = None
+    """Folder of the collateral files (None: the bundled `data/collateral`)."""
+    collateral: list[CollateralItem] = Field(default_factory=list)
+    """Materials a draft may attach or link."""
+
+    @field_validator("timezones")
+    @classmethod
+    def _known_zones(cls, value: dict[str, str]) -> dict[str, str]:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        for key, name in value.items():
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError) as err:
+                raise ValueError(f"unknown time zone {name!r} for {key!r}") from err
+        return value
+
+
 class Policy(_Section):
     """The whole RevOps policy."""
 
@@ -321,6 +375,8 @@ class Policy(_Section):
     """Call trackers."""
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     """Who approves what."""
+    copilot: CopilotPolicy = Field(default_factory=CopilotPolicy)
+    """How customer drafts are written."""
 
 
 def _format_validation(err: ValidationError) -> str:

@@ -122,6 +122,8 @@ class Contact(_Model):
     """Job title."""
     role: str | None = None
     """Buying role when known (champion, economic buyer, ...)."""
+    timezone: str | None = None
+    """IANA time zone (`America/Chicago`), when the CRM has one; drafts write times in it."""
 
 
 class Lead(_Model):

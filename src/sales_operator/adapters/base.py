@@ -180,8 +180,10 @@ class CRM(CRMReader, Protocol):
         """Set deal fields (name, amount, close_date, or any custom field)."""
         ...
 
-    def change_stage(self, deal_id: str, stage: str, *, idempotency_key: str) -> dict[str, Any]:
-        """Move the deal to `stage`."""
+    def change_stage(
+        self, deal_id: str, stage: str, *, idempotency_key: str, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Move the deal to `stage` (`at`: the business time of the change; None: now)."""
         ...
 
     def create_task(
@@ -193,8 +195,9 @@ class CRM(CRMReader, Protocol):
         due: date | None,
         notes: str,
         idempotency_key: str,
+        created_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Create a task on the deal."""
+        """Create a task on the deal (`created_at`: business time; None: now)."""
         ...
 
     def add_note(self, deal_id: str, text: str, *, idempotency_key: str) -> dict[str, Any]:
@@ -229,8 +232,14 @@ class Mailer(Protocol):
         cc: list[str] | None = None,
         sender: str | None = None,
         idempotency_key: str,
+        in_reply_to: str | None = None,
+        references: list[str] | None = None,
+        attachments: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Send one message; return where it went (file path, message id)."""
+        """Send one message; return where it went (file path, message id).
+
+        `in_reply_to` and `references` thread it; `attachments` are file paths.
+        """
         ...
 
 
@@ -257,8 +266,9 @@ class Calendar(Protocol):
         description: str,
         organizer: str | None = None,
         idempotency_key: str,
+        timezone: str | None = None,
     ) -> dict[str, Any]:
-        """Create an invite; return where it went."""
+        """Create an invite; return where it went (`timezone`: the zone its times show in)."""
         ...
 
 

@@ -642,7 +642,9 @@ class InMemoryCRM:
 
         return self._write(operation, idempotency_key, apply)
 
-    def change_stage(self, deal_id: str, stage: str, *, idempotency_key: str) -> dict[str, Any]:
+    def change_stage(
+        self, deal_id: str, stage: str, *, idempotency_key: str, at: datetime | None = None
+    ) -> dict[str, Any]:
         """Move the deal to `stage` and record the change in the stage history.
 
         Stage names are not checked here (the policy owns them); a `closed_won` or
@@ -659,7 +661,7 @@ class InMemoryCRM:
             from_stage = row.stage
             changed = stage_name != from_stage
             if changed:
-                _set_stage(store, row, stage_name, self._now())
+                _set_stage(store, row, stage_name, iso(at) if at else self._now())
             return {
                 "deal_id": deal_id,
                 "from_stage": from_stage,
@@ -678,8 +680,9 @@ class InMemoryCRM:
         due: date | None,
         notes: str,
         idempotency_key: str,
+        created_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Create an open task on the deal.
+        """Create an open task on the deal (`created_at`: business time; None: now).
 
         Returns:
             `task_id`, `ref` (`crm:task/<n>`), `deal_id`, `title`, `owner_id` and `due`.
@@ -700,7 +703,7 @@ class InMemoryCRM:
                     "due": due_text,
                     "notes": notes,
                     "status": "open",
-                    "created_at": self._now(),
+                    "created_at": iso(created_at) if created_at else self._now(),
                 }
             )
             return created_result(
@@ -913,6 +916,9 @@ class RecordingMailer(_RecordOnce):
         cc: list[str] | None = None,
         sender: str | None = None,
         idempotency_key: str,
+        in_reply_to: str | None = None,
+        references: list[str] | None = None,
+        attachments: list[str] | None = None,
     ) -> dict[str, Any]:
         """Record one message; a repeated key records nothing and returns the first result.
 
@@ -936,6 +942,9 @@ class RecordingMailer(_RecordOnce):
                     "subject": subject,
                     "body": body,
                     "idempotency_key": idempotency_key,
+                    "in_reply_to": in_reply_to,
+                    "references": list(references or []),
+                    "attachments": list(attachments or []),
                 }
             )
             return {
@@ -1010,6 +1019,7 @@ class RecordingCalendar(_RecordOnce):
         description: str,
         organizer: str | None = None,
         idempotency_key: str,
+        timezone: str | None = None,
     ) -> dict[str, Any]:
         """Record an invite; a repeated key returns the first result.
 
@@ -1043,6 +1053,7 @@ class RecordingCalendar(_RecordOnce):
                     "description": description,
                     "organizer": organizer,
                     "idempotency_key": idempotency_key,
+                    "timezone": timezone,
                 }
             )
             return {

@@ -124,7 +124,8 @@ CREATE TABLE IF NOT EXISTS contacts (
     email TEXT,
     title TEXT,
     role TEXT,
-    seniority TEXT
+    seniority TEXT,
+    timezone TEXT
 );
 CREATE INDEX IF NOT EXISTS contacts_account ON contacts(account_id);
 CREATE TABLE IF NOT EXISTS leads (
@@ -449,6 +450,7 @@ class SQLiteCRM:
     def _create_schema(self) -> None:
         with self._lock:
             self._conn.executescript(_SCHEMA)
+            _add_missing_columns(self._conn)
             row = self._conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
             version = row[0]
             if version is None:
@@ -805,7 +807,9 @@ class SQLiteCRM:
 
         return self._write(operation, idempotency_key, apply)
 
-    def change_stage(self, deal_id: str, stage: str, *, idempotency_key: str) -> dict[str, Any]:
+    def change_stage(
+        self, deal_id: str, stage: str, *, idempotency_key: str, at: datetime | None = None
+    ) -> dict[str, Any]:
         """Move the deal to `stage` and record the change in the stage history.
 
         Stage names are not checked here (the policy owns them); a `closed_won` or
@@ -821,7 +825,7 @@ class SQLiteCRM:
             stage_name = column_value("stage", stage, adapter=ADAPTER, operation=operation)
             changed = stage_name != row["stage"]
             if changed:
-                _set_stage(conn, deal_id, row["stage"], stage_name, iso(self._clock()))
+                _set_stage(conn, deal_id, row["stage"], stage_name, iso(at or self._clock()))
             return {
                 "deal_id": deal_id,
                 "from_stage": row["stage"],
@@ -840,8 +844,9 @@ class SQLiteCRM:
         due: date | None,
         notes: str,
         idempotency_key: str,
+        created_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Create an open task on the deal.
+        """Create an open task on the deal (`created_at`: business time; None: now).
 
         Returns:
             `task_id`, `ref` (`crm:task/<n>`), `deal_id`, `title`, `owner_id` and `due`.
@@ -861,7 +866,7 @@ class SQLiteCRM:
                     owner_id,
                     due_text,
                     notes,
-                    iso(self._clock()),
+                    iso(created_at or self._clock()),
                 ),
             )
             return created_result(
@@ -1139,6 +1144,17 @@ def _upsert_account(conn: sqlite3.Connection, account: Account, segment: str | N
     )
 
 
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("contacts", "timezone", "TEXT"),)
+"""Columns added after schema version 1 shipped; older files get them on open."""
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, column, kind in _ADDED_COLUMNS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
 def _upsert_contact(
     conn: sqlite3.Connection,
     contact: Contact,
@@ -1147,9 +1163,10 @@ def _upsert_contact(
 ) -> None:
     conn.execute(
         """
-        INSERT INTO contacts (id, account_id, name, email, title, role, seniority)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO contacts (id, account_id, name, email, title, role, seniority, timezone)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET
+            timezone = COALESCE(excluded.timezone, contacts.timezone),
             account_id = COALESCE(excluded.account_id, contacts.account_id),
             name = excluded.name,
             email = COALESCE(excluded.email, contacts.email),
@@ -1166,6 +1183,7 @@ def _upsert_contact(
             contact.title,
             contact.role,
             seniority or (seniority_from_title(contact.title) if contact.title else None),
+            contact.timezone,
         ),
     )
 
