@@ -836,12 +836,13 @@ def _upsert_contact(store: _Store, contact: Contact, account_id: str | None) -> 
             "title": contact.title,
             "role": contact.role,
             "seniority": seniority,
+            "timezone": contact.timezone,
         }
         return
     if account_id is not None:
         old["account_id"] = account_id
     old["name"] = contact.name
-    for key in ("email", "title", "role"):
+    for key in ("email", "title", "role", "timezone"):
         value = getattr(contact, key)
         if value is not None:
             old[key] = value
