@@ -54,8 +54,9 @@ _PATTERN = re.compile(
 )
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 _HEDGES = re.compile(
-    r"^(?:(?:and|but|so|well|okay|ok|yes|yeah|no|honestly|frankly|look|sure|right|thanks|"
-    r"thank you|i'll be honest|to be honest|i mean|you know|of course)\b[,.!]?\s+)+",
+    r"^(?:(?:(?:and|but|so|also)\s+)|(?:(?:well|okay|ok|yes|yeah|no|honestly|frankly|look|"
+    r"sure|right|thanks|thank you|i'll be honest|to be honest|i mean|you know|of course)"
+    r"\s*[,.!:;]\s*))+",
     re.I,
 )
 _FIRST_PERSON = re.compile(
