@@ -196,8 +196,9 @@ def check_args(kind: str, args: Any, *, deal_id: str, policy: Policy) -> _Args:
 
 
 def _check_attachments(paths: list[str], policy: Policy) -> None:
-    """Refuse attachments outside the policy's collateral folder (an edit may not attach
-    arbitrary files from this machine).
+    """Refuse attachments outside the policy's collateral folder.
+
+    An edit may not attach arbitrary files from this machine.
     """
     from pathlib import Path
 

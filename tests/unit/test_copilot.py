@@ -462,7 +462,9 @@ def test_meeting_completed_proposals() -> None:
     for pain in meeting().pains:
         assert pain.text in body
     assert "- I'll send the ROI model and pricing proposal by Friday 6 November." in body
-    assert "- You'll loop in Marcus, the CRO, on a call next Tuesday by Tuesday 10 November." in body
+    assert (
+        "- You'll loop in Marcus, the CRO, on a call next Tuesday by Tuesday 10 November." in body
+    )
     assert "- Worried about driver adoption." in body
     # the invite's time, in Dana's zone (the policy's default for the US)
     assert "invite for Tuesday 10 November at 10:00 EST (your time)" in body

@@ -48,7 +48,10 @@ def test_a_threaded_email_with_names_html_and_an_attachment(tmp_path: Path) -> N
     assert message["From"] == "Sam Rivera <sam.rivera@orbitalfreight.com>"
     assert message["To"].addresses[0].display_name == "Dana Whitfield"
     assert message["In-Reply-To"] == "<so-1@orbitalfreight.com>"
-    assert message["References"].split() == ["<so-0@orbitalfreight.com>", "<so-1@orbitalfreight.com>"]
+    assert message["References"].split() == [
+        "<so-0@orbitalfreight.com>",
+        "<so-1@orbitalfreight.com>",
+    ]
     assert message["Date"].datetime == NOW  # the send time
     assert f"Subject: {subject}\r\n".encode() in raw  # one line: no folded, leading-space subject
     assert message.get_body(("plain",)).get_content().replace("\r\n", "\n").rstrip() == body

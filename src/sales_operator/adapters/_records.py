@@ -216,7 +216,8 @@ def account_model(row: Row) -> Account:
 
 def contact_model(row: Row) -> Contact:
     """Return the `Contact` of a stored contact row."""
-    keys = set(row.keys())  # a row stored before a field was added lacks its column
+    keys = set(row.keys()) if hasattr(row, "keys") else set(Contact.model_fields)
+    # a row stored before a field was added lacks its column
     return Contact(**{name: row[name] for name in Contact.model_fields if name in keys})
 
 

@@ -133,6 +133,13 @@ def preferences(edits: list[Edit], *, sign_off_default: str = "Best regards,") -
                 for old, new in zip(old_s[a1:a2], new_s[b1:b2], strict=True):
                     if "\n" not in old and len(old.split()) >= 3:
                         prefs.replace[old] = new
+            elif op == "replace":
+                for old in old_s[a1:a2]:
+                    close = any(
+                        difflib.SequenceMatcher(a=old, b=new).ratio() > 0.6 for new in new_s[b1:b2]
+                    )
+                    if not close and len(old.split()) >= 4:
+                        prefs.drop.add(old)
             elif op == "delete":
                 prefs.drop.update(s for s in old_s[a1:a2] if len(s.split()) >= 4)
     return prefs
