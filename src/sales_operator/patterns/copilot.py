@@ -46,6 +46,8 @@ from sales_operator.adapters.base import Rep
 from sales_operator.context import Context
 from sales_operator.deps import PatternDeps
 from sales_operator.llm import LLM
+from sales_operator.policy import ProductProfile
+from sales_operator.research.reuse import customer_safe_claims
 from sales_operator.state import (
     AccountBrief,
     Commitment,
@@ -184,7 +186,7 @@ def _signature(rep: Rep | None, company: str) -> str:
 
 def _brief_lines(brief: AccountBrief) -> list[str]:
     lines = [brief.headline, ""]
-    lines += [f"- {c.text} [{', '.join(c.citations)}]" for c in brief.claims]
+    lines += [f"- {c.text} [{', '.join(q.source for q in c.citations)}]" for c in brief.claims]
     if brief.sources:
         lines += ["", "Sources:"]
         lines += [f"[{s.id}] {s.title} ({s.location})" for s in brief.sources]
@@ -487,24 +489,13 @@ def _notify_new_lead(p: _Proposer, rep: Rep, contact: Contact | None, factors: s
     )
 
 
-def _public_claim(brief: AccountBrief | None, account_name: str) -> str | None:
-    """Return a claim from public sources (documents, web) worth mentioning to the prospect.
+def _public_claim(brief: AccountBrief | None, profile: ProductProfile) -> str | None:
+    """Return a verified public claim (filings, web) relevant to what we sell, attributed.
 
-    Claims about growth that name the account come first; CRM history is never used.
+    Chosen by `research.reuse.customer_safe_claims`; CRM history is never used.
     """
-    if brief is None:
-        return None
-    kinds = {s.id: s.kind for s in brief.sources}
-    public = [
-        c.text
-        for c in brief.claims
-        if all(kinds.get(i) in ("document", "web") for i in c.citations)
-    ]
-    ranked = sorted(
-        public,
-        key=lambda t: (not t.startswith(account_name), -len(_GROWTH_WORDS.findall(t))),
-    )
-    return ranked[0] if ranked else None
+    safe = customer_safe_claims(brief, profile)
+    return safe[0].attributed if safe else None
 
 
 def _first_touch(p: _Proposer, rep: Rep, contact: Contact) -> None:
@@ -512,7 +503,7 @@ def _first_touch(p: _Proposer, rep: Rep, contact: Contact) -> None:
     lead = state.lead
     signals = lead.signals if lead else {}
     source = lead.source if lead else ""
-    claim = _public_claim(state.brief, p.account_name)
+    claim = _public_claim(state.brief, p.deps.policy.research.product_profile)
 
     def template() -> EmailDraft:
         first = _first_name(contact.name)
