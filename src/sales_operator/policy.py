@@ -322,6 +322,8 @@ class ResearchPolicy(_Section):
     """What we sell (ranks passages, decides which claims a customer email may reuse)."""
     claims_per_section: int = Field(default=3, ge=1, le=10)
     """Most claims kept per section."""
+    recent_changes_claims: int = Field(default=5, ge=1, le=15)
+    """Most claims kept in `recent_changes` (one per source)."""
     max_words: int = Field(default=600, ge=100)
     """Most words of the markdown brief (about four minutes of reading)."""
     reflection_rounds: int = Field(default=1, ge=0, le=5)

@@ -26,6 +26,10 @@ from sales_operator.state import (
 )
 
 
+Day = date
+"""Alias of `datetime.date` for fields that are themselves called `date`."""
+
+
 class Rep(BaseModel):
     """A seller, a manager or a queue that leads can be routed to."""
 
@@ -104,6 +108,8 @@ class Document(BaseModel):
     """First heading or file name."""
     text: str
     """Full text."""
+    date: Day | None = None
+    """The document's date (from its file name or its text), when it has one."""
 
 
 @runtime_checkable

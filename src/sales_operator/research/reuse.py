@@ -52,9 +52,10 @@ def is_complete_sentence(text: str) -> bool:
     was not cut short (no ellipsis).
     """
     text = text.strip()
+    closed = text.rstrip("\"')\u201d\u2019")
     return (
         bool(_COMPLETE.match(text))
-        and text.endswith((".", "!", "?"))
+        and closed.endswith((".", "!", "?"))
         and "…" not in text
         and not text.endswith("...")
         and len(text.split()) >= 6

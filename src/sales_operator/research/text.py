@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from functools import lru_cache
 
 import Stemmer
@@ -132,9 +133,34 @@ _BOILERPLATE = re.compile(
     r"the foregoing (?:description|summary)|does not purport to be complete|"
     r"qualified in its entirety|see (?:note|item|part)\s+\w+|"
     r"refer to (?:note|item|part)\s+\w+|"
-    r"table of contents|^item\s+\d+[a-z]?\.?\s",
+    r"table of contents|^item\s+\d+[a-z]?\.?\s|"
+    r"no (?:arrangements?|understandings?) (?:or understandings? )?between|"
+    r"not pursuant to any arrangement|no family relationships?|item 404\(a\)|"
+    r"related (?:party|person) transactions?|not (?:the result|due to) (?:of )?any disagreement|"
+    r"(?:filed|attached|furnished) (?:herewith )?as exhibit|a copy of (?:the|which|this)",
     re.I,
 )
+
+
+_CONNECTORS = frozenset("of and or to in on for the a an under with by from at as &".split())
+
+
+def is_heading_like(text: str) -> bool:
+    """Return True for a title-case line read as a sentence (`Results of Operations and ...`)."""
+    tokens = [t.strip(".,;:()\"'") for t in normalise(text).split()]
+    long = [t for t in tokens if len(t) > 3 and t.lower() not in _CONNECTORS and t.isalpha()]
+    if len(long) < 2:
+        return False
+    capitalised = sum(1 for t in long if t[0].isupper())
+    return capitalised / len(long) >= 0.75
+
+
+_PRONOUN_START = re.compile(r"^(?:He|She|His|Her|They|Their|It|Its|This|These|Those|Such)\b")
+
+
+def is_dangling(text: str) -> bool:
+    """Return True when `text` opens with a pronoun whose referent is in another sentence."""
+    return bool(_PRONOUN_START.match(normalise(text)))
 
 
 def is_boilerplate(text: str) -> bool:
@@ -143,4 +169,140 @@ def is_boilerplate(text: str) -> bool:
     Safe-harbour text, exhibit lists, signatures, incorporation by reference, credit-agreement
     definitions and cover-page fields.
     """
-    return bool(_BOILERPLATE.search(normalise(text)))
+    return bool(_BOILERPLATE.search(normalise(text))) or is_heading_like(text)
+
+
+# --------------------------------------------------------------------------- sentences
+
+_ABBREVIATIONS = frozenset(
+    """mr ms mrs dr inc ltd co corp st vs e.g i.e u.s no nos approx jan feb mar apr jun jul aug
+    sep sept oct nov dec etc fig mt jr sr n.a u.k l.p llc plc s.a n.v p.m a.m ave dept gen ret
+    rev prof sen rep gov lt col capt sgt""".split()
+)
+_SPLIT = re.compile(
+    r"(?<=[.!?])[\"')\u201d\u2019]?\s+(?=[\"'(\u201c\u2018]?[A-Z0-9$])"
+    r"|(?<=:)\s+(?=On [A-Z][a-z]+ \d)"  # "... furnished pursuant to Item 2.02: On June 28, ..."
+)
+_BULLET = re.compile(
+    r"^\s*(?:[-*+\u2022\u25cf\u25aa\u2023\u2043]|\d{1,2}[.)]|\([a-z0-9]{1,3}\))\s+"
+)
+_ENUMERATOR = re.compile(r"^(?:\((?:[a-z]|[ivx]+|\d{1,2})\)(?:,\s*\((?:[a-z]|\d)\))*\s+)+")
+_ITEM_HEAD = re.compile(
+    r"^item\s+\d+(?:\.\d+)?\.?\s[^.]{0,200}?(?=\bOn (?:January|February|March|April|May|June|"
+    r"July|August|September|October|November|December) \d)",
+    re.I,
+)
+_MD_EMPHASIS = re.compile(r"(\*\*|__|`)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+_TERMINAL = (".", "!", "?", ":", ";", '"', "\u201d", ")")
+
+
+def _is_heading(line: str) -> bool:
+    """Return True for a heading line: short and without closing punctuation."""
+    return len(line.split()) <= 12 and not line.rstrip().endswith(_TERMINAL)
+
+
+def paragraphs(text: str) -> list[str]:
+    """Return the prose paragraphs of plain or markdown `text`.
+
+    Headings (markdown `#` lines, and short lines without closing punctuation), tables and
+    rules are dropped; each bullet is its own paragraph; wrapped lines are joined.
+    """
+    out: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            joined = re.sub(r"\s+", " ", " ".join(current)).strip()
+            if joined:
+                out.append(joined)
+            current.clear()
+
+    for raw in text.splitlines():
+        line = _MD_EMPHASIS.sub("", _MD_LINK.sub(r"\1", raw)).strip()
+        if not line or line.startswith(("#", "|", "---", "===")) or set(line) <= set("-=*_ "):
+            flush()
+            continue
+        line = line.lstrip("> ").strip()
+        if _BULLET.match(line):
+            flush()
+            line = _BULLET.sub("", line)
+        elif not current and _is_heading(line):
+            continue
+        current.append(line)
+        if line.endswith((".", "!", "?")):
+            flush()
+    flush()
+    return out
+
+
+def _ends_with_abbreviation(text: str) -> bool:
+    last = text.rsplit(" ", 1)[-1].rstrip(".").lower().lstrip("(\"'")
+    return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split plain or markdown `text` into sentences (headings, tables and rules dropped).
+
+    Leading enumerators such as `(b)` are removed; abbreviations (`Inc.`, `U.S.`) do not end
+    a sentence.
+    """
+    sentences: list[str] = []
+    for paragraph in paragraphs(text):
+        merged: list[str] = []
+        for part in _SPLIT.split(paragraph):
+            part = part.strip()
+            if not part:
+                continue
+            if merged and _ends_with_abbreviation(merged[-1]):
+                merged[-1] = f"{merged[-1]} {part}"
+            else:
+                merged.append(part)
+        sentences.extend(_ENUMERATOR.sub("", _ITEM_HEAD.sub("", s)).strip() for s in merged)
+    return [s for s in sentences if s]
+
+
+# --------------------------------------------------------------------------- dates
+
+_MONTHS = {
+    m: i
+    for i, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for m in names
+}
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_LONG_DATE = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+((?:19|20)\d\d)\b", re.I)
+_ISO_DATE = re.compile(
+    r"(?<!\d)((?:19|20)\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)"
+)
+
+
+def find_dates(text: str) -> list[date]:
+    """Return the calendar dates written in `text` (`July 17, 2023`, `2023-07-17`), in order."""
+    found: list[tuple[int, date]] = []
+    for m in _LONG_DATE.finditer(text):
+        try:
+            found.append((m.start(), date(int(m[3]), _MONTHS[m[1].lower()], int(m[2]))))
+        except ValueError:
+            continue
+    for m in _ISO_DATE.finditer(text):
+        try:
+            found.append((m.start(), date(int(m[1]), int(m[2]), int(m[3]))))
+        except ValueError:
+            continue
+    return [d for _, d in sorted(found, key=lambda item: item[0])]
