@@ -25,7 +25,6 @@ from sales_operator.state import (
     Receipt,
 )
 
-
 Day = date
 """Alias of `datetime.date` for fields that are themselves called `date`."""
 

@@ -181,6 +181,11 @@ def gather_sources(
 
 
 _AS_OF = re.compile(r"\b(?:as of|as at|at the end of|ended|ending)\s+(?:[A-Z][a-z]+ \d|\d)", re.I)
+_MOVE = re.compile(
+    r"\b(?:appoint|name[ds]?\b|elect|promot|hire[ds]?\b|join|resign|retire|step(?:s|ped)? down|"
+    r"succeed|successor|depart|terminat|transition|will serve|serves? as|served as)",
+    re.I,
+)
 _PERSON = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'’]+)+\b")
 _OFFICE = re.compile(
     r"\b(?:Chief|President|Director|Officer|Vice|Chair(?:man|woman)?|Head|Treasurer|"
@@ -247,10 +252,11 @@ def rank_sections(
             and start < when <= as_of
             and (role in ("event", "web") or dated_in_text)
         ):
+            lead = 0.6 * 0.6 ** min(p.position, 20) if role in ("event", "web") else 0.0
             scored["recent_changes"].append(
-                (query["recent_changes"][i] + 0.3 * relevance[i] + 0.2 * named, i)
+                (query["recent_changes"][i] + 0.3 * relevance[i] + 0.2 * named + lead, i)
             )
-            if _PERSON.search(p.text) and _OFFICE.search(p.text):
+            if _PERSON.search(p.text) and _OFFICE.search(p.text) and _MOVE.search(p.text):
                 scored["stakeholders"].append((query["stakeholders"][i] + 0.2 * named, i))
         if relevance[i] > 0 and role in ("business", "web", "history"):
             scored["priorities"].append(

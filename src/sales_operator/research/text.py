@@ -133,11 +133,15 @@ _BOILERPLATE = re.compile(
     r"the foregoing (?:description|summary)|does not purport to be complete|"
     r"qualified in its entirety|see (?:note|item|part)\s+\w+|"
     r"refer to (?:note|item|part)\s+\w+|"
-    r"table of contents|^item\s+\d+[a-z]?\.?\s|"
+    r"table of contents|^item\s+\d+(?:\.\d+)?[a-z]?\.?\s|"
     r"no (?:arrangements?|understandings?) (?:or understandings? )?between|"
     r"not pursuant to any arrangement|no family relationships?|item 404\(a\)|"
     r"related (?:party|person) transactions?|not (?:the result|due to) (?:of )?any disagreement|"
-    r"(?:filed|attached|furnished) (?:herewith )?as exhibit|a copy of (?:the|which|this)",
+    r"(?:filed|attached|furnished) (?:herewith )?as exhibit|a copy of (?:the|which|this)|"
+    r"\bbonus(?:es)?\b|named executive officers?|proxy statement|retention agreement|"
+    r"compensation (?:committee|arrangements?)|base salary|eligible to participate|"
+    r"restricted stock|stock options?|equity awards?|severance|benefit plans?|"
+    r"stockholders? (?:are urged|should read)|additional information and where to find it",
     re.I,
 )
 
@@ -148,6 +152,8 @@ _CONNECTORS = frozenset("of and or to in on for the a an under with by from at a
 def is_heading_like(text: str) -> bool:
     """Return True for a title-case line read as a sentence (`Results of Operations and ...`)."""
     tokens = [t.strip(".,;:()\"'") for t in normalise(text).split()]
+    if len(tokens) > 24 or any(ch.isdigit() for ch in text):
+        return False
     long = [t for t in tokens if len(t) > 3 and t.lower() not in _CONNECTORS and t.isalpha()]
     if len(long) < 2:
         return False
