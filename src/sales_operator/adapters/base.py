@@ -94,6 +94,8 @@ class SearchResult(BaseModel):
     """The relevant passage."""
     score: float | None = None
     """Relevance, when the provider gives one."""
+    published_date: str | None = None
+    """When the page was published, as the provider writes it (news results)."""
 
 
 class Document(BaseModel):

@@ -125,7 +125,7 @@ def html_text(html: str) -> tuple[str, str]:
 
 def document_date(name: str, text: str) -> date | None:
     """Return the date in the file `name` (`8k-2023-07-17.txt`), else the first in `text`."""
-    found = find_dates(name)
+    found = find_dates(name, month_only=True)
     if found:
         return found[0]
     head = find_dates(text[:2000])

@@ -298,9 +298,22 @@ _ISO_DATE = re.compile(
 )
 
 
-def find_dates(text: str) -> list[date]:
-    """Return the calendar dates written in `text` (`July 17, 2023`, `2023-07-17`), in order."""
+_DAY_FIRST = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_RE})\.?,?\s+((?:19|20)\d\d)\b", re.I)
+_YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)[-_](0[1-9]|1[0-2])(?![\d])")
+
+
+def find_dates(text: str, *, month_only: bool = False) -> list[date]:
+    """Return the calendar dates written in `text`, in order.
+
+    Reads `July 17, 2023`, `17 July 2023` and `2023-07-17`; with `month_only`, also
+    `2023-07` (as the first of the month, for file names).
+    """
     found: list[tuple[int, date]] = []
+    for m in _DAY_FIRST.finditer(text):
+        try:
+            found.append((m.start(), date(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))))
+        except ValueError:
+            continue
     for m in _LONG_DATE.finditer(text):
         try:
             found.append((m.start(), date(int(m[3]), _MONTHS[m[1].lower()], int(m[2]))))
@@ -311,4 +324,7 @@ def find_dates(text: str) -> list[date]:
             found.append((m.start(), date(int(m[1]), int(m[2]), int(m[3]))))
         except ValueError:
             continue
+    if month_only and not found:
+        for m in _YEAR_MONTH.finditer(text):
+            found.append((m.start(), date(int(m[1]), int(m[2]), 1)))
     return [d for _, d in sorted(found, key=lambda item: item[0])]
