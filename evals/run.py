@@ -30,6 +30,7 @@ DEFAULT_OUT = REPO / "evals" / "reports"
 """Where the report goes by default."""
 
 SECTIONS = ("lifecycle", "scoring", "routing", "meetings", "qmsum")
+SECTIONS = (*SECTIONS, "research")  # issue 8: grounded account briefs on SEC filings
 """Every section, in report order."""
 
 

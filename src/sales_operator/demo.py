@@ -212,7 +212,7 @@ def _report(step: int, state: Any, out: TextIO) -> None:
             b = state.brief
             w(f"  brief ({b.engine}): {b.headline}\n")
             for c in b.claims[:4]:
-                w(f"    - {c.text} [{', '.join(c.citations)}]\n")
+                w(f"    - {c.text} [{', '.join(q.source for q in c.citations)}]\n")
             if len(b.claims) > 4:
                 w(f"    ... {len(b.claims) - 4} more claims, {len(b.sources)} sources\n")
     elif step == 1 and state.meeting is not None:
@@ -239,7 +239,7 @@ def _report(step: int, state: Any, out: TextIO) -> None:
         h = state.handoff
         w(f"  CS handoff brief ({h.engine}): {h.headline}\n")
         for c in h.claims[:5]:
-            w(f"    - {c.text} [{', '.join(c.citations)}]\n")
+            w(f"    - {c.text} [{', '.join(q.source for q in c.citations)}]\n")
 
 
 def run_demo(

@@ -156,7 +156,8 @@ class Deps:
 
         Creates (or reopens) `crm.sqlite` seeded with the bundled sample CRM, `outbox/` for
         email, `slack.jsonl` for Slack messages, `invites/` for calendar invites and `models/`
-        for the scoring model; documents come from the bundled folder. The offline language
+        for the scoring model; documents come from the policy's `research.documents_dir`, or
+        the bundled folder. The offline language
         engine runs every language-model step unless `chat_model` is given.
         """
         from sales_operator.adapters.calendar import ICSCalendar
@@ -167,13 +168,19 @@ class Deps:
 
         root = Path(workdir)
         root.mkdir(parents=True, exist_ok=True)
+        policy = policy or default_policy()
+        docs_dir = policy.research.documents_dir
         return cls(
-            policy=policy or default_policy(),
+            policy=policy,
             crm=SQLiteCRM.open_seeded(root / "crm.sqlite"),
             mailer=OutboxMailer(root / "outbox"),
             messenger=SlackLogMessenger(root / "slack.jsonl"),
             calendar=ICSCalendar(root / "invites"),
-            documents=FolderDocuments.bundled(),
+            documents=FolderDocuments(
+                Path(docs_dir).expanduser(), max_bytes=policy.research.max_document_bytes
+            )
+            if docs_dir
+            else FolderDocuments.bundled(),
             llm=LLM(chat_model),
             workdir=root,
         )

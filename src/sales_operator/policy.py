@@ -265,6 +265,81 @@ class MeetingPolicy(_Section):
         return self
 
 
+class ProductProfile(_Section):
+    """What the seller sells, so research ranks and keeps what is relevant to it."""
+
+    name: str = "Orbital Dispatch"
+    """The product."""
+    what_we_sell: str = (
+        "Dispatch and route-optimisation software for freight, delivery and field fleets."
+    )
+    """One sentence on what the product is."""
+    problems: list[str] = Field(
+        default_factory=lambda: [
+            "manual dispatch and planning on spreadsheets",
+            "late deliveries and missed delivery windows",
+            "rising fuel, freight and transportation costs",
+            "driver shortages and labour costs",
+            "poor visibility of shipments, trucks and fleet",
+            "supply chain disruption and capacity constraints",
+        ]
+    )
+    """The problems it solves, in the buyer's words."""
+    buyer_roles: list[str] = Field(
+        default_factory=lambda: [
+            "VP Operations",
+            "Head of Logistics",
+            "Director of Transportation",
+            "Supply Chain Director",
+            "Fleet Manager",
+            "Dispatch Manager",
+            "Chief Operating Officer",
+        ]
+    )
+    """The roles that buy or use it."""
+    keywords: list[str] = Field(
+        default_factory=lambda: [
+            "logistics", "delivery", "dispatch", "route", "routing", "fleet", "freight",
+            "shipping", "transportation", "trucking", "supply chain", "distribution",
+            "warehouse", "carrier", "fuel", "driver", "automation", "operations",
+            "expansion", "acquisition", "network",
+        ]
+    )  # fmt: skip
+    """Words that mark a passage as relevant to the product."""
+
+    def terms(self) -> list[str]:
+        """Return every word of the profile (name, pitch, problems, roles, keywords)."""
+        text = " ".join([self.what_we_sell, *self.problems, *self.buyer_roles, *self.keywords])
+        return text.split()
+
+
+class ResearchPolicy(_Section):
+    """Account research: where documents are, what we sell, how much a brief holds."""
+
+    documents_dir: str | None = None
+    """Folder of account documents (txt, md, html); None: the bundled documents."""
+    product_profile: ProductProfile = Field(default_factory=ProductProfile)
+    """What we sell (ranks passages, decides which claims a customer email may reuse)."""
+    claims_per_section: int = Field(default=3, ge=1, le=10)
+    """Most claims kept per section."""
+    recent_changes_claims: int = Field(default=5, ge=1, le=15)
+    """Most claims kept in `recent_changes` (one per source)."""
+    max_words: int = Field(default=600, ge=100)
+    """Most words of the markdown brief (about four minutes of reading)."""
+    reflection_rounds: int = Field(default=1, ge=0, le=5)
+    """Model engine: rounds that fill empty sections from retrieval (0: none)."""
+    passages_per_section: int = Field(default=8, ge=1, le=50)
+    """Passages retrieved per section (what the model sees)."""
+    max_document_bytes: int = Field(default=5_000_000, ge=1000)
+    """Larger documents are skipped with a warning."""
+    history_months: int = Field(default=12, ge=1)
+    """Dated documents older than this many months before the as-of date are not read."""
+    web_results: int = Field(default=5, ge=1, le=20)
+    """Results read per web query."""
+    web_cache_dir: str | None = None
+    """Folder of the on-disk web-search cache; None: no cache."""
+
+
 class ActionReview(_Section):
     """Who reviews one action kind and what they may decide."""
 
@@ -377,6 +452,8 @@ class Policy(_Section):
     """Who approves what."""
     copilot: CopilotPolicy = Field(default_factory=CopilotPolicy)
     """How customer drafts are written."""
+    research: ResearchPolicy = Field(default_factory=ResearchPolicy)
+    """Account research and the product profile."""
 
 
 def _format_validation(err: ValidationError) -> str:

@@ -24,6 +24,8 @@ from sales_operator.state import (
     Activity,
     Assignment,
     BriefClaim,
+    BriefSection,
+    BriefSource,
     Citation,
     Commitment,
     Deal,
@@ -107,33 +109,44 @@ ASSIGNMENT = Assignment(
     assigned_at=datetime(2026, 11, 2, 14, 8, tzinfo=UTC),
 )
 BRIEF = AccountBrief(
+    account="Northwind Logistics",
     account_id="A-NWL",
-    headline="Northwind Logistics (Logistics, 450 employees) announced three new distribution "
-    "centres in Ohio, Georgia and Texas",
-    claims=[
-        BriefClaim(
-            text="Deal D-1450 closed lost: Lost to RouteMax on price (Sep 2025).",
-            citations=["S2"],
+    as_of=date(2026, 11, 2),
+    headline="Northwind will grow its fleet from 220 to 300 trucks by mid-2027.",
+    sections=[
+        BriefSection(
+            name="overview",
+            claims=[
+                BriefClaim(
+                    text="Northwind will grow its fleet from 220 to 300 trucks by mid-2027.",
+                    citations=[
+                        Citation(
+                            source="S1",
+                            quote="Northwind will grow its fleet from 220 to 300 trucks by mid-2027.",
+                        )
+                    ],
+                )
+            ],
         ),
-        BriefClaim(
-            text="Northwind will grow its fleet from 220 to 300 trucks by mid-2027.",
-            citations=["S1"],
+        BriefSection(
+            name="objections",
+            claims=[
+                BriefClaim(
+                    text="Deal D-1450 closed lost: Lost to RouteMax on price (Sep 2025).",
+                    citations=[Citation(source="S2", quote="Lost to RouteMax on price")],
+                )
+            ],
         ),
     ],
     sources=[
-        Citation(
+        BriefSource(
             id="S1",
             kind="document",
             title="Northwind Logistics announces three new distribution centres",
             location="northwind-logistics/press-release-2026-10-expansion.md",
-            snippet="Northwind will grow its fleet from 220 to 300 trucks by mid-2027.",
         ),
-        Citation(
-            id="S2",
-            kind="crm",
-            title="Deal D-1450 closed lost",
-            location="crm:deal/D-1450",
-            snippet="Lost to RouteMax on price.",
+        BriefSource(
+            id="S2", kind="crm", title="Deal D-1450 closed lost", location="crm:deal/D-1450"
         ),
     ],
     engine="offline:extractive",
@@ -594,15 +607,37 @@ def test_pipeline_review_healthy_deal_proposes_nothing(probability: float, risks
 
 
 HANDOFF = AccountBrief(
+    account="Northwind Logistics",
     account_id="A-NWL",
+    as_of=date(2026, 12, 1),
     headline="Northwind Logistics closed won on 2026-12-01 at 52,000 USD",
-    claims=[
-        BriefClaim(text="Northwind Logistics closed won at 52,000 USD.", citations=["S1"]),
-        BriefClaim(text="Pain heard on the call: manual routing.", citations=["S2"]),
+    sections=[
+        BriefSection(
+            name="deal",
+            claims=[
+                BriefClaim(
+                    text="Northwind Logistics closed won at 52,000 USD.",
+                    citations=[
+                        Citation(source="S1", quote="Northwind Logistics closed won at 52,000 USD.")
+                    ],
+                )
+            ],
+        ),
+        BriefSection(
+            name="call",
+            claims=[
+                BriefClaim(
+                    text="Pain heard on the call: manual routing.",
+                    citations=[
+                        Citation(source="S2", quote="Pain heard on the call: manual routing.")
+                    ],
+                )
+            ],
+        ),
     ],
     sources=[
-        Citation(id="S1", kind="crm", title="Deal D-2001", location="crm:deal/D-2001"),
-        Citation(id="S2", kind="crm", title="Call", location="crm:meeting/call-2026-11-04"),
+        BriefSource(id="S1", kind="crm", title="Deal D-2001", location="crm:deal/D-2001"),
+        BriefSource(id="S2", kind="crm", title="Call", location="crm:meeting/call-2026-11-04"),
     ],
     engine="offline:extractive",
     written_at=datetime(2026, 12, 1, 17, tzinfo=UTC),

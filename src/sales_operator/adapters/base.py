@@ -25,6 +25,9 @@ from sales_operator.state import (
     Receipt,
 )
 
+Day = date
+"""Alias of `datetime.date` for fields that are themselves called `date`."""
+
 
 class Rep(BaseModel):
     """A seller, a manager or a queue that leads can be routed to."""
@@ -91,6 +94,8 @@ class SearchResult(BaseModel):
     """The relevant passage."""
     score: float | None = None
     """Relevance, when the provider gives one."""
+    published_date: str | None = None
+    """When the page was published, as the provider writes it (news results)."""
 
 
 class Document(BaseModel):
@@ -104,6 +109,8 @@ class Document(BaseModel):
     """First heading or file name."""
     text: str
     """Full text."""
+    date: Day | None = None
+    """The document's date (from its file name or its text), when it has one."""
 
 
 @runtime_checkable

@@ -48,6 +48,7 @@ from sales_operator.adapters._records import (
     plan_field_update,
     receipt_supersedes,
     require_key,
+    similar_loss_history,
     stage_values,
     task_history,
     unknown_deal,
@@ -430,6 +431,35 @@ class InMemoryCRM:
                     records.append(deal_history(asdict(deal)))
             records.sort(key=lambda record: record.at)
             return records
+
+    def similar_lost_deals(self, account_id: str, *, limit: int = 20) -> list[HistoryRecord]:
+        """Return lost deals, with a loss reason, of other accounts in the same industry or segment.
+
+        Newest first, at most `limit`; the same records `SQLiteCRM.similar_lost_deals` returns.
+        """
+        with self._lock:
+            store = self._store
+            own = store.accounts.get(account_id)
+            if own is None:
+                return []
+            industry, segment = own.get("industry"), own.get("segment")
+            found: list[tuple[str, HistoryRecord]] = []
+            for deal in store.deals.values():
+                account = store.accounts.get(deal.account_id or "")
+                if account is None or deal.account_id == account_id:
+                    continue
+                if not (deal.outcome == "lost" or deal.stage == "closed_lost"):
+                    continue
+                same = (industry is not None and account.get("industry") == industry) or (
+                    segment is not None and account.get("segment") == segment
+                )
+                if not same:
+                    continue
+                record = similar_loss_history(asdict(deal), account)
+                if record is not None:
+                    found.append((deal.closed_at or deal.close_date or deal.created_at, record))
+            found.sort(key=lambda item: item[0], reverse=True)
+            return [record for _, record in found[:limit]]
 
     def closed_deal_rows(self) -> list[dict[str, Any]]:
         """Return the training rows given to the constructor, then one per closed deal held.

@@ -55,6 +55,7 @@ from sales_operator.adapters._records import (
     plan_field_update,
     receipt_supersedes,
     require_key,
+    similar_loss_history,
     stage_values,
     task_history,
     unknown_deal,
@@ -618,6 +619,38 @@ class SQLiteCRM:
         ):
             records.append(deal_history(_decoded(row, "fields")))
         records.sort(key=lambda record: record.at)
+        return records
+
+    def similar_lost_deals(self, account_id: str, *, limit: int = 20) -> list[HistoryRecord]:
+        """Return lost deals, with a loss reason, of other accounts in the same industry or segment.
+
+        Newest first, at most `limit`. Each record's text names the account, its industry and
+        segment, and the loss reason (`fields.loss_reason` or `fields.lost_reason`).
+        """
+        rows = self._query("SELECT industry, segment FROM accounts WHERE id = ?", (account_id,))
+        if not rows:
+            return []
+        industry, segment = rows[0]["industry"], rows[0]["segment"]
+        found = self._query(
+            """
+            SELECT d.*, a.name AS account_name, a.industry, a.segment
+            FROM deals d JOIN accounts a ON a.id = d.account_id
+            WHERE d.account_id != ? AND (d.outcome = 'lost' OR d.stage = 'closed_lost')
+              AND ((? IS NOT NULL AND a.industry = ?) OR (? IS NOT NULL AND a.segment = ?))
+            ORDER BY COALESCE(d.closed_at, d.close_date, d.created_at) DESC
+            """,
+            (account_id, industry, industry, segment, segment),
+        )
+        records: list[HistoryRecord] = []
+        for row in found:
+            deal = _decoded(row, "fields")
+            account = {"name": row["account_name"], "industry": row["industry"]}
+            account["segment"] = row["segment"]
+            record = similar_loss_history(deal, account)
+            if record is not None:
+                records.append(record)
+            if len(records) >= limit:
+                break
         return records
 
     def closed_deal_rows(self) -> list[dict[str, Any]]:

@@ -74,6 +74,8 @@ from sales_operator.copilot.voice import (
 from sales_operator.copilot.zones import Zone, call_slot, contact_zone, rep_zone, when
 from sales_operator.deps import PatternDeps
 from sales_operator.llm import LLM
+from sales_operator.policy import ProductProfile
+from sales_operator.research.reuse import customer_safe_claims
 from sales_operator.state import (
     AccountBrief,
     Activity,
@@ -211,7 +213,7 @@ def _signature(rep: Rep | None, company: str) -> str:
 
 def _brief_lines(brief: AccountBrief) -> list[str]:
     lines = [brief.headline, ""]
-    lines += [f"- {c.text} [{', '.join(c.citations)}]" for c in brief.claims]
+    lines += [f"- {c.text} [{', '.join(q.source for q in c.citations)}]" for c in brief.claims]
     if brief.sources:
         lines += ["", "Sources:"]
         lines += [f"[{s.id}] {s.title} ({s.location})" for s in brief.sources]
@@ -735,26 +737,16 @@ def _notify_new_lead(p: _Proposer, rep: Rep, contact: Contact | None, factors: s
     )
 
 
-def _public_claim(brief: AccountBrief | None, account_name: str) -> str | None:
-    """Return a short claim from public sources that names the account, worth mentioning.
+def _public_claim(brief: AccountBrief | None, profile: ProductProfile) -> str | None:
+    """Return a verified public claim (filings, web) relevant to what we sell, attributed.
 
-    Only claims every citation of which is a document or a web page, that name the account
-    and are short enough for one sentence; growth news first. CRM history is never used.
+    Chosen by `research.reuse.customer_safe_claims` (never CRM history); a claim written in
+    the first person (a filing's "we") is skipped, since it would read as ours.
     """
-    if brief is None:
-        return None
-    kinds = {s.id: s.kind for s in brief.sources}
-    first = account_name.split()[0] if account_name.split() else account_name
-    public = [
-        c.text.strip()
-        for c in brief.claims
-        if all(kinds.get(i) in ("document", "web") for i in c.citations)
-        and re.search(rf"\b{re.escape(first)}\b", c.text)
-        and len(c.text) <= 220
-        and not has_first_person(c.text)
-    ]
-    ranked = sorted(public, key=lambda t: (-len(_GROWTH_WORDS.findall(t)), len(t)))
-    return ranked[0] if ranked else None
+    for safe in customer_safe_claims(brief, profile):
+        if not has_first_person(safe.text):
+            return safe.attributed
+    return None
 
 
 def _first_touch(p: _Proposer, rep: Rep, contact: Contact) -> None:
@@ -762,7 +754,7 @@ def _first_touch(p: _Proposer, rep: Rep, contact: Contact) -> None:
     lead = state.lead
     signals = lead.signals if lead else {}
     source = lead.source if lead else ""
-    claim = _public_claim(state.brief, p.account_name)
+    claim = _public_claim(state.brief, p.deps.policy.research.product_profile)
     sheet = _base_sheet(p, rep)
     sheet.add("Offer: a 30-minute call this week or next", audience="customer",
               source="template")  # fmt: skip
@@ -770,7 +762,7 @@ def _first_touch(p: _Proposer, rep: Rep, contact: Contact) -> None:
         sheet.add(claim, audience="customer", source="brief", ref="public claim")
     if state.brief is not None:
         for c in state.brief.claims:
-            if c.text.strip() != claim:
+            if c.text.strip() not in (claim or ""):
                 sheet.add(c.text, audience="internal", source="brief")
 
     def template() -> EmailDraft:
