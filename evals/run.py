@@ -31,6 +31,7 @@ DEFAULT_OUT = REPO / "evals" / "reports"
 
 SECTIONS = ("lifecycle", "scoring", "routing", "meetings", "qmsum")
 SECTIONS = (*SECTIONS, "research")  # issue 8: grounded account briefs on SEC filings
+SECTIONS = (*SECTIONS, "drafts")  # issue 10: customer drafts over generated lifecycles
 """Every section, in report order."""
 
 

@@ -57,7 +57,9 @@ def untraceable(text: str, allowed: str) -> list[str]:
     """Return the numbers, date words, URLs, emails and names of `text` missing from `allowed`."""
     missing: list[str] = []
     allowed_lower = allowed.lower()
-    allowed_numbers = {_norm_number(n) for n in _NUMBER.findall(allowed)}
+    allowed_numbers = {
+        _norm_number(part) for n in _NUMBER.findall(allowed) for part in [n, *n.split(":")]
+    }
     for url in _URL.findall(text):
         if url.rstrip(".,;").lower() not in allowed_lower:
             missing.append(f"link {url.rstrip('.,;')}")

@@ -127,6 +127,11 @@ _ROLE_TITLES = {
 }
 
 
+SHEET_OBSERVERS: list[Callable[[str, FactSheet], None]] = []
+"""Callbacks given (idempotency key, fact sheet) for every email drafted; the drafts eval
+registers one to check each draft against its own sheet. Empty by default."""
+
+
 class EmailDraft(BaseModel):
     """An email ready for review."""
 
@@ -204,7 +209,7 @@ def _address(person: Contact | Rep) -> str:
 
 
 def _signature(rep: Rep | None, company: str) -> str:
-    if rep is None:
+    if rep is None or rep.role == "queue":
         return f"{SIGN_OFF}\nThe {company} team"
     title = _ROLE_TITLES.get(rep.role, "")
     line = f"{title}, {company}" if title else company
@@ -530,6 +535,9 @@ class _Proposer:
         if missing:
             notes.append(f"no email address for {', '.join(missing)}")
         self.add("send_email", args, _with_notes(description, notes), prompt)
+        key = idempotency_key(self.state.deal_id, self.state.event_id, "send_email", prompt)
+        for observe in SHEET_OBSERVERS:
+            observe(key, sheet)
 
     def _no_address(
         self,
@@ -779,10 +787,12 @@ def _first_touch(p: _Proposer, rep: Rep, contact: Contact) -> None:
         else:
             opening = f"Thank you for your interest in {p.product}."
             subject = f"{p.product} for {p.account_name}"
-        paragraphs = [
-            f"Hi {first},",
-            f"{opening} I'm {rep.name}, and I'll be your contact at {p.company}.",
-        ]
+        intro = (
+            f"I'm {rep.name}, and I'll be your contact at {p.company}."
+            if rep.role != "queue"
+            else f"Someone from our team at {p.company} will be your contact."
+        )
+        paragraphs = [f"Hi {first},", f"{opening} {intro}"]
         if claim:
             news = re.sub(r"\btoday (?=announced\b)", "", claim)
             named = news.startswith(p.account_name.split()[0])
@@ -801,6 +811,7 @@ def _first_touch(p: _Proposer, rep: Rep, contact: Contact) -> None:
         sender=rep,
         sheet=sheet,
         template=template,
+        notes=["the lead sits in a queue: pick a named sender"] if rep.role == "queue" else [],
         description=f"Email {contact.name}: first touch after the {source.replace('_', ' ')}"
         if source
         else f"Email {contact.name}: first touch",
@@ -1229,7 +1240,11 @@ def commitment_status(
     proposal") or, for a commitment to bring someone in, that person. Superseded: a customer
     commitment whose date has passed. Overdue: a rep commitment past its date and not done.
     """
-    later = [a for a in activities if a.at.date() >= call_date and a.kind != "form_fill"]
+    later = [
+        a
+        for a in activities
+        if a.at.date() >= call_date and a.kind in ("email", "reply", "message", "call")
+    ]
     words = _content_words(_commitment_text(commitment))
     named = [c for c in _named_contacts(commitment.text, contacts)]
     for activity in later:
