@@ -433,3 +433,46 @@ def test_crm_writes_carry_business_times(tmp_path: Path) -> None:
     assert db.execute("SELECT closed_at FROM deals").fetchone()[0].startswith("2026-12-01T17:00")
     created, due = db.execute("SELECT created_at, due FROM tasks").fetchone()
     assert created.startswith("2026-11-04T16:00") and created[:10] < due
+
+
+def test_only_customer_facing_activities_mark_a_commitment_done() -> None:
+    from sales_operator.patterns.copilot import commitment_status
+
+    rep_item = meeting().commitments[0]  # send the ROI model and pricing proposal, due 11-06
+    analysis = Activity(
+        at=datetime(2026, 11, 4, 16, tzinfo=UTC),
+        kind="meeting",
+        summary="Call analysed; next step: Send ROI model and pricing proposal",
+    )
+    args = {"call_date": date(2026, 11, 4), "contacts": [DANA, MARCUS], "today": date(2026, 11, 16)}
+    assert commitment_status(rep_item, activities=[analysis], **args) == "overdue"
+    sent = Activity(at=datetime(2026, 11, 6, 9, tzinfo=UTC), kind="email",
+                    summary="Email sent: your ROI model and pricing proposal")  # fmt: skip
+    assert commitment_status(rep_item, activities=[analysis, sent], **args) == "done"
+    customer_item = meeting().commitments[1]  # loop in Marcus next Tuesday
+    assert commitment_status(customer_item, activities=[], **args) == "superseded"
+    early = {**args, "today": date(2026, 11, 5)}
+    assert commitment_status(customer_item, activities=[], **early) == "open"
+
+
+def test_a_queue_never_signs_a_first_touch_as_a_person() -> None:
+    from sales_operator.state import Assignment
+
+    state = lead_state().model_copy(
+        update={
+            "assignment": Assignment(
+                rep_id="queue-inbound",
+                rep_name="Inbound SDR queue",
+                rule="fallback",
+                reason="no rule",
+                assigned_at=datetime(2026, 11, 2, 14, 8, tzinfo=UTC),
+            )
+        }
+    )
+    out = run(state)
+    email = next(
+        a for a in by_kind(out.proposed_actions)["send_email"] if "first touch" in a.description
+    )
+    assert "I'm Inbound SDR queue" not in email.args["body"]
+    assert email.args["body"].rstrip().endswith("The Orbital Freight team")
+    assert "Review: the lead sits in a queue" in email.description
