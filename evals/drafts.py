@@ -110,7 +110,7 @@ def generate_deals() -> list[GeneratedDeal]:
         rep = "Sam Rivera"
         pains = [
             f"Our {team} spend about {2 + i % 3} hours a day planning {work} in spreadsheets.",
-            f"We missed too many delivery windows last quarter, and my team takes the calls.",
+            "We missed too many delivery windows last quarter, and my team takes the calls.",
         ]
         concern = f"I'm worried that our {team} will not adopt a new tool before peak season."
         requests = [

@@ -322,7 +322,8 @@ def crm_notes(insights: MeetingInsights, decision_makers: Iterable[str] = ()) ->
     """Return the CRM fields the call fills: only those with a value, plus `call_summary`.
 
     The fields: `pains`, `objections`, `buying_triggers`, `risks` (one line each, items
-    separated by "; "), `competitors`, `next_step` with `next_step_date`, `action_items`, `call_summary`, `decision_makers`, and for a
+    separated by "; "), `competitors`, `next_step` with `next_step_date`, `action_items`,
+    `call_summary`, `decision_makers`, and for a
     call with a MEDDPICC assessment one `meddpicc_<criterion>` per evidenced criterion
     (its first quote) plus `meddpicc_gaps` (the criteria not evidenced).
 
