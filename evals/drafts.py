@@ -406,9 +406,9 @@ RUBRIC = [
 ]
 
 
-def run(out_dir: Path, data_dir: Path | None = None) -> Section:
-    """Run the drafts section (no external data needed)."""
-    del out_dir, data_dir
+def run(out_dir: Path, data_dir: Path | None = None, *, include_external: bool = True) -> Section:
+    """Run the drafts section (generated deals only: no external data needed)."""
+    del out_dir, data_dir, include_external
     started = time.perf_counter()
     deals = generate_deals()
     rows: list[dict[str, Any]] = []

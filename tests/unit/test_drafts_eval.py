@@ -24,3 +24,11 @@ def test_the_quote_check_sees_pasted_first_person_words_only() -> None:
     said = "Our dispatchers spend about 2 hours a day planning routes."
     assert _quoted("- Our dispatchers spend about 2 hours a day.", said)
     assert not _quoted("- Your dispatchers spend about 2 hours a day.", said)
+
+
+def test_the_section_takes_the_runners_arguments() -> None:
+    import inspect
+
+    from evals.drafts import run
+
+    assert "include_external" in inspect.signature(run).parameters
