@@ -209,6 +209,10 @@ def test_a_missing_collateral_file_is_said_in_the_draft_and_noted(tmp_path: Path
         ("Hi Dana,\n\nYour win probability is 78% so act now.\n\nSam", "internal term"),
         ("Hi Dana,\n\nFleetPilot cannot connect to McLeod, we can.\n\nSam", "'FleetPilot'"),
         ("Hi Dana,\n\nThanks. Jennifer Ortiz from our team will join.\n\nSam", "name Ortiz"),
+        (
+            "Hi Dana,\n\nAs you said: our dispatchers spend about three hours a day.\n\nSam",
+            "first-person customer quote",
+        ),
     ],
 )
 def test_a_model_draft_with_facts_not_on_the_sheet_falls_back(body: str, reason: str) -> None:

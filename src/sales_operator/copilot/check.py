@@ -95,10 +95,30 @@ def untraceable(text: str, allowed: str) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
+_FIRST_PERSON = re.compile(r"^(?:i|i'm|i've|i'll|i'd|we|we're|we've|we'll|we'd|our|my|me|us)$")
+
+
+def pasted_quotes(text: str, quotes: list[str], span: int = 5) -> list[str]:
+    """Return the `quotes` of which `text` pastes `span` words holding a first-person word."""
+    words_of = re.compile(r"[\w'\u2019-]+")
+    flat = f" {' '.join(w.lower().replace(chr(8217), chr(39)) for w in words_of.findall(text))} "
+    found: list[str] = []
+    for quote in quotes:
+        words = [w.lower().replace(chr(8217), chr(39)) for w in words_of.findall(quote)]
+        for k in range(max(0, len(words) - span + 1)):
+            window = words[k : k + span]
+            if any(_FIRST_PERSON.match(w) for w in window) and f" {' '.join(window)} " in flat:
+                found.append(quote)
+                break
+    return found
+
+
 def check_draft(subject: str, body: str, sheet: FactSheet, *, trace: bool = True) -> list[str]:
     """Return why the draft may not go to the customer (empty: it may)."""
     text = f"{subject}\n{body}"
     problems = [f"internal term {t!r}" for t in find_terms(text, sheet.forbidden_terms())]
+    quotes = [f.text for f in sheet.internal() if f.source == "call" and f.ref.startswith("quote")]
+    problems += [f"first-person customer quote {q[:40]!r}" for q in pasted_quotes(body, quotes)]
     if trace:
         problems += [f"untraceable {m}" for m in untraceable(text, sheet.allowed_text())]
     if not subject.strip() or not body.strip():

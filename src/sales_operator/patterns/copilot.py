@@ -1088,8 +1088,7 @@ def _follow_up(
         sheet.add(invite.line, audience="customer", source="template")
     for line in material_lines:
         sheet.add(line, audience="customer", source="policy", ref="collateral")
-    for insight in [*meeting.pains, *meeting.objections]:
-        sheet.add(insight.quote.text, audience="internal", source="call", ref=call)
+    _add_quotes(sheet, meeting)
 
     def template() -> EmailDraft:
         names = " and ".join(_first_name(c.name) for c in attendees)
@@ -1132,6 +1131,14 @@ def _follow_up(
         description=f"Email {', '.join(c.name for c in attendees)}: follow-up after the "
         f"{meeting.call_date} call",
     )
+
+
+def _add_quotes(sheet: FactSheet, meeting: MeetingInsights) -> None:
+    """Put the customer's own first-person words on the sheet as internal `quote` facts."""
+    for insight in [*meeting.pains, *meeting.objections, *meeting.triggers]:
+        for text in (insight.text, insight.quote.text):
+            if has_first_person(text):
+                sheet.add(text, audience="internal", source="call", ref=f"quote:{meeting.call_id}")
 
 
 def _material_lines(materials: list[Material], notes: list[str]) -> list[str]:
@@ -1367,6 +1374,8 @@ def _re_engagement(
         sheet.add(f"Call on {_day(meeting.call_date)}", audience="customer", source="call")
     if pain:
         sheet.add(pain, audience="customer", source="call")
+    if meeting is not None:
+        _add_quotes(sheet, meeting)
     for c, status in statuses:
         if status in ("done", "superseded"):
             sheet.add(f"{status}: {c.text}", audience="internal", source="call")
