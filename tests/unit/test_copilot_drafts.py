@@ -480,3 +480,10 @@ def test_a_queue_never_signs_a_first_touch_as_a_person() -> None:
     assert "I'm Inbound SDR queue" not in email.args["body"]
     assert email.args["body"].rstrip().endswith("The Orbital Freight team")
     assert "Review: the lead sits in a queue" in email.description
+
+
+def test_a_malformed_or_huge_transcript_gives_no_requests_and_no_crash() -> None:
+    assert call_requests("no speaker labels here, just words", SPEAKERS) == []
+    line = "[00:00:01] Dana Whitfield: How do you handle security?\n"
+    found = call_requests(line * 5000, SPEAKERS, limit=10)
+    assert [r.text for r in found] == ["How do you handle security?"]  # asked once, listed once

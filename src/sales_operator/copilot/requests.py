@@ -149,7 +149,10 @@ def call_requests(
                     request = CallRequest("need", turn.speaker, hit[0], answer=answer, topic=hit[1])
                     seen_topics.add(name)
                     break
-        if request is not None:
+        if request is not None and all(
+            " ".join(request.text.lower().split()) != " ".join(r.text.lower().split())
+            for r in found
+        ):
             found.append(request)
         if len(found) >= limit:
             break
