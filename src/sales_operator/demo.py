@@ -295,6 +295,11 @@ def run_demo(
             w(f"  approval needed for {n} action(s):\n")
             for a in request["action_requests"]:
                 w(f"    - [{a['name']}] {a['description']}\n")
+                if a["name"] == "send_email":
+                    args = a["args"]
+                    w(f"        to {', '.join(args['to'])}: \"{args['subject']}\"\n")
+                    for path in args.get("attachments", []):
+                        w(f"        attached: {Path(path).name}\n")
             if assume_yes:
                 w(f"  approving all {n} (--yes)\n")
                 decisions = approve_all(request)
