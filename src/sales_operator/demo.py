@@ -297,7 +297,7 @@ def run_demo(
                 w(f"    - [{a['name']}] {a['description']}\n")
                 if a["name"] == "send_email":
                     args = a["args"]
-                    w(f"        to {', '.join(args['to'])}: \"{args['subject']}\"\n")
+                    w(f'        to {", ".join(args["to"])}: "{args["subject"]}"\n')
                     for path in args.get("attachments", []):
                         w(f"        attached: {Path(path).name}\n")
             if assume_yes:
