@@ -487,3 +487,22 @@ def test_a_malformed_or_huge_transcript_gives_no_requests_and_no_crash() -> None
     line = "[00:00:01] Dana Whitfield: How do you handle security?\n"
     found = call_requests(line * 5000, SPEAKERS, limit=10)
     assert [r.text for r in found] == ["How do you handle security?"]  # asked once, listed once
+
+
+def test_a_reply_that_cannot_be_restated_is_thanked_and_flagged() -> None:
+    state = review_state(0.52)
+    assert state.score is not None
+    state = state.model_copy(
+        update={
+            "score": state.score.model_copy(
+                update={"scored_at": datetime(2026, 11, 16, 9, tzinfo=UTC)}
+            ),
+            "activities": [
+                reply(datetime(2026, 11, 15, 8, tzinfo=UTC), "Dana Whitfield: Call me Monday")
+            ],
+        }
+    )
+    email = by_kind(run(state).proposed_actions)["send_email"][0]
+    assert "Thank you for your note on Sunday 15 November.\n" in email.args["body"]
+    assert "Call me Monday" not in email.args["body"]
+    assert "Review: answer their reply: 'Dana Whitfield: Call me Monday'" in email.description

@@ -1340,7 +1340,11 @@ def _re_engagement(
     reply_line = ""
     if reply is not None and gist:
         reply_line = f"Thank you for your note on {_day(reply.at.astimezone(zone.tz).date())}"
-        reply_line += f"; good to hear {gist}." if gist.startswith("you're") else f": {gist}."
+        if gist.startswith("you're"):
+            reply_line += f"; good to hear {gist}."
+        else:  # not a clause we can restate safely: thank, and ask the rep to answer it
+            reply_line += "."
+            notes.append(f"answer their reply: {_clip(reply.summary if reply else '', 80)!r}")
     overdue_lines = []
     for c in overdue:
         due = _due(c)
