@@ -255,6 +255,7 @@ def test_the_check_finds_untraceable_facts() -> None:
               source="call")  # fmt: skip
     sheet.add("Competitors: RouteMax", audience="internal", source="call", terms=["RouteMax"])
     assert untraceable("Dana, see you Wednesday 4 November.", sheet.allowed_text()) == []
+    assert untraceable("Thanks for Dana Whitfield's time.", sheet.allowed_text()) == []
     problems = check_draft("Hi", "Dana, RouteMax is worse. See you Thursday 5 May.", sheet)
     assert "internal term 'RouteMax'" in problems
     assert "untraceable number 5" in problems and "untraceable date Thursday" in problems

@@ -87,7 +87,7 @@ def untraceable(text: str, allowed: str) -> list[str]:
                 if match.start() == len(sentence) - len(sentence.lstrip()):
                     tokens = tokens[1:]  # the sentence's first word is capitalised anyway
                 for token in tokens:
-                    bare = token.strip("'\u2019-")
+                    bare = re.sub(r"['\u2019]s$", "", token).strip("'\u2019-")
                     if bare in _COMMON or bare.lower() in _DATE_WORDS:
                         continue
                     if bare not in allowed_caps and bare.rstrip("s") not in allowed_caps:
