@@ -30,6 +30,8 @@ DEFAULT_OUT = REPO / "evals" / "reports"
 """Where the report goes by default."""
 
 SECTIONS = ("lifecycle", "scoring", "routing", "meetings", "qmsum")
+SECTIONS = (*SECTIONS, "research")  # issue 8: grounded account briefs on SEC filings
+SECTIONS = (*SECTIONS, "drafts")  # issue 10: customer drafts over generated lifecycles
 """Every section, in report order."""
 SECTIONS += ("ami_actions",)  # issue 9: AMI action items and decisions (evals/ami_actions.py)
 

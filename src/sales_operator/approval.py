@@ -103,6 +103,8 @@ class ChangeStageArgs(_Args):
     deal_id: str
     stage: str
     reason: str = ""
+    at: datetime | None = None
+    """Business time of the change (the event's time); None: the CRM's clock."""
 
 
 class CreateTaskArgs(_Args):
@@ -113,6 +115,8 @@ class CreateTaskArgs(_Args):
     owner_id: str | None = None
     due: date | None = None
     notes: str = ""
+    created_at: datetime | None = None
+    """Business time the task was proposed (the event's time); None: the CRM's clock."""
 
 
 class LogNoteArgs(_Args):
@@ -130,6 +134,12 @@ class SendEmailArgs(_Args):
     sender: str | None = Field(default=None, alias="from")
     subject: str = Field(min_length=1)
     body: str = Field(min_length=1)
+    in_reply_to: str | None = None
+    """Message-ID of the last message with the recipient (threading)."""
+    references: list[str] = Field(default_factory=list)
+    """Message-IDs of the thread, oldest first."""
+    attachments: list[str] = Field(default_factory=list)
+    """Files to attach (paths in the policy's collateral folder)."""
 
 
 class PostSlackArgs(_Args):
@@ -148,6 +158,8 @@ class SendInviteArgs(_Args):
     attendees: list[str] = Field(min_length=1)
     organizer: str | None = None
     description: str = ""
+    timezone: str | None = None
+    """IANA zone the invite's times are written in (the recipient's)."""
 
 
 ARGS_BY_KIND: dict[str, type[_Args]] = {
@@ -207,7 +219,27 @@ def check_args(
         raise ApprovalError("send_invite: end must be after start")
     if facts is not None:
         enforce_contract(kind, parsed, facts)
+    if isinstance(parsed, SendEmailArgs) and parsed.attachments:
+        _check_attachments(parsed.attachments, policy)
     return parsed
+
+
+def _check_attachments(paths: list[str], policy: Policy) -> None:
+    """Refuse attachments outside the policy's collateral folder.
+
+    An edit may not attach arbitrary files from this machine.
+    """
+    from pathlib import Path
+
+    from sales_operator.copilot.collateral import collateral_folder
+
+    folder = collateral_folder(policy.copilot).resolve()
+    for name in paths:
+        path = Path(name).expanduser().resolve()
+        if not path.is_relative_to(folder):
+            raise ApprovalError(
+                f"send_email: attachment {name!r} is not in the collateral folder {folder}"
+            )
 
 
 # --- the request and the decisions -------------------------------------------------------
@@ -571,8 +603,10 @@ def _dispatch(deps: Any, deal_id: str, a: _Args, key: str) -> dict[str, Any]:
     if isinstance(a, UpdateCrmArgs):
         return dict(deps.crm.update_deal_fields(deal_id, a.fields, idempotency_key=key))
     if isinstance(a, ChangeStageArgs):
-        return dict(deps.crm.change_stage(deal_id, a.stage, idempotency_key=key))
+        at = {"at": a.at} if a.at is not None else {}  # business time (issue 10, item 8)
+        return dict(deps.crm.change_stage(deal_id, a.stage, idempotency_key=key, **at))
     if isinstance(a, CreateTaskArgs):
+        created = {"created_at": a.created_at} if a.created_at is not None else {}
         return dict(
             deps.crm.create_task(
                 deal_id,
@@ -581,6 +615,7 @@ def _dispatch(deps: Any, deal_id: str, a: _Args, key: str) -> dict[str, Any]:
                 due=a.due,
                 notes=a.notes,
                 idempotency_key=key,
+                **created,
             )
         )
     if isinstance(a, LogNoteArgs):
@@ -594,6 +629,7 @@ def _dispatch(deps: Any, deal_id: str, a: _Args, key: str) -> dict[str, Any]:
                 body=a.body,
                 sender=a.sender,
                 idempotency_key=key,
+                **_email_extras(a),
             )
         )
     if isinstance(a, PostSlackArgs):
@@ -608,9 +644,22 @@ def _dispatch(deps: Any, deal_id: str, a: _Args, key: str) -> dict[str, Any]:
                 description=a.description,
                 organizer=a.organizer,
                 idempotency_key=key,
+                **({"timezone": a.timezone} if a.timezone else {}),
             )
         )
     raise ApprovalError(f"no executor for {type(a).__name__}")  # unreachable: kinds are closed
+
+
+def _email_extras(a: SendEmailArgs) -> dict[str, Any]:
+    """Threading and attachments, passed only when set (older mailers lack the keywords)."""
+    extras: dict[str, Any] = {}
+    if a.in_reply_to:
+        extras["in_reply_to"] = a.in_reply_to
+    if a.references:
+        extras["references"] = list(a.references)
+    if a.attachments:
+        extras["attachments"] = list(a.attachments)
+    return extras
 
 
 def _apply_to_state(

@@ -217,7 +217,7 @@ def _report(step: int, state: Any, out: TextIO) -> None:
             b = state.brief
             w(f"  brief ({b.engine}): {b.headline}\n")
             for c in b.claims[:4]:
-                w(f"    - {c.text} [{', '.join(c.citations)}]\n")
+                w(f"    - {c.text} [{', '.join(q.source for q in c.citations)}]\n")
             if len(b.claims) > 4:
                 w(f"    ... {len(b.claims) - 4} more claims, {len(b.sources)} sources\n")
     elif step == 1 and state.meeting is not None:
@@ -244,7 +244,7 @@ def _report(step: int, state: Any, out: TextIO) -> None:
         h = state.handoff
         w(f"  CS handoff brief ({h.engine}): {h.headline}\n")
         for c in h.claims[:5]:
-            w(f"    - {c.text} [{', '.join(c.citations)}]\n")
+            w(f"    - {c.text} [{', '.join(q.source for q in c.citations)}]\n")
 
 
 def run_demo(
@@ -300,6 +300,11 @@ def run_demo(
             w(f"  approval needed for {n} action(s):\n")
             for a in request["action_requests"]:
                 w(f"    - [{a['name']}] {a['description']}\n")
+                if a["name"] == "send_email":
+                    args = a["args"]
+                    w(f'        to {", ".join(args["to"])}: "{args["subject"]}"\n')
+                    for path in args.get("attachments", []):
+                        w(f"        attached: {Path(path).name}\n")
             if assume_yes:
                 w(f"  approving all {n} (--yes)\n")
                 decisions = approve_all(request)

@@ -166,7 +166,7 @@ class Deps:
 
         Creates (or reopens) `crm.sqlite`, `outbox/` for email, `slack.jsonl` for Slack
         messages, `invites/` for calendar invites and `models/` for the scoring model;
-        documents come from `workdir/documents/`. The offline language engine runs every
+        documents come from the policy's `research.documents_dir`, else `workdir/documents/`. The offline language engine runs every
         language-model step unless `chat_model` is given.
 
         Args:
@@ -187,6 +187,15 @@ class Deps:
         root.mkdir(parents=True, exist_ok=True)
         policy = policy or default_policy()
         path = root / "crm.sqlite"
+        docs_dir = policy.research.documents_dir
+        if docs_dir:
+            documents = FolderDocuments(
+                Path(docs_dir).expanduser(), max_bytes=policy.research.max_document_bytes
+            )
+        elif sample:
+            documents = FolderDocuments.bundled()
+        else:
+            documents = FolderDocuments(root / "documents")
         return cls(
             policy=policy,
             crm=SQLiteCRM.open_seeded(path) if sample else SQLiteCRM(path),
@@ -195,7 +204,7 @@ class Deps:
                 root / "slack.jsonl", allow_mentions=policy.contracts.slack_mentions
             ),
             calendar=ICSCalendar(root / "invites"),
-            documents=FolderDocuments.bundled() if sample else FolderDocuments(root / "documents"),
+            documents=documents,
             llm=LLM(chat_model),
             workdir=root,
             blobs=BlobStore(root / "blobs"),

@@ -198,22 +198,31 @@ def _quoted(text: str, speaker: str | None = None) -> str:
 
 
 def brief_html(brief: AccountBrief) -> str:
-    """Return an account brief as HTML: headline, claims with their citations, sources."""
+    """Return an account brief as HTML: headline, sections of claims with citations, sources."""
     sources = {s.id: s for s in brief.sources}
-    claims = [
-        f"{escape(c.text)} "
-        + " ".join(f"<sup>[{escape(cid)}]</sup>" for cid in c.citations if cid in sources)
-        for c in brief.claims
-    ]
+    sections = []
+    for section in brief.sections:
+        claims = [
+            f"{escape(c.text)} "
+            + " ".join(
+                f"<sup title=\"{escape(cit.quote)}\">[{escape(cit.source)}]</sup>"
+                for cit in c.citations
+                if cit.source in sources
+            )
+            for c in section.claims
+        ]
+        if claims:
+            sections.append(f"<b>{escape(section.name.replace('_', ' '))}</b>{_list(claims)}")
     cited = [
         f"[{escape(s.id)}] {escape(s.title)} <small>({escape(s.kind)}, "
         f"{escape(s.location)})</small>"
         for s in brief.sources
     ]
-    meta = f"{escape(brief.purpose)} brief by {escape(brief.engine)}, {brief.written_at:%Y-%m-%d}"
+    when = f", {brief.written_at:%Y-%m-%d}" if brief.written_at else ""
+    meta = f"{escape(brief.purpose)} brief on {escape(brief.account)} by {escape(brief.engine)}"
     return (
-        f"<div><b>{escape(brief.headline)}</b> <small>({meta})</small>"
-        f"{_list(claims)}<small>{_list(cited)}</small></div>"
+        f"<div><b>{escape(brief.headline)}</b> <small>({meta}{when})</small>"
+        f"{''.join(sections)}<small>{_list(cited)}</small></div>"
     )
 
 

@@ -279,6 +279,81 @@ class MeetingPolicy(_Section):
         return self
 
 
+class ProductProfile(_Section):
+    """What the seller sells, so research ranks and keeps what is relevant to it."""
+
+    name: str = "Orbital Dispatch"
+    """The product."""
+    what_we_sell: str = (
+        "Dispatch and route-optimisation software for freight, delivery and field fleets."
+    )
+    """One sentence on what the product is."""
+    problems: list[str] = Field(
+        default_factory=lambda: [
+            "manual dispatch and planning on spreadsheets",
+            "late deliveries and missed delivery windows",
+            "rising fuel, freight and transportation costs",
+            "driver shortages and labour costs",
+            "poor visibility of shipments, trucks and fleet",
+            "supply chain disruption and capacity constraints",
+        ]
+    )
+    """The problems it solves, in the buyer's words."""
+    buyer_roles: list[str] = Field(
+        default_factory=lambda: [
+            "VP Operations",
+            "Head of Logistics",
+            "Director of Transportation",
+            "Supply Chain Director",
+            "Fleet Manager",
+            "Dispatch Manager",
+            "Chief Operating Officer",
+        ]
+    )
+    """The roles that buy or use it."""
+    keywords: list[str] = Field(
+        default_factory=lambda: [
+            "logistics", "delivery", "dispatch", "route", "routing", "fleet", "freight",
+            "shipping", "transportation", "trucking", "supply chain", "distribution",
+            "warehouse", "carrier", "fuel", "driver", "automation", "operations",
+            "expansion", "acquisition", "network",
+        ]
+    )  # fmt: skip
+    """Words that mark a passage as relevant to the product."""
+
+    def terms(self) -> list[str]:
+        """Return every word of the profile (name, pitch, problems, roles, keywords)."""
+        text = " ".join([self.what_we_sell, *self.problems, *self.buyer_roles, *self.keywords])
+        return text.split()
+
+
+class ResearchPolicy(_Section):
+    """Account research: where documents are, what we sell, how much a brief holds."""
+
+    documents_dir: str | None = None
+    """Folder of account documents (txt, md, html); None: the bundled documents."""
+    product_profile: ProductProfile = Field(default_factory=ProductProfile)
+    """What we sell (ranks passages, decides which claims a customer email may reuse)."""
+    claims_per_section: int = Field(default=3, ge=1, le=10)
+    """Most claims kept per section."""
+    recent_changes_claims: int = Field(default=5, ge=1, le=15)
+    """Most claims kept in `recent_changes` (one per source)."""
+    max_words: int = Field(default=600, ge=100)
+    """Most words of the markdown brief (about four minutes of reading)."""
+    reflection_rounds: int = Field(default=1, ge=0, le=5)
+    """Model engine: rounds that fill empty sections from retrieval (0: none)."""
+    passages_per_section: int = Field(default=8, ge=1, le=50)
+    """Passages retrieved per section (what the model sees)."""
+    max_document_bytes: int = Field(default=5_000_000, ge=1000)
+    """Larger documents are skipped with a warning."""
+    history_months: int = Field(default=12, ge=1)
+    """Dated documents older than this many months before the as-of date are not read."""
+    web_results: int = Field(default=5, ge=1, le=20)
+    """Results read per web query."""
+    web_cache_dir: str | None = None
+    """Folder of the on-disk web-search cache; None: no cache."""
+
+
 class ActionReview(_Section):
     """Who reviews one action kind and what they may decide."""
 
@@ -457,6 +532,60 @@ class CalendarPolicy(_Section):
         return value
 
 
+# --- copilot drafts (issue 10) ----------------------------------------------------------
+
+
+class CollateralItem(_Section):
+    """One piece of collateral a draft may attach (a file) or link to (a URL)."""
+
+    name: str = Field(min_length=1)
+    """What the customer calls it ("security pack")."""
+    keywords: list[str] = Field(default_factory=list)
+    """Words that, in a promise or a request on a call, ask for this item."""
+    file: str | None = None
+    """File in `copilot.collateral_folder`, attached as a MIME part."""
+    url: str | None = None
+    """Public address, linked in the body."""
+
+    @model_validator(mode="after")
+    def _file_or_url(self) -> CollateralItem:
+        if not self.file and not self.url:
+            raise ValueError(f"collateral {self.name!r} needs a file or a url")
+        return self
+
+
+class CopilotPolicy(_Section):
+    """How customer drafts are written: length limits, time zones, collateral."""
+
+    max_body_words: int = Field(default=500, ge=50)
+    """Most words in a customer email body (signature included)."""
+    max_subject_chars: int = Field(default=78, ge=20)
+    """Most characters in a subject line."""
+    contact_working_hours: tuple[int, int] = (9, 17)
+    """Working hours of customer contacts, local to their time zone."""
+    meeting_hour: int = Field(default=10, ge=0, le=23)
+    """Preferred start hour of a proposed call, in the recipient's time zone."""
+    timezones: dict[str, str] = Field(default_factory=dict)
+    """Default IANA time zone by account country (`US`) or territory (`NA-West`), used when
+    a contact has no time zone in the CRM."""
+    collateral_folder: str | None = None
+    """Folder of the collateral files (None: the bundled `data/collateral`)."""
+    collateral: list[CollateralItem] = Field(default_factory=list)
+    """Materials a draft may attach or link."""
+
+    @field_validator("timezones")
+    @classmethod
+    def _known_zones(cls, value: dict[str, str]) -> dict[str, str]:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        for key, name in value.items():
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError) as err:
+                raise ValueError(f"unknown time zone {name!r} for {key!r}") from err
+        return value
+
+
 class Policy(_Section):
     """The whole RevOps policy."""
 
@@ -490,6 +619,10 @@ class Policy(_Section):
     """Argument contracts of the actions (recipients, protected fields, Slack mentions)."""
     calendar: CalendarPolicy = Field(default_factory=CalendarPolicy)
     """Week start, time zone and fiscal year for due dates said on calls."""
+    copilot: CopilotPolicy = Field(default_factory=CopilotPolicy)
+    """How customer drafts are written."""
+    research: ResearchPolicy = Field(default_factory=ResearchPolicy)
+    """Account research and the product profile."""
 
 
 def _format_validation(err: ValidationError) -> str:

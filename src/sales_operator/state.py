@@ -18,6 +18,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 from typing_extensions import TypedDict
 
+Day = date
+"""Alias of `datetime.date` for fields that are themselves called `date`."""
+
 EventType = Literal[
     "lead_created", "meeting_completed", "activity_logged", "pipeline_review", "deal_closed"
 ]
@@ -129,6 +132,8 @@ class Contact(_Model):
     """Job title."""
     role: str | None = None
     """Buying role when known (champion, economic buyer, ...)."""
+    timezone: str | None = None
+    """IANA time zone (`America/Chicago`), when the CRM has one; drafts write times in it."""
 
 
 class Lead(_Model):
@@ -276,54 +281,109 @@ class DealChange(_Model):
     """Where the change was seen: `lead_created`, `action:<id>` or `crm`."""
 
 
+BRIEF_SECTIONS: tuple[str, ...] = (
+    "overview",
+    "recent_changes",
+    "stakeholders",
+    "priorities",
+    "objections",
+    "questions",
+)
+"""The sections of a pre-call brief, in reading order."""
+
+SourceKind = Literal["document", "crm", "web"]
+"""Where a brief's source came from: a local document (a filing), a CRM record, a web page."""
+
+
 class Citation(_Model):
-    """A source a claim rests on."""
+    """A verbatim quote from one source that supports a claim."""
+
+    source: str
+    """Id of the `BriefSource` quoted (`S1`, `S2`, ...)."""
+    quote: str
+    """Words found verbatim in that source (after normalising whitespace and quote marks)."""
+
+
+class BriefClaim(_Model):
+    """One statement of the account brief, a complete sentence."""
+
+    text: str
+    """The claim."""
+    date: Day | None = None
+    """When what it says happened or was reported, where the source gives a date."""
+    citations: list[Citation] = Field(min_length=1)
+    """The quotes that support it; never empty, each verified in its source."""
+
+
+class BriefSection(_Model):
+    """One section of the brief (`overview`, `recent_changes`, ... see `BRIEF_SECTIONS`)."""
+
+    name: str
+    """Section name."""
+    claims: list[BriefClaim] = Field(default_factory=list)
+    """Its verified claims, most useful first (empty: nothing was found for it)."""
+
+
+class BriefSource(_Model):
+    """A source the brief cites."""
 
     id: str
-    """Short id used in claims (`S1`, `S2`, ...)."""
-    kind: Literal["document", "crm", "web"]
-    """Where it came from."""
+    """Short id used in citations (`S1`, `S2`, ...)."""
+    kind: SourceKind
+    """`document` (a local file, a filing), `crm` (a CRM record) or `web` (a page)."""
     title: str
     """Document title, CRM record name or page title."""
     location: str
     """File path, CRM reference (`crm:activity/12`) or URL."""
-    snippet: str = ""
-    """The passage the claim rests on."""
-
-
-class BriefClaim(_Model):
-    """One statement of the account brief."""
-
-    text: str
-    """The claim."""
-    citations: list[str] = Field(min_length=1)
-    """Ids of the `Citation`s that support it; never empty."""
+    date: Day | None = None
+    """The source's date (from the file name or text, the record, the page), when known."""
 
 
 class AccountBrief(_Model):
-    """What a rep must know before touching the account."""
+    """What a rep must know before touching the account, in sections of cited claims."""
 
     def _repr_html_(self) -> str:  # notebooks (sales_operator.display)
         from sales_operator.display import brief_html
 
         return brief_html(self)
 
-    account_id: str
-    """The account."""
-    headline: str
-    """One-line summary."""
-    claims: list[BriefClaim] = Field(default_factory=list)
-    """Cited statements."""
-    sources: list[Citation] = Field(default_factory=list)
-    """Every source cited."""
+    account: str
+    """The account's name."""
+    account_id: str = ""
+    """The CRM account id (empty for a brief on an account outside the CRM)."""
+    as_of: date
+    """Nothing dated after this day was read."""
     engine: str
-    """What wrote it: `offline:extractive` or `llm:<model>`."""
-    written_at: datetime
-    """When it was written."""
+    """What wrote it: `offline:extractive` or `llm:<model>` (plus any source failure)."""
+    headline: str = ""
+    """One line: the text of the brief's first verified claim (empty when there is none)."""
+    sections: list[BriefSection] = Field(default_factory=list)
+    """The sections, in `BRIEF_SECTIONS` order for a pre-call brief."""
+    sources: list[BriefSource] = Field(default_factory=list)
+    """Every source cited, and only those."""
+    dropped: dict[str, int] = Field(default_factory=dict)
+    """Claims dropped before the brief was kept, counted by reason."""
     purpose: Literal["prep", "cs_handoff"] = "prep"
     """A pre-call brief, or the customer-success handoff brief after a won deal."""
-    dropped_claims: int = 0
-    """Claims the model wrote without a valid citation, dropped before the brief was kept."""
+    written_at: datetime | None = None
+    """When it was written."""
+    searches: int = 0
+    """Web searches run for it (cached answers not counted)."""
+    missing: list[str] = Field(default_factory=list)
+    """What could not be found or read (a folder, a file, a failed search), in words."""
+
+    @property
+    def claims(self) -> list[BriefClaim]:
+        """Every claim, section by section."""
+        return [claim for section in self.sections for claim in section.claims]
+
+    def section(self, name: str) -> BriefSection | None:
+        """Return the section called `name`, or None."""
+        return next((s for s in self.sections if s.name == name), None)
+
+    def source(self, source_id: str) -> BriefSource | None:
+        """Return the source with id `source_id`, or None."""
+        return next((s for s in self.sources if s.id == source_id), None)
 
 
 class Quote(_Model):
@@ -742,6 +802,8 @@ STATE_MODELS: tuple[type[BaseModel], ...] = (
     DealChange,
     Citation,
     BriefClaim,
+    BriefSection,
+    BriefSource,
     AccountBrief,
     Quote,
     Insight,

@@ -65,7 +65,7 @@ def test_json_report_of_the_discovery_call(capsys: pytest.CaptureFixture[str]) -
     assert [c["due"] for c in ex["commitments"]] == ["2026-11-06", "2026-11-10"]
     assert all(c["quote"]["text"] for c in ex["commitments"])
     assert "FleetPilot" in data["summary"]
-    assert data["crm_notes"]["next_step_due"] == "2026-11-06"
+    assert data["crm_notes"]["next_step_date"] == "2026-11-06"
 
 
 def test_account_from_the_crm_places_speakers(

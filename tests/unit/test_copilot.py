@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from email.utils import getaddresses
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from langchain_core.messages import AIMessage
@@ -22,6 +24,8 @@ from sales_operator.state import (
     Activity,
     Assignment,
     BriefClaim,
+    BriefSection,
+    BriefSource,
     Citation,
     Commitment,
     Deal,
@@ -105,33 +109,45 @@ ASSIGNMENT = Assignment(
     assigned_at=datetime(2026, 11, 2, 14, 8, tzinfo=UTC),
 )
 BRIEF = AccountBrief(
+    account="Northwind Logistics",
     account_id="A-NWL",
-    headline="Northwind Logistics (Logistics, 450 employees) announced three new distribution "
-    "centres in Ohio, Georgia and Texas",
-    claims=[
-        BriefClaim(
-            text="Deal D-1450 closed lost: Lost to RouteMax on price (Sep 2025).",
-            citations=["S2"],
+    as_of=date(2026, 11, 2),
+    headline="Northwind will grow its fleet from 220 to 300 trucks by mid-2027.",
+    sections=[
+        BriefSection(
+            name="overview",
+            claims=[
+                BriefClaim(
+                    text="Northwind will grow its fleet from 220 to 300 trucks by mid-2027.",
+                    citations=[
+                        Citation(
+                            source="S1",
+                            quote="Northwind will grow its fleet from 220 to 300 trucks "
+                            "by mid-2027.",
+                        )
+                    ],
+                )
+            ],
         ),
-        BriefClaim(
-            text="Northwind will grow its fleet from 220 to 300 trucks by mid-2027.",
-            citations=["S1"],
+        BriefSection(
+            name="objections",
+            claims=[
+                BriefClaim(
+                    text="Deal D-1450 closed lost: Lost to RouteMax on price (Sep 2025).",
+                    citations=[Citation(source="S2", quote="Lost to RouteMax on price")],
+                )
+            ],
         ),
     ],
     sources=[
-        Citation(
+        BriefSource(
             id="S1",
             kind="document",
             title="Northwind Logistics announces three new distribution centres",
             location="northwind-logistics/press-release-2026-10-expansion.md",
-            snippet="Northwind will grow its fleet from 220 to 300 trucks by mid-2027.",
         ),
-        Citation(
-            id="S2",
-            kind="crm",
-            title="Deal D-1450 closed lost",
-            location="crm:deal/D-1450",
-            snippet="Lost to RouteMax on price.",
+        BriefSource(
+            id="S2", kind="crm", title="Deal D-1450 closed lost", location="crm:deal/D-1450"
         ),
     ],
     engine="offline:extractive",
@@ -150,6 +166,13 @@ SCORE = LeadScore(
     scored_at=datetime(2026, 11, 2, 14, 5, tzinfo=UTC),
     reason="first score",
 )
+
+OPTIONAL: dict[str, set[str]] = {
+    "change_stage": {"at"},
+    "create_task": {"created_at"},
+    "send_email": {"in_reply_to", "references", "attachments"},
+    "send_invite": {"timezone"},
+}
 
 CONTRACTS: dict[str, set[str]] = {
     "assign_owner": {"deal_id", "rep_id", "rep_name", "reason"},
@@ -270,6 +293,10 @@ def run(state: DealState, deps: PatternDeps | None = None) -> DealState:
     return DealState.model_validate(graph.invoke(state))
 
 
+def emails(addresses: list[str]) -> list[str]:
+    return [email for _, email in getaddresses(addresses)]
+
+
 def by_kind(actions: list[ProposedAction]) -> dict[str, list[ProposedAction]]:
     grouped: dict[str, list[ProposedAction]] = {}
     for action in actions:
@@ -279,12 +306,13 @@ def by_kind(actions: list[ProposedAction]) -> dict[str, list[ProposedAction]]:
 
 def check_contracts(actions: list[ProposedAction]) -> None:
     for action in actions:
-        assert set(action.args) == CONTRACTS[action.kind], action.kind
+        assert CONTRACTS[action.kind] <= set(action.args), action.kind
+        assert set(action.args) <= CONTRACTS[action.kind] | OPTIONAL.get(action.kind, set())
         # the executor's own argument check accepts it
         check_args(action.kind, action.args, deal_id="D-2001", policy=POLICY)
         assert action.proposed_by == "workflow_copilot"
         assert action.status == "pending"
-        assert action.description and len(action.description) < 200
+        assert action.description and len(action.description.split(". Review:")[0]) < 200
         args = action.args
         if action.kind == "change_stage":
             assert args["stage"] in POLICY.stages
@@ -294,12 +322,14 @@ def check_contracts(actions: list[ProposedAction]) -> None:
             date.fromisoformat(args["due"])
         if action.kind == "send_email":
             assert args["to"] and all("@" in e for e in args["to"] + args["cc"])
+            assert not args["subject"].startswith(" ")
             assert "@" in args["from"] and args["subject"] and args["body"]
         if action.kind == "send_invite":
             start = datetime.fromisoformat(args["start"])
             end = datetime.fromisoformat(args["end"])
             assert start.utcoffset() is not None and end > start
             assert args["organizer"] in args["attendees"]
+            assert start.astimezone(ZoneInfo(args["timezone"])).utcoffset() == start.utcoffset()
     keys = [a.idempotency_key for a in actions]
     assert len(keys) == len(set(keys))
 
@@ -339,12 +369,13 @@ def test_lead_created_proposals() -> None:
     assert text.index("VP-level contact") < text.index("requested a demo")  # by points
 
     email = kinds["send_email"][0]
-    assert email.args["to"] == ["dana.whitfield@northwind-logistics.com"]
-    assert email.args["from"] == "sam.rivera@orbitalfreight.com"
+    assert emails(email.args["to"]) == ["dana.whitfield@northwind-logistics.com"]
+    assert email.args["from"] == "Sam Rivera <sam.rivera@orbitalfreight.com>"
     assert email.args["cc"] == []
     body = email.args["body"]
     assert body.startswith("Hi Dana,")
-    assert "demo of Orbital Dispatch" in body and "pricing" in body
+    assert "demo of Orbital Dispatch" in body
+    assert "pricing" not in body.lower()  # never reveal that we tracked the pricing page
     assert "220 to 300 trucks" in body  # the public claim from the brief
     assert "RouteMax" not in body  # never quote internal CRM history to the prospect
     assert body.rstrip().endswith("sam.rivera@orbitalfreight.com")
@@ -402,7 +433,7 @@ def test_model_drafts_the_first_touch_email() -> None:
     email = by_kind(out.proposed_actions)["send_email"][0]
     assert email.args["subject"] == "Three new centres, one dispatch plan"
     assert email.args["body"].startswith("Hi Dana,\n\nCongratulations")
-    assert email.args["to"] == ["dana.whitfield@northwind-logistics.com"]
+    assert emails(email.args["to"]) == ["dana.whitfield@northwind-logistics.com"]
     assert "llm:fake" in out.engines["workflow_copilot"]
     check_contracts(out.proposed_actions)
 
@@ -439,14 +470,18 @@ def test_meeting_completed_proposals() -> None:
     assert kinds["change_stage"][0].args["stage"] == "discovery"
 
     email = kinds["send_email"][0]
-    assert email.args["to"] == ["dana.whitfield@northwind-logistics.com"]
-    assert email.args["from"] == "sam.rivera@orbitalfreight.com"
+    assert emails(email.args["to"]) == ["dana.whitfield@northwind-logistics.com"]
+    assert email.args["from"] == "Sam Rivera <sam.rivera@orbitalfreight.com>"
     body = email.args["body"]
     for pain in meeting().pains:
         assert pain.text in body
-    assert "Send the ROI model and pricing proposal (by Friday 6 November)" in body
-    assert "(by Tuesday 10 November)" in body
+    assert "- I'll send the ROI model and pricing proposal by Friday 6 November." in body
+    assert (
+        "- You'll loop in Marcus, the CRO, on a call next Tuesday by Tuesday 10 November." in body
+    )
     assert "- Worried about driver adoption." in body
+    # the invite's time, in Dana's zone (the policy's default for the US)
+    assert "invite for Tuesday 10 November at 10:00 EST (your time)" in body
     assert email.description == "Email Dana Whitfield: follow-up after the 2026-11-04 call"
 
     rep_task, customer_task = kinds["create_task"]
@@ -458,10 +493,11 @@ def test_meeting_completed_proposals() -> None:
     assert "I'll loop in Marcus" in customer_task.args["notes"]
 
     invite = kinds["send_invite"][0].args
-    assert invite["start"] == "2026-11-10T16:00:00+00:00"
-    assert invite["end"] == "2026-11-10T16:30:00+00:00"
-    assert invite["organizer"] == "sam.rivera@orbitalfreight.com"
-    assert set(invite["attendees"]) == {
+    assert invite["start"] == "2026-11-10T10:00:00-05:00"
+    assert invite["end"] == "2026-11-10T10:30:00-05:00"
+    assert invite["timezone"] == "America/New_York"
+    assert invite["organizer"] == "Sam Rivera <sam.rivera@orbitalfreight.com>"
+    assert set(emails(invite["attendees"])) == {
         "sam.rivera@orbitalfreight.com",
         "dana.whitfield@northwind-logistics.com",
         "marcus.chen@northwind-logistics.com",
@@ -546,11 +582,14 @@ def test_pipeline_review_at_risk_proposals() -> None:
     kinds = by_kind(out.proposed_actions)
     assert sorted(kinds) == ["post_slack", "send_email"]
     email = kinds["send_email"][0]
-    assert email.args["to"] == ["dana.whitfield@northwind-logistics.com"]
+    assert emails(email.args["to"]) == ["dana.whitfield@northwind-logistics.com"]
     body = email.args["body"]
     assert "three hours a day" in body  # the value from the call
-    assert "Send the ROI model and pricing proposal (by Friday 6 November)" in body
+    # the rep's overdue deliverable is owned, not listed as an agreed next step
+    assert "I'm sorry: I promised to send the ROI model and pricing proposal by Friday 6 " in body
+    assert "loop in Marcus" not in body.lower()  # its date has passed: superseded
     assert "you and Marcus" in body
+    assert "Tuesday 17 November at 10:00 EST" in body  # slots in Dana's zone
     slack = kinds["post_slack"][0]
     assert slack.args["channel"] == "@jordan.lee"
     text = slack.args["text"]
@@ -569,15 +608,37 @@ def test_pipeline_review_healthy_deal_proposes_nothing(probability: float, risks
 
 
 HANDOFF = AccountBrief(
+    account="Northwind Logistics",
     account_id="A-NWL",
+    as_of=date(2026, 12, 1),
     headline="Northwind Logistics closed won on 2026-12-01 at 52,000 USD",
-    claims=[
-        BriefClaim(text="Northwind Logistics closed won at 52,000 USD.", citations=["S1"]),
-        BriefClaim(text="Pain heard on the call: manual routing.", citations=["S2"]),
+    sections=[
+        BriefSection(
+            name="deal",
+            claims=[
+                BriefClaim(
+                    text="Northwind Logistics closed won at 52,000 USD.",
+                    citations=[
+                        Citation(source="S1", quote="Northwind Logistics closed won at 52,000 USD.")
+                    ],
+                )
+            ],
+        ),
+        BriefSection(
+            name="call",
+            claims=[
+                BriefClaim(
+                    text="Pain heard on the call: manual routing.",
+                    citations=[
+                        Citation(source="S2", quote="Pain heard on the call: manual routing.")
+                    ],
+                )
+            ],
+        ),
     ],
     sources=[
-        Citation(id="S1", kind="crm", title="Deal D-2001", location="crm:deal/D-2001"),
-        Citation(id="S2", kind="crm", title="Call", location="crm:meeting/call-2026-11-04"),
+        BriefSource(id="S1", kind="crm", title="Deal D-2001", location="crm:deal/D-2001"),
+        BriefSource(id="S2", kind="crm", title="Call", location="crm:meeting/call-2026-11-04"),
     ],
     engine="offline:extractive",
     written_at=datetime(2026, 12, 1, 17, tzinfo=UTC),
@@ -621,11 +682,16 @@ def test_deal_closed_won_proposals() -> None:
         "send_invite": 1,
     }
     assert kinds["change_stage"][0].args["stage"] == "closed_won"
-    assert kinds["update_crm"][0].args["fields"] == {"amount": 52000, "closed_at": "2026-12-01"}
+    # business time: the deal_closed event, not the approval
+    assert kinds["update_crm"][0].args["fields"] == {
+        "amount": 52000,
+        "closed_at": "2026-12-01T17:00:00+00:00",
+    }
+    assert kinds["change_stage"][0].args["at"] == "2026-12-01T17:00:00+00:00"
     email = kinds["send_email"][0].args
-    assert email["to"] == ["maya.brooks@orbitalfreight.com"]
-    assert email["cc"] == ["sam.rivera@orbitalfreight.com"]
-    assert email["from"] == "sam.rivera@orbitalfreight.com"
+    assert emails(email["to"]) == ["maya.brooks@orbitalfreight.com"]
+    assert emails(email["cc"]) == ["sam.rivera@orbitalfreight.com"]
+    assert emails([email["from"]]) == ["sam.rivera@orbitalfreight.com"]
     assert HANDOFF.headline in email["body"]
     assert "- Pain heard on the call: manual routing. [S2]" in email["body"]
     assert "[S2] Call (crm:meeting/call-2026-11-04)" in email["body"]
@@ -634,9 +700,9 @@ def test_deal_closed_won_proposals() -> None:
     assert task["title"] == "Kickoff call with Northwind Logistics"
     assert task["owner_id"] == "cs-maya" and task["due"] == "2026-12-04"
     invite = kinds["send_invite"][0].args
-    assert invite["start"].startswith("2026-12-04T16:00")
-    assert invite["organizer"] == "maya.brooks@orbitalfreight.com"
-    assert "dana.whitfield@northwind-logistics.com" in invite["attendees"]
+    assert invite["start"] == "2026-12-04T10:00:00-05:00"  # in the customer's zone
+    assert emails([invite["organizer"]]) == ["maya.brooks@orbitalfreight.com"]
+    assert "dana.whitfield@northwind-logistics.com" in emails(invite["attendees"])
 
 
 def test_deal_closed_lost_proposals() -> None:
@@ -645,7 +711,10 @@ def test_deal_closed_lost_proposals() -> None:
     kinds = by_kind(out.proposed_actions)
     assert sorted(kinds) == ["change_stage", "log_note", "update_crm"]
     assert kinds["change_stage"][0].args["stage"] == "closed_lost"
-    assert kinds["update_crm"][0].args["fields"] == {"loss_reason": "chose RouteMax on price"}
+    assert kinds["update_crm"][0].args["fields"] == {
+        "loss_reason": "chose RouteMax on price",
+        "closed_at": "2026-12-01T17:00:00+00:00",
+    }
     assert "chose RouteMax on price" in kinds["log_note"][0].args["text"]
 
 
@@ -711,8 +780,9 @@ def test_model_drafts_every_email_prompt(make_state: Any, recipient: str) -> Non
     )
     llm = LLM(FakeToolModel(messages=iter([message])), name="fake")
     out = run(make_state(), make_deps(llm=llm))
-    emails = by_kind(out.proposed_actions)["send_email"]
-    assert [(e.args["to"], e.args["subject"], e.args["body"]) for e in emails] == [
+    sent = by_kind(out.proposed_actions)["send_email"]
+    emails_of = emails
+    assert [(emails_of(e.args["to"]), e.args["subject"], e.args["body"]) for e in sent] == [
         ([recipient], "Model subject", "Model body")
     ]
     assert "llm:fake" in out.engines["workflow_copilot"]

@@ -78,14 +78,34 @@ class SchemaAnsweringModel(GenericFakeChatModel):
 def test_operator_on_a_model_records_the_model_engine(tmp_path: Path) -> None:
     answers = {
         "BriefDraft": {
-            "headline": "Northwind is adding three distribution centres",
-            "claims": [
+            "sections": [
                 {
-                    "text": "Northwind is opening sites in Ohio, Georgia and Texas.",
-                    "citations": ["S1"],
-                },
-                {"text": "An invented claim with no source.", "citations": []},
-            ],
+                    "name": "overview",
+                    "claims": [
+                        {
+                            "text": "Northwind Logistics announced three new regional "
+                            "distribution centres in Ohio, Georgia and Texas.",
+                            "citations": [
+                                {
+                                    "source": "S3",
+                                    "quote": "Northwind Logistics today announced three new "
+                                    "regional distribution centres, in Ohio, Georgia and Texas",
+                                }
+                            ],
+                        },
+                        {
+                            "text": "Northwind plans to buy 10,000 route-optimisation licences.",
+                            "citations": [
+                                {
+                                    "source": "S3",
+                                    "quote": "Northwind will grow its fleet from 220 to 300 trucks",
+                                }
+                            ],
+                        },
+                        {"text": "An invented claim with no source at all.", "citations": []},
+                    ],
+                }
+            ]
         },
         "EmailDraft": {"subject": "Model-written subject", "body": "Model-written body.\nSam"},
         "CallExtraction": {
@@ -125,7 +145,13 @@ def test_operator_on_a_model_records_the_model_engine(tmp_path: Path) -> None:
         )
     state = deal_state(graph, SEED_DEAL_ID)
     assert state.brief is not None and state.brief.engine.startswith("llm:")
-    assert state.brief.dropped_claims == 1 and len(state.brief.claims) == 1
+    assert [c.text for c in state.brief.claims] == [
+        "Northwind Logistics announced three new regional distribution centres in Ohio, "
+        "Georgia and Texas."
+    ]
+    # the invented number and the uncited claim are dropped, by reason
+    assert state.brief.dropped["unsupported_number"] >= 1
+    assert state.brief.dropped["no_citation"] >= 1
     assert state.meeting is not None and state.meeting.engine.startswith("llm:")
     assert state.meeting.summary == "A model-written summary."
     [commitment] = state.meeting.commitments

@@ -115,7 +115,7 @@ def test_offline_coverage_on_the_seed_call_reaches_insights_and_crm_notes() -> N
         'Dana Whitfield: "We also had a look at FleetPilot'
     )
     assert "Paper process" in notes["meddpicc_gaps"]
-    assert notes["next_step_date"] == notes["next_step_due"] == "2026-11-06"
+    assert notes["next_step_date"] == "2026-11-06" and "next_step_due" not in notes
     assert notes["action_items"] == (
         "Sam Rivera: Send ROI model and pricing proposal (due 2026-11-06); "
         "Dana Whitfield: Loop in CRO (due 2026-11-10)"

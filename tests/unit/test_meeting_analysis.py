@@ -367,7 +367,6 @@ def test_discovery_summary_and_crm_notes(discovery: MeetingInsights) -> None:
         "pains",
         "competitors",
         "next_step",
-        "next_step_due",
         "next_step_date",
         "action_items",
         "call_summary",
@@ -377,7 +376,7 @@ def test_discovery_summary_and_crm_notes(discovery: MeetingInsights) -> None:
     } <= set(notes)
     assert notes["competitors"] == "FleetPilot"
     assert notes["next_step"] == "Send ROI model and pricing proposal (Sam Rivera)"
-    assert notes["next_step_due"] == "2026-11-06"
+    assert notes["next_step_date"] == "2026-11-06" and "next_step_due" not in notes
     assert notes["decision_makers"] == "Marcus Chen (CRO)"
     assert notes["pains"].count(";") == 2
     assert notes["call_summary"] == discovery.summary
@@ -460,7 +459,7 @@ def test_pricing_call_json_across_the_new_year() -> None:
     ]
     assert out.commitments[1].text == "Review it with Paulo Reis (CFO)"
     assert out.crm_notes["decision_makers"] == "Paulo Reis (CFO)"
-    assert out.crm_notes["next_step_due"] == "2026-12-31"  # the earliest due date
+    assert out.crm_notes["next_step_date"] == "2026-12-31"  # the earliest due date
 
 
 def test_with_only_the_rep_known_the_other_speaker_on_a_two_party_call_is_the_customer() -> None:
@@ -554,7 +553,7 @@ def test_model_path_one_structured_call(discovery: MeetingInsights) -> None:
     assert (dana.due, dana.title, dana.side) == (date(2026, 11, 10), "Loop in CRO", "customer")
     assert out.summary == "Sam and Dana discussed routing pains; next steps agreed."
     assert out.crm_notes["call_summary"] == out.summary
-    assert out.crm_notes["next_step_due"] == "2026-11-06"
+    assert out.crm_notes["next_step_date"] == "2026-11-06"
     assert out.crm_notes["decision_makers"] == "Marcus Chen (CRO)"
 
 

@@ -216,7 +216,9 @@ def account_model(row: Row) -> Account:
 
 def contact_model(row: Row) -> Contact:
     """Return the `Contact` of a stored contact row."""
-    return Contact(**{name: row[name] for name in Contact.model_fields})
+    keys = set(row.keys()) if hasattr(row, "keys") else set(Contact.model_fields)
+    # a row stored before a field was added lacks its column
+    return Contact(**{name: row[name] for name in Contact.model_fields if name in keys})
 
 
 def lead_model(row: Row) -> Lead:
@@ -436,6 +438,42 @@ def deal_history(row: Row) -> HistoryRecord:
         at=parse_datetime(when),
         title=row["name"],
         text="; ".join(parts),
+    )
+
+
+LOSS_REASON_KEYS: tuple[str, ...] = ("loss_reason", "lost_reason")
+"""Deal `fields` keys that hold why a deal was lost."""
+
+
+def loss_reason(fields: Mapping[str, Any]) -> str | None:
+    """Return the loss reason stored in a deal's custom `fields`, or None."""
+    for key in LOSS_REASON_KEYS:
+        value = fields.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def similar_loss_history(row: Row, account: Mapping[str, Any]) -> HistoryRecord | None:
+    """Return a lost deal of a similar account as a history record (None: no loss reason).
+
+    `row` is the deal row (`fields` decoded), `account` the row of its account (`name`,
+    `industry`, `segment`). The text names the account, its industry and segment, and the
+    reason, so a brief can quote it.
+    """
+    reason = loss_reason(row["fields"])
+    if reason is None:
+        return None
+    when = row["closed_at"] or row["close_date"] or row["created_at"]
+    kind = ", ".join(str(v) for v in (account.get("industry"), account.get("segment")) if v)
+    name = account.get("name") or row["name"]
+    text = f"{name}" + (f" ({kind})" if kind else "") + f" was lost; loss reason: {reason}."
+    return HistoryRecord(
+        ref=f"crm:deal/{row['id']}",
+        kind="deal",
+        at=parse_datetime(when),
+        title=f"Lost deal {row['name']}",
+        text=text,
     )
 
 

@@ -25,6 +25,9 @@ from sales_operator.state import (
     Receipt,
 )
 
+Day = date
+"""Alias of `datetime.date` for fields that are themselves called `date`."""
+
 
 class Rep(BaseModel):
     """A seller, a manager or a queue that leads can be routed to."""
@@ -91,6 +94,8 @@ class SearchResult(BaseModel):
     """The relevant passage."""
     score: float | None = None
     """Relevance, when the provider gives one."""
+    published_date: str | None = None
+    """When the page was published, as the provider writes it (news results)."""
 
 
 class Document(BaseModel):
@@ -104,6 +109,8 @@ class Document(BaseModel):
     """First heading or file name."""
     text: str
     """Full text."""
+    date: Day | None = None
+    """The document's date (from its file name or its text), when it has one."""
 
 
 @runtime_checkable
@@ -180,8 +187,10 @@ class CRM(CRMReader, Protocol):
         """Set deal fields (name, amount, close_date, or any custom field)."""
         ...
 
-    def change_stage(self, deal_id: str, stage: str, *, idempotency_key: str) -> dict[str, Any]:
-        """Move the deal to `stage`."""
+    def change_stage(
+        self, deal_id: str, stage: str, *, idempotency_key: str, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Move the deal to `stage` (`at`: the business time of the change; None: now)."""
         ...
 
     def create_task(
@@ -193,8 +202,9 @@ class CRM(CRMReader, Protocol):
         due: date | None,
         notes: str,
         idempotency_key: str,
+        created_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Create a task on the deal."""
+        """Create a task on the deal (`created_at`: business time; None: now)."""
         ...
 
     def add_note(self, deal_id: str, text: str, *, idempotency_key: str) -> dict[str, Any]:
@@ -229,8 +239,14 @@ class Mailer(Protocol):
         cc: list[str] | None = None,
         sender: str | None = None,
         idempotency_key: str,
+        in_reply_to: str | None = None,
+        references: list[str] | None = None,
+        attachments: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Send one message; return where it went (file path, message id)."""
+        """Send one message; return where it went (file path, message id).
+
+        `in_reply_to` and `references` thread it; `attachments` are file paths.
+        """
         ...
 
 
@@ -257,8 +273,9 @@ class Calendar(Protocol):
         description: str,
         organizer: str | None = None,
         idempotency_key: str,
+        timezone: str | None = None,
     ) -> dict[str, Any]:
-        """Create an invite; return where it went."""
+        """Create an invite; return where it went (`timezone`: the zone its times show in)."""
         ...
 
 

@@ -1,17 +1,21 @@
 """Calendar invites as RFC 5545 `.ics` files, one per idempotency key.
 
 The file is written by hand: CRLF line endings, lines folded at 75 octets, TEXT values
-escaped (backslash, `;`, `,` and newlines), times in UTC, `METHOD:REQUEST` with an organizer and
-RSVP-requesting attendees, so any calendar client can import it as an invitation.
+escaped (backslash, `;`, `,` and newlines), `METHOD:REQUEST` with the organizer (`CN` name,
+also listed as the `CHAIR` attendee) and RSVP-requesting attendees (`CN`, `ROLE`, `PARTSTAT`),
+so any calendar client can import it as an invitation. With a `timezone`, DTSTART/DTEND carry
+`TZID` and the file holds a VTIMEZONE for that zone (its offsets and transitions in the
+event's year, read from the system's zoneinfo); without one, times are in UTC.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sales_operator.adapters.outbox import artefact_name, key_digest, write_once
 from sales_operator.errors import PermanentAdapterError, TransientAdapterError
@@ -69,9 +73,83 @@ def _cal_address(address: str) -> tuple[str, str]:
 def _address_line(prop: str, params: list[str], address: str) -> str:
     name, email = _cal_address(address)
     if name:
-        params = [*params, f'CN="{name}"']
+        params = [f'CN="{name}"', *params]
     head = ";".join([prop, *params])
     return f"{head}:mailto:{email}"
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise PermanentAdapterError(
+            f"unknown time zone {name!r}", adapter=ICSCalendar.adapter, operation="invite"
+        ) from exc
+
+
+def _offset(delta: timedelta | None) -> str:
+    seconds = int((delta or timedelta(0)).total_seconds())
+    sign = "+" if seconds >= 0 else "-"
+    seconds = abs(seconds)
+    return f"{sign}{seconds // 3600:02d}{seconds % 3600 // 60:02d}"
+
+
+def _transitions(zone: ZoneInfo, year: int) -> list[datetime]:
+    """Return the UTC instants in `year` at which `zone`'s offset changes (hour precision)."""
+    found: list[datetime] = []
+    start = datetime(year, 1, 1, tzinfo=UTC)
+    day = start
+    previous = day.astimezone(zone).utcoffset()
+    while day.year == year:
+        nxt = day + timedelta(days=1)
+        offset = nxt.astimezone(zone).utcoffset()
+        if offset != previous:
+            hour = day
+            while hour.astimezone(zone).utcoffset() == previous:
+                hour += timedelta(hours=1)
+            found.append(hour)
+            previous = offset
+        day = nxt
+    return found
+
+
+def vtimezone(zone: ZoneInfo, year: int) -> list[str]:
+    """Return VTIMEZONE lines for `zone` covering `year` (one component per offset period)."""
+    lines = ["BEGIN:VTIMEZONE", f"TZID:{zone.key}"]
+    changes = _transitions(zone, year)
+    if not changes:
+        moment = datetime(year, 1, 1, tzinfo=UTC).astimezone(zone)
+        offset = _offset(moment.utcoffset())
+        lines += [
+            "BEGIN:STANDARD",
+            f"DTSTART:{year}0101T000000",
+            f"TZOFFSETFROM:{offset}",
+            f"TZOFFSETTO:{offset}",
+            f"TZNAME:{moment.tzname()}",
+            "END:STANDARD",
+        ]
+    for change in changes:
+        before = (change - timedelta(hours=1)).astimezone(zone)
+        after = change.astimezone(zone)
+        kind = "DAYLIGHT" if after.dst() else "STANDARD"
+        local = change.replace(tzinfo=None) + (before.utcoffset() or timedelta(0))
+        lines += [
+            f"BEGIN:{kind}",
+            f"DTSTART:{local:%Y%m%dT%H%M%S}",
+            f"TZOFFSETFROM:{_offset(before.utcoffset())}",
+            f"TZOFFSETTO:{_offset(after.utcoffset())}",
+            f"TZNAME:{after.tzname()}",
+            f"END:{kind}",
+        ]
+    lines.append("END:VTIMEZONE")
+    return lines
+
+
+def _local_stamp(value: datetime, zone: ZoneInfo) -> str:
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return value.astimezone(zone).strftime("%Y%m%dT%H%M%S")
 
 
 class ICSCalendar:
@@ -109,8 +187,11 @@ class ICSCalendar:
         description: str,
         organizer: str | None = None,
         idempotency_key: str,
+        timezone: str | None = None,
     ) -> dict[str, Any]:
         """Write the invite, once per key (a naive time is read as UTC).
+
+        With `timezone` (an IANA name), the times are written in that zone with a TZID.
 
         Returns:
             `path` (the `.ics` file) and `uid`; a repeated key returns the first file's
@@ -131,6 +212,7 @@ class ICSCalendar:
                 description=description,
                 organizer=organizer or self.organizer,
                 uid=uid,
+                timezone=timezone,
             )
             try:
                 write_once(path, data.encode("utf-8"))
@@ -150,6 +232,7 @@ class ICSCalendar:
         description: str,
         organizer: str,
         uid: str,
+        timezone: str | None = None,
     ) -> str:
         """Return the calendar text of one invite (CRLF line endings, folded lines)."""
         if not attendees:
@@ -162,26 +245,41 @@ class ICSCalendar:
                 adapter=self.adapter,
                 operation="invite",
             )
+        zone = _zone(timezone)
         lines = [
             "BEGIN:VCALENDAR",
             "VERSION:2.0",
             f"PRODID:{PRODID}",
             "CALSCALE:GREGORIAN",
             "METHOD:REQUEST",
+        ]
+        if zone is not None:
+            start_local = start.replace(tzinfo=UTC) if start.tzinfo is None else start
+            lines += vtimezone(zone, start_local.astimezone(zone).year)
+            times = [
+                f"DTSTART;TZID={zone.key}:{_local_stamp(start, zone)}",
+                f"DTEND;TZID={zone.key}:{_local_stamp(end, zone)}",
+            ]
+        else:
+            times = [f"DTSTART:{_utc_stamp(start)}", f"DTEND:{_utc_stamp(end)}"]
+        lines += [
             "BEGIN:VEVENT",
             f"UID:{uid}",
             f"DTSTAMP:{_utc_stamp(self._clock())}",
-            f"DTSTART:{_utc_stamp(start)}",
-            f"DTEND:{_utc_stamp(end)}",
+            *times,
             f"SUMMARY:{escape_text(title)}",
             f"DESCRIPTION:{escape_text(description)}",
             _address_line("ORGANIZER", [], organizer),
         ]
+        organizer_email = _cal_address(organizer)[1].lower()
         for attendee in attendees:
+            chair = _cal_address(attendee)[1].lower() == organizer_email
+            role = "ROLE=CHAIR" if chair else "ROLE=REQ-PARTICIPANT"
+            status = "PARTSTAT=ACCEPTED" if chair else "PARTSTAT=NEEDS-ACTION"
             lines.append(
                 _address_line(
                     "ATTENDEE",
-                    ["RSVP=TRUE"],
+                    ["CUTYPE=INDIVIDUAL", role, status, f"RSVP={'FALSE' if chair else 'TRUE'}"],
                     attendee,
                 )
             )

@@ -48,6 +48,7 @@ from sales_operator.adapters._records import (
     plan_field_update,
     receipt_supersedes,
     require_key,
+    similar_loss_history,
     stage_values,
     task_history,
     unknown_deal,
@@ -431,6 +432,35 @@ class InMemoryCRM:
             records.sort(key=lambda record: record.at)
             return records
 
+    def similar_lost_deals(self, account_id: str, *, limit: int = 20) -> list[HistoryRecord]:
+        """Return lost deals, with a loss reason, of other accounts in the same industry or segment.
+
+        Newest first, at most `limit`; the same records `SQLiteCRM.similar_lost_deals` returns.
+        """
+        with self._lock:
+            store = self._store
+            own = store.accounts.get(account_id)
+            if own is None:
+                return []
+            industry, segment = own.get("industry"), own.get("segment")
+            found: list[tuple[str, HistoryRecord]] = []
+            for deal in store.deals.values():
+                account = store.accounts.get(deal.account_id or "")
+                if account is None or deal.account_id == account_id:
+                    continue
+                if not (deal.outcome == "lost" or deal.stage == "closed_lost"):
+                    continue
+                same = (industry is not None and account.get("industry") == industry) or (
+                    segment is not None and account.get("segment") == segment
+                )
+                if not same:
+                    continue
+                record = similar_loss_history(asdict(deal), account)
+                if record is not None:
+                    found.append((deal.closed_at or deal.close_date or deal.created_at, record))
+            found.sort(key=lambda item: item[0], reverse=True)
+            return [record for _, record in found[:limit]]
+
     def closed_deal_rows(self) -> list[dict[str, Any]]:
         """Return the training rows given to the constructor, then one per closed deal held.
 
@@ -642,7 +672,9 @@ class InMemoryCRM:
 
         return self._write(operation, idempotency_key, apply)
 
-    def change_stage(self, deal_id: str, stage: str, *, idempotency_key: str) -> dict[str, Any]:
+    def change_stage(
+        self, deal_id: str, stage: str, *, idempotency_key: str, at: datetime | None = None
+    ) -> dict[str, Any]:
         """Move the deal to `stage` and record the change in the stage history.
 
         Stage names are not checked here (the policy owns them); a `closed_won` or
@@ -659,7 +691,7 @@ class InMemoryCRM:
             from_stage = row.stage
             changed = stage_name != from_stage
             if changed:
-                _set_stage(store, row, stage_name, self._now())
+                _set_stage(store, row, stage_name, iso(at) if at else self._now())
             return {
                 "deal_id": deal_id,
                 "from_stage": from_stage,
@@ -678,8 +710,9 @@ class InMemoryCRM:
         due: date | None,
         notes: str,
         idempotency_key: str,
+        created_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Create an open task on the deal.
+        """Create an open task on the deal (`created_at`: business time; None: now).
 
         Returns:
             `task_id`, `ref` (`crm:task/<n>`), `deal_id`, `title`, `owner_id` and `due`.
@@ -700,7 +733,7 @@ class InMemoryCRM:
                     "due": due_text,
                     "notes": notes,
                     "status": "open",
-                    "created_at": self._now(),
+                    "created_at": iso(created_at) if created_at else self._now(),
                 }
             )
             return created_result(
@@ -833,12 +866,13 @@ def _upsert_contact(store: _Store, contact: Contact, account_id: str | None) -> 
             "title": contact.title,
             "role": contact.role,
             "seniority": seniority,
+            "timezone": contact.timezone,
         }
         return
     if account_id is not None:
         old["account_id"] = account_id
     old["name"] = contact.name
-    for key in ("email", "title", "role"):
+    for key in ("email", "title", "role", "timezone"):
         value = getattr(contact, key)
         if value is not None:
             old[key] = value
@@ -913,6 +947,9 @@ class RecordingMailer(_RecordOnce):
         cc: list[str] | None = None,
         sender: str | None = None,
         idempotency_key: str,
+        in_reply_to: str | None = None,
+        references: list[str] | None = None,
+        attachments: list[str] | None = None,
     ) -> dict[str, Any]:
         """Record one message; a repeated key records nothing and returns the first result.
 
@@ -936,6 +973,9 @@ class RecordingMailer(_RecordOnce):
                     "subject": subject,
                     "body": body,
                     "idempotency_key": idempotency_key,
+                    "in_reply_to": in_reply_to,
+                    "references": list(references or []),
+                    "attachments": list(attachments or []),
                 }
             )
             return {
@@ -1010,6 +1050,7 @@ class RecordingCalendar(_RecordOnce):
         description: str,
         organizer: str | None = None,
         idempotency_key: str,
+        timezone: str | None = None,
     ) -> dict[str, Any]:
         """Record an invite; a repeated key returns the first result.
 
@@ -1043,6 +1084,7 @@ class RecordingCalendar(_RecordOnce):
                     "description": description,
                     "organizer": organizer,
                     "idempotency_key": idempotency_key,
+                    "timezone": timezone,
                 }
             )
             return {

@@ -146,6 +146,66 @@ def message_id_for(idempotency_key: str, sender: str) -> str:
     return f"<so-{key_digest(idempotency_key)}@{_domain_of(sender)}>"
 
 
+_MESSAGE_POLICY = email_policy.SMTP.clone(max_line_length=998)
+"""SMTP line endings; headers are not folded below the RFC 5322 limit, so a subject is
+never broken onto a continuation line (which some clients show with a leading space)."""
+
+_LINK = re.compile(r"(https?://[^\s<>()\"']+[^\s<>()\"'.,;:!?])")
+
+
+def plain_to_html(body: str) -> str:
+    """Return the HTML alternative of a plain-text body.
+
+    Blank-line separated paragraphs become `<p>`, runs of `- ` lines become a `<ul>`, line
+    breaks inside a paragraph become `<br>`, and URLs become links. The text is escaped.
+    """
+    import html
+
+    parts: list[str] = []
+    for block in re.split(r"\n\s*\n", body.strip()):
+        lines = block.split("\n")
+        out: list[str] = []
+        items: list[str] = []
+        for line in lines:
+            text = _LINK.sub(r'<a href="\1">\1</a>', html.escape(line.strip(), quote=False))
+            if line.lstrip().startswith(("- ", "• ")):
+                items.append(f"<li>{text[2:].strip()}</li>")
+                continue
+            if items:
+                out.append("<ul>" + "".join(items) + "</ul>")
+                items = []
+            out.append(text)
+        paragraph = "<br>\n".join(x for x in out if not x.startswith("<ul>"))
+        lists = "".join(x for x in out if x.startswith("<ul>"))
+        if paragraph:
+            parts.append(f"<p>{paragraph}</p>")
+        if lists:
+            parts.append(lists)
+        if items:
+            parts.append("<ul>" + "".join(items) + "</ul>")
+    return (
+        '<!DOCTYPE html>\n<html><body style="font-family: sans-serif">\n'
+        + "\n".join(parts)
+        + "\n</body></html>\n"
+    )
+
+
+def _attach(message: EmailMessage, paths: list[str], adapter: str) -> None:
+    import mimetypes
+
+    for name in paths:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise PermanentAdapterError(
+                f"cannot attach {path}: {exc.strerror or exc}", adapter=adapter, operation="send"
+            ) from exc
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        maintype, subtype = kind.split("/", 1)
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
+
+
 def build_message(
     *,
     to: list[str],
@@ -156,12 +216,19 @@ def build_message(
     idempotency_key: str,
     at: datetime,
     adapter: str,
+    in_reply_to: str | None = None,
+    references: list[str] | None = None,
+    attachments: list[str] | None = None,
 ) -> EmailMessage:
     """Build an RFC 5322 message whose Message-ID is derived from the idempotency key.
 
+    The message has a plain-text body and an HTML alternative, `Date` is `at` (the send
+    time), `In-Reply-To`/`References` thread it when given, and each path in `attachments`
+    becomes a MIME attachment. Addresses may carry display names (`Name <email>`).
+
     Raises:
-        PermanentAdapterError: for no recipient, an address without `@`, or a header value
-            that cannot be encoded.
+        PermanentAdapterError: for no recipient, an address without `@`, a header value
+            that cannot be encoded, or an attachment that cannot be read.
     """
     recipients = [*to, *(cc or [])]
     if not to:
@@ -173,7 +240,7 @@ def build_message(
             raise PermanentAdapterError(
                 f"not an email address: {address!r}", adapter=adapter, operation="send"
             )
-    message = EmailMessage(policy=email_policy.SMTP)
+    message = EmailMessage(policy=_MESSAGE_POLICY)
     try:
         message["From"] = sender
         message["To"] = ", ".join(to)
@@ -185,7 +252,16 @@ def build_message(
         )
         message["Message-ID"] = message_id_for(idempotency_key, sender)
         message["X-Idempotency-Key"] = idempotency_key
+        if in_reply_to:
+            message["In-Reply-To"] = in_reply_to
+        thread = [r for r in (references or []) if r]
+        if in_reply_to and in_reply_to not in thread:
+            thread.append(in_reply_to)
+        if thread:
+            message["References"] = " ".join(thread)
         message.set_content(body)
+        message.add_alternative(plain_to_html(body), subtype="html")
+        _attach(message, list(attachments or []), adapter)
     except (ValueError, TypeError) as exc:
         raise PermanentAdapterError(
             f"cannot build the message: {exc}", adapter=adapter, operation="send"
@@ -232,6 +308,9 @@ class OutboxMailer:
         cc: list[str] | None = None,
         sender: str | None = None,
         idempotency_key: str,
+        in_reply_to: str | None = None,
+        references: list[str] | None = None,
+        attachments: list[str] | None = None,
     ) -> dict[str, Any]:
         """Write the message to the outbox, once per key.
 
@@ -250,6 +329,9 @@ class OutboxMailer:
                 idempotency_key=idempotency_key,
                 at=self._clock(),
                 adapter=self.adapter,
+                in_reply_to=in_reply_to,
+                references=references,
+                attachments=attachments,
             )
             try:
                 write_once(path, message.as_bytes())
@@ -386,6 +468,9 @@ class SMTPMailer:
         cc: list[str] | None = None,
         sender: str | None = None,
         idempotency_key: str,
+        in_reply_to: str | None = None,
+        references: list[str] | None = None,
+        attachments: list[str] | None = None,
     ) -> dict[str, Any]:
         """Send the message, once per key.
 
@@ -412,6 +497,9 @@ class SMTPMailer:
                 idempotency_key=idempotency_key,
                 at=self._clock(),
                 adapter=self.adapter,
+                in_reply_to=in_reply_to,
+                references=references,
+                attachments=attachments,
             )
             refused = self._deliver(message)
             result = {

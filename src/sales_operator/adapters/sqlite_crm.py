@@ -55,6 +55,7 @@ from sales_operator.adapters._records import (
     plan_field_update,
     receipt_supersedes,
     require_key,
+    similar_loss_history,
     stage_values,
     task_history,
     unknown_deal,
@@ -124,7 +125,8 @@ CREATE TABLE IF NOT EXISTS contacts (
     email TEXT,
     title TEXT,
     role TEXT,
-    seniority TEXT
+    seniority TEXT,
+    timezone TEXT
 );
 CREATE INDEX IF NOT EXISTS contacts_account ON contacts(account_id);
 CREATE TABLE IF NOT EXISTS leads (
@@ -449,6 +451,7 @@ class SQLiteCRM:
     def _create_schema(self) -> None:
         with self._lock:
             self._conn.executescript(_SCHEMA)
+            _add_missing_columns(self._conn)
             row = self._conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
             version = row[0]
             if version is None:
@@ -616,6 +619,38 @@ class SQLiteCRM:
         ):
             records.append(deal_history(_decoded(row, "fields")))
         records.sort(key=lambda record: record.at)
+        return records
+
+    def similar_lost_deals(self, account_id: str, *, limit: int = 20) -> list[HistoryRecord]:
+        """Return lost deals, with a loss reason, of other accounts in the same industry or segment.
+
+        Newest first, at most `limit`. Each record's text names the account, its industry and
+        segment, and the loss reason (`fields.loss_reason` or `fields.lost_reason`).
+        """
+        rows = self._query("SELECT industry, segment FROM accounts WHERE id = ?", (account_id,))
+        if not rows:
+            return []
+        industry, segment = rows[0]["industry"], rows[0]["segment"]
+        found = self._query(
+            """
+            SELECT d.*, a.name AS account_name, a.industry, a.segment
+            FROM deals d JOIN accounts a ON a.id = d.account_id
+            WHERE d.account_id != ? AND (d.outcome = 'lost' OR d.stage = 'closed_lost')
+              AND ((? IS NOT NULL AND a.industry = ?) OR (? IS NOT NULL AND a.segment = ?))
+            ORDER BY COALESCE(d.closed_at, d.close_date, d.created_at) DESC
+            """,
+            (account_id, industry, industry, segment, segment),
+        )
+        records: list[HistoryRecord] = []
+        for row in found:
+            deal = _decoded(row, "fields")
+            account = {"name": row["account_name"], "industry": row["industry"]}
+            account["segment"] = row["segment"]
+            record = similar_loss_history(deal, account)
+            if record is not None:
+                records.append(record)
+            if len(records) >= limit:
+                break
         return records
 
     def closed_deal_rows(self) -> list[dict[str, Any]]:
@@ -805,7 +840,9 @@ class SQLiteCRM:
 
         return self._write(operation, idempotency_key, apply)
 
-    def change_stage(self, deal_id: str, stage: str, *, idempotency_key: str) -> dict[str, Any]:
+    def change_stage(
+        self, deal_id: str, stage: str, *, idempotency_key: str, at: datetime | None = None
+    ) -> dict[str, Any]:
         """Move the deal to `stage` and record the change in the stage history.
 
         Stage names are not checked here (the policy owns them); a `closed_won` or
@@ -821,7 +858,7 @@ class SQLiteCRM:
             stage_name = column_value("stage", stage, adapter=ADAPTER, operation=operation)
             changed = stage_name != row["stage"]
             if changed:
-                _set_stage(conn, deal_id, row["stage"], stage_name, iso(self._clock()))
+                _set_stage(conn, deal_id, row["stage"], stage_name, iso(at or self._clock()))
             return {
                 "deal_id": deal_id,
                 "from_stage": row["stage"],
@@ -840,8 +877,9 @@ class SQLiteCRM:
         due: date | None,
         notes: str,
         idempotency_key: str,
+        created_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Create an open task on the deal.
+        """Create an open task on the deal (`created_at`: business time; None: now).
 
         Returns:
             `task_id`, `ref` (`crm:task/<n>`), `deal_id`, `title`, `owner_id` and `due`.
@@ -861,7 +899,7 @@ class SQLiteCRM:
                     owner_id,
                     due_text,
                     notes,
-                    iso(self._clock()),
+                    iso(created_at or self._clock()),
                 ),
             )
             return created_result(
@@ -1139,6 +1177,17 @@ def _upsert_account(conn: sqlite3.Connection, account: Account, segment: str | N
     )
 
 
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("contacts", "timezone", "TEXT"),)
+"""Columns added after schema version 1 shipped; older files get them on open."""
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, column, kind in _ADDED_COLUMNS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
 def _upsert_contact(
     conn: sqlite3.Connection,
     contact: Contact,
@@ -1147,9 +1196,10 @@ def _upsert_contact(
 ) -> None:
     conn.execute(
         """
-        INSERT INTO contacts (id, account_id, name, email, title, role, seniority)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO contacts (id, account_id, name, email, title, role, seniority, timezone)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET
+            timezone = COALESCE(excluded.timezone, contacts.timezone),
             account_id = COALESCE(excluded.account_id, contacts.account_id),
             name = excluded.name,
             email = COALESCE(excluded.email, contacts.email),
@@ -1166,6 +1216,7 @@ def _upsert_contact(
             contact.title,
             contact.role,
             seniority or (seniority_from_title(contact.title) if contact.title else None),
+            contact.timezone,
         ),
     )
 

@@ -338,8 +338,8 @@ def crm_notes(insights: MeetingInsights, decision_makers: Iterable[str] = ()) ->
     """Return the CRM fields the call fills: only those with a value, plus `call_summary`.
 
     The fields: `pains`, `objections`, `buying_triggers`, `risks` (one line each, items
-    separated by "; "), `competitors`, `next_step` with `next_step_date` (and the older
-    name `next_step_due`), `action_items`, `call_summary`, `decision_makers`, and for a
+    separated by "; "), `competitors`, `next_step` with `next_step_date`, `action_items`,
+    `call_summary`, `decision_makers`, and for a
     call with a MEDDPICC assessment one `meddpicc_<criterion>` per evidenced criterion
     (its first quote) plus `meddpicc_gaps` (the criteria not evidenced).
 
@@ -362,7 +362,6 @@ def crm_notes(insights: MeetingInsights, decision_makers: Iterable[str] = ()) ->
         notes["next_step"] = f"{first.title or first.text} ({first.owner})"
         if first.due is not None:
             notes["next_step_date"] = first.due.isoformat()
-            notes["next_step_due"] = first.due.isoformat()
     items = insights.action_items or action_items(insights.commitments)
     if items:
         notes["action_items"] = "; ".join(

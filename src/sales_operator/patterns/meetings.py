@@ -154,7 +154,7 @@ def activity_summary(insights: MeetingInsights) -> str:
     line = f"Call {insights.call_id} analysed: " + "; ".join(parts)
     next_step = insights.crm_notes.get("next_step")
     if next_step:
-        due = insights.crm_notes.get("next_step_due")
+        due = insights.crm_notes.get("next_step_date")
         line += f"; next step: {next_step}" + (f" by {due}" if due else "")
     return line
 

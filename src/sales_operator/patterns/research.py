@@ -16,40 +16,16 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from sales_operator.adapters.base import Document, HistoryRecord, SearchResult
 from sales_operator.context import Context
 from sales_operator.deps import PatternDeps
-from sales_operator.errors import AdapterError
 from sales_operator.llm import LLM
-from sales_operator.research.brief import write_brief
-from sales_operator.state import Account, DealState
+from sales_operator.research.run import research_account
+from sales_operator.state import DealState
 
 logger = logging.getLogger(__name__)
 
 STEP = "generative_research"
 """The key under which the brief's engine is recorded in `DealState.engines`."""
-
-WEB_RESULTS = 5
-"""How many web results a brief reads."""
-
-
-def _gather(
-    deps: PatternDeps, account: Account, *, web: bool
-) -> tuple[list[Document], list[HistoryRecord], list[SearchResult], str | None]:
-    """Return the account's documents, CRM history and (optionally) web results."""
-    documents = deps.documents.documents_for(account)
-    history = deps.crm.account_history(account.id)
-    results: list[SearchResult] = []
-    search_engine: str | None = None
-    if web and deps.search is not None:
-        search_engine = type(deps.search).__name__
-        try:
-            results = deps.search.search(f"{account.name} news", max_results=WEB_RESULTS)
-        except AdapterError as err:
-            # Research goes on without the web; the brief cites what it has.
-            logger.warning("web search for %s failed: %s", account.name, err)
-            search_engine = f"{search_engine} (failed: {err})"
-    return documents, history, results, search_engine
 
 
 def language_engine(deps: PatternDeps, runtime: Runtime[Context] | None) -> LLM:
@@ -73,21 +49,22 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
         if state.account is None:
             logger.warning("lead_created on %s without an account: no brief", state.deal_id)
             return {}
-        documents, history, web, search_engine = _gather(deps, state.account, web=True)
-        brief = write_brief(
+        brief = research_account(
             account=state.account,
             contacts=state.contacts,
             lead=state.lead,
-            documents=documents,
-            history=history,
-            web=web,
+            crm=deps.crm,
+            documents=deps.documents,
+            search=deps.search,
             llm=language_engine(deps, runtime),
+            policy=deps.policy,
             now=state.event.at,
-            purpose="prep",
         )
         engines = {**state.engines, STEP: brief.engine}
-        if search_engine is not None:
-            engines[f"{STEP}.web_search"] = search_engine
+        if deps.search is not None:
+            engines[f"{STEP}.web_search"] = (
+                f"{type(deps.search).__name__} ({brief.searches} searches)"
+            )
         return {"brief": brief, "engines": engines}
 
     def write_handoff_brief(state: DealState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -101,7 +78,6 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
         if state.account is None:
             logger.warning("deal_closed on %s without an account: no handoff", state.deal_id)
             return {}
-        documents, history, _, _ = _gather(deps, state.account, web=False)
         deal = state.deal
         amount = event.payload.get("amount")
         if amount is None and deal is not None:
@@ -121,16 +97,16 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
             },
             "meeting": state.meeting or (state.meetings[-1] if state.meetings else None),
             "rep": rep,
-            "prep_brief": state.brief,
         }
-        handoff = write_brief(
+        handoff = research_account(
             account=state.account,
             contacts=state.contacts,
             lead=state.lead,
-            documents=documents,
-            history=history,
-            web=[],
+            crm=deps.crm,
+            documents=deps.documents,
+            search=None,
             llm=language_engine(deps, runtime),
+            policy=deps.policy,
             now=event.at,
             purpose="cs_handoff",
             deal_context=deal_context,

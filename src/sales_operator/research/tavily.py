@@ -46,8 +46,12 @@ class TavilySearch:
         client: SearchClient | None = None,
         *,
         search_depth: str = "basic",
+        base_url: str | None = None,
     ) -> None:
         """Use `client`, or a `tavily.TavilyClient` built with `api_key` (or `TAVILY_API_KEY`).
+
+        `base_url` points the client at another Tavily-compatible server (tests use a local
+        one); None uses Tavily's.
 
         Raises:
             ConfigurationError: when no client is given and no key is set.
@@ -60,7 +64,7 @@ class TavilySearch:
                 )
             from tavily import TavilyClient
 
-            client = TavilyClient(api_key=key)
+            client = TavilyClient(api_key=key, api_base_url=base_url)
         self.client = client
         """The vendor client."""
         self.search_depth = search_depth
@@ -92,6 +96,36 @@ class TavilySearch:
             raise translate_error(err) from err
         return parse_results(answer)[:max_results]
 
+    def extract(self, urls: list[str]) -> dict[str, str]:
+        """Return the full text of each page Tavily could extract, by URL.
+
+        Raises:
+            TransientAdapterError: on timeouts, connection errors, rate limits and 5xx answers.
+            PermanentAdapterError: on any other failure, or an answer of the wrong shape.
+        """
+        if not urls:
+            return {}
+        extract = getattr(self.client, "extract", None)
+        if extract is None:
+            return {}
+        try:
+            answer = extract(urls)
+        except AdapterError:
+            raise
+        except Exception as err:  # a vendor error of any kind, translated here
+            raise translate_error(err) from err
+        if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
+            raise PermanentAdapterError(
+                "unexpected extract answer (expected a mapping with a 'results' list)",
+                adapter=ADAPTER,
+                operation="extract",
+            )
+        pages: dict[str, str] = {}
+        for page in answer["results"]:
+            if isinstance(page, dict) and page.get("url") and page.get("raw_content"):
+                pages[str(page["url"])] = str(page["raw_content"])
+        return pages
+
 
 def parse_results(answer: Any) -> list[SearchResult]:
     """Turn Tavily's answer (`{"results": [{title, url, content, score}, ...]}`) into results.
@@ -117,12 +151,14 @@ def parse_results(answer: Any) -> list[SearchResult]:
         if not url or not content:
             continue
         score = hit.get("score")
+        published = hit.get("published_date")
         results.append(
             SearchResult(
                 title=str(hit.get("title") or url).strip(),
                 url=url,
                 content=content,
                 score=float(score) if isinstance(score, int | float) else None,
+                published_date=str(published) if published else None,
             )
         )
     return results
