@@ -137,6 +137,9 @@ def lifecycle_events() -> list[dict[str, Any]]:
     ]
 
 
+DEMO_REVIEWER = "mgr-jordan"
+"""Who decides in the demo: Jordan Lee, the sample CRM's sales manager (may approve any kind)."""
+
 Ask = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -157,12 +160,12 @@ def ask_interactively(request: dict[str, Any], *, out: TextIO, inp: TextIO) -> d
                 out.write(f"  please answer one of {options}\n")
                 continue
             if choice == "approve":
-                decisions.append({"type": "approve", "reviewer": "demo user"})
+                decisions.append({"type": "approve", "reviewer": DEMO_REVIEWER})
             elif choice == "reject":
                 out.write("  reason: ")
                 out.flush()
                 decisions.append(
-                    {"type": "reject", "reviewer": "demo user", "message": inp.readline().strip()}
+                    {"type": "reject", "reviewer": DEMO_REVIEWER, "message": inp.readline().strip()}
                 )
             else:
                 out.write(f"  current args: {json.dumps(action['args'])}\n  new args (JSON): ")
@@ -175,7 +178,7 @@ def ask_interactively(request: dict[str, Any], *, out: TextIO, inp: TextIO) -> d
                 decisions.append(
                     {
                         "type": "edit",
-                        "reviewer": "demo user",
+                        "reviewer": DEMO_REVIEWER,
                         "edited_action": {"name": action["name"], "args": args},
                     }
                 )
@@ -273,7 +276,7 @@ def run_demo(
         + "\n"
     )
     graph = build_operator(deps, checkpointer=deps.checkpointer())
-    ctx = Context(reviewer="auto (--yes)" if assume_yes else "demo user")
+    ctx = Context(reviewer=DEMO_REVIEWER)
 
     def progress(node: str, update: dict[str, Any]) -> None:
         if node.startswith("__"):
@@ -297,7 +300,7 @@ def run_demo(
                 w(f"    - [{a['name']}] {a['description']}\n")
             if assume_yes:
                 w(f"  approving all {n} (--yes)\n")
-                decisions = approve_all(request)
+                decisions = approve_all(request, reviewer=DEMO_REVIEWER)
             else:
                 decisions = ask_interactively(request, out=out, inp=inp)
             started = time.perf_counter()

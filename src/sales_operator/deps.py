@@ -25,6 +25,7 @@ from sales_operator.adapters.base import (
     Messenger,
     Search,
 )
+from sales_operator.authority import Authorize
 from sales_operator.errors import ConfigurationError
 from sales_operator.llm import LLM
 from sales_operator.policy import Policy, default_policy
@@ -115,6 +116,15 @@ class Deps:
     """The scoring model; trained from the CRM's closed deals on first use when None."""
     workdir: Path | None = None
     """The working folder of the embedded stores."""
+    authorize: Authorize | None = None
+    """Who may decide: `(reviewer, role, action_kind) -> identity`, raising `ApprovalError`;
+    None: the CRM's reps and managers by role (`sales_operator.authority.crm_authorizer`)."""
+
+    def authorizer(self) -> Authorize:
+        """Return the reviewer authoriser: the embedder's callback or the CRM's identities."""
+        from sales_operator.authority import crm_authorizer
+
+        return self.authorize or crm_authorizer(self.crm)
 
     def get_scorer(self) -> Scorer:
         """Return the scoring model, loading or training it on first use."""

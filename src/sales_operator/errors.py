@@ -12,7 +12,9 @@ SalesOperatorError(Exception)
 ├─ AdapterError              # .adapter, .operation; raised `from` the vendor error
 │  ├─ TransientAdapterError  # the only thing the executor's retry policy retries
 │  └─ PermanentAdapterError
-└─ ApprovalError             # a malformed or disallowed decision, an unknown action kind
+├─ ApprovalError             # a malformed or disallowed decision, an unknown action kind
+├─ DealBusyError             # another process holds the deal's lease (.retryable = True)
+└─ RecoveryNeededError       # the thread stopped inside execute_actions; resume it first
 ```
 
 A rejection is a decision, not an error. Every error names what is wrong.
@@ -82,3 +84,33 @@ class ApprovalError(SalesOperatorError):
 
     Nothing is executed and the approval request stays pending.
     """
+
+
+# --- one writer per deal, recovery ------------------------------------------------------
+
+
+class DealBusyError(SalesOperatorError):
+    """Another process holds the deal's lease; nothing was recorded. Retry later.
+
+    `retryable` is always True: the event or decision was not dropped, it was refused.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, deal_id: str, holder: str) -> None:
+        super().__init__(message)
+        self.deal_id = deal_id
+        """The deal."""
+        self.holder = holder
+        """Who holds the lease."""
+
+
+class RecoveryNeededError(SalesOperatorError):
+    """The deal's thread stopped inside `execute_actions`; run `resume` before anything else."""
+
+    def __init__(self, message: str, *, deal_id: str, action_ids: list[str]) -> None:
+        super().__init__(message)
+        self.deal_id = deal_id
+        """The deal."""
+        self.action_ids = action_ids
+        """The approved actions not yet run."""

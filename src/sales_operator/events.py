@@ -1,9 +1,9 @@
 """Business events: their payloads, validation, and the `ingest_event` node.
 
 The graph's input is `{"event": {"type": ..., "at": ISO-8601 time, "payload": {...}}}`.
-`parse_event()` validates it (the CLI and `send_event()` call it before touching the graph);
-`ingest_event` validates it again inside the graph, folds the facts it carries into the state
-and decides which patterns run (`plan`).
+`validate_event()` validates it completely (payload, transcript, signals; `send_event()` calls
+it before anything is recorded); `ingest_event` validates it again inside the graph, folds the
+facts it carries into the state and decides which patterns run (`plan`).
 """
 
 from __future__ import annotations
@@ -179,6 +179,43 @@ def parse_event(raw: Any) -> tuple[Event, _Payload]:
     return event, payload
 
 
+def validate_event(raw: Any) -> tuple[Event, _Payload]:
+    """Validate an event completely before anything is recorded.
+
+    Beyond `parse_event()`: a transcript (text or `transcript_path`) must be readable and
+    parse, and the lead's scoring signals must be numbers.
+
+    Raises:
+        EventError: for a malformed event or payload, or a non-numeric signal.
+        TranscriptError: for a transcript that cannot be read or parsed.
+    """
+    event, payload = parse_event(raw)
+    if isinstance(payload, LeadCreated):
+        _check_signals(payload.lead.signals)
+    if isinstance(payload, MeetingCompleted | DealClosed) and (
+        payload.transcript or payload.transcript_path
+    ):
+        from sales_operator.patterns.meetings import load_event_transcript
+
+        load_event_transcript(event.payload, call_id=str(payload.call_id or "call"))
+    return event, payload
+
+
+def _check_signals(signals: dict[str, Any]) -> None:
+    import math
+
+    from sales_operator.scoring.model import NUMERIC_FEATURES
+
+    for name in NUMERIC_FEATURES:
+        value = signals.get(name)
+        if value is None or isinstance(value, bool):
+            continue
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise EventError(
+                f"lead_created payload: lead.signals.{name} must be a number, got {value!r}"
+            )
+
+
 def event_id_for(deal_id: str, event: Event) -> str:
     """Return a stable id for `event` on `deal_id`: the same event always gets the same id."""
     digest = hashlib.sha256(
@@ -200,10 +237,14 @@ def make_ingest(crm: CRMReader) -> Callable[[Any, RunnableConfig], DealUpdate]:
 
     def ingest_event(state: RawState, config: RunnableConfig) -> DealUpdate:
         """Validate the event, fold its facts into the state and plan the patterns it needs."""
-        event, payload = parse_event(state.get("event"))
+        event, payload = validate_event(state.get("event"))
         current = _current_state(state)
         if isinstance(payload, LeadCreated):
             deal_id = payload.deal.id
+            eid = event_id_for(deal_id, event)
+            if any(event_id_for(deal_id, e) == eid for e in current.events):
+                # a webhook retry of the lead that opened this thread: nothing to do
+                return _unchanged(current, event)
             if current.deal is not None:
                 raise EventError(
                     f"lead_created: this thread already holds deal {current.deal_id!r}; "
@@ -223,7 +264,7 @@ def make_ingest(crm: CRMReader) -> Callable[[Any, RunnableConfig], DealUpdate]:
         eid = event_id_for(deal_id, event)
         if any(event_id_for(deal_id, e) == eid for e in current.events):
             # The same event again: nothing to do, so nothing runs twice.
-            return {"event": event, "event_id": eid, "plan": []}
+            return _unchanged(current, event)
         update: DealUpdate = {
             "event": event,
             "event_id": eid,
@@ -271,6 +312,11 @@ def make_ingest(crm: CRMReader) -> Callable[[Any, RunnableConfig], DealUpdate]:
         return update
 
     return ingest_event
+
+
+def _unchanged(current: DealState, event: Event) -> DealUpdate:
+    """Return the update for an event already handled: the thread stays as it was."""
+    return {"event": current.events[-1] if current.events else event, "plan": []}
 
 
 def _current_state(state: Any) -> DealState:

@@ -493,7 +493,10 @@ def closed_deal_row(
 def receipt_supersedes(stored_status: str | None, new_status: str) -> bool:
     """Return whether a new receipt is stored over the one held under the same key.
 
-    A receipt is stored once per key; the one exception is a `done` receipt replacing a
-    `failed` one (a retry that succeeded). `stored_status` is None when no receipt is held.
+    A receipt is stored once per key; the exceptions are a `done` receipt replacing a
+    `failed` one (a retry that succeeded), and any receipt replacing a `retryable` one (a
+    transient failure that recovery ran again). `stored_status` is None when no receipt is held.
     """
-    return stored_status is None or (stored_status == "failed" and new_status == "done")
+    if stored_status is None or stored_status == "retryable":
+        return True
+    return stored_status == "failed" and new_status == "done"

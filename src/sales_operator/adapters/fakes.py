@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -211,6 +212,7 @@ class InMemoryCRM:
         self._reps: dict[str, Rep] = {}
         self._receipts: dict[str, tuple[str, Receipt]] = {}
         self._audit: list[tuple[str, str]] = []
+        self._leases: dict[str, tuple[str, float]] = {}
         self._history: dict[str, list[HistoryRecord]] = {}
         self._closed_rows: list[dict[str, Any]] = []
         self._seed(
@@ -785,6 +787,38 @@ class InMemoryCRM:
         """Append an entry to the audit log; entries are never changed or deleted."""
         with self._lock:
             self._audit.append((deal_id, entry.model_dump_json()))
+
+    def record_decisions(
+        self, deal_id: str, request_id: str, entries: list[AuditEntry]
+    ) -> list[AuditEntry]:
+        """Append a request's decisions unless some are recorded already (first answer wins)."""
+        with self._lock:
+            recorded = [
+                e
+                for e in self.audit_log(deal_id)
+                if e.request_id == request_id and e.decision in ("approve", "edit", "reject")
+            ]
+            if recorded:
+                return recorded
+            for entry in entries:
+                self._audit.append((deal_id, entry.model_dump_json()))
+            return list(entries)
+
+    def acquire_lease(self, deal_id: str, holder: str, *, ttl_s: float) -> str | None:
+        """Take the deal's lease for `holder`; return None, or the current holder's name."""
+        now = time.monotonic()
+        with self._lock:
+            current = self._leases.get(deal_id)
+            if current is not None and current[0] != holder and current[1] > now:
+                return current[0]
+            self._leases[deal_id] = (holder, now + ttl_s)
+            return None
+
+    def release_lease(self, deal_id: str, holder: str) -> None:
+        """Give the deal's lease back, when `holder` holds it."""
+        with self._lock:
+            if self._leases.get(deal_id, ("", 0.0))[0] == holder:
+                del self._leases[deal_id]
 
 
 def _assign(row: _DealRow, values: dict[str, Any]) -> None:

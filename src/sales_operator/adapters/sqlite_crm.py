@@ -2,7 +2,7 @@
 
 Tables: `accounts`, `contacts`, `leads`, `deals`, `stage_history`, `activities`, `tasks`,
 `notes`, `reps`, `receipts`, `audit` (append-only, enforced by triggers), `applied_writes`
-(the idempotency ledger) and `schema_version`.
+(the idempotency ledger), `deal_leases` (one writer per deal) and `schema_version`.
 
 Every write is one transaction that also records its idempotency key in `applied_writes`;
 a second call with the same key and operation returns the first result and changes nothing.
@@ -21,6 +21,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -64,7 +65,7 @@ from sales_operator.adapters._records import (
 from sales_operator.adapters._records import (
     SIGNAL_COLUMNS as SIGNAL_COLUMNS,  # re-exported: training columns kept in a lead's signals
 )
-from sales_operator.adapters.base import HistoryRecord, Rep
+from sales_operator.adapters.base import HistoryRecord, Rep, holder_alive
 from sales_operator.errors import (
     AdapterError,
     ConfigurationError,
@@ -216,6 +217,12 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN
     SELECT RAISE(ABORT, 'audit is append-only: DELETE is not allowed');
 END;
+CREATE TABLE IF NOT EXISTS deal_leases (
+    deal_id TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    acquired_at TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS applied_writes (
     key TEXT NOT NULL,
     operation TEXT NOT NULL,
@@ -978,6 +985,87 @@ class SQLiteCRM:
             raise PermanentAdapterError(
                 f"cannot append to the audit log: {exc}", adapter=ADAPTER, operation=operation
             ) from exc
+
+    def record_decisions(
+        self, deal_id: str, request_id: str, entries: list[AuditEntry]
+    ) -> list[AuditEntry]:
+        """Append a request's decisions unless some are recorded already (first answer wins).
+
+        The check and the insert are one IMMEDIATE transaction, so of two processes answering
+        the same request exactly one writes; the other gets the recorded decisions back.
+        """
+        operation = "record_decisions"
+        try:
+            with self._transaction(operation) as conn:
+                rows = conn.execute(
+                    "SELECT entry FROM audit WHERE deal_id = ? AND decision IN "
+                    "('approve', 'edit', 'reject') AND json_extract(entry, '$.request_id') = ?"
+                    " ORDER BY id",
+                    (deal_id, request_id),
+                ).fetchall()
+                if rows:
+                    return [AuditEntry.model_validate_json(r["entry"]) for r in rows]
+                for entry in entries:
+                    conn.execute(
+                        "INSERT INTO audit (deal_id, at, actor, action_id, kind, decision, entry)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            deal_id,
+                            iso(entry.at),
+                            entry.actor,
+                            entry.action_id,
+                            entry.kind,
+                            entry.decision,
+                            entry.model_dump_json(),
+                        ),
+                    )
+                return list(entries)
+        except sqlite3.OperationalError as exc:
+            raise TransientAdapterError(
+                f"cannot record the decisions: {exc}", adapter=ADAPTER, operation=operation
+            ) from exc
+        except sqlite3.Error as exc:
+            raise PermanentAdapterError(
+                f"cannot record the decisions: {exc}", adapter=ADAPTER, operation=operation
+            ) from exc
+
+    def acquire_lease(self, deal_id: str, holder: str, *, ttl_s: float) -> str | None:
+        """Take the deal's lease for `holder`; return None, or the current holder's name.
+
+        A lease past its expiry, or held by a process of this host that no longer runs (a
+        crash, SIGKILL), is taken over.
+        """
+        operation = "acquire_lease"
+        now = time.time()
+        try:
+            with self._transaction(operation) as conn:
+                row = conn.execute(
+                    "SELECT holder, expires_at FROM deal_leases WHERE deal_id = ?", (deal_id,)
+                ).fetchone()
+                if row is not None and row["holder"] != holder:
+                    if row["expires_at"] > now and holder_alive(row["holder"]):
+                        return str(row["holder"])
+                conn.execute(
+                    "INSERT OR REPLACE INTO deal_leases (deal_id, holder, acquired_at, expires_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (deal_id, holder, iso(self._clock()), now + ttl_s),
+                )
+                return None
+        except TransientAdapterError:
+            return "(database busy)"
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return "(database busy)"
+            raise PermanentAdapterError(
+                f"cannot take the lease: {exc}", adapter=ADAPTER, operation=operation
+            ) from exc
+
+    def release_lease(self, deal_id: str, holder: str) -> None:
+        """Give the deal's lease back, when `holder` holds it."""
+        with self._lock:
+            self._conn.execute(
+                "DELETE FROM deal_leases WHERE deal_id = ? AND holder = ?", (deal_id, holder)
+            )
 
     # -- seeding --------------------------------------------------------------------------
 
