@@ -574,7 +574,7 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
         unauthorised = [
             a.id
             for a in state.proposed_actions
-            if a.status == "approved" and a.id not in ever_approved
+            if a.status == "approved" and a.event_id == state.event_id and a.id not in ever_approved
         ]
         if unauthorised:
             raise ApprovalError(

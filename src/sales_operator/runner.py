@@ -185,13 +185,19 @@ def _recovery_needed(
         _decisions_on_record(crm, deal_id, request_id)
     )
     todo = unfinished_actions(crm, deal_id, request_id)
-    if not todo and not decided_at_gate and "execute_actions" not in snapshot.next:
+    stopped_in_executor = "execute_actions" in snapshot.next and any(
+        e.request_id == request_id and e.decision in ("approve", "edit")
+        for e in crm.audit_log(deal_id)
+    )
+    if not todo and not decided_at_gate and not stopped_in_executor:
         return None
     unfinished = [{"id": e.action_id, "name": e.kind} for e in todo]
     if todo:
         message = f"{len(todo)} approved action(s) not yet run"
-    else:
+    elif decided_at_gate:
         message = "decisions are recorded but the run stopped before applying them"
+    else:
+        message = "the run stopped before recording its results"
     return {
         "deal_id": deal_id,
         "request_id": request_id,
