@@ -1,6 +1,7 @@
 """`make chaos`: randomised crash and race trials against the trust layer.
 
     python -m benchmarks.chaos [--trials 100] [--seed 7] [--out benchmarks/results]
+                               [--scenarios a,b] [--each]
 
 Every trial starts from a fresh working folder (SQLite CRM and checkpoints, outbox, Slack log)
 holding the seed deal's first approval request, then runs one randomly chosen scenario in real
@@ -223,9 +224,11 @@ def _check(workdir: Path, deps: Any, graph: Any) -> dict[str, Any]:
     unauthorised = 0
     # side effects
     slack = workdir / "slack.jsonl"
-    keys = Counter(
-        json.loads(line)["key"] for line in slack.read_text().splitlines() if line.strip()
-    ) if slack.exists() else Counter()
+    keys = (
+        Counter(json.loads(line)["key"] for line in slack.read_text().splitlines() if line.strip())
+        if slack.exists()
+        else Counter()
+    )
     duplicates += sum(n - 1 for n in keys.values() if n > 1)
     unauthorised += sum(1 for key in keys if key not in approved_keys)
     emails = [p.stem for p in (workdir / "outbox").glob("*.eml")]
@@ -389,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--each", action="store_true", help="run every scenario once first")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     scenarios = [s for s in args.scenarios.split(",") if s]
@@ -396,8 +400,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     template = _prepare(root)
     results = []
-    for i in range(args.trials):
-        scenario = rng.choice(scenarios)
+    plan = [rng.choice(scenarios) for _ in range(args.trials)]
+    if args.each:
+        plan = [*scenarios, *plan]
+    for i, scenario in enumerate(plan):
         result = run_trial(scenario, rng, template, root)
         results.append(result)
         flag = "" if not any(result[k] for k in ("duplicates", "losses", "unauthorised")) else " !!"
@@ -410,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         **totals,
         "seconds": round(time.perf_counter() - started, 1),
         "failed_trials": [r for r in results if any(r[k] for k in totals)],
+        "results": results,
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
