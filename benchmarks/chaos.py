@@ -79,13 +79,17 @@ def _open(workdir: Path) -> tuple[Any, Any]:
     return deps, build_operator(deps, checkpointer=deps.checkpointer())
 
 
-def _approve(graph: Any, deps: Any, *, decision: str = "approve") -> None:
+def _approve(graph: Any, deps: Any, *, decision: str = "approve", go: Path | None = None) -> bool:
+    """Answer the pending request (read before `go` appears, as a reviewer reads the inbox)."""
     from sales_operator.demo import SEED_DEAL_ID
     from sales_operator.runner import pending_request, resume_deal
 
     request = pending_request(graph, SEED_DEAL_ID)
+    if go is not None:
+        (go.parent / f"ready-{os.getpid()}").touch()
+        _wait_for(go)
     if request is None or request.get("recovery"):
-        return
+        return False
     payload: dict[str, Any] = {
         "decisions": [
             {"type": decision, **({"message": "chaos"} if decision == "reject" else {})}
@@ -94,6 +98,7 @@ def _approve(graph: Any, deps: Any, *, decision: str = "approve") -> None:
         "request_id": request["request_id"],
     }
     resume_deal(graph, SEED_DEAL_ID, payload, policy=deps.policy, reviewer=REVIEWER)
+    return True
 
 
 def _ack(workdir: Path, name: str, value: Any) -> None:
@@ -144,12 +149,11 @@ def _worker(kind: str, workdir: Path, arg: Any) -> int:
         return 0
     if kind == "decide_at_go":
         decision, go = arg
-        _wait_for(Path(go))
         try:
-            _approve(graph, deps, decision=decision)
+            answered = _approve(graph, deps, decision=decision, go=Path(go))
         except ApprovalError:
             return 3
-        return 0
+        return 0 if answered else 4
     if kind == "event_at_go":
         index, go = arg
         event = {
@@ -157,6 +161,7 @@ def _worker(kind: str, workdir: Path, arg: Any) -> int:
             "at": f"2026-11-0{3 + index}T10:00:00Z",
             "payload": {"deal_id": SEED_DEAL_ID, "kind": "email", "summary": f"reply {index}"},
         }
+        (workdir / f"ready-{os.getpid()}").touch()
         _wait_for(Path(go))
         while True:
             try:
@@ -280,6 +285,12 @@ def _fork(kind: str, workdir: Path, arg: Any = None) -> int:
     return pid
 
 
+def _wait_ready(workdir: Path, n: int, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(list(workdir.glob("ready-*"))) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def _wait(pid: int) -> int:
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):
@@ -320,7 +331,8 @@ def run_trial(scenario: str, rng: random.Random, template: Path, root: Path) -> 
         order = ["approve", "reject"]
         rng.shuffle(order)
         pids = [_fork("decide_at_go", workdir, (d, str(go))) for d in order]
-        time.sleep(rng.uniform(0.0, 0.2))
+        _wait_ready(workdir, 2)
+        time.sleep(rng.uniform(0.0, 0.05))
         go.touch()
         results = [_wait(p) for p in pids]
         codes["reviewers"] = dict(zip(order, results, strict=True))
@@ -330,7 +342,8 @@ def run_trial(scenario: str, rng: random.Random, template: Path, root: Path) -> 
         codes["approve"] = _run("approve", workdir)
         go = workdir / "go"
         pids = [_fork("event_at_go", workdir, (i, str(go))) for i in (1, 2)]
-        time.sleep(rng.uniform(0.0, 0.2))
+        _wait_ready(workdir, 2)
+        time.sleep(rng.uniform(0.0, 0.05))
         go.touch()
         codes["events"] = [_wait(p) for p in pids]
         if any(codes["events"]):
@@ -370,11 +383,10 @@ def run_trial(scenario: str, rng: random.Random, template: Path, root: Path) -> 
 def _prepare(root: Path) -> Path:
     """Seed a template CRM and train the scorer once, before any worker is forked."""
     global _SCORER
-    from sales_operator import Deps
-
     import sales_operator.demo
     import sales_operator.errors
     import sales_operator.runner  # noqa: F401  (imported once, before the forks)
+    from sales_operator import Deps
 
     template = root / "template"
     deps = Deps.offline(template)
