@@ -555,3 +555,101 @@ def test_chaos_trials_in_real_processes_find_no_duplicate_loss_or_unauthorised_a
     assert sorted(by["racing_reviewers"]["reviewers"].values()) == [0, 3]  # one wins, one told
     assert by["racing_events"]["events"] == [0, 0]
     assert by["kill_in_executor"]["approve"] == -signal.SIGKILL
+
+
+# --- both CRMs: the ledger, the lease and the capacity reservation -----------------------------
+
+
+def _memory_crm() -> Any:
+    from sales_operator.adapters.base import Rep
+    from sales_operator.adapters.fakes import InMemoryCRM
+
+    rep = Rep(id="rep-x", name="Xia", email="xia@orbitalfreight.com", capacity=3)
+    return InMemoryCRM(reps=[rep])
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_capacity_is_reserved_in_the_write_so_racing_assignments_cannot_overfill(
+    kind: str, tmp_path: Path
+) -> None:
+    from sales_operator.adapters.fakes import InMemoryCRM
+    from sales_operator.errors import PermanentAdapterError
+    from sales_operator.state import Deal
+
+    if kind == "memory":
+        a = b = _memory_crm()
+    else:
+        from sales_operator.adapters.sqlite_crm import SQLiteCRM
+
+        a = SQLiteCRM.open_seeded(tmp_path / "crm.sqlite")
+        b = SQLiteCRM(tmp_path / "crm.sqlite")
+    reps = {r.id: r for r in a.list_reps()}
+    rep_id = "rep-x" if isinstance(a, InMemoryCRM) else "rep-grace"
+    capacity = reps[rep_id].capacity
+    load = a.open_deal_counts().get(rep_id, 0)
+    for i in range(capacity - load - 1):  # fill the rep up to one free slot
+        deal = Deal(id=f"F-{i}", name="filler", owner_id=None)
+        a.upsert_records(deal=deal, account=None, contacts=[], lead=None, idempotency_key=f"f{i}")
+        a.assign_owner(deal.id, rep_id, idempotency_key=f"fa{i}")
+    for deal_id in ("R-1", "R-2"):
+        deal = Deal(id=deal_id, name="racer")
+        a.upsert_records(deal=deal, account=None, contacts=[], lead=None, idempotency_key=deal_id)
+    outcomes: list[str] = []
+
+    def assign(crm: Any, deal_id: str) -> None:
+        try:
+            crm.assign_owner(deal_id, rep_id, idempotency_key=f"race-{deal_id}")
+            outcomes.append("ok")
+        except PermanentAdapterError as err:
+            outcomes.append(str(err))
+
+    threads = [
+        threading.Thread(target=assign, args=(a, "R-1")),
+        threading.Thread(target=assign, args=(b, "R-2")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 1, outcomes
+    assert any("at capacity" in o for o in outcomes)
+    assert a.open_deal_counts()[rep_id] == capacity
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_the_ledger_keeps_the_first_answer_and_the_lease_one_holder(
+    kind: str, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from sales_operator.adapters.fakes import InMemoryCRM
+    from sales_operator.adapters.sqlite_crm import SQLiteCRM
+    from sales_operator.state import AuditEntry
+
+    crm: Any = InMemoryCRM() if kind == "memory" else SQLiteCRM(tmp_path / "crm.sqlite")
+
+    def entry(decision: str, actor: str, request_id: str = "R1") -> AuditEntry:
+        return AuditEntry(
+            at=datetime(2026, 11, 2, tzinfo=UTC),
+            actor=actor,
+            action_id="a1",
+            kind="send_email",
+            decision=decision,
+            request_id=request_id,
+        )
+
+    first = crm.record_decisions("D-1", "R1", [entry("approve", "mgr-jordan")])
+    second = crm.record_decisions("D-1", "R1", [entry("reject", "rep-sam")])
+    assert [e.decision for e in first] == [e.decision for e in second] == ["approve"]
+    assert crm.record_decisions("D-1", "R2", [entry("reject", "rep-sam", "R2")])[0].actor == (
+        "rep-sam"
+    )
+    assert [e.decision for e in crm.audit_log("D-1")] == ["approve", "reject"]
+    assert crm.acquire_lease("D-1", "h:1:a", ttl_s=60) is None
+    assert crm.acquire_lease("D-1", "h:1:b", ttl_s=60) == "h:1:a"
+    crm.release_lease("D-1", "h:1:b")  # not the holder: nothing happens
+    assert crm.acquire_lease("D-1", "h:1:b", ttl_s=60) == "h:1:a"
+    crm.release_lease("D-1", "h:1:a")
+    assert crm.acquire_lease("D-1", "h:1:b", ttl_s=60) is None
+    assert crm.acquire_lease("D-2", "h:1:c", ttl_s=0) is None
+    assert crm.acquire_lease("D-2", "h:1:d", ttl_s=60) is None  # an expired lease is taken over

@@ -500,3 +500,20 @@ def receipt_supersedes(stored_status: str | None, new_status: str) -> bool:
     if stored_status is None or stored_status == "retryable":
         return True
     return stored_status == "failed" and new_status == "done"
+
+
+def check_capacity(
+    rep_id: str, capacity: int, open_count: int, *, adapter: str, operation: str
+) -> None:
+    """Refuse to give a rep one more open deal than their capacity (checked in the write).
+
+    Raises:
+        PermanentAdapterError: naming the rep and the load; the deal must be routed again.
+    """
+    if open_count >= capacity:
+        raise PermanentAdapterError(
+            f"rep {rep_id!r} is at capacity ({open_count}/{capacity} open deals); "
+            "route the deal again",
+            adapter=adapter,
+            operation=operation,
+        )

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from sales_operator.adapters._records import (
     account_model,
     activity_history,
+    check_capacity,
     closed_deal_row,
     column_value,
     contact_model,
@@ -610,6 +611,15 @@ class InMemoryCRM:
             row = self._require_deal(store, deal_id, operation)
             if rep_id not in self._reps:
                 raise unknown_rep(rep_id, adapter=ADAPTER, operation=operation)
+            if row.owner_id != rep_id and not _is_closed_like(row.stage):
+                load = sum(
+                    1
+                    for other in store.deals.values()
+                    if other.owner_id == rep_id and not _is_closed_like(other.stage)
+                )
+                check_capacity(
+                    rep_id, self._reps[rep_id].capacity, load, adapter=ADAPTER, operation=operation
+                )
             previous = row.owner_id
             row.owner_id = rep_id
             row.updated_at = self._now()

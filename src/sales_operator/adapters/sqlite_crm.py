@@ -39,6 +39,7 @@ from sales_operator.adapters._records import (
     account_model,
     activity_history,
     as_bool_int,
+    check_capacity,
     closed_deal_row,
     column_value,
     contact_model,
@@ -776,8 +777,19 @@ class SQLiteCRM:
 
         def apply(conn: sqlite3.Connection) -> dict[str, Any]:
             row = self._require_deal(conn, deal_id, operation)
-            if conn.execute("SELECT 1 FROM reps WHERE id = ?", (rep_id,)).fetchone() is None:
+            rep = conn.execute("SELECT data FROM reps WHERE id = ?", (rep_id,)).fetchone()
+            if rep is None:
                 raise unknown_rep(rep_id, adapter=ADAPTER, operation=operation)
+            if row["owner_id"] != rep_id and not str(row["stage"]).startswith("closed_"):
+                # the capacity is reserved in this IMMEDIATE transaction: two racing
+                # assignments cannot both take a rep's last open slot
+                load = conn.execute(
+                    "SELECT COUNT(*) FROM deals WHERE owner_id = ? "
+                    "AND stage NOT LIKE 'closed\\_%' ESCAPE '\\'",
+                    (rep_id,),
+                ).fetchone()[0]
+                capacity = Rep.model_validate_json(rep["data"]).capacity
+                check_capacity(rep_id, capacity, int(load), adapter=ADAPTER, operation=operation)
             _update_deal(conn, deal_id, {"owner_id": rep_id, "updated_at": iso(self._clock())})
             return {"deal_id": deal_id, "owner_id": rep_id, "previous_owner_id": row["owner_id"]}
 
