@@ -20,11 +20,21 @@ CLI call it before resuming, so the request stays pending and nothing runs); a m
 payload that reaches the gate directly is answered with the same request again, carrying the
 error, and still nothing runs.
 
-`execute_actions` is the only node with write-capable adapters. Each action carries an
-idempotency key; the executor skips an action whose receipt exists, the adapters themselves
-perform a keyed write once, and the receipt is stored before the action is reported done. So
-resuming twice, or resuming in a new process after a crash mid-execution, runs each action
-exactly once.
+Decisions are records. When the answer is valid, the gate resolves each reviewer to an
+identity allowed to take the role `review_configs` name (`sales_operator.authority`), and
+writes the decisions to the CRM's append-only audit, tagged with the request's id (the event
+id of the run) and version (a digest of the actions and arguments asked about), before
+anything executes. The first answer to a request wins: a different answer gets `ApprovalError`
+("already decided by X at T") and changes nothing.
+
+`execute_actions` is the only node with write-capable adapters, and it trusts the audit, not
+the state: it runs the approve and edit decisions on record for the current request, with the
+arguments and idempotency keys on record, and refuses (`ApprovalError`, nothing run) when the
+state marks an action approved that no recorded decision approved, as
+`graph.update_state(..., as_node="approval_gate")` would. Each action's receipt is stored before
+it is reported done; a transient failure is retried, then stored as a `retryable` receipt and
+the other actions still run. Resuming twice, or recovering in a new process after a crash
+(`runner.recover_deal`), runs only the approved actions without a final receipt, each once.
 """
 
 from __future__ import annotations
