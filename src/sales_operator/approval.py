@@ -52,6 +52,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sales_operator.actions import NEW_LEAD_NOTICE, idempotency_key
+from sales_operator.adapters._records import request_decisions
 from sales_operator.adapters.base import DecisionLedger
 from sales_operator.authority import Authorize
 from sales_operator.context import Context
@@ -467,11 +468,7 @@ def record_decisions(ledger: Any, deal_id: str, entries: list[AuditEntry]) -> li
         return entries
     if isinstance(ledger, DecisionLedger):
         return ledger.record_decisions(deal_id, request_id, entries)
-    recorded = [
-        e
-        for e in ledger.audit_log(deal_id)
-        if e.request_id == request_id and e.decision in ("approve", "edit", "reject")
-    ]
+    recorded = request_decisions(ledger.audit_log(deal_id), request_id)
     if recorded:
         return recorded
     for entry in entries:
@@ -508,9 +505,10 @@ def apply_decisions(
     entries: list[AuditEntry] | None = None,
 ) -> DealUpdate:
     """Mark validated decisions on the actions and copy their audit entries into the state."""
-    now = datetime.now(UTC)
+    if entries is None:
+        entries = decision_entries(state, {}, decisions)
     by_id = {d.action_id: d for d in decisions}
-    recorded = {e.action_id: e for e in entries or []}
+    recorded = {e.action_id: e for e in entries}
     actions: list[ProposedAction] = []
     audit = list(state.audit)
     for action in state.proposed_actions:
@@ -518,16 +516,7 @@ def apply_decisions(
         if d is None:
             actions.append(action)
             continue
-        entry = recorded.get(action.id) or AuditEntry(
-            at=now,
-            actor=d.reviewer,
-            action_id=action.id,
-            kind=action.kind,
-            decision=d.type,
-            original_args=action.args,
-            edited_args=d.edited_args,
-            message=d.message,
-        )
+        entry = recorded[action.id]
         decision = Decision(
             type=d.type,
             reviewer=entry.actor,

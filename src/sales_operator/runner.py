@@ -15,6 +15,7 @@ from typing import Any
 
 from langgraph.types import Command
 
+from sales_operator.adapters._records import request_decisions
 from sales_operator.approval import already_decided, unfinished_actions, validate_decisions
 from sales_operator.context import Context
 from sales_operator.errors import ApprovalError, RecoveryNeededError
@@ -163,11 +164,7 @@ def _interrupt_value(snapshot: Any) -> dict[str, Any] | None:
 
 
 def _decisions_on_record(crm: Any, deal_id: str, request_id: str) -> list[AuditEntry]:
-    return [
-        e
-        for e in crm.audit_log(deal_id)
-        if e.request_id == request_id and e.decision in ("approve", "edit", "reject")
-    ]
+    return request_decisions(crm.audit_log(deal_id), request_id)
 
 
 def _recovery_needed(

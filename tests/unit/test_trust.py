@@ -81,6 +81,10 @@ def _slack(deps: Deps) -> list[dict[str, Any]]:
     return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
 
+def _slack_down(**kwargs: Any) -> Any:
+    raise TransientAdapterError("503", adapter="slack", operation="post")
+
+
 # --- 1. decisions are records ------------------------------------------------------------
 
 
@@ -125,11 +129,7 @@ def test_executor_runs_the_arguments_on_record_not_the_state_s(graph: Any, deps:
     """A transient failure leaves an action for recovery; editing its state changes nothing."""
     send_event(graph, lifecycle_events()[0])
     real_post = deps.messenger.post
-
-    def down(**kwargs: Any) -> Any:
-        raise TransientAdapterError("503", adapter="slack", operation="post")
-
-    deps.messenger.post = down  # type: ignore[method-assign]
+    deps.messenger.post = _slack_down  # type: ignore[method-assign]
     _approve(graph, deps)
     state = deal_state(graph, SEED_DEAL_ID)
     [slack] = [a for a in state.proposed_actions if a.kind == "post_slack"]
@@ -344,11 +344,7 @@ def test_a_later_event_through_the_graph_never_runs_an_earlier_request(
 ) -> None:
     send_event(graph, lifecycle_events()[0])
     real_post = deps.messenger.post
-
-    def down(**kwargs: Any) -> Any:
-        raise TransientAdapterError("503", adapter="slack", operation="post")
-
-    deps.messenger.post = down  # type: ignore[method-assign]
+    deps.messenger.post = _slack_down  # type: ignore[method-assign]
     _approve(graph, deps)
     deps.messenger.post = real_post  # type: ignore[method-assign]
     stale = pending_request(graph, SEED_DEAL_ID)
@@ -653,3 +649,22 @@ def test_the_ledger_keeps_the_first_answer_and_the_lease_one_holder(
     assert crm.acquire_lease("D-1", "h:1:b", ttl_s=60) is None
     assert crm.acquire_lease("D-2", "h:1:c", ttl_s=0) is None
     assert crm.acquire_lease("D-2", "h:1:d", ttl_s=60) is None  # an expired lease is taken over
+
+
+def test_the_chaos_checker_counts_what_it_claims_to(tmp_path: Path, scorer: Any) -> None:
+    """A duplicated and a forged Slack post, and an unrun approval, are each counted."""
+    from benchmarks.chaos import _check
+
+    deps = Deps.offline(tmp_path / "w")
+    deps.scorer = scorer
+    graph = build_operator(deps, checkpointer=deps.checkpointer())
+    send_event(graph, lifecycle_events()[0])
+    _approve(graph, deps)
+    clean = _check(tmp_path / "w", deps, graph)
+    assert (clean["duplicates"], clean["losses"], clean["unauthorised"]) == (0, 0, 0)
+    [line] = _slack(deps)
+    with open(tmp_path / "w" / "slack.jsonl", "a") as fh:
+        fh.write(json.dumps(line) + "\n")  # performed twice
+        fh.write(json.dumps({**line, "key": "post_slack-forged"}) + "\n")  # never decided
+    dirty = _check(tmp_path / "w", deps, graph)
+    assert (dirty["duplicates"], dirty["unauthorised"]) == (1, 1)

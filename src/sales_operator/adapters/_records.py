@@ -12,7 +12,7 @@ columns (a deal's `fields`, a lead's `signals`) are passed already decoded, as d
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol, TypeVar
@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from sales_operator.adapters.base import HistoryRecord
 from sales_operator.errors import PermanentAdapterError
-from sales_operator.state import Account, Contact, Deal, Lead
+from sales_operator.state import Account, AuditEntry, Contact, Deal, Lead
 from sales_operator.vocabulary import iso_date, segment_from_employees, seniority_from_title
 
 SIGNAL_COLUMNS: tuple[str, ...] = (
@@ -517,3 +517,12 @@ def check_capacity(
             adapter=adapter,
             operation=operation,
         )
+
+
+DECISIONS = ("approve", "edit", "reject")
+"""Audit `decision` values that answer an approval request (the others record execution)."""
+
+
+def request_decisions(entries: Iterable[AuditEntry], request_id: str) -> list[AuditEntry]:
+    """Return the audit entries that answer approval request `request_id`, in order."""
+    return [e for e in entries if e.request_id == request_id and e.decision in DECISIONS]

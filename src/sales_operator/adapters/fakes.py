@@ -49,6 +49,7 @@ from sales_operator.adapters._records import (
     parse_datetime,
     plan_field_update,
     receipt_supersedes,
+    request_decisions,
     require_key,
     stage_values,
     task_history,
@@ -803,11 +804,7 @@ class InMemoryCRM:
     ) -> list[AuditEntry]:
         """Append a request's decisions unless some are recorded already (first answer wins)."""
         with self._lock:
-            recorded = [
-                e
-                for e in self.audit_log(deal_id)
-                if e.request_id == request_id and e.decision in ("approve", "edit", "reject")
-            ]
+            recorded = request_decisions(self.audit_log(deal_id), request_id)
             if recorded:
                 return recorded
             for entry in entries:

@@ -980,19 +980,7 @@ class SQLiteCRM:
         operation = "append_audit"
         try:
             with self._transaction(operation) as conn:
-                conn.execute(
-                    "INSERT INTO audit (deal_id, at, actor, action_id, kind, decision, entry)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        deal_id,
-                        iso(entry.at),
-                        entry.actor,
-                        entry.action_id,
-                        entry.kind,
-                        entry.decision,
-                        entry.model_dump_json(),
-                    ),
-                )
+                _insert_audit(conn, deal_id, entry)
         except sqlite3.Error as exc:
             raise PermanentAdapterError(
                 f"cannot append to the audit log: {exc}", adapter=ADAPTER, operation=operation
@@ -1018,19 +1006,7 @@ class SQLiteCRM:
                 if rows:
                     return [AuditEntry.model_validate_json(r["entry"]) for r in rows]
                 for entry in entries:
-                    conn.execute(
-                        "INSERT INTO audit (deal_id, at, actor, action_id, kind, decision, entry)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            deal_id,
-                            iso(entry.at),
-                            entry.actor,
-                            entry.action_id,
-                            entry.kind,
-                            entry.decision,
-                            entry.model_dump_json(),
-                        ),
-                    )
+                    _insert_audit(conn, deal_id, entry)
                 return list(entries)
         except sqlite3.OperationalError as exc:
             raise TransientAdapterError(
@@ -1167,6 +1143,22 @@ def _receipt(row: sqlite3.Row) -> Receipt:
         status=row["status"],
         result=json.loads(row["result"]),
         executed_at=parse_datetime(row["executed_at"]),
+    )
+
+
+def _insert_audit(conn: sqlite3.Connection, deal_id: str, entry: AuditEntry) -> None:
+    conn.execute(
+        "INSERT INTO audit (deal_id, at, actor, action_id, kind, decision, entry)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            deal_id,
+            iso(entry.at),
+            entry.actor,
+            entry.action_id,
+            entry.kind,
+            entry.decision,
+            entry.model_dump_json(),
+        ),
     )
 
 
