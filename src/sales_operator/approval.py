@@ -360,8 +360,12 @@ def validate_decisions(
     return parsed
 
 
-def approve_all(request: dict[str, Any], *, reviewer: str = "auto (--yes)") -> dict[str, Any]:
-    """Return the payload that approves every action of `request` (what `--yes` does)."""
+def approve_all(request: dict[str, Any], *, reviewer: str) -> dict[str, Any]:
+    """Return the payload that approves every action of `request` as `reviewer`.
+
+    `reviewer` must be an identity the gate accepts for every action (by default a CRM
+    manager, who may take the `rep` role too), or the gate asks again with the error.
+    """
     return {
         "decisions": [{"type": "approve", "reviewer": reviewer} for _ in request["action_requests"]]
     }
