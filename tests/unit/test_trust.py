@@ -668,3 +668,43 @@ def test_the_chaos_checker_counts_what_it_claims_to(tmp_path: Path, scorer: Any)
         fh.write(json.dumps({**line, "key": "post_slack-forged"}) + "\n")  # never decided
     dirty = _check(tmp_path / "w", deps, graph)
     assert (dirty["duplicates"], dirty["unauthorised"]) == (1, 1)
+
+
+def test_decisions_recorded_but_not_applied_are_recovered_as_recorded(
+    graph: Any, deps: Deps
+) -> None:
+    """The run dies between recording the answer and checkpointing the gate."""
+    send_event(graph, lifecycle_events()[0])
+    request = pending_request(graph, SEED_DEAL_ID)
+    assert request is not None
+    real_record = deps.crm.record_decisions  # type: ignore[attr-defined]
+
+    def record_then_die(*args: Any, **kwargs: Any) -> Any:
+        real_record(*args, **kwargs)
+        raise SystemExit("killed after recording")
+
+    deps.crm.record_decisions = record_then_die  # type: ignore[attr-defined]
+    decisions = [
+        {"type": "reject", "message": "not this one"}
+        if a["name"] == "post_slack"
+        else {"type": "approve"}
+        for a in request["action_requests"]
+    ]
+    with pytest.raises(SystemExit):
+        resume_deal(
+            graph, SEED_DEAL_ID, {"decisions": decisions}, policy=deps.policy, reviewer="mgr-jordan"
+        )
+    deps.crm.record_decisions = real_record  # type: ignore[attr-defined]
+    stuck = pending_request(graph, SEED_DEAL_ID)
+    assert stuck is not None and stuck["recovery"]
+    assert deps.crm.list_receipts() == [] and _outbox(deps) == []
+    # someone else answering now is told who decided; recovery applies the recorded answer
+    approve = {"decisions": [{"type": "approve"} for _ in request["action_requests"]]}
+    with pytest.raises(ApprovalError, match="already decided by mgr-jordan"):
+        resume_deal(graph, SEED_DEAL_ID, approve, policy=deps.policy, reviewer="rep-sam")
+    recover_deal(graph, SEED_DEAL_ID)
+    state = deal_state(graph, SEED_DEAL_ID)
+    statuses = {a.kind: a.status for a in state.proposed_actions}
+    assert statuses["post_slack"] == "rejected" and _slack(deps) == []
+    assert statuses["send_email"] == "executed" and len(_outbox(deps)) == 1
+    assert pending_request(graph, SEED_DEAL_ID) is None
