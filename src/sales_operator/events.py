@@ -232,6 +232,37 @@ RawState = TypedDict(  # type: ignore[misc]
 """The state as stored, unvalidated: `ingest_event` reads it so a bad event fails in our code."""
 
 
+def check_event_fits(current: DealState, event: Event, payload: _Payload) -> tuple[str, bool]:
+    """Check that an event fits the thread's deal; return the deal id and whether it repeats.
+
+    Raises:
+        EventError: for a second lead on a thread, an event before the lead, or a payload
+            naming another deal.
+    """
+    if isinstance(payload, LeadCreated):
+        deal_id = payload.deal.id
+        if current.deal is not None and not _seen(current, deal_id, event):
+            raise EventError(
+                f"lead_created: this thread already holds deal {current.deal_id!r}; "
+                "one thread per deal"
+            )
+    else:
+        deal_id = current.deal_id
+        if current.deal is None:
+            raise EventError(f"{event.type}: no deal on this thread yet; send lead_created first")
+    claimed = getattr(payload, "deal_id", None)
+    if claimed is not None and claimed != deal_id:
+        raise EventError(
+            f"{event.type}: payload.deal_id {claimed!r} is not this thread's deal {deal_id!r}"
+        )
+    return deal_id, _seen(current, deal_id, event)
+
+
+def _seen(current: DealState, deal_id: str, event: Event) -> bool:
+    eid = event_id_for(deal_id, event)
+    return any(event_id_for(deal_id, e) == eid for e in current.events)
+
+
 def make_ingest(crm: CRMReader) -> Callable[[Any, RunnableConfig], DealUpdate]:
     """Return the `ingest_event` node, reading existing records from `crm`."""
 
@@ -239,32 +270,11 @@ def make_ingest(crm: CRMReader) -> Callable[[Any, RunnableConfig], DealUpdate]:
         """Validate the event, fold its facts into the state and plan the patterns it needs."""
         event, payload = validate_event(state.get("event"))
         current = _current_state(state)
-        if isinstance(payload, LeadCreated):
-            deal_id = payload.deal.id
-            eid = event_id_for(deal_id, event)
-            if any(event_id_for(deal_id, e) == eid for e in current.events):
-                # a webhook retry of the lead that opened this thread: nothing to do
-                return _unchanged(current, event)
-            if current.deal is not None:
-                raise EventError(
-                    f"lead_created: this thread already holds deal {current.deal_id!r}; "
-                    "one thread per deal"
-                )
-        else:
-            deal_id = current.deal_id
-            if current.deal is None:
-                raise EventError(
-                    f"{event.type}: no deal on this thread yet; send lead_created first"
-                )
-        claimed = getattr(payload, "deal_id", None)
-        if claimed is not None and claimed != deal_id:
-            raise EventError(
-                f"{event.type}: payload.deal_id {claimed!r} is not this thread's deal {deal_id!r}"
-            )
-        eid = event_id_for(deal_id, event)
-        if any(event_id_for(deal_id, e) == eid for e in current.events):
-            # The same event again: nothing to do, so nothing runs twice.
+        deal_id, repeated = check_event_fits(current, event, payload)
+        if repeated:
+            # The same event again (a webhook retry included): nothing runs twice.
             return _unchanged(current, event)
+        eid = event_id_for(deal_id, event)
         update: DealUpdate = {
             "event": event,
             "event_id": eid,

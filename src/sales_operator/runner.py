@@ -19,7 +19,7 @@ from sales_operator.adapters._records import request_decisions
 from sales_operator.approval import already_decided, unfinished_actions, validate_decisions
 from sales_operator.context import Context
 from sales_operator.errors import ApprovalError, RecoveryNeededError
-from sales_operator.events import event_id_for, validate_event
+from sales_operator.events import check_event_fits, event_id_for, validate_event
 from sales_operator.leases import DEFAULT_WAIT_S, deal_lease, deps_of
 from sales_operator.policy import Policy
 from sales_operator.state import AuditEntry, DealState, Event
@@ -71,24 +71,24 @@ def send_event(
         wait_s: How long to wait for another writer on the same deal.
 
     Raises:
-        EventError: for a malformed event, before anything is recorded.
+        EventError: for a malformed event, or one that does not fit the thread (a second
+            lead, an event before the lead, another deal's id), before anything is recorded.
         DealBusyError: when another writer keeps the deal busy for `wait_s`.
         RecoveryNeededError: when the thread stopped inside `execute_actions`; run
             `recover_deal()` (`sales-operator resume DEAL`) first.
     """
-    parsed, _ = validate_event(event)
+    parsed, payload = validate_event(event)
     tid = deal_id or deal_id_of(event)
     d = _deps(graph, deps)
     with deal_lease(getattr(d, "crm", None), tid, wait_s=wait_s):
         config = thread_config(tid)
         before = graph.get_state(config)
-        if before.values:
-            current = DealState.model_validate(
-                {k: v for k, v in before.values.items() if k != "event"}
-            )
-            eid = event_id_for(current.deal_id or tid, parsed)
-            if any(event_id_for(current.deal_id or tid, e) == eid for e in current.events):
-                return dict(before.values)  # the same event again: nothing runs twice
+        current = DealState.model_validate(
+            {k: v for k, v in (before.values or {}).items() if k != "event"}
+        )
+        _, repeated = check_event_fits(current, parsed, payload)
+        if repeated:
+            return dict(before.values)  # the same event again: nothing runs twice
         if d is not None:
             stuck = _recovery_needed(graph, tid, d.crm, before)
             if stuck is not None:

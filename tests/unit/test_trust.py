@@ -708,3 +708,24 @@ def test_decisions_recorded_but_not_applied_are_recovered_as_recorded(
     assert statuses["post_slack"] == "rejected" and _slack(deps) == []
     assert statuses["send_email"] == "executed" and len(_outbox(deps)) == 1
     assert pending_request(graph, SEED_DEAL_ID) is None
+
+
+def test_an_event_that_does_not_fit_the_thread_is_refused_before_recording(
+    graph: Any, deps: Deps
+) -> None:
+    early = {
+        "type": "activity_logged",
+        "at": "2026-11-03T10:00:00Z",
+        "payload": {"deal_id": "D-404", "kind": "email"},
+    }
+    with pytest.raises(EventError, match="send lead_created first"):
+        send_event(graph, early)
+    assert graph.get_state(thread_config("D-404")).values == {}
+    send_event(graph, lifecycle_events()[0])
+    steps = len(list(graph.get_state_history(CONFIG)))
+    other = copy.deepcopy(lifecycle_events()[0])
+    other["at"] = "2026-11-02T15:00:00Z"
+    with pytest.raises(EventError, match="already holds deal"):
+        send_event(graph, other)
+    assert len(list(graph.get_state_history(CONFIG))) == steps  # nothing was recorded
+    assert pending_request(graph, SEED_DEAL_ID) is not None  # the request is still there
