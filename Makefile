@@ -13,7 +13,7 @@ AUDIO ?= 0
 STAMP_TEST := $(if $(filter 1,$(AUDIO)),$(STAMP_AUDIO),$(STAMP_DEV))
 WORKDIR ?= .sales-operator/demo
 
-.PHONY: demo test lint format typecheck evals bench studio clean help
+.PHONY: demo test lint format typecheck evals bench chaos studio clean help
 
 help:
 	@echo "make demo   - create .venv and replay the seed deal's lifecycle offline (approves as --yes)"
@@ -22,6 +22,8 @@ help:
 	@echo "make evals  - run the evaluations on ../shared/data and write evals/reports/"
 	@echo "make bench  - run the benchmarks and write benchmarks/results/"
 	@echo "make lint   - ruff and mypy"
+	@echo "make chaos  - randomised crash and race trials (TRIALS=100): duplicates, losses and"
+	@echo "              actions without a recorded decision must all be 0"
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +65,10 @@ evals: $(STAMP_DEV)
 
 bench: $(STAMP_AUDIO)
 	$(BIN)/python -m benchmarks.run
+
+TRIALS ?= 100
+chaos: $(STAMP_DEV)
+	$(BIN)/python -m benchmarks.chaos --trials $(TRIALS)
 
 studio: $(STAMP_DEV)
 	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true LANGSMITH_TRACING=false \

@@ -15,9 +15,9 @@ from langgraph.graph import END, START
 from langgraph.runtime import Runtime
 
 from sales_operator.approval import (
-    apply_decisions,
     approve_all,
     build_request,
+    decide,
     make_executor,
     pending_actions,
     validate_decisions,
@@ -84,6 +84,8 @@ class DirectOperator:
             name: _Walker(PATTERN_BUILDERS[name](pattern_deps)) for name in PATTERN_ORDER
         }
         self.execute = make_executor(deps)
+        self.crm = deps.crm
+        self.authorize = deps.authorizer()
         self.runtime: Runtime[Context] = Runtime(context=Context(reviewer="bench"))
         self.states: dict[str, DealState] = {}
 
@@ -99,9 +101,12 @@ class DirectOperator:
         if pending_actions(state):
             request = build_request(state, self.policy)
             decisions = validate_decisions(
-                request, approve_all(request), policy=self.policy, reviewer="bench"
+                request,
+                approve_all(request, reviewer="mgr-jordan"),
+                policy=self.policy,
+                authorize=self.authorize,
             )
-            state = _merge(state, apply_decisions(state, decisions))
+            state = _merge(state, decide(state, request, decisions, self.crm))
             state = _merge(state, self.execute(state))
         self.states[deal_id] = state
         return state

@@ -52,7 +52,7 @@ def run_graph_deal(graph: Any, deal_id: str, events: list[dict[str, Any]]) -> li
         graph.invoke({"event": event}, config)
         request = pending_request(graph, deal_id)
         if request is not None:
-            graph.invoke(Command(resume=approve_all(request, reviewer="bench")), config)
+            graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
         out.append(time.perf_counter() - t)
     return out
 

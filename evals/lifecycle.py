@@ -101,9 +101,9 @@ def run_lifecycle(workdir: Path) -> dict[str, Any]:
             resume_deal(
                 graph,
                 SEED_DEAL_ID,
-                approve_all(request, reviewer="evals"),
+                approve_all(request, reviewer="mgr-jordan"),
                 policy=deps.policy,
-                reviewer="evals",
+                reviewer="mgr-jordan",
                 on_update=seen,
             )
         seconds = time.perf_counter() - started

@@ -20,15 +20,28 @@ CLI call it before resuming, so the request stays pending and nothing runs); a m
 payload that reaches the gate directly is answered with the same request again, carrying the
 error, and still nothing runs.
 
-`execute_actions` is the only node with write-capable adapters. Each action carries an
-idempotency key; the executor skips an action whose receipt exists, the adapters themselves
-perform a keyed write once, and the receipt is stored before the action is reported done. So
-resuming twice, or resuming in a new process after a crash mid-execution, runs each action
-exactly once.
+Decisions are records. When the answer is valid, the gate resolves each reviewer to an
+identity allowed to take the role `review_configs` name (`sales_operator.authority`), and
+writes the decisions to the CRM's append-only audit, tagged with the request's id (the event
+id of the run) and version (a digest of the actions and arguments asked about), before
+anything executes. The first answer to a request wins: a different answer gets `ApprovalError`
+("already decided by X at T") and changes nothing.
+
+`execute_actions` is the only node with write-capable adapters, and it trusts the audit, not
+the state: it runs the approve and edit decisions on record for the current request, with the
+arguments and idempotency keys on record, and refuses (`ApprovalError`, nothing run) when the
+state marks an action approved that no recorded decision approved, as
+`graph.update_state(..., as_node="approval_gate")` would. Each action's receipt is stored before
+it is reported done; a transient failure is retried, then stored as a `retryable` receipt and
+the other actions still run. Resuming twice, or recovering in a new process after a crash
+(`runner.recover_deal`), runs only the approved actions without a final receipt, each once.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -39,7 +52,9 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sales_operator.actions import NEW_LEAD_NOTICE, idempotency_key
-from sales_operator.adapters.base import Rep
+from sales_operator.adapters._records import request_decisions
+from sales_operator.adapters.base import DecisionLedger, Rep
+from sales_operator.authority import Authorize
 from sales_operator.context import Context
 from sales_operator.contracts import ContractFacts, contract_facts, enforce_contract
 from sales_operator.errors import (
@@ -297,10 +312,20 @@ def build_request(
     return {
         "deal_id": state.deal_id,
         "event_id": state.event_id,
+        "request_id": state.event_id,
+        "version": request_version(pending),
         "action_requests": requests,
         "review_configs": list(configs.values()),
         "contract": facts.to_json(),
     }
+
+
+def request_version(actions: list[ProposedAction]) -> str:
+    """Return a digest of the actions a request asks about (ids, kinds, keys, arguments)."""
+    raw = json.dumps(
+        [[a.id, a.kind, a.idempotency_key, a.args] for a in actions], sort_keys=True, default=str
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 class ParsedDecision(BaseModel):
@@ -314,22 +339,39 @@ class ParsedDecision(BaseModel):
 
 
 def validate_decisions(
-    request: dict[str, Any], payload: Any, *, policy: Policy, reviewer: str = "reviewer"
+    request: dict[str, Any],
+    payload: Any,
+    *,
+    policy: Policy,
+    reviewer: str = "reviewer",
+    authorize: Authorize | None = None,
 ) -> list[ParsedDecision]:
     """Check a resume payload against the request it answers.
 
     Args:
         request: The interrupt's value (from `build_request`).
-        payload: `{"decisions": [...]}`, one decision per action request, in order.
+        payload: `{"decisions": [...]}`, one decision per action request, in order; it may
+            name the `request_id` (and `version`) it answers, which must then be the pending one.
         policy: The policy (allowed decisions, stages).
         reviewer: Default reviewer name when a decision names none.
+        authorize: Resolves each reviewer to an identity allowed to take the role the
+            policy's `review_configs` ask for (see `sales_operator.authority`); the recorded
+            reviewer is the identity it returns. None checks the form only.
 
     Raises:
         ApprovalError: for a missing or malformed payload, a wrong count, an unknown or
-            disallowed decision type, or an edit with bad arguments. Never approves implicitly.
+            disallowed decision type, an unknown or unauthorised reviewer, or an edit with bad
+            arguments. Never approves implicitly.
     """
     if not isinstance(payload, dict) or "decisions" not in payload:
         raise ApprovalError('expected {"decisions": [...]}, got ' + repr(payload)[:200])
+    for field in ("request_id", "version"):
+        answered = payload.get(field)
+        if answered is not None and request.get(field) is not None and answered != request[field]:
+            raise ApprovalError(
+                f"the decisions answer {field} {answered!r}, but the pending request's is "
+                f"{request[field]!r}; read the request again"
+            )
     decisions = payload["decisions"]
     actions = request["action_requests"]
     if not isinstance(decisions, list):
@@ -340,6 +382,7 @@ def validate_decisions(
         )
     allowed = {c["action_name"]: c["allowed_decisions"] for c in request["review_configs"]}
     facts = ContractFacts.from_json(request["contract"]) if "contract" in request else None
+    roles = {c["action_name"]: c.get("reviewer", "rep") for c in request["review_configs"]}
     parsed: list[ParsedDecision] = []
     for i, (decision, action) in enumerate(zip(decisions, actions, strict=True)):
         where = f"decision {i} ({action['name']} {action['id']})"
@@ -356,6 +399,11 @@ def validate_decisions(
         who = decision.get("reviewer", reviewer)
         if not isinstance(who, str) or not who:
             raise ApprovalError(f"{where}: reviewer must be a non-empty string")
+        if authorize is not None:
+            try:
+                who = authorize(who, roles.get(action["name"], "rep"), action["name"])
+            except ApprovalError as err:
+                raise ApprovalError(f"{where}: {err}") from err
         message = decision.get("message")
         if message is not None and not isinstance(message, str):
             raise ApprovalError(f"{where}: message must be a string")
@@ -390,8 +438,12 @@ def validate_decisions(
     return parsed
 
 
-def approve_all(request: dict[str, Any], *, reviewer: str = "auto (--yes)") -> dict[str, Any]:
-    """Return the payload that approves every action of `request` (what `--yes` does)."""
+def approve_all(request: dict[str, Any], *, reviewer: str) -> dict[str, Any]:
+    """Return the payload that approves every action of `request` as `reviewer`.
+
+    `reviewer` must be an identity the gate accepts for every action (by default a CRM
+    manager, who may take the `rep` role too), or the gate asks again with the error.
+    """
     return {
         "decisions": [{"type": "approve", "reviewer": reviewer} for _ in request["action_requests"]]
     }
@@ -407,9 +459,19 @@ def _require_checkpointer(config: RunnableConfig) -> None:
 
 
 def make_gate(
-    policy: Policy, *, crm: Any = None
+    policy: Policy,
+    ledger: Any = None,
+    authorize: Authorize | None = None,
 ) -> Callable[[DealState, RunnableConfig, Runtime[Context]], DealUpdate]:
-    """Return the `approval_gate` node for `policy` (`crm` lists the reps for the contracts)."""
+    """Return the `approval_gate` node for `policy`.
+
+    Args:
+        policy: The RevOps policy.
+        ledger: Where decisions are recorded when they are made (the CRM: its
+            `record_decisions`, or `audit_log` + `append_audit`). Required to execute anything:
+            the executor runs only what this ledger holds.
+        authorize: Resolves reviewers to identities allowed to take each action's role.
+    """
 
     def approval_gate(
         state: DealState, config: RunnableConfig, runtime: Runtime[Context]
@@ -417,46 +479,44 @@ def make_gate(
         """Ask a human about every pending action, in one interrupt, and record the answers."""
         if not pending_actions(state):
             return {}
-        reps = crm.list_reps() if crm is not None else None
+        reps = ledger.list_reps() if ledger is not None else None
         request = build_request(state, policy, reps)  # raises on unknown kinds or bad args
         _require_checkpointer(config)
+        if ledger is None:
+            raise ConfigurationError(
+                "the approval gate has no ledger to record decisions in; build the graph with "
+                "build_operator(deps, ...). Nothing was executed."
+            )
         default_reviewer = getattr(runtime.context, "reviewer", None) or "reviewer"
         answer = interrupt(present(request, policy))
         while True:
             try:
                 decisions = validate_decisions(
-                    request, read_answer(request, answer), policy=policy, reviewer=default_reviewer
+                    request,
+                    read_answer(request, answer),
+                    policy=policy,
+                    reviewer=default_reviewer,
+                    authorize=authorize,
                 )
                 break
             except ApprovalError as err:
                 # Fail closed: ask again with the error; never treat it as an approval.
                 answer = interrupt(present({**request, "error": str(err)}, policy))
-        return apply_decisions(state, decisions)
+        return decide(state, request, decisions, ledger)
 
     return approval_gate
 
 
-def apply_decisions(state: DealState, decisions: list[ParsedDecision]) -> DealUpdate:
-    """Record validated decisions on the actions and in the audit trail (no side effects)."""
+def decision_entries(
+    state: DealState, request: dict[str, Any], decisions: list[ParsedDecision]
+) -> list[AuditEntry]:
+    """Return the audit entries that record `decisions` on `request` (no side effects)."""
     now = datetime.now(UTC)
-    by_id = {d.action_id: d for d in decisions}
-    actions: list[ProposedAction] = []
-    audit = list(state.audit)
-    for action in state.proposed_actions:
-        d = by_id.get(action.id)
-        if d is None:
-            actions.append(action)
-            continue
-        decision = Decision(
-            type=d.type,
-            reviewer=d.reviewer,
-            at=now,
-            edited_args=d.edited_args,
-            message=d.message,
-        )
-        status = "rejected" if d.type == "reject" else "approved"
-        actions.append(action.model_copy(update={"status": status, "decision": decision}))
-        audit.append(
+    by_id = {a.id: a for a in state.proposed_actions}
+    entries = []
+    for d in decisions:
+        action = by_id[d.action_id]
+        entries.append(
             AuditEntry(
                 at=now,
                 actor=d.reviewer,
@@ -466,28 +526,150 @@ def apply_decisions(state: DealState, decisions: list[ParsedDecision]) -> DealUp
                 original_args=action.args,
                 edited_args=d.edited_args,
                 message=d.message,
+                request_id=request.get("request_id", state.event_id),
+                request_version=request.get("version"),
+                idempotency_key=action.idempotency_key,
             )
         )
+    return entries
+
+
+def _same_decisions(a: list[AuditEntry], b: list[AuditEntry]) -> bool:
+    def key(e: AuditEntry) -> tuple[Any, ...]:
+        return (e.action_id, e.decision, e.actor, e.edited_args, e.message, e.request_version)
+
+    return sorted(map(repr, map(key, a))) == sorted(map(repr, map(key, b)))
+
+
+def record_decisions(ledger: Any, deal_id: str, entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Record a request's decisions in the append-only audit; the first answer wins.
+
+    Uses the ledger's atomic `record_decisions` when it has one; otherwise reads the audit and
+    appends (atomic only with a single writer per deal, which the runner's lease gives).
+
+    Returns:
+        The decisions on record for the request (the ones given, or earlier ones).
+    """
+    request_id = entries[0].request_id if entries else None
+    if not entries or request_id is None:
+        return entries
+    if isinstance(ledger, DecisionLedger):
+        return ledger.record_decisions(deal_id, request_id, entries)
+    recorded = request_decisions(ledger.audit_log(deal_id), request_id)
+    if recorded:
+        return recorded
+    for entry in entries:
+        ledger.append_audit(deal_id, entry)
+    return entries
+
+
+def already_decided(recorded: list[AuditEntry]) -> str:
+    """Return "already decided by X at T" for the decisions on record."""
+    who = ", ".join(sorted({e.actor for e in recorded}))
+    when = min(e.at for e in recorded).isoformat(timespec="seconds")
+    return f"request {recorded[0].request_id} was already decided by {who} at {when}"
+
+
+def decide(
+    state: DealState, request: dict[str, Any], decisions: list[ParsedDecision], ledger: Any
+) -> DealUpdate:
+    """Record `decisions` in the audit (first answer wins), then mark them on the actions.
+
+    Raises:
+        ApprovalError: when other decisions are already on record for this request
+            ("already decided by X at T"); nothing changes.
+    """
+    entries = decision_entries(state, request, decisions)
+    recorded = record_decisions(ledger, state.deal_id, entries)
+    if recorded is not entries and not _same_decisions(recorded, entries):
+        raise ApprovalError(already_decided(recorded) + "; this answer changed nothing")
+    return apply_decisions(state, decisions, recorded)
+
+
+def apply_decisions(
+    state: DealState,
+    decisions: list[ParsedDecision],
+    entries: list[AuditEntry] | None = None,
+) -> DealUpdate:
+    """Mark validated decisions on the actions and copy their audit entries into the state."""
+    if entries is None:
+        entries = decision_entries(state, {}, decisions)
+    by_id = {d.action_id: d for d in decisions}
+    recorded = {e.action_id: e for e in entries}
+    actions: list[ProposedAction] = []
+    audit = list(state.audit)
+    for action in state.proposed_actions:
+        d = by_id.get(action.id)
+        if d is None:
+            actions.append(action)
+            continue
+        entry = recorded[action.id]
+        decision = Decision(
+            type=d.type,
+            reviewer=entry.actor,
+            at=entry.at,
+            edited_args=d.edited_args,
+            message=d.message,
+        )
+        status = "rejected" if d.type == "reject" else "approved"
+        actions.append(action.model_copy(update={"status": status, "decision": decision}))
+        audit.append(entry)
     return {"proposed_actions": actions, "audit": audit}
 
 
 # --- the executor ---------------------------------------------------------------------
 
+_FINAL_RECEIPTS = ("done", "failed")
+_TRANSIENT_ATTEMPTS = 3
+
+
+def approved_in_audit(log: list[AuditEntry], request_id: str) -> list[AuditEntry]:
+    """Return the approve and edit decisions recorded for `request_id`, in audit order."""
+    return [e for e in log if e.request_id == request_id and e.decision in ("approve", "edit")]
+
+
+def unfinished_actions(crm: Any, deal_id: str, request_id: str) -> list[AuditEntry]:
+    """Return the approved actions of a request that have no final receipt yet.
+
+    An action is finished when its receipt is `done` or `failed` (permanent); a missing or
+    `retryable` receipt leaves it to recovery.
+    """
+    todo = []
+    for entry in approved_in_audit(crm.audit_log(deal_id), request_id):
+        receipt = crm.get_receipt(entry.idempotency_key or entry.action_id)
+        if receipt is None or receipt.status not in _FINAL_RECEIPTS:
+            todo.append(entry)
+    return todo
+
 
 def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
-    """Return the `execute_actions` node; it alone holds `deps`' write-capable adapters."""
+    """Return the `execute_actions` node; it alone holds `deps`' write-capable adapters.
+
+    The executor trusts the audit, not the state: it runs the approve and edit decisions
+    recorded for the current request (the event id of this run), with the arguments and keys
+    on record, and raises `ApprovalError` before running anything when the state marks an
+    action approved that no recorded decision approved (`graph.update_state(...,
+    as_node="approval_gate")` cannot authorise anything).
+    """
 
     def execute_actions(state: DealState) -> DealUpdate:
-        """Persist the gate's decisions, then perform every approved action once, with receipts."""
-        todo = [a for a in state.proposed_actions if a.status == "approved"]
+        """Perform every approved action of the current request once, with receipts."""
         crm = deps.crm
-        persisted = {(e.action_id, e.decision) for e in crm.audit_log(state.deal_id)}
-        # Decisions made at the gate go to the CRM's append-only audit log first.
-        for entry in state.audit:
-            if (entry.action_id, entry.decision) not in persisted:
-                crm.append_audit(state.deal_id, entry)
-                persisted.add((entry.action_id, entry.decision))
-        if not todo:
+        log = crm.audit_log(state.deal_id)
+        ever_approved = {e.action_id for e in log if e.decision in ("approve", "edit")}
+        unauthorised = [
+            a.id
+            for a in state.proposed_actions
+            if a.status == "approved" and a.event_id == state.event_id and a.id not in ever_approved
+        ]
+        if unauthorised:
+            raise ApprovalError(
+                f"actions {unauthorised} are marked approved in the state, but no approve or "
+                "edit decision for them is in the audit; the state alone authorises nothing, "
+                "so nothing was executed"
+            )
+        approvals = approved_in_audit(log, state.event_id)
+        if not approvals:
             return {}
 
         deal = state.deal
@@ -496,47 +678,65 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             idempotency_key(state.deal_id, state.event_id, kind, NEW_LEAD_NOTICE)
             for kind in ("post_slack", "send_email")
         }
+        by_id = {a.id: a for a in state.proposed_actions}
         activities = list(state.activities)
         receipts = list(state.receipts)
-        have = {r.idempotency_key for r in receipts}
+        have = {r.idempotency_key: i for i, r in enumerate(receipts)}
         audit = list(state.audit)
+        persisted = {(e.action_id, e.decision, e.request_id) for e in log}
         done: dict[str, str] = {}
-        for action in todo:
-            args = (action.decision.edited_args if action.decision else None) or action.args
-            receipt = crm.get_receipt(action.idempotency_key)
-            if receipt is None:
-                receipt = _run_one(deps, state, action, args)
+        for approval in approvals:
+            key = approval.idempotency_key or approval.action_id
+            args = approval.edited_args if approval.decision == "edit" else approval.original_args
+            args = args or {}
+            receipt = crm.get_receipt(key)
+            if receipt is None or receipt.status not in _FINAL_RECEIPTS:
+                receipt = _run_one(deps, state, approval.action_id, approval.kind, key, args)
                 crm.record_receipt(state.deal_id, receipt)
-            entry_decision = "executed" if receipt.status == "done" else "failed"
+            entry_decision = {"done": "executed", "failed": "failed"}.get(
+                receipt.status, "retryable"
+            )
             entry = AuditEntry(
                 at=receipt.executed_at,
                 actor="system",
-                action_id=action.id,
-                kind=action.kind,
+                action_id=approval.action_id,
+                kind=approval.kind,
                 decision=entry_decision,
-                original_args=action.args,
-                edited_args=action.decision.edited_args if action.decision else None,
+                original_args=approval.original_args,
+                edited_args=approval.edited_args,
                 result=receipt.result,
+                request_id=approval.request_id,
+                request_version=approval.request_version,
+                idempotency_key=key,
             )
-            if (action.id, entry_decision) not in persisted:
+            if (approval.action_id, entry_decision, approval.request_id) not in persisted:
                 crm.append_audit(state.deal_id, entry)
-                persisted.add((action.id, entry_decision))
-            if not any(a.action_id == action.id and a.decision == entry_decision for a in audit):
+                persisted.add((approval.action_id, entry_decision, approval.request_id))
+            if not any(
+                a.action_id == approval.action_id and a.decision == entry_decision for a in audit
+            ):
                 audit.append(entry)
-            if receipt.idempotency_key not in have:
+            if key not in have:
+                have[key] = len(receipts)
                 receipts.append(receipt)
-                have.add(receipt.idempotency_key)
-            done[action.id] = "executed" if receipt.status == "done" else "failed"
+            else:
+                receipts[have[key]] = receipt
+            done[approval.action_id] = {"done": "executed", "failed": "failed"}.get(
+                receipt.status, "retryable"
+            )
+            action = by_id.get(approval.action_id)
+            was_done = action is not None and action.status == "executed"
             if (
                 receipt.status == "done"
                 and assignment is not None
-                and action.idempotency_key in notice_keys
+                and key in notice_keys
+                and not was_done
             ):
                 # the rep has been told: the timer stops after the real wait since routing
                 assignment = mark_notified(assignment, _notified_at(assignment, receipt))
-            if receipt.status == "done" and deal is not None:
+            if receipt.status == "done" and deal is not None and not was_done:
                 at = state.event.at if state.event else receipt.executed_at
-                deal, new_activity = _apply_to_state(deal, action.kind, args, at)
+                deal, new_activity = _apply_to_state(deal, approval.kind, args, at)
                 if new_activity is not None:
                     activities.append(new_activity)
         actions = [
@@ -575,22 +775,32 @@ def _ensure_deal_in_crm(deps: Any, state: DealState) -> None:
     )
 
 
-def _run_one(deps: Any, state: DealState, action: ProposedAction, args: dict[str, Any]) -> Receipt:
-    key = action.idempotency_key
-    parsed = ARGS_BY_KIND[action.kind].model_validate(args)
-    try:
-        if action.kind in ("assign_owner", "update_crm", "change_stage", "create_task", "log_note"):
-            _ensure_deal_in_crm(deps, state)
-        result = _dispatch(deps, state.deal_id, parsed, key)
-        status: Literal["done", "failed"] = "done"
-    except TransientAdapterError:
-        raise  # the node's retry policy runs it again; receipts keep it exactly-once
-    except AdapterError as err:
-        result, status = {"error": str(err)}, "failed"
+def _run_one(
+    deps: Any, state: DealState, action_id: str, kind: str, key: str, args: dict[str, Any]
+) -> Receipt:
+    """Run one action; a transient failure is retried, then left as a `retryable` receipt."""
+    parsed = ARGS_BY_KIND[kind].model_validate(args)
+    status: Literal["done", "failed", "retryable"] = "failed"
+    result: dict[str, Any] = {}
+    for attempt in range(_TRANSIENT_ATTEMPTS):
+        try:
+            if kind in ("assign_owner", "update_crm", "change_stage", "create_task", "log_note"):
+                _ensure_deal_in_crm(deps, state)
+            result = _dispatch(deps, state.deal_id, parsed, key)
+            status = "done"
+            break
+        except TransientAdapterError as err:
+            # the same key again: the adapters perform a keyed write at most once
+            result, status = {"error": str(err), "retryable": True}, "retryable"
+            if attempt + 1 < _TRANSIENT_ATTEMPTS:
+                time.sleep(0.05 * (attempt + 1))
+        except AdapterError as err:
+            result, status = {"error": str(err)}, "failed"
+            break
     return Receipt(
-        action_id=action.id,
+        action_id=action_id,
         idempotency_key=key,
-        kind=action.kind,
+        kind=kind,
         status=status,
         result=_jsonable(result),
         executed_at=datetime.now(UTC),

@@ -7,15 +7,18 @@ sales-operator inbox                      list pending approvals across deals
 sales-operator approve DEAL [ID ...]      approve all (or the listed) pending actions
 sales-operator reject DEAL [ID ...] -m M  reject all (or the listed) pending actions
 sales-operator edit DEAL ID --patch JSON  run an action with edited arguments (merge patch)
+sales-operator resume DEAL                finish a deal whose run stopped after its decisions
 sales-operator show DEAL                  print a deal's state
 sales-operator audit [DEAL]               print the audit trail
 sales-operator init WORKDIR               create an empty workspace for your own data
 sales-operator import KIND CSV            import reps/accounts/contacts/deals/activities
 ```
 
-Every command works in one folder (`--workdir`, default `.sales-operator/default`) that holds
-the SQLite CRM, the checkpoints, the outbox, the Slack log and the invites: a workspace made by
-`init`, or, with `--sample`, a folder with the bundled demo CRM.
+Deciding needs `--reviewer NAME`: a rep or manager of the CRM (id, email or full name) whose
+role the policy allows for each action. Every command works in one folder (`--workdir`, default
+`.sales-operator/default`) that holds the SQLite CRM, the checkpoints, the outbox, the Slack log
+and the invites: a workspace made by `init`, or, with `--sample`, a folder with the bundled demo
+CRM.
 """
 
 from __future__ import annotations
@@ -114,7 +117,7 @@ def cmd_inbox(args: argparse.Namespace) -> int:
 
     deps = _deps(args)
     graph, checkpointer = _graph(deps)
-    items = list(inbox(graph, checkpointer))
+    items = list(inbox(graph, checkpointer, deps=deps))
     if args.json:
         print(
             json.dumps([{"deal_id": i.deal_id, **i.request} for i in items], indent=2, default=str)
@@ -124,22 +127,61 @@ def cmd_inbox(args: argparse.Namespace) -> int:
         print("inbox empty: no pending approvals")
         return 0
     for item in items:
+        if item.request.get("recovery"):
+            _print_recovery(item.request)
+            continue
         print(f"{item.deal_id}: {len(item.request['action_requests'])} pending")
         _print_request(item.request)
+    return 0
+
+
+def _print_recovery(request: dict[str, Any]) -> None:
+    print(f"{request['deal_id']}: {request['message']}")
+    for a in request["unfinished"]:
+        print(f"  {a['id']}  [{a['name']}] approved, not yet run")
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Finish a deal whose run stopped after its decisions were recorded."""
+    from sales_operator.runner import deal_state, pending_request, recover_deal
+
+    deps = _deps(args)
+    graph, _ = _graph(deps)
+    request = pending_request(graph, args.deal, deps=deps)
+    if request is None or not request.get("recovery"):
+        print(f"{args.deal}: nothing to resume", file=sys.stderr)
+        return 2
+    _print_recovery(request)
+    recover_deal(graph, args.deal, deps=deps, on_update=_progress)
+    state = deal_state(graph, args.deal)
+    wanted = {a["id"] for a in request["unfinished"]}
+    for a in state.proposed_actions:
+        if a.id in wanted or not wanted:
+            print(f"  {a.id} [{a.kind}] {a.status}")
     return 0
 
 
 def _decide(args: argparse.Namespace, kind: str) -> int:
     from sales_operator.runner import pending_request, resume_deal
 
+    if not args.reviewer:
+        print(
+            "who decides? pass --reviewer NAME (a rep or manager of the CRM: id, email or name)",
+            file=sys.stderr,
+        )
+        return 2
     deps = _deps(args)
     graph, _ = _graph(deps)
-    request = pending_request(graph, args.deal)
+    request = pending_request(graph, args.deal, deps=deps)
     if request is None:
         print(f"{args.deal}: nothing pending", file=sys.stderr)
         return 2
+    if request.get("recovery"):
+        _print_recovery(request)
+        return 2
     ids = [a["id"] for a in request["action_requests"]]
-    chosen = set(getattr(args, "ids", None) or ids)
+    listed = [args.id] if kind == "edit" else list(getattr(args, "ids", None) or [])
+    chosen = set(listed or ids)
     unknown = chosen - set(ids)
     if unknown:
         print(f"unknown action id(s) {sorted(unknown)}; pending: {ids}", file=sys.stderr)
@@ -175,10 +217,11 @@ def _decide(args: argparse.Namespace, kind: str) -> int:
     resume_deal(
         graph,
         args.deal,
-        {"decisions": decisions},
+        {"decisions": decisions, "request_id": request.get("request_id")},
         policy=deps.policy,
         reviewer=args.reviewer,
         on_update=_progress,
+        deps=deps,
     )
     from sales_operator.runner import deal_state
 
@@ -229,9 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--workdir", default=DEFAULT_WORKDIR, help="folder of the stores")
     common.add_argument("--policy", help="RevOps policy YAML (default: the bundled one)")
     common.add_argument("--offline", action="store_true", help="ignore API keys in the environment")
-    common.add_argument("--reviewer", default="cli user", help="name recorded in the audit")
     common.add_argument(
         "--sample", action="store_true", help="use the bundled demo CRM in a non-workspace folder"
+    )
+    common.add_argument(
+        "--reviewer",
+        default=None,
+        help="who decides: a rep or manager of the CRM (id, email or full name)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -273,6 +320,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rest", choices=["approve", "reject"], help="decision for the others")
     p.add_argument("--message", "-m", help="why the others are rejected (with --rest reject)")
     p.set_defaults(func=lambda a: _decide(a, "edit"))
+
+    p = sub.add_parser(
+        "resume",
+        parents=[common],
+        help="finish a deal whose run stopped after its decisions (approved actions not yet run)",
+    )
+    p.add_argument("deal")
+    p.set_defaults(func=cmd_resume)
 
     p = sub.add_parser("show", parents=[common], help="print a deal's state as JSON")
     p.add_argument("deal")

@@ -137,6 +137,9 @@ def lifecycle_events() -> list[dict[str, Any]]:
     ]
 
 
+DEMO_REVIEWER = "mgr-jordan"
+"""Who decides in the demo: Jordan Lee, the sample CRM's sales manager (may approve any kind)."""
+
 Ask = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -160,7 +163,7 @@ def ask_interactively(request: dict[str, Any], *, out: TextIO, inp: TextIO) -> d
                 out.write(f"  please answer one of {options}\n")
                 continue
             if choice == "approve":
-                decisions.append({"type": "approve", "reviewer": "demo user"})
+                decisions.append({"type": "approve", "reviewer": DEMO_REVIEWER})
             elif choice == "reject":
                 out.write("  reason: ")
                 out.flush()
@@ -168,7 +171,7 @@ def ask_interactively(request: dict[str, Any], *, out: TextIO, inp: TextIO) -> d
                 if not reason and action["name"] in needs_reason:
                     out.write("  this action is customer-facing: rejecting it needs a reason\n")
                     continue
-                decisions.append({"type": "reject", "reviewer": "demo user", "message": reason})
+                decisions.append({"type": "reject", "reviewer": DEMO_REVIEWER, "message": reason})
             else:
                 out.write(f"  current args: {json.dumps(action['args'])}\n  new args (JSON): ")
                 out.flush()
@@ -180,7 +183,7 @@ def ask_interactively(request: dict[str, Any], *, out: TextIO, inp: TextIO) -> d
                 decisions.append(
                     {
                         "type": "edit",
-                        "reviewer": "demo user",
+                        "reviewer": DEMO_REVIEWER,
                         "edited_action": {"name": action["name"], "args": args},
                     }
                 )
@@ -278,7 +281,7 @@ def run_demo(
         + "\n"
     )
     graph = build_operator(deps, checkpointer=deps.checkpointer())
-    ctx = Context(reviewer="auto (--yes)" if assume_yes else "demo user")
+    ctx = Context(reviewer=DEMO_REVIEWER)
 
     def progress(node: str, update: dict[str, Any]) -> None:
         if node.startswith("__"):
@@ -307,7 +310,7 @@ def run_demo(
                         w(f"        attached: {Path(path).name}\n")
             if assume_yes:
                 w(f"  approving all {n} (--yes)\n")
-                decisions = approve_all(request)
+                decisions = approve_all(request, reviewer=DEMO_REVIEWER)
             else:
                 decisions = ask_interactively(request, out=out, inp=inp)
             started = time.perf_counter()

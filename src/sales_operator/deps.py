@@ -28,6 +28,7 @@ from sales_operator.adapters.base import (
     Messenger,
     Search,
 )
+from sales_operator.authority import Authorize
 from sales_operator.blobs import BlobStore
 from sales_operator.errors import ConfigurationError
 from sales_operator.llm import LLM
@@ -123,6 +124,15 @@ class Deps:
     """The working folder of the embedded stores."""
     blobs: BlobStore | None = None
     """The content-addressed folder that keeps long transcripts out of the checkpoints."""
+    authorize: Authorize | None = None
+    """Who may decide: `(reviewer, role, action_kind) -> identity`, raising `ApprovalError`;
+    None: the CRM's reps and managers by role (`sales_operator.authority.crm_authorizer`)."""
+
+    def authorizer(self) -> Authorize:
+        """Return the reviewer authoriser: the embedder's callback or the CRM's identities."""
+        from sales_operator.authority import crm_authorizer
+
+        return self.authorize or crm_authorizer(self.crm)
 
     def get_scorer(self) -> Scorer:
         """Return the scoring model, loading or training it on first use."""
@@ -166,7 +176,8 @@ class Deps:
 
         Creates (or reopens) `crm.sqlite`, `outbox/` for email, `slack.jsonl` for Slack
         messages, `invites/` for calendar invites and `models/` for the scoring model;
-        documents come from the policy's `research.documents_dir`, else `workdir/documents/`. The offline language engine runs every
+        documents come from the policy's `research.documents_dir`, else `workdir/documents/`
+        (the bundled folder with `sample`). The offline language engine runs every
         language-model step unless `chat_model` is given.
 
         Args:

@@ -205,7 +205,7 @@ def brief_html(brief: AccountBrief) -> str:
         claims = [
             f"{escape(c.text)} "
             + " ".join(
-                f"<sup title=\"{escape(cit.quote)}\">[{escape(cit.source)}]</sup>"
+                f'<sup title="{escape(cit.quote)}">[{escape(cit.source)}]</sup>'
                 for cit in c.citations
                 if cit.source in sources
             )

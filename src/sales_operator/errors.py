@@ -13,8 +13,10 @@ SalesOperatorError(Exception)
 ├─ AdapterError              # .adapter, .operation; raised `from` the vendor error
 │  ├─ TransientAdapterError  # the only thing the executor's retry policy retries
 │  └─ PermanentAdapterError
-└─ ApprovalError             # a malformed or disallowed decision, an unknown action kind
-   └─ ContractError          # action arguments that break their contract (outsider, spoofed From)
+├─ ApprovalError             # a malformed or disallowed decision, an unknown action kind
+│  └─ ContractError          # action arguments that break their contract (outsider, spoofed From)
+├─ DealBusyError             # another process holds the deal's lease (.retryable = True)
+└─ RecoveryNeededError       # the thread stopped inside execute_actions; resume it first
 ```
 
 A rejection is a decision, not an error. Every error names what is wrong.
@@ -105,3 +107,33 @@ class ContractError(ApprovalError):
     An outside recipient, a spoofed sender, a protected CRM field, a malformed address.
     Raised for proposed actions and for reviewers' edits alike; nothing is executed.
     """
+
+
+# --- one writer per deal, recovery ------------------------------------------------------
+
+
+class DealBusyError(SalesOperatorError):
+    """Another process holds the deal's lease; nothing was recorded. Retry later.
+
+    `retryable` is always True: the event or decision was not dropped, it was refused.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, deal_id: str, holder: str) -> None:
+        super().__init__(message)
+        self.deal_id = deal_id
+        """The deal."""
+        self.holder = holder
+        """Who holds the lease."""
+
+
+class RecoveryNeededError(SalesOperatorError):
+    """The deal's thread stopped inside `execute_actions`; run `resume` before anything else."""
+
+    def __init__(self, message: str, *, deal_id: str, action_ids: list[str]) -> None:
+        super().__init__(message)
+        self.deal_id = deal_id
+        """The deal."""
+        self.action_ids = action_ids
+        """The approved actions not yet run."""

@@ -1,9 +1,9 @@
 """Business events: their payloads, validation, and the `ingest_event` node.
 
 The graph's input is `{"event": {"type": ..., "at": ISO-8601 time, "payload": {...}}}`.
-`parse_event()` validates it (the CLI and `send_event()` call it before touching the graph);
-`ingest_event` validates it again inside the graph, folds the facts it carries into the state
-and decides which patterns run (`plan`).
+`validate_event()` validates it completely (payload, transcript, signals; `send_event()` calls
+it before anything is recorded); `ingest_event` validates it again inside the graph, folds the
+facts it carries into the state and decides which patterns run (`plan`).
 """
 
 from __future__ import annotations
@@ -198,6 +198,44 @@ def parse_event(raw: Any, limits: LimitsPolicy | None = None) -> tuple[Event, _P
     return event, payload
 
 
+def validate_event(raw: Any, limits: LimitsPolicy | None = None) -> tuple[Event, _Payload]:
+    """Validate an event completely before anything is recorded.
+
+    Beyond `parse_event()`: a transcript (text or `transcript_path`) must be readable and
+    parse, and the lead's scoring signals must be numbers. `limits` are the policy's input
+    limits (the defaults when None).
+
+    Raises:
+        EventError: for a malformed event or payload, or a non-numeric signal.
+        TranscriptError: for a transcript that cannot be read or parsed.
+    """
+    event, payload = parse_event(raw, limits)
+    if isinstance(payload, LeadCreated):
+        _check_signals(payload.lead.signals)
+    if isinstance(payload, MeetingCompleted | DealClosed) and (
+        payload.transcript or payload.transcript_path
+    ):
+        from sales_operator.patterns.meetings import load_event_transcript
+
+        load_event_transcript(event.payload, call_id=str(payload.call_id or "call"))
+    return event, payload
+
+
+def _check_signals(signals: dict[str, Any]) -> None:
+    import math
+
+    from sales_operator.scoring.model import NUMERIC_FEATURES
+
+    for name in NUMERIC_FEATURES:
+        value = signals.get(name)
+        if value is None or isinstance(value, bool):
+            continue
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise EventError(
+                f"lead_created payload: lead.signals.{name} must be a number, got {value!r}"
+            )
+
+
 def event_id_for(deal_id: str, event: Event) -> str:
     """Return a stable id for `event` on `deal_id`: the same event always gets the same id.
 
@@ -222,6 +260,37 @@ RawState = TypedDict(  # type: ignore[misc]
 """The state as stored, unvalidated: `ingest_event` reads it so a bad event fails in our code."""
 
 
+def check_event_fits(current: DealState, event: Event, payload: _Payload) -> tuple[str, bool]:
+    """Check that an event fits the thread's deal; return the deal id and whether it repeats.
+
+    Raises:
+        EventError: for a second lead on a thread, an event before the lead, or a payload
+            naming another deal.
+    """
+    if isinstance(payload, LeadCreated):
+        deal_id = payload.deal.id
+        if current.deal is not None and not _seen(current, deal_id, event):
+            raise EventError(
+                f"lead_created: this thread already holds deal {current.deal_id!r}; "
+                "one thread per deal"
+            )
+    else:
+        deal_id = current.deal_id
+        if current.deal is None:
+            raise EventError(f"{event.type}: no deal on this thread yet; send lead_created first")
+    claimed = getattr(payload, "deal_id", None)
+    if claimed is not None and claimed != deal_id:
+        raise EventError(
+            f"{event.type}: payload.deal_id {claimed!r} is not this thread's deal {deal_id!r}"
+        )
+    return deal_id, _seen(current, deal_id, event)
+
+
+def _seen(current: DealState, deal_id: str, event: Event) -> bool:
+    eid = event_id_for(deal_id, event)
+    return any(event_id_for(deal_id, e) == eid for e in current.events)
+
+
 def make_ingest(
     crm: CRMReader, *, limits: LimitsPolicy | None = None, blobs: BlobStore | None = None
 ) -> Callable[[Any, RunnableConfig], DealUpdate]:
@@ -234,33 +303,16 @@ def make_ingest(
 
     def ingest_event(state: RawState, config: RunnableConfig) -> DealUpdate:
         """Validate the event, fold its facts into the state and plan the patterns it needs."""
-        event, payload = parse_event(state.get("event"), limits)
+        event, payload = validate_event(state.get("event"), limits)
         stored = externalize_payload(event.payload, blobs, min_bytes=min_bytes)
         if stored is not event.payload:
             event = event.model_copy(update={"payload": stored})
         current = _current_state(state)
-        if isinstance(payload, LeadCreated):
-            deal_id = payload.deal.id
-            if current.deal is not None:
-                raise EventError(
-                    f"lead_created: this thread already holds deal {current.deal_id!r}; "
-                    "one thread per deal"
-                )
-        else:
-            deal_id = current.deal_id
-            if current.deal is None:
-                raise EventError(
-                    f"{event.type}: no deal on this thread yet; send lead_created first"
-                )
-        claimed = getattr(payload, "deal_id", None)
-        if claimed is not None and claimed != deal_id:
-            raise EventError(
-                f"{event.type}: payload.deal_id {claimed!r} is not this thread's deal {deal_id!r}"
-            )
+        deal_id, repeated = check_event_fits(current, event, payload)
+        if repeated:
+            # The same event again (a webhook retry included): nothing runs twice.
+            return _unchanged(current, event)
         eid = event_id_for(deal_id, event)
-        if any(event_id_for(deal_id, e) == eid for e in current.events):
-            # The same event again: nothing to do, so nothing runs twice.
-            return {"event": event, "event_id": eid, "plan": []}
         update: DealUpdate = {
             "event": event,
             "event_id": eid,
@@ -308,6 +360,11 @@ def make_ingest(
         return update
 
     return ingest_event
+
+
+def _unchanged(current: DealState, event: Event) -> DealUpdate:
+    """Return the update for an event already handled: the thread stays as it was."""
+    return {"event": current.events[-1] if current.events else event, "plan": []}
 
 
 def _current_state(state: Any) -> DealState:

@@ -25,6 +25,7 @@ from sales_operator.context import Context
 from sales_operator.deps import Deps
 from sales_operator.errors import TransientAdapterError
 from sales_operator.events import RawState, make_ingest
+from sales_operator.leases import attach_deps
 from sales_operator.patterns import copilot, meetings, research, scoring
 from sales_operator.serde import register_models
 from sales_operator.state import PATTERN_ORDER, DealState, InputState, PatternName
@@ -68,7 +69,7 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
     # reads the raw, unvalidated state, nor a (state, config, runtime) closure, nor a node
     # typed on the pydantic state; all three are supported at run time, so they go in as Any.
     ingest: Any = make_ingest(pattern_deps.crm, limits=deps.policy.limits, blobs=deps.blobs)
-    gate: Any = make_gate(deps.policy, crm=pattern_deps.crm)
+    gate: Any = make_gate(deps.policy, deps.crm, deps.authorizer())
     executor: Any = make_executor(deps)
     builder.add_node("ingest_event", ingest, input_schema=RawState)
     for name in PATTERN_ORDER:
@@ -114,6 +115,7 @@ def build_operator(
     compiled = operator_builder(deps).compile(
         checkpointer=register_models(checkpointer), store=store, name="sales_operator"
     )
+    attach_deps(compiled, deps)
     return with_offline_display(compiled)  # a notebook cell `graph` draws with no network
 
 

@@ -2,24 +2,28 @@
 
 These helpers wrap `graph.invoke` for embedders and the CLI. They validate before they touch
 the graph, so a malformed event or decision raises a typed error and leaves the thread as it
-was.
+was. Each holds the deal's lease (`sales_operator.leases`) while it runs: one writer per deal.
+`recover_deal()` finishes a thread that stopped inside `execute_actions`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from langgraph.types import Command
 
-from sales_operator.approval import validate_decisions
+from sales_operator.adapters._records import request_decisions
+from sales_operator.approval import already_decided, unfinished_actions, validate_decisions
 from sales_operator.context import Context
-from sales_operator.errors import ApprovalError
-from sales_operator.events import parse_event
+from sales_operator.errors import ApprovalError, RecoveryNeededError
+from sales_operator.events import check_event_fits, event_id_for, validate_event
+from sales_operator.leases import DEFAULT_WAIT_S, deal_lease, deps_of
 from sales_operator.policy import Policy
 from sales_operator.review_ui import read_answer, request_from_interrupt
-from sales_operator.state import DealState
+from sales_operator.state import AuditEntry, DealState, Event
 
 
 def thread_config(deal_id: str) -> dict[str, Any]:
@@ -36,6 +40,10 @@ def deal_id_of(event: dict[str, Any]) -> str:
     return str(payload.get("deal_id", ""))
 
 
+def _deps(graph: Any, deps: Any) -> Any:
+    return deps if deps is not None else deps_of(graph)
+
+
 def send_event(
     graph: Any,
     event: dict[str, Any],
@@ -43,8 +51,16 @@ def send_event(
     deal_id: str | None = None,
     context: Context | None = None,
     on_update: Callable[[str, dict[str, Any]], None] | None = None,
+    deps: Any = None,
+    wait_s: float = DEFAULT_WAIT_S,
 ) -> dict[str, Any]:
     """Validate `event` and run it on its deal's thread; return the final values.
+
+    Under the deal's lease (one writer per deal): a concurrent writer waits up to `wait_s`,
+    then gets `DealBusyError` (retryable, nothing recorded). The same event sent again
+    returns the thread's state and runs nothing. If a pattern fails, the thread is put back as
+    it was before the event, the failure is recorded in the audit (`event_failed`), the error
+    is raised, and the corrected event can be sent.
 
     Args:
         graph: The compiled operator (with a checkpointer).
@@ -52,14 +68,73 @@ def send_event(
         deal_id: The deal's thread; read from the event when None.
         context: Run-time settings.
         on_update: Called with `(node, update)` as each node finishes (progress).
+        deps: The graph's `Deps` (lease, audit); `build_operator()` graphs know theirs.
+        wait_s: How long to wait for another writer on the same deal.
 
     Raises:
-        EventError: for a malformed event, before the graph runs.
+        EventError: for a malformed event, or one that does not fit the thread (a second
+            lead, an event before the lead, another deal's id), before anything is recorded.
+        DealBusyError: when another writer keeps the deal busy for `wait_s`.
+        RecoveryNeededError: when the thread stopped inside `execute_actions`; run
+            `recover_deal()` (`sales-operator resume DEAL`) first.
     """
-    parse_event(event)
+    parsed, payload = validate_event(event)
     tid = deal_id or deal_id_of(event)
-    payload = {"event": event}
-    return _run(graph, payload, tid, context, on_update)
+    d = _deps(graph, deps)
+    with deal_lease(getattr(d, "crm", None), tid, wait_s=wait_s):
+        config = thread_config(tid)
+        before = graph.get_state(config)
+        current = DealState.model_validate(
+            {k: v for k, v in (before.values or {}).items() if k != "event"}
+        )
+        _, repeated = check_event_fits(current, parsed, payload)
+        if repeated:
+            return dict(before.values)  # the same event again: nothing runs twice
+        if d is not None:
+            stuck = _recovery_needed(graph, tid, d.crm, before)
+            if stuck is not None:
+                raise RecoveryNeededError(
+                    f"deal {tid!r}: {stuck['message']}; the event was not recorded",
+                    deal_id=tid,
+                    action_ids=[a["id"] for a in stuck["unfinished"]],
+                )
+        try:
+            return _run(graph, {"event": event}, tid, context, on_update)
+        except Exception as err:
+            _mark_failed(graph, tid, before, parsed, err, d)
+            raise
+
+
+_AFTER_DECISION = ("approval_gate", "execute_actions")
+
+
+def _mark_failed(
+    graph: Any, deal_id: str, before: Any, event: Event, err: Exception, deps: Any
+) -> None:
+    """Put a thread whose event failed inside a pattern back as it was, and record why."""
+    config = thread_config(deal_id)
+    after = graph.get_state(config)
+    if any(node in _AFTER_DECISION for node in after.next):
+        return  # failed at the gate or the executor: the request or recovery stays visible
+    blank = DealState()
+    values = {
+        name: before.values.get(name, getattr(blank, name)) for name in DealState.model_fields
+    }
+    graph.update_state(config, values, as_node="execute_actions")
+    if deps is not None:
+        eid = event_id_for(deal_id, event)
+        deps.crm.append_audit(
+            deal_id,
+            AuditEntry(
+                at=datetime.now(UTC),
+                actor="system",
+                action_id=eid,
+                kind=event.type,
+                decision="event_failed",
+                message=f"{type(err).__name__}: {err}"[:2000],
+                request_id=eid,
+            ),
+        )
 
 
 def _run(
@@ -80,15 +155,72 @@ def _run(
     return dict(graph.get_state(config).values)
 
 
-def pending_request(graph: Any, deal_id: str) -> dict[str, Any] | None:
-    """Return the approval request waiting on a deal's thread, or None."""
-    snapshot = graph.get_state(thread_config(deal_id))
+def _interrupt_value(snapshot: Any) -> dict[str, Any] | None:
     for task in snapshot.tasks:
         for intr in task.interrupts:
             request = request_from_interrupt(intr.value)  # either interrupt shape (review_ui)
             if request is not None:
                 return request
     return None
+
+
+def _decisions_on_record(crm: Any, deal_id: str, request_id: str) -> list[AuditEntry]:
+    return request_decisions(crm.audit_log(deal_id), request_id)
+
+
+def _recovery_needed(
+    graph: Any, deal_id: str, crm: Any, snapshot: Any = None
+) -> dict[str, Any] | None:
+    """Return a recovery item when the thread's request is decided but not fully run."""
+    snapshot = snapshot if snapshot is not None else graph.get_state(thread_config(deal_id))
+    if not snapshot.values:
+        return None
+    request_id = str(snapshot.values.get("event_id") or "")
+    if not request_id:
+        return None
+    interrupted = _interrupt_value(snapshot)
+    decided_at_gate = interrupted is not None and bool(
+        _decisions_on_record(crm, deal_id, request_id)
+    )
+    todo = unfinished_actions(crm, deal_id, request_id)
+    stopped_in_executor = "execute_actions" in snapshot.next and any(
+        e.request_id == request_id and e.decision in ("approve", "edit")
+        for e in crm.audit_log(deal_id)
+    )
+    if not todo and not decided_at_gate and not stopped_in_executor:
+        return None
+    unfinished = [{"id": e.action_id, "name": e.kind} for e in todo]
+    if todo:
+        message = f"{len(todo)} approved action(s) not yet run"
+    elif decided_at_gate:
+        message = "decisions are recorded but the run stopped before applying them"
+    else:
+        message = "the run stopped before recording its results"
+    return {
+        "deal_id": deal_id,
+        "request_id": request_id,
+        "recovery": True,
+        "unfinished": unfinished,
+        "message": f"{message}; run `sales-operator resume {deal_id}`",
+        "action_requests": [],
+        "review_configs": [],
+    }
+
+
+def pending_request(graph: Any, deal_id: str, *, deps: Any = None) -> dict[str, Any] | None:
+    """Return what waits on a deal's thread: the approval request, a recovery, or None.
+
+    A thread stopped inside `execute_actions` (or decided but not applied) gives a recovery
+    item: `{"recovery": True, "unfinished": [{"id", "name"}], "message": "N approved
+    action(s) not yet run; ...", "action_requests": []}`; `recover_deal()` finishes it.
+    """
+    snapshot = graph.get_state(thread_config(deal_id))
+    d = _deps(graph, deps)
+    if d is not None:
+        stuck = _recovery_needed(graph, deal_id, d.crm, snapshot)
+        if stuck is not None:
+            return stuck
+    return _interrupt_value(snapshot)
 
 
 def resume_deal(
@@ -100,19 +232,109 @@ def resume_deal(
     reviewer: str = "reviewer",
     context: Context | None = None,
     on_update: Callable[[str, dict[str, Any]], None] | None = None,
+    deps: Any = None,
+    wait_s: float = DEFAULT_WAIT_S,
 ) -> dict[str, Any]:
     """Check `decisions` against the pending request, then resume the deal's thread.
 
+    Under the deal's lease. `decisions` may carry the `request_id` it answers (the CLI sends
+    it); an answer to a request someone else decided raises "already decided by X at T".
+
     Raises:
-        ApprovalError: when nothing is pending or the decisions are malformed; the request
-            stays pending and nothing runs.
+        ApprovalError: when nothing is pending, the request was already decided, a reviewer is
+            unknown or not allowed, or the decisions are malformed; nothing changes.
+        RecoveryNeededError: when the thread must be recovered first (`recover_deal`).
+        DealBusyError: when another writer keeps the deal busy for `wait_s`.
     """
-    request = pending_request(graph, deal_id)
-    if request is None:
-        raise ApprovalError(f"deal {deal_id!r} has no pending approval request")
-    validate_decisions(request, read_answer(request, decisions), policy=policy, reviewer=reviewer)
-    ctx = context or Context(reviewer=reviewer)
-    return _run(graph, Command(resume=decisions), deal_id, ctx, on_update)
+    d = _deps(graph, deps)
+    with deal_lease(getattr(d, "crm", None), deal_id, wait_s=wait_s):
+        request = pending_request(graph, deal_id, deps=d)
+        answered = decisions.get("request_id") if isinstance(decisions, dict) else None
+        if d is not None:
+            asked = answered
+            if asked is None and (request is None or request.get("recovery")):
+                values = graph.get_state(thread_config(deal_id)).values or {}
+                asked = values.get("event_id")
+            pending_id = request.get("request_id") if request else None
+            recorded = _decisions_on_record(d.crm, deal_id, asked) if asked else []
+            if recorded and (asked != pending_id or (request or {}).get("recovery")):
+                raise ApprovalError(already_decided(recorded) + "; this answer changed nothing")
+        if request is None:
+            raise ApprovalError(f"deal {deal_id!r} has no pending approval request")
+        if request.get("recovery"):
+            raise RecoveryNeededError(
+                f"deal {deal_id!r}: {request['message']}",
+                deal_id=deal_id,
+                action_ids=[a["id"] for a in request["unfinished"]],
+            )
+        authorize = d.authorizer() if d is not None else None
+        validate_decisions(
+            request,
+            read_answer(request, decisions),
+            policy=policy,
+            reviewer=reviewer,
+            authorize=authorize,
+        )
+        ctx = context or Context(reviewer=reviewer)
+        return _run(graph, Command(resume=decisions), deal_id, ctx, on_update)
+
+
+def recover_deal(
+    graph: Any,
+    deal_id: str,
+    *,
+    context: Context | None = None,
+    on_update: Callable[[str, dict[str, Any]], None] | None = None,
+    deps: Any = None,
+    wait_s: float = DEFAULT_WAIT_S,
+) -> dict[str, Any]:
+    """Finish a deal whose run stopped after its decisions were recorded.
+
+    Runs only the approved actions of the thread's current request that have no final
+    receipt (none, or `retryable`), each once; decisions recorded at the gate but not applied
+    are applied as recorded. Nothing else is decided or run.
+
+    Raises:
+        ApprovalError: when there is nothing to recover.
+        DealBusyError: when another writer keeps the deal busy for `wait_s`.
+    """
+    d = _deps(graph, deps)
+    if d is None:
+        raise ApprovalError("recover_deal needs the graph's deps (pass deps=...)")
+    with deal_lease(d.crm, deal_id, wait_s=wait_s):
+        config = thread_config(deal_id)
+        snapshot = graph.get_state(config)
+        stuck = _recovery_needed(graph, deal_id, d.crm, snapshot)
+        if stuck is None:
+            raise ApprovalError(f"deal {deal_id!r}: nothing to recover")
+        ctx = context or Context()
+        interrupted = _interrupt_value(snapshot)
+        if "execute_actions" in snapshot.next:
+            return _run(graph, None, deal_id, ctx, on_update)
+        if interrupted is not None:
+            recorded = {
+                e.action_id: e for e in _decisions_on_record(d.crm, deal_id, stuck["request_id"])
+            }
+            payload = {
+                "decisions": [_as_decision(recorded, a) for a in interrupted["action_requests"]]
+            }
+            return _run(graph, Command(resume=payload), deal_id, ctx, on_update)
+        graph.update_state(config, None, as_node="approval_gate")
+        return _run(graph, None, deal_id, ctx, on_update)
+
+
+def _as_decision(recorded: dict[str, AuditEntry], action: dict[str, Any]) -> dict[str, Any]:
+    entry = recorded.get(action["id"])
+    if entry is None:
+        raise ApprovalError(
+            f"action {action['id']} has no recorded decision; answer the request instead"
+        )
+    decision: dict[str, Any] = {"type": entry.decision, "reviewer": entry.actor}
+    if entry.decision == "edit":
+        decision["edited_action"] = {"name": entry.kind, "args": entry.edited_args or {}}
+    if entry.message is not None:
+        decision["message"] = entry.message
+    return decision
 
 
 @dataclass(frozen=True)
@@ -135,10 +357,10 @@ def list_thread_ids(checkpointer: Any) -> list[str]:
     return sorted(seen)
 
 
-def inbox(graph: Any, checkpointer: Any) -> Iterator[InboxItem]:
-    """Yield the pending approval requests across every deal."""
+def inbox(graph: Any, checkpointer: Any, *, deps: Any = None) -> Iterator[InboxItem]:
+    """Yield the pending approval requests (and recoveries) across every deal."""
     for tid in list_thread_ids(checkpointer):
-        request = pending_request(graph, tid)
+        request = pending_request(graph, tid, deps=deps)
         if request is not None:
             yield InboxItem(deal_id=tid, request=request)
 

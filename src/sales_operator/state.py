@@ -626,7 +626,7 @@ class Decision(_Model):
     """The reason, for `reject` (or a note)."""
 
 
-ActionStatus = Literal["pending", "approved", "rejected", "executed", "failed"]
+ActionStatus = Literal["pending", "approved", "rejected", "executed", "failed", "retryable"]
 
 
 class ProposedAction(_Model):
@@ -661,8 +661,8 @@ class Receipt(_Model):
     """Its idempotency key."""
     kind: str
     """The action kind."""
-    status: Literal["done", "failed"]
-    """Outcome."""
+    status: Literal["done", "failed", "retryable"]
+    """Outcome; `retryable` is a transient failure that recovery runs again."""
     result: dict[str, Any] = Field(default_factory=dict)
     """What the adapter returned (file path, CRM id, message ts, ...)."""
     executed_at: datetime
@@ -690,6 +690,12 @@ class AuditEntry(_Model):
     """The execution result."""
     message: str | None = None
     """A reviewer's message or an error."""
+    request_id: str | None = None
+    """The approval request a decision answers (the event id of the gate's run)."""
+    request_version: str | None = None
+    """Digest of the request's actions and arguments when the decision was made."""
+    idempotency_key: str | None = None
+    """The action's idempotency key, recorded with its decision (the executor uses this one)."""
 
 
 class DealState(BaseModel):

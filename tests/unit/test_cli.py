@@ -32,7 +32,7 @@ def _write_event(tmp_path: Path, event: dict[str, Any], name: str) -> Path:
 def test_event_inbox_approve_reject_edit_audit(
     tmp_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    w = ["--workdir", str(workdir), "--offline", "--sample"]
+    w = ["--workdir", str(workdir), "--offline", "--sample", "--reviewer", "mgr-jordan"]
     lead = _write_event(tmp_path, lifecycle_events()[0], "lead.json")
     code, out, _ = _run(capsys, "event", str(lead), *w)
     assert code == 0 and "wait for approval" in out
@@ -79,7 +79,7 @@ def test_event_inbox_approve_reject_edit_audit(
 def test_approve_without_pending_and_bad_files(
     tmp_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    w = ["--workdir", str(workdir), "--offline", "--sample"]
+    w = ["--workdir", str(workdir), "--offline", "--sample", "--reviewer", "mgr-jordan"]
     code, _, err = _run(capsys, "approve", "D-404", *w)
     assert code == 2 and "nothing pending" in err
     bad = tmp_path / "bad.json"
@@ -137,7 +137,7 @@ def test_demo_interactive_answers(
     text = out.getvalue()
     assert "please answer one of" in text
     assert all(a.status == "executed" for a in state.proposed_actions)
-    assert {e.actor for e in state.audit if e.decision == "approve"} == {"demo user"}
+    assert {e.actor for e in state.audit if e.decision == "approve"} == {"mgr-jordan"}
 
 
 def test_inbox_lists_pending_requests_across_deals(
@@ -145,7 +145,7 @@ def test_inbox_lists_pending_requests_across_deals(
 ) -> None:
     import copy
 
-    w = ["--workdir", str(workdir), "--offline", "--sample"]
+    w = ["--workdir", str(workdir), "--offline", "--sample", "--reviewer", "Jordan Lee"]
     first = lifecycle_events()[0]
     second = copy.deepcopy(first)
     second["payload"]["deal"]["id"] = "D-2002"

@@ -142,6 +142,7 @@ def test_operator_on_a_model_records_the_model_engine(tmp_path: Path) -> None:
             SEED_DEAL_ID,
             {"decisions": [{"type": "approve"}] * len(request["action_requests"])},
             policy=deps.policy,
+            reviewer="mgr-jordan",
         )
     state = deal_state(graph, SEED_DEAL_ID)
     assert state.brief is not None and state.brief.engine.startswith("llm:")

@@ -48,8 +48,12 @@ def graph(deps: Deps) -> Any:
 def _approve_all(graph: Any, deps: Deps) -> dict[str, Any]:
     request = pending_request(graph, SEED_DEAL_ID)
     assert request is not None
-    decisions = {"decisions": [{"type": "approve"} for _ in request["action_requests"]]}
-    return resume_deal(graph, SEED_DEAL_ID, decisions, policy=deps.policy, reviewer="sam")
+    decisions = {
+        "decisions": [
+            {"type": "approve", "reviewer": "mgr-jordan"} for _ in request["action_requests"]
+        ]
+    }
+    return resume_deal(graph, SEED_DEAL_ID, decisions, policy=deps.policy, reviewer="mgr-jordan")
 
 
 def _outbox(deps: Deps) -> list[Path]:
@@ -117,7 +121,7 @@ def test_approve_executes_each_action_once_with_receipts_and_audit(graph: Any, d
     assert len(_outbox(deps)) == sum(a.kind == "send_email" for a in state.proposed_actions)
     log = deps.crm.audit_log(SEED_DEAL_ID)
     assert sorted(e.decision for e in log) == sorted(["approve"] * n + ["executed"] * n)
-    assert all(e.actor == "sam" for e in log if e.decision == "approve")
+    assert all(e.actor == "mgr-jordan" for e in log if e.decision == "approve")
 
 
 def test_reject_runs_nothing(graph: Any, deps: Deps) -> None:
@@ -127,7 +131,7 @@ def test_reject_runs_nothing(graph: Any, deps: Deps) -> None:
     decisions = {
         "decisions": [{"type": "reject", "message": "not now"} for _ in request["action_requests"]]
     }
-    resume_deal(graph, SEED_DEAL_ID, decisions, policy=deps.policy)
+    resume_deal(graph, SEED_DEAL_ID, decisions, policy=deps.policy, reviewer="mgr-jordan")
     state = deal_state(graph, SEED_DEAL_ID)
     assert all(a.status == "rejected" for a in state.proposed_actions)
     assert state.receipts == [] and _outbox(deps) == [] and _slack_lines(deps) == []
@@ -151,7 +155,9 @@ def test_edit_runs_the_edited_arguments(graph: Any, deps: Deps) -> None:
             decisions.append({"type": "edit", "edited_action": {"name": a["name"], "args": args}})
         else:
             decisions.append({"type": "reject", "message": "only the email"})
-    resume_deal(graph, SEED_DEAL_ID, {"decisions": decisions}, policy=deps.policy)
+    resume_deal(
+        graph, SEED_DEAL_ID, {"decisions": decisions}, policy=deps.policy, reviewer="mgr-jordan"
+    )
     [eml] = _outbox(deps)
     text = eml.read_text()
     assert "Subject: Edited subject line" in text and "Edited body." in text
@@ -165,12 +171,16 @@ def test_resuming_twice_runs_each_action_once(graph: Any, deps: Deps) -> None:
     send_event(graph, lifecycle_events()[0])
     request = pending_request(graph, SEED_DEAL_ID)
     assert request is not None
-    payload = {"decisions": [{"type": "approve"} for _ in request["action_requests"]]}
+    payload = {
+        "decisions": [
+            {"type": "approve", "reviewer": "mgr-jordan"} for _ in request["action_requests"]
+        ]
+    }
     graph.invoke(Command(resume=payload), CONFIG)
     first = (len(_outbox(deps)), len(_slack_lines(deps)), len(deps.crm.list_receipts()))
     graph.invoke(Command(resume=payload), CONFIG)  # a second, stale resume
-    with pytest.raises(ApprovalError, match="no pending approval"):
-        resume_deal(graph, SEED_DEAL_ID, payload, policy=deps.policy)
+    with pytest.raises(ApprovalError, match="already decided by mgr-jordan at"):
+        resume_deal(graph, SEED_DEAL_ID, payload, policy=deps.policy, reviewer="mgr-jordan")
     assert (len(_outbox(deps)), len(_slack_lines(deps)), len(deps.crm.list_receipts())) == first
     assert first[2] == len(request["action_requests"])
 
@@ -333,7 +343,7 @@ CRASH_SCRIPT = textwrap.dedent(
         deps.mailer.send = send_then_die
         send_event(graph, lifecycle_events()[0])
         request = pending_request(graph, SEED_DEAL_ID)
-        graph.invoke(Command(resume={"decisions": [{"type": "approve"}
+        graph.invoke(Command(resume={"decisions": [{"type": "approve", "reviewer": "mgr-jordan"}
                                                    for _ in request["action_requests"]]}),
                      config)
         sys.exit(0)  # not reached
@@ -395,7 +405,8 @@ STRICT_SCRIPT = textwrap.dedent(
     if step == "event":
         send_event(graph, lifecycle_events()[0])
     else:
-        graph.invoke(Command(resume=approve_all(pending_request(graph, SEED_DEAL_ID))), config)
+        request = pending_request(graph, SEED_DEAL_ID)
+        graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
         values = graph.get_state(config).values
         print(json.dumps({
             "score": type(values["score"]).__name__,

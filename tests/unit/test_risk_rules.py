@@ -203,7 +203,7 @@ def test_an_edited_close_date_counts_as_edited(policy: Policy) -> None:
     call = state.events[1]
     edit = Decision(
         type="edit",
-        reviewer="sam",
+        reviewer="mgr-jordan",
         at=CALL,
         edited_args={"deal_id": "D-2001", "fields": {"close_date": "2026-12-31"}},
     )

@@ -214,3 +214,54 @@ def test_unreadable_registry_files_raise_a_data_error_naming_them(tmp_path: Path
     (tmp_path / "history.json").write_text('{"v0001": true}')
     with pytest.raises(DataError, match=r"history.json: the promotion history must be a JSON"):
         registry.history()
+
+
+REGISTER_SCRIPT = """
+import sys
+from sales_operator.scoring.registry import ModelRegistry
+from sales_operator.scoring.tabular import TrainedModel
+source, target, go = sys.argv[1:4]
+model = TrainedModel.load(source)
+import os, time
+open(go + f".ready-{os.getpid()}", "w").close()
+while not os.path.exists(go):
+    time.sleep(0.001)
+for _ in range(8):
+    ModelRegistry(target).register(TrainedModel.load(source))
+"""
+
+
+def test_racing_processes_register_distinct_complete_versions(
+    tmp_path: Path, rows: list[dict[str, Any]]
+) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from sales_operator.scoring.tabular import TrainedModel
+
+    model = train_scorer(rows, default_policy())
+    assert isinstance(model, XGBScorer)
+    source = model.save(tmp_path / "source")
+    assert TrainedModel.load(source).predict(SEED_ROW) == model.predict(SEED_ROW)
+    target, go = tmp_path / "models", tmp_path / "go"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", REGISTER_SCRIPT, str(source), str(target), str(go)], env=env
+        )
+        for _ in range(2)
+    ]
+    deadline = time.monotonic() + 300
+    while len(list(tmp_path.glob("go.ready-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    registry = ModelRegistry(target)
+    assert registry.versions() == [f"v{n:04d}" for n in range(1, 17)]
+    assert sorted(registry.history()) == registry.versions()  # every promotion kept
+    assert registry.current_version() in registry.versions()
+    for version in registry.versions():
+        assert registry.load(version).predict(SEED_ROW).probability > 0
+    assert not [p.name for p in target.iterdir() if p.name.startswith(".tmp")]

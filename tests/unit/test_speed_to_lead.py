@@ -49,7 +49,7 @@ def test_timer_runs_until_the_notice_is_sent(tmp_path: Path, scorer: Any) -> Non
     _notice_index(graph, request)
     started = datetime.now(UTC)
     decisions = {"decisions": [{"type": "approve"} for _ in request["action_requests"]]}
-    resume_deal(graph, SEED_DEAL_ID, decisions, policy=deps.policy, reviewer="sam")
+    resume_deal(graph, SEED_DEAL_ID, decisions, policy=deps.policy, reviewer="mgr-jordan")
 
     finished = datetime.now(UTC)
     after = deal_state(graph, SEED_DEAL_ID).assignment
@@ -76,7 +76,7 @@ def test_rejected_notice_leaves_the_timer_running(tmp_path: Path, scorer: Any) -
             for i in range(len(request["action_requests"]))
         ]
     }
-    resume_deal(graph, SEED_DEAL_ID, decisions, policy=deps.policy, reviewer="sam")
+    resume_deal(graph, SEED_DEAL_ID, decisions, policy=deps.policy, reviewer="mgr-jordan")
     after = deal_state(graph, SEED_DEAL_ID).assignment
     assert after is not None
     assert after.notified_at is None and after.speed_to_lead_seconds is None

@@ -12,7 +12,7 @@ columns (a deal's `fields`, a lead's `signals`) are passed already decoded, as d
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol, TypeVar
@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from sales_operator.adapters.base import HistoryRecord
 from sales_operator.errors import PermanentAdapterError
-from sales_operator.state import Account, Contact, Deal, Lead
+from sales_operator.state import Account, AuditEntry, Contact, Deal, Lead
 from sales_operator.vocabulary import iso_date, segment_from_employees, seniority_from_title
 
 SIGNAL_COLUMNS: tuple[str, ...] = (
@@ -531,7 +531,36 @@ def closed_deal_row(
 def receipt_supersedes(stored_status: str | None, new_status: str) -> bool:
     """Return whether a new receipt is stored over the one held under the same key.
 
-    A receipt is stored once per key; the one exception is a `done` receipt replacing a
-    `failed` one (a retry that succeeded). `stored_status` is None when no receipt is held.
+    A receipt is stored once per key; the exceptions are a `done` receipt replacing a
+    `failed` one (a retry that succeeded), and any receipt replacing a `retryable` one (a
+    transient failure that recovery ran again). `stored_status` is None when no receipt is held.
     """
-    return stored_status is None or (stored_status == "failed" and new_status == "done")
+    if stored_status is None or stored_status == "retryable":
+        return True
+    return stored_status == "failed" and new_status == "done"
+
+
+def check_capacity(
+    rep_id: str, capacity: int, open_count: int, *, adapter: str, operation: str
+) -> None:
+    """Refuse to give a rep one more open deal than their capacity (checked in the write).
+
+    Raises:
+        PermanentAdapterError: naming the rep and the load; the deal must be routed again.
+    """
+    if open_count >= capacity:
+        raise PermanentAdapterError(
+            f"rep {rep_id!r} is at capacity ({open_count}/{capacity} open deals); "
+            "route the deal again",
+            adapter=adapter,
+            operation=operation,
+        )
+
+
+DECISIONS = ("approve", "edit", "reject")
+"""Audit `decision` values that answer an approval request (the others record execution)."""
+
+
+def request_decisions(entries: Iterable[AuditEntry], request_id: str) -> list[AuditEntry]:
+    """Return the audit entries that answer approval request `request_id`, in order."""
+    return [e for e in entries if e.request_id == request_id and e.decision in DECISIONS]

@@ -226,6 +226,57 @@ class CRM(CRMReader, Protocol):
         ...
 
 
+def holder_alive(holder: str) -> bool:
+    """Return False when a lease holder (`host:pid:token`) is a dead process on this host.
+
+    A holder on another host, or in a form this does not know, counts as alive (its lease
+    then ends at its expiry).
+    """
+    import os
+    import socket
+
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@runtime_checkable
+class DecisionLedger(Protocol):
+    """A CRM that records a request's decisions atomically (first answer wins)."""
+
+    def record_decisions(
+        self, deal_id: str, request_id: str, entries: list[AuditEntry]
+    ) -> list[AuditEntry]:
+        """Append `entries` unless decisions for `request_id` are already recorded.
+
+        Returns:
+            The decisions recorded for the request: `entries` when they were written now,
+            otherwise the earlier ones, unchanged.
+        """
+        ...
+
+
+@runtime_checkable
+class DealLeases(Protocol):
+    """Per-deal leases: one writer per deal across threads and processes."""
+
+    def acquire_lease(self, deal_id: str, holder: str, *, ttl_s: float) -> str | None:
+        """Take the deal's lease for `holder`; return None, or the other holder's name."""
+        ...
+
+    def release_lease(self, deal_id: str, holder: str) -> None:
+        """Give the lease back (only when `holder` holds it)."""
+        ...
+
+
 @runtime_checkable
 class Mailer(Protocol):
     """Sends email."""

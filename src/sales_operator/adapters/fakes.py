@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from sales_operator.adapters._records import (
     account_model,
     activity_history,
+    check_capacity,
     closed_deal_row,
     column_value,
     contact_model,
@@ -47,6 +49,7 @@ from sales_operator.adapters._records import (
     parse_datetime,
     plan_field_update,
     receipt_supersedes,
+    request_decisions,
     require_key,
     similar_loss_history,
     stage_values,
@@ -212,6 +215,7 @@ class InMemoryCRM:
         self._reps: dict[str, Rep] = {}
         self._receipts: dict[str, tuple[str, Receipt]] = {}
         self._audit: list[tuple[str, str]] = []
+        self._leases: dict[str, tuple[str, float]] = {}
         self._history: dict[str, list[HistoryRecord]] = {}
         self._closed_rows: list[dict[str, Any]] = []
         self._seed(
@@ -638,6 +642,15 @@ class InMemoryCRM:
             row = self._require_deal(store, deal_id, operation)
             if rep_id not in self._reps:
                 raise unknown_rep(rep_id, adapter=ADAPTER, operation=operation)
+            if row.owner_id != rep_id and not _is_closed_like(row.stage):
+                load = sum(
+                    1
+                    for other in store.deals.values()
+                    if other.owner_id == rep_id and not _is_closed_like(other.stage)
+                )
+                check_capacity(
+                    rep_id, self._reps[rep_id].capacity, load, adapter=ADAPTER, operation=operation
+                )
             previous = row.owner_id
             row.owner_id = rep_id
             row.updated_at = self._now()
@@ -818,6 +831,34 @@ class InMemoryCRM:
         """Append an entry to the audit log; entries are never changed or deleted."""
         with self._lock:
             self._audit.append((deal_id, entry.model_dump_json()))
+
+    def record_decisions(
+        self, deal_id: str, request_id: str, entries: list[AuditEntry]
+    ) -> list[AuditEntry]:
+        """Append a request's decisions unless some are recorded already (first answer wins)."""
+        with self._lock:
+            recorded = request_decisions(self.audit_log(deal_id), request_id)
+            if recorded:
+                return recorded
+            for entry in entries:
+                self._audit.append((deal_id, entry.model_dump_json()))
+            return list(entries)
+
+    def acquire_lease(self, deal_id: str, holder: str, *, ttl_s: float) -> str | None:
+        """Take the deal's lease for `holder`; return None, or the current holder's name."""
+        now = time.monotonic()
+        with self._lock:
+            current = self._leases.get(deal_id)
+            if current is not None and current[0] != holder and current[1] > now:
+                return current[0]
+            self._leases[deal_id] = (holder, now + ttl_s)
+            return None
+
+    def release_lease(self, deal_id: str, holder: str) -> None:
+        """Give the deal's lease back, when `holder` holds it."""
+        with self._lock:
+            if self._leases.get(deal_id, ("", 0.0))[0] == holder:
+                del self._leases[deal_id]
 
 
 def _assign(row: _DealRow, values: dict[str, Any]) -> None:

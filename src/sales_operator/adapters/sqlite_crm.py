@@ -2,7 +2,7 @@
 
 Tables: `accounts`, `contacts`, `leads`, `deals`, `stage_history`, `activities`, `tasks`,
 `notes`, `reps`, `receipts`, `audit` (append-only, enforced by triggers), `applied_writes`
-(the idempotency ledger) and `schema_version`.
+(the idempotency ledger), `deal_leases` (one writer per deal) and `schema_version`.
 
 Every write is one transaction that also records its idempotency key in `applied_writes`;
 a second call with the same key and operation returns the first result and changes nothing.
@@ -21,6 +21,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -38,6 +39,7 @@ from sales_operator.adapters._records import (
     account_model,
     activity_history,
     as_bool_int,
+    check_capacity,
     closed_deal_row,
     column_value,
     contact_model,
@@ -65,7 +67,7 @@ from sales_operator.adapters._records import (
 from sales_operator.adapters._records import (
     SIGNAL_COLUMNS as SIGNAL_COLUMNS,  # re-exported: training columns kept in a lead's signals
 )
-from sales_operator.adapters.base import HistoryRecord, Rep
+from sales_operator.adapters.base import HistoryRecord, Rep, holder_alive
 from sales_operator.errors import (
     AdapterError,
     ConfigurationError,
@@ -218,6 +220,12 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN
     SELECT RAISE(ABORT, 'audit is append-only: DELETE is not allowed');
 END;
+CREATE TABLE IF NOT EXISTS deal_leases (
+    deal_id TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    acquired_at TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS applied_writes (
     key TEXT NOT NULL,
     operation TEXT NOT NULL,
@@ -804,8 +812,19 @@ class SQLiteCRM:
 
         def apply(conn: sqlite3.Connection) -> dict[str, Any]:
             row = self._require_deal(conn, deal_id, operation)
-            if conn.execute("SELECT 1 FROM reps WHERE id = ?", (rep_id,)).fetchone() is None:
+            rep = conn.execute("SELECT data FROM reps WHERE id = ?", (rep_id,)).fetchone()
+            if rep is None:
                 raise unknown_rep(rep_id, adapter=ADAPTER, operation=operation)
+            if row["owner_id"] != rep_id and not str(row["stage"]).startswith("closed_"):
+                # the capacity is reserved in this IMMEDIATE transaction: two racing
+                # assignments cannot both take a rep's last open slot
+                load = conn.execute(
+                    "SELECT COUNT(*) FROM deals WHERE owner_id = ? "
+                    "AND stage NOT LIKE 'closed\\_%' ESCAPE '\\'",
+                    (rep_id,),
+                ).fetchone()[0]
+                capacity = Rep.model_validate_json(rep["data"]).capacity
+                check_capacity(rep_id, capacity, int(load), adapter=ADAPTER, operation=operation)
             _update_deal(conn, deal_id, {"owner_id": rep_id, "updated_at": iso(self._clock())})
             return {"deal_id": deal_id, "owner_id": rep_id, "previous_owner_id": row["owner_id"]}
 
@@ -999,23 +1018,80 @@ class SQLiteCRM:
         operation = "append_audit"
         try:
             with self._transaction(operation) as conn:
-                conn.execute(
-                    "INSERT INTO audit (deal_id, at, actor, action_id, kind, decision, entry)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        deal_id,
-                        iso(entry.at),
-                        entry.actor,
-                        entry.action_id,
-                        entry.kind,
-                        entry.decision,
-                        entry.model_dump_json(),
-                    ),
-                )
+                _insert_audit(conn, deal_id, entry)
         except sqlite3.Error as exc:
             raise PermanentAdapterError(
                 f"cannot append to the audit log: {exc}", adapter=ADAPTER, operation=operation
             ) from exc
+
+    def record_decisions(
+        self, deal_id: str, request_id: str, entries: list[AuditEntry]
+    ) -> list[AuditEntry]:
+        """Append a request's decisions unless some are recorded already (first answer wins).
+
+        The check and the insert are one IMMEDIATE transaction, so of two processes answering
+        the same request exactly one writes; the other gets the recorded decisions back.
+        """
+        operation = "record_decisions"
+        try:
+            with self._transaction(operation) as conn:
+                rows = conn.execute(
+                    "SELECT entry FROM audit WHERE deal_id = ? AND decision IN "
+                    "('approve', 'edit', 'reject') AND json_extract(entry, '$.request_id') = ?"
+                    " ORDER BY id",
+                    (deal_id, request_id),
+                ).fetchall()
+                if rows:
+                    return [AuditEntry.model_validate_json(r["entry"]) for r in rows]
+                for entry in entries:
+                    _insert_audit(conn, deal_id, entry)
+                return list(entries)
+        except sqlite3.OperationalError as exc:
+            raise TransientAdapterError(
+                f"cannot record the decisions: {exc}", adapter=ADAPTER, operation=operation
+            ) from exc
+        except sqlite3.Error as exc:
+            raise PermanentAdapterError(
+                f"cannot record the decisions: {exc}", adapter=ADAPTER, operation=operation
+            ) from exc
+
+    def acquire_lease(self, deal_id: str, holder: str, *, ttl_s: float) -> str | None:
+        """Take the deal's lease for `holder`; return None, or the current holder's name.
+
+        A lease past its expiry, or held by a process of this host that no longer runs (a
+        crash, SIGKILL), is taken over.
+        """
+        operation = "acquire_lease"
+        now = time.time()
+        try:
+            with self._transaction(operation) as conn:
+                row = conn.execute(
+                    "SELECT holder, expires_at FROM deal_leases WHERE deal_id = ?", (deal_id,)
+                ).fetchone()
+                if row is not None and row["holder"] != holder:
+                    if row["expires_at"] > now and holder_alive(row["holder"]):
+                        return str(row["holder"])
+                conn.execute(
+                    "INSERT OR REPLACE INTO deal_leases (deal_id, holder, acquired_at, expires_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (deal_id, holder, iso(self._clock()), now + ttl_s),
+                )
+                return None
+        except TransientAdapterError:
+            return "(database busy)"
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return "(database busy)"
+            raise PermanentAdapterError(
+                f"cannot take the lease: {exc}", adapter=ADAPTER, operation=operation
+            ) from exc
+
+    def release_lease(self, deal_id: str, holder: str) -> None:
+        """Give the deal's lease back, when `holder` holds it."""
+        with self._lock:
+            self._conn.execute(
+                "DELETE FROM deal_leases WHERE deal_id = ? AND holder = ?", (deal_id, holder)
+            )
 
     # -- seeding --------------------------------------------------------------------------
 
@@ -1105,6 +1181,22 @@ def _receipt(row: sqlite3.Row) -> Receipt:
         status=row["status"],
         result=json.loads(row["result"]),
         executed_at=parse_datetime(row["executed_at"]),
+    )
+
+
+def _insert_audit(conn: sqlite3.Connection, deal_id: str, entry: AuditEntry) -> None:
+    conn.execute(
+        "INSERT INTO audit (deal_id, at, actor, action_id, kind, decision, entry)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            deal_id,
+            iso(entry.at),
+            entry.actor,
+            entry.action_id,
+            entry.kind,
+            entry.decision,
+            entry.model_dump_json(),
+        ),
     )
 
 

@@ -6,8 +6,12 @@ models/
 ├─ v0002/ ...                                  recalibrated from v0001 (card.parent = v0001)
 ├─ CURRENT                                     the version that scores ("v0002")
 ├─ history.json                                versions in the order they were promoted
-└─ outcomes.jsonl                              closed deals learned since, one per deal id
+├─ outcomes.jsonl                              closed deals learned since, one per deal id
+└─ .lock                                       held by every write (threads and processes)
 ```
+
+Writes are atomic: a version is saved to a temporary folder and renamed into place, and
+`CURRENT` and `history.json` are replaced through a temporary file, all under `.lock`.
 
 `RegistryScorer` is the operator's scorer: it scores with the current version and, when told
 of a closed deal (`record_outcome`, called by the scoring pattern on `deal_closed`), keeps the
@@ -20,7 +24,11 @@ stays for `rollback()`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -150,16 +158,46 @@ class ModelRegistry:
     def register(self, model: TrainedModel, *, promote: bool = True) -> TrainedModel:
         """Save `model` as the next version and (by default) make it current.
 
+        Under the registry's lock: the version is written to a temporary folder and renamed
+        into place, so a reader never sees half a model and two writers never share a name.
+
         Returns:
             The model, its card now carrying the registry version.
         """
-        existing = [int(v[1:]) for v in self.versions() if v[1:].isdigit()]
-        name = _version_name(max(existing, default=0) + 1)
-        model.card = model.card.model_copy(update={"version": name})
-        model.save(self.root / name)
-        if promote:
-            self.promote(name)
+        with self._locked():
+            taken = [p.name for p in self.root.iterdir() if p.name.startswith("v")]
+            existing = [int(v[1:]) for v in taken if v[1:].isdigit()]
+            name = _version_name(max(existing, default=0) + 1)
+            model.card = model.card.model_copy(update={"version": name})
+            tmp = self.root / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
+            try:
+                model.save(tmp)
+                os.rename(tmp, self.root / name)
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+            if promote:
+                self._promote(name)
         return model
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the registry's lock (threads of this process and other processes)."""
+        from sales_operator.adapters.outbox import file_lock
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        with file_lock(self.root / ".lock"):
+            yield
+
+    def _write(self, name: str, text: str) -> None:
+        """Replace one registry file atomically (temporary file, fsync, rename)."""
+        target = self.root / name
+        tmp = self.root / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
 
     def promote(self, version: str) -> None:
         """Make `version` the one that scores.
@@ -167,12 +205,15 @@ class ModelRegistry:
         Raises:
             DataError: when the version is not in the registry.
         """
+        with self._locked():
+            self._promote(version)
+
+    def _promote(self, version: str) -> None:
         if version not in self.versions():
             raise DataError(f"cannot promote {version!r}: not in the model registry {self.root}")
         history = [*self.history(), version]
-        self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / HISTORY).write_text(json.dumps(history) + "\n", "utf-8")
-        (self.root / CURRENT).write_text(version + "\n", "utf-8")
+        self._write(HISTORY, json.dumps(history) + "\n")
+        self._write(CURRENT, version + "\n")
 
     def rollback(self) -> str:
         """Make the previously promoted version current again; return it.
@@ -180,13 +221,14 @@ class ModelRegistry:
         Raises:
             DataError: when no earlier version was promoted.
         """
-        history = self.history()
-        if len(history) < 2:
-            raise DataError(f"nothing to roll back to in {self.root}: one version was promoted")
-        history.pop()
-        (self.root / HISTORY).write_text(json.dumps(history) + "\n", "utf-8")
-        (self.root / CURRENT).write_text(history[-1] + "\n", "utf-8")
-        return history[-1]
+        with self._locked():
+            history = self.history()
+            if len(history) < 2:
+                raise DataError(f"nothing to roll back to in {self.root}: one version was promoted")
+            history.pop()
+            self._write(HISTORY, json.dumps(history) + "\n")
+            self._write(CURRENT, history[-1] + "\n")
+            return history[-1]
 
     # -- outcomes ---------------------------------------------------------------------------
 
@@ -214,10 +256,10 @@ class ModelRegistry:
 
     def add_outcome(self, row: Mapping[str, Any]) -> int:
         """Keep one closed deal's labelled row; return how many distinct deals are kept."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / OUTCOMES).open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(dict(row), default=str) + "\n")
-        return len(self.outcomes())
+        with self._locked():
+            with (self.root / OUTCOMES).open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(dict(row), default=str) + "\n")
+            return len(self.outcomes())
 
 
 def _same_features(card: ModelCard, policy: Policy) -> bool:
