@@ -276,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     scoring_cli.add_commands(sub, common)
     meetings_cli.add_commands(sub, common)
+    from sales_operator.research import cli as research_cli
+
+    research_cli.add_commands(sub, common)
     return parser
 
 
