@@ -85,7 +85,8 @@ def customer_safe_claims(
     A claim qualifies when it sits in `overview` or `recent_changes`, every one of its
     citations points to a public source (`document` or `web`, never `crm`), it is a complete
     sentence, it is neither boilerplate nor an instruction aimed at an AI, and it mentions at
-    least one word of the product profile's keywords or problems.
+    least one word of the product profile's keywords or problems (the account's own name does
+    not count).
 
     Args:
         brief: The account brief (None: no claims).
@@ -98,6 +99,7 @@ def customer_safe_claims(
     if brief is None:
         return []
     wanted = profile_stems(profile)
+    own = stem_set(brief.account)  # "Acme Freight" does not make a claim about freight
     sources = {s.id: s for s in brief.sources}
     ranked: list[tuple[int, int, ReusableClaim]] = []
     order = 0
@@ -115,7 +117,7 @@ def customer_safe_claims(
                 continue
             if any(is_injection(c.quote) for c in claim.citations):
                 continue
-            matched = sorted(stem_set(text) & wanted)
+            matched = sorted((stem_set(text) - own) & wanted)
             if not matched:
                 continue
             reusable = ReusableClaim(
