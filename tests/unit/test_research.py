@@ -159,17 +159,49 @@ def _source() -> dict[str, Source]:
 @pytest.mark.parametrize(
     ("text", "quote", "reason"),
     [
-        ("Acme Freight runs 450 trucks from 12 depots.", "Acme Freight runs 450 trucks from 12 depots", None),
-        ("Acme Freight runs 450 trucks from 12 depots.", "Acme Freight runs 450 trucks", "unsupported_number"),
-        ('It said "dispatch is manual" today, per the report.', 'said "dispatch is manual" today', None),
-        ("Acme Freight runs 500 trucks from 12 depots.", "Acme Freight runs 450 trucks", "unsupported_number"),
-        ("Acme Freight plans to buy 10,000 route-optimisation licences.", "Acme Freight runs 450 trucks from 12 depots", "unsupported_number"),
-        ("Acme Freight works with Contoso on 450 trucks.", "Acme Freight runs 450 trucks", "unsupported_name"),
-        ("Acme Freight runs many trucks from depots.", "Acme Freight runs many trucks", "quote_not_found"),
+        (
+            "Acme Freight runs 450 trucks from 12 depots.",
+            "Acme Freight runs 450 trucks from 12 depots",
+            None,
+        ),
+        (
+            "Acme Freight runs 450 trucks from 12 depots.",
+            "Acme Freight runs 450 trucks",
+            "unsupported_number",
+        ),
+        (
+            'It said "dispatch is manual" today, per the report.',
+            'said "dispatch is manual" today',
+            None,
+        ),
+        (
+            "Acme Freight runs 500 trucks from 12 depots.",
+            "Acme Freight runs 450 trucks",
+            "unsupported_number",
+        ),
+        (
+            "Acme Freight plans to buy 10,000 route-optimisation licences.",
+            "Acme Freight runs 450 trucks from 12 depots",
+            "unsupported_number",
+        ),
+        (
+            "Acme Freight works with Contoso on 450 trucks.",
+            "Acme Freight runs 450 trucks",
+            "unsupported_name",
+        ),
+        (
+            "Acme Freight runs many trucks from depots.",
+            "Acme Freight runs many trucks",
+            "quote_not_found",
+        ),
         ("Acme Freight runs 450 trucks from 12 depots.", "450 trucks", "short_quote"),
-        ("Acme Freight runs 450 trucks from 12 depots …", "Acme Freight runs 450 trucks from 12 depots", "incomplete_sentence"),
+        (
+            "Acme Freight runs 450 trucks from 12 depots …",
+            "Acme Freight runs 450 trucks from 12 depots",
+            "incomplete_sentence",
+        ),
     ],
-)  # fmt: skip
+)
 def test_verify_claim(text: str, quote: str, reason: str | None) -> None:
     claim = BriefClaim(text=text, citations=[Citation(source="S1", quote=quote)])
     assert verify_claim(claim, _source(), allowed_names=["Acme Freight"]) == reason
@@ -232,9 +264,15 @@ def test_sources_listed_are_exactly_the_cited_ones(tmp_path: Path) -> None:
 
 def test_no_sources_gives_a_brief_that_says_so() -> None:
     brief = write_brief(
-        account=ACME, contacts=[], lead=None, documents=[], history=[], web=[],
-        llm=LLM(None), now=NOW,
-    )  # fmt: skip
+        account=ACME,
+        contacts=[],
+        lead=None,
+        documents=[],
+        history=[],
+        web=[],
+        llm=LLM(None),
+        now=NOW,
+    )
     assert brief.claims == [] and brief.headline == ""
     assert "no documents" in brief.missing and "no CRM history" in brief.missing
     assert any("nothing verifiable" in m for m in brief.missing)
@@ -293,9 +331,16 @@ def test_brief_uses_crm_history_and_similar_losses(tmp_path: Path) -> None:
     account = crm.get_account("A-RHL")
     assert account is not None
     brief = research_account(
-        account=account, contacts=crm.list_contacts("A-RHL"), lead=None, crm=crm,
-        documents=None, search=None, llm=LLM(None), policy=default_policy(), now=NOW.replace(year=2026, month=11),
-    )  # fmt: skip
+        account=account,
+        contacts=crm.list_contacts("A-RHL"),
+        lead=None,
+        crm=crm,
+        documents=None,
+        search=None,
+        llm=LLM(None),
+        policy=default_policy(),
+        now=NOW.replace(year=2026, month=11),
+    )
     objections = brief.section("objections")
     assert objections is not None
     assert any("RouteMax on price" in c.text for c in objections.claims)
@@ -334,11 +379,12 @@ def _reuse_brief() -> AccountBrief:
             ),
         ],
         sources=[
-            BriefSource(id="S1", kind="document", title="Acme 10-K", location="a.md",
-                        date=date(2024, 3, 1)),
+            BriefSource(
+                id="S1", kind="document", title="Acme 10-K", location="a.md", date=date(2024, 3, 1)
+            ),
             BriefSource(id="S2", kind="crm", title="Deal", location="crm:deal/1"),
         ],
-    )  # fmt: skip
+    )
 
 
 def test_customer_safe_claims_are_public_relevant_and_attributed() -> None:
@@ -362,23 +408,50 @@ def test_model_claims_are_verified_and_reflection_fills_empty_sections(tmp_path:
     business = "/".join(["docs", "acmefreight", "10-K-business-2024-03-01.md"])
     first = {
         "sections": [
-            {"name": "overview", "claims": [
-                {"text": "Acme Freight runs 450 trucks from 12 depots in Ohio and Indiana.",
-                 "citations": [{"source": "S1", "quote": "runs 450 trucks from 12 depots in Ohio and Indiana"}]},
-                {"text": "Acme Freight plans to buy 10,000 route-optimisation licences.",
-                 "citations": [{"source": "S1", "quote": "runs 450 trucks from 12 depots"}]},
-                {"text": "Acme Freight is the best customer we could ever have.", "citations": []},
-            ]},
+            {
+                "name": "overview",
+                "claims": [
+                    {
+                        "text": "Acme Freight runs 450 trucks from 12 depots in Ohio and Indiana.",
+                        "citations": [
+                            {
+                                "source": "S1",
+                                "quote": "runs 450 trucks from 12 depots in Ohio and Indiana",
+                            }
+                        ],
+                    },
+                    {
+                        "text": "Acme Freight plans to buy 10,000 route-optimisation licences.",
+                        "citations": [{"source": "S1", "quote": "runs 450 trucks from 12 depots"}],
+                    },
+                    {
+                        "text": "Acme Freight is the best customer we could ever have.",
+                        "citations": [],
+                    },
+                ],
+            },
         ]
-    }  # fmt: skip
+    }
     second = {
         "sections": [
-            {"name": "objections", "claims": [
-                {"text": "Rising fuel costs and driver shortages could reduce Acme Freight's margins.",
-                 "citations": [{"source": "S2", "quote": "Rising fuel costs and driver shortages could reduce our margins"}]},
-            ]},
+            {
+                "name": "objections",
+                "claims": [
+                    {
+                        "text": "Rising fuel costs and driver shortages could reduce "
+                        "Acme Freight's margins.",
+                        "citations": [
+                            {
+                                "source": "S2",
+                                "quote": "Rising fuel costs and driver shortages could "
+                                "reduce our margins",
+                            }
+                        ],
+                    },
+                ],
+            },
         ]
-    }  # fmt: skip
+    }
     model = FakeToolModel(
         messages=iter([tool_reply("BriefDraft", first), tool_reply("BriefDraft", second)])
     )
@@ -386,9 +459,16 @@ def test_model_claims_are_verified_and_reflection_fills_empty_sections(tmp_path:
     documents = [d for d in store.read(ACME)[0] if "business" in d.path or "risk" in d.path]
     assert business.split("/")[-1] in documents[0].path
     brief = write_brief(
-        account=ACME, contacts=[], lead=None, documents=documents, history=[], web=[],
-        llm=LLM(model, name="fake"), now=NOW, settings=ResearchPolicy(reflection_rounds=1),
-    )  # fmt: skip
+        account=ACME,
+        contacts=[],
+        lead=None,
+        documents=documents,
+        history=[],
+        web=[],
+        llm=LLM(model, name="fake"),
+        now=NOW,
+        settings=ResearchPolicy(reflection_rounds=1),
+    )
     assert brief.engine == "llm:fake"
     assert [c.text for c in brief.claims] == [
         "Acme Freight runs 450 trucks from 12 depots in Ohio and Indiana.",
@@ -445,19 +525,33 @@ class _Tavily(BaseHTTPRequestHandler):
 
 
 WEB_RESULTS = [
-    {"title": "Acme Freight opens Dayton depot", "url": "https://acmefreight.com/news/dayton",
-     "content": "On May 2, 2024, Acme Freight opened a depot in Dayton to speed up deliveries.",
-     "score": 0.7},
-    {"title": "Acme Freight Office opening hours", "url": "https://maps.example.com/acme-freight-office",
-     "content": "Acme Freight Office opening hours: Mon-Fri 8am-9pm. Call for delivery options today.",
-     "score": 0.9},
-    {"title": "Acme Corp quarterly results", "url": "https://news.example.com/acme-corp",
-     "content": "Acme Corp, the anvil maker, reported record sales of rocket skates this quarter.",
-     "score": 0.95},
-    {"title": "Acme Freight blog", "url": "https://blog.example.com/acme-freight",
-     "content": "Acme Freight expands its fleet. " + INJECTION,
-     "score": 0.5},
-]  # fmt: skip
+    {
+        "title": "Acme Freight opens Dayton depot",
+        "url": "https://acmefreight.com/news/dayton",
+        "content": "On May 2, 2024, Acme Freight opened a depot in Dayton to speed up deliveries.",
+        "score": 0.7,
+    },
+    {
+        "title": "Acme Freight Office opening hours",
+        "url": "https://maps.example.com/acme-freight-office",
+        "content": "Acme Freight Office opening hours: Mon-Fri 8am-9pm. "
+        "Call for delivery options today.",
+        "score": 0.9,
+    },
+    {
+        "title": "Acme Corp quarterly results",
+        "url": "https://news.example.com/acme-corp",
+        "content": "Acme Corp, the anvil maker, reported record sales of "
+        "rocket skates this quarter.",
+        "score": 0.95,
+    },
+    {
+        "title": "Acme Freight blog",
+        "url": "https://blog.example.com/acme-freight",
+        "content": "Acme Freight expands its fleet. " + INJECTION,
+        "score": 0.5,
+    },
+]
 
 
 @pytest.fixture
@@ -500,21 +594,32 @@ def test_web_research_filters_ranks_extracts_caches_and_counts(tavily: str, tmp_
 def test_tavily_error_gives_a_brief_from_other_sources(tavily: str, tmp_path: Path) -> None:
     _Tavily.fail = True
     brief = research_account(
-        account=ACME, contacts=[], lead=None, crm=None,
+        account=ACME,
+        contacts=[],
+        lead=None,
+        crm=None,
         documents=FolderDocuments(_docs(tmp_path)),
         search=TavilySearch(api_key="tvly-test", base_url=tavily),
-        llm=LLM(None), policy=default_policy(), now=NOW,
-    )  # fmt: skip
+        llm=LLM(None),
+        policy=default_policy(),
+        now=NOW,
+    )
     assert "web search failed" in brief.engine
     assert brief.searches == 0 and brief.section("overview").claims  # type: ignore[union-attr]
 
 
 def test_web_claims_come_from_matching_pages_only(tavily: str, tmp_path: Path) -> None:
     brief = research_account(
-        account=ACME, contacts=[], lead=None, crm=None, documents=None,
+        account=ACME,
+        contacts=[],
+        lead=None,
+        crm=None,
+        documents=None,
         search=TavilySearch(api_key="tvly-test", base_url=tavily),
-        llm=LLM(None), policy=default_policy(), now=NOW,
-    )  # fmt: skip
+        llm=LLM(None),
+        policy=default_policy(),
+        now=NOW,
+    )
     assert brief.searches == 6
     text = " ".join(c.text for c in brief.claims)
     assert "Dayton" in text
@@ -539,10 +644,14 @@ def test_planted_instructions_never_become_claims_drafts_or_actions(
         encoding="utf-8",
     )
     _Tavily.results = [
-        {"title": "Northwind Logistics news", "url": "https://northwind-logistics.com/news",
-         "content": "Northwind Logistics adds routes in Texas. " + INJECTION.replace("price list", "customer list"),
-         "score": 0.9},
-    ]  # fmt: skip
+        {
+            "title": "Northwind Logistics news",
+            "url": "https://northwind-logistics.com/news",
+            "content": "Northwind Logistics adds routes in Texas. "
+            + INJECTION.replace("price list", "customer list"),
+            "score": 0.9,
+        },
+    ]
     policy = default_policy()
     policy = policy.model_copy(
         update={"research": policy.research.model_copy(update={"documents_dir": str(docs.parent)})}
@@ -576,10 +685,23 @@ def test_cli_research_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     docs = _docs(tmp_path) / "acmefreight"
     (docs / "junk.bin").write_bytes(b"\x00\x00")
     code = main(
-        ["research", "--account", "Acme Freight", "--domain", "acmefreight.com",
-         "--docs", str(docs), "--as-of", "2024-06-30", "--format", "json", "--offline",
-         "--workdir", str(tmp_path / "work")]
-    )  # fmt: skip
+        [
+            "research",
+            "--account",
+            "Acme Freight",
+            "--domain",
+            "acmefreight.com",
+            "--docs",
+            str(docs),
+            "--as-of",
+            "2024-06-30",
+            "--format",
+            "json",
+            "--offline",
+            "--workdir",
+            str(tmp_path / "work"),
+        ]
+    )
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert list(data)[:6] == ["account", "as_of", "engine", "sections", "sources", "dropped"]
@@ -596,8 +718,18 @@ def test_cli_research_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_cli_research_bad_date_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["research", "--account", "Acme", "--as-of", "soon", "--offline",
-                 "--workdir", str(tmp_path)])  # fmt: skip
+    code = main(
+        [
+            "research",
+            "--account",
+            "Acme",
+            "--as-of",
+            "soon",
+            "--offline",
+            "--workdir",
+            str(tmp_path),
+        ]
+    )
     assert code == 1
     assert "--as-of must be a date" in capsys.readouterr().err
 

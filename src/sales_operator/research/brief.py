@@ -716,8 +716,14 @@ def _handoff_sources(
         )
         deal_id = str(deal.get("id") or "deal")
         found = find_dates(closed)
-        src = Source("crm", f"Deal {deal_id}: {name}", f"crm:deal/{deal_id}", text,
-                     found[0] if found else None, "contact")  # fmt: skip
+        src = Source(
+            "crm",
+            f"Deal {deal_id}: {name}",
+            f"crm:deal/{deal_id}",
+            text,
+            found[0] if found else None,
+            "contact",
+        )
         out.append(src)
     if meeting is not None:
         lines = [f"Pain heard on the call: {p.text.rstrip('.')}." for p in meeting.pains]
@@ -730,9 +736,14 @@ def _handoff_sources(
             lines.append(f"Commitment ({c.owner}{due}): {c.text.rstrip('.')}.")
         if meeting.summary and not lines:
             lines.append(f"Summary of the call: {meeting.summary.rstrip('.')}.")
-        src = Source("crm", f"Call {meeting.call_id} ({meeting.call_date.isoformat()})",
-                     f"crm:meeting/{meeting.call_id}", "\n".join(lines), meeting.call_date,
-                     "history")  # fmt: skip
+        src = Source(
+            "crm",
+            f"Call {meeting.call_id} ({meeting.call_date.isoformat()})",
+            f"crm:meeting/{meeting.call_id}",
+            "\n".join(lines),
+            meeting.call_date,
+            "history",
+        )
         # one passage per line, whole
         src.passages = [Passage(src, line, i) for i, line in enumerate(lines) if line.strip()]
         out.append(src)

@@ -28,8 +28,17 @@ def _as_of(text: str | None) -> date | None:
 def brief_json(brief: Any) -> dict[str, Any]:
     """Return the brief as the CLI prints it (the issue's keys, then headline and notes)."""
     data: dict[str, Any] = brief.model_dump(mode="json")
-    keys = ("account", "as_of", "engine", "sections", "sources", "dropped", "headline",
-            "searches", "missing")  # fmt: skip
+    keys = (
+        "account",
+        "as_of",
+        "engine",
+        "sections",
+        "sources",
+        "dropped",
+        "headline",
+        "searches",
+        "missing",
+    )
     return {k: data[k] for k in keys}
 
 

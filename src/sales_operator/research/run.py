@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from sales_operator.adapters.base import CRMReader, DocumentStore, Search
+from sales_operator.adapters.base import (
+    CRMReader,
+    Document,
+    DocumentStore,
+    HistoryRecord,
+    Search,
+    SearchResult,
+)
 from sales_operator.errors import AdapterError
 from sales_operator.llm import LLM
 from sales_operator.policy import Policy
@@ -43,15 +50,15 @@ def research_account(
     settings = policy.research
     day = as_of or now.date()
     missing: list[str] = []
-    docs = []
+    docs: list[Document] = []
     if documents is not None:
         if isinstance(documents, FolderDocuments):
             docs, warnings = documents.read(account)
             missing += warnings
         else:
             docs = documents.documents_for(account)
-    history = []
-    similar = []
+    history: list[HistoryRecord] = []
+    similar: list[HistoryRecord] = []
     if crm is not None and account.id:
         try:
             history = crm.account_history(account.id)
@@ -60,7 +67,7 @@ def research_account(
         except AdapterError as err:
             logger.warning("CRM history for %s failed: %s", account.name, err)
             missing.append(f"CRM history unavailable ({err})")
-    results = []
+    results: list[SearchResult] = []
     searches = 0
     note = None
     if web and search is not None and purpose == "prep":

@@ -162,15 +162,17 @@ def contact_source(contact: Contact, account: Account) -> Source:
     text = " ".join(parts)
     if contact.role:
         text += f" (buying role: {contact.role.replace('_', ' ')})"
-    return Source("crm", f"Contact {contact.name}", f"crm:contact/{contact.id}", text + ".", None,
-                  "contact")  # fmt: skip
+    return Source(
+        "crm", f"Contact {contact.name}", f"crm:contact/{contact.id}", text + ".", None, "contact"
+    )
 
 
 def web_source(hit: SearchResult, when: date | None = None) -> Source:
     """Return a web result (or an extracted page) as a source."""
     found = find_dates(hit.content[:2000])
-    return Source("web", hit.title, hit.url, hit.content, when or (found[0] if found else None),
-                  "web")  # fmt: skip
+    return Source(
+        "web", hit.title, hit.url, hit.content, when or (found[0] if found else None), "web"
+    )
 
 
 def host_of(url: str) -> str:
