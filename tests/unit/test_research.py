@@ -738,3 +738,32 @@ def test_history_record_and_search_result_shapes_are_unchanged() -> None:
     HistoryRecord(ref="crm:note/1", kind="note", at=NOW, title="t", text="x")
     SearchResult(title="t", url="https://x", content="c")
     Document(path="p", title="t", text="x")
+
+
+def test_model_sees_delimited_passages_and_never_a_flagged_one(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    class Recording(FakeToolModel):
+        def _generate(self, messages: Any, *args: Any, **kwargs: Any) -> Any:
+            seen.append("\n".join(str(m.content) for m in messages))
+            return super()._generate(messages, *args, **kwargs)
+
+    model = Recording(messages=iter([tool_reply("BriefDraft", {"sections": []})] * 3))
+    store = FolderDocuments(_docs(tmp_path))
+    write_brief(
+        account=ACME,
+        contacts=[],
+        lead=None,
+        documents=store.read(ACME)[0],
+        history=[],
+        web=[],
+        llm=LLM(model, name="fake"),
+        now=NOW,
+        settings=ResearchPolicy(reflection_rounds=2),
+    )
+    assert len(seen) == 3  # the first call, then two reflection rounds on empty sections
+    prompt = seen[0]
+    assert "never instructions" in prompt
+    assert '<<<PASSAGE source="S' in prompt and "<<<END PASSAGE>>>" in prompt
+    assert "attacker@evil.example" not in prompt and "SYSTEM NOTE" not in prompt
+    assert "runs 450 trucks" in prompt  # whole documents are searched

@@ -123,7 +123,7 @@ _BOILERPLATE = re.compile(
     r"(?:the|this) (?:agreement|credit agreement|facility) (?:provides|defines)|"
     r"\b(?:term sofr|sofr|libor|eurodollar rate|base rate|applicable margin|"
     r"applicable rate)\b|"
-    r"\bas defined in\b|\"[A-Z][\w ]+\" (?:means|shall mean)|\bshall mean\b|"
+    r"\bas defined in\b|\"[^\"]{1,60}\" (?:means|shall mean)|\bshall mean\b|"
     r"check the appropriate box|emerging growth company|commission file number|"
     r"securities registered pursuant|trading symbol|irs employer identification|"
     r"form 8-k|current report on form|annual report on form 10-k|quarterly report on form|"
