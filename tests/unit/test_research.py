@@ -367,6 +367,7 @@ def _reuse_brief() -> AccountBrief:
                 claims=[
                     claim("Acme Freight runs 450 trucks from 12 depots in Ohio.", "S1"),
                     claim("Acme Freight sponsors the local football club every year.", "S1"),
+                    claim("We cut our fuel and freight costs by 5% last year.", "S1"),
                 ],
             ),
             BriefSection(

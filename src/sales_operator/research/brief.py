@@ -165,7 +165,9 @@ def gather_sources(
         missing.append(f"{late} document(s) dated after {as_of.isoformat()} not read")
     out += [contact_source(c, account) for c in contacts]
     recent = sorted((r for r in history if r.at.date() <= as_of), key=lambda r: r.at)
-    out += [history_source(r) for r in recent[-MAX_HISTORY:]]
+    for record in recent[-MAX_HISTORY:]:
+        own_loss = record.kind == "deal" and "lost" in record.text.lower()
+        out.append(lost_deal_source(record) if own_loss else history_source(record))
     out += [lost_deal_source(r) for r in similar if r.at.date() <= as_of]
     out += [web_source(w) for w in web]
     for n, source in enumerate(out, start=1):
@@ -279,7 +281,7 @@ def rank_sections(
 def _claim(p: Passage, *, dated: bool) -> DraftClaim:
     when = p.date if dated or p.source.kind == "crm" else None
     return DraftClaim(
-        text=p.text,
+        text=p.sentence,
         date=when.isoformat() if when else None,
         citations=[DraftCitation(source=p.source.id, quote=p.text)],
     )

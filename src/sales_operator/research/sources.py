@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import urlparse
 
 from sales_operator.adapters.base import Document, HistoryRecord, SearchResult
+from sales_operator.research.reuse import is_complete_sentence
 from sales_operator.research.text import (
     find_dates,
     is_boilerplate,
@@ -57,7 +58,15 @@ class Passage:
         return (
             not (self.boilerplate or self.injection or is_dangling(self.text))
             and MIN_WORDS <= n <= MAX_WORDS
+            and is_complete_sentence(self.sentence)
         )
+
+    @property
+    def sentence(self) -> str:
+        """The passage as a claim: a CRM record's text gets its missing final full stop."""
+        if self.source.kind == "crm" and not self.text.rstrip().endswith((".", "!", "?")):
+            return self.text.rstrip() + "."
+        return self.text
 
     @property
     def date(self) -> date | None:
