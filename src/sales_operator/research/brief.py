@@ -332,7 +332,9 @@ def offline_draft(
     people += _pick(ranked.sections["stakeholders"], n - len(people), taken)
     sections["stakeholders"] = people
     sections["priorities"] = _pick(ranked.sections["priorities"], n, taken, per_source=2)
-    objections = _pick(ranked.lost_deals, min(2, n), taken)
+    # a lost deal is its own kind of fact: compared with other lost deals only
+    objections = _pick(ranked.lost_deals, min(2, n), [])
+    taken += [p.text for p in objections]
     objections += _pick(ranked.sections["objections"], n - len(objections), taken, per_source=2)
     sections["objections"] = objections
     draft = BriefDraft(

@@ -85,6 +85,7 @@ def cmd_research(args: argparse.Namespace) -> int:
         now=now,
         as_of=as_of,
         domain=args.domain,
+        web_cache_dir=Path(args.workdir) / "web-cache",
     )
     if args.format == "json":
         sys.stdout.write(json.dumps(brief_json(brief), indent=2) + "\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from pathlib import Path
 
 from sales_operator.adapters.base import (
     CRMReader,
@@ -41,11 +42,13 @@ def research_account(
     web: bool = True,
     purpose: BriefPurpose = "prep",
     deal_context: dict[str, object] | None = None,
+    web_cache_dir: str | Path | None = None,
 ) -> AccountBrief:
     """Gather documents, CRM history, similar accounts' losses and the web; write the brief.
 
     Nothing here raises for a missing source: a missing folder, unreadable files, a CRM or
-    web error are reported in the brief's `missing` (and a web error in its `engine`).
+    web error are reported in the brief's `missing` (and a web error in its `engine`). Web
+    answers are cached in the policy's `research.web_cache_dir`, else in `web_cache_dir`.
     """
     settings = policy.research
     day = as_of or now.date()
@@ -72,7 +75,9 @@ def research_account(
     note = None
     if web and search is not None and purpose == "prep":
         findings = WebResearch(
-            search, cache_dir=settings.web_cache_dir, max_results=settings.web_results
+            search,
+            cache_dir=settings.web_cache_dir or web_cache_dir,
+            max_results=settings.web_results,
         ).research(account, settings.product_profile, as_of=day, domain=domain)
         results, searches = findings.results, findings.searches
         if findings.error:
