@@ -187,7 +187,7 @@ _ABBREVIATIONS = frozenset(
     rev prof sen rep gov lt col capt sgt""".split()
 )
 _SPLIT = re.compile(
-    r"(?<=[.!?])[\"')\u201d\u2019]?\s+(?=[\"'(\u201c\u2018]?[A-Z0-9$])"
+    r"(?:(?<=[.!?])|(?<=[.!?][\"')\u201d\u2019]))\s+(?=[\"'(\u201c\u2018]?[A-Z0-9$])"
     r"|(?<=:)\s+(?=On [A-Z][a-z]+ \d)"  # "... furnished pursuant to Item 2.02: On June 28, ..."
 )
 _BULLET = re.compile(
@@ -237,7 +237,7 @@ def paragraphs(text: str) -> list[str]:
         if current:
             joined = re.sub(r"\s+", " ", " ".join(current)).strip()
             if joined and not _ITALIC_BLOCK.match(joined):
-                out.append(joined.replace("*", "") if joined.count("*") == 1 else joined)
+                out.append(joined.strip("*").strip())  # an unclosed italic mark, not text
             current.clear()
 
     for n, raw in enumerate(raw_lines):
@@ -261,7 +261,7 @@ def paragraphs(text: str) -> list[str]:
 
 
 def _ends_with_abbreviation(text: str) -> bool:
-    last = text.rsplit(" ", 1)[-1].rstrip(".").lower().lstrip("(\"'")
+    last = text.rsplit(" ", 1)[-1].rstrip(")\"'\u201d\u2019").rstrip(".").lower().lstrip("(\"'")
     return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
 
 
