@@ -129,6 +129,13 @@ def test_sentences_drop_headings_and_keep_abbreviations() -> None:
     ]
 
 
+def test_sentences_keep_a_closing_bracket_after_an_abbreviation() -> None:
+    text = "On June 14, 2010, General (Ret.) Lance W. Lord resigned. He left (as planned.) Done."
+    sentences = split_sentences(text)
+    assert sentences[0] == "On June 14, 2010, General (Ret.) Lance W. Lord resigned."
+    assert all(s in text for s in sentences)  # every sentence is verbatim in its source
+
+
 def test_boilerplate_and_injection_flags() -> None:
     assert is_boilerplate("The information shall not be deemed filed for purposes of Section 18.")
     assert is_boilerplate("Exhibit 10.1 Credit Agreement, incorporated herein by reference.")
