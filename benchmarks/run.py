@@ -14,6 +14,7 @@ import importlib
 import sys
 
 BENCHMARKS = ("lifecycle", "scoring", "meetings", "stt")
+BENCHMARKS = (*BENCHMARKS, "research")  # issue 8: account briefs
 """Every benchmark, in run order."""
 
 

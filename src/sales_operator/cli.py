@@ -338,12 +338,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_audit)
 
     from sales_operator.meetings import cli as meetings_cli
+    from sales_operator.research import cli as research_cli
     from sales_operator.scoring import cli as scoring_cli
     from sales_operator.workspace import cli as workspace_cli
 
     scoring_cli.add_commands(sub, common)
     meetings_cli.add_commands(sub, common)
     workspace_cli.add_commands(sub, common)
+    research_cli.add_commands(sub, common)
     return parser
 
 

@@ -80,6 +80,7 @@ class ReadOnlyCRM:
         "list_reps",
         "open_deal_counts",
         "account_history",
+        "similar_lost_deals",  # research: lost deals of similar accounts (when the CRM has it)
         "closed_deal_rows",
         "get_receipt",
         "audit_log",

@@ -122,8 +122,8 @@ BRIEF = AccountBrief(
                     citations=[
                         Citation(
                             source="S1",
-                            quote="Northwind will grow its fleet from 220 to 300 trucks "
-                            "by mid-2027.",
+                            quote="Northwind will grow its fleet from 220 to 300 trucks by "
+                            "mid-2027.",
                         )
                     ],
                 )

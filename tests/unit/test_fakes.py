@@ -312,6 +312,7 @@ def test_no_public_method_beyond_the_protocol_writes() -> None:
         "list_activities",
         "list_receipts",
         "stage_history",
+        "find_account",  # research: an account by name (CLI)
         "similar_lost_deals",  # research: likely objections
     }
     # the decision ledger appends only; leases are lock rows, not CRM records

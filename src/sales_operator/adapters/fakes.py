@@ -436,6 +436,16 @@ class InMemoryCRM:
             records.sort(key=lambda record: record.at)
             return records
 
+    def find_account(self, name: str) -> Account | None:
+        """Return the account whose name is `name` (case-insensitive), or None."""
+        with self._lock:
+            ids = sorted(
+                key
+                for key, row in self._store.accounts.items()
+                if str(row.get("name", "")).lower() == name.strip().lower()
+            )
+        return self.get_account(ids[0]) if ids else None
+
     def similar_lost_deals(self, account_id: str, *, limit: int = 20) -> list[HistoryRecord]:
         """Return lost deals, with a loss reason, of other accounts in the same industry or segment.
 

@@ -629,6 +629,14 @@ class SQLiteCRM:
         records.sort(key=lambda record: record.at)
         return records
 
+    def find_account(self, name: str) -> Account | None:
+        """Return the account whose name is `name` (case-insensitive), or None."""
+        rows = self._query(
+            "SELECT id FROM accounts WHERE lower(name) = lower(?) ORDER BY id LIMIT 1",
+            (name.strip(),),
+        )
+        return self.get_account(rows[0]["id"]) if rows else None
+
     def similar_lost_deals(self, account_id: str, *, limit: int = 20) -> list[HistoryRecord]:
         """Return lost deals, with a loss reason, of other accounts in the same industry or segment.
 

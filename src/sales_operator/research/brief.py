@@ -165,7 +165,9 @@ def gather_sources(
         missing.append(f"{late} document(s) dated after {as_of.isoformat()} not read")
     out += [contact_source(c, account) for c in contacts]
     recent = sorted((r for r in history if r.at.date() <= as_of), key=lambda r: r.at)
-    out += [history_source(r) for r in recent[-MAX_HISTORY:]]
+    for record in recent[-MAX_HISTORY:]:
+        own_loss = record.kind == "deal" and "lost" in record.text.lower()
+        out.append(lost_deal_source(record) if own_loss else history_source(record))
     out += [lost_deal_source(r) for r in similar if r.at.date() <= as_of]
     out += [web_source(w) for w in web]
     for n, source in enumerate(out, start=1):
@@ -279,7 +281,7 @@ def rank_sections(
 def _claim(p: Passage, *, dated: bool) -> DraftClaim:
     when = p.date if dated or p.source.kind == "crm" else None
     return DraftClaim(
-        text=p.text,
+        text=p.sentence,
         date=when.isoformat() if when else None,
         citations=[DraftCitation(source=p.source.id, quote=p.text)],
     )
@@ -330,7 +332,9 @@ def offline_draft(
     people += _pick(ranked.sections["stakeholders"], n - len(people), taken)
     sections["stakeholders"] = people
     sections["priorities"] = _pick(ranked.sections["priorities"], n, taken, per_source=2)
-    objections = _pick(ranked.lost_deals, min(2, n), taken)
+    # a lost deal is its own kind of fact: compared with other lost deals only
+    objections = _pick(ranked.lost_deals, min(2, n), [])
+    taken += [p.text for p in objections]
     objections += _pick(ranked.sections["objections"], n - len(objections), taken, per_source=2)
     sections["objections"] = objections
     draft = BriefDraft(
@@ -716,8 +720,14 @@ def _handoff_sources(
         )
         deal_id = str(deal.get("id") or "deal")
         found = find_dates(closed)
-        src = Source("crm", f"Deal {deal_id}: {name}", f"crm:deal/{deal_id}", text,
-                     found[0] if found else None, "contact")  # fmt: skip
+        src = Source(
+            "crm",
+            f"Deal {deal_id}: {name}",
+            f"crm:deal/{deal_id}",
+            text,
+            found[0] if found else None,
+            "contact",
+        )
         out.append(src)
     if meeting is not None:
         lines = [f"Pain heard on the call: {p.text.rstrip('.')}." for p in meeting.pains]
@@ -730,9 +740,14 @@ def _handoff_sources(
             lines.append(f"Commitment ({c.owner}{due}): {c.text.rstrip('.')}.")
         if meeting.summary and not lines:
             lines.append(f"Summary of the call: {meeting.summary.rstrip('.')}.")
-        src = Source("crm", f"Call {meeting.call_id} ({meeting.call_date.isoformat()})",
-                     f"crm:meeting/{meeting.call_id}", "\n".join(lines), meeting.call_date,
-                     "history")  # fmt: skip
+        src = Source(
+            "crm",
+            f"Call {meeting.call_id} ({meeting.call_date.isoformat()})",
+            f"crm:meeting/{meeting.call_id}",
+            "\n".join(lines),
+            meeting.call_date,
+            "history",
+        )
         # one passage per line, whole
         src.passages = [Passage(src, line, i) for i, line in enumerate(lines) if line.strip()]
         out.append(src)

@@ -42,6 +42,7 @@ class ReusableClaim(BaseModel):
     """Product-profile words (stems) it mentions: why it is relevant."""
 
 
+_FIRST_PERSON = re.compile(r"\b(?:[Ww]e|[Oo]urs?|us|[Mm]y)\b")  # "US" is the country
 _COMPLETE = re.compile(r"^[\"'(]?[A-Z0-9$]")
 
 
@@ -85,21 +86,27 @@ def customer_safe_claims(
     A claim qualifies when it sits in `overview` or `recent_changes`, every one of its
     citations points to a public source (`document` or `web`, never `crm`), it is a complete
     sentence, it is neither boilerplate nor an instruction aimed at an AI, and it mentions at
-    least one word of the product profile's keywords or problems.
+    least one word of the product profile's keywords or problems (the account's own name does
+    not count).
 
     Args:
         brief: The account brief (None: no claims).
         profile: The seller's product profile (`Policy.research.product_profile`).
 
+    Claims in the first person ("our rates") are left out: in a draft they would read as
+    the seller's own words.
+
     Returns:
-        The qualifying claims, ordered by how many profile words they mention (then brief
-        order), each with a ready, attributed sentence.
+        The qualifying claims, those naming the account first, then by how many profile words
+        they mention, then brief order; each with a ready, attributed sentence.
     """
     if brief is None:
         return []
     wanted = profile_stems(profile)
+    # "Acme Freight" does not make a claim about freight: the name itself is left out
+    own = re.compile(re.escape(brief.account), re.I) if brief.account else re.compile(r"(?!)")
     sources = {s.id: s for s in brief.sources}
-    ranked: list[tuple[int, int, ReusableClaim]] = []
+    ranked: list[tuple[bool, int, int, ReusableClaim]] = []
     order = 0
     for section in brief.sections:
         if section.name not in REUSABLE_SECTIONS:
@@ -113,9 +120,11 @@ def customer_safe_claims(
             text = claim.text.strip()
             if not is_complete_sentence(text) or is_boilerplate(text) or is_injection(text):
                 continue
+            if _FIRST_PERSON.search(text):  # "our rates" would read as the seller's own
+                continue
             if any(is_injection(c.quote) for c in claim.citations):
                 continue
-            matched = sorted(stem_set(text) & wanted)
+            matched = sorted(stem_set(own.sub(" ", text)) & wanted)
             if not matched:
                 continue
             reusable = ReusableClaim(
@@ -126,6 +135,7 @@ def customer_safe_claims(
                 sources=public,
                 matched=matched,
             )
-            ranked.append((-len(matched), order, reusable))
-    ranked.sort(key=lambda item: (item[0], item[1]))
-    return [item[2] for item in ranked]
+            named = bool(own.search(text))
+            ranked.append((not named, -len(matched), order, reusable))
+    ranked.sort(key=lambda item: item[:3])
+    return [item[3] for item in ranked]

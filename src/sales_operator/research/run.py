@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from pathlib import Path
 
-from sales_operator.adapters.base import CRMReader, DocumentStore, Search
+from sales_operator.adapters.base import (
+    CRMReader,
+    Document,
+    DocumentStore,
+    HistoryRecord,
+    Search,
+    SearchResult,
+)
 from sales_operator.errors import AdapterError
 from sales_operator.llm import LLM
 from sales_operator.policy import Policy
@@ -34,24 +42,26 @@ def research_account(
     web: bool = True,
     purpose: BriefPurpose = "prep",
     deal_context: dict[str, object] | None = None,
+    web_cache_dir: str | Path | None = None,
 ) -> AccountBrief:
     """Gather documents, CRM history, similar accounts' losses and the web; write the brief.
 
     Nothing here raises for a missing source: a missing folder, unreadable files, a CRM or
-    web error are reported in the brief's `missing` (and a web error in its `engine`).
+    web error are reported in the brief's `missing` (and a web error in its `engine`). Web
+    answers are cached in the policy's `research.web_cache_dir`, else in `web_cache_dir`.
     """
     settings = policy.research
     day = as_of or now.date()
     missing: list[str] = []
-    docs = []
+    docs: list[Document] = []
     if documents is not None:
         if isinstance(documents, FolderDocuments):
             docs, warnings = documents.read(account)
             missing += warnings
         else:
             docs = documents.documents_for(account)
-    history = []
-    similar = []
+    history: list[HistoryRecord] = []
+    similar: list[HistoryRecord] = []
     if crm is not None and account.id:
         try:
             history = crm.account_history(account.id)
@@ -60,12 +70,14 @@ def research_account(
         except AdapterError as err:
             logger.warning("CRM history for %s failed: %s", account.name, err)
             missing.append(f"CRM history unavailable ({err})")
-    results = []
+    results: list[SearchResult] = []
     searches = 0
     note = None
     if web and search is not None and purpose == "prep":
         findings = WebResearch(
-            search, cache_dir=settings.web_cache_dir, max_results=settings.web_results
+            search,
+            cache_dir=settings.web_cache_dir or web_cache_dir,
+            max_results=settings.web_results,
         ).research(account, settings.product_profile, as_of=day, domain=domain)
         results, searches = findings.results, findings.searches
         if findings.error:

@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import urlparse
 
 from sales_operator.adapters.base import Document, HistoryRecord, SearchResult
+from sales_operator.research.reuse import is_complete_sentence
 from sales_operator.research.text import (
     find_dates,
     is_boilerplate,
@@ -57,7 +58,15 @@ class Passage:
         return (
             not (self.boilerplate or self.injection or is_dangling(self.text))
             and MIN_WORDS <= n <= MAX_WORDS
+            and is_complete_sentence(self.sentence)
         )
+
+    @property
+    def sentence(self) -> str:
+        """The passage as a claim: a CRM record's text gets its missing final full stop."""
+        if self.source.kind == "crm" and not self.text.rstrip().endswith((".", "!", "?")):
+            return self.text.rstrip() + "."
+        return self.text
 
     @property
     def date(self) -> date | None:
@@ -162,15 +171,17 @@ def contact_source(contact: Contact, account: Account) -> Source:
     text = " ".join(parts)
     if contact.role:
         text += f" (buying role: {contact.role.replace('_', ' ')})"
-    return Source("crm", f"Contact {contact.name}", f"crm:contact/{contact.id}", text + ".", None,
-                  "contact")  # fmt: skip
+    return Source(
+        "crm", f"Contact {contact.name}", f"crm:contact/{contact.id}", text + ".", None, "contact"
+    )
 
 
 def web_source(hit: SearchResult, when: date | None = None) -> Source:
     """Return a web result (or an extracted page) as a source."""
     found = find_dates(hit.content[:2000])
-    return Source("web", hit.title, hit.url, hit.content, when or (found[0] if found else None),
-                  "web")  # fmt: skip
+    return Source(
+        "web", hit.title, hit.url, hit.content, when or (found[0] if found else None), "web"
+    )
 
 
 def host_of(url: str) -> str:

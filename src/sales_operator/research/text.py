@@ -123,11 +123,12 @@ _BOILERPLATE = re.compile(
     r"(?:the|this) (?:agreement|credit agreement|facility) (?:provides|defines)|"
     r"\b(?:term sofr|sofr|libor|eurodollar rate|base rate|applicable margin|"
     r"applicable rate)\b|"
-    r"\bas defined in\b|\"[A-Z][\w ]+\" (?:means|shall mean)|\bshall mean\b|"
+    r"\bas defined in\b|\"[^\"]{1,60}\" (?:means|shall mean)|\bshall mean\b|"
     r"check the appropriate box|emerging growth company|commission file number|"
     r"securities registered pursuant|trading symbol|irs employer identification|"
     r"form 8-k|current report on form|annual report on form 10-k|quarterly report on form|"
-    r"all rights reserved|media contact|investor (?:relations )?contact|"
+    r"all rights reserved|media contact|(?:is|are) fictional|"
+    r"investor (?:relations )?contact|"
     r"\bwebsite\b[^.]{0,80}\bnot (?:part of|incorporated)|"
     r"tax (?:gross-up|reimbursement)|indemnification agreement|"
     r"the foregoing (?:description|summary)|does not purport to be complete|"
@@ -186,7 +187,7 @@ _ABBREVIATIONS = frozenset(
     rev prof sen rep gov lt col capt sgt""".split()
 )
 _SPLIT = re.compile(
-    r"(?<=[.!?])[\"')\u201d\u2019]?\s+(?=[\"'(\u201c\u2018]?[A-Z0-9$])"
+    r"(?:(?<=[.!?])|(?<=[.!?][\"')\u201d\u2019]))\s+(?=[\"'(\u201c\u2018]?[A-Z0-9$])"
     r"|(?<=:)\s+(?=On [A-Z][a-z]+ \d)"  # "... furnished pursuant to Item 2.02: On June 28, ..."
 )
 _BULLET = re.compile(
@@ -203,28 +204,43 @@ _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 _TERMINAL = (".", "!", "?", ":", ";", '"', "\u201d", ")")
 
 
-def _is_heading(line: str) -> bool:
-    """Return True for a heading line: short and without closing punctuation."""
-    return len(line.split()) <= 12 and not line.rstrip().endswith(_TERMINAL)
+def _is_heading(line: str, next_line: str) -> bool:
+    """Return True for a heading line.
+
+    A heading is short, has no closing punctuation, and is set apart (a blank line after it)
+    or title-like (mostly capitalised words, or at most three).
+    """
+    words = line.split()
+    if len(words) > 12 or line.rstrip().endswith(_TERMINAL):
+        return False
+    if not next_line.strip() or len(words) <= 3:
+        return True
+    capitalised = sum(1 for w in words if w[:1].isupper() or not w[:1].isalpha())
+    return capitalised / len(words) >= 0.6
+
+
+_ITALIC_BLOCK = re.compile(r"^([*_])(?!\1).*(?<!\1)\1$", re.S)
 
 
 def paragraphs(text: str) -> list[str]:
     """Return the prose paragraphs of plain or markdown `text`.
 
-    Headings (markdown `#` lines, and short lines without closing punctuation), tables and
-    rules are dropped; each bullet is its own paragraph; wrapped lines are joined.
+    Headings (markdown `#` lines, and short set-apart or title-like lines without closing
+    punctuation), tables, rules and paragraphs wholly in italics (bylines, disclaimers) are
+    dropped; each bullet is its own paragraph; wrapped lines are joined.
     """
     out: list[str] = []
     current: list[str] = []
+    raw_lines = text.splitlines()
 
     def flush() -> None:
         if current:
             joined = re.sub(r"\s+", " ", " ".join(current)).strip()
-            if joined:
-                out.append(joined)
+            if joined and not _ITALIC_BLOCK.match(joined):
+                out.append(joined.strip("*").strip())  # an unclosed italic mark, not text
             current.clear()
 
-    for raw in text.splitlines():
+    for n, raw in enumerate(raw_lines):
         line = _MD_EMPHASIS.sub("", _MD_LINK.sub(r"\1", raw)).strip()
         if not line or line.startswith(("#", "|", "---", "===")) or set(line) <= set("-=*_ "):
             flush()
@@ -233,17 +249,19 @@ def paragraphs(text: str) -> list[str]:
         if _BULLET.match(line):
             flush()
             line = _BULLET.sub("", line)
-        elif not current and _is_heading(line):
-            continue
+        elif not current:
+            following = raw_lines[n + 1] if n + 1 < len(raw_lines) else ""
+            if _is_heading(line, following):
+                continue
         current.append(line)
-        if line.endswith((".", "!", "?")):
+        if line.endswith((".", "!", "?")) and not line.startswith(("*", "_")):
             flush()
     flush()
     return out
 
 
 def _ends_with_abbreviation(text: str) -> bool:
-    last = text.rsplit(" ", 1)[-1].rstrip(".").lower().lstrip("(\"'")
+    last = text.rsplit(" ", 1)[-1].rstrip(")\"'\u201d\u2019").rstrip(".").lower().lstrip("(\"'")
     return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
 
 
