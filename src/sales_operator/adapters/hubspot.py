@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import json
 import os
-from functools import partial
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from sales_operator.adapters.base import CRM, HistoryRecord
