@@ -203,4 +203,7 @@ class Deps:
         slack = SlackWebhookMessenger.from_env(Path(workdir) / "slack-webhook-ledger.jsonl")
         if slack is not None:
             deps.messenger = slack
+        from sales_operator.adapters.connectors import apply_connectors
+
+        apply_connectors(deps)  # HubSpot/Salesforce, Gmail/Outlook drafts, calendars
         return deps

@@ -78,7 +78,7 @@ class JSONServer:
             body = json.loads(raw)
         elif raw:
             body = raw.decode("utf-8", "replace")
-        headers = {k: v for k, v in handler.headers.items()}
+        headers = {k.lower(): v for k, v in handler.headers.items()}
         with self.lock:
             self.requests.append((method, parsed.path, body))
             limited = self.rate_limit_next > 0
@@ -86,7 +86,7 @@ class JSONServer:
                 self.rate_limit_next -= 1
             forced = self.fail_next_with.pop(0) if self.fail_next_with and not limited else None
         if self.token is not None:
-            got = headers.get(self.auth_header, "")
+            got = headers.get(self.auth_header.lower(), "")
             if self.token not in got:
                 return self._send(
                     handler,
