@@ -276,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     scoring_cli.add_commands(sub, common)
     meetings_cli.add_commands(sub, common)
+    from sales_operator import mcp_server
+
+    mcp_server.add_commands(sub, common)
     return parser
 
 
