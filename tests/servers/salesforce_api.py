@@ -18,7 +18,14 @@ from typing import Any
 
 from tests.servers.base import JSONServer, Request
 
-PREFIX = {"Account": "001", "Contact": "003", "Opportunity": "006", "Task": "00T", "User": "005"}
+PREFIX = {
+    "Account": "001",
+    "Contact": "003",
+    "Opportunity": "006",
+    "Task": "00T",
+    "Event": "00U",
+    "User": "005",
+}
 API = r"/services/data/v(?P<v>[\d.]+)"
 
 
@@ -79,7 +86,7 @@ class SalesforceServer(JSONServer):
     def add(self, sobject: str, fields: dict[str, Any]) -> str:
         rid = PREFIX[sobject] + f"{next(self._n):012d}" + "AAA"
         record = {"Id": rid, **fields, "CreatedDate": datetime.now(UTC).isoformat()}
-        if sobject == "Task" and record.get("WhatId"):
+        if sobject in ("Task", "Event") and record.get("WhatId"):
             opp = self.records.get("Opportunity", {}).get(record["WhatId"])
             if opp is None:
                 raise ValueError("FIELD_INTEGRITY_EXCEPTION: WhatId")

@@ -81,6 +81,16 @@ def portal() -> HubSpotServer:
         object_id="401",
     )
     server.associate("notes", note, "companies", company)
+    call = server.add(
+        "calls",
+        {
+            "hs_call_title": "Discovery call",
+            "hs_call_body": "Dispatch pains",
+            "hs_timestamp": "2026-11-25T15:00:00.000Z",
+        },
+        object_id="501",
+    )
+    server.associate("calls", call, "companies", company)
     server.add_owner("77", "sam.rivera@orbitalfreight.com", "Sam", "Rivera")
     server.add_owner("78", "priya.nair@orbitalfreight.com", "Priya", "Nair")
     return server
@@ -111,7 +121,8 @@ def test_reads_company_contacts_deal_and_history(crm: HubSpotCRM) -> None:
     assert crm.get_deal("D-404") is None and crm.get_account("999") is None
     history = crm.account_history("101")
     refs = [h.ref for h in history]
-    assert refs == ["hubspot:deal/302", "hubspot:note/401", "hubspot:deal/301"]
+    assert refs == ["hubspot:deal/302", "hubspot:note/401", "hubspot:call/501", "hubspot:deal/301"]
+    assert history[2].kind == "activity" and history[2].title == "Discovery call"
     assert "Chose FleetPilot on price" in history[0].text
 
 

@@ -70,6 +70,15 @@ def org() -> SalesforceServer:
             "WhatId": opp,
         },
     )
+    server.add(
+        "Event",
+        {
+            "Subject": "Discovery call",
+            "Description": "Dispatch pains",
+            "ActivityDateTime": "2026-11-25T15:00:00.000+0000",
+            "WhatId": opp,
+        },
+    )
     server.account_id = acct  # type: ignore[attr-defined]
     server.opp_id = opp  # type: ignore[attr-defined]
     return server
@@ -103,7 +112,7 @@ def test_reads(crm: SalesforceCRM, org: SalesforceServer) -> None:
     assert crm.get_deal("D-404") is None
     assert crm.get_account("001000000000999AAA") is None
     history = crm.account_history(account.id)
-    assert [h.kind for h in history] == ["task", "deal"]
+    assert [h.kind for h in history] == ["task", "activity", "deal"]
     assert history[0].text == "Asked about telematics"
 
 

@@ -28,7 +28,7 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from sales_operator.adapters.base import CRM, HistoryRecord
 from sales_operator.adapters.vendor import (
@@ -51,6 +51,18 @@ TASK_TO_DEAL = 216
 DEAL_TO_COMPANY = 5
 CONTACT_TO_COMPANY = 1
 DEAL_TO_CONTACT = 3
+
+HISTORY_OBJECTS: tuple[
+    tuple[str, Literal["activity", "note", "deal", "task"], str | None, str], ...
+] = (
+    ("notes", "note", None, "hs_note_body"),
+    ("tasks", "task", "hs_task_subject", "hs_task_body"),
+    ("calls", "activity", "hs_call_title", "hs_call_body"),
+    ("emails", "activity", "hs_email_subject", "hs_email_text"),
+    ("meetings", "activity", "hs_meeting_title", "hs_meeting_body"),
+    ("deals", "deal", "dealname", "closed_lost_reason"),
+)
+"""Company associations read as history: object type, our kind, title and text properties."""
 
 DEAL_FIELD_MAP: dict[str, str] = {
     "name": "dealname",
@@ -408,28 +420,28 @@ class HubSpotCRM(LedgerBacked):
         )
 
     def account_history(self, account_id: str) -> list[HistoryRecord]:
-        """Return the company's notes, tasks and deals, oldest first."""
+        """Return the company's notes, tasks, calls, emails, meetings and deals, oldest first."""
+        record = self._get(
+            "companies",
+            account_id,
+            operation="account_history",
+            associations=[spec[0] for spec in HISTORY_OBJECTS],
+        )
+        if record is None:
+            return []
+        associations = record.associations or {}
         history: list[HistoryRecord] = []
-        for to_type, kind, props, title_prop, text_prop in (
-            ("notes", "note", ["hs_note_body", "hs_timestamp"], None, "hs_note_body"),
-            (
-                "tasks",
-                "task",
-                ["hs_task_subject", "hs_task_body", "hs_timestamp", "hs_task_status"],
-                "hs_task_subject",
-                "hs_task_body",
-            ),
-            (
-                "deals",
-                "deal",
-                ["dealname", "dealstage", "closedate", "closed_lost_reason", "createdate"],
-                "dealname",
-                "closed_lost_reason",
-            ),
-        ):
-            ids = self._associated_ids("companies", account_id, to_type, "account_history")
-            for record in self._batch_read(to_type, ids, props, "account_history"):
-                p = record.properties or {}
+        for to_type, kind, title_prop, text_prop in HISTORY_OBJECTS:
+            found = getattr(associations.get(to_type), "results", None) or []
+            ids = [str(item.id) for item in found]
+            props = [p for p in (title_prop, text_prop) if p] + [
+                "hs_timestamp",
+                "closedate",
+                "createdate",
+                "dealstage",
+            ]
+            for item in self._batch_read(to_type, ids, props, "account_history"):
+                p = item.properties or {}
                 at = (
                     parse_vendor_datetime(p.get("hs_timestamp"))
                     or parse_vendor_datetime(p.get("closedate"))
@@ -441,7 +453,7 @@ class HubSpotCRM(LedgerBacked):
                     text = f"Stage {p.get('dealstage') or 'unknown'}. {text}".strip()
                 history.append(
                     HistoryRecord(
-                        ref=f"hubspot:{kind}/{record.id}",
+                        ref=f"hubspot:{to_type.rstrip('s')}/{item.id}",
                         kind=kind,
                         at=at,
                         title=(p.get(title_prop) if title_prop else None) or kind.title(),

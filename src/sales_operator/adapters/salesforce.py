@@ -304,7 +304,7 @@ class SalesforceCRM(LedgerBacked):
         )
 
     def account_history(self, account_id: str) -> list[HistoryRecord]:
-        """Return the account's tasks and opportunities, oldest first."""
+        """Return the account's tasks, events (meetings) and opportunities, oldest first."""
         quoted = soql_quote(account_id)
         history: list[HistoryRecord] = []
         for task in self._query(
@@ -323,6 +323,21 @@ class SalesforceCRM(LedgerBacked):
                     at=at,
                     title=task.get("Subject") or "Task",
                     text=task.get("Description") or "",
+                )
+            )
+        for event in self._query(
+            "SELECT Id, Subject, Description, ActivityDateTime FROM Event "
+            f"WHERE AccountId = {quoted}",
+            "account_history",
+        ):
+            history.append(
+                HistoryRecord(
+                    ref=f"salesforce:event/{event['Id']}",
+                    kind="activity",
+                    at=parse_vendor_datetime(event.get("ActivityDateTime"))
+                    or datetime(1970, 1, 1, tzinfo=UTC),
+                    title=event.get("Subject") or "Meeting",
+                    text=event.get("Description") or "",
                 )
             )
         for opp in self._query(
