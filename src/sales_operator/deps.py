@@ -287,4 +287,7 @@ class Deps:
         if slack is not None:
             slack.allow_mentions = deps.policy.contracts.slack_mentions
             deps.messenger = slack
+        from sales_operator.adapters.connectors import apply_connectors
+
+        apply_connectors(deps)  # HubSpot/Salesforce, Gmail/Outlook drafts, calendars
         return deps
