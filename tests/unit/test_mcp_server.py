@@ -25,7 +25,7 @@ def _text(result: Any) -> Any:
 
 
 def test_other_agents_read_state_brief_and_approvals_but_cannot_decide(tmp_path: Path) -> None:
-    deps = Deps.offline(tmp_path / "w")
+    deps = Deps.offline(tmp_path / "w", sample=True)
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     send_event(graph, lifecycle_events()[0])  # lead_created: stops at the approval gate
     server = build_mcp_server(deps, graph)
@@ -61,12 +61,20 @@ def test_the_cli_serves_the_tools_over_stdio(tmp_path: Path) -> None:
 
     from mcp import StdioServerParameters
 
-    deps = Deps.offline(tmp_path / "w")
+    deps = Deps.offline(tmp_path / "w", sample=True)
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     send_event(graph, lifecycle_events()[0])
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "sales_operator.cli", "mcp", "--offline", "--workdir", str(tmp_path / "w")],
+        args=[
+            "-m",
+            "sales_operator.cli",
+            "mcp",
+            "--offline",
+            "--sample",
+            "--workdir",
+            str(tmp_path / "w"),
+        ],
     )
 
     async def session() -> Any:
