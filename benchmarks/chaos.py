@@ -74,7 +74,7 @@ _SCORER: Any = None
 def _open(workdir: Path) -> tuple[Any, Any]:
     from sales_operator import Deps, build_operator
 
-    deps = Deps.offline(workdir)
+    deps = Deps.offline(workdir, sample=True)
     deps.scorer = _SCORER
     return deps, build_operator(deps, checkpointer=deps.checkpointer())
 
@@ -389,7 +389,7 @@ def _prepare(root: Path) -> Path:
     from sales_operator import Deps
 
     template = root / "template"
-    deps = Deps.offline(template)
+    deps = Deps.offline(template, sample=True)
     _SCORER = deps.get_scorer()
     deps.crm.close()  # type: ignore[attr-defined]
     if _run("setup", template) != 0:

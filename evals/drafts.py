@@ -276,7 +276,7 @@ def run_deal(deal: GeneratedDeal, workdir: Path) -> dict[str, Any]:
     def observe(key: str, sheet: Any) -> None:
         sheets[key] = sheet
 
-    deps = Deps.offline(workdir)
+    deps = Deps.offline(workdir, sample=True)
     graph = build_operator(deps, checkpointer=InMemorySaver(serde=make_serializer()))
     copilot.SHEET_OBSERVERS.append(observe)
     try:
@@ -287,9 +287,9 @@ def run_deal(deal: GeneratedDeal, workdir: Path) -> dict[str, Any]:
                 resume_deal(
                     graph,
                     deal.deal_id,
-                    approve_all(request, reviewer="evals"),
+                    approve_all(request, reviewer="mgr-jordan"),
                     policy=deps.policy,
-                    reviewer="evals",
+                    reviewer="mgr-jordan",
                 )
     finally:
         copilot.SHEET_OBSERVERS.remove(observe)

@@ -52,7 +52,9 @@ def _checkpoint_growth(workdir: Path, *, blobs: bool) -> tuple[int, Any, Deps]:
     resume_deal(
         graph,
         "D-2001",
-        approve_all(pending_request(graph, "D-2001") or {"action_requests": []}),
+        approve_all(
+            pending_request(graph, "D-2001") or {"action_requests": []}, reviewer="mgr-jordan"
+        ),
         policy=deps.policy,
     )
 

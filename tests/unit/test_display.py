@@ -9,6 +9,8 @@ from sales_operator import Deps, build_operator
 from sales_operator.state import (
     AccountBrief,
     BriefClaim,
+    BriefSection,
+    BriefSource,
     Citation,
     Deal,
     DealState,
@@ -33,10 +35,22 @@ def test_html_displays_escape_what_they_show() -> None:
         engine="offline",
     )
     brief = AccountBrief(
+        account="Acme <i>",
         account_id="A-1",
+        as_of=date(2026, 11, 4),
         headline=hostile,
-        claims=[BriefClaim(text="Ships 40k loads a year.", citations=["S1"])],
-        sources=[Citation(id="S1", kind="document", title="10-K", location="doc.md")],
+        sections=[
+            BriefSection(
+                name="overview",
+                claims=[
+                    BriefClaim(
+                        text="Acme ships 40k loads a year.",
+                        citations=[Citation(source="S1", quote=f"Acme ships 40k loads {hostile}")],
+                    )
+                ],
+            )
+        ],
+        sources=[BriefSource(id="S1", kind="document", title="10-K", location="doc.md")],
         engine="offline",
         written_at=NOW,
     )
@@ -49,7 +63,7 @@ def test_html_displays_escape_what_they_show() -> None:
     for html in (meeting._repr_html_(), brief._repr_html_(), state._repr_html_()):
         assert "<script>" not in html and "&lt;script&gt;" in html
     assert "talk ratio" in meeting._repr_html_() and "60%" in meeting._repr_html_()
-    assert "<sup>[S1]</sup>" in brief._repr_html_()
+    assert "[S1]</sup>" in brief._repr_html_() and "overview" in brief._repr_html_()
     assert "2026-11-27" in state._repr_html_()
     assert len(state._repr_html_()) < 5000
 

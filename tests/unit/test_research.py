@@ -665,7 +665,7 @@ def test_planted_instructions_never_become_claims_drafts_or_actions(
     policy = policy.model_copy(
         update={"research": policy.research.model_copy(update={"documents_dir": str(docs.parent)})}
     )
-    deps = Deps.offline(tmp_path / "work", policy=policy)
+    deps = Deps.offline(tmp_path / "work", policy=policy, sample=True)
     deps.search = TavilySearch(api_key="tvly-test", base_url=tavily)
     # a note written before the lead (the CRM's clock set back), so the brief reads it
     before = SQLiteCRM(tmp_path / "work" / "crm.sqlite", clock=lambda: NOTE_AT)

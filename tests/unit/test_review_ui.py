@@ -114,17 +114,19 @@ def test_rejecting_a_customer_facing_action_needs_a_reason(tmp_path: Path, score
     names = [a["name"] for a in request["action_requests"]]
     bare = {"decisions": [{"type": "reject"} for _ in names]}
     with pytest.raises(ApprovalError, match=r"rejecting send_email .* needs a message"):
-        resume_deal(graph, SEED_DEAL_ID, bare, policy=deps.policy, reviewer="jordan")
+        resume_deal(graph, SEED_DEAL_ID, bare, policy=deps.policy, reviewer="mgr-jordan")
     blank = {"decisions": [{"type": "reject", "message": "  "} for _ in names]}
     with pytest.raises(ApprovalError, match="needs a message"):
-        resume_deal(graph, SEED_DEAL_ID, blank, policy=deps.policy, reviewer="jordan")
+        resume_deal(graph, SEED_DEAL_ID, blank, policy=deps.policy, reviewer="mgr-jordan")
     assert pending_request(graph, SEED_DEAL_ID) is not None  # still pending, nothing ran
     # a reason for the email only is enough: the internal kinds need none
     decisions = [
         {"type": "reject", "message": "wrong tone"} if n == "send_email" else {"type": "reject"}
         for n in names
     ]
-    resume_deal(graph, SEED_DEAL_ID, {"decisions": decisions}, policy=deps.policy, reviewer="j")
+    resume_deal(
+        graph, SEED_DEAL_ID, {"decisions": decisions}, policy=deps.policy, reviewer="mgr-jordan"
+    )
     state = deal_state(graph, SEED_DEAL_ID)
     assert {a.status for a in state.proposed_actions} == {"rejected"}
     assert [e.message for e in state.audit if e.kind == "send_email"] == ["wrong tone"]
@@ -170,7 +172,7 @@ def test_agent_inbox_interrupt_and_responses(tmp_path: Path, scorer: Any) -> Non
             responses.append({"type": "response", "args": "Propose Thursday instead"})
         else:
             responses.append({"type": "accept", "args": None})
-    resume_deal(graph, SEED_DEAL_ID, responses, policy=deps.policy, reviewer="sam")  # type: ignore[arg-type]
+    resume_deal(graph, SEED_DEAL_ID, responses, policy=deps.policy, reviewer="mgr-jordan")  # type: ignore[arg-type]
 
     state = deal_state(graph, SEED_DEAL_ID)
     status = {a.kind: a.status for a in state.proposed_actions}
@@ -196,7 +198,7 @@ def test_agent_inbox_answers_that_cannot_stand(tmp_path: Path, scorer: Any) -> N
         for k in kinds
     ]
     with pytest.raises(ApprovalError, match="needs a message"):
-        resume_deal(graph, SEED_DEAL_ID, ignore_email, policy=deps.policy)  # type: ignore[arg-type]
+        resume_deal(graph, SEED_DEAL_ID, ignore_email, policy=deps.policy, reviewer="mgr-jordan")  # type: ignore[arg-type]
     with pytest.raises(ApprovalError, match="response needs its text"):
         read_answer(request, [{"type": "response", "args": ""}] * n)
     with pytest.raises(ApprovalError, match="expected"):  # one response short: refused
@@ -205,6 +207,7 @@ def test_agent_inbox_answers_that_cannot_stand(tmp_path: Path, scorer: Any) -> N
             SEED_DEAL_ID,
             [{"type": "accept", "args": None}] * (n - 1),  # type: ignore[arg-type]
             policy=deps.policy,
+            reviewer="mgr-jordan",
         )
     assert pending_request(graph, SEED_DEAL_ID) is not None
 
@@ -216,7 +219,7 @@ def test_cli_edit_takes_a_merge_patch_and_reject_needs_a_reason(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     workdir = tmp_path / "work"
-    w = ["--workdir", str(workdir), "--offline", "--sample"]
+    w = ["--workdir", str(workdir), "--offline", "--sample", "--reviewer", "mgr-jordan"]
     lead = tmp_path / "lead.json"
     lead.write_text(json.dumps(lifecycle_events()[0]))
     assert main(["event", str(lead), *w]) == 0

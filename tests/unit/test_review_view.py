@@ -103,8 +103,8 @@ def test_the_cli_inbox_shows_what_will_run(
     capsys.readouterr()
     assert main(["inbox", *w]) == 0
     out = capsys.readouterr().out
-    assert "to: dana.whitfield@northwind-logistics.com" in out
-    assert "from: sam.rivera@orbitalfreight.com" in out
+    assert "to: Dana Whitfield <dana.whitfield@northwind-logistics.com>" in out
+    assert "from: Sam Rivera <sam.rivera@orbitalfreight.com>" in out
     assert "subject: " in out and "| Hi Dana," in out
     assert "lead_score: (unset) -> 78" in out
     assert "owner_id: (unset) -> rep-sam" in out

@@ -48,12 +48,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return Deps.offline(tmp_path_factory.mktemp("scorer")).get_scorer()
+    return Deps.offline(tmp_path_factory.mktemp("scorer"), sample=True).get_scorer()
 
 
 @pytest.fixture
 def deps(tmp_path: Path, scorer: Any) -> Deps:
-    d = Deps.offline(tmp_path / "work")
+    d = Deps.offline(tmp_path / "work", sample=True)
     d.scorer = scorer
     return d
 
@@ -280,7 +280,7 @@ KILL_SCRIPT = textwrap.dedent(
     from sales_operator.demo import lifecycle_events, SEED_DEAL_ID
     from sales_operator.runner import pending_request, resume_deal, send_event
 
-    deps = Deps.offline(sys.argv[1])
+    deps = Deps.offline(sys.argv[1], sample=True)
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     real_send = deps.mailer.send
     def send_then_die(**kwargs):
@@ -309,7 +309,7 @@ def test_sigkill_inside_execute_actions_is_detected_and_recovered_once(
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert len(list((workdir / "outbox").glob("*.eml"))) == 1
-    deps = Deps.offline(workdir)
+    deps = Deps.offline(workdir, sample=True)
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     request = pending_request(graph, SEED_DEAL_ID)
     assert request is not None and request["recovery"]
@@ -487,7 +487,7 @@ def test_an_embedder_callback_decides_who_may_approve(tmp_path: Path, scorer: An
             raise ApprovalError(f"{reviewer} is not signed in")
         return "alice@example.com"
 
-    deps = Deps.offline(tmp_path / "w")
+    deps = Deps.offline(tmp_path / "w", sample=True)
     deps.scorer = scorer
     deps.authorize = authorize
     graph = build_operator(deps, checkpointer=InMemorySaver())
@@ -521,7 +521,7 @@ def test_cli_requires_a_known_reviewer_and_an_existing_action_id(
     )  # fmt: skip
     assert code == 2 and "unknown action id" in capsys.readouterr().err
     assert not list((workdir / "outbox").glob("*.eml"))
-    deps = Deps.offline(workdir)
+    deps = Deps.offline(workdir, sample=True)
     assert deps.crm.audit_log(SEED_DEAL_ID) == []
     assert main(["approve", SEED_DEAL_ID, *w, "--reviewer", "Jordan Lee"]) == 0
 
@@ -655,7 +655,7 @@ def test_the_chaos_checker_counts_what_it_claims_to(tmp_path: Path, scorer: Any)
     """A duplicated and a forged Slack post, and an unrun approval, are each counted."""
     from benchmarks.chaos import _check
 
-    deps = Deps.offline(tmp_path / "w")
+    deps = Deps.offline(tmp_path / "w", sample=True)
     deps.scorer = scorer
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     send_event(graph, lifecycle_events()[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
@@ -278,7 +279,7 @@ def test_from_workspace_routes_a_lead_to_your_own_reps(tmp_path: Path, workspace
     senders = [
         a["args"].get("from") for a in request["action_requests"] if a["name"] == "send_email"
     ]
-    assert all(s is None or s.endswith("@acme.io") for s in senders)
+    assert all(s is None or parseaddr(s)[1].endswith("@acme.io") for s in senders)
     text = json.dumps(request)
     assert "orbitalfreight" not in text.lower() and "rep-sam" not in text
 
