@@ -351,6 +351,11 @@ class TrackerHit(_Model):
     """The side of the speaker, when the speaker mapping ran."""
     engine: str | None = None
     """For a concept tracker: what found it (`llm:<model>` or `offline:<how>`)."""
+    confidence: float | None = None
+    """For a competitor: how sure the detection is, 0..1 (1.0 for the policy's list)."""
+    matched_by: str | None = None
+    """For a competitor: `policy` (the list), `context:<cue>`, `lexicon`,
+    `lexicon+context`, `lower-case` (speech-to-text output) or `llm:<model>`."""
 
 
 class Commitment(_Model):

@@ -49,6 +49,7 @@ from sales_operator.meetings.speakers import (
 from sales_operator.meetings.summarize import summarize_meeting
 from sales_operator.meetings.trackers import track, track_concepts
 from sales_operator.meetings.transcript import Transcript, Turn
+from sales_operator.meetings.vendors import vendor_lexicon
 from sales_operator.policy import Policy
 from sales_operator.state import (
     ActionItem,
@@ -205,15 +206,20 @@ def _mention_hits(
     sides: Mapping[str, Side],
     engine: str,
 ) -> list[TrackerHit]:
-    """Return competitor hits for vendors the extraction named that no tracker found."""
-    known = {name_key(h.tracker) for h in tracked}
+    """Return competitor hits for the extraction's mentions that no tracker hit covers.
+
+    One hit per (vendor, sentence); a mention in a sentence the policy tracker already
+    reported for that vendor is not repeated.
+    """
+    seen = {(name_key(h.tracker), squash(h.quote.text)) for h in tracked}
     out: list[TrackerHit] = []
     for mention in extraction.competitors:
         key = name_key(mention.name)
-        if not key or key in known:
+        if not key or (key, squash(mention.quote)) in seen:
             continue
-        known.add(key)
+        seen.add((key, squash(mention.quote)))
         quote = _quote(transcript, mention.quote, mention.speaker)
+        llm_made = engine.startswith("llm:")
         out.append(
             TrackerHit(
                 tracker=mention.name.strip(),
@@ -221,6 +227,8 @@ def _mention_hits(
                 quote=quote,
                 side=sides.get(quote.speaker, "unknown"),
                 engine=engine,
+                confidence=mention.confidence if mention.confidence is not None else 0.8,
+                matched_by=engine if llm_made or not mention.how else mention.how,
             )
         )
     return out
@@ -380,6 +388,7 @@ def analyze_call(
     policy: Policy,
     llm: LLM,
     people: Iterable[Participant] = (),
+    account_names: Iterable[str] = (),
 ) -> MeetingInsights:
     """Analyse one call.
 
@@ -393,11 +402,13 @@ def analyze_call(
         llm: The language engine; offline, the cue-phrase engine writes the text parts.
         people: More participants for the speaker mapping: CRM contacts and reps, calendar
             attendees (see `meetings.speakers.participants`).
+        account_names: The customer's company names (never reported as competitors).
 
     Returns:
         The insights, with `engine` naming what wrote the text parts.
     """
     everyone = list(people)
+    account_names = [n for n in account_names if n.strip()]
     reps = sorted({*rep_names, *(p.name for p in everyone if p.side == "rep" and p.name)})
     customers = sorted(
         {*customer_names, *(p.name for p in everyone if p.side == "customer" and p.name)}
@@ -426,6 +437,10 @@ def analyze_call(
             own_names=(policy.company.name, policy.company.product),
             competitors=policy.meetings.competitors,
             units=units,
+            account_names=account_names,
+            vendors=vendor_lexicon(policy),
+            not_competitors=policy.meetings.competitor_detection.not_competitors,
+            min_confidence=policy.meetings.competitor_detection.min_confidence,
         )
         mentioned = _mention_hits(extraction, competitors, transcript, sides, OFFLINE_ENGINE)
         summary = offline_summary(call_id, call_date, metrics, extraction, competitors + mentioned)

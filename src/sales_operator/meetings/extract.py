@@ -38,6 +38,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -106,6 +107,10 @@ class ExtractedMention(_Schema):
     """The sentence from the transcript that names it, copied verbatim."""
     speaker: str
     """The speaker of the quote, exactly as labelled in the transcript."""
+    confidence: float | None = None
+    """How sure the detection is, 0..1 (set by the offline engine; leave it null)."""
+    how: str | None = None
+    """What found it (set by the offline engine; leave it null)."""
 
 
 class CallExtraction(_Schema):
@@ -898,39 +903,6 @@ def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[st
 
 # --- competitor mentions -------------------------------------------------------------------
 
-_VENDOR = r"(?P<{}>[A-Z][A-Za-z0-9]+(?:[ -][A-Z][A-Za-z0-9]+)?)"
-_MENTION_PATTERNS = (
-    r"\b(?:call|demo|quote|offer|pitch|proposal|bid|brochure) from {v}",
-    r"\bthe {v} (?:people|folks|guys|team|reps?)\b",
-    r"(?<![\w']){v} (?:quoted|offered|pitched|came in|is offering|are offering)\b",
-    r"(?<![\w']){v}'s (?:quote|pricing|price|offer|rep|reps|demo|bundle|proposal)\b",
-    r"\b(?:signed|went|go|going|gone) with {v}",
-    r"\bswitch(?:ing|ed)? (?:over )?to {v}",
-    r"\b(?:looked at|look at|evaluat\w+|demo of) {v}",
-    r"\b(?:use|uses|used|using|migrat\w+ to) {v}",
-)
-# Everyday tools named after "we use ..." that are not competing vendors.
-_GENERIC_TOOLS = frozenset(
-    """excel outlook google gmail sheets word teams zoom slack whatsapp dropbox sharepoint
-    powerpoint office microsoft ipad ipads iphone iphones android gps erp crm sap oracle
-    salesforce hubspot tablets tablet paper email text texts radio fedex ups usps dhl amazon
-    uber""".split()
-)
-_USE = re.compile(r"^(?:use|uses|used|using|migrat\w+ to)\b", re.IGNORECASE)
-_MENTION = re.compile(
-    "|".join(
-        f"(?:{p.replace('{v}', _VENDOR.format(f'n{i}'))})" for i, p in enumerate(_MENTION_PATTERNS)
-    )
-)
-_NOT_A_VENDOR = frozenset(
-    """i we you they he she it our your their my his her this that these those the a an
-    there here what which who yes no so and but or if when then okay ok thanks thank
-    monday tuesday wednesday thursday friday saturday sunday january february march april may
-    june july august september october november december q1 q2 q3 q4 it's that's nobody
-    everyone someone somebody anyone everybody on mostly also just only even still really
-    well now today yesterday honestly actually basically last next""".split()
-)
-
 
 def _competitor_mentions(
     units: list[Sentence],
@@ -938,50 +910,38 @@ def _competitor_mentions(
     people: Iterable[str],
     own_names: Iterable[str],
     tracked: Iterable[str],
+    account_names: Iterable[str] = (),
+    vendors: Sequence[Any] = (),
+    not_competitors: Iterable[str] = (),
+    min_confidence: float = 0.5,
 ) -> list[ExtractedMention]:
-    """Find vendors named as alternatives ("a quote from BinRoute", "Loadstar quoted us").
+    """Find vendors named as alternatives, one mention per sentence (`meetings.vendors`).
 
     A name that squashes to a tracked competitor ("Route Max") is reported under the
-    tracked spelling. Names of people on the call and of our own company are never vendors.
+    tracked spelling. People on the call, our own company and the customer's are never
+    vendors.
     """
-    canonical = {name_key(t): t for t in tracked}
-    spaced = {  # a CamelCase name written apart ("Route Max") or in lower case ("routemax")
-        key: re.compile(
-            rf"(?<!\w)(?:{'[ -]?'.join(map(re.escape, _split_camel(name)))}|"
-            rf"(?i:{re.escape(name)}))(?!\w)"
+    from sales_operator.meetings.vendors import find_vendors
+
+    found = find_vendors(
+        units,
+        excluded=[*people, *own_names],
+        account_names=account_names,
+        tracked=tracked,
+        vendors=vendors,
+        not_competitors=not_competitors,
+        min_confidence=min_confidence,
+    )
+    return [
+        ExtractedMention(
+            name=m.name,
+            quote=m.sentence.text,
+            speaker=m.sentence.speaker,
+            confidence=m.confidence,
+            how=m.how,
         )
-        for key, name in canonical.items()
-    }
-    excluded = {name_key(w) for n in [*people, *own_names] for w in [n, *n.split()]}
-    found: dict[str, ExtractedMention] = {}
-    for s in units:
-        text = straight_quotes(s.text)
-        for m in _MENTION.finditer(text):
-            raw = next(g for g in m.groups() if g)
-            words = raw.split()
-            # "Loadstar Quoted" cannot happen; "Their quote" is a pronoun, not a vendor
-            while words and words[0].lower() in _NOT_A_VENDOR:
-                words = words[1:]
-            if not words:
-                continue
-            name = " ".join(words)
-            key = name_key(name)
-            if not key or key in excluded or any(name_key(w) in excluded for w in words):
-                continue
-            if _USE.match(m.group()) and (
-                any(w.lower() in _GENERIC_TOOLS for w in raw.split()) or raw.isupper()
-            ):
-                continue  # "we use Excel", "using Google Maps", "we use UPS"
-            name = canonical.get(key, name)
-            found.setdefault(key, ExtractedMention(name=name, quote=s.text, speaker=s.speaker))
-        for key, pattern in spaced.items():
-            if key not in found and pattern.search(text):
-                found[key] = ExtractedMention(name=canonical[key], quote=s.text, speaker=s.speaker)
-    return list(found.values())
-
-
-def _split_camel(name: str) -> list[str]:
-    return re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", name) or [name]
+        for m in found
+    ]
 
 
 # --- the offline engine ---------------------------------------------------------------------
@@ -997,6 +957,10 @@ def extract_offline(
     own_names: Iterable[str] = (),
     competitors: Iterable[str] = (),
     units: Sequence[Sentence] | None = None,
+    account_names: Iterable[str] = (),
+    vendors: Sequence[Any] = (),
+    not_competitors: Iterable[str] = (),
+    min_confidence: float = 0.5,
 ) -> CallExtraction:
     """Extract pains, objections, risks, triggers and commitments with cue phrases.
 
@@ -1010,13 +974,26 @@ def extract_offline(
         competitors: The tracked competitors (a mention spelled differently, such as
             "Route Max", is reported under the tracked name).
         units: The transcript's `sentences` under `sides`, when the caller has them.
+        account_names: The customer's own company names (never competitors).
+        vendors: The vendor lexicon in use (`meetings.vendors.lexicon`; empty: none).
+        not_competitors: Vendors never reported as competitors.
+        min_confidence: Vendors found with less confidence are not reported.
 
     Returns:
         The extraction, without a summary (the caller writes it from the metrics).
     """
     units = list(units) if units is not None else sentences(transcript, sides)
     known = [*rep_names, *customer_names]
-    mentions = _competitor_mentions(units, people=known, own_names=own_names, tracked=competitors)
+    mentions = _competitor_mentions(
+        units,
+        people=known,
+        own_names=own_names,
+        tracked=competitors,
+        account_names=account_names,
+        vendors=vendors,
+        not_competitors=not_competitors,
+        min_confidence=min_confidence,
+    )
     found = _insights(units, frozenset(m.quote for m in mentions))
     return CallExtraction(
         pains=found["pain"],
