@@ -309,6 +309,15 @@ def test_classify(sentence: str, kind: str | None) -> None:
         ("Send the ROI model and a pricing proposal", "Send ROI model and pricing proposal"),
         ("Send the deck and set up a demo with the team", "Send deck"),
         ("Confirm the go-live date", "Confirm go-live date"),
+        # never cut mid-phrase: a comma clause goes whole, a long phrase ends on its object
+        ("Loop in CFO, Mark Diaz, he signs off", "Loop in CFO"),
+        (
+            "Send the ROI model and the pricing sheet and case study from another customer "
+            "in food distribution",
+            "Send ROI model and pricing sheet and case study",
+        ),
+        ("Get a written timeline for", "Get written timeline"),
+        ("Ask Jonas from IT about his calendar and come back", "Ask Jonas from IT about calendar"),
     ],
 )
 def test_commitment_title(text: str, title: str) -> None:
@@ -615,3 +624,37 @@ def test_schema_describes_its_fields_for_the_model() -> None:
 
 def test_transcript_fixture_is_a_transcript() -> None:
     assert isinstance(read_transcript(DISCOVERY), Transcript)
+
+
+# --- commitments: owners by addressee, undated kept, spoken style ------------------------------
+
+COMMITMENT_CALL = """Ana Ruiz: Raj, you'll send me the export of last quarter's orders by Monday, right?
+Raj Patel: Yes. And, um, I'll, I'll ask our IT lead about the, the ERP interface.
+Ana Ruiz: Great. I'll prepare the security documents for your IT lead before that meeting.
+Ana Ruiz: I can't promise we'll sign off on a discount. Let's talk again next Tuesday.
+"""
+
+
+def test_commitment_owners_addressees_and_undated() -> None:
+    out = analyze_call(
+        parse_transcript(COMMITMENT_CALL),
+        call_id="c",
+        call_date=CALL_DATE,  # Wednesday 2026-11-04
+        rep_names={"Ana Ruiz"},
+        customer_names={"Raj Patel"},
+        policy=default_policy(),
+        llm=LLM(None),
+    )
+    got = {(c.owner, c.title, c.due.isoformat() if c.due else None) for c in out.commitments}
+    titles = {c.title for c in out.commitments}
+    # "Raj, you'll send me ..." is Raj's, due Monday; the filler-laden "I'll, I'll ask" is kept
+    # undated; "Let's talk again next Tuesday" is the speaker's, dated
+    assert ("Raj Patel", "Send export of last quarter's orders", "2026-11-09") in got
+    assert any(o == "Raj Patel" and t.startswith("Ask IT lead") and d is None for o, t, d in got)
+    assert any(o == "Ana Ruiz" and t.startswith("Prepare security documents") for o, t, _ in got)
+    assert ("Ana Ruiz", "Talk again", "2026-11-10") in got
+    # a negated promise is not a commitment; no title ends on a dangling word
+    assert not any("discount" in t.lower() for t in titles)
+    dangling = {"a", "the", "and", "or", "to", "of", "for", "with", "from", "by", "another"}
+    assert all(t.split()[-1].lower() not in dangling for t in titles)
+    assert all("um" not in t.lower().split() for t in titles)

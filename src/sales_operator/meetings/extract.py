@@ -52,6 +52,7 @@ __all__ = [
     "ExtractedMention",
     "Sentence",
     "classify",
+    "clean_spoken",
     "commitment_title",
     "content_words",
     "cue_pattern",
@@ -141,6 +142,30 @@ _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "vs", "etc", "inc", "ltd", "co"
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*\s+")
 
 
+_FILLER_WORDS = re.compile(
+    r"(?<![\w'])(?:um+|uh+|erm?|uhm|hmm+|mm-?hmm)(?![\w'])[,.]?\s*", re.IGNORECASE
+)
+_DISCOURSE = re.compile(
+    r",\s*(?:like|you know|i mean|how (?:it's|it is|is it) called|how you say|basically|"
+    r"honestly|actually|to be honest|sort of|kind of)\s*(?=,)",
+    re.IGNORECASE,
+)
+_REPEATED = re.compile(r"\b([\w']+(?:\s+[\w']+)?)(?:,?\s+\1\b)+", re.IGNORECASE)
+
+
+def clean_spoken(text: str) -> str:
+    """Return `text` without hesitations ("um", "uh"), discourse fillers set off by commas
+    (", you know,"), and repeated words ("I'll, I'll", "the, the"); quotes straightened."""
+    t = _FILLER_WORDS.sub("", straight_quotes(text))
+    for _ in range(2):
+        t = _DISCOURSE.sub("", t)
+    t = _REPEATED.sub(r"\1", t)
+    t = re.sub(r",\s*,", ",", t)
+    t = re.sub(r"\s*,\s*(?=[,.;?!])", "", t)
+    t = re.sub(r"^\s*,\s*", "", t)
+    return " ".join(t.split())
+
+
 def split_sentences(text: str) -> list[str]:
     """Split a turn into sentences (on `.`, `!` or `?` followed by a space)."""
     out: list[str] = []
@@ -151,8 +176,9 @@ def split_sentences(text: str) -> list[str]:
         if m.group().startswith(".") and (last in _ABBREVIATIONS or re.fullmatch(r"\w", last)):
             continue  # "Mr. Chen", "e.g. this", "J. Smith"
         following = text[m.end() : m.end() + 1]
-        if following and following.islower():
-            continue  # "approx. ten", "91.5" never splits; a lower-case start is a fragment
+        fragment = m.group().startswith(("?", "!")) or not (len(last) >= 3 and last.isalpha())
+        if following and following.islower() and fragment:
+            continue  # "approx. ten", "Really? yes": a fragment; "sees. end of ..." splits
         out.append(text[start : m.end()].strip())
         start = m.end()
     tail = text[start:].strip()
@@ -672,29 +698,88 @@ def _tidy(text: str) -> str:
     return t[:1].upper() + t[1:] if t else t
 
 
+_COMMA_CLAUSE = re.compile(
+    r",\s+(?:(?:he|she|they|it|we|I|you|who|which|that|this|there)\b|(?:but|so|because)\b)",
+    re.IGNORECASE,
+)
+_TITLE_BOUNDARY = frozenset(
+    "with for from to about on in by after before using so and once via".split()
+)
+_DANGLING = frozenset(
+    """a an the and or to of for with from by in on at about another other others some any
+    this that these those your our my their his her its as than into over after before plus
+    also both each every more less very just the-""".split()
+)
+TITLE_MAX_WORDS = 10
+"""A title longer than this is shortened at a phrase boundary (never mid-phrase)."""
+
+
+def _drop_dangling(words: list[str]) -> list[str]:
+    while len(words) > 1 and words[-1].lower().strip(",;:") in _DANGLING:
+        words = words[:-1]
+    return words
+
+
 def commitment_title(text: str) -> str:
     """Derive a short imperative task title from a commitment's text.
+
+    The title is a complete verb phrase: the first clause, cut only at a clause or
+    phrase boundary ("..., he signs off", "... and set up a call"), never ending on an
+    article, preposition or conjunction; a clause still over `TITLE_MAX_WORDS` words is cut
+    before its last preposition that keeps the object whole, else kept whole.
 
     "Loop in Marcus Chen (CRO) and set up a call with him" becomes "Loop in CRO";
     "Send the ROI model and a pricing proposal" becomes "Send ROI model and pricing proposal".
     """
     t = re.sub(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*\s+\(([^)]+)\)", r"\1", text)
+    t = _COMMA_CLAUSE.split(t, maxsplit=1)[0]
     t = _AND_VERB.split(t, maxsplit=1)[0]
     t = _TITLE_TAIL.sub("", t)
     t = _INDIRECT_OBJECT.sub(r"\1 ", t)
     t = _DETERMINERS.sub("", t)
-    words = _tidy(t).split()
-    return " ".join(words[:8])
+    head, comma, rest = t.partition(",")
+    if comma and len(head.split()) >= 2 and not re.search(r"\b(?:and|or)\b", rest):
+        t = head  # "Loop in CFO, Mark Diaz": the apposition goes, a list ("a, b and c") stays
+    words = _drop_dangling(_tidy(t).split())
+    if len(words) > TITLE_MAX_WORDS:
+        cuts = [
+            i
+            for i in range(2, TITLE_MAX_WORDS + 1)
+            if words[i].lower() in _TITLE_BOUNDARY
+            and words[i - 1].lower().strip(",;:") not in _DANGLING
+        ]
+        if cuts:
+            words = _drop_dangling(words[: cuts[-1]])
+    return " ".join(words).strip(" ,;:")
 
 
 # A strong cue followed by one of these verbs is a next step even without a due date.
 _DELIVERABLE = re.compile(
-    r"^(?:(?:also|just|personally|then|quickly|go ahead and|make sure to|definitely)\s+)*"
+    r"^(?:(?:also|just|personally|then|quickly|go ahead and|make sure to|definitely|still|"
+    r"first|immediately)\s+)*"
     r"(?:send|e-?mail|forward|share(?!\s+(?:my|the|our|your)\s+screen)|set up|put together|"
-    r"draft|get back|follow up|loop in|introduce|circle back|check with|book|schedule|"
-    r"write up)\b",
+    r"draft|get back|get (?:you|y'all|over)|follow up|loop in|introduce|circle back|check with|check in|check on|book|"
+    r"schedule|write up|ask|prepare|pull|export|review|confirm|ping|reach out|find|look into|"
+    r"work on|run|make(?! sure)|build|update|arrange|organi[sz]e|call|phone|talk to|"
+    r"speak (?:to|with)|brief|bring|invite|reserve|order|provide|deliver|finali[sz]e|"
+    r"set a reminder|"
+    r"take (?:it|this|that|the)|come back to)\b",
     re.IGNORECASE,
 )
+# "you'll send me the export": the addressee's commitment (not "you'll have it from me").
+_ADDRESSEE_CUE = re.compile(
+    r"\b(?:you'll|you will|you're going to)\s+(?=(?:also\s+|then\s+)?(?:send|e-?mail|forward|"
+    r"share|set up|put together|draft|get back|follow up|loop in|introduce|check|book|schedule|"
+    r"ask|prepare|pull|export|review|confirm|ping|reach out|talk to|bring|invite|provide)\b)",
+    re.IGNORECASE,
+)
+# "Let's talk again next Tuesday": a meeting the speaker proposes, with a date.
+_LETS_MEET = re.compile(
+    r"\b(?:let's|let us)\s+(?P<what>(?:talk|meet|catch up|reconvene|regroup|sync|reconnect|"
+    r"touch base|speak|get together|review|go through|pick (?:this|it) up)\b.*)",
+    re.IGNORECASE,
+)
+_VOCATIVE = re.compile(r"^(?:and |so |okay |ok )?(?P<name>[A-Z][\w'-]+),\s")
 _WEAK_CUE = re.compile(r"^(?:I|we) can\b", re.IGNORECASE)
 # "You'll have the reference from me by Friday", "expect our redlines by December 4th".
 _DELIVERY = re.compile(
@@ -721,27 +806,36 @@ def _body(clause: str, known: Iterable[str]) -> str:
     clause = _CALL_WITH.sub(lambda m: f" for a {m.group('what').lower()}", clause)
     clause = _CLAUSE_END.split(clause, maxsplit=1)[0]
     clause = _INDIRECT_OBJECT.sub(r"\1 ", clause)
-    return _tidy(_expand_names(clause, known))
+    return " ".join(_drop_dangling(_tidy(_expand_names(clause, known)).split()))
 
 
 def _without(text: str, start: int, end: int) -> str:
     return f"{text[:start]} {text[end:]}"
 
 
-def _commitment(s: Sentence, call_date: date, known: Iterable[str]) -> ExtractedCommitment | None:
-    text = straight_quotes(s.text)
-    if s.question:
-        return None
-    due = find_due(text, call_date)
+def _commitment(
+    s: Sentence, call_date: date, known: Iterable[str], addressee: str | None = None
+) -> ExtractedCommitment | None:
+    text = clean_spoken(s.text)
+    if s.question and not _TAG_QUESTION.search(text):
+        return None  # a real question; "you'll send it by Monday, right?" is a statement
+    due = _best_due(text, call_date)
+    found = _addressed(s, text, call_date, known, addressee)
+    if found is not None:
+        return found
     for cue in COMMITMENT_CUES.finditer(text):
         rest = text[cue.end() :]
         if _NOT_A_COMMITMENT.match(rest):
             continue
         progressive = _PROGRESSIVE.match(cue.group()) is not None
         if due is None and (
-            progressive or _WEAK_CUE.match(cue.group()) or not _DELIVERABLE.match(rest)
+            progressive
+            or _WEAK_CUE.match(cue.group())
+            or not _DELIVERABLE.match(rest)
+            or _PRONOUN_OBJECT.match(rest)
+            or _negated(text, cue.start())
         ):
-            continue  # no date: only "I'll send ...", "we'll set up ..." and the like
+            continue  # no date: only "I'll send the deck", "we'll set up a call" and the like
         clause = rest
         if due is not None and due.start >= cue.end():
             clause = _without(rest, due.start - cue.end(), due.end - cue.end())
@@ -758,7 +852,82 @@ def _commitment(s: Sentence, call_date: date, known: Iterable[str]) -> Extracted
             due=due.phrase if due else None,
             quote=s.text,
         )
-    return _delivery(s, text, due, known)
+    return _delivery(s, text, due, known) or _lets_meet(s, text, due, known)
+
+
+_PRONOUN_OBJECT = re.compile(
+    r"^(?:\w+\s+){1,2}?(?:it|that|this|them|those)\b(?!\s+(?:\w+\s+)?(?:to|for)\b)"
+)
+_TAG_QUESTION = re.compile(
+    r",\s*(?:right|correct|okay|ok|yeah|yes|no|agreed|fair|is that ok(?:ay)?)\s*\?$", re.I
+)
+_DEADLINE_WORD = re.compile(
+    r"\b(?:by|before|until|till|no later than|on|for|within|in)\s+(?:the\s+)?$", re.I
+)
+
+
+def _best_due(text: str, call_date: date) -> DueMatch | None:
+    """Return the due phrase of `text`: one said as a deadline ("by Thursday") before
+    one that is not ("what we heard today, ... by Thursday"), else the first."""
+    found: list[DueMatch] = []
+    masked = text
+    while len(found) < 4:
+        m = find_due(masked, call_date)
+        if m is None:
+            break
+        found.append(m)
+        masked = masked[: m.start] + " " * (m.end - m.start) + masked[m.end :]
+    if not found:
+        return None
+    found.sort(key=lambda m: m.start)
+    for m in found:
+        if _DEADLINE_WORD.search(text[: m.start]) or re.match(
+            r"(?:by|before|until|no later than)\b", m.phrase, re.I
+        ):
+            return m
+    return found[0]
+
+
+def _addressed(
+    s: Sentence, text: str, call_date: date, known: Iterable[str], addressee: str | None
+) -> ExtractedCommitment | None:
+    """Return "Raj, you'll send me the export by Monday" as the addressee's commitment."""
+    cue = _ADDRESSEE_CUE.search(text)
+    if cue is None or addressee is None or addressee == s.speaker or _negated(text, cue.start()):
+        return None
+    clause = text[cue.end() :]
+    due = _best_due(clause, call_date)  # only a date said for the addressee's part
+    if due is not None:
+        clause = _without(clause, due.start, due.end)
+    clause = re.sub(r"\b(send|e-?mail|forward|give|share|get)\s+(?:me|us)\s+", r"\1 ", clause, flags=re.I)
+    clause = re.sub(r"\bme\b", s.speaker, clause)
+    body = _body(clause, known)
+    if len(body.split()) < 2:
+        return None
+    return ExtractedCommitment(
+        owner=addressee,
+        title=commitment_title(body),
+        text=body,
+        due=due.phrase if due else None,
+        quote=s.text,
+    )
+
+
+def _lets_meet(
+    s: Sentence, text: str, due: DueMatch | None, known: Iterable[str]
+) -> ExtractedCommitment | None:
+    """Return "Let's talk again next Tuesday" (a dated follow-up) as the speaker's."""
+    m = _LETS_MEET.search(text)
+    if m is None or due is None or due.start < m.start():
+        return None
+    what = _without(text, due.start, due.end)[m.start("what") :]
+    body = _body(what, known)
+    if len(body.split()) < 1:
+        return None
+    body = body if len(body.split()) >= 2 else f"{body} again"
+    return ExtractedCommitment(
+        owner=s.speaker, title=commitment_title(body), text=body, due=due.phrase, quote=s.text
+    )
 
 
 def _delivery(
@@ -823,6 +992,27 @@ def _clean_lead(text: str) -> str:
     return re.sub(r"^(?:oh|um|uh|well|and|so)[,\s]+", "", text.strip(), flags=re.IGNORECASE)
 
 
+def _addressee(
+    s: Sentence, by_turn: Mapping[int, list[Sentence]], speakers: list[str], known: Iterable[str]
+) -> str | None:
+    """Return who "you" is in `s`: a name it opens with, the other party of a two-party
+    call, else the speaker of the turn before (or after)."""
+    m = _VOCATIVE.match(straight_quotes(s.text))
+    if m is not None:
+        first = m.group("name").lower()
+        named = [p for p in [*speakers, *known] if p.split()[0].lower() == first]
+        if named and named[0] != s.speaker:
+            return named[0]
+    others = [p for p in speakers if p != s.speaker]
+    if len(others) == 1:
+        return others[0]
+    for turn in (s.turn - 1, s.turn + 1):
+        for other in by_turn.get(turn, []):
+            if other.speaker != s.speaker:
+                return other.speaker
+    return None
+
+
 def _commitments(
     units: list[Sentence], call_date: date, known: Iterable[str]
 ) -> list[ExtractedCommitment]:
@@ -830,7 +1020,10 @@ def _commitments(
     by_turn: dict[int, list[Sentence]] = {}
     for s in units:
         by_turn.setdefault(s.turn, []).append(s)
-    stated = [_commitment(s, call_date, known) for s in units]
+    speakers = list(dict.fromkeys(s.speaker for s in units))
+    stated = [
+        _commitment(s, call_date, known, _addressee(s, by_turn, speakers, known)) for s in units
+    ]
     own = {s.turn for s, c in zip(units, stated, strict=True) if c is not None}
     found: list[ExtractedCommitment] = []
     for s, c in zip(units, stated, strict=True):
@@ -849,6 +1042,11 @@ def _commitments(
             other.owner == c.owner
             and (
                 (other_due == due and _jaccard(words, other_words) >= 0.2)
+                or (
+                    (due is None or other_due is None)
+                    and len(words & other_words) >= 2
+                    and _jaccard(words, other_words) >= 0.3
+                )
                 or _jaccard(words, other_words) >= 0.5
             )
             for other, other_due, other_words in kept

@@ -39,7 +39,7 @@ from importlib import resources
 
 import yaml
 
-from sales_operator.meetings.extract import Sentence, name_key, straight_quotes
+from sales_operator.meetings.extract import Sentence, clean_spoken, name_key
 from sales_operator.policy import Policy
 
 __all__ = [
@@ -139,24 +139,8 @@ def vendor_lexicon(policy: Policy) -> list[Vendor]:
 
 # --- text clean-up ----------------------------------------------------------------------------
 
-_FILLERS = re.compile(r"(?<![\w'])(?:um+|uh+|erm?|uhm|hmm+|mm-?hmm)(?![\w'])[,.]?\s*", re.I)
-_DISCOURSE = re.compile(
-    r",\s*(?:like|you know|i mean|how (?:it's|it is|is it) called|how you say|basically|"
-    r"honestly|actually|to be honest|sort of|kind of)\s*(?=,)",
-    re.I,
-)
-_STUTTER = re.compile(r"\b([\w']+)(?:,?\s+\1\b)+", re.I)
-
-
 def _clean(text: str) -> str:
-    t = straight_quotes(text)
-    t = _FILLERS.sub("", t)
-    for _ in range(2):
-        t = _DISCOURSE.sub("", t)
-    t = _STUTTER.sub(r"\1", t)
-    t = re.sub(r",\s*,", ",", t)
-    t = re.sub(r"\s*,\s*(?=[,.;])", "", t)
-    return " ".join(t.split())
+    return clean_spoken(text)
 
 
 # --- context patterns -------------------------------------------------------------------------
