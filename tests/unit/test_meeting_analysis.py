@@ -628,7 +628,8 @@ def test_transcript_fixture_is_a_transcript() -> None:
 
 # --- commitments: owners by addressee, undated kept, spoken style ------------------------------
 
-COMMITMENT_CALL = """Ana Ruiz: Raj, you'll send me the export of last quarter's orders by Monday, right?
+COMMITMENT_CALL = """\
+Ana Ruiz: Raj, you'll send me the export of last quarter's orders by Monday, right?
 Raj Patel: Yes. And, um, I'll, I'll ask our IT lead about the, the ERP interface.
 Ana Ruiz: Great. I'll prepare the security documents for your IT lead before that meeting.
 Ana Ruiz: I can't promise we'll sign off on a discount. Let's talk again next Tuesday.

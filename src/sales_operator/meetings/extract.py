@@ -154,8 +154,10 @@ _REPEATED = re.compile(r"\b([\w']+(?:\s+[\w']+)?)(?:,?\s+\1\b)+", re.IGNORECASE)
 
 
 def clean_spoken(text: str) -> str:
-    """Return `text` without hesitations ("um", "uh"), discourse fillers set off by commas
-    (", you know,"), and repeated words ("I'll, I'll", "the, the"); quotes straightened."""
+    """Return `text` without hesitations, comma-set fillers and repeated words.
+
+    "um", "uh"; ", you know,"; "I'll, I'll", "the, the"; quotes are straightened.
+    """
     t = _FILLER_WORDS.sub("", straight_quotes(text))
     for _ in range(2):
         t = _DISCOURSE.sub("", t)
@@ -758,7 +760,8 @@ _DELIVERABLE = re.compile(
     r"^(?:(?:also|just|personally|then|quickly|go ahead and|make sure to|definitely|still|"
     r"first|immediately)\s+)*"
     r"(?:send|e-?mail|forward|share(?!\s+(?:my|the|our|your)\s+screen)|set up|put together|"
-    r"draft|get back|get (?:you|y'all|over)|follow up|loop in|introduce|circle back|check with|check in|check on|book|"
+    r"draft|get back|get (?:you|y'all|over)|follow up|loop in|introduce|circle back|"
+    r"check with|check in|check on|book|"
     r"schedule|write up|ask|prepare|pull|export|review|confirm|ping|reach out|find|look into|"
     r"work on|run|make(?! sure)|build|update|arrange|organi[sz]e|call|phone|talk to|"
     r"speak (?:to|with)|brief|bring|invite|reserve|order|provide|deliver|finali[sz]e|"
@@ -858,6 +861,7 @@ def _commitment(
 _PRONOUN_OBJECT = re.compile(
     r"^(?:\w+\s+){1,2}?(?:it|that|this|them|those)\b(?!\s+(?:\w+\s+)?(?:to|for)\b)"
 )
+_TO_ME = re.compile(r"\b(send|e-?mail|forward|give|share|get)\s+(?:me|us)\s+", re.I)
 _TAG_QUESTION = re.compile(
     r",\s*(?:right|correct|okay|ok|yeah|yes|no|agreed|fair|is that ok(?:ay)?)\s*\?$", re.I
 )
@@ -867,8 +871,10 @@ _DEADLINE_WORD = re.compile(
 
 
 def _best_due(text: str, call_date: date) -> DueMatch | None:
-    """Return the due phrase of `text`: one said as a deadline ("by Thursday") before
-    one that is not ("what we heard today, ... by Thursday"), else the first."""
+    """Return the due phrase of `text`: a deadline ("by Thursday") first, else the first.
+
+    "What we heard today, ... by Thursday" is due Thursday.
+    """
     found: list[DueMatch] = []
     masked = text
     while len(found) < 4:
@@ -899,7 +905,7 @@ def _addressed(
     due = _best_due(clause, call_date)  # only a date said for the addressee's part
     if due is not None:
         clause = _without(clause, due.start, due.end)
-    clause = re.sub(r"\b(send|e-?mail|forward|give|share|get)\s+(?:me|us)\s+", r"\1 ", clause, flags=re.I)
+    clause = _TO_ME.sub(r"\1 ", clause)
     clause = re.sub(r"\bme\b", s.speaker, clause)
     body = _body(clause, known)
     if len(body.split()) < 2:
@@ -995,8 +1001,11 @@ def _clean_lead(text: str) -> str:
 def _addressee(
     s: Sentence, by_turn: Mapping[int, list[Sentence]], speakers: list[str], known: Iterable[str]
 ) -> str | None:
-    """Return who "you" is in `s`: a name it opens with, the other party of a two-party
-    call, else the speaker of the turn before (or after)."""
+    """Return who "you" is in `s`.
+
+    A name the sentence opens with, the other party of a two-party call, else the speaker
+    of the turn before (or after).
+    """
     m = _VOCATIVE.match(straight_quotes(s.text))
     if m is not None:
         first = m.group("name").lower()

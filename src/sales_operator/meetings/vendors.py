@@ -139,6 +139,7 @@ def vendor_lexicon(policy: Policy) -> list[Vendor]:
 
 # --- text clean-up ----------------------------------------------------------------------------
 
+
 def _clean(text: str) -> str:
     return clean_spoken(text)
 
@@ -159,7 +160,8 @@ _STRONG_BEFORE = (
 )
 _STRONG_AFTER = (
     r"(?:has|have|had|is|are|was|were)?\s*(?:also |just |already |now |even )*"
-    r"(?:quoted|offered|pitched|pitching|bundled|bundling|sent us|(?:came|come|coming) in (?:at|under|lower|cheaper|below|about|around|way)|offering|"
+    r"(?:quoted|offered|pitched|pitching|bundled|bundling|sent us|offering|"
+    r"(?:came|come|coming) in (?:at|under|lower|cheaper|below|about|around|way)|"
     r"sharpened|undercut|discounted|proposed|gave us|given us|cheaper|priced|is cheaper|"
     r"are cheaper)\b"
 )
@@ -173,9 +175,7 @@ _WEAK_BEFORE = (
 )
 _WEAK_AFTER = r",? which,? (?:we|they)(?:'ve| have| had)? (?:been )?(?:on|using|used|had|have)\b"
 
-_TALKING = re.compile(
-    rf"\b(?i:talking|talked|speaking|spoke|in talks) (?:to|with) {_V}"
-)
+_TALKING = re.compile(rf"\b(?i:talking|talked|speaking|spoke|in talks) (?:to|with) {_V}")
 _FUNCTION = re.compile(
     r"^,? for (?:the |our |all |a )?(?:billing|accounting|invoic\w*|payroll|e-?mails?|erp|hr|"
     r"bookkeeping|chat|video|calls|meetings|payments|taxes|spreadsheets|documents|files)\b",
