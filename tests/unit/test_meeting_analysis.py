@@ -550,18 +550,22 @@ def test_model_path_one_structured_call(discovery: MeetingInsights) -> None:
         assert getattr(out, field) == getattr(discovery, field)
     assert out.trackers == discovery.trackers
     # text parts come from the model, quotes are located in the transcript
+    # the invented pain's quote is nowhere in the transcript: dropped and counted
     assert [p.text for p in out.pains] == [
         "Route planning is manual and slow",
         "No live truck visibility",
-        "Invented pain",
     ]
+    assert out.ungrounded == {"pains": 1}
     assert out.pains[0].quote.start == discovery.pains[0].quote.start
     assert out.pains[1].quote.speaker == "Dana Whitfield"  # the transcript's label wins
-    assert out.pains[2].quote.start is None  # not found in the transcript
     sam, dana = out.commitments
     assert (sam.due, sam.due_phrase, sam.side) == (date(2026, 11, 6), "by Friday", "rep")
     assert (dana.due, dana.title, dana.side) == (date(2026, 11, 10), "Loop in CRO", "customer")
-    assert out.summary == "Sam and Dana discussed routing pains; next steps agreed."
+    assert out.summary_detail is not None
+    assert out.summary_detail.brief == "Sam and Dana discussed routing pains; next steps agreed."
+    assert out.summary_detail.engine == "llm:fake"
+    assert out.summary.startswith("Sam and Dana discussed routing pains; next steps agreed.")
+    assert "Invented pain" not in out.summary
     assert out.crm_notes["call_summary"] == out.summary
     assert out.crm_notes["next_step_due"] == "2026-11-06"
     assert out.crm_notes["decision_makers"] == "Marcus Chen (CRO)"
@@ -572,7 +576,12 @@ def test_model_path_without_summary_gets_the_extractive_one() -> None:
     model = FakeToolModel(messages=iter([tool_reply("CallExtraction", args)]))
     out = _discovery(llm=LLM(model, name="fake"))
     assert out.engine == "llm:fake"
-    assert out.summary.startswith("Call call-1 on 2026-11-04")
+    assert out.summary_detail is not None
+    assert out.summary_detail.engine == "offline:central-sentences"
+    assert out.summary_detail.brief and out.summary_detail.brief_quotes
+    # the metadata has its own keys, not the summary
+    assert "2026-11-04" not in out.summary and "Talk share" not in out.summary
+    assert out.call is not None and (out.call.call_id, out.call.date) == ("call-1", CALL_DATE)
 
 
 def test_extractive_summary_gives_the_same_due_date_as_the_commitment() -> None:
@@ -581,8 +590,7 @@ def test_extractive_summary_gives_the_same_due_date_as_the_commitment() -> None:
     model = FakeToolModel(messages=iter([tool_reply("CallExtraction", args)]))
     out = _discovery(llm=LLM(model, name="fake"))
     assert out.commitments[0].due == date(2026, 11, 6)
-    assert "Sam Rivera to send" in out.summary
-    assert "by 2026-11-06" in out.summary
+    assert "Sam Rivera: Send ROI model and pricing proposal (due 2026-11-06)" in out.summary
 
 
 def test_model_failure_falls_back_to_the_offline_engine(discovery: MeetingInsights) -> None:

@@ -15,10 +15,14 @@ email decides: the policy's `company.rep_email_domains` are ours) and, with
 of these places stays `unknown`. The call date is `--call-date`, else the date the
 transcript states, else today.
 
-The JSON report has exactly five top-level keys: `metrics` (with `talk_ratio`: speaker to
-share of time spoken, or of words when the transcript has no timestamps; `basis` says
-which), `trackers` (every hit with its quote, speaker and timestamp), `extractions` (pains,
-objections, risks, triggers, commitments, each with its quote), `summary` and `crm_notes`.
+The JSON report's top-level keys: `metrics` (with `talk_ratio`: speaker to share of time
+spoken, or of words when the transcript has no timestamps; `basis` says which), `trackers`
+(every hit with its quote, speaker and timestamp; competitors with `confidence` and
+`matched_by`), `extractions` (pains, objections, risks, triggers, commitments, each with its
+quote; `ungrounded` counts model items dropped for a quote not in the transcript),
+`summary` (the content summary: brief, key points, next steps), `summary_detail` (the same
+in parts), `crm_notes`, `highlights`, `participants` (each speaker's side and how it was
+mapped) and `call` (date, source, format, duration).
 """
 
 from __future__ import annotations
@@ -60,6 +64,10 @@ _NOT_EXTRACTIONS = {
     "summary",
     "crm_notes",
     "engine",
+    "summary_detail",
+    "call",
+    "participants",
+    "highlights",
 }
 
 
@@ -198,13 +206,21 @@ def _hit(h: Any) -> dict[str, Any]:
         "time": format_timestamp(start) if start is not None else None,
         "quote": h.quote.text,
         **({"engine": h.engine} if h.engine else {}),
+        **({"confidence": h.confidence} if h.confidence is not None else {}),
+        **({"matched_by": h.matched_by} if h.matched_by else {}),
     }
 
 
 def report(
     insights: Any, transcript: Transcript, matches: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Return the JSON report of an analysed call (the five top-level keys).
+    """Return the JSON report of an analysed call.
+
+    Keys: `metrics`, `trackers`, `extractions` (with `ungrounded`: model items dropped
+    because their quote is not in the transcript), `summary` (the content summary as text),
+    `summary_detail` (its brief, key points by topic and next steps), `crm_notes`,
+    `highlights`, `participants` (every speaker: name, side, how it was mapped) and `call`
+    (date, source, duration, format).
 
     Args:
         insights: The `MeetingInsights` of `analyze_call`.
@@ -237,12 +253,28 @@ def report(
     extractions.update({k: v for k, v in data.items() if k not in _NOT_EXTRACTIONS})
     if insights.concept_engine:
         metrics["engines"] = {"concept_trackers": insights.concept_engine}
+    extractions.setdefault("ungrounded", data.get("ungrounded") or {})
+    call = data.get("call") or {}
     return {
         "metrics": metrics,
         "trackers": trackers,
         "extractions": extractions,
         "summary": insights.summary,
+        "summary_detail": data.get("summary_detail"),
         "crm_notes": insights.crm_notes,
+        "highlights": insights.highlights,
+        "participants": data.get("participants") or [],
+        "call": {
+            "call_id": insights.call_id,
+            "date": insights.call_date.isoformat(),
+            "source": call.get("source") or transcript.name,
+            "format": call.get("format") or transcript.format,
+            "duration_s": call.get("duration_s"),
+            "speakers": call.get("speakers", len(transcript.speakers)),
+            "words": call.get("words"),
+            "turns": len(transcript.turns),
+            "timed": transcript.timed,
+        },
     }
 
 
@@ -319,8 +351,9 @@ def render_markdown(data: dict[str, Any]) -> str:
                 f'- {c["owner"]} ({c["side"]}): {c["text"]}, due {due}  \n  "{c["quote"]["text"]}"'
             )
     out += ["", "## Summary", "", data["summary"] or "(none)"]
-    if ex.get("highlights"):
-        out += ["", "## Highlights", "", *(f"- {line}" for line in ex["highlights"].splitlines())]
+    highlights = data.get("highlights") or ex.get("highlights")
+    if highlights:
+        out += ["", "## Highlights", "", *(f"- {line}" for line in highlights.splitlines())]
     out += ["", "## CRM notes", ""]
     out += [f"- **{k}**: {v}" for k, v in data["crm_notes"].items()]
     return "\n".join(out) + "\n"

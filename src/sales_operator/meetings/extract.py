@@ -709,8 +709,8 @@ _TITLE_BOUNDARY = frozenset(
 )
 _DANGLING = frozenset(
     """a an the and or to of for with from by in on at about another other others some any
-    this that these those your our my their his her its as than into over after before plus
-    also both each every more less very just the-""".split()
+    this that these those your our my their his her its as than into after before plus
+    also every more less very just""".split()
 )
 TITLE_MAX_WORDS = 10
 """A title longer than this is shortened at a phrase boundary (never mid-phrase)."""
