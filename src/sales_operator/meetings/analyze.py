@@ -222,16 +222,25 @@ GROUNDING_WINDOW_S = 120.0
 """A quote's cited time may be this far from the start of the turn it is found in."""
 
 
-def _spans(transcript: Transcript) -> list[tuple[str, set[str], float | None, float | None]]:
+_Span = tuple[str, set[str], float | None, float | None, tuple[str, ...]]
+
+
+def _spans(transcript: Transcript) -> list[_Span]:
     """Return the squashed text of every turn and of every two consecutive turns."""
     turns = transcript.turns
-    out = []
+    out: list[_Span] = []
     for i, t in enumerate(turns):
-        out.append((squash(t.text), {t.speaker}, t.start, t.end))
+        out.append((squash(t.text), {t.speaker}, t.start, t.end, ()))
         if i + 1 < len(turns):
             n = turns[i + 1]
             out.append(
-                (squash(f"{t.text} {n.text}"), {t.speaker, n.speaker}, t.start, n.end or n.start)
+                (
+                    squash(f"{t.text} {n.text}"),
+                    {t.speaker, n.speaker},
+                    t.start,
+                    n.end or n.start,
+                    (squash(t.text), squash(n.text)),
+                )
             )
     return out
 
@@ -249,7 +258,7 @@ def quote_grounded(
     speaker: str,
     start: float | None = None,
     *,
-    spans: list[tuple[str, set[str], float | None, float | None]] | None = None,
+    spans: list[_Span] | None = None,
 ) -> bool:
     """Return whether `quote` is in the transcript, said by `speaker`, near `start`.
 
@@ -264,9 +273,11 @@ def quote_grounded(
         return False
     pieces = [p for p in (squash(x) for x in split_sentences(quote)) if p] or [needle]
     cited = squash(speaker)
-    for text, who, t0, t1 in spans if spans is not None else _spans(transcript):
+    for text, who, t0, t1, parts in spans if spans is not None else _spans(transcript):
         if not all(p in text for p in pieces):
             continue  # every sentence of the quote is in this turn (or this turn and the next)
+        if parts and any(all(p in part for p in pieces) for part in parts):
+            continue  # within one turn: that turn's own speaker must be the cited one
         if not any(_same_speaker(cited, squash(w)) for w in who):
             continue
         if start is None or t0 is None:

@@ -82,6 +82,9 @@ class ExtractedInsight(_Schema):
     """The sentence(s) from the transcript that show it, copied verbatim."""
     speaker: str
     """The speaker of the quote, exactly as labelled in the transcript."""
+    start: float | None = None
+    """Seconds from the start of the call where the quote is said (timed transcripts);
+    null when the transcript has no times."""
 
 
 class ExtractedCommitment(_Schema):
@@ -97,6 +100,9 @@ class ExtractedCommitment(_Schema):
     """The due date as said ('by Friday', 'next Tuesday'), or an ISO date; null if none."""
     quote: str
     """The sentence from the transcript with the commitment, copied verbatim."""
+    start: float | None = None
+    """Seconds from the start of the call where the quote is said (timed transcripts);
+    null when the transcript has no times."""
 
 
 class ExtractedMention(_Schema):
@@ -108,6 +114,9 @@ class ExtractedMention(_Schema):
     """The sentence from the transcript that names it, copied verbatim."""
     speaker: str
     """The speaker of the quote, exactly as labelled in the transcript."""
+    start: float | None = None
+    """Seconds from the start of the call where the quote is said (timed transcripts);
+    null when the transcript has no times."""
     confidence: float | None = None
     """How sure the detection is, 0..1 (set by the offline engine; leave it null)."""
     how: str | None = None
