@@ -293,8 +293,9 @@ def ground_extraction(
     """Drop every extracted item whose quote is not in the transcript where it is cited.
 
     Pains, objections, risks, triggers and competitor mentions need their quote said by
-    their speaker; commitments by their owner (or in a request and answer the owner is
-    part of); a decision maker's name must be said on the call or be a known participant.
+    their speaker; commitments by their owner, in a request and answer the owner is part
+    of, or to the owner in the turn next to theirs ("Raj, you'll send me ..."); a decision
+    maker's name must be said on the call or be a known participant.
 
     Returns:
         (the extraction with grounded items only, the number dropped per kind; kinds with
@@ -315,6 +316,26 @@ def ground_extraction(
             dropped[kind] = len(items) - len(out)
         return out
 
+    def addressed(c: ExtractedCommitment) -> bool:
+        """A commitment made for its owner ("Raj, you'll send me ..."), said next to them."""
+        pieces = [p for p in (squash(x) for x in split_sentences(c.quote)) if p]
+        turns = transcript.turns
+        owner = squash(c.owner)
+        for i, t in enumerate(turns):
+            if pieces and all(p in squash(t.text) for p in pieces):
+                near = turns[max(i - 1, 0) : i + 2]
+                if any(_same_speaker(owner, squash(n.speaker)) for n in near):
+                    return True
+        return False
+
+    commitments = [
+        c
+        for c in extraction.commitments
+        if quote_grounded(transcript, c.quote, c.owner, c.start, spans=spans)
+        or (len(squash(c.quote).split()) >= 3 and addressed(c))
+    ]
+    if len(commitments) < len(extraction.commitments):
+        dropped["commitments"] = len(extraction.commitments) - len(commitments)
     said = squash(" ".join(t.text for t in transcript.turns))
     people = {squash(k) for k in known}
     makers = [
@@ -330,7 +351,7 @@ def ground_extraction(
             "objections": keep("objections", extraction.objections, lambda i: i.speaker),
             "risks": keep("risks", extraction.risks, lambda i: i.speaker),
             "triggers": keep("triggers", extraction.triggers, lambda i: i.speaker),
-            "commitments": keep("commitments", extraction.commitments, lambda i: i.owner),
+            "commitments": commitments,
             "competitors": keep("competitors", extraction.competitors, lambda i: i.speaker),
             "decision_makers": makers,
         }

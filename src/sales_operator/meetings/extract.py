@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from datetime import date
 from typing import Any
 
@@ -162,6 +163,7 @@ _DISCOURSE = re.compile(
 _REPEATED = re.compile(r"\b([\w']+(?:\s+[\w']+)?)(?:,?\s+\1\b)+", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def clean_spoken(text: str) -> str:
     """Return `text` without hesitations, comma-set fillers and repeated words.
 
@@ -831,6 +833,14 @@ def _commitment(
     text = clean_spoken(s.text)
     if s.question and not _TAG_QUESTION.search(text):
         return None  # a real question; "you'll send it by Monday, right?" is a statement
+    if not (
+        COMMITMENT_CUES.search(text)
+        or _ADDRESSEE_CUE.search(text)
+        or _LETS_MEET.search(text)
+        or _DELIVERY.search(text)
+        or _HEAR_BACK.search(text)
+    ):
+        return None
     due = _best_due(text, call_date)
     found = _addressed(s, text, call_date, known, addressee)
     if found is not None:

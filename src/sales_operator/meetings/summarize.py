@@ -37,6 +37,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -299,6 +300,20 @@ def select_sentences(
     return sorted(chosen)
 
 
+@lru_cache(maxsize=4)
+def _scored(transcript: Transcript) -> tuple[list[MeetingSentence], np.ndarray, np.ndarray]:
+    """Return the candidate sentences, their TF-IDF rows and scores (cached per transcript:
+    the highlights and the content summary of one call share them; do not mutate)."""
+    sentences = meeting_sentences(transcript)
+    candidates = [s for s in sentences if len(s.tokens) >= MIN_CONTENT_WORDS]
+    if not candidates:
+        candidates = [s for s in sentences if s.tokens]
+    if not candidates:
+        return [], np.zeros((0, 1)), np.zeros(0)
+    vectors = tfidf_vectors(candidates)
+    return candidates, vectors, sentence_scores(candidates, vectors, n_turns=len(transcript.turns))
+
+
 def _cut(text: str, words: int) -> str:
     parts = text.split()
     return text if len(parts) <= words else " ".join(parts[:words]) + " ..."
@@ -323,14 +338,9 @@ def summarize_meeting(
     """
     if max_words < 1:
         raise TranscriptError(f"max_words must be at least 1, got {max_words}")
-    sentences = meeting_sentences(transcript)
-    candidates = [s for s in sentences if len(s.tokens) >= MIN_CONTENT_WORDS]
-    if not candidates:
-        candidates = [s for s in sentences if s.tokens]
+    candidates, vectors, scores = _scored(transcript)
     if not candidates:
         return ""
-    vectors = tfidf_vectors(candidates)
-    scores = sentence_scores(candidates, vectors, n_turns=len(transcript.turns))
     picked = select_sentences(candidates, scores, vectors, max_words=max_words)
     lines = []
     for i in picked:
@@ -404,14 +414,22 @@ def brief_and_key_points(
         key_point_words: Budget of the key points.
         exclude_turns: Turns whose sentences are not taken (already reported elsewhere).
     """
-    sentences = meeting_sentences(transcript)
-    candidates = [
-        s for s in sentences if len(s.tokens) >= MIN_CONTENT_WORDS and s.turn not in exclude_turns
-    ]
-    if not candidates:
-        return [], []
-    vectors = tfidf_vectors(candidates)
-    scores = sentence_scores(candidates, vectors, n_turns=len(transcript.turns))
+    if exclude_turns:
+        sentences = meeting_sentences(transcript)
+        candidates = [
+            s
+            for s in sentences
+            if len(s.tokens) >= MIN_CONTENT_WORDS and s.turn not in exclude_turns
+        ]
+        if not candidates:
+            return [], []
+        vectors = tfidf_vectors(candidates)
+        scores = sentence_scores(candidates, vectors, n_turns=len(transcript.turns))
+    else:
+        candidates, vectors, scores = _scored(transcript)
+        candidates = [s for s in candidates if len(s.tokens) >= MIN_CONTENT_WORDS]
+        if len(candidates) != vectors.shape[0]:
+            return [], []  # only the too-short fallback sentences: no brief to write
     chosen = select_sentences(candidates, scores, vectors, max_words=brief_words + key_point_words)
     brief: list[int] = []
     used = 0
