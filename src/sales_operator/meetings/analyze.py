@@ -317,7 +317,7 @@ def ground_extraction(
         return out
 
     def addressed(c: ExtractedCommitment) -> bool:
-        """A commitment made for its owner ("Raj, you'll send me ..."), said next to them."""
+        """Return whether the quote is said to its owner ("Raj, you'll send me ...")."""
         pieces = [p for p in (squash(x) for x in split_sentences(c.quote)) if p]
         turns = transcript.turns
         owner = squash(c.owner)

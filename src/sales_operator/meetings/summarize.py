@@ -302,8 +302,11 @@ def select_sentences(
 
 @lru_cache(maxsize=4)
 def _scored(transcript: Transcript) -> tuple[list[MeetingSentence], np.ndarray, np.ndarray]:
-    """Return the candidate sentences, their TF-IDF rows and scores (cached per transcript:
-    the highlights and the content summary of one call share them; do not mutate)."""
+    """Return the candidate sentences, their TF-IDF rows and scores.
+
+    Cached per transcript: the highlights and the content summary of one call share them
+    (do not mutate).
+    """
     sentences = meeting_sentences(transcript)
     candidates = [s for s in sentences if len(s.tokens) >= MIN_CONTENT_WORDS]
     if not candidates:
