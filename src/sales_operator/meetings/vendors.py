@@ -140,10 +140,6 @@ def vendor_lexicon(policy: Policy) -> list[Vendor]:
 # --- text clean-up ----------------------------------------------------------------------------
 
 
-def _clean(text: str) -> str:
-    return clean_spoken(text)
-
-
 # --- context patterns -------------------------------------------------------------------------
 
 _V = r"(?P<v>[A-Z][\w&'.-]*[A-Za-z0-9](?:[ -][A-Z][\w&-]*[A-Za-z0-9]){0,2})"
@@ -293,7 +289,7 @@ def find_vendors(
         min_confidence: Names whose best mention is below this are dropped.
     """
     units = list(units)
-    cleaned = [_clean(s.text) for s in units]
+    cleaned = [clean_spoken(s.text) for s in units]
     banned = {name_key(w) for n in [*excluded, *account_names] for w in [n, *n.split()] if w}
     banned |= {name_key(n) for n in not_competitors}
     for text in cleaned:  # "here at Nordkap Foods": the customer's (or our) own company
