@@ -127,7 +127,9 @@ def test_operator_on_a_model_records_the_model_engine(tmp_path: Path) -> None:
     assert state.brief is not None and state.brief.engine.startswith("llm:")
     assert state.brief.dropped_claims == 1 and len(state.brief.claims) == 1
     assert state.meeting is not None and state.meeting.engine.startswith("llm:")
-    assert state.meeting.summary == "A model-written summary."
+    assert state.meeting.summary_detail is not None
+    assert state.meeting.summary_detail.brief == "A model-written summary."
+    assert state.meeting.summary.startswith("A model-written summary.")
     [commitment] = state.meeting.commitments
     assert commitment.due is not None and commitment.due.isoformat() == "2026-11-06"
     # deterministic parts stay deterministic on the model path
