@@ -208,3 +208,22 @@ def test_audio_without_the_extra(
     assert code == 1
     assert err.startswith("error: ConfigurationError: ")
     assert "pip install 'sales-operator[audio]'" in err
+
+
+def test_the_crm_account_is_never_a_competitor(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    call = tmp_path / "call.txt"
+    call.write_text(
+        "Sam Rivera: Where are you today?\n"
+        "Dana Whitfield: We compared Northwind Logistics' own tool with Onfleet last month.\n",
+        encoding="utf-8",
+    )
+    data = _json(capsys, str(call), "--account", "A-NWL", "--workdir", str(tmp_path), "--offline")
+    names = {h["tracker"] for h in data["trackers"] if h["kind"] == "competitor"}
+    assert names == {"Onfleet"}
+    assert all(
+        0 < h["confidence"] <= 1 and h["matched_by"]
+        for h in data["trackers"]
+        if h["kind"] == "competitor"
+    )

@@ -166,7 +166,9 @@ def _llm(args: argparse.Namespace) -> Any:
     return LLM(load_chat_model(spec), name=spec) if spec else LLM(None)
 
 
-def _people(args: argparse.Namespace, policy: Any) -> list[Any]:
+def _people(
+    args: argparse.Namespace, policy: Any, account_names: list[str] | None = None
+) -> list[Any]:
     from sales_operator.meetings.speakers import participants
 
     contacts: list[Any] = []
@@ -178,8 +180,11 @@ def _people(args: argparse.Namespace, policy: Any) -> list[Any]:
         crm = SQLiteCRM.open_seeded(where)
         try:
             account_id = args.account
-            if crm.get_account(account_id) is None:
+            account = crm.get_account(account_id)
+            if account is None:
                 raise InputError(f"--account {account_id}: no such account in {where}")
+            if account_names is not None:
+                account_names.append(account.name)  # the customer is never a competitor
             contacts = crm.list_contacts(account_id)
             reps = crm.list_reps()
         finally:
@@ -369,7 +374,8 @@ def cmd_analyze_call(args: argparse.Namespace) -> int:
     transcript = load_call(
         args.path, transcript_format=args.transcript_format, speakers=args.speaker
     )
-    people = _people(args, policy)
+    account_names: list[str] = []
+    people = _people(args, policy, account_names)
     insights = analyze_call(
         transcript,
         call_id=args.call_id or Path(args.path).stem,
@@ -379,6 +385,7 @@ def cmd_analyze_call(args: argparse.Namespace) -> int:
         policy=policy,
         llm=_llm(args),
         people=people,
+        account_names=account_names,
     )
     matches = map_speakers(
         transcript.speakers, people, rep_email_domains=policy.company.rep_email_domains

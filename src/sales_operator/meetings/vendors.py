@@ -146,7 +146,8 @@ _V = r"(?P<v>[A-Z][\w&'.-]*[A-Za-z0-9](?:[ -][A-Z][\w&-]*[A-Za-z0-9]){0,2})"
 _VL = r"(?P<v>[a-z][a-z0-9-]{3,})"
 
 _STRONG_BEFORE = (
-    r"evaluat\w*|(?:looking|looked|look|looks) (?:at|into)|compar\w+ (?:\w+ )?(?:with|to|against)"
+    r"evaluat\w*|(?:looking|looked|look|looks) (?:at|into)"
+    r"|compar\w+ (?:[\w']+ ){0,4}(?:with|to|against)"
     r"|versus|vs\.?|(?:and also|also) with"
     r"|pilot(?:ed|ing|ted|ting)?(?: with| of)?|trial(?:led|ed|ing|l?ing)?(?: of| with)?"
     r"|(?:call|demo|quote|offer|pitch|proposal|bid|brochure|quotation|presentation) (?:from|of|by)"
