@@ -721,7 +721,7 @@ _TITLE_BOUNDARY = frozenset(
 _DANGLING = frozenset(
     """a an the and or to of for with from by in on at about another other others some any
     this that these those your our my their his her its as than into after before plus
-    also every more less very just""".split()
+    also every more less very just anyway too though then""".split()
 )
 TITLE_MAX_WORDS = 10
 """A title longer than this is shortened at a phrase boundary (never mid-phrase)."""
@@ -880,6 +880,7 @@ def _commitment(
 _PRONOUN_OBJECT = re.compile(
     r"^(?:\w+\s+){1,2}?(?:it|that|this|them|those)\b(?!\s+(?:\w+\s+)?(?:to|for)\b)"
 )
+_BARE_OBJECT = re.compile(r"^\w+(?: \w+)? (?:it|that|this|them|those)$", re.IGNORECASE)
 _TO_ME = re.compile(r"\b(send|e-?mail|forward|give|share|get)\s+(?:me|us)\s+", re.I)
 _TAG_QUESTION = re.compile(
     r",\s*(?:right|correct|okay|ok|yeah|yes|no|agreed|fair|is that ok(?:ay)?)\s*\?$", re.I
@@ -1060,6 +1061,16 @@ def _commitments(
             answer = by_turn.get(s.turn + 1, [])
             if requests and s is requests[-1] and s.turn + 1 not in own:
                 c = _accepted_request(s, answer, call_date, known)
+        if c is not None and _BARE_OBJECT.match(c.text) and s.index == 0:
+            # "Can you send me the driver guide?" "Yes, I'll send it tomorrow.": the request
+            # says what "it" is
+            asked = [
+                q for q in by_turn.get(s.turn - 1, []) if q.question and _REQUEST.search(q.text)
+            ]
+            if asked and asked[-1].speaker != s.speaker:
+                better = _accepted_request(asked[-1], by_turn[s.turn], call_date, known)
+                if better is not None:
+                    c = better.model_copy(update={"due": c.due or better.due})
         if c is not None:
             found.append(c)
     kept: list[tuple[ExtractedCommitment, date | None, set[str]]] = []

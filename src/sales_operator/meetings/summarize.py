@@ -391,6 +391,13 @@ _NOT_TOPICS = frozenset(
 )
 
 
+_PLEASANTRY = re.compile(
+    r"\b(?:thanks?|thank you) (?:for|so much|both|all|everyone|again)\b|^(?:hi|hello|hey|good "
+    r"(?:morning|afternoon|evening)|welcome|nice to (?:meet|see))\b",
+    re.IGNORECASE,
+)
+
+
 def _finish(text: str) -> str:
     text = text.rstrip(" ,;:-")
     return text if text[-1:] in ".?!" else text + "."
@@ -434,6 +441,7 @@ def brief_and_key_points(
         if len(candidates) != vectors.shape[0]:
             return [], []  # only the too-short fallback sentences: no brief to write
     chosen = select_sentences(candidates, scores, vectors, max_words=brief_words + key_point_words)
+    chosen = [i for i in chosen if not _PLEASANTRY.search(candidates[i].text)]
     brief: list[int] = []
     used = 0
     for i in sorted(chosen, key=lambda i: (-float(scores[i]), i)):
