@@ -667,3 +667,19 @@ def test_commitment_owners_addressees_and_undated() -> None:
     dangling = {"a", "the", "and", "or", "to", "of", "for", "with", "from", "by", "another"}
     assert all(t.split()[-1].lower() not in dangling for t in titles)
     assert all("um" not in t.lower().split() for t in titles)
+
+
+def test_summary_stays_within_its_budget_on_one_huge_unpunctuated_turn() -> None:
+    words = "we are looking at routing for the north yard and the drivers like it".split()
+    text = "Ana Ruiz: " + " ".join(words[i % len(words)] for i in range(6000)) + "\n"
+    out = analyze_call(
+        parse_transcript(text + "Raj Patel: ok thanks\n"),
+        call_id="huge",
+        call_date=CALL_DATE,
+        rep_names={"Ana Ruiz"},
+        customer_names={"Raj Patel"},
+        policy=default_policy(),
+        llm=LLM(None),
+    )
+    assert 0 < len(out.summary.split()) <= 200
+    assert out.summary_detail is not None and out.summary_detail.brief

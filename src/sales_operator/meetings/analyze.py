@@ -587,6 +587,10 @@ def content_summary(
         out.key_points.pop()
     while len(render_summary(out).split()) > max_words and out.next_steps:
         out.next_steps.pop()
+    over = len(render_summary(out).split()) - max_words
+    if over > 0:  # a model's (or one huge sentence's) brief: cut to the budget
+        words = out.brief.split()
+        out.brief = " ".join(words[: max(len(words) - over - 1, 1)]) + " ..."
     return out
 
 

@@ -472,7 +472,8 @@ def brief_and_key_points(
 
     def picked(i: int, with_topic: bool) -> PickedSentence:
         s = candidates[i]
-        text = _finish(clean_spoken(s.text))
+        limit = key_point_words if with_topic else brief_words
+        text = _finish(_cut(clean_spoken(s.text), limit))  # one huge unpunctuated "sentence"
         return PickedSentence(s.speaker, text, s.turn, topic(i) if with_topic else "")
 
     return (
