@@ -244,11 +244,30 @@ def _default_fillers() -> list[str]:
     return ["um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm"]
 
 
+class CompetitorDetection(_Section):
+    """How vendors not on the `competitors` list are found (`meetings.vendors`)."""
+
+    lexicon: Literal["auto", "on", "off"] = "auto"
+    """Whether the bundled vendor lexicon (CRM, sales-tech and conversation-intelligence
+    vendors) is matched: `auto` uses it only when `competitors` is empty."""
+    categories: list[str] = Field(default_factory=list)
+    """Lexicon categories used (empty: all): `crm`, `sales_engagement`,
+    `conversation_intelligence`, `revenue_intelligence`."""
+    vendors: list[str] = Field(default_factory=list)
+    """More vendor names, matched with the lexicon."""
+    not_competitors: list[str] = Field(default_factory=list)
+    """Vendors never reported (partners, systems we integrate with)."""
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    """Mentions found by context or lexicon below this confidence are not reported."""
+
+
 class MeetingPolicy(_Section):
     """Trackers and extraction settings for calls."""
 
     competitors: list[str] = Field(default_factory=lambda: ["FleetPilot", "RouteMax", "ShipSmart"])
     """Competitor names tracked on every call."""
+    competitor_detection: CompetitorDetection = Field(default_factory=CompetitorDetection)
+    """Finding vendors that are not on the list (context cues, the vendor lexicon)."""
     keyword_trackers: dict[str, list[str]] = Field(default_factory=dict)
     """Tracker name to the keywords that fire it (said by anyone)."""
     word_forms: bool = False

@@ -423,6 +423,11 @@ class TrackerHit(_Model):
     """The side of the speaker, when the speaker mapping ran."""
     engine: str | None = None
     """For a concept tracker: what found it (`llm:<model>` or `offline:<how>`)."""
+    confidence: float | None = None
+    """For a competitor: how sure the detection is, 0..1 (1.0 for the policy's list)."""
+    matched_by: str | None = None
+    """For a competitor: `policy` (the list), `context:<cue>`, `lexicon`,
+    `lexicon+context`, `lower-case` (speech-to-text output) or `llm:<model>`."""
 
 
 class Commitment(_Model):
@@ -538,6 +543,70 @@ class ActionItem(_Model):
     """The full commitment."""
 
 
+class KeyPoint(_Model):
+    """One key point of a call's summary, under a topic."""
+
+    topic: str
+    """The topic ("Pains", "Competitors", or a word the meeting keeps coming back to)."""
+    text: str
+    """The point in one line."""
+    quote: Quote | None = None
+    """The sentence it rests on, when it is one sentence of the transcript."""
+
+
+class MeetingSummary(_Model):
+    """A content summary of a call: a brief, key points by topic, next steps."""
+
+    brief: str = ""
+    """Two to four sentences on what was discussed and decided."""
+    brief_quotes: list[Quote] = Field(default_factory=list)
+    """The transcript sentences the offline brief is made of (empty for a model's brief)."""
+    key_points: list[KeyPoint] = Field(default_factory=list)
+    """Key points grouped by topic."""
+    next_steps: list[ActionItem] = Field(default_factory=list)
+    """Next steps with owners and due dates (the call's action items)."""
+    engine: str = ""
+    """What wrote the brief: `offline:central-sentences` or `llm:<model>`."""
+
+
+class CallInfo(_Model):
+    """A call's metadata (kept out of the summary)."""
+
+    call_id: str
+    """Identifier of the call."""
+    date: date
+    """Date of the call."""
+    source: str | None = None
+    """Where the transcript came from (a file name), when known."""
+    format: str | None = None
+    """The transcript format it was read as (`plain`, `vtt`, `json`, ...)."""
+    duration_s: float | None = None
+    """Length of the call in seconds (timestamps only)."""
+    speakers: int = 0
+    """How many speaker labels the transcript has."""
+    words: int = 0
+    """How many words were spoken."""
+
+
+class SpeakerMapping(_Model):
+    """How one speaker label was mapped to a person and a side."""
+
+    name: str
+    """The speaker label as written in the transcript."""
+    participant: str | None = None
+    """The matched person's full name, when one matched."""
+    email: str | None = None
+    """The matched person's email, when known."""
+    side: Literal["rep", "customer", "unknown"] = "unknown"
+    """The side."""
+    mapped_by: str = "none"
+    """How: `email`, `email_domain`, `full_name`, `first_name`, `two_party_rest`, ..."""
+    confidence: float = 0.0
+    """How sure the mapping is, 0..1."""
+    reason: str = ""
+    """Why, in words."""
+
+
 class MeetingInsights(_Model):
     """What happened on a call and what happens next."""
 
@@ -575,7 +644,8 @@ class MeetingInsights(_Model):
     commitments: list[Commitment] = Field(default_factory=list)
     """Next-step commitments."""
     summary: str = ""
-    """Short summary of the call."""
+    """The content summary: a brief, key points by topic and next steps (see
+    `summary_detail`); the call's metadata is in `call`."""
     highlights: str = ""
     """What was said, in the call's own most central sentences (`summarize_meeting`), one per
     line with the speaker; always written offline, whatever engine wrote `summary`."""
@@ -594,6 +664,15 @@ class MeetingInsights(_Model):
     """What assessed MEDDPICC (`llm:<model>` or `offline:meddpicc-cues`)."""
     action_items: list[ActionItem] = Field(default_factory=list)
     """Follow-up tasks, one per commitment, earliest due first (undated last)."""
+    summary_detail: MeetingSummary | None = None
+    """`summary` in parts: the brief, key points by topic and next steps."""
+    call: CallInfo | None = None
+    """The call's metadata: date, source, format, duration."""
+    participants: list[SpeakerMapping] = Field(default_factory=list)
+    """Every speaker label with its side and how it was mapped."""
+    ungrounded: dict[str, int] = Field(default_factory=dict)
+    """Model-path items dropped because their quote is not in the transcript, by kind
+    (`pains`, `commitments`, ...); empty when nothing was dropped."""
 
 
 class RiskWarning(_Model):
@@ -820,6 +899,10 @@ STATE_MODELS: tuple[type[BaseModel], ...] = (
     ConversationMetrics,
     MeddpiccCriterion,
     ActionItem,
+    KeyPoint,
+    MeetingSummary,
+    CallInfo,
+    SpeakerMapping,
     MeetingInsights,
     RiskWarning,
     Decision,

@@ -46,7 +46,29 @@ def test_json_report_of_the_discovery_call(capsys: pytest.CaptureFixture[str]) -
         "--call-date",
         "2026-11-04",
     )
-    assert list(data) == ["metrics", "trackers", "extractions", "summary", "crm_notes"]
+    assert {
+        "metrics",
+        "trackers",
+        "extractions",
+        "summary",
+        "crm_notes",
+        "highlights",
+        "participants",
+        "call",
+    } <= set(data)
+    call = data["call"]
+    assert (call["date"], call["format"], call["speakers"]) == ("2026-11-04", "plain", 2)
+    assert call["duration_s"] is not None and call["duration_s"] > 60
+    assert call["source"].endswith("discovery_call.txt")
+    rows = {p["name"]: p for p in data["participants"]}
+    assert rows["Dana Whitfield"]["side"] == "customer"
+    assert rows["Dana Whitfield"]["mapped_by"] and rows["Dana Whitfield"]["mapped_by"] != "none"
+    assert rows["Sam Rivera"]["side"] == "rep"
+    assert data["highlights"] and "Sam Rivera:" in data["highlights"]
+    # the summary is content (brief, key points, next steps), not call metadata
+    assert "Talk share" not in data["summary"] and "Next steps:" in data["summary"]
+    assert data["summary_detail"]["brief"] and data["summary_detail"]["next_steps"]
+    assert data["extractions"]["ungrounded"] == {}
     m = data["metrics"]
     assert m["talk_ratio"] == {"Sam Rivera": 0.733, "Dana Whitfield": 0.267}
     assert m["basis"] == "time" and m["side_ratio"] == {"rep": 0.733, "customer": 0.267}
@@ -192,3 +214,24 @@ def test_audio_without_the_extra(
     assert code == 1
     assert err.startswith("error: ConfigurationError: ")
     assert "pip install 'sales-operator[audio]'" in err
+
+
+def test_the_crm_account_is_never_a_competitor(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    call = tmp_path / "call.txt"
+    call.write_text(
+        "Sam Rivera: Where are you today?\n"
+        "Dana Whitfield: We compared Northwind Logistics' own tool with Onfleet last month.\n",
+        encoding="utf-8",
+    )
+    data = _json(
+        capsys, str(call), "--account", "A-NWL", "--workdir", str(tmp_path), "--offline", "--sample"
+    )
+    names = {h["tracker"] for h in data["trackers"] if h["kind"] == "competitor"}
+    assert names == {"Onfleet"}
+    assert all(
+        0 < h["confidence"] <= 1 and h["matched_by"]
+        for h in data["trackers"]
+        if h["kind"] == "competitor"
+    )

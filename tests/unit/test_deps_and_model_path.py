@@ -154,7 +154,9 @@ def test_operator_on_a_model_records_the_model_engine(tmp_path: Path) -> None:
     assert state.brief.dropped["unsupported_number"] >= 1
     assert state.brief.dropped["no_citation"] >= 1
     assert state.meeting is not None and state.meeting.engine.startswith("llm:")
-    assert state.meeting.summary == "A model-written summary."
+    assert state.meeting.summary_detail is not None
+    assert state.meeting.summary_detail.brief == "A model-written summary."
+    assert state.meeting.summary.startswith("A model-written summary.")
     [commitment] = state.meeting.commitments
     assert commitment.due is not None and commitment.due.isoformat() == "2026-11-06"
     # deterministic parts stay deterministic on the model path

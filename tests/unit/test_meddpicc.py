@@ -188,9 +188,10 @@ def test_model_path_fills_meddpicc_with_one_structured_call() -> None:
     assert not by_key["champion"].evidenced and by_key["champion"].note == "No champion yet"
     assert not by_key["metrics"].evidenced and by_key["metrics"].note == "Metrics: not assessed"
     assert out.crm_notes["meddpicc_economic_buyer"].startswith('Dana Whitfield: "I own the')
-    # the model named an untracked vendor: it joins the tracked FleetPilot mention
-    assert [h.tracker for h in out.competitors] == ["FleetPilot", "Acme Routing"]
-    assert out.competitors[1].engine == "llm:fake"
+    # the model named a vendor with a quote nobody said: dropped, counted, never used
+    assert [h.tracker for h in out.competitors] == ["FleetPilot"]
+    assert out.ungrounded.get("competitors") == 1
+    assert "Acme Routing" not in out.summary
 
 
 def test_model_failure_on_meddpicc_falls_back_to_the_cues() -> None:

@@ -12,9 +12,9 @@ located in the transcript to recover its speaker and time.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sales_operator.llm import LLM
 from sales_operator.meetings.dates import (
@@ -31,6 +31,7 @@ from sales_operator.meetings.extract import (
     extract_offline,
     name_key,
     sentences,
+    split_sentences,
     squash,
 )
 from sales_operator.meetings.meddpicc import (
@@ -46,22 +47,28 @@ from sales_operator.meetings.metrics import CallMetrics, call_metrics
 from sales_operator.meetings.speakers import (
     Participant,
     Side,
+    SpeakerMatch,
     map_speakers,
     participants,
     speaker_side,
     speaker_sides_from,
 )
-from sales_operator.meetings.summarize import summarize_meeting
+from sales_operator.meetings.summarize import brief_and_key_points, summarize_meeting
 from sales_operator.meetings.trackers import track, track_concepts
 from sales_operator.meetings.transcript import Transcript, Turn
+from sales_operator.meetings.vendors import vendor_lexicon
 from sales_operator.policy import Policy
 from sales_operator.state import (
     ActionItem,
+    CallInfo,
     Commitment,
     Insight,
+    KeyPoint,
     MeddpiccCriterion,
     MeetingInsights,
+    MeetingSummary,
     Quote,
+    SpeakerMapping,
     TrackerHit,
 )
 
@@ -71,8 +78,14 @@ __all__ = [
     "Side",
     "analyze_call",
     "call_metrics",
+    "call_info",
+    "content_summary",
+    "ground_extraction",
+    "quote_grounded",
     "crm_notes",
-    "offline_summary",
+    "participant_mappings",
+    "render_summary",
+    "speaker_matches",
     "resolve_commitment_due",
     "speaker_side",
     "speaker_sides",
@@ -110,15 +123,90 @@ def speaker_sides(
         rep_email_domains: Our email domains, for speakers labelled with an email address.
         own_names: Our company and product names, for content cues ("here at <us>").
     """
+    return speaker_sides_from(
+        speaker_matches(
+            transcript,
+            rep_names,
+            customer_names,
+            people=people,
+            rep_email_domains=rep_email_domains,
+            own_names=own_names,
+        )
+    )
+
+
+def speaker_matches(
+    transcript: Transcript,
+    rep_names: Iterable[str],
+    customer_names: Iterable[str],
+    *,
+    people: Iterable[Participant] = (),
+    rep_email_domains: Iterable[str] = (),
+    own_names: Iterable[str] = (),
+) -> dict[str, SpeakerMatch]:
+    """Return every speaker label of the transcript with where it was placed, and why."""
     everyone = participants(rep_names=rep_names, customer_names=customer_names, people=people)
-    matches = map_speakers(
+    return map_speakers(
         transcript.speakers,
         everyone,
         rep_email_domains=rep_email_domains,
-        transcript=transcript,  # i9a: export sides, content cues, two-party rest
+        transcript=transcript,  # export sides, content cues, the two-party rest
         own_names=own_names,
     )
-    return speaker_sides_from(matches)
+
+
+_CONFIDENCE_BY_REASON = (("email", 0.99), ("full name", 0.95), ("first name", 0.85))
+
+
+def participant_mappings(matches: Mapping[str, SpeakerMatch]) -> list[SpeakerMapping]:
+    """Return one row per speaker label: name, person, side and how it was mapped.
+
+    Uses the `mapped_by` and `confidence` the speaker mapping gives; where it gives none,
+    they are read from its `reason`.
+    """
+    rows: list[SpeakerMapping] = []
+    for label, m in matches.items():
+        mapped_by = getattr(m, "mapped_by", None)
+        confidence = getattr(m, "confidence", None)
+        if mapped_by is None:
+            reason = m.reason.lower()
+            found = next(
+                ((k, c) for k, c in _CONFIDENCE_BY_REASON if k in reason and m.side != "unknown"),
+                None,
+            )
+            mapped_by = found[0].replace(" ", "_") if found else "none"
+            confidence = found[1] if found else 0.0
+        person = m.participant
+        rows.append(
+            SpeakerMapping(
+                name=label,
+                participant=(person.name or None) if person else None,
+                email=person.email if person else None,
+                side=m.side,
+                mapped_by=str(mapped_by),
+                confidence=float(confidence or 0.0),
+                reason=m.reason,
+            )
+        )
+    return rows
+
+
+def call_info(transcript: Transcript, call_id: str, call_date: date) -> CallInfo:
+    """Return the call's metadata: date, source, format, duration, speakers, words."""
+    starts = [t.start for t in transcript.turns if t.start is not None]
+    ends = [t.end if t.end is not None else t.start for t in transcript.turns]
+    ends_known = [e for e in ends if e is not None]
+    duration = (max(ends_known) - min(starts)) if starts and ends_known else None
+    source = transcript.name if transcript.name and transcript.name != "<transcript>" else None
+    return CallInfo(
+        call_id=call_id,
+        date=call_date,
+        source=source,
+        format=str(transcript.format) if transcript.format else None,
+        duration_s=round(duration, 1) if duration is not None and duration >= 0 else None,
+        speakers=len(transcript.speakers),
+        words=sum(len(t.text.split()) for t in transcript.turns),
+    )
 
 
 # --- from the extraction to the insights ----------------------------------------------------
@@ -143,6 +231,147 @@ def _quote(transcript: Transcript, text: str, speaker: str) -> Quote:
     if turn is None:
         return Quote(speaker=speaker, text=text)
     return Quote(speaker=turn.speaker, text=text, start=turn.start)
+
+
+GROUNDING_WINDOW_S = 120.0
+"""A quote's cited time may be this far from the start of the turn it is found in."""
+
+
+_Span = tuple[str, set[str], float | None, float | None, tuple[str, ...]]
+
+
+def _spans(transcript: Transcript) -> list[_Span]:
+    """Return the squashed text of every turn and of every two consecutive turns."""
+    turns = transcript.turns
+    out: list[_Span] = []
+    for i, t in enumerate(turns):
+        out.append((squash(t.text), {t.speaker}, t.start, t.end, ()))
+        if i + 1 < len(turns):
+            n = turns[i + 1]
+            out.append(
+                (
+                    squash(f"{t.text} {n.text}"),
+                    {t.speaker, n.speaker},
+                    t.start,
+                    n.end or n.start,
+                    (squash(t.text), squash(n.text)),
+                )
+            )
+    return out
+
+
+def _same_speaker(cited: str, label: str) -> bool:
+    """Whether a cited speaker names the label ("Dana" for "Dana Whitfield")."""
+    if not cited or not label:
+        return False
+    return cited == label or label.split()[0] == cited or cited.split()[0] == label
+
+
+def quote_grounded(
+    transcript: Transcript,
+    quote: str,
+    speaker: str,
+    start: float | None = None,
+    *,
+    spans: list[_Span] | None = None,
+) -> bool:
+    """Return whether `quote` is in the transcript, said by `speaker`, near `start`.
+
+    The quote and the turns are compared normalised (lower case, letters and digits, single
+    spaces); it must lie within one turn of `speaker`, or within two consecutive turns one
+    of which is theirs (a request and its answer). With a cited `start` on a timed
+    transcript, the turn must begin within `GROUNDING_WINDOW_S` of it (or contain it).
+    A quote of fewer than three words grounds nothing.
+    """
+    needle = squash(quote)
+    if len(needle.split()) < 3:
+        return False
+    pieces = [p for p in (squash(x) for x in split_sentences(quote)) if p] or [needle]
+    cited = squash(speaker)
+    for text, who, t0, t1, parts in spans if spans is not None else _spans(transcript):
+        if not all(p in text for p in pieces):
+            continue  # every sentence of the quote is in this turn (or this turn and the next)
+        if parts and any(all(p in part for p in pieces) for part in parts):
+            continue  # within one turn: that turn's own speaker must be the cited one
+        if not any(_same_speaker(cited, squash(w)) for w in who):
+            continue
+        if start is None or t0 is None:
+            return True
+        if abs(t0 - start) <= GROUNDING_WINDOW_S or (t1 is not None and t0 <= start <= t1):
+            return True
+    return False
+
+
+def ground_extraction(
+    extraction: CallExtraction, transcript: Transcript, *, known: Iterable[str] = ()
+) -> tuple[CallExtraction, dict[str, int]]:
+    """Drop every extracted item whose quote is not in the transcript where it is cited.
+
+    Pains, objections, risks, triggers and competitor mentions need their quote said by
+    their speaker; commitments by their owner, in a request and answer the owner is part
+    of, or to the owner in the turn next to theirs ("Raj, you'll send me ..."); a decision
+    maker's name must be said on the call or be a known participant.
+
+    Returns:
+        (the extraction with grounded items only, the number dropped per kind; kinds with
+        nothing dropped are left out).
+    """
+    spans = _spans(transcript)
+    dropped: dict[str, int] = {}
+
+    def keep(kind: str, items: list[Any], speaker: Callable[[Any], str]) -> list[Any]:
+        out = [
+            i
+            for i in items
+            if quote_grounded(
+                transcript, i.quote, speaker(i), getattr(i, "start", None), spans=spans
+            )
+        ]
+        if len(out) < len(items):
+            dropped[kind] = len(items) - len(out)
+        return out
+
+    def addressed(c: ExtractedCommitment) -> bool:
+        """Return whether the quote is said to its owner ("Raj, you'll send me ...")."""
+        pieces = [p for p in (squash(x) for x in split_sentences(c.quote)) if p]
+        turns = transcript.turns
+        owner = squash(c.owner)
+        for i, t in enumerate(turns):
+            if pieces and all(p in squash(t.text) for p in pieces):
+                near = turns[max(i - 1, 0) : i + 2]
+                if any(_same_speaker(owner, squash(n.speaker)) for n in near):
+                    return True
+        return False
+
+    commitments = [
+        c
+        for c in extraction.commitments
+        if quote_grounded(transcript, c.quote, c.owner, c.start, spans=spans)
+        or (len(squash(c.quote).split()) >= 3 and addressed(c))
+    ]
+    if len(commitments) < len(extraction.commitments):
+        dropped["commitments"] = len(extraction.commitments) - len(commitments)
+    said = squash(" ".join(t.text for t in transcript.turns))
+    people = {squash(k) for k in known}
+    makers = [
+        d
+        for d in extraction.decision_makers
+        if (name := squash(re.sub(r"\([^)]*\)", " ", d))) and (name in people or name in said)
+    ]
+    if len(makers) < len(extraction.decision_makers):
+        dropped["decision_makers"] = len(extraction.decision_makers) - len(makers)
+    grounded = extraction.model_copy(
+        update={
+            "pains": keep("pains", extraction.pains, lambda i: i.speaker),
+            "objections": keep("objections", extraction.objections, lambda i: i.speaker),
+            "risks": keep("risks", extraction.risks, lambda i: i.speaker),
+            "triggers": keep("triggers", extraction.triggers, lambda i: i.speaker),
+            "commitments": commitments,
+            "competitors": keep("competitors", extraction.competitors, lambda i: i.speaker),
+            "decision_makers": makers,
+        }
+    )
+    return grounded, dropped
 
 
 def resolve_commitment_due(
@@ -221,15 +450,20 @@ def _mention_hits(
     sides: Mapping[str, Side],
     engine: str,
 ) -> list[TrackerHit]:
-    """Return competitor hits for vendors the extraction named that no tracker found."""
-    known = {name_key(h.tracker) for h in tracked}
+    """Return competitor hits for the extraction's mentions that no tracker hit covers.
+
+    One hit per (vendor, sentence); a mention in a sentence the policy tracker already
+    reported for that vendor is not repeated.
+    """
+    seen = {(name_key(h.tracker), squash(h.quote.text)) for h in tracked}
     out: list[TrackerHit] = []
     for mention in extraction.competitors:
         key = name_key(mention.name)
-        if not key or key in known:
+        if not key or (key, squash(mention.quote)) in seen:
             continue
-        known.add(key)
+        seen.add((key, squash(mention.quote)))
         quote = _quote(transcript, mention.quote, mention.speaker)
+        llm_made = engine.startswith("llm:")
         out.append(
             TrackerHit(
                 tracker=mention.name.strip(),
@@ -237,6 +471,8 @@ def _mention_hits(
                 quote=quote,
                 side=sides.get(quote.speaker, "unknown"),
                 engine=engine,
+                confidence=mention.confidence if mention.confidence is not None else 0.8,
+                matched_by=engine if llm_made or not mention.how else mention.how,
             )
         )
     return out
@@ -295,39 +531,104 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def offline_summary(
-    call_id: str,
-    call_date: date,
-    metrics: CallMetrics,
-    extraction: CallExtraction,
-    competitors: list[TrackerHit],
-) -> str:
-    """Write the extractive summary from the metrics, pains, competitors and commitments."""
-    people = ", ".join(f"{s} ({side})" for s, side in metrics.sides.items())
-    parts = [f"Call {call_id} on {call_date.isoformat()} with {people}."]
-    shares = ", ".join(f"{side} {_pct(v)}" for side, v in metrics.side_ratio.items())
-    parts.append(f"Talk share ({metrics.basis}): {shares}.")
-    if extraction.pains:
-        parts.append("Pains: " + "; ".join(p.text.rstrip(".") for p in extraction.pains) + ".")
-    if extraction.objections:
-        parts.append(
-            "Objections: " + "; ".join(o.text.rstrip(".") for o in extraction.objections) + "."
-        )
-    if extraction.triggers:
-        parts.append(
-            "Buying triggers: " + "; ".join(t.text.rstrip(".") for t in extraction.triggers) + "."
-        )
-    names = list(dict.fromkeys(h.tracker for h in competitors))
+SUMMARY_WORDS = 200
+"""Word budget of `MeetingInsights.summary` (brief, key points and next steps together)."""
+
+OFFLINE_SUMMARY_ENGINE = "offline:central-sentences"
+"""The engine name recorded for the offline brief."""
+
+
+def _items_line(items: Iterable[Insight]) -> str:
+    return "; ".join(i.text.rstrip(".") for i in items)
+
+
+def content_summary(
+    transcript: Transcript,
+    insights: MeetingInsights,
+    *,
+    brief: str | None = None,
+    engine: str = OFFLINE_SUMMARY_ENGINE,
+    max_words: int = SUMMARY_WORDS,
+) -> MeetingSummary:
+    """Write the content summary of a call: a brief, key points by topic, next steps.
+
+    The brief is `brief` when a model wrote one, else the call's two to four most central
+    sentences (`summarize.brief_and_key_points`), fillers removed, each with its speaker.
+    Key points: the extraction's pains, objections, buying triggers, risks and competitors,
+    each a topic, then central sentences grouped under the word they are about. Next
+    steps: the action items, with owners and due dates. Sentences are dropped from the key
+    points until the rendered summary fits `max_words`.
+    """
+    picked, central = brief_and_key_points(transcript)
+    quotes: list[Quote] = []
+    if brief is None or not brief.strip():
+        brief = " ".join(f"{p.text[:-1]} ({p.speaker}){p.text[-1]}" for p in picked)
+        quotes = [
+            Quote(speaker=p.speaker, text=p.text, start=transcript.turns[p.turn].start)
+            for p in picked
+        ]
+        engine = OFFLINE_SUMMARY_ENGINE
+    points: list[KeyPoint] = []
+    names = list(dict.fromkeys(h.tracker for h in insights.competitors))
     if names:
-        parts.append("Competitors mentioned: " + ", ".join(names) + ".")
-    steps = []
-    for c in extraction.commitments:
-        due, _ = resolve_commitment_due(c.due, c.quote, call_date)
-        when = f" by {due.isoformat()}" if due else ""
-        steps.append(f"{c.owner} to {_lower_first(c.title or c.text)}{when}")
-    if steps:
-        parts.append("Next steps: " + "; ".join(steps) + ".")
-    return " ".join(parts)
+        first = insights.competitors[0].quote
+        points.append(KeyPoint(topic="Competitors", text=", ".join(names), quote=first))
+    for topic, items in (
+        ("Pains", insights.pains),
+        ("Objections", insights.objections),
+        ("Buying triggers", insights.triggers),
+        ("Risks", insights.risks),
+    ):
+        if items:
+            points.append(KeyPoint(topic=topic, text=_items_line(items), quote=items[0].quote))
+    by_topic: dict[str, list[KeyPoint]] = {}
+    for p in central:
+        by_topic.setdefault(p.topic, []).append(
+            KeyPoint(
+                topic=p.topic[:1].upper() + p.topic[1:],
+                text=f"{p.text} ({p.speaker})",
+                quote=Quote(speaker=p.speaker, text=p.text, start=transcript.turns[p.turn].start),
+            )
+        )
+    fixed = len(points)
+    points += [kp for group in by_topic.values() for kp in group]
+    out = MeetingSummary(
+        brief=brief.strip(),
+        brief_quotes=quotes,
+        key_points=points,
+        next_steps=insights.action_items or action_items(insights.commitments),
+        engine=engine,
+    )
+    while len(render_summary(out).split()) > max_words and len(out.key_points) > fixed:
+        out.key_points.pop()
+    while len(render_summary(out).split()) > max_words and out.key_points:
+        out.key_points.pop()
+    while len(render_summary(out).split()) > max_words and out.next_steps:
+        out.next_steps.pop()
+    over = len(render_summary(out).split()) - max_words
+    if over > 0:  # a model's (or one huge sentence's) brief: cut to the budget
+        words = out.brief.split()
+        out.brief = " ".join(words[: max(len(words) - over - 1, 1)]) + " ..."
+    return out
+
+
+def render_summary(summary: MeetingSummary) -> str:
+    """Render a `MeetingSummary` as text: the brief, "Key points:", "Next steps:"."""
+    parts = [summary.brief] if summary.brief else []
+    if summary.key_points:
+        lines: dict[str, list[str]] = {}
+        for kp in summary.key_points:
+            lines.setdefault(kp.topic, []).append(kp.text)
+        parts.append("Key points:\n" + "\n".join(f"- {t}: {' '.join(v)}" for t, v in lines.items()))
+    if summary.next_steps:
+        parts.append(
+            "Next steps:\n"
+            + "\n".join(
+                f"- {a.owner}: {a.title}" + (f" (due {a.due.isoformat()})" if a.due else "")
+                for a in summary.next_steps
+            )
+        )
+    return "\n".join(parts)
 
 
 def _joined(items: Iterable[Insight]) -> str:
@@ -396,6 +697,7 @@ def analyze_call(
     policy: Policy,
     llm: LLM,
     people: Iterable[Participant] = (),
+    account_names: Iterable[str] = (),
 ) -> MeetingInsights:
     """Analyse one call.
 
@@ -409,16 +711,18 @@ def analyze_call(
         llm: The language engine; offline, the cue-phrase engine writes the text parts.
         people: More participants for the speaker mapping: CRM contacts and reps, calendar
             attendees (see `meetings.speakers.participants`).
+        account_names: The customer's company names (never reported as competitors).
 
     Returns:
         The insights, with `engine` naming what wrote the text parts.
     """
     everyone = list(people)
+    account_names = [n for n in account_names if n.strip()]
     reps = sorted({*rep_names, *(p.name for p in everyone if p.side == "rep" and p.name)})
     customers = sorted(
         {*customer_names, *(p.name for p in everyone if p.side == "customer" and p.name)}
     )
-    sides = speaker_sides(
+    matches = speaker_matches(
         transcript,
         reps,
         customers,
@@ -426,6 +730,7 @@ def analyze_call(
         rep_email_domains=policy.company.rep_email_domains,
         own_names=(policy.company.name, policy.company.product),
     )
+    sides = speaker_sides_from(matches)
     units = sentences(transcript, sides)
     metrics = call_metrics(
         transcript, sides, filler_words=policy.meetings.filler_words, units=units
@@ -443,10 +748,12 @@ def analyze_call(
             own_names=(policy.company.name, policy.company.product),
             competitors=policy.meetings.competitors,
             units=units,
+            account_names=account_names,
+            vendors=vendor_lexicon(policy),
+            not_competitors=policy.meetings.competitor_detection.not_competitors,
+            min_confidence=policy.meetings.competitor_detection.min_confidence,
         )
-        mentioned = _mention_hits(extraction, competitors, transcript, sides, OFFLINE_ENGINE)
-        summary = offline_summary(call_id, call_date, metrics, extraction, competitors + mentioned)
-        return extraction.model_copy(update={"summary": summary})
+        return extraction
 
     extraction, engine = llm.structured(
         step="meeting_intelligence",
@@ -462,6 +769,9 @@ def analyze_call(
         offline=offline,
         offline_engine=OFFLINE_ENGINE,
     )
+    # every item must quote the transcript: what cannot be found is dropped (and counted)
+    # before anything downstream (MEDDPICC, CRM notes, the summary) reads the extraction
+    extraction, ungrounded = ground_extraction(extraction, transcript, known=[*reps, *customers])
     competitors = competitors + _mention_hits(extraction, competitors, transcript, sides, engine)
 
     def meddpicc_fallback() -> MeddpiccExtraction:
@@ -506,15 +816,20 @@ def analyze_call(
             _commitment(c, transcript, sides, reps, customers, call_date)
             for c in extraction.commitments
         ],
-        summary=extraction.summary.strip(),
         engine=engine,
         speakers=dict(sides),
+        ungrounded=ungrounded,
+        call=call_info(transcript, call_id, call_date),
+        participants=participant_mappings(matches),
     )
-    if not insights.summary:
-        insights.summary = offline_summary(call_id, call_date, metrics, extraction, competitors)
     insights.highlights = summarize_meeting(transcript, max_words=HIGHLIGHT_WORDS)
     insights.meddpicc = _meddpicc(coverage, transcript)
     insights.meddpicc_engine = meddpicc_engine
     insights.action_items = action_items(insights.commitments)
+    model_brief = extraction.summary.strip() if engine.startswith("llm:") else None
+    insights.summary_detail = content_summary(
+        transcript, insights, brief=model_brief, engine=engine
+    )
+    insights.summary = render_summary(insights.summary_detail)
     insights.crm_notes = crm_notes(insights, extraction.decision_makers)
     return insights

@@ -15,10 +15,14 @@ email decides: the policy's `company.rep_email_domains` are ours) and, with
 of these places stays `unknown`. The call date is `--call-date`, else the date the
 transcript states, else today.
 
-The JSON report has exactly five top-level keys: `metrics` (with `talk_ratio`: speaker to
-share of time spoken, or of words when the transcript has no timestamps; `basis` says
-which), `trackers` (every hit with its quote, speaker and timestamp), `extractions` (pains,
-objections, risks, triggers, commitments, each with its quote), `summary` and `crm_notes`.
+The JSON report's top-level keys: `metrics` (with `talk_ratio`: speaker to share of time
+spoken, or of words when the transcript has no timestamps; `basis` says which), `trackers`
+(every hit with its quote, speaker and timestamp; competitors with `confidence` and
+`matched_by`), `extractions` (pains, objections, risks, triggers, commitments, each with its
+quote; `ungrounded` counts model items dropped for a quote not in the transcript),
+`summary` (the content summary: brief, key points, next steps), `summary_detail` (the same
+in parts), `crm_notes`, `highlights`, `participants` (each speaker's side and how it was
+mapped) and `call` (date, source, format, duration).
 """
 
 from __future__ import annotations
@@ -60,6 +64,10 @@ _NOT_EXTRACTIONS = {
     "summary",
     "crm_notes",
     "engine",
+    "summary_detail",
+    "call",
+    "participants",
+    "highlights",
 }
 
 
@@ -160,7 +168,9 @@ def _llm(args: argparse.Namespace) -> Any:
     return LLM(load_chat_model(spec), name=spec) if spec else LLM(None)
 
 
-def _people(args: argparse.Namespace, policy: Any) -> list[Any]:
+def _people(
+    args: argparse.Namespace, policy: Any, account_names: list[str] | None = None
+) -> list[Any]:
     from sales_operator.meetings.speakers import participants
 
     contacts: list[Any] = []
@@ -174,8 +184,11 @@ def _people(args: argparse.Namespace, policy: Any) -> list[Any]:
         crm = SQLiteCRM.open_seeded(where) if getattr(args, "sample", False) else SQLiteCRM(where)
         try:
             account_id = args.account
-            if crm.get_account(account_id) is None:
+            account = crm.get_account(account_id)
+            if account is None:
                 raise InputError(f"--account {account_id}: no such account in {where}")
+            if account_names is not None:
+                account_names.append(account.name)  # the customer is never a competitor
             contacts = crm.list_contacts(account_id)
             reps = crm.list_reps()
         finally:
@@ -202,13 +215,21 @@ def _hit(h: Any) -> dict[str, Any]:
         "time": format_timestamp(start) if start is not None else None,
         "quote": h.quote.text,
         **({"engine": h.engine} if h.engine else {}),
+        **({"confidence": h.confidence} if h.confidence is not None else {}),
+        **({"matched_by": h.matched_by} if h.matched_by else {}),
     }
 
 
 def report(
     insights: Any, transcript: Transcript, matches: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Return the JSON report of an analysed call (the five top-level keys).
+    """Return the JSON report of an analysed call.
+
+    Keys: `metrics`, `trackers`, `extractions` (with `ungrounded`: model items dropped
+    because their quote is not in the transcript), `summary` (the content summary as text),
+    `summary_detail` (its brief, key points by topic and next steps), `crm_notes`,
+    `highlights`, `participants` (every speaker: name, side, how it was mapped) and `call`
+    (date, source, duration, format).
 
     Args:
         insights: The `MeetingInsights` of `analyze_call`.
@@ -241,12 +262,28 @@ def report(
     extractions.update({k: v for k, v in data.items() if k not in _NOT_EXTRACTIONS})
     if insights.concept_engine:
         metrics["engines"] = {"concept_trackers": insights.concept_engine}
+    extractions.setdefault("ungrounded", data.get("ungrounded") or {})
+    call = data.get("call") or {}
     return {
         "metrics": metrics,
         "trackers": trackers,
         "extractions": extractions,
         "summary": insights.summary,
+        "summary_detail": data.get("summary_detail"),
         "crm_notes": insights.crm_notes,
+        "highlights": insights.highlights,
+        "participants": data.get("participants") or [],
+        "call": {
+            "call_id": insights.call_id,
+            "date": insights.call_date.isoformat(),
+            "source": call.get("source") or transcript.name,
+            "format": call.get("format") or transcript.format,
+            "duration_s": call.get("duration_s"),
+            "speakers": call.get("speakers", len(transcript.speakers)),
+            "words": call.get("words"),
+            "turns": len(transcript.turns),
+            "timed": transcript.timed,
+        },
     }
 
 
@@ -323,8 +360,9 @@ def render_markdown(data: dict[str, Any]) -> str:
                 f'- {c["owner"]} ({c["side"]}): {c["text"]}, due {due}  \n  "{c["quote"]["text"]}"'
             )
     out += ["", "## Summary", "", data["summary"] or "(none)"]
-    if ex.get("highlights"):
-        out += ["", "## Highlights", "", *(f"- {line}" for line in ex["highlights"].splitlines())]
+    highlights = data.get("highlights") or ex.get("highlights")
+    if highlights:
+        out += ["", "## Highlights", "", *(f"- {line}" for line in highlights.splitlines())]
     out += ["", "## CRM notes", ""]
     out += [f"- **{k}**: {v}" for k, v in data["crm_notes"].items()]
     return "\n".join(out) + "\n"
@@ -340,7 +378,8 @@ def cmd_analyze_call(args: argparse.Namespace) -> int:
     transcript = load_call(
         args.path, transcript_format=args.transcript_format, speakers=args.speaker
     )
-    people = _people(args, policy)
+    account_names: list[str] = []
+    people = _people(args, policy, account_names)
     insights = analyze_call(
         transcript,
         call_id=args.call_id or Path(args.path).stem,
@@ -350,6 +389,7 @@ def cmd_analyze_call(args: argparse.Namespace) -> int:
         policy=policy,
         llm=_llm(args),
         people=people,
+        account_names=account_names,
     )
     matches = map_speakers(
         transcript.speakers,

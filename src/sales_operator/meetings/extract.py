@@ -38,6 +38,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,6 +53,7 @@ __all__ = [
     "ExtractedMention",
     "Sentence",
     "classify",
+    "clean_spoken",
     "commitment_title",
     "content_words",
     "cue_pattern",
@@ -80,6 +83,9 @@ class ExtractedInsight(_Schema):
     """The sentence(s) from the transcript that show it, copied verbatim."""
     speaker: str
     """The speaker of the quote, exactly as labelled in the transcript."""
+    start: float | None = None
+    """Seconds from the start of the call where the quote is said (timed transcripts);
+    null when the transcript has no times."""
 
 
 class ExtractedCommitment(_Schema):
@@ -95,6 +101,9 @@ class ExtractedCommitment(_Schema):
     """The due date as said ('by Friday', 'next Tuesday'), or an ISO date; null if none."""
     quote: str
     """The sentence from the transcript with the commitment, copied verbatim."""
+    start: float | None = None
+    """Seconds from the start of the call where the quote is said (timed transcripts);
+    null when the transcript has no times."""
 
 
 class ExtractedMention(_Schema):
@@ -106,6 +115,13 @@ class ExtractedMention(_Schema):
     """The sentence from the transcript that names it, copied verbatim."""
     speaker: str
     """The speaker of the quote, exactly as labelled in the transcript."""
+    start: float | None = None
+    """Seconds from the start of the call where the quote is said (timed transcripts);
+    null when the transcript has no times."""
+    confidence: float | None = None
+    """How sure the detection is, 0..1 (set by the offline engine; leave it null)."""
+    how: str | None = None
+    """What found it (set by the offline engine; leave it null)."""
 
 
 class CallExtraction(_Schema):
@@ -136,6 +152,33 @@ _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "vs", "etc", "inc", "ltd", "co"
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*\s+")
 
 
+_FILLER_WORDS = re.compile(
+    r"(?<![\w'])(?:um+|uh+|erm?|uhm|hmm+|mm-?hmm)(?![\w'])[,.]?\s*", re.IGNORECASE
+)
+_DISCOURSE = re.compile(
+    r",\s*(?:like|you know|i mean|how (?:it's|it is|is it) called|how you say|basically|"
+    r"honestly|actually|to be honest|sort of|kind of)\s*(?=,)",
+    re.IGNORECASE,
+)
+_REPEATED = re.compile(r"\b([\w']+(?:\s+[\w']+)?)(?:,?\s+\1\b)+", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def clean_spoken(text: str) -> str:
+    """Return `text` without hesitations, comma-set fillers and repeated words.
+
+    "um", "uh"; ", you know,"; "I'll, I'll", "the, the"; quotes are straightened.
+    """
+    t = _FILLER_WORDS.sub("", straight_quotes(text))
+    for _ in range(2):
+        t = _DISCOURSE.sub("", t)
+    t = _REPEATED.sub(r"\1", t)
+    t = re.sub(r",\s*,", ",", t)
+    t = re.sub(r"\s*,\s*(?=[,.;?!])", "", t)
+    t = re.sub(r"^\s*,\s*", "", t)
+    return " ".join(t.split())
+
+
 def split_sentences(text: str) -> list[str]:
     """Split a turn into sentences (on `.`, `!` or `?` followed by a space)."""
     out: list[str] = []
@@ -146,8 +189,9 @@ def split_sentences(text: str) -> list[str]:
         if m.group().startswith(".") and (last in _ABBREVIATIONS or re.fullmatch(r"\w", last)):
             continue  # "Mr. Chen", "e.g. this", "J. Smith"
         following = text[m.end() : m.end() + 1]
-        if following and following.islower():
-            continue  # "approx. ten", "91.5" never splits; a lower-case start is a fragment
+        fragment = m.group().startswith(("?", "!")) or not (len(last) >= 3 and last.isalpha())
+        if following and following.islower() and fragment:
+            continue  # "approx. ten", "Really? yes": a fragment; "sees. end of ..." splits
         out.append(text[start : m.end()].strip())
         start = m.end()
     tail = text[start:].strip()
@@ -667,29 +711,89 @@ def _tidy(text: str) -> str:
     return t[:1].upper() + t[1:] if t else t
 
 
+_COMMA_CLAUSE = re.compile(
+    r",\s+(?:(?:he|she|they|it|we|I|you|who|which|that|this|there)\b|(?:but|so|because)\b)",
+    re.IGNORECASE,
+)
+_TITLE_BOUNDARY = frozenset(
+    "with for from to about on in by after before using so and once via".split()
+)
+_DANGLING = frozenset(
+    """a an the and or to of for with from by in on at about another other others some any
+    this that these those your our my their his her its as than into after before plus
+    also every more less very just anyway too though then""".split()
+)
+TITLE_MAX_WORDS = 10
+"""A title longer than this is shortened at a phrase boundary (never mid-phrase)."""
+
+
+def _drop_dangling(words: list[str]) -> list[str]:
+    while len(words) > 1 and words[-1].lower().strip(",;:") in _DANGLING:
+        words = words[:-1]
+    return words
+
+
 def commitment_title(text: str) -> str:
     """Derive a short imperative task title from a commitment's text.
+
+    The title is a complete verb phrase: the first clause, cut only at a clause or
+    phrase boundary ("..., he signs off", "... and set up a call"), never ending on an
+    article, preposition or conjunction; a clause still over `TITLE_MAX_WORDS` words is cut
+    before its last preposition that keeps the object whole, else kept whole.
 
     "Loop in Marcus Chen (CRO) and set up a call with him" becomes "Loop in CRO";
     "Send the ROI model and a pricing proposal" becomes "Send ROI model and pricing proposal".
     """
     t = re.sub(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*\s+\(([^)]+)\)", r"\1", text)
+    t = _COMMA_CLAUSE.split(t, maxsplit=1)[0]
     t = _AND_VERB.split(t, maxsplit=1)[0]
     t = _TITLE_TAIL.sub("", t)
     t = _INDIRECT_OBJECT.sub(r"\1 ", t)
     t = _DETERMINERS.sub("", t)
-    words = _tidy(t).split()
-    return " ".join(words[:8])
+    head, comma, rest = t.partition(",")
+    if comma and len(head.split()) >= 2 and not re.search(r"\b(?:and|or)\b", rest):
+        t = head  # "Loop in CFO, Mark Diaz": the apposition goes, a list ("a, b and c") stays
+    words = _drop_dangling(_tidy(t).split())
+    if len(words) > TITLE_MAX_WORDS:
+        cuts = [
+            i
+            for i in range(2, TITLE_MAX_WORDS + 1)
+            if words[i].lower() in _TITLE_BOUNDARY
+            and words[i - 1].lower().strip(",;:") not in _DANGLING
+        ]
+        if cuts:
+            words = _drop_dangling(words[: cuts[-1]])
+    return " ".join(words).strip(" ,;:")
 
 
 # A strong cue followed by one of these verbs is a next step even without a due date.
 _DELIVERABLE = re.compile(
-    r"^(?:(?:also|just|personally|then|quickly|go ahead and|make sure to|definitely)\s+)*"
+    r"^(?:(?:also|just|personally|then|quickly|go ahead and|make sure to|definitely|still|"
+    r"first|immediately)\s+)*"
     r"(?:send|e-?mail|forward|share(?!\s+(?:my|the|our|your)\s+screen)|set up|put together|"
-    r"draft|get back|follow up|loop in|introduce|circle back|check with|book|schedule|"
-    r"write up)\b",
+    r"draft|get back|get (?:you|y'all|over)|follow up|loop in|introduce|circle back|"
+    r"check with|check in|check on|book|"
+    r"schedule|write up|ask|prepare|pull|export|review|confirm|ping|reach out|find|look into|"
+    r"work on|run|make(?! sure)|build|update|arrange|organi[sz]e|call|phone|talk to|"
+    r"speak (?:to|with)|brief|bring|invite|reserve|order|provide|deliver|finali[sz]e|"
+    r"set a reminder|"
+    r"take (?:it|this|that|the)|come back to)\b",
     re.IGNORECASE,
 )
+# "you'll send me the export": the addressee's commitment (not "you'll have it from me").
+_ADDRESSEE_CUE = re.compile(
+    r"\b(?:you'll|you will|you're going to)\s+(?=(?:also\s+|then\s+)?(?:send|e-?mail|forward|"
+    r"share|set up|put together|draft|get back|follow up|loop in|introduce|check|book|schedule|"
+    r"ask|prepare|pull|export|review|confirm|ping|reach out|talk to|bring|invite|provide)\b)",
+    re.IGNORECASE,
+)
+# "Let's talk again next Tuesday": a meeting the speaker proposes, with a date.
+_LETS_MEET = re.compile(
+    r"\b(?:let's|let us)\s+(?P<what>(?:talk|meet|catch up|reconvene|regroup|sync|reconnect|"
+    r"touch base|speak|get together|review|go through|pick (?:this|it) up)\b.*)",
+    re.IGNORECASE,
+)
+_VOCATIVE = re.compile(r"^(?:and |so |okay |ok )?(?P<name>[A-Z][\w'-]+),\s")
 _WEAK_CUE = re.compile(r"^(?:I|we) can\b", re.IGNORECASE)
 # "You'll have the reference from me by Friday", "expect our redlines by December 4th".
 _DELIVERY = re.compile(
@@ -716,27 +820,44 @@ def _body(clause: str, known: Iterable[str]) -> str:
     clause = _CALL_WITH.sub(lambda m: f" for a {m.group('what').lower()}", clause)
     clause = _CLAUSE_END.split(clause, maxsplit=1)[0]
     clause = _INDIRECT_OBJECT.sub(r"\1 ", clause)
-    return _tidy(_expand_names(clause, known))
+    return " ".join(_drop_dangling(_tidy(_expand_names(clause, known)).split()))
 
 
 def _without(text: str, start: int, end: int) -> str:
     return f"{text[:start]} {text[end:]}"
 
 
-def _commitment(s: Sentence, call_date: date, known: Iterable[str]) -> ExtractedCommitment | None:
-    text = straight_quotes(s.text)
-    if s.question:
+def _commitment(
+    s: Sentence, call_date: date, known: Iterable[str], addressee: str | None = None
+) -> ExtractedCommitment | None:
+    text = clean_spoken(s.text)
+    if s.question and not _TAG_QUESTION.search(text):
+        return None  # a real question; "you'll send it by Monday, right?" is a statement
+    if not (
+        COMMITMENT_CUES.search(text)
+        or _ADDRESSEE_CUE.search(text)
+        or _LETS_MEET.search(text)
+        or _DELIVERY.search(text)
+        or _HEAR_BACK.search(text)
+    ):
         return None
-    due = find_due(text, call_date)
+    due = _best_due(text, call_date)
+    found = _addressed(s, text, call_date, known, addressee)
+    if found is not None:
+        return found
     for cue in COMMITMENT_CUES.finditer(text):
         rest = text[cue.end() :]
         if _NOT_A_COMMITMENT.match(rest) or _negated(text, cue.start()):
             continue  # "I can't promise we'll sign this quarter" (i9a: wider due dates)
         progressive = _PROGRESSIVE.match(cue.group()) is not None
         if due is None and (
-            progressive or _WEAK_CUE.match(cue.group()) or not _DELIVERABLE.match(rest)
+            progressive
+            or _WEAK_CUE.match(cue.group())
+            or not _DELIVERABLE.match(rest)
+            or _PRONOUN_OBJECT.match(rest)
+            or _negated(text, cue.start())
         ):
-            continue  # no date: only "I'll send ...", "we'll set up ..." and the like
+            continue  # no date: only "I'll send the deck", "we'll set up a call" and the like
         clause = rest
         if due is not None and due.start >= cue.end():
             clause = _without(rest, due.start - cue.end(), due.end - cue.end())
@@ -753,7 +874,86 @@ def _commitment(s: Sentence, call_date: date, known: Iterable[str]) -> Extracted
             due=due.phrase if due else None,
             quote=s.text,
         )
-    return _delivery(s, text, due, known)
+    return _delivery(s, text, due, known) or _lets_meet(s, text, due, known)
+
+
+_PRONOUN_OBJECT = re.compile(
+    r"^(?:\w+\s+){1,2}?(?:it|that|this|them|those)\b(?!\s+(?:\w+\s+)?(?:to|for)\b)"
+)
+_BARE_OBJECT = re.compile(r"^\w+(?: \w+)? (?:it|that|this|them|those)$", re.IGNORECASE)
+_TO_ME = re.compile(r"\b(send|e-?mail|forward|give|share|get)\s+(?:me|us)\s+", re.I)
+_TAG_QUESTION = re.compile(
+    r",\s*(?:right|correct|okay|ok|yeah|yes|no|agreed|fair|is that ok(?:ay)?)\s*\?$", re.I
+)
+_DEADLINE_WORD = re.compile(
+    r"\b(?:by|before|until|till|no later than|on|for|within|in)\s+(?:the\s+)?$", re.I
+)
+
+
+def _best_due(text: str, call_date: date) -> DueMatch | None:
+    """Return the due phrase of `text`: a deadline ("by Thursday") first, else the first.
+
+    "What we heard today, ... by Thursday" is due Thursday.
+    """
+    found: list[DueMatch] = []
+    masked = text
+    while len(found) < 4:
+        m = find_due(masked, call_date)
+        if m is None:
+            break
+        found.append(m)
+        masked = masked[: m.start] + " " * (m.end - m.start) + masked[m.end :]
+    if not found:
+        return None
+    found.sort(key=lambda m: m.start)
+    for m in found:
+        if _DEADLINE_WORD.search(text[: m.start]) or re.match(
+            r"(?:by|before|until|no later than)\b", m.phrase, re.I
+        ):
+            return m
+    return found[0]
+
+
+def _addressed(
+    s: Sentence, text: str, call_date: date, known: Iterable[str], addressee: str | None
+) -> ExtractedCommitment | None:
+    """Return "Raj, you'll send me the export by Monday" as the addressee's commitment."""
+    cue = _ADDRESSEE_CUE.search(text)
+    if cue is None or addressee is None or addressee == s.speaker or _negated(text, cue.start()):
+        return None
+    clause = text[cue.end() :]
+    due = _best_due(clause, call_date)  # only a date said for the addressee's part
+    if due is not None:
+        clause = _without(clause, due.start, due.end)
+    clause = _TO_ME.sub(r"\1 ", clause)
+    clause = re.sub(r"\bme\b", s.speaker, clause)
+    body = _body(clause, known)
+    if len(body.split()) < 2:
+        return None
+    return ExtractedCommitment(
+        owner=addressee,
+        title=commitment_title(body),
+        text=body,
+        due=due.phrase if due else None,
+        quote=s.text,
+    )
+
+
+def _lets_meet(
+    s: Sentence, text: str, due: DueMatch | None, known: Iterable[str]
+) -> ExtractedCommitment | None:
+    """Return "Let's talk again next Tuesday" (a dated follow-up) as the speaker's."""
+    m = _LETS_MEET.search(text)
+    if m is None or due is None or due.start < m.start():
+        return None
+    what = _without(text, due.start, due.end)[m.start("what") :]
+    body = _body(what, known)
+    if len(body.split()) < 1:
+        return None
+    body = body if len(body.split()) >= 2 else f"{body} again"
+    return ExtractedCommitment(
+        owner=s.speaker, title=commitment_title(body), text=body, due=due.phrase, quote=s.text
+    )
 
 
 def _delivery(
@@ -818,6 +1018,30 @@ def _clean_lead(text: str) -> str:
     return re.sub(r"^(?:oh|um|uh|well|and|so)[,\s]+", "", text.strip(), flags=re.IGNORECASE)
 
 
+def _addressee(
+    s: Sentence, by_turn: Mapping[int, list[Sentence]], speakers: list[str], known: Iterable[str]
+) -> str | None:
+    """Return who "you" is in `s`.
+
+    A name the sentence opens with, the other party of a two-party call, else the speaker
+    of the turn before (or after).
+    """
+    m = _VOCATIVE.match(straight_quotes(s.text))
+    if m is not None:
+        first = m.group("name").lower()
+        named = [p for p in [*speakers, *known] if p.split()[0].lower() == first]
+        if named and named[0] != s.speaker:
+            return named[0]
+    others = [p for p in speakers if p != s.speaker]
+    if len(others) == 1:
+        return others[0]
+    for turn in (s.turn - 1, s.turn + 1):
+        for other in by_turn.get(turn, []):
+            if other.speaker != s.speaker:
+                return other.speaker
+    return None
+
+
 def _commitments(
     units: list[Sentence], call_date: date, known: Iterable[str]
 ) -> list[ExtractedCommitment]:
@@ -825,7 +1049,10 @@ def _commitments(
     by_turn: dict[int, list[Sentence]] = {}
     for s in units:
         by_turn.setdefault(s.turn, []).append(s)
-    stated = [_commitment(s, call_date, known) for s in units]
+    speakers = list(dict.fromkeys(s.speaker for s in units))
+    stated = [
+        _commitment(s, call_date, known, _addressee(s, by_turn, speakers, known)) for s in units
+    ]
     own = {s.turn for s, c in zip(units, stated, strict=True) if c is not None}
     found: list[ExtractedCommitment] = []
     for s, c in zip(units, stated, strict=True):
@@ -834,6 +1061,16 @@ def _commitments(
             answer = by_turn.get(s.turn + 1, [])
             if requests and s is requests[-1] and s.turn + 1 not in own:
                 c = _accepted_request(s, answer, call_date, known)
+        if c is not None and _BARE_OBJECT.match(c.text) and s.index == 0:
+            # "Can you send me the driver guide?" "Yes, I'll send it tomorrow.": the request
+            # says what "it" is
+            asked = [
+                q for q in by_turn.get(s.turn - 1, []) if q.question and _REQUEST.search(q.text)
+            ]
+            if asked and asked[-1].speaker != s.speaker:
+                better = _accepted_request(asked[-1], by_turn[s.turn], call_date, known)
+                if better is not None:
+                    c = better.model_copy(update={"due": c.due or better.due})
         if c is not None:
             found.append(c)
     kept: list[tuple[ExtractedCommitment, date | None, set[str]]] = []
@@ -844,6 +1081,11 @@ def _commitments(
             other.owner == c.owner
             and (
                 (other_due == due and _jaccard(words, other_words) >= 0.2)
+                or (
+                    (due is None or other_due is None)
+                    and len(words & other_words) >= 2
+                    and _jaccard(words, other_words) >= 0.3
+                )
                 or _jaccard(words, other_words) >= 0.5
             )
             for other, other_due, other_words in kept
@@ -898,39 +1140,6 @@ def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[st
 
 # --- competitor mentions -------------------------------------------------------------------
 
-_VENDOR = r"(?P<{}>[A-Z][A-Za-z0-9]+(?:[ -][A-Z][A-Za-z0-9]+)?)"
-_MENTION_PATTERNS = (
-    r"\b(?:call|demo|quote|offer|pitch|proposal|bid|brochure) from {v}",
-    r"\bthe {v} (?:people|folks|guys|team|reps?)\b",
-    r"(?<![\w']){v} (?:quoted|offered|pitched|came in|is offering|are offering)\b",
-    r"(?<![\w']){v}'s (?:quote|pricing|price|offer|rep|reps|demo|bundle|proposal)\b",
-    r"\b(?:signed|went|go|going|gone) with {v}",
-    r"\bswitch(?:ing|ed)? (?:over )?to {v}",
-    r"\b(?:looked at|look at|evaluat\w+|demo of) {v}",
-    r"\b(?:use|uses|used|using|migrat\w+ to) {v}",
-)
-# Everyday tools named after "we use ..." that are not competing vendors.
-_GENERIC_TOOLS = frozenset(
-    """excel outlook google gmail sheets word teams zoom slack whatsapp dropbox sharepoint
-    powerpoint office microsoft ipad ipads iphone iphones android gps erp crm sap oracle
-    salesforce hubspot tablets tablet paper email text texts radio fedex ups usps dhl amazon
-    uber""".split()
-)
-_USE = re.compile(r"^(?:use|uses|used|using|migrat\w+ to)\b", re.IGNORECASE)
-_MENTION = re.compile(
-    "|".join(
-        f"(?:{p.replace('{v}', _VENDOR.format(f'n{i}'))})" for i, p in enumerate(_MENTION_PATTERNS)
-    )
-)
-_NOT_A_VENDOR = frozenset(
-    """i we you they he she it our your their my his her this that these those the a an
-    there here what which who yes no so and but or if when then okay ok thanks thank
-    monday tuesday wednesday thursday friday saturday sunday january february march april may
-    june july august september october november december q1 q2 q3 q4 it's that's nobody
-    everyone someone somebody anyone everybody on mostly also just only even still really
-    well now today yesterday honestly actually basically last next""".split()
-)
-
 
 def _competitor_mentions(
     units: list[Sentence],
@@ -938,50 +1147,38 @@ def _competitor_mentions(
     people: Iterable[str],
     own_names: Iterable[str],
     tracked: Iterable[str],
+    account_names: Iterable[str] = (),
+    vendors: Sequence[Any] = (),
+    not_competitors: Iterable[str] = (),
+    min_confidence: float = 0.5,
 ) -> list[ExtractedMention]:
-    """Find vendors named as alternatives ("a quote from BinRoute", "Loadstar quoted us").
+    """Find vendors named as alternatives, one mention per sentence (`meetings.vendors`).
 
     A name that squashes to a tracked competitor ("Route Max") is reported under the
-    tracked spelling. Names of people on the call and of our own company are never vendors.
+    tracked spelling. People on the call, our own company and the customer's are never
+    vendors.
     """
-    canonical = {name_key(t): t for t in tracked}
-    spaced = {  # a CamelCase name written apart ("Route Max") or in lower case ("routemax")
-        key: re.compile(
-            rf"(?<!\w)(?:{'[ -]?'.join(map(re.escape, _split_camel(name)))}|"
-            rf"(?i:{re.escape(name)}))(?!\w)"
+    from sales_operator.meetings.vendors import find_vendors
+
+    found = find_vendors(
+        units,
+        excluded=[*people, *own_names],
+        account_names=account_names,
+        tracked=tracked,
+        vendors=vendors,
+        not_competitors=not_competitors,
+        min_confidence=min_confidence,
+    )
+    return [
+        ExtractedMention(
+            name=m.name,
+            quote=m.sentence.text,
+            speaker=m.sentence.speaker,
+            confidence=m.confidence,
+            how=m.how,
         )
-        for key, name in canonical.items()
-    }
-    excluded = {name_key(w) for n in [*people, *own_names] for w in [n, *n.split()]}
-    found: dict[str, ExtractedMention] = {}
-    for s in units:
-        text = straight_quotes(s.text)
-        for m in _MENTION.finditer(text):
-            raw = next(g for g in m.groups() if g)
-            words = raw.split()
-            # "Loadstar Quoted" cannot happen; "Their quote" is a pronoun, not a vendor
-            while words and words[0].lower() in _NOT_A_VENDOR:
-                words = words[1:]
-            if not words:
-                continue
-            name = " ".join(words)
-            key = name_key(name)
-            if not key or key in excluded or any(name_key(w) in excluded for w in words):
-                continue
-            if _USE.match(m.group()) and (
-                any(w.lower() in _GENERIC_TOOLS for w in raw.split()) or raw.isupper()
-            ):
-                continue  # "we use Excel", "using Google Maps", "we use UPS"
-            name = canonical.get(key, name)
-            found.setdefault(key, ExtractedMention(name=name, quote=s.text, speaker=s.speaker))
-        for key, pattern in spaced.items():
-            if key not in found and pattern.search(text):
-                found[key] = ExtractedMention(name=canonical[key], quote=s.text, speaker=s.speaker)
-    return list(found.values())
-
-
-def _split_camel(name: str) -> list[str]:
-    return re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", name) or [name]
+        for m in found
+    ]
 
 
 # --- the offline engine ---------------------------------------------------------------------
@@ -997,6 +1194,10 @@ def extract_offline(
     own_names: Iterable[str] = (),
     competitors: Iterable[str] = (),
     units: Sequence[Sentence] | None = None,
+    account_names: Iterable[str] = (),
+    vendors: Sequence[Any] = (),
+    not_competitors: Iterable[str] = (),
+    min_confidence: float = 0.5,
 ) -> CallExtraction:
     """Extract pains, objections, risks, triggers and commitments with cue phrases.
 
@@ -1010,13 +1211,26 @@ def extract_offline(
         competitors: The tracked competitors (a mention spelled differently, such as
             "Route Max", is reported under the tracked name).
         units: The transcript's `sentences` under `sides`, when the caller has them.
+        account_names: The customer's own company names (never competitors).
+        vendors: The vendor lexicon in use (`meetings.vendors.lexicon`; empty: none).
+        not_competitors: Vendors never reported as competitors.
+        min_confidence: Vendors found with less confidence are not reported.
 
     Returns:
         The extraction, without a summary (the caller writes it from the metrics).
     """
     units = list(units) if units is not None else sentences(transcript, sides)
     known = [*rep_names, *customer_names]
-    mentions = _competitor_mentions(units, people=known, own_names=own_names, tracked=competitors)
+    mentions = _competitor_mentions(
+        units,
+        people=known,
+        own_names=own_names,
+        tracked=competitors,
+        account_names=account_names,
+        vendors=vendors,
+        not_competitors=not_competitors,
+        min_confidence=min_confidence,
+    )
     found = _insights(units, frozenset(m.quote for m in mentions))
     return CallExtraction(
         pains=found["pain"],

@@ -37,10 +37,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from sales_operator.errors import TranscriptError
+from sales_operator.meetings.extract import clean_spoken
 from sales_operator.meetings.transcript import Transcript
 
 __all__ = [
@@ -298,6 +300,23 @@ def select_sentences(
     return sorted(chosen)
 
 
+@lru_cache(maxsize=4)
+def _scored(transcript: Transcript) -> tuple[list[MeetingSentence], np.ndarray, np.ndarray]:
+    """Return the candidate sentences, their TF-IDF rows and scores.
+
+    Cached per transcript: the highlights and the content summary of one call share them
+    (do not mutate).
+    """
+    sentences = meeting_sentences(transcript)
+    candidates = [s for s in sentences if len(s.tokens) >= MIN_CONTENT_WORDS]
+    if not candidates:
+        candidates = [s for s in sentences if s.tokens]
+    if not candidates:
+        return [], np.zeros((0, 1)), np.zeros(0)
+    vectors = tfidf_vectors(candidates)
+    return candidates, vectors, sentence_scores(candidates, vectors, n_turns=len(transcript.turns))
+
+
 def _cut(text: str, words: int) -> str:
     parts = text.split()
     return text if len(parts) <= words else " ".join(parts[:words]) + " ..."
@@ -322,14 +341,9 @@ def summarize_meeting(
     """
     if max_words < 1:
         raise TranscriptError(f"max_words must be at least 1, got {max_words}")
-    sentences = meeting_sentences(transcript)
-    candidates = [s for s in sentences if len(s.tokens) >= MIN_CONTENT_WORDS]
-    if not candidates:
-        candidates = [s for s in sentences if s.tokens]
+    candidates, vectors, scores = _scored(transcript)
     if not candidates:
         return ""
-    vectors = tfidf_vectors(candidates)
-    scores = sentence_scores(candidates, vectors, n_turns=len(transcript.turns))
     picked = select_sentences(candidates, scores, vectors, max_words=max_words)
     lines = []
     for i in picked:
@@ -339,3 +353,130 @@ def summarize_meeting(
             text += "."
         lines.append(f"{s.speaker}: {text}" if speakers else text)
     return "\n".join(lines)
+
+
+# --- the content summary (brief and key points by topic) --------------------------------------
+
+BRIEF_WORDS = 50
+"""Word budget of the brief (two to four of the meeting's most central sentences)."""
+
+KEY_POINT_WORDS = 70
+"""Word budget of the key points (the next most central sentences, grouped by topic)."""
+
+
+@dataclass(frozen=True)
+class PickedSentence:
+    """A sentence chosen for the brief or a key point."""
+
+    speaker: str
+    """The speaker label."""
+    text: str
+    """The cleaned sentence (fillers, stutters and opening discourse markers removed)."""
+    turn: int
+    """Index of the turn in `transcript.turns`."""
+    topic: str = ""
+    """For a key point: its topic word (the sentence's most distinctive word that recurs)."""
+
+
+_NOT_TOPICS = frozenset(
+    content_tokens(
+        """send sent think know going want make get got look need good really yeah time times
+        thing things year years day days week weeks month months today tomorrow start started
+        come came talk talking said say tell bit lot kind sort mean right sure okay great fine
+        work works working able actually probably maybe little people guys way part point let
+        first last next also start end sense question questions call minute minutes number
+        one two three four five six seven eight nine ten twelve twenty hundred thousand half
+        honestly love hear meeting idea ideas stuff basically"""
+    )
+)
+
+
+_PLEASANTRY = re.compile(
+    r"\b(?:thanks?|thank you) (?:for|so much|both|all|everyone|again)\b|^(?:hi|hello|hey|good "
+    r"(?:morning|afternoon|evening)|welcome|nice to (?:meet|see))\b",
+    re.IGNORECASE,
+)
+
+
+def _finish(text: str) -> str:
+    text = text.rstrip(" ,;:-")
+    return text if text[-1:] in ".?!" else text + "."
+
+
+def brief_and_key_points(
+    transcript: Transcript,
+    *,
+    brief_words: int = BRIEF_WORDS,
+    key_point_words: int = KEY_POINT_WORDS,
+    exclude_turns: frozenset[int] = frozenset(),
+) -> tuple[list[PickedSentence], list[PickedSentence]]:
+    """Return the brief's sentences and the key-point sentences (with topics), in spoken order.
+
+    The same scoring as `summarize_meeting`. The brief takes the best two to four sentences
+    within `brief_words`; the key points take the next best, not similar to any already
+    taken, within `key_point_words`, each labelled with its topic: the content word with
+    the highest TF-IDF weight in the sentence among words that occur in at least two
+    candidate sentences, shown in its most frequent spoken form. Questions are not taken.
+
+    Args:
+        transcript: The parsed meeting.
+        brief_words: Budget of the brief.
+        key_point_words: Budget of the key points.
+        exclude_turns: Turns whose sentences are not taken (already reported elsewhere).
+    """
+    if exclude_turns:
+        sentences = meeting_sentences(transcript)
+        candidates = [
+            s
+            for s in sentences
+            if len(s.tokens) >= MIN_CONTENT_WORDS and s.turn not in exclude_turns
+        ]
+        if not candidates:
+            return [], []
+        vectors = tfidf_vectors(candidates)
+        scores = sentence_scores(candidates, vectors, n_turns=len(transcript.turns))
+    else:
+        candidates, vectors, scores = _scored(transcript)
+        candidates = [s for s in candidates if len(s.tokens) >= MIN_CONTENT_WORDS]
+        if len(candidates) != vectors.shape[0]:
+            return [], []  # only the too-short fallback sentences: no brief to write
+    chosen = select_sentences(candidates, scores, vectors, max_words=brief_words + key_point_words)
+    chosen = [i for i in chosen if not _PLEASANTRY.search(candidates[i].text)]
+    brief: list[int] = []
+    used = 0
+    for i in sorted(chosen, key=lambda i: (-float(scores[i]), i)):
+        if len(brief) >= 4 or candidates[i].text.endswith("?"):
+            continue
+        if len(brief) >= 2 and used + candidates[i].words > brief_words:
+            continue
+        brief.append(i)
+        used += candidates[i].words
+    points = [i for i in chosen if i not in brief and not candidates[i].text.endswith("?")]
+    df = Counter(t for s in candidates for t in set(s.tokens))
+    surface: dict[str, Counter[str]] = {}
+    for s in candidates:
+        for w in _WORD.findall(s.text.replace("’", "'").lower()):
+            if len(w) > 2 and w not in _STOPWORDS:
+                surface.setdefault(_stem(w), Counter())[w] += 1
+    vocab: dict[str, int] = {}
+    for s in candidates:
+        for t in s.tokens:
+            vocab.setdefault(t, len(vocab))
+
+    def topic(i: int) -> str:
+        tokens = [
+            t for t in set(candidates[i].tokens) if t not in _NOT_TOPICS and t.isalpha()
+        ] or list(candidates[i].tokens)
+        best = max(tokens, key=lambda t: (min(df[t], 5), float(vectors[i, vocab[t]]), t))
+        return surface.get(best, Counter({best: 1})).most_common(1)[0][0]
+
+    def picked(i: int, with_topic: bool) -> PickedSentence:
+        s = candidates[i]
+        limit = key_point_words if with_topic else brief_words
+        text = _finish(_cut(clean_spoken(s.text), limit))  # one huge unpunctuated "sentence"
+        return PickedSentence(s.speaker, text, s.turn, topic(i) if with_topic else "")
+
+    return (
+        [picked(i, False) for i in sorted(brief)],
+        [picked(i, True) for i in sorted(points)],
+    )

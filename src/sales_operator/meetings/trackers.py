@@ -204,7 +204,10 @@ def track_keywords(
                 (t for t in spec.keywords if compiled[spec.name, t].search(s.text)), None
             )
             if matched is not None:
-                hits.append(_hit(s, spec.name, spec.kind, matched, None))
+                hit = _hit(s, spec.name, spec.kind, matched, None)
+                if spec.kind == "competitor":
+                    hit = hit.model_copy(update={"confidence": 1.0, "matched_by": "policy"})
+                hits.append(hit)
     return hits
 
 

@@ -207,6 +207,7 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
             policy=deps.policy,
             llm=llm,
             people=people,
+            account_names=[state.account.name] if state.account else (),
         )
         meetings = [m for m in state.meetings if m.call_id != call_id]
         activity = Activity(

@@ -1,0 +1,397 @@
+"""Competitors that are not on the policy's list: vendor names found by context and lexicon.
+
+`find_vendors(units, ...)` returns every sentence that names a vendor the call treats as an
+alternative, with a confidence. Three kinds of evidence, each a property of the sentence,
+not of a name list tuned to our calls:
+
+* **Context.** A capitalised name in a buying context: evaluated, compared with, piloted,
+  trialled, quoted, pitched, bundled, a proposal/offer/demo from, switching from or to,
+  moving off, replacing, went with, went back to ("strong", 0.8); or the incumbent, "we're
+  currently on X", "we use X", "X, which we've been on" ("weak", 0.55). Fillers and
+  discourse markers ("uh", ", you know,", "how it's called") are removed before matching, so
+  "we have made a pilot with, uh, Routific" still reads as a pilot. A name with two or more
+  strong contexts on the call rises to 0.9.
+* **Lexicon.** The bundled `data/vendor_lexicon.yaml` (common CRM, sales-engagement,
+  conversation- and revenue-intelligence vendors, with product aliases such as "Einstein"
+  for Salesforce and spellings a speech-to-text engine produces, such as "Sales Loft"),
+  plus the policy's `competitor_detection.vendors`. Used when the policy lists no
+  competitors (`lexicon: auto`) or when it says `on`. A lexicon name counts 0.7 alone and
+  0.95 with a context cue in the same sentence; a lexicon name that is also an everyday word
+  ("Outreach", "Chorus") counts only capitalised and with a context cue.
+* **Speech-to-text output in lower case** ("samsara is also pitching their own routing"):
+  when most of the call's sentences start in lower case, a single lower-case word in two
+  or more strong contexts is reported too (0.6).
+
+Never reported: people on the call, our own company and product names, the customer's own
+company (`account_names`, and names said as "here at X", "we at X", "our team at X",
+"works today at X"), the policy's `not_competitors`, everyday tools ("Excel", "Zoom"), and
+a name that the call only treats as a system to integrate with ("writes back into
+HubSpot", "the Epicor connector") without a strong buying context.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from sales_operator.meetings.extract import Sentence, clean_spoken, name_key
+from sales_operator.policy import Policy
+
+__all__ = [
+    "LEXICON_CATEGORIES",
+    "Vendor",
+    "VendorMention",
+    "find_vendors",
+    "lexicon",
+    "vendor_lexicon",
+]
+
+LEXICON_CATEGORIES = (
+    "crm",
+    "sales_engagement",
+    "conversation_intelligence",
+    "revenue_intelligence",
+)
+"""The categories of the bundled vendor lexicon."""
+
+STRONG = 0.8
+WEAK = 0.55
+LEXICON = 0.7
+LEXICON_WITH_CONTEXT = 0.95
+REPEATED_STRONG = 0.9
+LOWER_CASE = 0.6
+INTEGRATION_ONLY = 0.3
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """One lexicon entry."""
+
+    name: str
+    """The usual spelling, the name reported."""
+    aliases: tuple[str, ...] = ()
+    """Product names and other spellings reported under `name`."""
+    category: str = "policy"
+    """The lexicon category, or `policy` for a vendor the policy added."""
+    common: bool = False
+    """Whether the name is also an everyday word (needs capitals and a context cue)."""
+
+
+@dataclass(frozen=True)
+class VendorMention:
+    """One sentence naming a vendor."""
+
+    name: str
+    """The vendor as usually written."""
+    sentence: Sentence
+    """The sentence that names it."""
+    confidence: float
+    """How sure the detection is, 0..1."""
+    how: str
+    """What found it: `context:<cue>`, `lexicon`, `lexicon+context:<cue>`, `lower-case`."""
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> tuple[Vendor, ...]:
+    text = resources.files("sales_operator").joinpath("data/vendor_lexicon.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text) or {}
+    out: list[Vendor] = []
+    for category, entries in raw.items():
+        for e in entries or []:
+            out.append(
+                Vendor(
+                    name=str(e["name"]),
+                    aliases=tuple(str(a) for a in e.get("aliases", []) or []),
+                    category=str(category),
+                    common=bool(e.get("common", False)),
+                )
+            )
+    return tuple(out)
+
+
+def lexicon(categories: Iterable[str] = (), extra: Iterable[str] = ()) -> list[Vendor]:
+    """Return the bundled vendors of `categories` (all when empty) plus `extra` names."""
+    wanted = set(categories)
+    out = [v for v in _bundled() if not wanted or v.category in wanted]
+    out += [Vendor(name=n.strip()) for n in extra if n.strip()]
+    return out
+
+
+def vendor_lexicon(policy: Policy) -> list[Vendor]:
+    """Return the vendors matched under `policy` (`meetings.competitor_detection`).
+
+    The bundled lexicon is used when `lexicon` is `on`, or `auto` with no `competitors`
+    listed; the policy's own `vendors` are always matched.
+    """
+    detection = policy.meetings.competitor_detection
+    on = detection.lexicon == "on" or (
+        detection.lexicon == "auto" and not policy.meetings.competitors
+    )
+    if not on:
+        return [Vendor(name=n.strip()) for n in detection.vendors if n.strip()]
+    return lexicon(detection.categories, detection.vendors)
+
+
+# --- text clean-up ----------------------------------------------------------------------------
+
+
+# --- context patterns -------------------------------------------------------------------------
+
+_V = r"(?P<v>[A-Z][\w&'.-]*[A-Za-z0-9](?:[ -][A-Z][\w&-]*[A-Za-z0-9]){0,2})"
+_VL = r"(?P<v>[a-z][a-z0-9-]{3,})"
+
+_STRONG_BEFORE = (
+    r"evaluat\w*|(?:looking|looked|look|looks) (?:at|into)"
+    r"|compar\w+ (?:[\w']+ ){0,4}(?:with|to|against)"
+    r"|versus|vs\.?|(?:and also|also) with"
+    r"|pilot(?:ed|ing|ted|ting)?(?: with| of)?|trial(?:led|ed|ing|l?ing)?(?: of| with)?"
+    r"|(?:call|demo|quote|offer|pitch|proposal|bid|brochure|quotation|presentation) (?:from|of|by)"
+    r"|switch\w*(?: over)? (?:from|to|away from)|(?:moving|move|moved) (?:off|away from|to)"
+    r"|migrat\w+ (?:off|away from)|replac\w+|rip(?:ping)? out|(?:going|go|went|gone) with"
+    r"|signed with|(?:went|go|going) back to|leaning (?:towards?|to)|bundled (?:with|into|by)"
+)
+_STRONG_AFTER = (
+    r"(?:has|have|had|is|are|was|were)?\s*(?:also |just |already |now |even )*"
+    r"(?:quoted|offered|pitched|pitching|bundled|bundling|sent us|offering|"
+    r"(?:came|come|coming) in (?:at|under|lower|cheaper|below|about|around|way)|"
+    r"sharpened|undercut|discounted|proposed|gave us|given us|cheaper|priced|is cheaper|"
+    r"are cheaper)\b"
+)
+_THE_V_NOUN = (
+    r"(?:quote|quotes|proposal|offer|bid|pricing|price|contract|renewal|pilot|trial|demo|"
+    r"people|folks|guys|team|reps?|sales ?(?:guy|person|rep))\b"
+)
+_WEAK_BEFORE = (
+    r"(?:currently|still|been|are|were|we're|we are|we've been|they're|they are) "
+    r"(?:on|using|with|running)|(?:use|uses|used|using)"
+)
+_WEAK_AFTER = r",? which,? (?:we|they)(?:'ve| have| had)? (?:been )?(?:on|using|used|had|have)\b"
+
+_TALKING = re.compile(rf"\b(?i:talking|talked|speaking|spoke|in talks) (?:to|with) {_V}")
+_FUNCTION = re.compile(
+    r"^,? for (?:the |our |all |a )?(?:billing|accounting|invoic\w*|payroll|e-?mails?|erp|hr|"
+    r"bookkeeping|chat|video|calls|meetings|payments|taxes|spreadsheets|documents|files)\b",
+    re.I,
+)
+_WON = re.compile(r"\b(?:won|win|winning|landed|awarded|bid(?:ding)? on|for)\s+$", re.I)
+
+_CONTEXT: tuple[tuple[re.Pattern[str], float, str], ...] = (
+    (re.compile(rf"\b(?i:{_STRONG_BEFORE}),? {_V}"), STRONG, "before"),
+    (re.compile(rf"(?<![\w']){_V},? {_STRONG_AFTER}"), STRONG, "after"),
+    (re.compile(rf"(?<![\w']){_V}'s? {_THE_V_NOUN}"), STRONG, "noun"),
+    (re.compile(rf"\bthe {_V} {_THE_V_NOUN}"), STRONG, "noun"),
+    (re.compile(rf"\b(?i:{_WEAK_BEFORE}) {_V}"), WEAK, "incumbent"),
+    (re.compile(rf"(?<![\w']){_V}{_WEAK_AFTER}"), WEAK, "incumbent"),
+)
+_LOWER: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"\b(?:{_STRONG_BEFORE}),? {_VL}\b", re.I),
+    re.compile(rf"(?<![\w']){_VL},? {_STRONG_AFTER}", re.I),
+)
+_ANY_CONTEXT = re.compile(
+    rf"\b(?:{_STRONG_BEFORE}|{_WEAK_BEFORE}|quot\w*|pitch\w*|offer\w*|proposal|cheaper|pric\w*|"
+    r"competitor|alternative|instead of|in the mix|vendor|contract)\b",
+    re.I,
+)
+_INTEGRATION = (
+    r"(?:integrat\w+|sync\w*|connect\w*|talks? to|plug\w* into|push\w* (?:\w+ ){0,3}(?:in)?to"
+    r"|writ\w+ (?:\w+ ){0,4}(?:back )?into|back into|log\w* (?:\w+ ){0,3}into)"
+)
+_INTEGRATION_BEFORE = re.compile(rf"\b{_INTEGRATION},? (?:\w+ ){{0,3}}{_V}")
+_INTEGRATION_AFTER = re.compile(
+    rf"(?<![\w']){_V} (?:connector|integration|API|instance|admin|sync|plugin|plug-in|app)\b"
+)
+_OWN_COMPANY = re.compile(
+    rf"\b(?i:here at|we at|us at|our team at|(?:works?|working|done|runs?) today at|"
+    rf"everyone at|(?:we|I) work at|(?:welcome|join(?:ing)?) (?:to|from)) {_V}"
+)
+
+_NOT_A_VENDOR = frozenset(
+    """i we you they he she it our your their my his her this that these those the a an
+    there here what which who yes no so and but or if when then okay ok thanks thank
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december q1 q2 q3 q4 it's that's nobody
+    everyone someone somebody anyone everybody on mostly also just only even still really
+    well now today yesterday tomorrow honestly actually basically last next sure yeah right
+    both all some any one two three another other them us me him her its one's
+    mr mrs ms dr""".split()
+)
+_GENERIC_TOOLS = frozenset(
+    """excel outlook google gmail sheets word teams zoom slack whatsapp dropbox sharepoint
+    powerpoint office microsoft ipad ipads iphone iphones android gps erp crm sap oracle
+    tablets tablet paper email text texts radio fedex ups usps dhl amazon uber linkedin
+    windows mac apple docusign it hr""".split()
+)
+_LOWER_STOP = frozenset(
+    """they them their there these those this that what which who people drivers customers
+    team guys folks company vendor vendors someone everybody everyone nobody price prices
+    pricing system systems software tool tools product products quote quotes routing""".split()
+)
+
+
+def _trim(raw: str) -> str:
+    words = raw.replace("'s", "").split()
+    if words and "'" in words[0]:  # "I'd", "We're": a contraction, not a name
+        return ""
+    while words and words[0].lower().strip(".") in _NOT_A_VENDOR:
+        words = words[1:]
+    while words and words[-1].lower().strip(".") in _NOT_A_VENDOR:
+        words = words[:-1]
+    return " ".join(words).strip(" .,-")
+
+
+def _alias_pattern(alias: str, common: bool) -> re.Pattern[str]:
+    parts = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[^\sA-Za-z0-9]", alias)
+    body = r"[ .-]?".join(re.escape(p) for p in parts if p.strip()) if parts else re.escape(alias)
+    if common:
+        return re.compile(rf"(?<![\w.-]){body}(?![\w-])")
+    return re.compile(rf"(?<![\w.-])(?i:{body})(?![\w-])")
+
+
+@lru_cache(maxsize=64)
+def _compiled(vendors: tuple[Vendor, ...]) -> tuple[tuple[Vendor, re.Pattern[str]], ...]:
+    out = []
+    for v in vendors:
+        for alias in (v.name, *v.aliases):
+            out.append((v, _alias_pattern(alias, v.common)))
+    return tuple(out)
+
+
+def _lower_case_call(units: Sequence[Sentence]) -> bool:
+    starts = [s.text.lstrip("\"'([- ")[:1] for s in units if s.text.strip()]
+    letters = [c for c in starts if c.isalpha()]
+    return len(letters) >= 5 and sum(c.islower() for c in letters) / len(letters) >= 0.6
+
+
+def find_vendors(
+    units: Sequence[Sentence],
+    *,
+    excluded: Iterable[str] = (),
+    account_names: Iterable[str] = (),
+    tracked: Iterable[str] = (),
+    vendors: Sequence[Vendor] = (),
+    not_competitors: Iterable[str] = (),
+    min_confidence: float = 0.5,
+) -> list[VendorMention]:
+    """Return the sentences that name a competing vendor, in the order spoken.
+
+    Args:
+        units: The call's sentences (see `meetings.extract.sentences`).
+        excluded: People on the call and our own company and product names.
+        account_names: The customer's own company names.
+        tracked: The policy's competitors (a mention spelled apart, "Route Max", is
+            reported under the tracked spelling).
+        vendors: The lexicon in use (empty: none).
+        not_competitors: Vendors never reported.
+        min_confidence: Names whose best mention is below this are dropped.
+    """
+    units = list(units)
+    cleaned = [clean_spoken(s.text) for s in units]
+    banned = {name_key(w) for n in [*excluded, *account_names] for w in [n, *n.split()] if w}
+    banned |= {name_key(n) for n in not_competitors}
+    for text in cleaned:  # "here at Nordkap Foods": the customer's (or our) own company
+        for m in _OWN_COMPANY.finditer(text):
+            name = _trim(m.group("v"))
+            if name:
+                banned.add(name_key(name))
+                banned.update(name_key(w) for w in name.split())
+    canonical = {name_key(t): t for t in tracked}
+    aliases = {name_key(a): v.name for v in vendors for a in (v.name, *v.aliases)}
+
+    def known(name: str) -> str:
+        key = name_key(name)
+        return canonical.get(key) or aliases.get(key) or name
+
+    def allowed(name: str) -> bool:
+        key = name_key(name)
+        if not key or key in banned or len(key) < 2:
+            return False
+        words = name.split()
+        if any(name_key(w) in banned for w in words) and key not in aliases:
+            return False
+        return not (
+            key not in aliases
+            and key not in canonical
+            and (any(w.lower() in _GENERIC_TOOLS for w in words) or name.isupper())
+        )
+
+    found: list[tuple[int, str, float, str]] = []  # (sentence index, name, confidence, how)
+    integration: set[str] = set()
+    strong_count: dict[str, int] = {}
+    for i, text in enumerate(cleaned):
+        has_context = _ANY_CONTEXT.search(text) is not None
+        for pattern, confidence, kind in _CONTEXT:
+            for m in pattern.finditer(text):
+                name = _trim(m.group("v"))
+                if not name or not allowed(name):
+                    continue
+                if kind == "incumbent" and _FUNCTION.match(text[m.end() :]):
+                    continue  # "we use QuickBooks for billing": a tool for another job
+                if kind == "noun" and _WON.search(text[: m.start()]):
+                    continue  # "we won the Northside Health contract": their customer
+                name = known(name)
+                found.append((i, name, confidence, f"context:{kind}"))
+                if confidence >= STRONG:
+                    strong_count[name] = strong_count.get(name, 0) + 1
+        for m in _TALKING.finditer(text):  # "talking to LinenLogix too": only with a price cue
+            name = _trim(m.group("v"))
+            rest = text[: m.start()] + text[m.end() :]
+            if name and allowed(name) and _ANY_CONTEXT.search(rest):
+                found.append((i, known(name), STRONG, "context:talking-to"))
+        for pattern in (_INTEGRATION_BEFORE, _INTEGRATION_AFTER):
+            for m in pattern.finditer(text):
+                integration.add(name_key(known(_trim(m.group("v")))))
+        for vendor, pattern in _compiled(tuple(vendors)):
+            if pattern.search(text) is None or not allowed(vendor.name):
+                continue
+            if vendor.common and not has_context:
+                continue
+            if has_context:
+                found.append((i, vendor.name, LEXICON_WITH_CONTEXT, "lexicon+context"))
+            else:
+                found.append((i, vendor.name, LEXICON, "lexicon"))
+    for name in canonical.values():  # a tracked name, also spelled apart or in lower case
+        pattern = _alias_pattern(name, common=False)
+        found += [(i, name, 1.0, "policy") for i, t in enumerate(cleaned) if pattern.search(t)]
+    if _lower_case_call(units):
+        lower: dict[str, list[int]] = {}
+        for i, text in enumerate(cleaned):
+            for pattern in _LOWER:
+                for m in pattern.finditer(text):
+                    word = m.group("v").lower()
+                    if (
+                        word in _NOT_A_VENDOR
+                        or word in _LOWER_STOP
+                        or word in _GENERIC_TOOLS
+                        or not allowed(word)
+                    ):
+                        continue
+                    lower.setdefault(word, []).append(i)
+        for word, where in lower.items():
+            if len(where) >= 2:
+                name = known(word)
+                name = name if name != word else word[:1].upper() + word[1:]
+                found += [(i, name, LOWER_CASE, "lower-case") for i in dict.fromkeys(where)]
+    best: dict[str, float] = {}
+    for _, name, confidence, how in found:
+        key = name_key(name)
+        if strong_count.get(name, 0) >= 2 and how.startswith("context"):
+            confidence = max(confidence, REPEATED_STRONG)
+        best[key] = max(best.get(key, 0.0), confidence)
+    strong_keys = {name_key(n) for n, c in strong_count.items() if c}
+    for key in integration:  # only ever a system to connect to, never a buying context
+        if key in best and key not in strong_keys:
+            best[key] = min(best[key], INTEGRATION_ONLY)
+    out: dict[tuple[int, str], VendorMention] = {}
+    for i, name, confidence, how in sorted(found, key=lambda f: (f[0], -f[2])):
+        key = name_key(name)
+        if best[key] < min_confidence or (i, key) in out:
+            continue
+        out[i, key] = VendorMention(
+            name=name, sentence=units[i], confidence=round(confidence, 2), how=how
+        )
+    return [out[k] for k in sorted(out)]
