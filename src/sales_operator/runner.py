@@ -78,9 +78,11 @@ def send_event(
         RecoveryNeededError: when the thread stopped inside `execute_actions`; run
             `recover_deal()` (`sales-operator resume DEAL`) first.
     """
-    parsed, payload = validate_event(event)
-    tid = deal_id or deal_id_of(event)
     d = _deps(graph, deps)
+    policy = getattr(d, "policy", None)
+    parsed, payload = validate_event(event, policy.limits if policy is not None else None)
+    tid = deal_id or deal_id_of(event)
+    event = _externalized(event, d)  # a long transcript never enters a checkpoint
     with deal_lease(getattr(d, "crm", None), tid, wait_s=wait_s):
         config = thread_config(tid)
         before = graph.get_state(config)
@@ -106,6 +108,24 @@ def send_event(
 
 
 _AFTER_DECISION = ("approval_gate", "execute_actions")
+
+
+def _externalized(event: dict[str, Any], deps: Any) -> dict[str, Any]:
+    """Return `event` with a long inline transcript moved to the deps' blob folder.
+
+    The graph's input is written to the first checkpoint of the run, so the move happens
+    here, before the graph sees the event; `ingest_event` does the same for plain
+    `graph.invoke`. The event keeps its id (`event_id_for` counts a transcript by its blob
+    reference either way).
+    """
+    from sales_operator.blobs import externalize_payload
+
+    blobs = getattr(deps, "blobs", None)
+    payload = event.get("payload") if isinstance(event, dict) else None
+    if blobs is None or not isinstance(payload, dict):
+        return event
+    stored = externalize_payload(payload, blobs, min_bytes=deps.policy.limits.blob_min_bytes)
+    return event if stored is payload else {**event, "payload": stored}
 
 
 def _mark_failed(

@@ -67,7 +67,13 @@ def _checkpoint_growth(workdir: Path, *, blobs: bool) -> tuple[int, Any, Deps]:
         request = pending_request(graph, "D-2001")
         if request is not None:
             rejections = [{"type": "reject", "message": "no"} for _ in request["action_requests"]]
-            resume_deal(graph, "D-2001", {"decisions": rejections}, policy=deps.policy)
+            resume_deal(
+                graph,
+                "D-2001",
+                {"decisions": rejections},
+                policy=deps.policy,
+                reviewer="mgr-jordan",
+            )
     return size() - before, graph, deps
 
 
@@ -101,3 +107,29 @@ def test_an_event_keeps_its_id_once_its_transcript_is_a_reference(tmp_path: Path
         }
     )
     assert event_id_for("D-2001", event) == event_id_for("D-2001", moved)
+
+
+def test_send_event_keeps_the_transcript_out_of_every_checkpoint(tmp_path: Path) -> None:
+    import sqlite3
+
+    deps = Deps.offline(tmp_path / "w", sample=True)
+    graph = build_operator(deps, checkpointer=deps.checkpointer())
+    send_event(graph, lifecycle_events()[0])
+    resume_deal(
+        graph,
+        "D-2001",
+        approve_all(
+            pending_request(graph, "D-2001") or {"action_requests": []}, reviewer="mgr-jordan"
+        ),
+        policy=deps.policy,
+    )
+    marker = LINE * 2  # a quote may repeat a sentence; only the transcript holds two lines
+    send_event(graph, _meeting("call-x", 4))
+    send_event(graph, _meeting("call-x", 4))  # the same event again: nothing new runs
+    with sqlite3.connect(tmp_path / "w" / "checkpoints.sqlite") as db:
+        rows = db.execute("SELECT checkpoint FROM checkpoints").fetchall()
+        rows += db.execute("SELECT value FROM writes").fetchall()
+    assert rows and not any(marker.encode() in (r[0] or b"") for r in rows)
+    assert marker in deps.blobs.get(blob_ref_of(TRANSCRIPT))  # type: ignore[union-attr]
+    events = graph.get_state(thread_config("D-2001")).values["events"]
+    assert sum(1 for e in events if e.type == "meeting_completed") == 1
