@@ -18,8 +18,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 from typing_extensions import TypedDict
 
-Day = date
-"""Alias of `datetime.date` for fields that are themselves called `date`."""
+IsoDate = Annotated[date, PlainSerializer(date.isoformat, return_type=str)]
+"""A date that dumps as an ISO string, also in python mode. Checkpoints store a model's
+`model_dump()`; the LangGraph server reads checkpoints back as JSON, where a bare `date`
+would come back as a `[year, month, day]` list that fails validation (HTTP 400 from
+`/threads/{id}/state`). As a string it stays a date: validation parses it again."""
+
+Day = IsoDate
+"""`IsoDate` under another name, for fields that are themselves called `date`."""
 
 EventType = Literal[
     "lead_created", "meeting_completed", "activity_logged", "pipeline_review", "deal_closed"
@@ -68,13 +74,6 @@ ACTION_KINDS: tuple[str, ...] = (
     "post_slack",
     "send_invite",
 )
-
-
-IsoDate = Annotated[date, PlainSerializer(date.isoformat, return_type=str)]
-"""A date that dumps as an ISO string, also in python mode. Checkpoints store a model's
-`model_dump()`; the LangGraph server reads checkpoints back as JSON, where a bare `date`
-would come back as a `[year, month, day]` list that fails validation (HTTP 400 from
-`/threads/{id}/state`). As a string it stays a date: validation parses it again."""
 
 
 class _Model(BaseModel):
@@ -351,7 +350,7 @@ class AccountBrief(_Model):
     """The account's name."""
     account_id: str = ""
     """The CRM account id (empty for a brief on an account outside the CRM)."""
-    as_of: date
+    as_of: IsoDate
     """Nothing dated after this day was read."""
     engine: str
     """What wrote it: `offline:extractive` or `llm:<model>` (plus any source failure)."""
@@ -574,7 +573,7 @@ class CallInfo(_Model):
 
     call_id: str
     """Identifier of the call."""
-    date: date
+    date: Day
     """Date of the call."""
     source: str | None = None
     """Where the transcript came from (a file name), when known."""

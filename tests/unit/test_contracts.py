@@ -234,9 +234,15 @@ def _outsider_edit(request: dict[str, Any]) -> dict[str, Any]:
     for a in request["action_requests"]:
         if a["name"] == "send_email":
             args = {**a["args"], "to": ["evil@outside.example"]}
-            decisions.append({"type": "edit", "edited_action": {"name": a["name"], "args": args}})
+            decisions.append(
+                {
+                    "type": "edit",
+                    "edited_action": {"name": a["name"], "args": args},
+                    "reviewer": "mgr-jordan",
+                }
+            )
         else:
-            decisions.append({"type": "reject", "message": "no"})
+            decisions.append({"type": "reject", "message": "no", "reviewer": "mgr-jordan"})
     return {"decisions": decisions}
 
 
@@ -268,7 +274,7 @@ def test_the_cli_refuses_an_outsider_edit(
     assert request is not None
     email = next(a for a in request["action_requests"] if a["name"] == "send_email")
     spoofed = {**email["args"], "from": "ceo@orbitalfreight.com"}
-    w = ["--workdir", str(tmp_path / "work"), "--offline", "--sample"]
+    w = ["--workdir", str(tmp_path / "work"), "--offline", "--sample", "--reviewer", "mgr-jordan"]
     code = main(
         ["edit", "D-2001", email["id"], "--args", json.dumps(spoofed), "--rest", "reject", *w]
     )
@@ -327,7 +333,8 @@ def test_ics_escapes_text_and_strips_param_breakouts() -> None:
     }
     lines = cal.render(**invite).replace("\r\n ", "").split("\r\n")
     assert [ln for ln in lines if ln.startswith("ATTENDEE")] == [
-        f'ATTENDEE;RSVP=TRUE;CN="Dana x;ROLE=CHAIR":mailto:{DANA}'  # quoted: no new param
+        f'ATTENDEE;CN="Dana x;ROLE=CHAIR";CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;'
+        f"PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{DANA}"  # quoted: no new param
     ]
     assert "SUMMARY:Call\\nATTENDEE:mailto:evil@outside.example" in lines
     # a line break in an attendee is refused by the adapter too (parseaddr would pick the
