@@ -172,6 +172,11 @@ def test_stage_owner_and_fields(crm: HubSpotCRM, portal: HubSpotServer) -> None:
     assert portal.objects["deals"]["301"]["properties"]["hs_next_step"] == "Pricing call"
     note = portal.objects["notes"][result["note_id"]]["properties"]["hs_note_body"]
     assert "pains" in note and "manual dispatch" in note  # nothing lost for unmapped fields
+    crm.change_stage(
+        "D-2001", "closed_won", idempotency_key="k8", at=datetime(2026, 12, 1, 15, tzinfo=UTC)
+    )
+    props = portal.objects["deals"]["301"]["properties"]
+    assert props["dealstage"] == "closedwon" and props["closedate"].startswith("2026-12-01")
     with pytest.raises(PermanentAdapterError, match="no HubSpot dealstage"):
         crm.change_stage("D-2001", "limbo", idempotency_key="k4")
     with pytest.raises(PermanentAdapterError, match="not a HubSpot owner"):

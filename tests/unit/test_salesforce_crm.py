@@ -165,6 +165,10 @@ def test_stage_owner_fields_and_errors(crm: SalesforceCRM, org: SalesforceServer
     )
     assert opp["CloseDate"] == "2027-01-15"
     assert "pains: a; b" in org.records["Task"][result["note_id"]]["Description"]
+    crm.change_stage(
+        "D-2001", "closed_lost", idempotency_key="k8", at=datetime(2026, 12, 1, 15, tzinfo=UTC)
+    )
+    assert (opp["StageName"], opp["CloseDate"]) == ("Closed Lost", "2026-12-01")
     with pytest.raises(PermanentAdapterError, match="no Salesforce StageName"):
         crm.change_stage("D-2001", "limbo", idempotency_key="k4")
     with pytest.raises(PermanentAdapterError, match="not an active Salesforce user"):

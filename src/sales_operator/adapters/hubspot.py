@@ -490,8 +490,15 @@ class HubSpotCRM(LedgerBacked):
         due: date | None,
         notes: str,
         idempotency_key: str,
+        created_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Create a task on the deal (once per key), owned by the rep's HubSpot owner."""
+        """Create a task on the deal (once per key), owned by the rep's HubSpot owner.
+
+        HubSpot sets a record's create date itself; `created_at` (when the task was proposed)
+        goes into the task body.
+        """
+        if created_at is not None:
+            notes = f"{notes}\n\nProposed {created_at.isoformat()}".strip()
         hs_deal = self._hubspot_deal_id(deal_id, "create_task")
         properties: dict[str, Any] = {
             "hs_task_subject": title,
@@ -514,8 +521,14 @@ class HubSpotCRM(LedgerBacked):
             "created": created,
         }
 
-    def change_stage(self, deal_id: str, stage: str, *, idempotency_key: str) -> dict[str, Any]:
-        """Set the deal's `dealstage` (setting it twice is harmless)."""
+    def change_stage(
+        self, deal_id: str, stage: str, *, idempotency_key: str, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Set the deal's `dealstage` (setting it twice is harmless).
+
+        Closing a deal (`closed_won`/`closed_lost`) with `at` also sets `closedate` to that
+        business time, not the approval time.
+        """
         if stage not in self.stage_map:
             raise permanent(
                 f"stage {stage!r} has no HubSpot dealstage; known: {sorted(self.stage_map)}",
@@ -523,9 +536,10 @@ class HubSpotCRM(LedgerBacked):
                 operation="change_stage",
             )
         hs_deal = self._hubspot_deal_id(deal_id, "change_stage")
-        self._update(
-            "deals", hs_deal, {"dealstage": self.stage_map[stage]}, operation="change_stage"
-        )
+        properties: dict[str, Any] = {"dealstage": self.stage_map[stage]}
+        if at is not None and stage in ("closed_won", "closed_lost"):
+            properties["closedate"] = iso_millis(at)
+        self._update("deals", hs_deal, properties, operation="change_stage")
         return {"deal_id": deal_id, "stage": stage, "hubspot_stage": self.stage_map[stage]}
 
     def assign_owner(self, deal_id: str, rep_id: str, *, idempotency_key: str) -> dict[str, Any]:

@@ -327,8 +327,11 @@ class MCPCRM(LedgerBacked):
         due: date | None,
         notes: str,
         idempotency_key: str,
+        created_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Create a task through the vendor's tool (once per key)."""
+        """Create a task through the vendor's tool (once per key); `created_at` in the body."""
+        if created_at is not None:
+            notes = f"{notes}\n\nProposed {created_at.isoformat()}".strip()
         rep = self.rep_by_id(owner_id)
         task_id, created = self._write(
             "create_task",
@@ -349,9 +352,14 @@ class MCPCRM(LedgerBacked):
             raise permanent(f"no deal {deal_id!r}", adapter=ADAPTER, operation=operation)
         return data
 
-    def change_stage(self, deal_id: str, stage: str, *, idempotency_key: str) -> dict[str, Any]:
-        """Set the deal's stage (harmless to repeat)."""
-        self._update(deal_id, {"stage": self.stage_names.get(stage, stage)}, "change_stage")
+    def change_stage(
+        self, deal_id: str, stage: str, *, idempotency_key: str, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Set the deal's stage (harmless to repeat); closing with `at` sets `close_date`."""
+        properties: dict[str, Any] = {"stage": self.stage_names.get(stage, stage)}
+        if at is not None and stage in ("closed_won", "closed_lost"):
+            properties["close_date"] = at.date().isoformat()
+        self._update(deal_id, properties, "change_stage")
         return {"deal_id": deal_id, "stage": stage}
 
     def assign_owner(self, deal_id: str, rep_id: str, *, idempotency_key: str) -> dict[str, Any]:

@@ -369,8 +369,15 @@ class SalesforceCRM(LedgerBacked):
         due: date | None,
         notes: str,
         idempotency_key: str,
+        created_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Upsert an open task on the opportunity, owned by the rep's Salesforce user."""
+        """Upsert an open task on the opportunity, owned by the rep's Salesforce user.
+
+        Salesforce sets `CreatedDate` itself; `created_at` (when the task was proposed) goes
+        into the description.
+        """
+        if created_at is not None:
+            notes = f"{notes}\n\nProposed {created_at.isoformat()}".strip()
         opp = self._opportunity_id(deal_id, "create_task")
         task_id = self._upsert(
             "Task",
@@ -426,8 +433,13 @@ class SalesforceCRM(LedgerBacked):
         )
         return {"task_id": task_id, "deal_id": deal_id}
 
-    def change_stage(self, deal_id: str, stage: str, *, idempotency_key: str) -> dict[str, Any]:
-        """Set the opportunity's `StageName` (setting it twice is harmless)."""
+    def change_stage(
+        self, deal_id: str, stage: str, *, idempotency_key: str, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Set the opportunity's `StageName` (setting it twice is harmless).
+
+        Closing (`closed_won`/`closed_lost`) with `at` also sets `CloseDate` to that day.
+        """
         if stage not in self.stage_map:
             raise permanent(
                 f"stage {stage!r} has no Salesforce StageName; known: {sorted(self.stage_map)}",
@@ -435,10 +447,10 @@ class SalesforceCRM(LedgerBacked):
                 operation="change_stage",
             )
         opp = self._opportunity_id(deal_id, "change_stage")
-        self._call(
-            "change_stage",
-            lambda: self.sf.Opportunity.update(opp, {"StageName": self.stage_map[stage]}),
-        )
+        fields: dict[str, Any] = {"StageName": self.stage_map[stage]}
+        if at is not None and stage in ("closed_won", "closed_lost"):
+            fields["CloseDate"] = at.date().isoformat()
+        self._call("change_stage", lambda: self.sf.Opportunity.update(opp, fields))
         return {"deal_id": deal_id, "stage": stage, "salesforce_stage": self.stage_map[stage]}
 
     def assign_owner(self, deal_id: str, rep_id: str, *, idempotency_key: str) -> dict[str, Any]:
