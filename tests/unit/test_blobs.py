@@ -133,3 +133,27 @@ def test_send_event_keeps_the_transcript_out_of_every_checkpoint(tmp_path: Path)
     assert marker in deps.blobs.get(blob_ref_of(TRANSCRIPT))  # type: ignore[union-attr]
     events = graph.get_state(thread_config("D-2001")).values["events"]
     assert sum(1 for e in events if e.type == "meeting_completed") == 1
+
+
+def test_the_follow_up_reads_a_transcript_kept_in_the_blob_folder(tmp_path: Path) -> None:
+    deps = Deps.offline(tmp_path / "w", sample=True)
+    graph = build_operator(deps, checkpointer=deps.checkpointer())
+    lead, call = lifecycle_events()[:2]
+    send_event(graph, lead)
+    resume_deal(
+        graph,
+        "D-2001",
+        approve_all(
+            pending_request(graph, "D-2001") or {"action_requests": []}, reviewer="mgr-jordan"
+        ),
+        policy=deps.policy,
+    )
+    send_event(graph, call)
+    values = graph.get_state(thread_config("D-2001")).values
+    assert is_ref(values["transcript"])  # the seed call is long enough to be kept by reference
+    request = pending_request(graph, "D-2001")
+    assert request is not None
+    [email] = [a for a in request["action_requests"] if a["name"] == "send_email"]
+    body = email["args"]["body"]
+    assert "You asked how we handle security" in body  # a request only the transcript holds
+    assert "rollout plan by hub" in body

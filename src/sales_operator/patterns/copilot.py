@@ -1068,7 +1068,7 @@ def _follow_up(
     }
     requests = [
         r
-        for r in call_requests(p.state.transcript, meeting.speakers, trackers=keyword_trackers)
+        for r in call_requests(_transcript_text(p), meeting.speakers, trackers=keyword_trackers)
         if safe(f"{r.text} {r.answer}")
     ]
     request_lines = [_request_line(r) for r in requests]
@@ -1598,6 +1598,25 @@ _HANDLERS: dict[str, Callable[[_Proposer], None]] = {
     "pipeline_review": _pipeline_review,
     "deal_closed": _deal_closed,
 }
+
+
+def _transcript_text(p: Any) -> str | None:
+    """Return the call transcript's text, from the blob folder when the state holds a reference.
+
+    Long transcripts are kept out of the checkpoints (`sales_operator.blobs`).
+    """
+    from sales_operator.blobs import BlobError, is_ref
+
+    text = p.state.transcript
+    if not text or not is_ref(text):
+        return text  # type: ignore[no-any-return]
+    blobs = getattr(p.deps, "blobs", None)
+    if blobs is None:
+        return None
+    try:
+        return blobs.get(text)  # type: ignore[no-any-return]
+    except BlobError:
+        return None
 
 
 def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
