@@ -561,14 +561,9 @@ class HubSpotCRM(LedgerBacked):
         if mapped:
             self._update("deals", hs_deal, mapped, operation="update_deal_fields")
         result: dict[str, Any] = {"deal_id": deal_id, "properties": sorted(mapped)}
-        if rest:
-            lines = [f"{k}: {_text(v)}" for k, v in sorted(rest.items())]
-            note = self.add_note(
-                deal_id,
-                "Sales operator fields\n" + "\n".join(lines),
-                idempotency_key=f"{idempotency_key}:fields",
-            )
-            result["note_id"] = note["note_id"]
+        note_id = self.note_unmapped(deal_id, rest, idempotency_key=idempotency_key, render=_text)
+        if note_id is not None:
+            result["note_id"] = note_id
         return result
 
     def log_activity(

@@ -470,14 +470,9 @@ class SalesforceCRM(LedgerBacked):
         if mapped:
             self._call("update_deal_fields", lambda: self.sf.Opportunity.update(opp, mapped))
         result: dict[str, Any] = {"deal_id": deal_id, "fields": sorted(mapped)}
-        if rest:
-            lines = [f"{k}: {_value(v)}" for k, v in sorted(rest.items())]
-            note = self.add_note(
-                deal_id,
-                "Sales operator fields\n" + "\n".join(lines),
-                idempotency_key=f"{idempotency_key}:fields",
-            )
-            result["note_id"] = note["note_id"]
+        note_id = self.note_unmapped(deal_id, rest, idempotency_key=idempotency_key, render=_value)
+        if note_id is not None:
+            result["note_id"] = note_id
         return result
 
     def upsert_records(

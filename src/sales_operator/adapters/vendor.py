@@ -51,6 +51,30 @@ class LedgerBacked:
             raise AttributeError(name)
         return getattr(self.ledger, name)
 
+    def note_unmapped(
+        self,
+        deal_id: str,
+        fields: dict[str, Any],
+        *,
+        idempotency_key: str,
+        render: Callable[[Any], Any] = str,
+    ) -> str | None:
+        """Keep deal fields the vendor has no property for in one note; return its id.
+
+        Nothing is dropped: pains, objections or MEDDPICC evidence with no CRM field of their
+        own are written as `name: value` lines under the key `<idempotency_key>:fields`.
+        """
+        if not fields:
+            return None
+        lines = [f"{k}: {render(v)}" for k, v in sorted(fields.items())]
+        add_note: Callable[..., dict[str, Any]] = getattr(self, "add_note")  # noqa: B009
+        note = add_note(
+            deal_id,
+            "Sales operator fields\n" + "\n".join(lines),
+            idempotency_key=f"{idempotency_key}:fields",
+        )
+        return str(note["note_id"])
+
     def rep_by_id(self, rep_id: str | None) -> Rep | None:
         """Return the ledger's rep with `rep_id`, or None."""
         if rep_id is None:
