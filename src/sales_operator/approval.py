@@ -782,6 +782,18 @@ def _run_one(
     parsed = ARGS_BY_KIND[kind].model_validate(args)
     status: Literal["done", "failed", "retryable"] = "failed"
     result: dict[str, Any] = {}
+    try:  # defence in depth: the arguments on record meet their contract at run time too
+        facts = contract_facts(state, deps.policy, deps.crm.list_reps())
+        enforce_contract(kind, parsed, facts)
+    except ContractError as err:
+        return Receipt(
+            action_id=action_id,
+            idempotency_key=key,
+            kind=kind,
+            status="failed",
+            result={"error": f"refused at run time: {err}"},
+            executed_at=datetime.now(UTC),
+        )
     for attempt in range(_TRANSIENT_ATTEMPTS):
         try:
             if kind in ("assign_owner", "update_crm", "change_stage", "create_task", "log_note"):

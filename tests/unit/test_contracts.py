@@ -24,7 +24,13 @@ from sales_operator.errors import ApprovalError, ContractError, PermanentAdapter
 from sales_operator.escaping import csv_cell, ics_text, slack_text
 from sales_operator.graph import build_operator
 from sales_operator.policy import default_policy
-from sales_operator.runner import pending_request, resume_deal, send_event, thread_config
+from sales_operator.runner import (
+    deal_state,
+    pending_request,
+    resume_deal,
+    send_event,
+    thread_config,
+)
 from sales_operator.state import Assignment, Contact, Deal, DealState, Event, ProposedAction
 from tests.unit.test_scoring_cli import leads, model_dir, run, write_csv  # noqa: F401
 from tests.unit.test_write_adapters import _Hook, webhook  # noqa: F401
@@ -386,3 +392,22 @@ def test_request_is_refused_not_implicitly_approved_when_contract_facts_are_brok
     request["contract"] = "tampered"
     with pytest.raises(ApprovalError, match="contract facts"):
         validate_decisions(request, _edit(request, _email()), policy=POLICY)
+
+
+def test_the_executor_refuses_arguments_that_break_the_contract_at_run_time(
+    tmp_path: Path,
+) -> None:
+    from sales_operator.approval import _run_one
+
+    deps = Deps.offline(tmp_path / "work", sample=True)
+    graph = build_operator(deps, checkpointer=deps.checkpointer())
+    send_event(graph, lifecycle_events()[0])
+    state = deal_state(graph, "D-2001")
+    email = next(a for a in state.proposed_actions if a.kind == "send_email")
+    outsider = {**email.args, "to": ["evil@outside.example"]}
+    receipt = _run_one(deps, state, email.id, "send_email", "k-outsider", outsider)
+    assert receipt.status == "failed" and "evil@outside.example" in receipt.result["error"]
+    outbox = tmp_path / "work" / "outbox"
+    assert not outbox.exists() or not any(outbox.iterdir())
+    fine = _run_one(deps, state, email.id, "send_email", "k-fine", dict(email.args))
+    assert fine.status == "done"
