@@ -1,7 +1,8 @@
 """`make evals`: run the evaluations and write `evals/reports/` (report.md, results.json, PNGs).
 
     python -m evals.run [--out evals/reports] [--data ../shared/data]
-                        [--sections lifecycle,scoring,routing,meetings,qmsum]
+                        [--sections lifecycle,scoring,routing,meetings,qmsum,ami_actions,
+                                    research,drafts]
                         [--no-external] [--strict]
 
 External data is read from `../shared/data` next to the repository, or from the folder in
@@ -29,11 +30,17 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "evals" / "reports"
 """Where the report goes by default."""
 
-SECTIONS = ("lifecycle", "scoring", "routing", "meetings", "qmsum")
-SECTIONS = (*SECTIONS, "research")  # issue 8: grounded account briefs on SEC filings
-SECTIONS = (*SECTIONS, "drafts")  # issue 10: customer drafts over generated lifecycles
+SECTIONS = (
+    "lifecycle",
+    "scoring",
+    "routing",
+    "meetings",
+    "qmsum",
+    "ami_actions",  # AMI action items and decisions (evals/ami_actions.py)
+    "research",  # grounded account briefs on SEC filings (evals/research.py)
+    "drafts",  # customer drafts over generated lifecycles (evals/drafts.py)
+)
 """Every section, in report order."""
-SECTIONS += ("ami_actions",)  # issue 9: AMI action items and decisions (evals/ami_actions.py)
 
 
 def default_data_dir() -> Path:
