@@ -449,8 +449,14 @@ def _negated(text: str, start: int) -> bool:
     return any(w in _NEGATORS or w.endswith("n't") for w in before)
 
 
+@lru_cache(maxsize=4096)
+def _masked(text: str) -> str:
+    """Return `text` with its neutral phrases blanked out (same length; each text once)."""
+    return _NEUTRAL.sub(lambda m: " " * len(m.group()), straight_quotes(text))
+
+
 def _cue_hit(pattern: re.Pattern[str], text: str) -> bool:
-    masked = _NEUTRAL.sub(lambda m: " " * len(m.group()), straight_quotes(text))
+    masked = _masked(text)
     return any(not _negated(masked, m.start()) for m in pattern.finditer(masked))
 
 
