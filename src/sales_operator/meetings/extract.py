@@ -160,7 +160,8 @@ _DISCOURSE = re.compile(
     r"honestly|actually|to be honest|sort of|kind of)\s*(?=,)",
     re.IGNORECASE,
 )
-_REPEATED = re.compile(r"\b([\w']+(?:\s+[\w']+)?)(?:,?\s+\1\b)+", re.IGNORECASE)
+# possessive (++): a word cut short can never be followed by the comma or space the copy needs
+_REPEATED = re.compile(r"\b([\w']++(?:\s++[\w']++)?)(?:,?\s++\1\b)+", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
@@ -256,6 +257,7 @@ def straight_quotes(text: str) -> str:
     return text.replace("’", "'").replace("‘", "'")
 
 
+@lru_cache(maxsize=8192)
 def squash(text: str) -> str:
     """Return the lower-cased letter/digit runs of `text` joined by single spaces.
 

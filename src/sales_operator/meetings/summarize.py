@@ -90,7 +90,8 @@ _FILLER = re.compile(
     r"(?![\w'-])\s*,?",
     re.IGNORECASE,
 )
-_STUTTER = re.compile(r"\b((?:[\w']+\s+){0,2}[\w']+)(?:\s+\1\b)+", re.IGNORECASE)
+# possessive (++): a word cut short can never be followed by the space the copy needs
+_STUTTER = re.compile(r"\b((?:[\w']++\s++){0,2}[\w']++)(?:\s++\1\b)+", re.IGNORECASE)
 _SPACE_PUNCT = re.compile(r"\s+([,.?!;:%])")
 _REPEAT_PUNCT = re.compile(r"([,.?!;:])(?:\s*[,.;:])+")
 _LEAD_PUNCT = re.compile(r"^[\s,.;:!?-]+")
@@ -142,6 +143,7 @@ _CUES = re.compile(
 )
 
 
+@lru_cache(maxsize=16384)
 def _stem(word: str) -> str:
     """Strip a few English suffixes so that `buttons`/`button` share a feature."""
     for suffix in ("ing", "ers", "ies", "es", "ed", "er", "s"):

@@ -188,6 +188,13 @@ _CONTEXT: tuple[tuple[re.Pattern[str], float, str], ...] = (
     (re.compile(rf"\b(?i:{_WEAK_BEFORE}) {_V}"), WEAK, "incumbent"),
     (re.compile(rf"(?<![\w']){_V}{_WEAK_AFTER}"), WEAK, "incumbent"),
 )
+# Patterns that open with a cue `_ANY_CONTEXT` also matches (whole words, case-insensitive):
+# in a sentence without any context cue they cannot match, so they are not run there.
+_CUE_FIRST = frozenset(
+    p
+    for p, _, _ in _CONTEXT
+    if p.pattern.startswith((rf"\b(?i:{_STRONG_BEFORE}),? ", rf"\b(?i:{_WEAK_BEFORE}) "))
+)
 _LOWER: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\b(?:{_STRONG_BEFORE}),? {_VL}\b", re.I),
     re.compile(rf"(?<![\w']){_VL},? {_STRONG_AFTER}", re.I),
@@ -339,6 +346,8 @@ def find_vendors(
     for i, text in enumerate(cleaned):
         has_context = _ANY_CONTEXT.search(text) is not None
         for pattern, confidence, kind in _CONTEXT:
+            if not has_context and pattern in _CUE_FIRST:
+                continue
             for m in pattern.finditer(text):
                 name = _trim(m.group("v"))
                 if not name or not allowed(name):
