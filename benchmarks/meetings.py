@@ -18,8 +18,8 @@ On that text, in the same process, the benchmark times:
 It reports seconds per transcript hour for each, the ratios of the deterministic
 analysis to the two baselines, and whether the whole offline analysis meets issue 9's target
 (`TARGET_S_PER_HOUR`, 0.1 s per transcript hour). Every timed run starts with the per-text
-caches empty (`_cold`), as for a call never seen before. The median of `--repeats` runs is kept. Timings are not
-asserted anywhere.
+caches empty (`_cold`), as for a call never seen before. The median of `--repeats` runs is
+kept. Timings are not asserted anywhere.
 """
 
 from __future__ import annotations
