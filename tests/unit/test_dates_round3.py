@@ -89,6 +89,11 @@ ROWS: list[tuple[str, date, str, str, str]] = [
     ("by the end of the day on Friday", WED, "2026-11-06", "day", "Friday"),
     ("COB today", WED, "2026-11-04", "day", "today"),
     ("i'll get it to you eod thursday", WED, "2026-11-05", "day", "thursday"),
+    # --- the week of <date>: that week's last working day (as "next week" is its Friday) ------
+    ("Can we do it the week of the 26th?", date(2026, 10, 13), "2026-10-30", "week", "26th"),
+    ("sometime the week of November 16", WED, "2026-11-20", "week", "November 16"),
+    ("the week of the twenty-third works", WED, "2026-11-27", "week", "twenty-third"),
+    ("during the week of the 7th of December", WED, "2026-12-11", "week", "December"),
 ]
 
 

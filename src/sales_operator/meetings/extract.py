@@ -644,7 +644,9 @@ _ROLE = re.compile(
 
 def _appositions(text: str) -> list[tuple[re.Match[str], str, str]]:
     """Return (match, name, title) for "Name, our Title," and "our Title, Name"."""
-    found = []
+    found: list[tuple[re.Match[str], str, str]] = []
+    if "," not in text:
+        return found  # both patterns need a comma
     for pattern in (_APPOSITION, _REVERSE_APPOSITION):
         for m in pattern.finditer(text):
             title = m.group("title").strip()
@@ -1130,8 +1132,12 @@ def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[st
             alternatives.append(re.escape(first))
         mentions[full] = re.compile(rf"\b(?:{'|'.join(alternatives)})\b", re.IGNORECASE)
     found: list[str] = []
+    # one search over every name rules out a sentence that mentions nobody (same result)
+    anyone = re.compile("|".join(f"(?:{m.pattern})" for m in mentions.values()) or r"(?!)", re.I)
     for s in units:
         text = straight_quotes(s.text)
+        if anyone.search(text) is None:
+            continue
         decisive = _DECISION.search(text) is not None
         for full, mention in mentions.items():
             if mention.search(text) is None:

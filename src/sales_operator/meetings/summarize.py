@@ -108,8 +108,9 @@ def clean_text(text: str) -> str:
     `{vocalsound}`, `{disfmarker}` and `{gap}` (and `[...]`/`<...>` markup) are removed;
     spelled-out acronyms (`L_C_D_`, `T_V_s`) are joined (`LCD`, `TVs`).
     """
-    out = _TAG.sub(" ", text)
-    out = _SPELLED.sub(lambda m: m.group().replace("_", ""), out)
+    out = _TAG.sub(" ", text) if "{" in text or "[" in text or "<" in text else text
+    if "_" in out:  # only a text with an underscore has a spelled-out acronym
+        out = _SPELLED.sub(lambda m: m.group().replace("_", ""), out)
     out = _FILLER.sub(" ", out)
     out = _STUTTER.sub(r"\1", out)
     out = " ".join(out.split())
