@@ -199,6 +199,11 @@ _RULES = _rules(
         rf"(?:(?<=\bby )|(?<=\bon )|(?<=\buntil )|(?<=\btill )|(?<=\bthis ))(?P<wd>{_WD})",
     ),
     ("weekday", rf"\b(?:(?:this\s+)?(?:coming\s+)|this\s+|the\s+coming\s+)?(?P<wd>{_WD_FULL})\b"),
+    (  # i9d: "the week of the 26th", "the week of November 16": that week's last working day
+        "week_of",
+        rf"\b(?:the\s+)?week\s+of\s+(?:(?P<mon>{_MONTH})\s+(?:the\s+)?(?P<d>{_DAYNUM})\b"
+        rf"|(?:the\s+)?(?P<d2>{_DAYORD})\b(?:\s+of\s+(?P<mon2>{_MONTH}))?)",
+    ),
     ("week_after_next", r"\b(?:the\s+)?week\s+after\s+next\b"),
     ("end_next_week", r"\b(?:the\s+)?end\s+of\s+next\s+week\b"),
     ("next_week", r"\b(?:(?P<part>sometime|early|late|later)\s+)?next\s+week\b"),
@@ -327,7 +332,7 @@ _NEEDLES: dict[str, re.Pattern[str]] = {
         ),
         (("from_anchor",), re.compile(r"(?:day|week)s?\s+from\s")),
         (
-            ("week_after_next", "end_next_week", "next_week", "end_week", "this_week"),
+            ("week_after_next", "end_next_week", "next_week", "end_week", "this_week", "week_of"),
             re.compile(r"week|\beow\b"),
         ),
         (
@@ -773,8 +778,17 @@ _NTH = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1
 
 
 def _resolve_month_days(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Resolved:
-    """Resolve "the 15th of next month" and "the first Monday of March" (i9d)."""
+    """Resolve "the 15th of next month", "the first Monday of March", "the week of the 26th"."""
     d = ctx.call_date
+    if kind == "week_of":
+        day = _day_number(g.get("d") or g.get("d2") or "")
+        mon = g.get("mon") or g.get("mon2")
+        if day is None:
+            return None
+        when = _without_year(d, _month_of(mon), day) if mon else _next_day_of_month(d, day)
+        if when is None:
+            return None
+        return _week_first(when, ctx.week_start) + timedelta(days=4), "week", None
     which = (g.get("which") or "").lower()
     if which in ("this", "the") or (kind == "day_of_month_rel" and which != "next"):
         year, month = d.year, d.month
@@ -871,7 +885,7 @@ _RESOLVERS: dict[str, Callable[[str, dict[str, str | None], _Ctx], _Resolved]] =
         ("iso", "slash", "month_day", "day_month", "day_only", "weekday_day"), _resolve_dates
     ),
     **dict.fromkeys(("next_event", "end_of_event", "after_event"), _resolve_events),
-    **dict.fromkeys(("day_of_month_rel", "nth_weekday"), _resolve_month_days),
+    **dict.fromkeys(("day_of_month_rel", "nth_weekday", "week_of"), _resolve_month_days),
     **dict.fromkeys(("today", "tomorrow", "day_after_tomorrow", "eod_day"), _resolve_today),
 }
 
