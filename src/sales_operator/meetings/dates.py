@@ -177,10 +177,20 @@ _RULES = _rules(
         r"(?!\s+(?:floor|time|place|row|hub|day|week|month|year|quarter|percent\w*|option|"
         r"item|step|one|point|page|line|slide|version|round|call|meeting)\b)",
     ),
+    (  # i9d: the day of the month of this or next month ("the fifteenth of next month")
+        "day_of_month_rel",
+        rf"\bthe\s+(?P<d>{_DAYORD})\s+of\s+(?P<which>this|next)\s+month\b",
+    ),
+    (  # i9d: the nth weekday of a month ("the first Monday of March", "last Friday of the month")
+        "nth_weekday",
+        r"\b(?:the\s+)?(?P<nth>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)\s+"
+        rf"(?P<wd>{_WD_FULL})\s+(?:of|in)\s+(?:(?P<which>this|next|the)\s+month\b"
+        rf"|(?P<mon>{_MONTH}){_YEAR})",
+    ),
     (
         "eod_day",
-        r"\b(?:the\s+)?(?:end|close)\s+of\s+(?:the\s+)?(?:business|day|play)\s+(?:on\s+)?"
-        rf"(?P<when>tomorrow|(?P<wd>{_WD}))",
+        r"(?:\b(?:the\s+)?(?:end|close)\s+of\s+(?:the\s+)?(?:business|day|play)|\b(?:EOD|COB|EOB))"
+        rf"\s+(?:on\s+)?(?P<when>tomorrow|today|(?P<wd>{_WD}))",
     ),
     ("next_weekday", rf"\bnext\s+(?P<wd>{_WD})"),
     ("weekday_next_week", rf"\b(?P<wd>{_WD_FULL})\s+(?:of\s+)?next\s+week\b"),
@@ -189,6 +199,11 @@ _RULES = _rules(
         rf"(?:(?<=\bby )|(?<=\bon )|(?<=\buntil )|(?<=\btill )|(?<=\bthis ))(?P<wd>{_WD})",
     ),
     ("weekday", rf"\b(?:(?:this\s+)?(?:coming\s+)|this\s+|the\s+coming\s+)?(?P<wd>{_WD_FULL})\b"),
+    (  # i9d: "the week of the 26th", "the week of November 16": that week's last working day
+        "week_of",
+        rf"\b(?:the\s+)?week\s+of\s+(?:(?P<mon>{_MONTH})\s+(?:the\s+)?(?P<d>{_DAYNUM})\b"
+        rf"|(?:the\s+)?(?P<d2>{_DAYORD})\b(?:\s+of\s+(?P<mon2>{_MONTH}))?)",
+    ),
     ("week_after_next", r"\b(?:the\s+)?week\s+after\s+next\b"),
     ("end_next_week", r"\b(?:the\s+)?end\s+of\s+next\s+week\b"),
     ("next_week", r"\b(?:(?P<part>sometime|early|late|later)\s+)?next\s+week\b"),
@@ -261,7 +276,8 @@ _RULES = _rules(
     (
         "from_anchor",
         rf"\b(?P<n>{_CARD})\s+(?P<unit>days?|weeks?)\s+from\s+"
-        rf"(?P<anchor>now|today|tomorrow|(?P<wd>{_WD_FULL}))\b",
+        rf"(?P<anchor>now|today|tomorrow|(?P<rel>next\s+|this\s+(?:coming\s+)?|coming\s+)?"
+        rf"(?P<wd>{_WD_FULL}))\b",
     ),
     (
         "next_event",
@@ -296,11 +312,18 @@ _NEEDLES: dict[str, re.Pattern[str]] = {
             re.compile(_MONTH_NEEDLE),
         ),
         (
-            ("weekday_day", "next_weekday", "weekday_next_week", "weekday_abbr", "weekday"),
+            (
+                "weekday_day",
+                "next_weekday",
+                "weekday_next_week",
+                "weekday_abbr",
+                "weekday",
+                "nth_weekday",
+            ),
             re.compile(_WD_NEEDLE),
         ),
         (
-            ("day_only",),
+            ("day_only", "day_of_month_rel"),
             re.compile(
                 r"\bthe\s+(?:\d|first|second|third|fourth|fifth|sixth|seventh|eighth|"
                 r"ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|"
@@ -309,7 +332,7 @@ _NEEDLES: dict[str, re.Pattern[str]] = {
         ),
         (("from_anchor",), re.compile(r"(?:day|week)s?\s+from\s")),
         (
-            ("week_after_next", "end_next_week", "next_week", "end_week", "this_week"),
+            ("week_after_next", "end_next_week", "next_week", "end_week", "this_week", "week_of"),
             re.compile(r"week|\beow\b"),
         ),
         (
@@ -340,7 +363,8 @@ _NEEDLES: dict[str, re.Pattern[str]] = {
         (("fortnight",), re.compile(r"fortnight")),
         (("relative",), re.compile(r"day|week|month")),
         (("next_event",), re.compile(r"\bnext\s")),
-        (("end_of_event", "eod_day"), re.compile(r"(?:end|close)\s+of\s")),
+        (("end_of_event",), re.compile(r"(?:end|close)\s+of\s")),
+        (("eod_day",), re.compile(r"(?:end|close)\s+of\s|\beo[db]\s|\bcob\s")),
         (("after_event",), re.compile(r"\b(?:after|following|once)\s")),
     )
     for kind in kinds
@@ -717,7 +741,11 @@ def _resolve_relative(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Resolv
         if anchor == "tomorrow":
             base = d + timedelta(days=1)
         elif g.get("wd"):
-            base = _next_weekday(d, _WEEKDAYS[(g["wd"] or "").lower()])
+            wd = _WEEKDAYS[(g["wd"] or "").lower()]
+            if (g.get("rel") or "").lower().startswith("next"):  # "a week from next Tuesday"
+                base = _week_first(d, ws) + timedelta(days=7 + (wd - ws) % 7)
+            else:
+                base = _next_weekday(d, wd)
         days = n * 7 if unit.startswith("week") else n
         precision: Precision = "week" if anchor == "now" and unit.startswith("week") else "day"
         return base + timedelta(days=days), precision, None
@@ -743,6 +771,50 @@ def _resolve_dates(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Resolved:
         return None
     year = _year(g.get("y"))
     due = _without_year(d, month, day) if year is None else _safe_date(year, month, day)
+    return due, "day", None
+
+
+_NTH = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+
+
+def _resolve_month_days(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Resolved:
+    """Resolve "the 15th of next month", "the first Monday of March", "the week of the 26th"."""
+    d = ctx.call_date
+    if kind == "week_of":
+        day = _day_number(g.get("d") or g.get("d2") or "")
+        mon = g.get("mon") or g.get("mon2")
+        if day is None:
+            return None
+        when = _without_year(d, _month_of(mon), day) if mon else _next_day_of_month(d, day)
+        if when is None:
+            return None
+        return _week_first(when, ctx.week_start) + timedelta(days=4), "week", None
+    which = (g.get("which") or "").lower()
+    if which in ("this", "the") or (kind == "day_of_month_rel" and which != "next"):
+        year, month = d.year, d.month
+    elif which == "next":
+        nxt = _add_months(date(d.year, d.month, 1), 1)
+        year, month = nxt.year, nxt.month
+    else:
+        month = _month_of(g["mon"] or "")
+        year = _year(g.get("y")) or _month_ahead(d, month)[0]
+    if kind == "day_of_month_rel":
+        day = _day_number(g["d"] or "")
+        return (_safe_date(year, month, day) if day else None), "day", None
+    nth_text = (g["nth"] or "").lower()
+    nth = _NTH.get(nth_text) or int(nth_text[0])
+    wd = _WEEKDAYS[(g["wd"] or "").lower()]
+
+    def nth_weekday(year: int, month: int) -> date | None:
+        if nth == -1:
+            last = _month_end(year, month)
+            return last - timedelta(days=(last.weekday() - wd) % 7)
+        first = date(year, month, 1)
+        return _safe_date(year, month, 1 + (wd - first.weekday()) % 7 + 7 * (nth - 1))
+
+    due = nth_weekday(year, month)
+    if due is not None and due < d and g.get("mon") and not g.get("y"):
+        due = nth_weekday(year + 1, month)  # "the first Monday of November" said after it
     return due, "day", None
 
 
@@ -776,6 +848,8 @@ def _resolve_today(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Resolved:
     # eod_day
     if (g.get("when") or "").lower() == "tomorrow":
         return d + timedelta(days=1), "day", None
+    if (g.get("when") or "").lower() == "today":
+        return d, "day", None
     return _next_weekday(d, _WEEKDAYS[(g["wd"] or "").lower().rstrip(".")]), "day", None
 
 
@@ -811,6 +885,7 @@ _RESOLVERS: dict[str, Callable[[str, dict[str, str | None], _Ctx], _Resolved]] =
         ("iso", "slash", "month_day", "day_month", "day_only", "weekday_day"), _resolve_dates
     ),
     **dict.fromkeys(("next_event", "end_of_event", "after_event"), _resolve_events),
+    **dict.fromkeys(("day_of_month_rel", "nth_weekday", "week_of"), _resolve_month_days),
     **dict.fromkeys(("today", "tomorrow", "day_after_tomorrow", "eod_day"), _resolve_today),
 }
 

@@ -160,7 +160,8 @@ _DISCOURSE = re.compile(
     r"honestly|actually|to be honest|sort of|kind of)\s*(?=,)",
     re.IGNORECASE,
 )
-_REPEATED = re.compile(r"\b([\w']+(?:\s+[\w']+)?)(?:,?\s+\1\b)+", re.IGNORECASE)
+# possessive (++): a word cut short can never be followed by the comma or space the copy needs
+_REPEATED = re.compile(r"\b([\w']++(?:\s++[\w']++)?)(?:,?\s++\1\b)+", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
@@ -256,6 +257,7 @@ def straight_quotes(text: str) -> str:
     return text.replace("’", "'").replace("‘", "'")
 
 
+@lru_cache(maxsize=8192)
 def squash(text: str) -> str:
     """Return the lower-cased letter/digit runs of `text` joined by single spaces.
 
@@ -449,8 +451,14 @@ def _negated(text: str, start: int) -> bool:
     return any(w in _NEGATORS or w.endswith("n't") for w in before)
 
 
+@lru_cache(maxsize=4096)
+def _masked(text: str) -> str:
+    """Return `text` with its neutral phrases blanked out (same length; each text once)."""
+    return _NEUTRAL.sub(lambda m: " " * len(m.group()), straight_quotes(text))
+
+
 def _cue_hit(pattern: re.Pattern[str], text: str) -> bool:
-    masked = _NEUTRAL.sub(lambda m: " " * len(m.group()), straight_quotes(text))
+    masked = _masked(text)
     return any(not _negated(masked, m.start()) for m in pattern.finditer(masked))
 
 
@@ -636,7 +644,9 @@ _ROLE = re.compile(
 
 def _appositions(text: str) -> list[tuple[re.Match[str], str, str]]:
     """Return (match, name, title) for "Name, our Title," and "our Title, Name"."""
-    found = []
+    found: list[tuple[re.Match[str], str, str]] = []
+    if "," not in text:
+        return found  # both patterns need a comma
     for pattern in (_APPOSITION, _REVERSE_APPOSITION):
         for m in pattern.finditer(text):
             title = m.group("title").strip()
@@ -1122,8 +1132,12 @@ def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[st
             alternatives.append(re.escape(first))
         mentions[full] = re.compile(rf"\b(?:{'|'.join(alternatives)})\b", re.IGNORECASE)
     found: list[str] = []
+    # one search over every name rules out a sentence that mentions nobody (same result)
+    anyone = re.compile("|".join(f"(?:{m.pattern})" for m in mentions.values()) or r"(?!)", re.I)
     for s in units:
         text = straight_quotes(s.text)
+        if anyone.search(text) is None:
+            continue
         decisive = _DECISION.search(text) is not None
         for full, mention in mentions.items():
             if mention.search(text) is None:

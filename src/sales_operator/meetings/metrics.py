@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from sales_operator.meetings.extract import Sentence, sentences
@@ -48,6 +49,7 @@ _SECONDS_PER_WORD = 0.4
 _WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
+@lru_cache(maxsize=8192)
 def word_count(text: str) -> int:
     """Return the number of words in `text`."""
     return len(_WORDS.findall(text))

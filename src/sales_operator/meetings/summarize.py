@@ -90,7 +90,8 @@ _FILLER = re.compile(
     r"(?![\w'-])\s*,?",
     re.IGNORECASE,
 )
-_STUTTER = re.compile(r"\b((?:[\w']+\s+){0,2}[\w']+)(?:\s+\1\b)+", re.IGNORECASE)
+# possessive (++): a word cut short can never be followed by the space the copy needs
+_STUTTER = re.compile(r"\b((?:[\w']++\s++){0,2}[\w']++)(?:\s++\1\b)+", re.IGNORECASE)
 _SPACE_PUNCT = re.compile(r"\s+([,.?!;:%])")
 _REPEAT_PUNCT = re.compile(r"([,.?!;:])(?:\s*[,.;:])+")
 _LEAD_PUNCT = re.compile(r"^[\s,.;:!?-]+")
@@ -107,8 +108,9 @@ def clean_text(text: str) -> str:
     `{vocalsound}`, `{disfmarker}` and `{gap}` (and `[...]`/`<...>` markup) are removed;
     spelled-out acronyms (`L_C_D_`, `T_V_s`) are joined (`LCD`, `TVs`).
     """
-    out = _TAG.sub(" ", text)
-    out = _SPELLED.sub(lambda m: m.group().replace("_", ""), out)
+    out = _TAG.sub(" ", text) if "{" in text or "[" in text or "<" in text else text
+    if "_" in out:  # only a text with an underscore has a spelled-out acronym
+        out = _SPELLED.sub(lambda m: m.group().replace("_", ""), out)
     out = _FILLER.sub(" ", out)
     out = _STUTTER.sub(r"\1", out)
     out = " ".join(out.split())
@@ -142,6 +144,7 @@ _CUES = re.compile(
 )
 
 
+@lru_cache(maxsize=16384)
 def _stem(word: str) -> str:
     """Strip a few English suffixes so that `buttons`/`button` share a feature."""
     for suffix in ("ing", "ers", "ies", "es", "ed", "er", "s"):

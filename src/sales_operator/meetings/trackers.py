@@ -174,6 +174,24 @@ def _hit(
     )
 
 
+_WORD_START = r"(?<!\w)"
+
+
+def _any_of(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str]:
+    """Return one case-insensitive pattern matching where any of `term_pattern`'s results does.
+
+    The shared word-start look-behind is tested once, outside the alternation: Python's
+    engine would otherwise try every branch at every position (several times slower).
+    """
+    bodies = [p.pattern for p in patterns]
+    if not bodies:
+        return re.compile(r"(?!)")
+    if all(b.startswith(_WORD_START) for b in bodies):
+        inner = "|".join(b[len(_WORD_START) :] for b in bodies)
+        return re.compile(f"{_WORD_START}(?:{inner})", re.IGNORECASE)
+    return re.compile("|".join(f"(?:{b})" for b in bodies), re.IGNORECASE)
+
+
 def track_keywords(
     transcript: Transcript,
     specs: Iterable[TrackerSpec],
@@ -195,10 +213,16 @@ def track_keywords(
         for spec in specs
         for term in spec.keywords
     }
+    # one alternation per tracker (and one over all of them) rules a sentence out in one pass;
+    # only a sentence that matches is searched term by term, so the first term listed wins
+    any_term = [_any_of([compiled[spec.name, t] for t in spec.keywords]) for spec in specs]
+    every_term = _any_of([compiled[spec.name, t] for spec in specs for t in spec.keywords])
     hits: list[TrackerHit] = []
     for s in sentences(transcript, sides or {}) if units is None else units:
-        for spec in specs:
-            if not _said_by_ok(spec.said_by, s.side):
+        if every_term.search(s.text) is None:
+            continue
+        for spec, prefilter in zip(specs, any_term, strict=True):
+            if not _said_by_ok(spec.said_by, s.side) or prefilter.search(s.text) is None:
                 continue
             matched = next(
                 (t for t in spec.keywords if compiled[spec.name, t].search(s.text)), None

@@ -188,6 +188,13 @@ _CONTEXT: tuple[tuple[re.Pattern[str], float, str], ...] = (
     (re.compile(rf"\b(?i:{_WEAK_BEFORE}) {_V}"), WEAK, "incumbent"),
     (re.compile(rf"(?<![\w']){_V}{_WEAK_AFTER}"), WEAK, "incumbent"),
 )
+# Patterns that open with a cue `_ANY_CONTEXT` also matches (whole words, case-insensitive):
+# in a sentence without any context cue they cannot match, so they are not run there.
+_CUE_FIRST = frozenset(
+    p
+    for p, _, _ in _CONTEXT
+    if p.pattern.startswith((rf"\b(?i:{_STRONG_BEFORE}),? ", rf"\b(?i:{_WEAK_BEFORE}) "))
+)
 _LOWER: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\b(?:{_STRONG_BEFORE}),? {_VL}\b", re.I),
     re.compile(rf"(?<![\w']){_VL},? {_STRONG_AFTER}", re.I),
@@ -261,6 +268,18 @@ def _compiled(vendors: tuple[Vendor, ...]) -> tuple[tuple[Vendor, re.Pattern[str
     return tuple(out)
 
 
+@lru_cache(maxsize=64)
+def _any_alias(vendors: tuple[Vendor, ...]) -> re.Pattern[str]:
+    """Return one alternation of every alias pattern: a sentence it misses names no vendor."""
+    start = r"(?<![\w.-])"  # every alias pattern's; tested once, outside the alternation
+    bodies = [p.pattern for _, p in _compiled(vendors)]
+    if not bodies:
+        return re.compile(r"(?!)")
+    if all(b.startswith(start) for b in bodies):
+        return re.compile(start + "(?:" + "|".join(b[len(start) :] for b in bodies) + ")")
+    return re.compile("|".join(f"(?:{b})" for b in bodies))
+
+
 def _lower_case_call(units: Sequence[Sentence]) -> bool:
     starts = [s.text.lstrip("\"'([- ")[:1] for s in units if s.text.strip()]
     letters = [c for c in starts if c.isalpha()]
@@ -320,11 +339,15 @@ def find_vendors(
         )
 
     found: list[tuple[int, str, float, str]] = []  # (sentence index, name, confidence, how)
+    lexicon = _compiled(tuple(vendors))
+    lexicon_any = _any_alias(tuple(vendors))
     integration: set[str] = set()
     strong_count: dict[str, int] = {}
     for i, text in enumerate(cleaned):
         has_context = _ANY_CONTEXT.search(text) is not None
         for pattern, confidence, kind in _CONTEXT:
+            if not has_context and pattern in _CUE_FIRST:
+                continue
             for m in pattern.finditer(text):
                 name = _trim(m.group("v"))
                 if not name or not allowed(name):
@@ -345,7 +368,9 @@ def find_vendors(
         for pattern in (_INTEGRATION_BEFORE, _INTEGRATION_AFTER):
             for m in pattern.finditer(text):
                 integration.add(name_key(known(_trim(m.group("v")))))
-        for vendor, pattern in _compiled(tuple(vendors)):
+        if lexicon_any.search(text) is None:
+            continue
+        for vendor, pattern in lexicon:
             if pattern.search(text) is None or not allowed(vendor.name):
                 continue
             if vendor.common and not has_context:
