@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 import pytest
-
 from evals.ami_actions import load_gold, load_split
+
 from sales_operator.llm import LLM
 from sales_operator.meetings.analyze import analyze_call
 from sales_operator.meetings.cli import report
@@ -74,8 +74,10 @@ MEETING = """\
 [00:02:40] Project Manager: Okay. So we've decided to go with a soft rubber casing.
 [00:03:05] User Interface: Do we want a display? I'm not sure we need one.
 [00:03:30] Project Manager: Let's not decide that now.
-[00:04:10] Project Manager: For the next meeting, the industrial designer will have to find out the price of the rubber.
-[00:04:40] Project Manager: And Marketing, you're going to be looking into what colours teenagers prefer.
+[00:04:10] Project Manager: For the next meeting, the industrial designer will have to find out\
+ the price of the rubber.
+[00:04:40] Project Manager: And Marketing, you're going to be looking into what colours\
+ teenagers prefer.
 [00:05:00] User Interface: I'll check the button layout against the manual.
 [00:05:20] Marketing: If we had more time we would maybe run a second survey.
 [00:05:40] Project Manager: Everybody should think about the name of the product.

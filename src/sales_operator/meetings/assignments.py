@@ -149,6 +149,30 @@ _SKIP_WHO = frozenset(
 )
 
 
+_FIRST_WORDS = frozenset(
+    w for f in _FORMS.replace("\\", "").split("|") for w in [f.split()[0].lower()]
+) | {"get", "getting", "action"}
+_WORD = re.compile(r"[a-z][a-z-]*")
+
+
+_HELPER = re.compile(
+    r"'ll|\bwill\b|going to|gonna|has to|have to|\bmust\b|\bneeds? to\b|\bshould\b|"
+    r"\byour\b|\baction\b",
+    re.IGNORECASE,
+)
+
+
+def _has_task_word(text: str) -> bool:
+    """Return whether `text` holds a task verb and a modal (or "your", "action").
+
+    A cheap test before the rules: every pattern needs both.
+    """
+    text = text.replace("\u2019", "'")
+    return _HELPER.search(text) is not None and not _FIRST_WORDS.isdisjoint(
+        _WORD.findall(text.lower())
+    )
+
+
 def participant_heads(speakers: Iterable[str], known: Iterable[str] = ()) -> dict[str, str]:
     """Return each word that names a participant, lower-cased, to the participant.
 
@@ -197,9 +221,7 @@ def _task_text(m: re.Match[str], text: str) -> str:
     return " ".join(body.split()).strip(" ,;:.")
 
 
-def _owner(
-    who: str | None, text: str, heads: dict[str, str], fallback: str | None
-) -> str | None:
+def _owner(who: str | None, text: str, heads: dict[str, str], fallback: str | None) -> str | None:
     """Return the participant `who` names (or one the sentence names before the cue)."""
     if who:
         words = re.findall(r"[a-z]+", who.lower())
@@ -229,14 +251,13 @@ def meeting_commitment(
         addressee: Who "you" is, when known.
         context: The turn's earlier sentences ("As the designer, ... you're gonna ...").
     """
+    if s.question or not _has_task_word(s.text):
+        return None
     text = _plain(s.text)
-    if not text or s.question or is_hypothetical(text):
+    if not text or is_hypothetical(text):
         return None
     if re.match(r"^\W*(?:if|unless|whether|in case|suppose)\b", text, re.IGNORECASE):
         return None
-    deadline = _NEXT_MEETING.search(text)
-    due = find_due(text, call_date)
-    due_phrase = due.phrase if due is not None else (deadline.group() if deadline else None)
     before = " ".join(_plain(c.text) for c in context[-1:])
     owner: str | None = None
     m = _ACTION_ITEM.search(text)
@@ -271,6 +292,9 @@ def meeting_commitment(
             return None  # "we'll have to make sure ...": a caution, not a task
     if not body or len(body.split()) < 2:
         return None
+    deadline = _NEXT_MEETING.search(text)
+    due = find_due(text, call_date)
+    due_phrase = due.phrase if due is not None else (deadline.group() if deadline else None)
     if _PRONOUN_OBJECT.match(body) and due_phrase is None:
         return None  # "I'll look into it", "I'll build it on ...": no object, no deadline
     return ExtractedCommitment(

@@ -53,7 +53,8 @@ _POSITIVE = re.compile(
             r"settling (?:on|for)|opting for)\b",
             rf"\bwe should\s+{_ADV}(?:go (?:with|for|ahead with)|stick with|settle on|use)\b",
             r"^(?:so|okay so|ok so|right so|alright so|then)?,?\s*(?:it's|it is|that's|that is|"
-            r"it'll be|it will be)\s+(?:going to|gonna)\s+be\s+(?=(?:a|an|the|one|two|\d+|[A-Z])\b)",
+            r"it'll be|it will be)\s+(?:going to|gonna)\s+be\s+"
+            r"(?=(?:a|an|the|one|two|\d+|[A-Z])\b)",
             r"^(?:so|okay so|ok so|right so|then),?\s+we\s+(?:keep|use|take|have|go with|"
             r"stick with|drop|skip)\b",
             r"\b(?:the|our|a|my)\s+(?:final\s+)?decision\s+(?:is|was|has been)\b",
@@ -128,12 +129,24 @@ def _question(text: str) -> bool:
     return stripped.endswith("?") and _TAG.search(stripped) is None
 
 
+# Every cue above holds one of these: a sentence without any is skipped cheaply.
+_PREFILTER = re.compile(
+    r"decid|agree|settl|chos|opted|conclud|determin|picked|selected|\blet|we'll|we will|"
+    r"we're|we are|we should|going to|gonna|decision|ruled out|dropped|scrapped|rejected|"
+    r"need for|way to go|it is|we keep|we use|we take|we have|we go|we stick|we drop|we skip|"
+    r"we'd rather|won't|\bnot\b",
+    re.IGNORECASE,
+)
+
+
 def is_decision(sentence: str) -> re.Match[str] | None:
     """Return the decision cue of `sentence`, or None when it states no decision.
 
     A question (other than a tag question), a hypothetical, a negated cue and a cue
     inside an open subordinate clause ("whether we'll use ...") are not decisions.
     """
+    if _PREFILTER.search(sentence.replace("’", "'")) is None:
+        return None
     text = _plain(sentence)
     if not text or _question(text) or is_hypothetical(text) or _DISAGREE.search(text):
         return None
@@ -146,11 +159,11 @@ def is_decision(sentence: str) -> re.Match[str] | None:
         if _negated(text, m.start()) or _OPEN.search(text[: m.start()]):
             continue
         return m
-    m = _IT_IS.match(text)
-    if m is not None:
-        words = m.group("what").lower().split()
+    chosen = _IT_IS.match(text)
+    if chosen is not None:
+        words = chosen.group("what").lower().split()
         if not (set(words) & _NOT_A_CHOICE) and words[0] not in {"it", "i", "he", "she", "they"}:
-            return m
+            return chosen
     return None
 
 
