@@ -181,3 +181,42 @@ def test_the_ami_halves_are_fixed_disjoint_and_cover_the_gold() -> None:
     assert tune and held and not tune & held
     assert tune | held == {r["meeting"] for r in load_gold()}
     assert abs(len(tune) - len(held)) <= 1
+
+
+@pytest.mark.parametrize(
+    ("line", "owner", "words"),
+    [
+        ("Lena: Tom, you will have to review the supplier contract.", "Tom", "review the supplier"),
+        ("Lena: So your task is to sketch three handle shapes.", "Tom", "sketch three handle"),
+        ("Lena: Tom needs to contact the factory in Porto.", "Tom", "contact the factory"),
+        ("Tom: I'm gonna research battery suppliers this week.", "Tom", "research battery"),
+        ("Lena: Action item for Tom: compile the test results.", "Tom", "compile the test"),
+        ("Tom: we'll take care of the packaging for next meeting.", "Tom", "packaging"),
+    ],
+)
+def test_meeting_commitments_in_varied_phrasing(line: str, owner: str, words: str) -> None:
+    other = "Tom: Okay." if line.startswith("Lena") else "Lena: Okay."
+    t = parse_transcript(f"Lena: Right, the plan.\n{line}\n{other}\n", name="m")
+    ex = extract_offline(t, call_date=DAY, sides=dict.fromkeys(t.speakers, "unknown"))
+    found = [c for c in ex.commitments if words in c.text.lower()]
+    assert found, [c.text for c in ex.commitments]
+    assert found[0].owner == owner
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Lena: You'll get the instructions by email.",  # receiving, not doing
+        "Lena: If you look at the sketch you would see the curve.",  # hypothetical
+        "Lena: You're gonna love this design.",  # no task verb
+        "Lena: Tom doesn't have to check the colours.",  # negated
+        "Lena: Will you check the colours?",  # a question
+        "Lena: I'll look into it.",  # a pronoun object with no deadline
+        "Lena: The user will have to press two buttons.",  # not a participant
+        "Lena: We'll have to make sure it floats.",  # a caution, not a task
+    ],
+)
+def test_not_meeting_commitments(line: str) -> None:
+    t = parse_transcript(f"Tom: So.\n{line}\nTom: Okay.\n", name="m")
+    ex = extract_offline(t, call_date=DAY, sides=dict.fromkeys(t.speakers, "unknown"))
+    assert ex.commitments == [], [c.text for c in ex.commitments]

@@ -199,9 +199,10 @@ def _plain(text: str) -> str:
 
 
 def _negated(text: str, start: int) -> bool:
+    """Return whether a negator is among the five words before `start`, in its clause."""
     clause = re.split(r"[,;:]", text[:start])[-1]
     return any(
-        w in _NEGATORS or w.endswith("n't") for w in re.findall(r"[a-z']+", clause.lower())[-3:]
+        w in _NEGATORS or w.endswith("n't") for w in re.findall(r"[a-z']+", clause.lower())[-5:]
     )
 
 
@@ -267,7 +268,7 @@ def meeting_commitment(
     else:
         for pattern in (_YOU, _YOUR, _EVERYONE, _SELF, _NAMED):
             m = pattern.search(text)
-            if m is None or _negated(text, m.start()):
+            if m is None or _negated(text, m.start("task")):
                 continue
             who = m.groupdict().get("who")
             if pattern in (_YOU, _YOUR):
