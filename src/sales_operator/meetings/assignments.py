@@ -29,13 +29,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sales_operator.meetings.dates import find_due
+from sales_operator.meetings.decisions import plain_text
 from sales_operator.meetings.extract import (
     ExtractedCommitment,
     Sentence,
-    clean_spoken,
     commitment_title,
     is_hypothetical,
-    straight_quotes,
 )
 
 __all__ = ["meeting_commitment", "participant_heads"]
@@ -142,7 +141,6 @@ _CUT = re.compile(
     r"\s+(?:and|but|so)\s+(?:I|we|you|he|she|they|then)\b|\s+(?:because|since|cause)\b)",
     re.IGNORECASE,
 )
-_MARKS = re.compile(r"\{[a-z]+\}")
 _SKIP_WHO = frozenset(
     """it this that there what which who he she they one thing it's that's user users
     people customer customers remote product button device you i we""".split()
@@ -190,12 +188,6 @@ def participant_heads(speakers: Iterable[str], known: Iterable[str] = ()) -> dic
                 heads.setdefault(key, label)
                 heads.setdefault(key + "s", label)
     return heads
-
-
-def _plain(text: str) -> str:
-    text = _MARKS.sub(" ", straight_quotes(text))
-    text = re.sub(r"\b((?:[A-Za-z]_)+)", lambda m: m.group(1).replace("_", ""), text)
-    return clean_spoken(text)
 
 
 def _negated(text: str, start: int) -> bool:
@@ -254,12 +246,12 @@ def meeting_commitment(
     """
     if s.question or not _has_task_word(s.text):
         return None
-    text = _plain(s.text)
+    text = plain_text(s.text)
     if not text or is_hypothetical(text):
         return None
     if re.match(r"^\W*(?:if|unless|whether|in case|suppose)\b", text, re.IGNORECASE):
         return None
-    before = " ".join(_plain(c.text) for c in context[-1:])
+    before = " ".join(plain_text(c.text) for c in context[-1:])
     owner: str | None = None
     m = _ACTION_ITEM.search(text)
     if m is not None:

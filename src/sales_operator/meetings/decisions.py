@@ -28,7 +28,7 @@ from sales_operator.meetings.extract import (
     straight_quotes,
 )
 
-__all__ = ["decision_text", "find_decisions", "is_decision"]
+__all__ = ["decision_text", "find_decisions", "is_decision", "plain_text"]
 
 _ADV = r"(?:(?:all|now|just|basically|finally|definitely|really|then|also|probably|I think)\s+)*"
 _WE = r"(?:we|we've|we have|we'd|we had|we all|we've all|we have all)"
@@ -111,8 +111,11 @@ _LEAD = re.compile(r"^(?:that|to|on|upon|for|about|with|,)\s+", re.IGNORECASE)
 TEXT_MAX_WORDS = 14
 
 
-def _plain(text: str) -> str:
-    """Return `text` straightened, without fillers and transcription marks ("{vocalsound}")."""
+def plain_text(text: str) -> str:
+    """Return `text` straightened, without fillers and transcription marks.
+
+    "{vocalsound}" goes; spelled letters "L_C_D_" become "LCD" (AMI-style transcripts).
+    """
     text = re.sub(r"\{[a-z]+\}", " ", straight_quotes(text))
     text = re.sub(r"\b((?:[A-Za-z]_)+)", lambda m: m.group(1).replace("_", ""), text)
     return clean_spoken(text)
@@ -147,7 +150,7 @@ def is_decision(sentence: str) -> re.Match[str] | None:
     """
     if _PREFILTER.search(sentence.replace("’", "'")) is None:
         return None
-    text = _plain(sentence)
+    text = plain_text(sentence)
     if not text or _question(text) or is_hypothetical(text) or _DISAGREE.search(text):
         return None
     if re.match(r"^\W*(?:if|unless|whether|in case|suppose)\b", text, re.IGNORECASE):
@@ -184,7 +187,7 @@ _WAY_TO_GO = re.compile(r"way\s+to\s+go$", re.IGNORECASE)
 
 def decision_text(sentence: str, cue: re.Match[str] | None = None) -> str:
     """Return what was decided, in a short line ("go with the rubber case")."""
-    text = _plain(sentence)
+    text = plain_text(sentence)
     cue = cue or is_decision(sentence)
     if cue is None:
         return ""
@@ -223,7 +226,7 @@ def find_decisions(units: Iterable[Sentence]) -> list[ExtractedDecision]:
             continue
         text = decision_text(s.text, cue)
         words = content_words(text)
-        bare = text == _TAG.sub("", _plain(s.text).rstrip(".!")).strip(" ,;:")
+        bare = text == _TAG.sub("", plain_text(s.text).rstrip(".!")).strip(" ,;:")
         repeat = any(
             s.turn - turn <= REPEAT_TURNS
             and words
