@@ -153,11 +153,8 @@ _FIRST_WORDS = frozenset(
 _WORD = re.compile(r"[a-z][a-z-]*")
 
 
-_HELPER = re.compile(
-    r"'ll|\bwill\b|going to|gonna|has to|have to|\bmust\b|\bneeds? to\b|\bshould\b|"
-    r"\byour\b|\baction\b",
-    re.IGNORECASE,
-)
+_HELPERS = ("'ll", "will", "going to", "gonna", "has to", "have to", "must", "need", "should",
+            "your", "action")  # fmt: skip
 
 
 def _has_task_word(text: str) -> bool:
@@ -165,10 +162,8 @@ def _has_task_word(text: str) -> bool:
 
     A cheap test before the rules: every pattern needs both.
     """
-    text = text.replace("\u2019", "'")
-    return _HELPER.search(text) is not None and not _FIRST_WORDS.isdisjoint(
-        _WORD.findall(text.lower())
-    )
+    low = text.lower().replace("\u2019", "'")
+    return any(h in low for h in _HELPERS) and not _FIRST_WORDS.isdisjoint(_WORD.findall(low))
 
 
 def participant_heads(speakers: Iterable[str], known: Iterable[str] = ()) -> dict[str, str]:
@@ -227,6 +222,23 @@ def _owner(who: str | None, text: str, heads: dict[str, str], fallback: str | No
     return named[-1] if named else fallback
 
 
+_NEEDS: dict[re.Pattern[str], frozenset[str]] = {
+    _YOU: frozenset({"you", "y"}),
+    _YOUR: frozenset({"your"}),
+    _EVERYONE: frozenset({"each", "all", "everyone", "everybody"}),
+    _SELF: frozenset({"i", "we"}),
+}
+
+
+def _patterns(text: str, heads: dict[str, str]) -> list[re.Pattern[str]]:
+    """Return the patterns worth trying on `text`: those whose subject word it holds."""
+    words = set(re.findall(r"[a-z]+", text.lower()))  # "you're" -> "you", "re"
+    out = [p for p, needs in _NEEDS.items() if not needs.isdisjoint(words)]
+    if not words.isdisjoint(heads) or any(" " in h and h in text.lower() for h in heads):
+        out.append(_NAMED)  # a participant is named
+    return out
+
+
 def meeting_commitment(
     s: Sentence,
     call_date: date,
@@ -258,7 +270,7 @@ def meeting_commitment(
         body = _CUT.split(m.group("rest"), maxsplit=1)[0].strip(" ,;:.")
         owner = _owner(m.group("who"), "", heads, s.speaker)
     else:
-        for pattern in (_YOU, _YOUR, _EVERYONE, _SELF, _NAMED):
+        for pattern in _patterns(text, heads):
             m = pattern.search(text)
             if m is None or _negated(text, m.start("task")):
                 continue

@@ -132,14 +132,15 @@ def _question(text: str) -> bool:
     return stripped.endswith("?") and _TAG.search(stripped) is None
 
 
-# Every cue above holds one of these: a sentence without any is skipped cheaply.
-_PREFILTER = re.compile(
-    r"decid|agree|settl|chos|opted|conclud|determin|picked|selected|\blet|we'll|we will|"
-    r"we're|we are|we should|going to|gonna|decision|ruled out|dropped|scrapped|rejected|"
-    r"need for|way to go|it is|we keep|we use|we take|we have|we go|we stick|we drop|we skip|"
-    r"we'd rather|won't|\bnot\b",
-    re.IGNORECASE,
-)
+# Every cue above holds one of these (lower case): a sentence without any is skipped cheaply.
+_PREFILTER = (
+    "decid", "agree", "settl", "chos", "opted", "conclud", "determin", "picked", "selected",
+    "let's", "let us", "we'll", "we will", "we're", "we are", "we should", "going to", "gonna",
+    "decision",
+    "ruled out", "dropped", "scrapped", "rejected", "need for", "way to go", "it is", "we keep",
+    "we use", "we take", "we have", "we go", "we stick", "we drop", "we skip", "we'd rather",
+    "won't",
+)  # fmt: skip
 
 
 def is_decision(sentence: str) -> re.Match[str] | None:
@@ -148,7 +149,8 @@ def is_decision(sentence: str) -> re.Match[str] | None:
     A question (other than a tag question), a hypothetical, a negated cue and a cue
     inside an open subordinate clause ("whether we'll use ...") are not decisions.
     """
-    if _PREFILTER.search(sentence.replace("’", "'")) is None:
+    low = sentence.lower().replace("\u2019", "'")
+    if not any(key in low for key in _PREFILTER):
         return None
     text = plain_text(sentence)
     if not text or _question(text) or is_hypothetical(text) or _DISAGREE.search(text):
