@@ -11,7 +11,7 @@ from evals.ami_actions import load_gold, load_split
 
 from sales_operator.llm import LLM
 from sales_operator.meetings.analyze import analyze_call
-from sales_operator.meetings.cli import report
+from sales_operator.meetings.cli import render_markdown, report
 from sales_operator.meetings.decisions import decision_text, is_decision
 from sales_operator.meetings.extract import extract_offline
 from sales_operator.meetings.transcript import parse_transcript
@@ -129,6 +129,8 @@ def test_decisions_in_the_analysis_and_json_offline() -> None:
     assert "soft rubber casing" in out.decisions[0].quote.text
     data = json.loads(json.dumps(report(out, t)))
     assert data["extractions"]["decisions"][0]["quote"]["speaker"] == "Project Manager"
+    markdown = render_markdown(data)
+    assert "### Decisions" in markdown and "go with a soft rubber casing" in markdown
 
 
 def test_model_decisions_are_grounded() -> None:
