@@ -606,6 +606,15 @@ class SpeakerMapping(_Model):
     """Why, in words."""
 
 
+class MeetingDecision(_Model):
+    """A decision reached on the call ("we'll go with the rubber case"), with its quote."""
+
+    text: str
+    """What was decided, in one short line."""
+    quote: Quote
+    """The sentence that states it: verbatim, with its speaker and time."""
+
+
 class MeetingInsights(_Model):
     """What happened on a call and what happens next."""
 
@@ -672,6 +681,8 @@ class MeetingInsights(_Model):
     ungrounded: dict[str, int] = Field(default_factory=dict)
     """Model-path items dropped because their quote is not in the transcript, by kind
     (`pains`, `commitments`, ...); empty when nothing was dropped."""
+    decisions: list[MeetingDecision] = Field(default_factory=list)
+    """Decisions reached on the call, each with its verbatim quote, speaker and time."""
 
 
 class RiskWarning(_Model):
@@ -902,6 +913,7 @@ STATE_MODELS: tuple[type[BaseModel], ...] = (
     MeetingSummary,
     CallInfo,
     SpeakerMapping,
+    MeetingDecision,
     MeetingInsights,
     RiskWarning,
     Decision,

@@ -26,6 +26,7 @@ from sales_operator.meetings.dates import (
 from sales_operator.meetings.extract import (
     CallExtraction,
     ExtractedCommitment,
+    ExtractedDecision,
     ExtractedInsight,
     commitment_title,
     extract_offline,
@@ -65,6 +66,7 @@ from sales_operator.state import (
     Insight,
     KeyPoint,
     MeddpiccCriterion,
+    MeetingDecision,
     MeetingInsights,
     MeetingSummary,
     Quote,
@@ -369,6 +371,7 @@ def ground_extraction(
             "commitments": commitments,
             "competitors": keep("competitors", extraction.competitors, lambda i: i.speaker),
             "decision_makers": makers,
+            "decisions": keep("decisions", extraction.decisions, lambda i: i.speaker),
         }
     )
     return grounded, dropped
@@ -413,6 +416,12 @@ def _insight(
 ) -> Insight:
     return Insight(
         kind=kind, text=item.text.strip(), quote=_quote(transcript, item.quote, item.speaker)
+    )
+
+
+def _decision(item: ExtractedDecision, transcript: Transcript) -> MeetingDecision:
+    return MeetingDecision(
+        text=item.text.strip().rstrip("."), quote=_quote(transcript, item.quote, item.speaker)
     )
 
 
@@ -819,6 +828,7 @@ def analyze_call(
         engine=engine,
         speakers=dict(sides),
         ungrounded=ungrounded,
+        decisions=[_decision(d, transcript) for d in extraction.decisions],
         call=call_info(transcript, call_id, call_date),
         participants=participant_mappings(matches),
     )

@@ -341,7 +341,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         out.append("No tracker fired.")
     ex = data["extractions"]
     out += ["", f"## Extractions ({ex['engine']})"]
-    for key in ("pains", "objections", "risks", "triggers"):
+    for key in ("pains", "objections", "risks", "triggers", "decisions"):
         items = ex.get(key) or []
         if not items:
             continue

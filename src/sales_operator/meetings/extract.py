@@ -49,6 +49,7 @@ from sales_operator.meetings.transcript import Transcript
 __all__ = [
     "CallExtraction",
     "ExtractedCommitment",
+    "ExtractedDecision",
     "ExtractedInsight",
     "ExtractedMention",
     "Sentence",
@@ -124,6 +125,20 @@ class ExtractedMention(_Schema):
     """What found it (set by the offline engine; leave it null)."""
 
 
+class ExtractedDecision(_Schema):
+    """A decision the people on the call reached ("we'll go with the yellow case")."""
+
+    text: str
+    """What was decided, in one short line (e.g. 'Go with the rubber case')."""
+    quote: str
+    """The sentence from the transcript that states the decision, copied verbatim."""
+    speaker: str
+    """The speaker of the quote, exactly as labelled in the transcript."""
+    start: float | None = None
+    """Seconds from the start of the call where the quote is said (timed transcripts);
+    null when the transcript has no times."""
+
+
 class CallExtraction(_Schema):
     """Everything extracted from one sales call."""
 
@@ -144,6 +159,9 @@ class CallExtraction(_Schema):
     our own company or product, not tools that are merely integrated with)."""
     summary: str = ""
     """Three to five sentences summarising the call for the CRM."""
+    decisions: list[ExtractedDecision] = Field(default_factory=list)
+    """Decisions reached on the call (what was chosen, agreed or ruled out), not proposals
+    still open or questions."""
 
 
 # --- sentences ------------------------------------------------------------------------------
@@ -1060,9 +1078,11 @@ def _commitments(
     for s in units:
         by_turn.setdefault(s.turn, []).append(s)
     speakers = list(dict.fromkeys(s.speaker for s in units))
+    addressees = [_addressee(s, by_turn, speakers, known) for s in units]
     stated = [
-        _commitment(s, call_date, known, _addressee(s, by_turn, speakers, known)) for s in units
+        _commitment(s, call_date, known, who) for s, who in zip(units, addressees, strict=True)
     ]
+    stated = _with_meeting_commitments(units, stated, addressees, speakers, known, call_date)
     own = {s.turn for s, c in zip(units, stated, strict=True) if c is not None}
     found: list[ExtractedCommitment] = []
     for s, c in zip(units, stated, strict=True):
@@ -1103,6 +1123,31 @@ def _commitments(
         if not duplicate:
             kept.append((c, due, words))
     return [c for c, _, _ in kept]
+
+
+def _with_meeting_commitments(
+    units: list[Sentence],
+    stated: list[ExtractedCommitment | None],
+    addressees: list[str | None],
+    speakers: list[str],
+    known: list[str],
+    call_date: date,
+) -> list[ExtractedCommitment | None]:
+    """Fill the sentences no sales-call rule read with meeting-style commitments.
+
+    "You're gonna be working on the design", "the designer has to look at ...", "I'll check
+    the figures", "for the next meeting ..." (`meetings.assignments`).
+    """
+    from sales_operator.meetings.assignments import meeting_commitment, participant_heads
+
+    heads = participant_heads(speakers, known)
+    out: list[ExtractedCommitment | None] = []
+    for i, (s, c, who) in enumerate(zip(units, stated, addressees, strict=True)):
+        if c is None:
+            context = [u for u in units[max(0, i - 2) : i] if u.turn == s.turn]
+            c = meeting_commitment(s, call_date, heads=heads, addressee=who, context=context)
+        out.append(c)
+    return out
 
 
 # --- decision makers ------------------------------------------------------------------------
@@ -1246,6 +1291,8 @@ def extract_offline(
         min_confidence=min_confidence,
     )
     found = _insights(units, frozenset(m.quote for m in mentions))
+    from sales_operator.meetings.decisions import find_decisions  # imports this module
+
     return CallExtraction(
         pains=found["pain"],
         objections=found["objection"],
@@ -1254,4 +1301,5 @@ def extract_offline(
         commitments=_commitments(units, call_date, known),
         decision_makers=_decision_makers(units, customer_names),
         competitors=mentions,
+        decisions=find_decisions(units),
     )
