@@ -27,14 +27,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
-import time
-from collections.abc import Callable
 from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from benchmarks import median_seconds
 from sales_operator.llm import LLM
 from sales_operator.meetings.analyze import analyze_call, speaker_sides
 from sales_operator.meetings.metrics import _WORDS, call_metrics, word_count
@@ -116,15 +114,6 @@ def _cold() -> None:
                 clear()
 
 
-def _median(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Time the deterministic call analysis per transcript hour; write `<out>/meetings.json`."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -166,10 +155,10 @@ def main(argv: list[str] | None = None) -> int:
             len(_WORDS.findall(text))  # word_count's regex, uncached
 
         timings = {
-            "parse": _median(parse_only, args.repeats),
-            "metrics_trackers": _median(deterministic, args.repeats),
-            "analyze_offline": _median(full, args.repeats),
-            "regex_words": _median(regex_words, args.repeats),
+            "parse": median_seconds(parse_only, args.repeats),
+            "metrics_trackers": median_seconds(deterministic, args.repeats),
+            "analyze_offline": median_seconds(full, args.repeats),
+            "regex_words": median_seconds(regex_words, args.repeats),
         }
         rows.append(
             {

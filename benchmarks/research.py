@@ -14,10 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
+from benchmarks import median_seconds
 from sales_operator.llm import LLM
 from sales_operator.policy import ResearchPolicy
 from sales_operator.research.brief import write_brief
@@ -55,15 +55,6 @@ def _replies() -> Iterator[AIMessage]:
             content="",
             tool_calls=[{"name": "BriefDraft", "args": {"sections": []}, "id": "c"}],
         )
-
-
-def _median(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _companies(data: Path, tmp: Path) -> list[tuple[str, Account, Path, datetime]]:
@@ -127,11 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 Retriever(passages).top(f"{account.name} business customers results", 18)
 
             timings = {
-                "read_documents": _median(
+                "read_documents": median_seconds(
                     lambda store=store, a=account: store.read(a), args.repeats
                 ),
-                "bm25_topk": _median(bm25, args.repeats),
-                "brief_offline": _median(lambda: brief(LLM(None)), args.repeats),
+                "bm25_topk": median_seconds(bm25, args.repeats),
+                "brief_offline": median_seconds(lambda: brief(LLM(None)), args.repeats),
             }
             model = CountingModel(messages=_replies())
             t0 = time.perf_counter()
