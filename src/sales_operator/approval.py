@@ -684,6 +684,7 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
         have = {r.idempotency_key: i for i, r in enumerate(receipts)}
         audit = list(state.audit)
         persisted = {(e.action_id, e.decision, e.request_id) for e in log}
+        facts = contract_facts(state, deps.policy, crm.list_reps())  # once per run, not per action
         done: dict[str, str] = {}
         for approval in approvals:
             key = approval.idempotency_key or approval.action_id
@@ -691,7 +692,9 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             args = args or {}
             receipt = crm.get_receipt(key)
             if receipt is None or receipt.status not in _FINAL_RECEIPTS:
-                receipt = _run_one(deps, state, approval.action_id, approval.kind, key, args)
+                receipt = _run_one(
+                    deps, state, approval.action_id, approval.kind, key, args, facts=facts
+                )
                 crm.record_receipt(state.deal_id, receipt)
             entry_decision = {"done": "executed", "failed": "failed"}.get(
                 receipt.status, "retryable"
@@ -776,14 +779,26 @@ def _ensure_deal_in_crm(deps: Any, state: DealState) -> None:
 
 
 def _run_one(
-    deps: Any, state: DealState, action_id: str, kind: str, key: str, args: dict[str, Any]
+    deps: Any,
+    state: DealState,
+    action_id: str,
+    kind: str,
+    key: str,
+    args: dict[str, Any],
+    *,
+    facts: ContractFacts | None = None,
 ) -> Receipt:
-    """Run one action; a transient failure is retried, then left as a `retryable` receipt."""
+    """Run one action; a transient failure is retried, then left as a `retryable` receipt.
+
+    `facts` are the deal's contract facts (built here when None); the arguments on record
+    must meet their contract at run time too (defence in depth behind the gate).
+    """
     parsed = ARGS_BY_KIND[kind].model_validate(args)
     status: Literal["done", "failed", "retryable"] = "failed"
     result: dict[str, Any] = {}
-    try:  # defence in depth: the arguments on record meet their contract at run time too
-        facts = contract_facts(state, deps.policy, deps.crm.list_reps())
+    try:
+        if facts is None:
+            facts = contract_facts(state, deps.policy, deps.crm.list_reps())
         enforce_contract(kind, parsed, facts)
     except ContractError as err:
         return Receipt(
