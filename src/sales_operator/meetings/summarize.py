@@ -228,17 +228,30 @@ def centrality(vectors: np.ndarray, *, iterations: int = 50) -> np.ndarray:
     n = vectors.shape[0]
     if n == 0:
         return np.zeros(0)
-    sim = vectors @ vectors.T
-    np.fill_diagonal(sim, 0.0)
-    sim = np.clip(sim, 0.0, None)
-    out_weight = sim.sum(axis=1, keepdims=True)
-    dangling = out_weight[:, 0] == 0
-    out_weight[out_weight == 0] = 1.0
-    transition = sim / out_weight
-    transition[dangling] = 1.0 / n
+    # The similarity graph is S = V Vᵀ without its diagonal (TF-IDF weights are never
+    # negative, so no edge is negative). It is never built: each step multiplies by V and
+    # Vᵀ, kept as their non-zero entries, so a step costs O(non-zeros of V), not O(n²).
+    rows, cols = np.nonzero(vectors)
+    data = vectors[rows, cols]
+    width = vectors.shape[1]
+
+    def times_vt(x: np.ndarray) -> np.ndarray:  # Vᵀ x
+        return np.bincount(cols, weights=data * x[rows], minlength=width)
+
+    def times_v(y: np.ndarray) -> np.ndarray:  # V y
+        return np.bincount(rows, weights=data * y[cols], minlength=n)
+
+    self_sim = np.bincount(rows, weights=data * data, minlength=n)
+    # a sentence sharing no weighted token with another has no edge (exactly, not by rounding)
+    per_token = np.bincount(cols, minlength=width)
+    dangling = np.bincount(rows, weights=(per_token[cols] > 1), minlength=n) == 0
+    out_weight = times_v(times_vt(np.ones(n))) - self_sim
+    inverse = np.where(dangling, 0.0, 1.0 / np.where(dangling, 1.0, out_weight))
     rank = np.full(n, 1.0 / n)
     for _ in range(iterations):
-        rank = (1 - _DAMPING) / n + _DAMPING * (transition.T @ rank)
+        x = rank * inverse
+        spread = times_v(times_vt(x)) - self_sim * x
+        rank = (1 - _DAMPING) / n + _DAMPING * (spread + rank[dangling].sum() / n)
     return rank
 
 
