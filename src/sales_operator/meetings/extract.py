@@ -43,6 +43,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sales_operator.meetings import prefilter
 from sales_operator.meetings.dates import DueMatch, find_due, resolve_due_phrase
 from sales_operator.meetings.transcript import Transcript
 
@@ -477,6 +478,8 @@ def _masked(text: str) -> str:
 
 def _cue_hit(pattern: re.Pattern[str], text: str) -> bool:
     masked = _masked(text)
+    if not prefilter.could_match(pattern, masked):
+        return False
     return any(not _negated(masked, m.start()) for m in pattern.finditer(masked))
 
 
@@ -511,7 +514,7 @@ def classify(sentence: str) -> str | None:
     A sentence that reassures ("that's not really an issue for us") is none of them.
     """
     plain = straight_quotes(sentence)
-    if _REASSURANCE.search(plain) or _HYPOTHETICAL.search(plain):
+    if prefilter.search(_REASSURANCE, plain) or prefilter.search(_HYPOTHETICAL, plain):
         return None
     for kind, pattern in _KIND_CUES:
         if _cue_hit(pattern, sentence):
@@ -862,11 +865,11 @@ def _commitment(
     if s.question and not _TAG_QUESTION.search(text):
         return None  # a real question; "you'll send it by Monday, right?" is a statement
     if not (
-        COMMITMENT_CUES.search(text)
-        or _ADDRESSEE_CUE.search(text)
-        or _LETS_MEET.search(text)
-        or _DELIVERY.search(text)
-        or _HEAR_BACK.search(text)
+        prefilter.search(COMMITMENT_CUES, text)
+        or prefilter.search(_ADDRESSEE_CUE, text)
+        or prefilter.search(_LETS_MEET, text)
+        or prefilter.search(_DELIVERY, text)
+        or prefilter.search(_HEAR_BACK, text)
     ):
         return None
     due = _best_due(text, call_date)

@@ -55,6 +55,7 @@ from sales_operator.meetings.extract import (
     sentences,
     straight_quotes,
 )
+from sales_operator.meetings import prefilter
 from sales_operator.meetings.transcript import Transcript
 
 __all__ = [
@@ -272,12 +273,12 @@ def meddpicc_offline(
         if question is not None and _CRITERIA_QUESTION.search(question):
             found["decision_criteria"].append(_quote(s))
         text = straight_quotes(s.text)
-        if _PAPER_PROCESS.search(text):
+        if prefilter.search(_PAPER_PROCESS, text):
             found["paper_process"].append(_quote(s))
         if s.side != "customer":
             continue
         for criterion, pattern in _CUSTOMER_RULES:
-            if not pattern.search(text):
+            if not prefilter.search(pattern, text):
                 continue
             if criterion == "metrics" and (
                 classify(text) == "objection" or _NOT_A_METRIC.search(text)
