@@ -6,8 +6,9 @@ pattern at every position of every sentence, so a call pays for each pattern abo
 as for reading the whole transcript once. Yet almost every sentence lacks every word the
 pattern needs.
 
-`needles(pattern)` reads the pattern's syntax tree once and returns a set of literal
-strings of which every match must contain at least one (lower-cased), or None when the
+`needles(pattern)` reads the pattern's syntax tree once and returns sets of literal
+strings (lower-cased) such that every match contains one string of each set: "the <Name>
+quote|proposal|..." needs "the " and one of the nouns. Nothing is returned when the
 pattern has no such set worth checking (an empty match is possible, or a needed literal is
 shorter than `MIN_NEEDLE`). `search`, `finditer` and `could_match` check that set first
 and run the pattern only when a needle is there; the answer is always the pattern's own.
@@ -36,11 +37,14 @@ import ahocorasick
 
 __all__ = ["MIN_NEEDLE", "NON_ASCII_FOLDS", "could_match", "finditer", "needles", "search"]
 
-MIN_NEEDLE = 3
-"""Shortest literal worth a prefilter: with shorter needles nearly every text passes."""
+MIN_NEEDLE = 2
+"""Shortest needle kept: a set with a shorter one (one letter) rules out almost nothing."""
 
 _MAX_SET = 256
-"""Most strings a set of alternatives may hold before it is given up (as unknown)."""
+"""Most strings a piece's set of exact matches may hold before it is given up (unknown)."""
+
+_MAX_NEEDLES = 8192
+"""Most needles one set of alternatives may hold."""
 
 NON_ASCII_FOLDS = "\u0130\u0131\u017f\u212a"
 """The non-ASCII characters `re.IGNORECASE` matches to an ASCII letter (İ ı ſ K)."""
@@ -56,28 +60,28 @@ class _Info:
 
     exact: frozenset[str] | None
     """Every string the piece can match (lower-cased), when there are few; else None."""
-    required: frozenset[str] | None
-    """Strings one of which every match of the piece contains; None when there are none."""
+    required: tuple[frozenset[str], ...] = ()
+    """Sets of strings: every match of the piece contains one string of each set."""
 
 
-_UNKNOWN = _Info(None, None)
-_EMPTY = _Info(frozenset({""}), None)
+_UNKNOWN = _Info(None)
+_EMPTY = _Info(frozenset({""}))
 
 
 @lru_cache(maxsize=4096)
-def _score(candidate: frozenset[str] | None) -> tuple[int, int]:
+def _score(candidate: frozenset[str]) -> tuple[int, int]:
     """Rank a needle set: longer shortest needle first, then fewer needles."""
-    if not candidate:
-        return (0, 0)
-    return (min(len(s) for s in candidate), -len(candidate))
+    return (min((len(s) for s in candidate), default=0), -len(candidate))
 
 
-def _best(*candidates: frozenset[str] | None) -> frozenset[str] | None:
-    best: frozenset[str] | None = None
-    for c in candidates:
-        if c and _score(c)[0] > 0 and _score(c) > _score(best):
-            best = c
-    return best
+def _useful(candidate: frozenset[str] | None) -> bool:
+    return bool(candidate) and candidate is not None and _score(candidate)[0] > 0
+
+
+def _best(candidates: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
+    """Return the set that says the most alone (see `_score`), or None."""
+    useful = [c for c in candidates if c is not None and _useful(c)]
+    return max(useful, key=_score) if useful else None
 
 
 def _char(code: int) -> str | None:
@@ -89,7 +93,7 @@ def _sequence(items: Any) -> _Info:
     run: frozenset[str] = frozenset({""})
     text = ""  # literal characters not yet appended to `run`
     broken = False
-    best: frozenset[str] | None = None
+    required: list[frozenset[str]] = []
     for op, av in items:
         if op is _c.LITERAL and (ch := _char(av)) is not None:
             text += ch
@@ -101,25 +105,26 @@ def _sequence(items: Any) -> _Info:
             run = frozenset(a + b for a in run for b in info.exact)
             continue
         broken = True
-        best = _best(best, run, info.required)
+        required += [run, *info.required] if _useful(run) else info.required
         run = info.exact if info.exact is not None else frozenset({""})
     if text:
         run = frozenset(a + text for a in run)
-    best = _best(best, run)
-    return _Info(None if broken else run, best)
+    if _useful(run):
+        required.append(run)
+    return _Info(None if broken else run, tuple(dict.fromkeys(required)))
 
 
 def _item(op: Any, av: Any) -> _Info:  # noqa: PLR0911 - one return per kind of node
     if op is _c.LITERAL:
         ch = _char(av)
-        return _UNKNOWN if ch is None else _Info(frozenset({ch}), None)
+        return _UNKNOWN if ch is None else _Info(frozenset({ch}))
     if op is _c.IN:
         chars = set()
         for kind, value in av:
             if kind is not _c.LITERAL or (ch := _char(value)) is None:
                 return _UNKNOWN
             chars.add(ch)
-        return _Info(frozenset(chars), None)
+        return _Info(frozenset(chars))
     if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
         return _EMPTY  # zero width: nothing consumed
     if op is _c.SUBPATTERN:
@@ -132,12 +137,12 @@ def _item(op: Any, av: Any) -> _Info:  # noqa: PLR0911 - one return per kind of 
         if all(b.exact is not None for b in branches):
             union = frozenset().union(*(b.exact for b in branches if b.exact is not None))
             exact = union if len(union) <= _MAX_SET else None
-        picks = [_best(b.required, b.exact) for b in branches]
-        required = None
-        if all(picks):
-            union = frozenset().union(*(p for p in picks if p))
-            required = union if len(union) <= _MAX_SET else None
-        return _Info(exact, required)
+        # a match holds one needle of the branch it took: the union of one set per branch
+        picks = [_best((*b.required, b.exact)) for b in branches]
+        if not all(picks):
+            return _Info(exact)
+        union = frozenset().union(*(p for p in picks if p))
+        return _Info(exact, (union,) if len(union) <= _MAX_NEEDLES else ())
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
         low, high, sub = av
         inner = _sequence(sub)
@@ -145,9 +150,10 @@ def _item(op: Any, av: Any) -> _Info:  # noqa: PLR0911 - one return per kind of 
             return inner
         if low == 0:
             if high == 1 and inner.exact is not None:
-                return _Info(inner.exact | {""}, None)
+                return _Info(inner.exact | {""})
             return _EMPTY if high == 0 else _UNKNOWN
-        return _Info(None, _best(inner.required, inner.exact))
+        at_least_once = inner.required + ((inner.exact,) if _useful(inner.exact) else ())
+        return _Info(None, tuple(s for s in at_least_once if s is not None))
     return _UNKNOWN
 
 
@@ -156,41 +162,45 @@ _Index = tuple[int, Any, dict[str, int]]
 
 _LOCK = threading.Lock()
 _INDEX: _Index = (0, None, {})
-_PATTERNS: dict[re.Pattern[str], frozenset[int] | None] = {}
+_PATTERNS: dict[re.Pattern[str], tuple[frozenset[int], ...]] = {}
 
 
-def _needle_strings(pattern: re.Pattern[str]) -> frozenset[str] | None:
+def _needle_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
+    """Return the needle sets of `pattern` (a match holds a needle of each); () if none."""
     try:
         info = _sequence(_parser.parse(pattern.pattern, pattern.flags))
     except Exception:  # noqa: BLE001 - an unreadable tree only means no prefilter
-        return None
-    strings = _best(info.required, info.exact)
-    if not strings or min(len(s) for s in strings) < MIN_NEEDLE:
-        return None
-    # a text with "evaluating" has "evaluat": a needle holding another is never needed
-    return frozenset(s for s in strings if not any(o != s and o in s for o in strings))
+        return ()
+    out = []
+    for strings in dict.fromkeys((*info.required, info.exact)):
+        if not strings or min(len(s) for s in strings) < MIN_NEEDLE:
+            continue
+        # a text with "evaluating" has "evaluat": a needle holding another is never needed
+        out.append(frozenset(s for s in strings if not any(o != s and o in s for o in strings)))
+    return tuple(out)
 
 
-def _ids(pattern: re.Pattern[str]) -> frozenset[int] | None:
-    """Return the ids of `pattern`'s needles in the shared automaton (adding them once)."""
+def _ids(pattern: re.Pattern[str]) -> tuple[frozenset[int], ...]:
+    """Return `pattern`'s needle sets as ids in the shared automaton (adding them once)."""
     try:
         return _PATTERNS[pattern]
     except KeyError:
         pass
     global _INDEX
-    strings = _needle_strings(pattern)
+    sets = _needle_sets(pattern)
     with _LOCK:
         version, automaton, ids = _INDEX
-        if strings is not None and not strings <= ids.keys():
+        new = sorted({s for strings in sets for s in strings} - ids.keys())
+        if new:
             ids = dict(ids)
-            for s in sorted(strings - ids.keys()):
+            for s in new:
                 ids[s] = len(ids)
             automaton = ahocorasick.Automaton()
             for s, i in ids.items():
                 automaton.add_word(s, i)
             automaton.make_automaton()
             _INDEX = (version + 1, automaton, ids)
-        found = None if strings is None else frozenset(ids[s] for s in strings)
+        found = tuple(frozenset(ids[s] for s in strings) for strings in sets)
         _PATTERNS[pattern] = found
     return found
 
@@ -208,21 +218,28 @@ def _present(text: str, version: int) -> frozenset[int] | None:
     return frozenset(i for _, i in automaton.iter(text.lower()))
 
 
-def needles(pattern: re.Pattern[str]) -> frozenset[str] | None:
-    """Return strings one of which every match of `pattern` contains (lower-cased).
+def needles(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
+    """Return sets of strings such that every match of `pattern` holds one of each set.
 
-    None when the pattern has no such set with every string at least `MIN_NEEDLE` long.
+    Lower-cased; every string at least `MIN_NEEDLE` long; () when there is no such set.
     """
-    return _needle_strings(pattern)
+    return _needle_sets(pattern)
 
 
 def could_match(pattern: re.Pattern[str], text: str) -> bool:
     """Return False only when `pattern` cannot match anywhere in `text`."""
-    wanted = _ids(pattern)
-    if wanted is None or (not text.isascii() and _FOLDS.search(text) is not None):
+    wanted = _PATTERNS.get(pattern)
+    if wanted is None:
+        wanted = _ids(pattern)
+    if not wanted or (not text.isascii() and _FOLDS.search(text) is not None):
         return True
     present = _present(text, _INDEX[0])
-    return present is None or not wanted.isdisjoint(present)
+    if present is None:
+        return True
+    for needed in wanted:
+        if needed.isdisjoint(present):
+            return False
+    return True
 
 
 def search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:

@@ -42,6 +42,7 @@ from functools import lru_cache
 import numpy as np
 
 from sales_operator.errors import TranscriptError
+from sales_operator.meetings import prefilter
 from sales_operator.meetings.extract import clean_spoken
 from sales_operator.meetings.transcript import Transcript
 
@@ -277,7 +278,7 @@ def sentence_scores(
     for i, s in enumerate(candidates):
         length = s.words
         damp = min(1.0, length / 10) * (1.0 if length <= 40 else 40 / length)
-        boost = _CUE_BOOST if _CUES.search(s.text) else 0.0
+        boost = _CUE_BOOST if prefilter.search(_CUES, s.text) else 0.0
         position = s.turn / max(n_turns, 1)
         opening = _OPENING_BOOST * math.exp(-position / _OPENING_SPAN)
         scores[i] = rank[i] * damp + boost + opening

@@ -39,6 +39,7 @@ from importlib import resources
 
 import yaml
 
+from sales_operator.meetings import prefilter
 from sales_operator.meetings.extract import Sentence, clean_spoken, name_key
 from sales_operator.policy import Policy
 
@@ -313,7 +314,7 @@ def find_vendors(
     banned = {name_key(w) for n in [*excluded, *account_names] for w in [n, *n.split()] if w}
     banned |= {name_key(n) for n in not_competitors}
     for text in cleaned:  # "here at Nordkap Foods": the customer's (or our) own company
-        for m in _OWN_COMPANY.finditer(text):
+        for m in prefilter.finditer(_OWN_COMPANY, text):
             name = _trim(m.group("v"))
             if name:
                 banned.add(name_key(name))
@@ -344,11 +345,11 @@ def find_vendors(
     integration: set[str] = set()
     strong_count: dict[str, int] = {}
     for i, text in enumerate(cleaned):
-        has_context = _ANY_CONTEXT.search(text) is not None
+        has_context = prefilter.search(_ANY_CONTEXT, text) is not None
         for pattern, confidence, kind in _CONTEXT:
             if not has_context and pattern in _CUE_FIRST:
                 continue
-            for m in pattern.finditer(text):
+            for m in prefilter.finditer(pattern, text):
                 name = _trim(m.group("v"))
                 if not name or not allowed(name):
                     continue
@@ -360,15 +361,15 @@ def find_vendors(
                 found.append((i, name, confidence, f"context:{kind}"))
                 if confidence >= STRONG:
                     strong_count[name] = strong_count.get(name, 0) + 1
-        for m in _TALKING.finditer(text):  # "talking to LinenLogix too": only with a price cue
+        for m in prefilter.finditer(_TALKING, text):  # "talking to LinenLogix too": only with a price cue
             name = _trim(m.group("v"))
             rest = text[: m.start()] + text[m.end() :]
             if name and allowed(name) and _ANY_CONTEXT.search(rest):
                 found.append((i, known(name), STRONG, "context:talking-to"))
         for pattern in (_INTEGRATION_BEFORE, _INTEGRATION_AFTER):
-            for m in pattern.finditer(text):
+            for m in prefilter.finditer(pattern, text):
                 integration.add(name_key(known(_trim(m.group("v")))))
-        if lexicon_any.search(text) is None:
+        if prefilter.search(lexicon_any, text) is None:
             continue
         for vendor, pattern in lexicon:
             if pattern.search(text) is None or not allowed(vendor.name):
@@ -386,7 +387,7 @@ def find_vendors(
         lower: dict[str, list[int]] = {}
         for i, text in enumerate(cleaned):
             for pattern in _LOWER:
-                for m in pattern.finditer(text):
+                for m in prefilter.finditer(pattern, text):
                     word = m.group("v").lower()
                     if (
                         word in _NOT_A_VENDOR
