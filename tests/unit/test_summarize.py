@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from sales_operator.errors import TranscriptError
 from sales_operator.meetings.summarize import (
+    centrality,
     clean_text,
     content_tokens,
     meeting_sentences,
     summarize_meeting,
+    tfidf_vectors,
 )
 from sales_operator.meetings.transcript import parse_transcript
 
@@ -111,3 +114,42 @@ def test_rouge_plumbing() -> None:
     # stemming: "deciding" and "decided" share the stem
     assert rouge.score("deciding", "decided")[0] == pytest.approx(100.0)
     assert sentence_lines("One. Two? Three") == "One.\nTwo?\nThree"
+
+
+def _dense_pagerank(vectors: np.ndarray, iterations: int = 50, damping: float = 0.85) -> np.ndarray:
+    """TextRank the textbook way: the full n x n similarity matrix (the reference)."""
+    n = vectors.shape[0]
+    sim = np.clip(vectors @ vectors.T, 0.0, None)
+    np.fill_diagonal(sim, 0.0)
+    out_weight = sim.sum(axis=1, keepdims=True)
+    dangling = out_weight[:, 0] == 0
+    out_weight[dangling] = 1.0
+    transition = sim / out_weight
+    transition[dangling] = 1.0 / n
+    rank = np.full(n, 1.0 / n)
+    for _ in range(iterations):
+        rank = (1 - damping) / n + damping * (transition.T @ rank)
+    return rank
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_centrality_equals_pagerank_over_the_full_similarity_matrix(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, width = int(rng.integers(2, 80)), int(rng.integers(1, 50))
+    weights = rng.random((n, width)) * (rng.random((n, width)) < rng.uniform(0.02, 0.4))
+    weights[0] = 0.0  # a sentence without weighted words
+    weights[1] = 0.0
+    weights[1, -1] = 1.0  # a word no other sentence has: no edge (dangling), like row 0
+    weights[2:, -1] = 0.0
+    norms = np.linalg.norm(weights, axis=1, keepdims=True)
+    vectors = weights / np.where(norms == 0, 1.0, norms)
+    got = centrality(vectors)
+    assert got.shape == (n,)
+    assert np.allclose(got, _dense_pagerank(vectors), rtol=1e-12, atol=1e-15)
+    assert got.sum() == pytest.approx(1.0)
+
+
+def test_centrality_on_a_real_meeting_matches_the_reference() -> None:
+    candidates = [s for s in meeting_sentences(_transcript()) if s.tokens]
+    vectors = tfidf_vectors(candidates)
+    assert np.allclose(centrality(vectors), _dense_pagerank(vectors), rtol=1e-12)

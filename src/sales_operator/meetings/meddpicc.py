@@ -46,6 +46,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sales_operator.meetings import prefilter
 from sales_operator.meetings.extract import (
     CallExtraction,
     Sentence,
@@ -55,7 +56,6 @@ from sales_operator.meetings.extract import (
     sentences,
     straight_quotes,
 )
-from sales_operator.meetings import prefilter
 from sales_operator.meetings.transcript import Transcript
 
 __all__ = [

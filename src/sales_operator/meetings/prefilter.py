@@ -1,7 +1,7 @@
-"""Literal prefilters: skip a regular expression on text that cannot match it.
+r"""Literal prefilters: skip a regular expression on text that cannot match it.
 
 Most of the cue patterns of the offline analysis are long alternations of words
-(`\\b(?:evaluat\\w*|compar\\w+ ...|pilot(?:ed|ing)?|...)`). Python's `re` tries such a
+(`\b(?:evaluat\w*|compar\w+ ...|pilot(?:ed|ing)?|...)`). Python's `re` tries such a
 pattern at every position of every sentence, so a call pays for each pattern about as much
 as for reading the whole transcript once. Yet almost every sentence lacks every word the
 pattern needs.

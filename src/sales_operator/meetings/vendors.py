@@ -361,7 +361,8 @@ def find_vendors(
                 found.append((i, name, confidence, f"context:{kind}"))
                 if confidence >= STRONG:
                     strong_count[name] = strong_count.get(name, 0) + 1
-        for m in prefilter.finditer(_TALKING, text):  # "talking to LinenLogix too": only with a price cue
+        # "talking to LinenLogix too": only with a price cue
+        for m in prefilter.finditer(_TALKING, text):
             name = _trim(m.group("v"))
             rest = text[: m.start()] + text[m.end() :]
             if name and allowed(name) and _ANY_CONTEXT.search(rest):

@@ -1,0 +1,165 @@
+"""meetings.prefilter: literal needles never rule out a text the pattern matches."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from sales_operator.meetings import prefilter
+from sales_operator.meetings.extract import clean_spoken, split_sentences
+from sales_operator.meetings.transcript import read_transcript
+
+_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "transcripts"
+_MODULES = (
+    "extract",
+    "vendors",
+    "meddpicc",
+    "decisions",
+    "assignments",
+    "dates",
+    "summarize",
+    "trackers",
+    "speakers",
+)
+
+
+def _patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """Every compiled pattern the meetings modules hold at module level (also in tuples)."""
+    out: list[tuple[str, re.Pattern[str]]] = []
+
+    def walk(name: str, value: object, depth: int = 0) -> None:
+        if isinstance(value, re.Pattern) and isinstance(value.pattern, str):
+            out.append((name, value))
+        elif isinstance(value, tuple | list | frozenset) and depth < 3:
+            for i, item in enumerate(value):
+                walk(f"{name}[{i}]", item, depth + 1)
+        elif isinstance(value, dict) and depth < 3:
+            for key, item in value.items():
+                walk(f"{name}[{key}]", item, depth + 1)
+
+    for module in _MODULES:
+        mod = importlib.import_module(f"sales_operator.meetings.{module}")
+        for name, value in vars(mod).items():
+            walk(f"{module}.{name}", value)
+    return out
+
+
+def _sentences() -> list[str]:
+    """Sentences of every transcript we ship or test with, raw, cleaned and re-cased."""
+    paths = [p for p in _FIXTURES.rglob("*") if p.is_file()]
+    bundled = resources.files("sales_operator").joinpath("data/transcripts")
+    paths += [Path(str(p)) for p in bundled.iterdir() if p.is_file()]
+    texts: list[str] = []
+    for path in sorted(paths):
+        try:
+            transcript = read_transcript(path)
+        except Exception:  # noqa: BLE001, S112 - a fixture of a refused format
+            continue
+        for turn in transcript.turns:
+            texts += split_sentences(turn.text)
+    texts += [clean_spoken(t) for t in texts]
+    texts += [t.upper() for t in texts[:400]] + [t.lower() for t in texts[:400]]
+    # hostile: curly quotes, and the non-ASCII letters that IGNORECASE folds to ASCII
+    texts += [t.replace("'", "\u2019") for t in texts[:400]]
+    texts += [t.replace("s", "\u017f").replace("k", "\u212a") for t in texts[:400]]
+    texts += [t.replace("i", "\u0131").replace("I", "\u0130") for t in texts[:400]]
+    return texts
+
+
+def test_no_pattern_is_ruled_out_on_a_text_it_matches() -> None:
+    texts = _sentences()
+    patterns = _patterns()
+    with_needles = [(n, p) for n, p in patterns if prefilter.needles(p)]
+    assert len(texts) > 1000
+    assert len(with_needles) > 100  # the prefilter has something to say about most cues
+    wrong = [
+        (name, text)
+        for name, pattern in with_needles
+        for text in texts
+        if pattern.search(text) is not None and not prefilter.could_match(pattern, text)
+    ]
+    assert wrong == []
+
+
+def test_search_and_finditer_give_the_patterns_own_answers() -> None:
+    texts = _sentences()[:600]
+    for _, pattern in [(n, p) for n, p in _patterns() if prefilter.needles(p)]:
+        for text in texts:
+            got = prefilter.search(pattern, text)
+            want = pattern.search(text)
+            assert (got and got.span()) == (want and want.span())
+            assert [m.span() for m in prefilter.finditer(pattern, text)] == [
+                m.span() for m in pattern.finditer(text)
+            ]
+
+
+def test_needles_of_a_sequence_are_a_conjunction() -> None:
+    pattern = re.compile(r"\bthe (?P<v>[A-Z]\w+) (?:quote|proposal)s?\b")
+    assert set(prefilter.needles(pattern)) == {
+        frozenset({"the "}),
+        frozenset({" quote", " proposal"}),
+    }
+    assert prefilter.could_match(pattern, "We got THE RouteMax QUOTE yesterday")
+    assert not prefilter.could_match(pattern, "the RouteMax offer")  # no noun
+    assert not prefilter.could_match(pattern, "a RouteMax quote")  # no "the "
+    assert prefilter.search(pattern, "the RouteMax quotes came in") is not None
+
+
+def test_a_needle_holding_another_is_dropped() -> None:
+    pattern = re.compile(r"\b(?:evaluat\w*|re-?evaluating|pilot(?:ed|ing)?)\b", re.I)
+    (needles,) = prefilter.needles(pattern)
+    assert needles == {"evaluat", "pilot"}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        r"a*",  # may match the empty string
+        r"\w+\d",  # nothing literal
+        r"(?:ab|c)d?",  # one alternative is a single letter
+        r"(\w+) \1",  # a back-reference
+    ],
+)
+def test_no_needles_means_every_text_passes(source: str) -> None:
+    pattern = re.compile(source)
+    assert prefilter.needles(pattern) == ()
+    assert prefilter.could_match(pattern, "zzz")
+
+
+def test_optional_and_repeated_parts() -> None:
+    pattern = re.compile(r"(?:very )*(?:quick(?:ly)?|fast)(?:er)+ than", re.I)
+    sets = set(prefilter.needles(pattern))
+    assert frozenset({"quick", "fast"}) in sets
+    assert frozenset({"er"}) in sets or any("er than" in s for n in sets for s in n)
+    assert prefilter.could_match(pattern, "Quicker than expected")
+    assert not prefilter.could_match(pattern, "slower than expected")
+
+
+def test_non_ascii_letters_that_fold_to_ascii_are_never_ruled_out() -> None:
+    pattern = re.compile(r"\bkit\b", re.IGNORECASE)
+    text = "the \u212ait is here"  # KELVIN SIGN + "it": IGNORECASE matches it as "kit"
+    assert pattern.search(text) is not None
+    assert prefilter.could_match(pattern, text)
+    long_s = re.compile(r"\bsend\b", re.IGNORECASE)
+    assert long_s.search("\u017fend it") is not None
+    assert prefilter.search(long_s, "\u017fend it") is not None
+
+
+def test_a_non_ascii_literal_gives_no_needle() -> None:
+    pattern = re.compile(r"caf\u00e9 au lait", re.IGNORECASE)
+    assert all(s.isascii() for n in prefilter.needles(pattern) for s in n)
+    assert prefilter.could_match(pattern, "CAF\u00c9 AU LAIT")
+
+
+def test_patterns_added_later_join_the_shared_index() -> None:
+    first = re.compile(r"\bzebra crossing\b")
+    second = re.compile(r"\bquokka (?:smile|grin)\b")
+    text = "a quokka grin at the zebra crossing"
+    assert prefilter.could_match(first, text)
+    assert prefilter.could_match(second, text)  # its needles were added after `first`'s
+    assert not prefilter.could_match(second, "a quokka frown")
+    assert not prefilter.could_match(first, "a zebra")
