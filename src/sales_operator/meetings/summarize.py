@@ -154,10 +154,16 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=16384)
+def _content_token(word: str) -> str:
+    """Return the stem of a content word; "" for a stop word or a word under 3 letters."""
+    return _stem(word) if len(word) > 2 and word not in _STOPWORDS else ""
+
+
 def content_tokens(text: str) -> list[str]:
     """Return the stemmed content words of `text` (stop words and words under 3 letters out)."""
     words = _WORD.findall(text.replace("’", "'").lower())
-    return [_stem(w) for w in words if len(w) > 2 and w not in _STOPWORDS]
+    return [t for t in map(_content_token, words) if t]
 
 
 # --- sentences -------------------------------------------------------------------------------
@@ -210,9 +216,16 @@ def tfidf_vectors(sentences: Sequence[MeetingSentence]) -> np.ndarray:
     matrix = np.zeros((len(sentences), max(len(vocab), 1)))
     df = Counter(t for s in sentences for t in set(s.tokens))
     n = len(sentences)
+    idf = {token: math.log((1 + n) / (1 + count)) for token, count in df.items()}
+    rows: list[int] = []
+    cols: list[int] = []
+    weights: list[float] = []
     for i, s in enumerate(sentences):
         for token, count in Counter(s.tokens).items():
-            matrix[i, vocab[token]] = (1 + math.log(count)) * math.log((1 + n) / (1 + df[token]))
+            rows.append(i)
+            cols.append(vocab[token])
+            weights.append((1 + math.log(count)) * idf[token] if count > 1 else idf[token])
+    matrix[rows, cols] = weights
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     normalised: np.ndarray = matrix / norms
@@ -470,11 +483,6 @@ def brief_and_key_points(
         used += candidates[i].words
     points = [i for i in chosen if i not in brief and not candidates[i].text.endswith("?")]
     df = Counter(t for s in candidates for t in set(s.tokens))
-    surface: dict[str, Counter[str]] = {}
-    for s in candidates:
-        for w in _WORD.findall(s.text.replace("’", "'").lower()):
-            if len(w) > 2 and w not in _STOPWORDS:
-                surface.setdefault(_stem(w), Counter())[w] += 1
     vocab: dict[str, int] = {}
     for s in candidates:
         for t in s.tokens:
@@ -485,7 +493,17 @@ def brief_and_key_points(
             t for t in set(candidates[i].tokens) if t not in _NOT_TOPICS and t.isalpha()
         ] or list(candidates[i].tokens)
         best = max(tokens, key=lambda t: (min(df[t], 5), float(vectors[i, vocab[t]]), t))
-        return surface.get(best, Counter({best: 1})).most_common(1)[0][0]
+        return spoken(best)
+
+    def spoken(stem: str) -> str:
+        """Return the most frequent spoken form of `stem` (the first heard on a tie)."""
+        forms: Counter[str] = Counter()
+        for s in candidates:
+            if stem in s.tokens:  # only a sentence with the stem has one of its forms
+                for w in _WORD.findall(s.text.replace("’", "'").lower()):
+                    if len(w) > 2 and w not in _STOPWORDS and _stem(w) == stem:
+                        forms[w] += 1
+        return forms.most_common(1)[0][0] if forms else stem
 
     def picked(i: int, with_topic: bool) -> PickedSentence:
         s = candidates[i]
