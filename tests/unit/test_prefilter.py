@@ -109,8 +109,8 @@ def test_needles_of_a_sequence_are_a_conjunction() -> None:
     assert prefilter.search(pattern, "the RouteMax quotes came in") is not None
 
 
-def test_a_needle_holding_another_is_dropped() -> None:
-    pattern = re.compile(r"\b(?:evaluat\w*|re-?evaluating|pilot(?:ed|ing)?)\b", re.I)
+def test_a_needle_extending_another_is_dropped() -> None:
+    pattern = re.compile(r"\b(?:evaluat\w*|evaluating|pilot(?:ed|ing)?)\b", re.I)
     (needles,) = prefilter.needles(pattern)
     assert needles == {"evaluat", "pilot"}
 

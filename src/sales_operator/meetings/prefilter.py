@@ -175,9 +175,20 @@ def _needle_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
     for strings in dict.fromkeys((*info.required, info.exact)):
         if not strings or min(len(s) for s in strings) < MIN_NEEDLE:
             continue
-        # a text with "evaluating" has "evaluat": a needle holding another is never needed
-        out.append(frozenset(s for s in strings if not any(o != s and o in s for o in strings)))
+        out.append(_without_extensions(strings))
     return tuple(out)
+
+
+def _without_extensions(strings: frozenset[str]) -> frozenset[str]:
+    """Drop every needle that starts with another one of the set.
+
+    A text with "evaluating" has "evaluat": the longer needle is never needed.
+    """
+    kept: list[str] = []
+    for s in sorted(strings):  # a needle's extensions follow it in sorted order
+        if not kept or not s.startswith(kept[-1]):
+            kept.append(s)
+    return frozenset(kept)
 
 
 def _ids(pattern: re.Pattern[str]) -> tuple[frozenset[int], ...]:
