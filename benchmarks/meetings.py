@@ -99,7 +99,7 @@ _TEXT_CACHES = (
     ("sales_operator.meetings.extract", ("clean_spoken", "_masked", "squash")),
     ("sales_operator.meetings.metrics", ("word_count",)),
     ("sales_operator.meetings.summarize", ("_scored", "_stem", "_content_token")),
-    ("sales_operator.meetings.prefilter", ("_present",)),
+    ("sales_operator.meetings.prefilter", ("_lower",)),
 )
 
 

@@ -12,9 +12,8 @@ quote|proposal|..." needs "the " and one of the nouns. Nothing is returned when 
 pattern has no such set worth checking (an empty match is possible, or a needed literal is
 shorter than `MIN_NEEDLE`). `search`, `finditer` and `could_match` check that set first
 and run the pattern only when a needle is there; the answer is always the pattern's own.
-The needles of every pattern checked so far sit in one Aho-Corasick automaton
-(`pyahocorasick`), so a sentence is read once for all of them, however many patterns then
-ask about it.
+Each needle set is one Aho-Corasick automaton (`pyahocorasick`): a text is scanned once
+for all the set's needles, in C, and the scan stops at the first one found.
 
 The set is a necessary condition, derived conservatively: case is ignored (a
 case-sensitive pattern is checked as if it were not), lookarounds, anchors and optional
@@ -27,7 +26,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -157,12 +155,8 @@ def _item(op: Any, av: Any) -> _Info:  # noqa: PLR0911 - one return per kind of 
     return _UNKNOWN
 
 
-_Index = tuple[int, Any, dict[str, int]]
-"""(version, automaton, needle -> id): one immutable snapshot, swapped whole."""
-
-_LOCK = threading.Lock()
-_INDEX: _Index = (0, None, {})
-_PATTERNS: dict[re.Pattern[str], tuple[frozenset[int], ...]] = {}
+_FILTERS: dict[re.Pattern[str], tuple[Any, ...]] = {}
+"""Per pattern: one Aho-Corasick automaton per needle set (empty: no prefilter)."""
 
 
 def _needle_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
@@ -191,42 +185,26 @@ def _without_extensions(strings: frozenset[str]) -> frozenset[str]:
     return frozenset(kept)
 
 
-def _ids(pattern: re.Pattern[str]) -> tuple[frozenset[int], ...]:
-    """Return `pattern`'s needle sets as ids in the shared automaton (adding them once)."""
-    try:
-        return _PATTERNS[pattern]
-    except KeyError:
-        pass
-    global _INDEX
-    sets = _needle_sets(pattern)
-    with _LOCK:
-        version, automaton, ids = _INDEX
-        new = sorted({s for strings in sets for s in strings} - ids.keys())
-        if new:
-            ids = dict(ids)
-            for s in new:
-                ids[s] = len(ids)
-            automaton = ahocorasick.Automaton()
-            for s, i in ids.items():
-                automaton.add_word(s, i)
-            automaton.make_automaton()
-            _INDEX = (version + 1, automaton, ids)
-        found = tuple(frozenset(ids[s] for s in strings) for strings in sets)
-        _PATTERNS[pattern] = found
+def _automata(pattern: re.Pattern[str]) -> tuple[Any, ...]:
+    """Return `pattern`'s needle sets as Aho-Corasick automata (built on first use)."""
+    found = _FILTERS.get(pattern)
+    if found is not None:
+        return found
+    automata = []
+    for strings in _needle_sets(pattern):
+        automaton = ahocorasick.Automaton()
+        for s in strings:
+            automaton.add_word(s, len(s))
+        automaton.make_automaton()
+        automata.append(automaton)
+    _FILTERS[pattern] = found = tuple(automata)  # a race only builds the same thing twice
     return found
 
 
 @lru_cache(maxsize=8)
-def _present(text: str, version: int) -> frozenset[int] | None:
-    """Return the ids of the needles in `text`: one pass for every pattern's needles.
-
-    Only the last few texts are kept (the patterns of one sentence are checked in a row).
-    None when the index has changed since `version` was read (then every pattern runs).
-    """
-    index_version, automaton, _ = _INDEX
-    if automaton is None or index_version != version:
-        return None
-    return frozenset(i for _, i in automaton.iter(text.lower()))
+def _lower(text: str) -> str:
+    """Return `text` lower-cased (the last few: a sentence is checked by several patterns)."""
+    return text.lower()
 
 
 def needles(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
@@ -239,16 +217,14 @@ def needles(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
 
 def could_match(pattern: re.Pattern[str], text: str) -> bool:
     """Return False only when `pattern` cannot match anywhere in `text`."""
-    wanted = _PATTERNS.get(pattern)
-    if wanted is None:
-        wanted = _ids(pattern)
-    if not wanted or (not text.isascii() and _FOLDS.search(text) is not None):
+    automata = _FILTERS.get(pattern)
+    if automata is None:
+        automata = _automata(pattern)
+    if not automata or (not text.isascii() and _FOLDS.search(text) is not None):
         return True
-    present = _present(text, _INDEX[0])
-    if present is None:
-        return True
-    for needed in wanted:
-        if needed.isdisjoint(present):
+    low = _lower(text)
+    for automaton in automata:  # every set needs one of its needles; the scan stops at one
+        if next(automaton.iter(low), None) is None:
             return False
     return True
 
