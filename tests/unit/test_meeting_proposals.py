@@ -12,7 +12,7 @@ from sales_operator.meetings.transcript import parse_transcript
 
 
 def _units(lines: list[tuple[str, str]]) -> list[Sentence]:
-    segs = [{"speaker": who, "text": text, "start": float(i)} for i, (who, text) in enumerate(lines)]
+    segs = [{"speaker": w, "text": text, "start": float(i)} for i, (w, text) in enumerate(lines)]
     transcript = parse_transcript(json.dumps(segs), name="m", format="json")
     return sentences(transcript, {})
 

@@ -222,8 +222,9 @@ _HEDGED = re.compile(
     "|".join(
         (
             r"\b(?:maybe|perhaps)\s+(?:(?:we\s+(?:should|could|can|might|need to)|just)\s+"
-            r"(?:just\s+|also\s+|all\s+)?)?(?:(?:[a-z]|like|sort of|kind of)\s+)?(?=(?:go|use|have|make|keep|put|add|take|stick|"
-            r"drop|leave|include|incorporate|a|an|some|two|three|one)\b)",
+            r"(?:just\s+|also\s+|all\s+)?)?(?:(?:[a-z]|like|sort of|kind of)\s+)?"
+            r"(?=(?:go|use|have|make|keep|put|add|take|stick|drop|leave|include|incorporate|"
+            r"a|an|some|two|three|one)\b)",
             r"\bI think\s+(?:we\s+(?:should|could|can)\s+(?:just\s+|also\s+)?|it(?:'d| would)\s+"
             r"be\s+(?:a\s+)?(?:good|better|best|nice|great)\s+(?:idea\s+)?(?:to\s+|if we\s+))",
             r"\b(?:how|what)\s+about\s+",
@@ -318,7 +319,7 @@ def _accepts(turn: list[Sentence], proposal: str) -> bool:
 
 
 def _nod(turn: list[Sentence]) -> str:
-    """The speaker of `turn` when it is only a bare agreement ("Yeah.", "Okay, yeah."), else ""."""
+    """Return the speaker of `turn` when it is a bare agreement ("Yeah.", "Okay, yeah."), else ""."""
     text = " ".join(plain_text(s.text) for s in turn)
     bare = re.fullmatch(
         r"\W*(?:(?:yeah|yes|yep|yup|okay|ok|sure|alright|right|good|fine|mm-hmm)\W*)+", text, re.I
