@@ -319,7 +319,7 @@ def _accepts(turn: list[Sentence], proposal: str) -> bool:
 
 
 def _nod(turn: list[Sentence]) -> str:
-    """Return the speaker of `turn` when it is a bare agreement ("Yeah.", "Okay, yeah."), else ""."""
+    """Return who said `turn` when it is a bare agreement ("Yeah.", "Okay, yeah."), else ""."""
     text = " ".join(plain_text(s.text) for s in turn)
     bare = re.fullmatch(
         r"\W*(?:(?:yeah|yes|yep|yup|okay|ok|sure|alright|right|good|fine|mm-hmm)\W*)+", text, re.I
