@@ -729,7 +729,21 @@ _TITLE_TAIL = re.compile(
     r"\s+(?:with|for|to discuss|to talk|to review|to walk|so|because|once|when|after)\b.*$",
     re.IGNORECASE,
 )
+_TAIL_WORD = re.compile(_TITLE_TAIL.pattern.removesuffix(r".*$"), re.IGNORECASE)
 _DETERMINERS = re.compile(r"\b(?:the|a|an|your|our|my|his|her|their|some|this|that)\s+", re.I)
+
+
+def _cut_tail(text: str) -> str:
+    """Cut `text` before a trailing "with ...", "for ...", "because ..." (`_TITLE_TAIL`).
+
+    The cut keeps at least two words: "work with Play-doh on that" stays a verb phrase,
+    not "Work".
+    """
+    for m in _TAIL_WORD.finditer(text):
+        head = [w for w in text[: m.start()].split() if w.lower() not in {"be", "just"}]
+        if len(head) >= 2:
+            return text[: m.start()]
+    return text
 
 
 def _tidy(text: str) -> str:
@@ -775,7 +789,7 @@ def commitment_title(text: str) -> str:
     t = re.sub(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*\s+\(([^)]+)\)", r"\1", text)
     t = _COMMA_CLAUSE.split(t, maxsplit=1)[0]
     t = _AND_VERB.split(t, maxsplit=1)[0]
-    t = _TITLE_TAIL.sub("", t)
+    t = _cut_tail(t)
     t = _INDIRECT_OBJECT.sub(r"\1 ", t)
     t = _DETERMINERS.sub("", t)
     head, comma, rest = t.partition(",")
@@ -1122,7 +1136,9 @@ def _commitments(
         )
         if not duplicate:
             kept.append((c, due, words))
-    return [c for c, _, _ in kept]
+    from sales_operator.meetings.carried_due import carry_due  # imports this module
+
+    return carry_due(units, [c for c, _, _ in kept], call_date)
 
 
 def _with_meeting_commitments(
