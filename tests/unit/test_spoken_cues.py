@@ -21,6 +21,7 @@ from sales_operator.meetings.transcript import parse_transcript
         ("half the updates never reach the field team", "pain"),
         ("the reps never log their calls", "pain"),
         ("my coordinators are completely swamped", "pain"),
+        ("our dispatchers are already stretched", "pain"),
         ("we lost three dispatchers this spring", "pain"),
         ("the pipeline number is basically a guess", "pain"),
         ("for a shop our size that's a lot of money", "objection"),
@@ -47,6 +48,7 @@ def test_spoken_cue_classes(sentence: str, kind: str) -> None:
         "no, that's not a mess at all, it runs fine",  # reassurance
         "we do know where the trucks are, that part works",
         "she said the audit went fine, no findings",  # not a pain (and no cue for one)
+        "everyone is a little stretched this week",  # small talk, not the team's load
     ],
 )
 def test_not_pains(sentence: str) -> None:
