@@ -519,7 +519,7 @@ def sales_calls_section() -> tuple[list[str], list[str], dict[str, Any]]:
         columns.append((f"{TUNE_SPOKEN} (sc29-31, tuned on), now", result[TUNE_SPOKEN]))
     if before3:
         columns.append(("holdout3 (sc21-28), before round 3", before3["holdout3"]))
-    columns.append(("holdout3 (sc21-28), after round 3", result["holdout3"]))
+    columns.append(("holdout3 (sc21-28), now", result["holdout3"]))
     if before2:
         columns.append(("holdout2 (sc15-20), before round 2", before2["holdout2"]))
     columns.append(("holdout2 (sc15-20), now", result["holdout2"]))
@@ -560,10 +560,10 @@ def sales_calls_section() -> tuple[list[str], list[str], dict[str, Any]]:
                 for item in found.get(kind, []):
                     misses.append(f"- {c['call_id']} {field}: {kind.replace('_', ' ')}: {item}")
     if misses:
-        parts.append("holdout3 errors after round 3:\n\n" + "\n".join(misses))
+        parts.append("holdout3 errors now:\n\n" + "\n".join(misses))
     h = result["holdout3"]
     summary = [
-        "meetings (sales calls, holdout3 after round 3, F1): "
+        "meetings (sales calls, holdout3 now, F1): "
         + ", ".join(f"{f} {_f(h[f]['f1'])}" for f in SALES_FIELDS)
     ]
     return (
