@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -106,3 +107,33 @@ def test_analyze_call_reads_the_account_for_sides_and_pains() -> None:
     assert run(account_names=["Acme Logistics"])["Speaker 2"] == "customer"
     assert run(account_domains=["acmelogistics.com"])["Speaker 2"] == "customer"
     assert run(account_domains=["acmelogistics.com"])["Speaker 3"] == "unknown"
+
+
+def test_analyze_call_cli_reads_the_accounts_name_and_domain(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from sales_operator.cli import main
+
+    call = tmp_path / "call.txt"
+    call.write_text(
+        "Speaker 1: Thanks all for joining today.\n"
+        "Speaker 2: Sure. Here at Northwind we plan every route by hand, it takes hours.\n"
+        "Speaker 3: I mostly listen in.\n",
+        "utf-8",
+    )
+    base = [str(call), "--workdir", str(tmp_path), "--offline", "--sample", "--format", "json"]
+    assert main(["analyze-call", *base, "--account", "A-NWL"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["participants"]}
+    assert rows["Speaker 2"]["side"] == "customer"  # "northwind-logistics.com" spells Northwind
+    assert rows["Speaker 2"]["confidence"] == ACCOUNT_CUE_CONFIDENCE
+    assert "CRM account" in rows["Speaker 2"]["reason"]
+    assert rows["Speaker 1"]["side"] == rows["Speaker 3"]["side"] == "unknown"
+
+
+def test_a_generic_first_word_alone_is_not_the_account() -> None:
+    t = parse_transcript(THREE.format(line="Here at United we fly a lot."))
+    m = map_speakers(t.speakers, [], transcript=t, account_names=["United Freight Lines"])
+    assert m["Speaker 2"].side == "unknown"
+    t = parse_transcript(THREE.format(line="Here at United Freight we fly a lot."))
+    m = map_speakers(t.speakers, [], transcript=t, account_names=["United Freight"])
+    assert m["Speaker 2"].side == "customer"

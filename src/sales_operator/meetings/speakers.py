@@ -380,13 +380,28 @@ def _after(text: str, end: int, said: str) -> str:
 def _account_keys(name: str) -> list[str]:
     """Return the org keys a CRM account name (or web domain) is said as.
 
-    "Acme Logistics, Inc." gives "acme logistics"; "acme-logistics.com" gives the same.
+    "Acme Logistics, Inc." gives "acme logistics" and "acme" (a distinctive first word
+    alone, as people say it); "acme-logistics.com" gives the same.
     """
     if "." in name and " " not in name.strip():
         key = _domain_org(name.strip().lower().removeprefix("www."))
-        return [key] if key else []
-    key = _org_key(_LEGAL.sub(" ", name))
-    return [key] if key else []
+    else:
+        key = _org_key(_LEGAL.sub(" ", name))
+    if not key:
+        return []
+    words = key.split()
+    short = words[0] if len(words) > 1 else ""
+    # "here at Northwind" for Northwind Logistics: the first word alone, when distinctive
+    if len(short) >= 4 and short not in _GENERIC_ORG_WORDS:
+        return [key, short]
+    return [key]
+
+
+_GENERIC_ORG_WORDS = frozenset(
+    """first united global american national general international north south east west
+    central city state federal royal great premier united universal standard pacific
+    atlantic metro regional county""".split()
+)
 
 
 def map_speakers(
