@@ -254,7 +254,7 @@ def test_the_labelled_set_is_well_formed() -> None:
         "evaluation",
     }
     assert {g["format"] for g in golds} == {"plain", "vtt", "json"}
-    assert {g["split"] for g in golds} == {"tune", "heldout", "holdout2", "holdout3"}
+    assert {g["split"] for g in golds} == {"tune", "heldout", "holdout2", "holdout3", "tune_spoken"}
     assert len([g for g in golds if g["split"] == "holdout2"]) >= 6
     assert len([g for g in golds if g["split"] == "holdout3"]) >= 8
     for g in golds:

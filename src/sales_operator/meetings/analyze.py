@@ -145,8 +145,12 @@ def speaker_matches(
     people: Iterable[Participant] = (),
     rep_email_domains: Iterable[str] = (),
     own_names: Iterable[str] = (),
+    account_names: Iterable[str] = (),
 ) -> dict[str, SpeakerMatch]:
-    """Return every speaker label of the transcript with where it was placed, and why."""
+    """Return every speaker label of the transcript with where it was placed, and why.
+
+    `account_names` are the CRM account's name and web domain (customer-company cues).
+    """
     everyone = participants(rep_names=rep_names, customer_names=customer_names, people=people)
     return map_speakers(
         transcript.speakers,
@@ -154,6 +158,7 @@ def speaker_matches(
         rep_email_domains=rep_email_domains,
         transcript=transcript,  # export sides, content cues, the two-party rest
         own_names=own_names,
+        account_names=account_names,
     )
 
 
@@ -707,6 +712,7 @@ def analyze_call(
     llm: LLM,
     people: Iterable[Participant] = (),
     account_names: Iterable[str] = (),
+    account_domains: Iterable[str] = (),
 ) -> MeetingInsights:
     """Analyse one call.
 
@@ -720,7 +726,11 @@ def analyze_call(
         llm: The language engine; offline, the cue-phrase engine writes the text parts.
         people: More participants for the speaker mapping: CRM contacts and reps, calendar
             attendees (see `meetings.speakers.participants`).
-        account_names: The customer's company names (never reported as competitors).
+        account_names: The customer's company names (never reported as competitors; a
+            speaker who says "here at <name>" is the customer).
+        account_domains: The CRM account's web domains ("acmelogistics.com"): a speaker
+            labelled with an address there, or naming the company the domain spells, is
+            the customer.
 
     Returns:
         The insights, with `engine` naming what wrote the text parts.
@@ -738,6 +748,7 @@ def analyze_call(
         people=everyone,
         rep_email_domains=policy.company.rep_email_domains,
         own_names=(policy.company.name, policy.company.product),
+        account_names=[*account_names, *(d for d in account_domains if d and d.strip())],
     )
     sides = speaker_sides_from(matches)
     units = sentences(transcript, sides)

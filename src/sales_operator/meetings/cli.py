@@ -189,6 +189,8 @@ def _people(
                 raise InputError(f"--account {account_id}: no such account in {where}")
             if account_names is not None:
                 account_names.append(account.name)  # the customer is never a competitor
+                if account.domain:  # and names its people (speaker sides)
+                    account_names.append(account.domain)
             contacts = crm.list_contacts(account_id)
             reps = crm.list_reps()
         finally:
@@ -380,6 +382,7 @@ def cmd_analyze_call(args: argparse.Namespace) -> int:
     )
     account_names: list[str] = []
     people = _people(args, policy, account_names)
+    names = [n for n in account_names if " " in n or "." not in n]
     insights = analyze_call(
         transcript,
         call_id=args.call_id or Path(args.path).stem,
@@ -389,7 +392,8 @@ def cmd_analyze_call(args: argparse.Namespace) -> int:
         policy=policy,
         llm=_llm(args),
         people=people,
-        account_names=account_names,
+        account_names=names,
+        account_domains=[n for n in account_names if n not in names],
     )
     matches = map_speakers(
         transcript.speakers,
@@ -397,6 +401,7 @@ def cmd_analyze_call(args: argparse.Namespace) -> int:
         rep_email_domains=policy.company.rep_email_domains,
         transcript=transcript,  # i9a: the same placement analyze_call makes
         own_names=(policy.company.name, policy.company.product),
+        account_names=account_names,
     )
     data = report(insights, transcript, matches)
     if "customer" not in insights.speakers.values():

@@ -28,7 +28,14 @@ from sales_operator.meetings.extract import (
     straight_quotes,
 )
 
-__all__ = ["decision_text", "find_decisions", "is_decision", "plain_text"]
+__all__ = [
+    "agreed_proposals",
+    "decision_text",
+    "find_decisions",
+    "is_decision",
+    "plain_text",
+    "proposal_text",
+]
 
 _ADV = r"(?:(?:all|now|just|basically|finally|definitely|really|then|also|probably|I think)\s+)*"
 _WE = r"(?:we|we've|we have|we'd|we had|we all|we've all|we have all)"
@@ -207,6 +214,160 @@ def decision_text(sentence: str, cue: re.Match[str] | None = None) -> str:
     return " ".join(rest.split()[:TEXT_MAX_WORDS])
 
 
+# --- proposal then agreement --------------------------------------------------------------
+# "maybe we should go with the rubber case" ... "yeah, okay": a hedged proposal by one speaker
+# that another speaker accepts within `AGREE_TURNS` turns, with nobody objecting in between.
+
+_HEDGED = re.compile(
+    "|".join(
+        (
+            r"\b(?:maybe|perhaps)\s+(?:(?:we\s+(?:should|could|can|might|need to)|just)\s+"
+            r"(?:just\s+|also\s+|all\s+)?)?(?:(?:[a-z]|like|sort of|kind of)\s+)?"
+            r"(?=(?:go|use|have|make|keep|put|add|take|stick|drop|leave|include|incorporate|"
+            r"a|an|some|two|three|one)\b)",
+            r"\bI think\s+(?:we\s+(?:should|could|can)\s+(?:just\s+|also\s+)?|it(?:'d| would)\s+"
+            r"be\s+(?:a\s+)?(?:good|better|best|nice|great)\s+(?:idea\s+)?(?:to\s+|if we\s+))",
+            r"\b(?:how|what)\s+about\s+",
+            r"\bwhy\s+don't\s+we\s+",
+            r"\bshall\s+we\s+",
+            r"\bI(?:'d| would)\s+(?:suggest|propose|go (?:with|for)|vote for|recommend)\s+",
+            r"\b(?:I|we)\s+(?:suggest|propose|recommend)\s+(?:that\s+)?(?:we\s+)?",
+            r"\b(?:my|our)\s+(?:suggestion|proposal|recommendation)\s+(?:is|would be)\s+"
+            r"(?:that\s+|to\s+)?(?:we\s+)?",
+        )
+    ),
+    re.IGNORECASE,
+)
+# Meeting process, not a choice: "maybe we should move on", "how about a break?"
+_PROCESS = re.compile(
+    r"\b(?:move on|go on|go back|come back|carry on|continue|start|begin|finish|wrap up|"
+    r"stop|end|talk|discuss|present|presentation|slides?|agenda|meeting|break|lunch|coffee|"
+    r"ask|wait|see|look|show|read|check|email|mail|minutes|later|next one|think|decide|"
+    r"decisions?|information|you|yourself|him|her|them|anyone|anybody|everybody|everyone|"
+    r"have (?:been|had|done|used|made|gone|lost|put)|I don't know)\b",
+    re.IGNORECASE,
+)
+_WEAK_ACCEPT = re.compile(
+    r"^\W*(?:(?:so|well|oh|mm-hmm|uh-huh)[\s,.!]+)*(?:yeah|yes|yep|yup|okay|ok|alright|"
+    r"all right|right|good|great|cool)\b",
+    re.IGNORECASE,
+)
+_STRONG_ACCEPT = re.compile(
+    r"^\W*(?:(?:so|well|oh|okay|ok|yeah|yes|yep|yup|right|mm-hmm|uh-huh)[\s,.!]+)*"
+    r"(?:i agree|we agree|agreed|sounds (?:good|great|fine|like a plan)|good idea|"
+    r"great idea|that(?:'s| is| would be| sounds)\s+(?:fine|good|great|a good idea|perfect|"
+    r"sensible|the way to go)|that works|let's do (?:it|that)|i like (?:that|it|the idea)|"
+    r"go for it|there we go|fair enough|makes sense|definitely|absolutely|exactly|perfect|"
+    r"fine|sure)\b",
+    re.IGNORECASE,
+)
+_OBJECT = re.compile(
+    r"^\W*(?:no|nope|nah|but|hmm+,? but|not really|I don't|I'm not|I disagree|actually no|"
+    r"wait|hang on|well,? no)\b|\b(?:but|though|however|I disagree|don't think|not sure|"
+    r"rather|instead|too (?:expensive|much|complex|complicated|big|small)|what about|"
+    r"how about|I don't like|don't agree|not a good idea)\b",
+    re.IGNORECASE,
+)
+_LEADING_JOIN = re.compile(
+    r"^(?:because|cause|'cause|since|so|and|but|or|if|that|which|it|it's|they|he|she)\b", re.I
+)
+AGREE_TURNS = 3
+"""A proposal is accepted when another speaker agrees within this many turns after it."""
+PROPOSAL_TAIL = 2
+"""Only one of the last this many sentences of its turn can be accepted by the next turns."""
+
+
+def proposal_text(sentence: str) -> str:
+    """Return what `sentence` proposes ("go with the rubber case"), or "" when it proposes nothing.
+
+    A hedged proposal: "maybe we should ...", "so maybe a plastic case with a latex sheath?",
+    "I think we should ...", "how about ...", "why don't we ...", "we could just use ...", "I'd
+    go with ...", "I suggest ...". A hypothetical, a negated proposal and meeting process
+    ("maybe we should move on", "how about a break?") propose nothing.
+    """
+    text = plain_text(sentence)
+    if not text or is_hypothetical(text):
+        return ""
+    if re.match(r"^\W*(?:if|unless|whether|in case|suppose)\b", text, re.IGNORECASE):
+        return ""
+    m = _HEDGED.search(text)
+    if m is None or _negated(text, m.start()) or _OPEN.search(text[: m.start()]):
+        return ""
+    rest = _CLAUSE_END.split(text[m.end() :].strip(" ,"), maxsplit=1)[0]
+    rest = _TAG.sub("", rest).strip(" ,;:?.!")
+    rest = re.sub(r"^(?:not|n't)\b.*", "", rest, flags=re.IGNORECASE)
+    if len(content_words(rest)) < 2 or _PROCESS.search(rest) or _LEADING_JOIN.match(rest):
+        return ""
+    return " ".join(rest.split()[:TEXT_MAX_WORDS])
+
+
+def _accepts(turn: list[Sentence], proposal: str) -> bool:
+    """Whether `turn` accepts `proposal` with no objection in it.
+
+    An explicit agreement ("I agree", "good idea", "sounds good", "sure", "fine") accepts; a
+    bare "yeah" or "okay" (a backchannel in most meetings) accepts only when the turn takes
+    up a content word of the proposal ("Okay, so a plastic, latex ...").
+    """
+    first = plain_text(turn[0].text) if turn else ""
+    whole = " ".join(plain_text(s.text) for s in turn)
+    if not first or _OBJECT.search(whole) is not None:
+        return False
+    if _STRONG_ACCEPT.match(first):
+        return True
+    weak = _WEAK_ACCEPT.match(first) is not None
+    return weak and bool(content_words(whole) & content_words(proposal))
+
+
+def _nod(turn: list[Sentence]) -> str:
+    """Return who said `turn` when it is a bare agreement ("Yeah.", "Okay, yeah."), else ""."""
+    text = " ".join(plain_text(s.text) for s in turn)
+    bare = re.fullmatch(
+        r"\W*(?:(?:yeah|yes|yep|yup|okay|ok|sure|alright|right|good|fine|mm-hmm)\W*)+", text, re.I
+    )
+    return turn[0].speaker if turn and bare else ""
+
+
+def _objects(turn: list[Sentence]) -> bool:
+    return bool(turn) and _OBJECT.search(" ".join(plain_text(s.text) for s in turn)) is not None
+
+
+def agreed_proposals(units: Iterable[Sentence]) -> list[tuple[Sentence, str]]:
+    """Return the hedged proposals another speaker accepted, with what each proposes.
+
+    The proposal must be one of the last `PROPOSAL_TAIL` sentences of its turn; within the
+    next `AGREE_TURNS` turns another speaker's turn must open with an agreement ("yeah",
+    "okay", "sounds good", "good idea") that holds no objection, or two other speakers must
+    each say a bare "yeah" / "okay"; no turn before may object ("no", "but ...", "I don't
+    think", "what about ...").
+    """
+    by_turn: dict[int, list[Sentence]] = {}
+    for s in units:
+        by_turn.setdefault(s.turn, []).append(s)
+    order = sorted(by_turn)
+    found: list[tuple[Sentence, str]] = []
+    for pos, t in enumerate(order):
+        turn = by_turn[t]
+        for s in turn[-PROPOSAL_TAIL:]:
+            what = proposal_text(s.text)
+            if not what or is_decision(s.text) is not None:
+                continue
+            nodded: set[str] = set()  # speakers who said a bare "yeah" / "okay"
+            for nxt in order[pos + 1 : pos + 1 + AGREE_TURNS]:
+                reply = by_turn[nxt]
+                if reply[0].speaker == s.speaker:
+                    continue
+                if _objects(reply):
+                    break
+                nod = _nod(reply)
+                if _accepts(reply, what) or (nod and len(nodded | {nod}) >= 2):
+                    found.append((s, what))
+                    break
+                if nod:
+                    nodded.add(nod)
+            break  # one proposal per turn
+    return found
+
+
 REPEAT_TURNS = 10
 """A decision restated within this many turns (same content) is the same decision."""
 CONFIRM_TURNS = 3
@@ -220,13 +381,18 @@ def find_decisions(units: Iterable[Sentence]) -> list[ExtractedDecision]:
     A restatement (same content within `REPEAT_TURNS` turns) and a bare confirmation of the
     decision just made are dropped.
     """
+    units = list(units)
+    proposed = {(s.turn, s.index): what for s, what in agreed_proposals(units)}
     found: list[ExtractedDecision] = []
     seen: list[tuple[int, set[str]]] = []
     for s in units:
         cue = is_decision(s.text)
-        if cue is None:
+        if cue is not None:
+            text = decision_text(s.text, cue)
+        elif (s.turn, s.index) in proposed:
+            text = proposed[(s.turn, s.index)]
+        else:
             continue
-        text = decision_text(s.text, cue)
         words = content_words(text)
         bare = text == _TAG.sub("", plain_text(s.text).rstrip(".!")).strip(" ,;:")
         repeat = any(

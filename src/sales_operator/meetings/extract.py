@@ -315,6 +315,22 @@ def cue_pattern(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
+# Spoken forms by class (round 4, i9e): hedged refusals, money said plainly, someone else's
+# veto, timing that does not fit ("not sure we can", "for us it's a lot of money", "legal is
+# gonna have a problem with that", "I don't think we can do it", "she won't do three years").
+SPOKEN_OBJECTION_CUES = (
+    r"\b(?:a lot of|lots of|too much|serious|big) money\b"
+    r"|\b(?:number|price|cost|quote)s? (?:has|have|needs?|must) to (?:be different|come down|"
+    r"be lower|drop|change)\b"
+    r"|\b(?:have|has|having) (?:a |an |real |big )?(?:problem|issue|concern)s? with "
+    r"(?:that|it|this|the|your|how|reading|sharing)\b"
+    r"|\b(?:don't|do not|doesn't) think (?:we|I|they|she|he|it) (?:can|could|will|would)\b"
+    r"|\b(?:won't|will not|wouldn't|would never|refuses? to) (?:do|sign|accept|agree to|go for|"
+    r"approve|pay)\b"
+    r"|\b(?:can't|cannot|can not) (?:really )?(?:start|begin|go live|justify|"
+    r"afford|do (?:it|that|this|anything))\b"
+    r"|\btiming (?:is|isn't|is not) (?:not )?(?:great|good|ideal|right|bad|tough|tricky)\b"
+)
 OBJECTION_CUES = cue_pattern(
     r"\btoo (?:expensive|pricey|costly|much|high|complex|complicated|long|risky|early)\b",
     r"\bexpensive\b",
@@ -343,6 +359,7 @@ OBJECTION_CUES = cue_pattern(
     r"\bnervous\b|\buneasy\b|\bwary\b",
     r"\byour (?:product|system|tool|software|app|platform|solution)s? (?:doesn't|does not|didn't|"
     r"can't|cannot|couldn't|won't|wouldn't|lacks?|has no|had no)\b",
+    SPOKEN_OBJECTION_CUES,
 )
 RISK_CUES = cue_pattern(
     r"\bon hold\b|\bfreeze\b|\bfrozen\b",
@@ -355,6 +372,27 @@ RISK_CUES = cue_pattern(
     r"\bleaving the company\b|\bchampion (?:left|is leaving)\b",
     r"\bcan't (?:promise|commit|guarantee)\b|\bno promises\b",
     r"\b(?:can't|cannot) sign\b",
+)
+# Spoken forms by class (round 4, i9e): what "kills" or "drives us crazy", a mess, work kept
+# on paper or in chat groups, not knowing where things are, things that never arrive, a team
+# stretched thin, numbers that are a guess or off by a lot.
+SPOKEN_PAIN_CUES = (
+    r"\b(?:kills?|killing|hurts?|hurting) (?:us|me)\b|\bdrives? (?:us|me|them|everyone) "
+    r"(?:crazy|mad|nuts)\b|\b(?:it's|is|a) (?:a )?(?:real |total |complete |bit of a )?"
+    r"(?:mess|chaos|disaster)\b|\bchaotic\b|\bpanic\w*|\bscrambl\w*|\bfirefight\w*"
+    r"|\bon paper\b|\bnotebooks?\b|\bwhatsapp\b|\bpost-?its?\b|\bsticky notes\b"
+    r"|\b(?:don't|do not|can't|cannot) (?:see|know|tell) (?:where|when|what|which|if|how|who)\b"
+    r"|\bno (?:answer|clue)\b|\bnever (?:arrives?|reach(?:es)?|get (?:there|to)|show up|"
+    r"make it)\b|\b(?:don't|doesn't|never) (?:update|log|enter|fill in)\b"
+    r"|\b(?:overloaded|swamped|drowning|understaffed|short[- ]staffed|burn(?:ed|t) out)\b"
+    r"|\b(?:my|our) (?:team|people|staff|planners|guys|dispatchers|ops people) (?:is|are) "
+    r"(?:already |really |so |totally |completely )?stretched\b|\bstretched thin\b"
+    r"|\bdouble[- ]entry\b|\bdidn't backfill\b|\bnot backfilled\b"
+    r"|\b(?:a|just a|basically a) guess\b|\bguesswork\b|\boff by\b"
+    r"|\blos(?:e|es|ing|t) (?:\w+ ){0,2}(?:people|staff|drivers|planners|employees|"
+    r"coordinators|dispatchers|reps|headcount)\b"
+    r"|\btakes? (?:my|our|the) (?:\w+ ){0,2}(?:planners?|team|people|guys|staff|dispatchers?)"
+    r" (?:until|till|all|hours|half)\b"
 )
 PAIN_CUES = cue_pattern(
     r"\bwe spend\b|\bspend(?:s|ing)?\s+(?:about |around |roughly |over |nearly |almost |up to )?"
@@ -390,6 +428,7 @@ PAIN_CUES = cue_pattern(
     r"\bspend(?:s|ing)? (?:the |a |an |all |half |the whole |a whole )?(?:whole )?"
     r"(?:morning|afternoon|evening|day|week)\b",
     r"\bcome back empty\b|\bfor nothing\b|\bhaven't changed in\b|\bout of date\b",
+    SPOKEN_PAIN_CUES,
 )
 # Events that create urgency even when the sentence also names a pain ("We're opening a second
 # location in June, and I can't run two whiteboards"): checked before the pain cues.
@@ -402,6 +441,7 @@ TRIGGER_EVENT_CUES = cue_pattern(
     r"\bnew (?:[\w-]+ ){0,3}(?:director|manager|head|chief|vp|ceo|cfo|coo|cro|cio|president)\b",
     r"\bmandate\b|\bnow requires?\b|\brequires? (?:\w+ ){0,4}from (?:january|february|march|"
     r"april|may|june|july|august|september|october|november|december)\b",
+    r"\bwon (?:a|the|an|our) (?:\w+ ){0,3}(?:tender|bid|rfp|account|deal)\b",  # round 4
 )
 TRIGGER_CUES = cue_pattern(
     r"\bgrow(?:ing|th)?\b|\bexpan(?:d|ding|sion)\b|\bscal(?:e|ing) up\b",
@@ -418,6 +458,14 @@ TRIGGER_CUES = cue_pattern(
     r"\bneed (?:this|it) (?:running|live|in place|up and running) (?:before|by)\b",
     r"\bhas to be live\b|\brenewal (?:is|comes) (?:coming )?(?:up|due|on)\b",
     TRIGGER_EVENT_CUES.pattern,
+    # round 4 (i9e), after the pain cues: audits and certifications, documentation duties,
+    # people joining, system migrations ending
+    r"\b(?:audit|certification|accreditation|inspection)\b",
+    r"\bmust be (?:documented|certified|compliant|audited|recorded|traceable)\b",
+    r"\b(?:joins|joining|starts|starting|came on board|comes on board) (?:us )?(?:in|on|next|"
+    r"this) (?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|week|month|quarter|monday|tuesday|wednesday|thursday|friday)\b",
+    r"\bmigration (?:finishes|ends|is done|completes|goes live)\b",
 )
 # Timing events a rep may state for the customer ("your renewal is coming up on ...").
 _REP_TRIGGER = cue_pattern(
@@ -554,11 +602,50 @@ def _trigger_clauses(s: Sentence) -> list[Sentence]:
     return [replace(s, text=p.strip()) for p in parts]
 
 
+RUN_ON_WORDS = 30
+"""A customer sentence this long (spoken style: one comma-spliced turn) is read clause by
+clause, so it can hold a pain, an objection and a trigger at once."""
+# ", and honestly the thing ...", ", so we can't ...", ", because our legal team ...": a new
+# clause with its own subject
+_RUN_ON_SPLIT = re.compile(
+    r",\s+(?=(?:(?:and|but|so|because|otherwise|also|plus|then|honestly|anyway)\s+)*"
+    r"(?:we|we're|we've|we'd|i|i'm|i've|it|it's|they|they're|he|she|our|my|this|that|there|"
+    r"the \w+ (?:is|are|was|were|finishes|starts))\b)",
+    re.IGNORECASE,
+)
+
+
+def _run_on_clauses(unit: Sentence) -> list[Sentence]:
+    """Split a long comma-spliced customer sentence into clauses of four words or more."""
+    if unit.side != "customer" or len(unit.text.split()) < RUN_ON_WORDS:
+        return [unit]
+    parts: list[str] = []
+    for part in _RUN_ON_SPLIT.split(unit.text):
+        if parts and len(part.split()) < 4:
+            parts[-1] = f"{parts[-1]}, {part}"
+        else:
+            parts.append(part)
+    return [replace(unit, text=p.strip()) for p in parts if p.strip()]
+
+
+def _mixed_clauses(unit: Sentence) -> list[Sentence]:
+    """Return the clauses of a run-on sentence when they say different kinds of things.
+
+    A sentence whose clauses all raise one kind (or none) stays whole, quote and all.
+    """
+    clauses = _run_on_clauses(unit)
+    if len(clauses) == 1:
+        return clauses
+    kinds = {k for c in clauses if (k := classify(c.text)) is not None}
+    return clauses if len(kinds) > 1 else [unit]
+
+
 def _insights(
     units: list[Sentence], vendor_quotes: frozenset[str] = frozenset()
 ) -> dict[str, list[ExtractedInsight]]:
     groups: list[tuple[str, list[Sentence]]] = []
     previous: Sentence | None = None  # the last unclassified statement
+    units = [c for u in units for c in _mixed_clauses(u)]
     for unit in units:
         if unit.question:
             previous = None
@@ -603,7 +690,7 @@ def _insights(
             and kind != "trigger"  # every sentence with a trigger is its own event
             and last[0] == kind
             and last[1][-1].turn == s.turn
-            and s.index - last[1][-1].index == 1
+            and s.index - last[1][-1].index in (0, 1)  # 0: the next clause of a run-on
         ):
             last[1].append(s)
         else:
@@ -625,7 +712,10 @@ def _insights(
         out[kind].append(
             ExtractedInsight(
                 text=_clean(best.text),
-                quote=" ".join(s.text for s in group),
+                quote="".join(
+                    (", " if i and s.index == group[i - 1].index else " " if i else "") + s.text
+                    for i, s in enumerate(group)
+                ),
                 speaker=group[0].speaker,
             )
         )
@@ -732,7 +822,21 @@ _TITLE_TAIL = re.compile(
     r"\s+(?:with|for|to discuss|to talk|to review|to walk|so|because|once|when|after)\b.*$",
     re.IGNORECASE,
 )
+_TAIL_WORD = re.compile(_TITLE_TAIL.pattern.removesuffix(r".*$"), re.IGNORECASE)
 _DETERMINERS = re.compile(r"\b(?:the|a|an|your|our|my|his|her|their|some|this|that)\s+", re.I)
+
+
+def _cut_tail(text: str) -> str:
+    """Cut `text` before a trailing "with ...", "for ...", "because ..." (`_TITLE_TAIL`).
+
+    The cut keeps at least two words: "work with Play-doh on that" stays a verb phrase,
+    not "Work".
+    """
+    for m in _TAIL_WORD.finditer(text):
+        head = [w for w in text[: m.start()].split() if w.lower() not in {"be", "just"}]
+        if len(head) >= 2:
+            return text[: m.start()]
+    return text
 
 
 def _tidy(text: str) -> str:
@@ -778,7 +882,7 @@ def commitment_title(text: str) -> str:
     t = re.sub(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*\s+\(([^)]+)\)", r"\1", text)
     t = _COMMA_CLAUSE.split(t, maxsplit=1)[0]
     t = _AND_VERB.split(t, maxsplit=1)[0]
-    t = _TITLE_TAIL.sub("", t)
+    t = _cut_tail(t)
     t = _INDIRECT_OBJECT.sub(r"\1 ", t)
     t = _DETERMINERS.sub("", t)
     head, comma, rest = t.partition(",")
@@ -1125,7 +1229,9 @@ def _commitments(
         )
         if not duplicate:
             kept.append((c, due, words))
-    return [c for c, _, _ in kept]
+    from sales_operator.meetings.carried_due import carry_due  # imports this module
+
+    return carry_due(units, [c for c, _, _ in kept], call_date)
 
 
 def _with_meeting_commitments(

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = [
+    "ACCOUNT_CUE_CONFIDENCE",
     "CONFIDENCE",
     "MappedBy",
     "Participant",
@@ -100,6 +101,9 @@ CONFIDENCE: dict[str, float] = {
     "none": 0.0,
 }
 """How sure each kind of placement is (a fixed scale, not a fitted probability)."""
+ACCOUNT_CUE_CONFIDENCE = 0.7
+"""A content cue naming the CRM account itself ("here at Acme Logistics", "at Acme, we ...")
+is surer than one read from a mail domain (`CONFIDENCE["content_cue"]`)."""
 
 _MAPPED_BY: dict[str, MappedBy] = {
     "email": "email",
@@ -311,29 +315,93 @@ def _domain_org(domain: str | None) -> str | None:
 
 
 def _content_cue(
-    turns: Sequence[str], own: Sequence[str], customers: Sequence[str]
-) -> tuple[Side, str] | None:
-    """Return (side, quote) when the speaker says which company they are with."""
-    orgs: list[tuple[str, Side]] = [(_org_key(o), "rep") for o in own if _org_key(o)]
-    orgs += [(_org_key(c), "customer") for c in customers if _org_key(c)]
+    turns: Sequence[str],
+    own: Sequence[str],
+    customers: Sequence[str],
+    accounts: Sequence[str] = (),
+) -> tuple[Side, str, bool] | None:
+    """Return (side, quote, by the CRM account) when the speaker says which company they're with.
+
+    `accounts` are the CRM account's names (and the company its web domain names): a cue
+    naming one of them is flagged, for its higher confidence (`ACCOUNT_CUE_CONFIDENCE`).
+    """
+    orgs: list[tuple[str, Side, bool]] = [(_org_key(o), "rep", False) for o in own if _org_key(o)]
+    orgs += [(_org_key(c), "customer", False) for c in customers if _org_key(c)]
+    orgs += [(k, "customer", True) for a in accounts for k in _account_keys(a)]
     if not orgs:
         return None
     found: set[Side] = set()
     quote = ""
+    by_account = False
     for text in turns[:40]:
-        for m in _ORG_LEAD.finditer(text):
+        leads = [(m, "explicit") for m in _ORG_LEAD.finditer(text)]
+        leads += [(m, "at") for m in _ORG_LEAD_AT.finditer(text)]
+        leads += [(m, "we are") for m in _WE_ARE.finditer(text)]
+        for m, lead in leads:
             words = _org_key(text[m.end() : m.end() + 80]).split()
             # "Orbital Freight" matches the domain's "orbitalfreight" and vice versa
             heads = {"".join(words[:n]): " ".join(words[:n]) for n in range(1, 5)}
-            for key, side in orgs:
+            for key, side, account in orgs:
                 said = heads.get(key.replace(" ", ""))
-                if said is not None:
-                    found.add(side)
-                    start = m.start()
-                    quote = quote or text[start : m.end() + len(said) + 1].strip(" ,.;")
+                if said is None:
+                    continue
+                if lead != "explicit" and not (
+                    account and (lead == "we are" or _WE_AFTER.match(_after(text, m.end(), said)))
+                ):
+                    continue  # the account only; a bare "at Acme" needs "we": "at Acme, we"
+                found.add(side)
+                by_account = by_account or account
+                tail = _after(text, m.end(), said)
+                quote = quote or text[m.start() : len(text) - len(tail)].strip(" ,.;")
     if len(found) != 1:
         return None  # none, or both companies named: never guessed
-    return found.pop(), quote
+    return found.pop(), quote.strip(" ,.;"), by_account
+
+
+_LEGAL = re.compile(
+    r"\b(?:inc|incorporated|llc|ltd|limited|gmbh|corp|corporation|co|company|plc|sa|ag|bv|"
+    r"nv|srl|pty|group|holdings)\b\.?",
+    re.IGNORECASE,
+)
+# "at Acme, we ...", "for Acme we ...": the account's name then "we"/"our"; "we're Acme" (the
+# CRM account only; other companies need the explicit leads of `_ORG_LEAD`)
+_ORG_LEAD_AT = re.compile(r"\b(?:at|for|with)\s+", re.IGNORECASE)
+_WE_ARE = re.compile(r"\bwe(?:'re|\s+are)\s+(?:with\s+|from\s+)?", re.IGNORECASE)
+_WE_AFTER = re.compile(r"^\W*(?:we|we're|we've|we'd|our|us)\b", re.IGNORECASE)
+
+
+def _after(text: str, end: int, said: str) -> str:
+    """Return the text after the org name `said` that starts at `end` (spelling may vary)."""
+    n = len(said.split())
+    m = re.match(rf"\W*(?:[\w&'-]+\W+){{{n}}}", text[end:] + " ")
+    return text[end + m.end() :] if m else ""
+
+
+def _account_keys(name: str) -> list[str]:
+    """Return the org keys a CRM account name (or web domain) is said as.
+
+    "Acme Logistics, Inc." gives "acme logistics" and "acme" (a distinctive first word
+    alone, as people say it); "acme-logistics.com" gives the same.
+    """
+    if "." in name and " " not in name.strip():
+        key = _domain_org(name.strip().lower().removeprefix("www."))
+    else:
+        key = _org_key(_LEGAL.sub(" ", name))
+    if not key:
+        return []
+    words = key.split()
+    short = words[0] if len(words) > 1 else ""
+    # "here at Northwind" for Northwind Logistics: the first word alone, when distinctive
+    if len(short) >= 4 and short not in _GENERIC_ORG_WORDS:
+        return [key, short]
+    return [key]
+
+
+_GENERIC_ORG_WORDS = frozenset(
+    """first united global american national general international north south east west
+    central city state federal royal great premier united universal standard pacific
+    atlantic metro regional county""".split()
+)
 
 
 def map_speakers(
@@ -345,6 +413,7 @@ def map_speakers(
     own_names: Iterable[str] = (),
     customer_orgs: Iterable[str] = (),
     two_party: bool = True,
+    account_names: Iterable[str] = (),
 ) -> dict[str, SpeakerMatch]:
     """Place every speaker label among the participants (see the module notes).
 
@@ -358,6 +427,10 @@ def map_speakers(
         own_names: Our company and product names ("our team at Orbital Freight": rep).
         customer_orgs: The customer's company names (the CRM account's name).
         two_party: Place the other speaker of a two-party call when one side is known.
+        account_names: The CRM account's name and web domain ("Acme Logistics Inc.",
+            "acmelogistics.com"): a speaker labelled with an address at that domain, or who
+            says "here at Acme Logistics" / "at Acme, we ...", is the customer
+            (`content_cue` at `ACCOUNT_CUE_CONFIDENCE`, the reason names the account).
 
     Returns:
         Label to its match; a label nobody can place is `unknown`, never guessed.
@@ -372,8 +445,17 @@ def map_speakers(
         *(o for p in people if p.side == "customer" and (o := _domain_org(_domain(p.email)))),
     ]
     turns = list(getattr(transcript, "turns", ()) or ())
+    accounts = [a for a in account_names if a and a.strip()]
+    account_domains = {
+        a.strip().lower().removeprefix("www.") for a in accounts if "." in a and " " not in a
+    }
     for label, m in out.items():
         if m.side != "unknown" or m.reason not in _UNPLACED:
+            continue
+        if _EMAIL.match(label.strip()) and _domain(label.strip()) in account_domains:
+            out[label] = SpeakerMatch(
+                label, "customer", None, "email domain of the CRM account", "email_domain"
+            )
             continue
         stated_side = stated.get(label)
         if stated_side == "rep" or stated_side == "customer":
@@ -382,9 +464,20 @@ def map_speakers(
             )
             continue
         said = [t.text for t in turns if t.speaker == label]
-        cue = _content_cue(said, own, customers)
+        cue = _content_cue(said, own, customers, accounts)
         if cue is not None:
-            out[label] = SpeakerMatch(label, cue[0], None, f"says {cue[1]!r}", "content_cue")
+            side, quote, by_account = cue
+            if by_account:
+                out[label] = SpeakerMatch(
+                    label,
+                    side,
+                    None,
+                    f"says {quote!r} (the CRM account)",
+                    "content_cue",
+                    ACCOUNT_CUE_CONFIDENCE,
+                )
+            else:
+                out[label] = SpeakerMatch(label, side, None, f"says {quote!r}", "content_cue")
     real = [s for s in labels if s != "Unknown speaker"]
     if two_party and len(real) == 2:
         a, b = (out[s] for s in real)

@@ -12,6 +12,8 @@ Formats (`FORMATS`), detected automatically:
   (`speakerId`, `name`, `affiliation`: Internal is ours) when the file has them;
 * `fireflies`: a Fireflies transcript (`sentences` with `speaker_name`, `start_time`,
   `end_time`; `date` in epoch milliseconds), bare or as GraphQL `data.transcript`;
+* `chorus`: a Chorus conversation (`data.attributes.recording.utterances` of `snippet`,
+  `snippet_time`, `speaker_name`/`speaker_id`, `speaker_type`; see `meetings.chorus`);
 * `otter`: Otter's text export, a `Name  0:05` line (two spaces), then the text;
 * `headed`: other speaker-and-time header lines (`Name (00:05)`, `Name - 00:05`), then the
   text;
@@ -59,6 +61,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sales_operator.errors import TranscriptError
+from sales_operator.meetings.chorus import chorus_recording, parse_chorus
 
 __all__ = [
     "FORMATS",
@@ -75,7 +78,7 @@ __all__ = [
 ]
 
 TranscriptFormat = Literal[
-    "plain", "vtt", "srt", "json", "otter", "headed", "meet", "gong", "fireflies"
+    "plain", "vtt", "srt", "json", "otter", "headed", "meet", "gong", "fireflies", "chorus"
 ]
 """The transcript formats `parse_transcript` reads (see the module notes)."""
 
@@ -89,12 +92,13 @@ FORMATS: tuple[str, ...] = (
     "meet",
     "gong",
     "fireflies",
+    "chorus",
 )
 
 _TRIED = (
     "WebVTT (Zoom, Teams: a 'WEBVTT' first line)",
     "SRT (numbered cues)",
-    "JSON (segments, Gong, Fireflies)",
+    "JSON (segments, Gong, Fireflies, Chorus)",
     "Otter text ('Name  0:05' lines, then the text)",
     "speaker-and-time headers ('Name (00:05)', 'Name - 00:05')",
     "Google Meet text (timestamp lines, 'Name: text' lines)",
@@ -337,7 +341,7 @@ def parse_transcript(
     sides: dict[str, str] = {}
     attendees: tuple[str, ...] = ()
     started_at: datetime | None = None
-    if fmt in ("json", "gong", "fireflies"):
+    if fmt in ("json", "gong", "fireflies", "chorus"):
         turns, stated, fmt, sides = _parse_json(text, name)
         started_at = _instant(stated)
         call_date = stated if isinstance(stated, date) else _iso_or_epoch(stated)
@@ -358,7 +362,9 @@ def parse_transcript(
             f"{name}: read as {fmt}, but it yields no speakers (no turn has both a speaker "
             "and text)"
         )
-    _check_order(turns, name, unit="segment" if fmt in ("json", "gong", "fireflies") else "line")
+    _check_order(
+        turns, name, unit="segment" if fmt in ("json", "gong", "fireflies", "chorus") else "line"
+    )
     return Transcript(
         turns=tuple(turns),
         format=fmt,  # type: ignore[arg-type]
@@ -756,6 +762,10 @@ def _parse_json(text: str, name: str) -> tuple[list[Turn], Any, str, dict[str, s
     if gong is not None:
         turns, started, fmt, sides = _parse_gong(gong, data, name)
         return turns, started, fmt, sides
+    chorus = chorus_recording(data)
+    if chorus is not None:
+        found, started, sides = parse_chorus(*chorus, name)
+        return [Turn(**t) for t in found], started, "chorus", sides
     fireflies = _fireflies_transcript(data)
     if fireflies is not None:
         turns = _parse_fireflies(fireflies, name)

@@ -208,6 +208,9 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
             llm=llm,
             people=people,
             account_names=[state.account.name] if state.account else (),
+            account_domains=[state.account.domain]
+            if state.account and state.account.domain
+            else (),
         )
         meetings = [m for m in state.meetings if m.call_id != call_id]
         activity = Activity(
