@@ -278,7 +278,9 @@ class PostgresConnection:
         """Run one statement once per parameter set."""
         with self._lock, self._errors():
             text = self._statement(sql, with_params=True)
-            with self._pg.cursor() as cur:
+            # server-side binding: executemany then runs as one pipeline, not one round trip
+            # per row (the target columns give the parameters their types)
+            with self._psycopg.Cursor(self._pg) as cur:
                 cur.executemany(text, list(seq))
                 return Cursor([], rowcount=cur.rowcount)
 
@@ -301,6 +303,9 @@ class PostgresConnection:
         if re.match(r"^BEGIN(\s+DEFERRED)?(\s+TRANSACTION)?$", upper):
             self._pg.execute("BEGIN")
             return Cursor([])
+        if re.match(r"^(CREATE|ALTER|DROP)\b", upper):  # the tables may change
+            self._identity.clear()
+            self._keys.clear()
         bound = bool(params)
         text = self._statement(stripped, with_params=bound)
         insert = _INSERT_INTO.match(text)
@@ -366,10 +371,7 @@ class PostgresConnection:
                 " AND table_name = %s AND column_name = 'id' AND is_identity = 'YES'",
                 (table.lower(),),
             )
-            found = cur.fetchone() is not None
-            if not found:  # the table may be created later in this session
-                return False
-            self._identity[table] = found
+            self._identity[table] = cur.fetchone() is not None
         return self._identity[table]
 
     def _pragma(self, sql: str) -> Cursor:
