@@ -34,7 +34,7 @@ def postgres_checkpointer(database_url: str) -> Any:
     Raises:
         ConfigurationError: when the `postgres` extra is missing or the server is unreachable.
     """
-    from sales_operator.adapters.sql_dialect import SCHEMA_LOCK_KEY, redact
+    from sales_operator.adapters.sql_dialect import redact, schema_lock
 
     try:
         import psycopg
@@ -55,9 +55,6 @@ def postgres_checkpointer(database_url: str) -> Any:
             f"cannot open the checkpoint database {redact(database_url)}: {exc}"
         ) from exc
     saver = PostgresSaver(conn, serde=make_serializer())  # type: ignore[arg-type]
-    conn.execute("SELECT pg_advisory_lock(%s, %s)", SCHEMA_LOCK_KEY)
-    try:
+    with schema_lock(conn):
         saver.setup()
-    finally:
-        conn.execute("SELECT pg_advisory_unlock(%s, %s)", SCHEMA_LOCK_KEY)
     return saver

@@ -22,11 +22,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sales_operator.adapters.sql_dialect import (
-    SCHEMA_LOCK_KEY,
-    PostgresConnection,
-    redact,
-)
+from sales_operator.adapters.sql_dialect import PostgresConnection, redact, schema_lock
 from sales_operator.adapters.sqlite_crm import SQLiteCRM
 from sales_operator.errors import ConfigurationError
 
@@ -73,12 +69,8 @@ class PostgresCRM(SQLiteCRM):
 
     def _create_schema(self) -> None:
         # CREATE ... IF NOT EXISTS races between sessions on PostgreSQL: one at a time
-        with self._lock:
-            self._conn.raw.execute("SELECT pg_advisory_lock(%s, %s)", SCHEMA_LOCK_KEY)
-            try:
-                super()._create_schema()
-            finally:
-                self._conn.raw.execute("SELECT pg_advisory_unlock(%s, %s)", SCHEMA_LOCK_KEY)
+        with self._lock, schema_lock(self._conn.raw):
+            super()._create_schema()
 
     @classmethod
     def open_seeded(cls, path: Any, **kwargs: Any) -> PostgresCRM:

@@ -29,7 +29,9 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -38,6 +40,34 @@ WRITE_LOCK_KEY = (0x53414C45, 1)
 
 SCHEMA_LOCK_KEY = (0x53414C45, 2)
 """The two-int advisory lock key held while a process creates or migrates the schema."""
+
+
+@contextmanager
+def schema_lock(conn: Any, timeout: float = 120.0) -> Iterator[None]:
+    """Hold the session advisory lock `SCHEMA_LOCK_KEY` on the psycopg connection `conn`.
+
+    Polled with `pg_try_advisory_lock` rather than waited for: a waiting statement would hold
+    a snapshot that `CREATE INDEX CONCURRENTLY` (LangGraph's saver migrations) waits on,
+    while the lock holder waits for that index: a deadlock.
+    """
+    from psycopg.rows import tuple_row
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute("SELECT pg_try_advisory_lock(%s, %s)", SCHEMA_LOCK_KEY)
+            row = cur.fetchone()
+        if row and row[0]:
+            break
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(
+                "database is locked: another process keeps creating the schema"
+            )
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s, %s)", SCHEMA_LOCK_KEY)
 
 
 class Row(dict[str, Any]):
