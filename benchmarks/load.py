@@ -372,6 +372,7 @@ def _load(args: argparse.Namespace, dsn: str, root: Path) -> dict[str, Any]:
     failed = [p.exitcode for p in procs if p.exitcode != 0]
     if failed:
         raise RuntimeError(f"workers failed with exit codes {failed}")
+    (root / "logs.json").write_text(json.dumps(logs))
     per_worker = []
     for log in sorted(logs, key=lambda entry: entry["worker"]):
         seconds = sum(log["seconds"].values())

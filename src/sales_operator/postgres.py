@@ -9,7 +9,10 @@ Needs the `postgres` extra.
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sales_operator.errors import ConfigurationError
@@ -58,3 +61,51 @@ def postgres_checkpointer(database_url: str) -> Any:
     with schema_lock(conn):
         saver.setup()
     return saver
+
+
+@asynccontextmanager
+async def async_postgres_checkpointer(database_url: str | None = None) -> AsyncIterator[Any]:
+    """Yield LangGraph's `AsyncPostgresSaver` on `database_url`, set up, with our serializer.
+
+    For `ainvoke`/`astream` and for the LangGraph server (`graphs/checkpointer.py`, named by
+    `langgraph.postgres.json` under `checkpointer.path`); the connection closes on exit.
+
+    Args:
+        database_url: The database; default `SALES_OPERATOR_DATABASE_URL`.
+
+    Raises:
+        ConfigurationError: when no URL is given or set, or the `postgres` extra is missing.
+    """
+    url = database_url or database_url_from_env()
+    if not url:
+        raise ConfigurationError(
+            f"no PostgreSQL database: pass database_url or set {DATABASE_URL_ENV}"
+        )
+    try:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        from psycopg import AsyncConnection
+        from psycopg.rows import dict_row, tuple_row
+    except ImportError as exc:
+        raise ConfigurationError(
+            'the PostgreSQL checkpointer needs the postgres extra: pip install "sales-operator[postgres]"'
+        ) from exc
+    from sales_operator.adapters.sql_dialect import SCHEMA_LOCK_KEY
+    from sales_operator.serde import make_serializer
+
+    conn = await AsyncConnection.connect(
+        url, autocommit=True, prepare_threshold=0, row_factory=dict_row
+    )
+    async with conn:
+        saver = AsyncPostgresSaver(conn, serde=make_serializer())  # type: ignore[arg-type]
+        while True:  # polled, as `schema_lock`: the migrations create indexes concurrently
+            async with conn.cursor(row_factory=tuple_row) as cur:
+                await cur.execute("SELECT pg_try_advisory_lock(%s, %s)", SCHEMA_LOCK_KEY)
+                row = await cur.fetchone()
+            if row and row[0]:
+                break
+            await asyncio.sleep(0.05)
+        try:
+            await saver.setup()
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s, %s)", SCHEMA_LOCK_KEY)
+        yield saver

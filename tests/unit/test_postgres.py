@@ -298,3 +298,75 @@ def test_an_unreachable_database_is_a_configuration_error(tmp_path: Path) -> Non
     with pytest.raises(ConfigurationError, match="cannot open") as caught:
         Deps.postgres(url, tmp_path)
     assert "s3cret" not in str(caught.value)
+
+
+def test_ainvoke_runs_on_the_async_postgres_checkpointer(
+    postgres_dsn: str, tmp_path: Path, scorer: Any
+) -> None:
+    """The server's entry point (`graphs/checkpointer.py`) and `ainvoke` on Postgres."""
+    import asyncio
+    import importlib.util
+
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    from sales_operator import Deps, build_operator
+    from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
+    from sales_operator.runner import thread_config
+
+    spec = importlib.util.spec_from_file_location("so_ckpt", ROOT / "graphs" / "checkpointer.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    deps = Deps.postgres(postgres_dsn, tmp_path, sample=True)
+    deps.scorer = scorer
+
+    async def run() -> Any:
+        os.environ["SALES_OPERATOR_DATABASE_URL"] = postgres_dsn
+        try:
+            async with module.checkpointer() as saver:
+                assert isinstance(saver, AsyncPostgresSaver)
+                graph = build_operator(deps, checkpointer=saver)
+                config = thread_config(SEED_DEAL_ID)
+                await graph.ainvoke({"event": lifecycle_events()[0]}, config)
+                return await graph.aget_state(config)
+        finally:
+            del os.environ["SALES_OPERATOR_DATABASE_URL"]
+
+    snapshot = asyncio.run(run())
+    assert snapshot.interrupts  # stopped at the approval request
+    assert type(snapshot.values["deal"]).__name__ == "Deal"  # a model, not a dict
+    # the checkpoints are in the database, readable by a synchronous worker
+    saver = deps.checkpointer()
+    assert saver.get_tuple(thread_config(SEED_DEAL_ID)) is not None
+
+
+def test_the_postgres_server_config_serves_the_same_graphs() -> None:
+    import json
+
+    base = json.loads((ROOT / "langgraph.json").read_text())
+    postgres = json.loads((ROOT / "langgraph.postgres.json").read_text())
+    assert postgres["graphs"] == base["graphs"]
+    path, name = postgres["checkpointer"]["path"].split(":")
+    assert (ROOT / path).is_file()
+    assert f"async def {name}(" in (ROOT / path).read_text()
+
+
+def test_the_load_checker_counts_what_it_claims_to(postgres_dsn: str, tmp_path: Path) -> None:
+    """A small load run is clean; a duplicated email and a lost event are each counted."""
+    import argparse
+    import json
+
+    from benchmarks.load import _load, check
+
+    args = argparse.Namespace(workers=4, deals=1)
+    result = _load(args, postgres_dsn, tmp_path)
+    assert result["check"]["losses"] == result["check"]["duplicates"] == 0
+    assert result["check"]["events_acknowledged"] == result["check"]["events_in_threads"] == 8
+    assert all(row["graph_runs"] >= 3 for row in result["per_worker"])
+    logs = json.loads((tmp_path / "logs.json").read_text())
+    [email] = list((tmp_path / "worker-0" / "outbox").glob("*.eml"))[:1]
+    (tmp_path / "worker-3" / "outbox").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "worker-3" / "outbox" / email.name).write_bytes(email.read_bytes())
+    logs[0]["acked"].append(["D-LD000000", "activity_logged", "2026-11-30T10:00:00Z"])
+    dirty = check(postgres_dsn, tmp_path, args, logs)
+    assert (dirty["duplicates"], dirty["losses"]) == (1, 1)
