@@ -226,7 +226,9 @@ def _run_worker(*a: Any) -> None:
 # --- the check ----------------------------------------------------------------------------
 
 
-def check(dsn: str, root: Path, args: argparse.Namespace, logs: list[dict[str, Any]]) -> dict[str, Any]:
+def check(
+    dsn: str, root: Path, args: argparse.Namespace, logs: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Count losses and duplicates across every deal, store and worker folder."""
     from sales_operator.adapters.postgres_crm import PostgresCRM
     from sales_operator.postgres import postgres_checkpointer

@@ -323,9 +323,8 @@ class Deps:
         from sales_operator.adapters.outbox import SMTPMailer
         from sales_operator.adapters.slack import SlackWebhookMessenger
         from sales_operator.llm import load_chat_model, model_spec_from_env
-        from sales_operator.research.tavily import TavilySearch
-
         from sales_operator.postgres import database_url_from_env
+        from sales_operator.research.tavily import TavilySearch
 
         deps = cls.offline(
             workdir, policy=policy, sample=sample, database_url=database_url_from_env()

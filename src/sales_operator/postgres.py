@@ -21,6 +21,11 @@ DATABASE_URL_ENV = "SALES_OPERATOR_DATABASE_URL"
 """The environment variable that selects PostgreSQL (a libpq URL or connection string)."""
 
 
+_NEEDS_EXTRA = (
+    'the PostgreSQL checkpointer needs the postgres extra: pip install "sales-operator[postgres]"'
+)
+
+
 def database_url_from_env() -> str | None:
     """Return `SALES_OPERATOR_DATABASE_URL`, or None when unset or empty."""
     value = os.environ.get(DATABASE_URL_ENV, "").strip()
@@ -44,9 +49,7 @@ def postgres_checkpointer(database_url: str) -> Any:
         from langgraph.checkpoint.postgres import PostgresSaver
         from psycopg.rows import dict_row
     except ImportError as exc:
-        raise ConfigurationError(
-            'the PostgreSQL checkpointer needs the postgres extra: pip install "sales-operator[postgres]"'
-        ) from exc
+        raise ConfigurationError(_NEEDS_EXTRA) from exc
     from sales_operator.serde import make_serializer
 
     try:
@@ -57,7 +60,7 @@ def postgres_checkpointer(database_url: str) -> Any:
         raise ConfigurationError(
             f"cannot open the checkpoint database {redact(database_url)}: {exc}"
         ) from exc
-    saver = PostgresSaver(conn, serde=make_serializer())  # type: ignore[arg-type]
+    saver = PostgresSaver(conn, serde=make_serializer())
     with schema_lock(conn):
         saver.setup()
     return saver
@@ -86,9 +89,7 @@ async def async_postgres_checkpointer(database_url: str | None = None) -> AsyncI
         from psycopg import AsyncConnection
         from psycopg.rows import dict_row, tuple_row
     except ImportError as exc:
-        raise ConfigurationError(
-            'the PostgreSQL checkpointer needs the postgres extra: pip install "sales-operator[postgres]"'
-        ) from exc
+        raise ConfigurationError(_NEEDS_EXTRA) from exc
     from sales_operator.adapters.sql_dialect import SCHEMA_LOCK_KEY
     from sales_operator.serde import make_serializer
 
@@ -96,7 +97,7 @@ async def async_postgres_checkpointer(database_url: str | None = None) -> AsyncI
         url, autocommit=True, prepare_threshold=0, row_factory=dict_row
     )
     async with conn:
-        saver = AsyncPostgresSaver(conn, serde=make_serializer())  # type: ignore[arg-type]
+        saver = AsyncPostgresSaver(conn, serde=make_serializer())
         while True:  # polled, as `schema_lock`: the migrations create indexes concurrently
             async with conn.cursor(row_factory=tuple_row) as cur:
                 await cur.execute("SELECT pg_try_advisory_lock(%s, %s)", SCHEMA_LOCK_KEY)

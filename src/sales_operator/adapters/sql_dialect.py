@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 WRITE_LOCK_KEY = (0x53414C45, 1)
 """The two-int advisory lock key that serialises write transactions (`BEGIN IMMEDIATE`)."""
@@ -192,7 +192,9 @@ def translate(sql: str, with_params: bool = True) -> str:
             text, lambda part: re.sub(r"\bREAL\b", "DOUBLE PRECISION", part, flags=re.I)
         )
     text = _JSON_EXTRACT.sub(r"(\1::jsonb ->> '\2')", text)
-    text = _outside_strings(text, lambda part: re.sub(r"\bIFNULL\s*\(", "COALESCE(", part, flags=re.I))
+    text = _outside_strings(
+        text, lambda part: re.sub(r"\bIFNULL\s*\(", "COALESCE(", part, flags=re.I)
+    )
     ignore = _INSERT_OR.match(text)
     if ignore and ignore.group(1).upper() == "IGNORE":
         text = "INSERT INTO " + text[ignore.end(2) - len(ignore.group(2)) :]
@@ -438,7 +440,7 @@ class _ErrorMap:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         if exc is None or not isinstance(exc, self._psycopg.Error):
             return False
         errors = self._psycopg.errors
