@@ -154,20 +154,23 @@ def _worker(
     out: Any,
 ) -> None:
     from sales_operator.errors import ApprovalError
-    from sales_operator.runner import pending_request, resume_deal, send_event
+    from sales_operator.runner import deal_id_of, pending_request, resume_deal, send_event
 
     deps, graph = _deps(dsn, root / f"worker-{w}", scorer)
     n_workers, n_deals = args.workers, args.deals
     log: dict[str, Any] = {"worker": w, "acked": [], "answers": [], "seconds": {}, "runs": {}}
+
+    def send_all(phase: str, events: list[dict[str, Any]]) -> None:
+        barrier.wait()
+        start = time.perf_counter()
+        for event in events:
+            _retry(lambda e=event: send_event(graph, e))
+            log["acked"].append([deal_id_of(event), event["type"], event["at"]])
+        log["seconds"][phase] = time.perf_counter() - start
+        log["runs"][phase] = len(events)
+
     # 1. leads
-    barrier.wait()
-    start = time.perf_counter()
-    for i, deal_id in enumerate(deal_ids(w, n_deals)):
-        event = lead_event(deal_id, w * n_deals + i)
-        _retry(lambda e=event: send_event(graph, e))
-        log["acked"].append([deal_id, event["type"], event["at"]])
-    log["seconds"]["leads"] = time.perf_counter() - start
-    log["runs"]["leads"] = n_deals
+    send_all("leads", [lead_event(d, w * n_deals + i) for i, d in enumerate(deal_ids(w, n_deals))])
     # 2. approvals: worker w approves w+1's deals and races w-2 on every fifth deal of w-1
     barrier.wait()
     start = time.perf_counter()
@@ -202,15 +205,11 @@ def _worker(
     log["seconds"]["approvals"] = time.perf_counter() - start
     log["runs"]["approvals"] = runs
     # 3. activity on worker w+3's deals
-    barrier.wait()
-    start = time.perf_counter()
     target = (w + 3) % n_workers
-    for i, deal_id in enumerate(deal_ids(target, n_deals)):
-        event = activity_event(deal_id, target * n_deals + i)
-        _retry(lambda e=event: send_event(graph, e))
-        log["acked"].append([deal_id, event["type"], event["at"]])
-    log["seconds"]["activity"] = time.perf_counter() - start
-    log["runs"]["activity"] = n_deals
+    send_all(
+        "activity",
+        [activity_event(d, target * n_deals + i) for i, d in enumerate(deal_ids(target, n_deals))],
+    )
     out.put(log)
 
 
