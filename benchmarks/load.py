@@ -175,14 +175,14 @@ def _worker(
     barrier.wait()
     start = time.perf_counter()
     runs = 0
-    mine = [(d, "approve") for d in deal_ids((w + 1) % n_workers, n_deals)]
-    racing = [(d, "reject") for d in deal_ids((w - 1) % n_workers, n_deals)[::5]]
-    schedule = []  # the racing answers interleaved among our own
-    for k, item in enumerate(mine):
-        schedule.append(item)
-        if k % 5 == 0 and racing:
-            schedule.append(racing.pop(0))
-    schedule.extend(racing)
+    # deal k of worker w-1 is approved by worker w-2 at its k-th step; we reject it at our
+    # k-th step too, so that the two answers arrive at about the same time
+    theirs = deal_ids((w - 1) % n_workers, n_deals)
+    schedule: list[tuple[str, str]] = []
+    for k, deal_id in enumerate(deal_ids((w + 1) % n_workers, n_deals)):
+        if k % 5 == 0:
+            schedule.append((theirs[k], "reject"))
+        schedule.append((deal_id, "approve"))
     for deal_id, verdict in schedule:
         request = pending_request(graph, deal_id)
         if request is None or not request.get("action_requests"):
