@@ -44,6 +44,7 @@ class PostgresCRM(SQLiteCRM):
             `options=-csearch_path=<schema>` to keep the tables in a schema of their own.
         clock: Returns "now" for records the CRM timestamps itself.
         timeout: Seconds to wait for a lock (and to connect) before a retryable error.
+        **options: Any other option of `SQLiteCRM`'s constructor.
 
     Raises:
         ConfigurationError: when psycopg is missing or the database cannot be reached.
@@ -55,6 +56,7 @@ class PostgresCRM(SQLiteCRM):
         *,
         clock: Callable[[], datetime] | None = None,
         timeout: float = 10.0,
+        **options: Any,
     ) -> None:
         self.dsn = dsn
         """The connection string (the password is kept out of `path` and errors)."""
@@ -62,7 +64,7 @@ class PostgresCRM(SQLiteCRM):
         self._lease_conn: PostgresConnection | None = None
         self._held: dict[str, str] = {}
         self._lease_lock = threading.Lock()
-        super().__init__(redact(dsn), clock=clock, timeout=timeout)
+        super().__init__(redact(dsn), clock=clock, timeout=timeout, **options)
 
     def _open(self, timeout: float) -> Any:
         return _connect(self.dsn, timeout)
