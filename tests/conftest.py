@@ -61,21 +61,22 @@ def postgres_server() -> Any:
     cluster is started when `initdb` is installed. Outside CI the tests skip without one;
     with `CI` set they fail, so CI never passes by skipping them.
     """
-    from tests.pg_cluster import ENV, find_bin, start_cluster
+    import importlib.util
 
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but psycopg is missing: install the postgres extra")
-        pytest.skip("psycopg is not installed (the postgres extra)")
-    if os.environ.get(ENV):
-        yield os.environ[ENV]
+    from tests.pg_cluster import find_bin, server_plan, start_cluster
+
+    plan, detail = server_plan(
+        dict(os.environ),
+        importlib.util.find_spec("psycopg") is not None,
+        find_bin("initdb") is not None,
+    )
+    if plan == "fail":
+        pytest.fail(f"CI is set but the PostgreSQL store tests cannot run: {detail}")
+    if plan == "skip":
+        pytest.skip(detail)
+    if plan == "use":
+        yield detail
         return
-    if find_bin("initdb") is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but there is no PostgreSQL: set {ENV} or install it")
-        pytest.skip(f"no PostgreSQL: set {ENV} or install postgresql (initdb)")
     with start_cluster() as dsn:
         yield dsn
 

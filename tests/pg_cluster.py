@@ -25,6 +25,22 @@ ENV = "SALES_OPERATOR_TEST_DATABASE_URL"
 """A PostgreSQL server for the tests (a superuser's DSN on a scratch database)."""
 
 
+def server_plan(env: dict[str, str], have_psycopg: bool, have_initdb: bool) -> tuple[str, str]:
+    """Decide how the store tests get a server: `(use|start|skip|fail, reason)`.
+
+    The named server wins; else a throwaway cluster when `initdb` is installed; else the tests
+    skip, except under CI (`CI` set), where a missing server or driver is a failure.
+    """
+    ci = bool(env.get("CI"))
+    if not have_psycopg:
+        return ("fail" if ci else "skip", "psycopg is not installed (the postgres extra)")
+    if env.get(ENV):
+        return "use", env[ENV]
+    if have_initdb:
+        return "start", "initdb"
+    return ("fail" if ci else "skip", f"no PostgreSQL: set {ENV} or install postgresql (initdb)")
+
+
 def find_bin(name: str) -> str | None:
     """Return the path of a PostgreSQL program, or None."""
     found = shutil.which(name)

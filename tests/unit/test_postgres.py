@@ -370,3 +370,14 @@ def test_the_load_checker_counts_what_it_claims_to(postgres_dsn: str, tmp_path: 
     logs[0]["acked"].append(["D-LD000000", "activity_logged", "2026-11-30T10:00:00Z"])
     dirty = check(postgres_dsn, tmp_path, args, logs)
     assert (dirty["duplicates"], dirty["losses"]) == (1, 1)
+
+
+def test_the_store_tests_skip_only_outside_ci() -> None:
+    from tests.pg_cluster import ENV, server_plan
+
+    assert server_plan({ENV: "postgresql://x"}, True, False) == ("use", "postgresql://x")
+    assert server_plan({}, True, True)[0] == "start"
+    assert server_plan({}, True, False)[0] == "skip"
+    assert server_plan({"CI": "1"}, True, False)[0] == "fail"
+    assert server_plan({"CI": "1", ENV: "postgresql://x"}, False, True)[0] == "fail"
+    assert server_plan({ENV: "postgresql://x"}, False, True)[0] == "skip"
