@@ -301,13 +301,18 @@ def test_an_unreachable_database_is_a_configuration_error(tmp_path: Path) -> Non
 
 
 def test_ainvoke_runs_on_the_async_postgres_checkpointer(
-    postgres_dsn: str, tmp_path: Path, scorer: Any
+    postgres_dsn: str, tmp_path: Path, scorer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The server's entry point (`graphs/checkpointer.py`) and `ainvoke` on Postgres."""
     import asyncio
     import importlib.util
 
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from langgraph.checkpoint.serde import _msgpack
+
+    # the entry point registers our models process-wide, as the server needs: undo it after
+    monkeypatch.setattr(_msgpack, "SAFE_MSGPACK_TYPES", _msgpack.SAFE_MSGPACK_TYPES)
+    monkeypatch.setenv("SALES_OPERATOR_DATABASE_URL", postgres_dsn)
 
     from sales_operator import Deps, build_operator
     from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
@@ -321,16 +326,12 @@ def test_ainvoke_runs_on_the_async_postgres_checkpointer(
     deps.scorer = scorer
 
     async def run() -> Any:
-        os.environ["SALES_OPERATOR_DATABASE_URL"] = postgres_dsn
-        try:
-            async with module.checkpointer() as saver:
-                assert isinstance(saver, AsyncPostgresSaver)
-                graph = build_operator(deps, checkpointer=saver)
-                config = thread_config(SEED_DEAL_ID)
-                await graph.ainvoke({"event": lifecycle_events()[0]}, config)
-                return await graph.aget_state(config)
-        finally:
-            del os.environ["SALES_OPERATOR_DATABASE_URL"]
+        async with module.checkpointer() as saver:
+            assert isinstance(saver, AsyncPostgresSaver)
+            graph = build_operator(deps, checkpointer=saver)
+            config = thread_config(SEED_DEAL_ID)
+            await graph.ainvoke({"event": lifecycle_events()[0]}, config)
+            return await graph.aget_state(config)
 
     snapshot = asyncio.run(run())
     assert snapshot.interrupts  # stopped at the approval request
