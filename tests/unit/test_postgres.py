@@ -382,3 +382,39 @@ def test_the_store_tests_skip_only_outside_ci() -> None:
     assert server_plan({"CI": "1"}, True, False)[0] == "fail"
     assert server_plan({"CI": "1", ENV: "postgresql://x"}, False, True)[0] == "fail"
     assert server_plan({ENV: "postgresql://x"}, False, True)[0] == "skip"
+
+
+def test_a_lost_connection_is_reopened_and_a_lost_transaction_is_retryable(pg: Any) -> None:
+    """The server drops the CRM's connection (a restart, a failover, an idle timeout)."""
+    import psycopg
+
+    from sales_operator.errors import TransientAdapterError
+    from sales_operator.state import Deal
+
+    def drop() -> None:
+        pid = pg._conn.raw.info.backend_pid
+        with psycopg.connect(pg.dsn, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    drop()
+    assert pg.get_deal("D-none") is None  # a read outside a transaction just reconnects
+    drop()
+    made = pg.upsert_records(
+        deal=Deal(id="D-9", name="x"), account=None, contacts=[], lead=None, idempotency_key="k9"
+    )
+    assert made["created"] is True and pg.get_deal("D-9") is not None
+    # lost inside a transaction: a retryable error, nothing half-written, then it works again
+    real = pg._conn._execute
+
+    def dropping(sql: str, params: Any) -> Any:
+        if "INSERT INTO applied_writes" in sql:
+            drop()
+        return real(sql, params)
+
+    pg._conn._execute = dropping
+    with pytest.raises(TransientAdapterError):
+        pg.add_note("D-9", "lost", idempotency_key="n1")
+    pg._conn._execute = real
+    assert pg.list_notes("D-9") == []
+    assert pg.add_note("D-9", "kept", idempotency_key="n1")["note_id"]
+    assert [n["text"] for n in pg.list_notes("D-9")] == ["kept"]

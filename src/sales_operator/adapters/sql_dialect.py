@@ -147,6 +147,8 @@ _TRIGGER = re.compile(
 )
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)\s*\(", re.I)
 _PRAGMA_TABLE_INFO = re.compile(r"^\s*PRAGMA\s+table_info\s*\(\s*['\"]?(\w+)['\"]?\s*\)\s*$", re.I)
+_RETRYABLE = ("SELECT", "BEGIN", "PRAGMA", "WITH")
+"""Statements that may run again after the connection was lost outside a transaction."""
 _INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+(\w+)", re.I)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.I)
 _JSON_EXTRACT = re.compile(r"json_extract\s*\(\s*([\w.]+)\s*,\s*'\$\.(\w+)'\s*\)", re.I)
@@ -256,29 +258,59 @@ class PostgresConnection:
         import psycopg
 
         self._psycopg = psycopg
-        try:
-            self._pg = psycopg.connect(
-                dsn,
-                autocommit=True,
-                connect_timeout=max(1, int(timeout)),
-                cursor_factory=psycopg.ClientCursor,
-            )
-        except psycopg.Error as exc:
-            raise sqlite3.OperationalError(
-                f"cannot connect to PostgreSQL at {redact(dsn)}: {exc}"
-            ) from exc
-        self._pg.execute(f"SET lock_timeout = {int(timeout * 1000)}")
+        self._dsn = dsn
+        self._timeout = timeout
+        self._pg = self._connect()
+        self._in_tx = False
         self._lock = threading.RLock()
         self._identity: dict[str, bool] = {}
         self._keys: dict[str, list[str]] = {}
         self.row_factory: Any = None
         """Ignored (rows are always `Row`); kept for `sqlite3.Connection` compatibility."""
 
+    def _connect(self) -> Any:
+        psycopg = self._psycopg
+        try:
+            conn = psycopg.connect(
+                self._dsn,
+                autocommit=True,
+                connect_timeout=max(1, int(self._timeout)),
+                cursor_factory=psycopg.ClientCursor,
+            )
+        except psycopg.Error as exc:
+            raise sqlite3.OperationalError(
+                f"cannot connect to PostgreSQL at {redact(self._dsn)}: {exc}"
+            ) from exc
+        conn.execute(f"SET lock_timeout = {int(self._timeout * 1000)}")
+        return conn
+
+    def _usable(self, statement: str) -> bool:
+        """Reconnect after a lost connection; False when `statement` has nothing left to do.
+
+        Outside a transaction the next statement simply runs on a new connection. Inside
+        one, the server has rolled it back: the statement fails (retryable), and the CRM's
+        ROLLBACK that follows is a no-op.
+        """
+        if not self._pg.broken:
+            return True
+        if statement.lstrip().upper().startswith("ROLLBACK"):
+            self._in_tx = False
+            return False
+        if self._in_tx:
+            raise sqlite3.OperationalError(
+                "database is busy or unreachable: the connection was lost inside a "
+                "transaction; nothing of it was committed"
+            )
+        self._pg = self._connect()
+        return True
+
     @property
     def in_transaction(self) -> bool:
         """True while a transaction is open (or failed and not yet rolled back)."""
+        if self._pg.broken:
+            return self._in_tx
         status = self._pg.info.transaction_status
-        return status != self._psycopg.pq.TransactionStatus.IDLE
+        return bool(status != self._psycopg.pq.TransactionStatus.IDLE)
 
     @property
     def raw(self) -> Any:
@@ -293,22 +325,38 @@ class PostgresConnection:
         """Commit an open transaction (autocommit otherwise)."""
         if self.in_transaction:
             self._pg.execute("COMMIT")
+        self._in_tx = False
 
     def rollback(self) -> None:
         """Roll an open transaction back."""
-        if self.in_transaction:
+        if self.in_transaction and not self._pg.broken:
             self._pg.execute("ROLLBACK")
+        self._in_tx = False
 
     # -- statements -------------------------------------------------------------------------
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Cursor:
         """Run one statement written for SQLite; return its rows."""
         with self._lock, self._errors():
-            return self._execute(sql, params)
+            if not self._usable(sql):
+                return Cursor([])
+            outside = not self._in_tx
+            try:
+                return self._execute(sql, params)
+            except self._psycopg.OperationalError:
+                # the server dropped the connection (restart, failover, idle timeout): a
+                # read or a BEGIN outside a transaction runs again on a new connection
+                retry = outside and sql.lstrip().upper().startswith(_RETRYABLE)
+                if not (retry and self._pg.broken):
+                    raise
+                self._in_tx = False
+                self._pg = self._connect()
+                return self._execute(sql, params)
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any] | Mapping[str, Any]]) -> Cursor:
         """Run one statement once per parameter set."""
         with self._lock, self._errors():
+            self._usable(sql)
             text = self._statement(sql, with_params=True)
             # server-side binding: executemany then runs as one pipeline, not one round trip
             # per row (the target columns give the parameters their types)
@@ -319,6 +367,7 @@ class PostgresConnection:
     def executescript(self, script: str) -> Cursor:
         """Run a `;`-separated script (each statement on its own, as SQLite does)."""
         with self._lock, self._errors():
+            self._usable(script)
             for statement in split_script(script):
                 self._execute(statement, ())
             return Cursor([])
@@ -330,11 +379,15 @@ class PostgresConnection:
             return self._pragma(stripped)
         if re.match(r"^BEGIN\s+(IMMEDIATE|EXCLUSIVE)\b", upper):
             self._pg.execute("BEGIN")
+            self._in_tx = True
             self._pg.execute("SELECT pg_advisory_xact_lock(%s, %s)", WRITE_LOCK_KEY)
             return Cursor([])
         if re.match(r"^BEGIN(\s+DEFERRED)?(\s+TRANSACTION)?$", upper):
             self._pg.execute("BEGIN")
+            self._in_tx = True
             return Cursor([])
+        if re.match(r"^(COMMIT|END|ROLLBACK)\b", upper):
+            self._in_tx = False
         if re.match(r"^(CREATE|ALTER|DROP)\b", upper):  # the tables may change
             self._identity.clear()
             self._keys.clear()
