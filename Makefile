@@ -13,7 +13,7 @@ AUDIO ?= 0
 STAMP_TEST := $(if $(filter 1,$(AUDIO)),$(STAMP_AUDIO),$(STAMP_DEV))
 WORKDIR ?= .sales-operator/demo
 
-.PHONY: demo test lint format typecheck evals bench chaos studio clean help
+.PHONY: demo test lint format typecheck evals bench chaos load studio clean help
 
 help:
 	@echo "make demo   - create .venv and replay the seed deal's lifecycle offline (approves as --yes)"
@@ -22,6 +22,7 @@ help:
 	@echo "make evals  - run the evaluations on ../shared/data and write evals/reports/"
 	@echo "make bench  - run the benchmarks and write benchmarks/results/"
 	@echo "make lint   - ruff and mypy"
+	@echo "make load   - WORKERS=8 processes x DEALS=250 deals on one PostgreSQL: 0 losses, 0 duplicates"
 	@echo "make chaos  - randomised crash and race trials (TRIALS=100): duplicates, losses and"
 	@echo "              actions without a recorded decision must all be 0"
 
@@ -69,6 +70,13 @@ bench: $(STAMP_AUDIO)
 TRIALS ?= 100
 chaos: $(STAMP_DEV)
 	$(BIN)/python -m benchmarks.chaos --trials $(TRIALS)
+
+# 8 worker processes x 250 deals on one PostgreSQL ($$SALES_OPERATOR_TEST_DATABASE_URL, or a
+# throwaway cluster when initdb is installed): 0 lost events and 0 duplicated side effects
+WORKERS ?= 8
+DEALS ?= 250
+load: $(STAMP_DEV)
+	$(BIN)/python -m benchmarks.load --workers $(WORKERS) --deals $(DEALS)
 
 studio: $(STAMP_DEV)
 	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true LANGSMITH_TRACING=false \

@@ -128,6 +128,8 @@ class Deps:
     authorize: Authorize | None = None
     """Who may decide: `(reviewer, role, action_kind) -> identity`, raising `ApprovalError`;
     None: the CRM's reps and managers by role (`sales_operator.authority.crm_authorizer`)."""
+    database_url: str | None = None
+    """PostgreSQL for the CRM and the checkpoints (`Deps.postgres`); None: SQLite files."""
 
     def authorizer(self) -> Authorize:
         """Return the reviewer authoriser: the embedder's callback or the CRM's identities."""
@@ -157,9 +159,13 @@ class Deps:
         )
 
     def checkpointer(self) -> Any:
-        """Return LangGraph's SQLite checkpointer in the working folder."""
+        """Return LangGraph's checkpointer: PostgreSQL with a `database_url`, else SQLite."""
         from sales_operator.serde import sqlite_checkpointer
 
+        if self.database_url:
+            from sales_operator.postgres import postgres_checkpointer
+
+            return postgres_checkpointer(self.database_url)
         if self.workdir is None:
             raise ConfigurationError("these Deps have no working folder for a checkpointer")
         return sqlite_checkpointer(self.workdir / "checkpoints.sqlite")
@@ -172,6 +178,7 @@ class Deps:
         policy: Policy | None = None,
         chat_model: BaseChatModel | None = None,
         sample: bool = False,
+        database_url: str | None = None,
     ) -> Deps:
         """Build the embedded defaults in `workdir`: no key, no network.
 
@@ -188,6 +195,8 @@ class Deps:
             sample: Load the bundled sample CRM (a fictional company's reps, accounts and
                 closed-deal history) into an empty CRM, and use the bundled documents. For
                 the demo and tests only: a new deal would be routed to fictional reps.
+            database_url: Keep the CRM and the checkpoints in PostgreSQL instead of
+                `crm.sqlite` and `checkpoints.sqlite` (see `Deps.postgres`).
         """
         from sales_operator.adapters.calendar import ICSCalendar
         from sales_operator.adapters.outbox import OutboxMailer
@@ -208,9 +217,16 @@ class Deps:
             documents = FolderDocuments.bundled()
         else:
             documents = FolderDocuments(root / "documents")
+        crm: CRM
+        if database_url:
+            from sales_operator.adapters.postgres_crm import PostgresCRM
+
+            crm = PostgresCRM.open_seeded(database_url) if sample else PostgresCRM(database_url)
+        else:
+            crm = SQLiteCRM.open_seeded(path) if sample else SQLiteCRM(path)
         return cls(
             policy=policy,
-            crm=SQLiteCRM.open_seeded(path) if sample else SQLiteCRM(path),
+            crm=crm,
             mailer=OutboxMailer(root / "outbox"),
             messenger=SlackLogMessenger(
                 root / "slack.jsonl", allow_mentions=policy.contracts.slack_mentions
@@ -220,6 +236,39 @@ class Deps:
             llm=LLM(chat_model),
             workdir=root,
             blobs=BlobStore(root / "blobs"),
+            database_url=database_url,
+        )
+
+    @classmethod
+    def postgres(
+        cls,
+        database_url: str,
+        workdir: str | Path,
+        *,
+        policy: Policy | None = None,
+        chat_model: BaseChatModel | None = None,
+        sample: bool = False,
+    ) -> Deps:
+        """Build the offline defaults with the CRM and the checkpoints in PostgreSQL.
+
+        The CRM, the audit log, the receipts and the per-deal leases (advisory locks) live
+        in `PostgresCRM`; `checkpointer()` returns LangGraph's `PostgresSaver`. Many worker
+        processes, on many hosts, may share one database. `workdir` still holds the files
+        of this worker (outbox, Slack log, invites, blobs, models). Needs the `postgres` extra.
+
+        Args:
+            database_url: A libpq URL (`postgresql://user:pass@host:5432/db`).
+            workdir: The worker's folder.
+            policy: The RevOps policy (default: the bundled one).
+            chat_model: A chat model for the language-model steps.
+            sample: Load the bundled sample CRM into an empty database (demo and tests).
+        """
+        return cls.offline(
+            workdir,
+            policy=policy,
+            chat_model=chat_model,
+            sample=sample,
+            database_url=database_url,
         )
 
     @classmethod
@@ -268,14 +317,18 @@ class Deps:
         `SALES_OPERATOR_MODEL` (an `init_chat_model` spec) or `OPENAI_API_KEY` selects a chat
         model; `TAVILY_API_KEY` turns on web search; `SMTP_HOST` (with `SMTP_PORT`,
         `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_FROM`) sends email over SMTP;
-        `SLACK_WEBHOOK_URL` posts to Slack. `sample` is as in `offline`.
+        `SLACK_WEBHOOK_URL` posts to Slack; `SALES_OPERATOR_DATABASE_URL` keeps the CRM and
+        the checkpoints in PostgreSQL (`Deps.postgres`). `sample` is as in `offline`.
         """
         from sales_operator.adapters.outbox import SMTPMailer
         from sales_operator.adapters.slack import SlackWebhookMessenger
         from sales_operator.llm import load_chat_model, model_spec_from_env
+        from sales_operator.postgres import database_url_from_env
         from sales_operator.research.tavily import TavilySearch
 
-        deps = cls.offline(workdir, policy=policy, sample=sample)
+        deps = cls.offline(
+            workdir, policy=policy, sample=sample, database_url=database_url_from_env()
+        )
         spec = model_spec_from_env()
         if spec:
             deps.llm = LLM(load_chat_model(spec), name=spec)

@@ -28,16 +28,44 @@ def clock() -> datetime:
     return NOW
 
 
-@pytest.fixture
-def crm(tmp_path: Path) -> Iterator[SQLiteCRM]:
-    store = SQLiteCRM.open_seeded(tmp_path / "crm.sqlite", clock=clock)
+BACKENDS = ["sqlite", "postgres"]
+"""Every test of this file runs on both stores: the same code and SQL (`sql_dialect`)."""
+
+
+def _location(request: pytest.FixtureRequest, tmp_path: Path, name: str) -> str:
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_dsn"))
+    return str(tmp_path / name)
+
+
+def _store_class(backend: str) -> type[SQLiteCRM]:
+    if backend == "postgres":
+        from sales_operator.adapters.postgres_crm import PostgresCRM
+
+        return PostgresCRM
+    return SQLiteCRM
+
+
+def reopen(crm: SQLiteCRM, **kwargs: Any) -> SQLiteCRM:
+    """Open a second connection to the same store."""
+    return type(crm)(getattr(crm, "dsn", crm.path), **kwargs)
+
+
+def is_postgres(crm: SQLiteCRM) -> bool:
+    return hasattr(crm, "dsn")
+
+
+@pytest.fixture(params=BACKENDS)
+def crm(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLiteCRM]:
+    location = _location(request, tmp_path, "crm.sqlite")
+    store = _store_class(request.param).open_seeded(location, clock=clock)
     yield store
     store.close()
 
 
-@pytest.fixture
-def empty(tmp_path: Path) -> Iterator[SQLiteCRM]:
-    store = SQLiteCRM(tmp_path / "empty.sqlite", clock=clock)
+@pytest.fixture(params=BACKENDS)
+def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLiteCRM]:
+    store = _store_class(request.param)(_location(request, tmp_path, "empty.sqlite"), clock=clock)
     yield store
     store.close()
 
@@ -147,13 +175,26 @@ def test_implements_the_protocols_with_the_same_signatures(crm: SQLiteCRM, proto
         ], name
 
 
-def test_schema_wal_foreign_keys_and_version(crm: SQLiteCRM) -> None:
+def _tables(crm: SQLiteCRM) -> set[str]:
+    if is_postgres(crm):
+        import psycopg
+
+        with psycopg.connect(crm.dsn) as conn:  # type: ignore[attr-defined]
+            rows = conn.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema()"
+            ).fetchall()
+        return {r[0] for r in rows}
     conn = sqlite3.connect(crm.path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     finally:
         conn.close()
+
+
+def test_schema_wal_foreign_keys_and_version(crm: SQLiteCRM) -> None:
+    tables = _tables(crm)
     assert {
         "schema_version",
         "accounts",
@@ -169,8 +210,22 @@ def test_schema_wal_foreign_keys_and_version(crm: SQLiteCRM) -> None:
         "applied_writes",
         "stage_history",
     } <= tables
-    assert crm._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    if not is_postgres(crm):
+        assert crm._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert crm.schema_version == 1
+    # a second open (another worker) finds the schema and changes nothing
+    reopen(crm).close()
+    assert crm.schema_version == 1
+
+
+def test_foreign_keys_are_enforced(crm: SQLiteCRM) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        crm._conn.execute(
+            "INSERT INTO deals (id, account_id, name, stage, fields, created_at, updated_at)"
+            " VALUES (?, ?, 'x', 'new', '{}', 'now', 'now')",
+            ("D-X", "A-NONE"),
+        )
+    assert crm.get_deal("D-X") is None
 
 
 # ---------------------------------------------------------------------------- the seed story
@@ -351,7 +406,7 @@ def test_same_key_twice_changes_nothing(crm: SQLiteCRM) -> None:
 
 def test_idempotency_holds_across_connections(crm: SQLiteCRM) -> None:
     with_d2001(crm)
-    other = SQLiteCRM(crm.path, clock=clock)
+    other = reopen(crm, clock=clock)
     try:
         first = crm.add_note("D-2001", "once", idempotency_key="shared")
         assert other.add_note("D-2001", "once", idempotency_key="shared") == first
@@ -508,15 +563,24 @@ def test_audit_is_append_only_in_sqlite_itself(crm: SQLiteCRM) -> None:
     ]
     assert len(crm.audit_log()) == 3
     assert crm.audit_log("D-2001")[0] == entry("a1")
-    conn = sqlite3.connect(crm.path)
-    try:
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            conn.execute("UPDATE audit SET actor = 'mallory'")
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            conn.execute("DELETE FROM audit WHERE deal_id = 'D-2001'")
-        conn.rollback()
-    finally:
-        conn.close()
+    if is_postgres(crm):  # the triggers hold for any client, not only for the CRM's code
+        import psycopg
+
+        with psycopg.connect(crm.dsn, autocommit=True) as pg:  # type: ignore[attr-defined]
+            with pytest.raises(psycopg.errors.IntegrityError, match="append-only"):
+                pg.execute("UPDATE audit SET actor = 'mallory'")
+            with pytest.raises(psycopg.errors.IntegrityError, match="append-only"):
+                pg.execute("DELETE FROM audit WHERE deal_id = 'D-2001'")
+    else:
+        conn = sqlite3.connect(crm.path)
+        try:
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                conn.execute("UPDATE audit SET actor = 'mallory'")
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                conn.execute("DELETE FROM audit WHERE deal_id = 'D-2001'")
+            conn.rollback()
+        finally:
+            conn.close()
     assert [e.actor for e in crm.audit_log()] == ["jordan"] * 3
 
 
@@ -565,7 +629,7 @@ def test_seed_is_a_no_op_on_a_filled_database(crm: SQLiteCRM) -> None:
     counts = crm.seed()
     assert set(counts.values()) == {0}
     assert len(crm.list_deals()) == before
-    reopened = SQLiteCRM.open_seeded(crm.path)
+    reopened = type(crm).open_seeded(getattr(crm, "dsn", crm.path))
     try:
         assert len(reopened.list_deals()) == before
     finally:

@@ -416,20 +416,25 @@ class SQLiteCRM:
         """The database file."""
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
+        self._conn = self._open(timeout)
+        self._create_schema()
+
+    def _open(self, timeout: float) -> Any:
+        """Open the connection (`PostgresCRM` opens a PostgreSQL one instead)."""
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = sqlite3.connect(
+            conn = sqlite3.connect(
                 self.path, timeout=timeout, check_same_thread=False, isolation_level=None
             )
         except sqlite3.Error as exc:
             raise ConfigurationError(f"cannot open the CRM database {self.path}: {exc}") from exc
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         if self.path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode = WAL")
-        self._create_schema()
+            conn.execute("PRAGMA journal_mode = WAL")
+        return conn
 
     # -- lifecycle ------------------------------------------------------------------------
 
