@@ -44,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sales_operator.errors import DataError, LeakageError
 from sales_operator.policy import Policy, ScoringFeature, ScoringPolicy
+from sales_operator.progress import training_callback
 from sales_operator.scoring.drift import reference_bins
 from sales_operator.scoring.features import closest_hint
 from sales_operator.state import ScoreFactor
@@ -1821,6 +1822,7 @@ def train_tabular(
         evals=[(d_val, "validation")],
         early_stopping_rounds=EARLY_STOPPING_ROUNDS,
         verbose_eval=False,
+        callbacks=[training_callback(MAX_ROUNDS)],  # progress: stream_mode="custom"
     )
     best = int(getattr(booster, "best_iteration", MAX_ROUNDS - 1))
     booster = booster[: best + 1]
