@@ -17,7 +17,9 @@ values. Outside both, reporting costs nothing. `ProgressBar` draws them on a ter
 from __future__ import annotations
 
 import contextvars
+import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +29,8 @@ ProgressStep = Literal["transcription", "training", "research", "meeting_analysi
 
 STEPS: tuple[ProgressStep, ...] = ("transcription", "training", "research", "meeting_analysis")
 """The steps that report progress."""
+
+logger = logging.getLogger(__name__)
 
 PROGRESS_KEY = "progress"
 """The key of a progress event in a `custom` stream chunk."""
@@ -81,7 +85,8 @@ def report_progress(step: ProgressStep, done: int, total: int, label: str = "") 
 
     Written to the graph's `custom` stream as `{"progress": {...}}` when called inside a run
     (a no-op unless the caller streams `custom`), and to the `progress_sink` callback if one
-    is set. Out-of-range values are clamped, so a report never fails the step it describes.
+    is set. Out-of-range values are clamped, and a failing callback (a closed terminal) is
+    logged, not raised: a report never fails the step it describes.
     """
     total = max(1, int(total))
     event: Progress = {
@@ -92,7 +97,10 @@ def report_progress(step: ProgressStep, done: int, total: int, label: str = "") 
     }
     sink = _SINK.get()
     if sink is not None:
-        sink(event)
+        try:
+            sink(event)
+        except Exception as err:  # the display failed; the work goes on
+            logger.warning("progress callback failed: %s: %s", type(err).__name__, err)
     writer = _stream_writer()
     if writer is not None:
         writer({PROGRESS_KEY: dict(event)})
@@ -166,11 +174,16 @@ class ProgressBar:
         self._open: str | None = None
         self._last = 0.0
         self._drawn = 0
+        self._lock = threading.Lock()  # nodes may report from several worker threads
 
     def __call__(self, event: Progress) -> None:
         """Draw one progress event."""
         if not self.enabled:
             return
+        with self._lock:
+            self._draw(event)
+
+    def _draw(self, event: Progress) -> None:
         finished = event["done"] >= event["total"]
         now = time.monotonic()
         if not finished and event["step"] == self._open and now - self._last < self.interval:

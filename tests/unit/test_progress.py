@@ -66,6 +66,15 @@ def test_report_outside_a_run_goes_to_the_sink_only() -> None:
     ]
 
 
+def test_a_failing_display_does_not_fail_the_work(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(event: Progress) -> None:
+        raise BrokenPipeError("stderr closed")
+
+    with progress_sink(broken):
+        report_progress("research", 1, 2, "x")  # no exception
+    assert "progress callback failed: BrokenPipeError" in caplog.text
+
+
 @pytest.mark.parametrize(
     "chunk",
     [

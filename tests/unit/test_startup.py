@@ -57,6 +57,14 @@ def test_cli_help_loads_neither_graph_nor_models(argv: list[str]) -> None:
     assert _loaded(modules, HEAVY + GRAPH) == []
 
 
+def test_building_the_graph_loads_no_xgboost() -> None:
+    # `inbox`, `approve`, `show` build the graph; xgboost loads only when a model is trained,
+    # loaded or used.
+    modules = _modules_after("from sales_operator.graph import build_operator")
+    assert "sales_operator.scoring.tabular" in modules
+    assert _loaded(modules, ("xgboost", "sklearn")) == []
+
+
 def test_scoring_routing_does_not_load_the_model() -> None:
     # The approval gate needs routing's helpers; the scoring package must not pull in xgboost.
     modules = _modules_after("import sales_operator.scoring")
