@@ -16,7 +16,13 @@ from langgraph.types import Command
 from sales_operator import ConfigurationError, Deps, approve_all, build_operator
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.progress import progress_of
-from sales_operator.runner import deal_state, pending_request, thread_config
+from sales_operator.runner import (
+    deal_state,
+    pending_request,
+    resume_deal,
+    send_event,
+    thread_config,
+)
 
 CONFIG = thread_config(SEED_DEAL_ID)
 
@@ -121,6 +127,39 @@ def test_async_resume_twice_runs_each_action_once(deps: Deps) -> None:
 
     first, second = asyncio.run(run())
     assert first > 0 and second == first
+
+
+def test_runner_helpers_run_in_a_worker_thread_on_the_async_saver(deps: Deps) -> None:
+    """The lease-holding helpers work from async code through `asyncio.to_thread`."""
+
+    async def run() -> tuple[int, int, set[str]]:
+        async with deps.async_checkpointer() as saver:
+            graph = build_operator(deps, checkpointer=saver)
+            lead = lifecycle_events()[0]
+            await asyncio.to_thread(send_event, graph, lead)
+            request = await asyncio.to_thread(pending_request, graph, SEED_DEAL_ID)
+            assert request is not None
+            await asyncio.to_thread(send_event, graph, lead)  # the same event: runs nothing
+            again = await asyncio.to_thread(pending_request, graph, SEED_DEAL_ID)
+            assert again is not None and again["request_id"] == request["request_id"]
+            decisions = approve_all(request, reviewer="mgr-jordan")
+            await asyncio.to_thread(
+                resume_deal,
+                graph,
+                SEED_DEAL_ID,
+                decisions,
+                policy=deps.policy,
+                reviewer="mgr-jordan",
+            )
+            state = await asyncio.to_thread(deal_state, graph, SEED_DEAL_ID)
+            return (
+                len(request["action_requests"]),
+                len(deps.crm.list_receipts()),
+                {a.status for a in state.proposed_actions},
+            )
+
+    asked, receipts, statuses = asyncio.run(run())
+    assert asked == receipts > 0 and statuses == {"executed"}
 
 
 def test_async_checkpointer_needs_a_working_folder(deps: Deps) -> None:
