@@ -48,3 +48,21 @@ def fake_model_factory() -> Any:
         return FakeToolModel(messages=iter(messages))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def sample_scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The bundled sample CRM's scoring model, trained once per session."""
+    from sales_operator.deps import Deps
+
+    return Deps.offline(tmp_path_factory.mktemp("sample-scorer"), sample=True).get_scorer()
+
+
+@pytest.fixture
+def sample_deps(tmp_path: Any, sample_scorer: Any) -> Any:
+    """Offline deps on the bundled sample CRM in a fresh folder, with the session's model."""
+    from sales_operator.deps import Deps
+
+    deps = Deps.offline(tmp_path / "work", sample=True)
+    deps.scorer = sample_scorer
+    return deps

@@ -7,36 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import pytest
 from langgraph.types import Command
 
-from sales_operator import ConfigurationError, Deps, approve_all, build_operator
+from sales_operator import ConfigurationError, Deps, approve_all, build_operator, runner
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.progress import progress_of
-from sales_operator.runner import (
-    deal_state,
-    pending_request,
-    resume_deal,
-    send_event,
-    thread_config,
-)
+from sales_operator.runner import deal_state, pending_request, thread_config
 
 CONFIG = thread_config(SEED_DEAL_ID)
 
 
-@pytest.fixture(scope="module")
-def scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return Deps.offline(tmp_path_factory.mktemp("scorer"), sample=True).get_scorer()
-
-
 @pytest.fixture
-def deps(tmp_path: Path, scorer: Any) -> Deps:
-    d = Deps.offline(tmp_path / "work", sample=True)
-    d.scorer = scorer
-    return d
+def deps(sample_deps: Deps) -> Deps:
+    return sample_deps
 
 
 async def _pending(graph: Any) -> dict[str, Any] | None:
@@ -136,22 +122,22 @@ def test_runner_helpers_run_in_a_worker_thread_on_the_async_saver(deps: Deps) ->
         async with deps.async_checkpointer() as saver:
             graph = build_operator(deps, checkpointer=saver)
             lead = lifecycle_events()[0]
-            await asyncio.to_thread(send_event, graph, lead)
-            request = await asyncio.to_thread(pending_request, graph, SEED_DEAL_ID)
+            await asyncio.to_thread(runner.send_event, graph, lead)
+            request = await asyncio.to_thread(runner.pending_request, graph, SEED_DEAL_ID)
             assert request is not None
-            await asyncio.to_thread(send_event, graph, lead)  # the same event: runs nothing
-            again = await asyncio.to_thread(pending_request, graph, SEED_DEAL_ID)
+            await asyncio.to_thread(runner.send_event, graph, lead)  # the same event: runs nothing
+            again = await asyncio.to_thread(runner.pending_request, graph, SEED_DEAL_ID)
             assert again is not None and again["request_id"] == request["request_id"]
             decisions = approve_all(request, reviewer="mgr-jordan")
             await asyncio.to_thread(
-                resume_deal,
+                runner.resume_deal,
                 graph,
                 SEED_DEAL_ID,
                 decisions,
                 policy=deps.policy,
                 reviewer="mgr-jordan",
             )
-            state = await asyncio.to_thread(deal_state, graph, SEED_DEAL_ID)
+            state = await asyncio.to_thread(runner.deal_state, graph, SEED_DEAL_ID)
             return (
                 len(request["action_requests"]),
                 len(deps.crm.list_receipts()),
