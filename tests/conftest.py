@@ -88,3 +88,21 @@ def postgres_dsn(postgres_server: str) -> Any:
 
     with fresh_schema(postgres_server) as dsn:
         yield dsn
+
+
+@pytest.fixture(scope="session")
+def sample_scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The bundled sample CRM's scoring model, trained once per session."""
+    from sales_operator.deps import Deps
+
+    return Deps.offline(tmp_path_factory.mktemp("sample-scorer"), sample=True).get_scorer()
+
+
+@pytest.fixture
+def sample_deps(tmp_path: Any, sample_scorer: Any) -> Any:
+    """Offline deps on the bundled sample CRM in a fresh folder, with the session's model."""
+    from sales_operator.deps import Deps
+
+    deps = Deps.offline(tmp_path / "work", sample=True)
+    deps.scorer = sample_scorer
+    return deps

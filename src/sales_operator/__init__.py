@@ -12,42 +12,7 @@ graph.invoke({"event": event}, {"configurable": {"thread_id": deal_id}})
 
 from typing import TYPE_CHECKING
 
-from sales_operator.adapters.base import (
-    CRM,
-    Calendar,
-    CRMReader,
-    DocumentStore,
-    Mailer,
-    Messenger,
-    Rep,
-    Search,
-)
-from sales_operator.approval import approve_all, validate_decisions
-from sales_operator.context import Context
-from sales_operator.errors import (
-    AdapterError,
-    ApprovalError,
-    ConfigurationError,
-    DataError,
-    DealBusyError,
-    EventError,
-    InputError,
-    PermanentAdapterError,
-    PolicyError,
-    RecoveryNeededError,
-    SalesOperatorError,
-    TranscriptError,
-    TransientAdapterError,
-)
-from sales_operator.events import parse_event
-from sales_operator.policy import Policy, default_policy, load_policy
-from sales_operator.state import (
-    AuditEntry,
-    DealState,
-    Event,
-    ProposedAction,
-    Receipt,
-)
+from sales_operator._lazy import lazy_exports
 
 __all__ = [
     "CRM",
@@ -96,35 +61,114 @@ __all__ = [
     "validate_decisions",
 ]
 
-_LAZY = {
-    "Deps": "sales_operator.deps",
-    "PatternDeps": "sales_operator.deps",
-    "build_operator": "sales_operator.graph",
-    "build_pattern": "sales_operator.graph",
-    "operator_builder": "sales_operator.graph",
-    "inbox": "sales_operator.runner",
-    "pending_request": "sales_operator.runner",
-    "resume_deal": "sales_operator.runner",
-    "send_event": "sales_operator.runner",
-    "init_workspace": "sales_operator.workspace",
-    "import_csv": "sales_operator.workspace",
-}
-
-
-def __getattr__(name: str) -> object:
-    # The graph and its adapters load on first use, so `import sales_operator` stays light.
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sales_operator' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
+# Each name loads on first use, so importing the package stays light (no xgboost, no graph).
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        "sales_operator.adapters.base": (
+            "CRM",
+            "Calendar",
+            "CRMReader",
+            "DocumentStore",
+            "Mailer",
+            "Messenger",
+            "Rep",
+            "Search",
+        ),
+        "sales_operator.approval": (
+            "approve_all",
+            "validate_decisions",
+        ),
+        "sales_operator.context": ("Context",),
+        "sales_operator.errors": (
+            "AdapterError",
+            "ApprovalError",
+            "ConfigurationError",
+            "DataError",
+            "DealBusyError",
+            "EventError",
+            "InputError",
+            "PermanentAdapterError",
+            "PolicyError",
+            "RecoveryNeededError",
+            "SalesOperatorError",
+            "TranscriptError",
+            "TransientAdapterError",
+        ),
+        "sales_operator.events": ("parse_event",),
+        "sales_operator.policy": (
+            "Policy",
+            "default_policy",
+            "load_policy",
+        ),
+        "sales_operator.state": (
+            "AuditEntry",
+            "DealState",
+            "Event",
+            "ProposedAction",
+            "Receipt",
+        ),
+        "sales_operator.deps": (
+            "Deps",
+            "PatternDeps",
+        ),
+        "sales_operator.graph": (
+            "build_operator",
+            "build_pattern",
+            "operator_builder",
+        ),
+        "sales_operator.runner": (
+            "inbox",
+            "pending_request",
+            "resume_deal",
+            "send_event",
+        ),
+        "sales_operator.workspace": (
+            "init_workspace",
+            "import_csv",
+        ),
+    },
+)
 
 if TYPE_CHECKING:
+    from sales_operator.adapters.base import (
+        CRM,
+        Calendar,
+        CRMReader,
+        DocumentStore,
+        Mailer,
+        Messenger,
+        Rep,
+        Search,
+    )
+    from sales_operator.approval import approve_all, validate_decisions
+    from sales_operator.context import Context
     from sales_operator.deps import Deps, PatternDeps
+    from sales_operator.errors import (
+        AdapterError,
+        ApprovalError,
+        ConfigurationError,
+        DataError,
+        DealBusyError,
+        EventError,
+        InputError,
+        PermanentAdapterError,
+        PolicyError,
+        RecoveryNeededError,
+        SalesOperatorError,
+        TranscriptError,
+        TransientAdapterError,
+    )
+    from sales_operator.events import parse_event
     from sales_operator.graph import build_operator, build_pattern, operator_builder
+    from sales_operator.policy import Policy, default_policy, load_policy
     from sales_operator.runner import inbox, pending_request, resume_deal, send_event
+    from sales_operator.state import (
+        AuditEntry,
+        DealState,
+        Event,
+        ProposedAction,
+        Receipt,
+    )
     from sales_operator.workspace import import_csv, init_workspace

@@ -280,6 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="who decides: a rep or manager of the CRM (id, email or full name)",
     )
+    common.add_argument(
+        "--progress",
+        action="store_true",
+        help="draw progress bars of long steps on stderr even when it is not a terminal",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser(
@@ -351,11 +356,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_with_progress(args: argparse.Namespace) -> int:
+    # Long steps (training, transcription, research, call analysis) report progress; on a
+    # terminal, or with --progress, it is drawn as bars on stderr.
+    from sales_operator.progress import ProgressBar, progress_sink
+
+    bar = ProgressBar(enabled=True if getattr(args, "progress", False) else None)
+    try:
+        with progress_sink(bar):
+            return int(args.func(args))
+    finally:
+        bar.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        return _run_with_progress(args)
     except SalesOperatorError as err:
         print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
         return 1

@@ -13,6 +13,8 @@ Patterns receive `PatternDeps`, the read-only half; only the executor holds `Dep
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -169,6 +171,41 @@ class Deps:
         if self.workdir is None:
             raise ConfigurationError("these Deps have no working folder for a checkpointer")
         return sqlite_checkpointer(self.workdir / "checkpoints.sqlite")
+
+    @asynccontextmanager
+    async def async_checkpointer(self) -> AsyncIterator[Any]:
+        """Open LangGraph's async SQLite checkpointer in the working folder, for `ainvoke`.
+
+        The same file as `checkpointer()` (`checkpoints.sqlite`), so a thread started with one
+        can be resumed with the other; the serializer is `serde.make_serializer()`, so our
+        models round-trip. `ainvoke`/`astream` need it: the sync saver refuses async calls.
+
+        ```python
+        async with deps.async_checkpointer() as saver:
+            graph = build_operator(deps, checkpointer=saver)
+            await graph.ainvoke({"event": event}, {"configurable": {"thread_id": deal_id}})
+        ```
+
+        Yields:
+            An `AsyncSqliteSaver`, set up; its connection closes when the block ends.
+
+        Raises:
+            ConfigurationError: when these Deps have no working folder.
+        """
+        import aiosqlite
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        from sales_operator.serde import make_serializer
+
+        if self.workdir is None:
+            raise ConfigurationError("these Deps have no working folder for a checkpointer")
+        path = self.workdir / "checkpoints.sqlite"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        async with aiosqlite.connect(str(path)) as conn:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            saver = AsyncSqliteSaver(conn, serde=make_serializer())
+            await saver.setup()
+            yield saver
 
     @classmethod
     def offline(

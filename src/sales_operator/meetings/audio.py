@@ -56,6 +56,7 @@ from sales_operator.meetings.diarize import (
     words_to_turns,
 )
 from sales_operator.meetings.transcript import Transcript, Turn
+from sales_operator.progress import report_progress
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -385,6 +386,7 @@ def transcribe_audio(
     def progress(fraction: float, stage: str) -> None:
         if on_progress is not None:
             on_progress(max(0.0, min(1.0, fraction)), stage)
+        report_progress("transcription", round(fraction * 1000), 1000, stage)  # custom stream
 
     source = resolve_model(model)
     channels = audio_channels(p)

@@ -41,6 +41,7 @@ from sales_operator.meetings.speakers import participants
 from sales_operator.meetings.trackers import CONCEPT_STEP
 from sales_operator.meetings.transcript import Transcript, decode_transcript, parse_transcript
 from sales_operator.policy import LimitsPolicy
+from sales_operator.progress import report_progress
 from sales_operator.state import Activity, DealState, MeetingInsights
 
 __all__ = ["STEP", "activity_summary", "build", "load_event_transcript"]
@@ -180,6 +181,7 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
             return {}
         call_id = str(payload.get("call_id") or f"{state.event_id or state.deal_id}:call")
         limits = deps.policy.limits
+        report_progress("meeting_analysis", 0, 2, "reading the transcript")
         text, transcript = load_event_transcript(
             payload, call_id=call_id, limits=limits, blobs=deps.blobs
         )
@@ -198,6 +200,7 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
         )
         context = getattr(runtime, "context", None)
         llm = LLM(None) if isinstance(context, Context) and context.offline else deps.llm
+        report_progress("meeting_analysis", 1, 2, "analysing the call")
         insights = meeting_analysis.analyze_call(
             transcript,
             call_id=call_id,
@@ -212,6 +215,7 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
             if state.account and state.account.domain
             else (),
         )
+        report_progress("meeting_analysis", 2, 2, "call analysed")
         meetings = [m for m in state.meetings if m.call_id != call_id]
         activity = Activity(
             at=event.at, kind="meeting", direction="outbound", summary=activity_summary(insights)

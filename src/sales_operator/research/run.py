@@ -17,6 +17,7 @@ from sales_operator.adapters.base import (
 from sales_operator.errors import AdapterError
 from sales_operator.llm import LLM
 from sales_operator.policy import Policy
+from sales_operator.progress import report_progress
 from sales_operator.research.brief import BriefPurpose, write_brief
 from sales_operator.research.documents import FolderDocuments
 from sales_operator.research.sources import SimilarDealsReader
@@ -54,6 +55,7 @@ def research_account(
     day = as_of or now.date()
     missing: list[str] = []
     docs: list[Document] = []
+    report_progress("research", 0, 4, "reading the account's documents")
     if documents is not None:
         if isinstance(documents, FolderDocuments):
             docs, warnings = documents.read(account)
@@ -62,6 +64,7 @@ def research_account(
             docs = documents.documents_for(account)
     history: list[HistoryRecord] = []
     similar: list[HistoryRecord] = []
+    report_progress("research", 1, 4, "reading the CRM history")
     if crm is not None and account.id:
         try:
             history = crm.account_history(account.id)
@@ -73,6 +76,7 @@ def research_account(
     results: list[SearchResult] = []
     searches = 0
     note = None
+    report_progress("research", 2, 4, "searching the web")
     if web and search is not None and purpose == "prep":
         findings = WebResearch(
             search,
@@ -83,7 +87,8 @@ def research_account(
         if findings.error:
             note = f"web search failed: {findings.error}"
             missing.append("web results (search failed)")
-    return write_brief(
+    report_progress("research", 3, 4, "writing the cited brief")
+    brief = write_brief(
         account=account,
         contacts=contacts,
         lead=lead,
@@ -102,3 +107,5 @@ def research_account(
         missing=missing,
         engine_note=note,
     )
+    report_progress("research", 4, 4, "brief written")
+    return brief

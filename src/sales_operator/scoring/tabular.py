@@ -35,18 +35,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-import xgboost as xgb
 from pydantic import BaseModel, ConfigDict, Field
 
 from sales_operator.errors import DataError, LeakageError
 from sales_operator.policy import Policy, ScoringFeature, ScoringPolicy
+from sales_operator.progress import training_callback
 from sales_operator.scoring.drift import reference_bins
 from sales_operator.scoring.features import closest_hint
 from sales_operator.state import ScoreFactor
+
+if TYPE_CHECKING:  # xgboost (and the scikit-learn and scipy it loads) loads on first use
+    import xgboost as xgb
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -994,6 +997,8 @@ class TrainedModel:
     # -- batch ------------------------------------------------------------------------------
 
     def _dmatrix(self, x: FloatArray) -> xgb.DMatrix:
+        import xgboost as xgb
+
         assert self.encoder is not None
         # Threads cost more than they save on a small batch (a single lead: ~4 ms vs 0.6 ms).
         threads = 1 if len(x) < SMALL_BATCH else None
@@ -1262,6 +1267,8 @@ class TrainedModel:
         Raises:
             DataError: naming the folder when a file is missing or unreadable.
         """
+        import xgboost as xgb
+
         path = Path(folder)
         try:
             card = ModelCard.model_validate_json((path / "card.json").read_text("utf-8"))
@@ -1812,6 +1819,8 @@ def train_tabular(
     params["scale_pos_weight"] = (len(y_fit) - pos) / pos if pos else 1.0
     params["monotone_constraints"] = encoder.monotone_constraints()
     names = encoder.columns
+    import xgboost as xgb
+
     d_fit = xgb.DMatrix(x[fit], label=y_fit, missing=np.nan, feature_names=names)
     d_val = xgb.DMatrix(x[val], label=y[val], missing=np.nan, feature_names=names)
     booster = xgb.train(
@@ -1821,6 +1830,7 @@ def train_tabular(
         evals=[(d_val, "validation")],
         early_stopping_rounds=EARLY_STOPPING_ROUNDS,
         verbose_eval=False,
+        callbacks=[training_callback(MAX_ROUNDS)],  # progress: stream_mode="custom"
     )
     best = int(getattr(booster, "best_iteration", MAX_ROUNDS - 1))
     booster = booster[: best + 1]

@@ -23,13 +23,27 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from sales_operator._lazy import lazy_exports
 from sales_operator.errors import ConfigurationError
-from sales_operator.workspace.importer import IMPORT_KINDS, ImportResult, import_csv, parse_mapping
 
 if TYPE_CHECKING:
     from sales_operator.deps import Deps
+    from sales_operator.workspace.importer import ImportResult, import_csv, parse_mapping
+
+ImportKind = Literal["reps", "accounts", "contacts", "deals", "activities"]
+
+IMPORT_KINDS: tuple[ImportKind, ...] = ("reps", "accounts", "contacts", "deals", "activities")
+"""The record kinds `import_csv` loads, in the order references need them."""
+
+# The importer (pydantic models, the SQLite CRM) loads on first use: the CLI's parser needs
+# only IMPORT_KINDS.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    globals(),
+    {"sales_operator.workspace.importer": ("ImportResult", "import_csv", "parse_mapping")},
+)
 
 __all__ = [
     "IMPORT_KINDS",

@@ -52,11 +52,7 @@ from sales_operator.adapters.sqlite_crm import (
 from sales_operator.errors import DataError
 from sales_operator.policy import Policy
 from sales_operator.state import Account, Contact
-
-ImportKind = Literal["reps", "accounts", "contacts", "deals", "activities"]
-
-IMPORT_KINDS: tuple[ImportKind, ...] = ("reps", "accounts", "contacts", "deals", "activities")
-"""The record kinds `import_csv` loads, in the order references need them."""
+from sales_operator.workspace import IMPORT_KINDS
 
 _MODELS: dict[str, type[BaseModel]] = {
     "reps": Rep,
