@@ -591,13 +591,16 @@ def apply_decisions(
     decisions: list[ParsedDecision],
     entries: list[AuditEntry] | None = None,
 ) -> DealUpdate:
-    """Mark validated decisions on the actions and copy their audit entries into the state."""
+    """Mark validated decisions on the actions (their audit entries stay in the CRM).
+
+    `entries` are the decisions' audit entries as recorded; the reviewer and time on each
+    action's `Decision` come from them.
+    """
     if entries is None:
         entries = decision_entries(state, {}, decisions)
     by_id = {d.action_id: d for d in decisions}
     recorded = {e.action_id: e for e in entries}
     actions: list[ProposedAction] = []
-    audit = list(state.audit)
     for action in state.proposed_actions:
         d = by_id.get(action.id)
         if d is None:
@@ -613,8 +616,7 @@ def apply_decisions(
         )
         status = "rejected" if d.type == "reject" else "approved"
         actions.append(action.model_copy(update={"status": status, "decision": decision}))
-        audit.append(entry)
-    return {"proposed_actions": actions, "audit": audit}
+    return {"proposed_actions": actions}
 
 
 # --- the executor ---------------------------------------------------------------------
@@ -680,9 +682,6 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
         }
         by_id = {a.id: a for a in state.proposed_actions}
         activities = list(state.activities)
-        receipts = list(state.receipts)
-        have = {r.idempotency_key: i for i, r in enumerate(receipts)}
-        audit = list(state.audit)
         persisted = {(e.action_id, e.decision, e.request_id) for e in log}
         facts = contract_facts(state, deps.policy, crm.list_reps())  # once per run, not per action
         done: dict[str, str] = {}
@@ -715,15 +714,6 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             if (approval.action_id, entry_decision, approval.request_id) not in persisted:
                 crm.append_audit(state.deal_id, entry)
                 persisted.add((approval.action_id, entry_decision, approval.request_id))
-            if not any(
-                a.action_id == approval.action_id and a.decision == entry_decision for a in audit
-            ):
-                audit.append(entry)
-            if key not in have:
-                have[key] = len(receipts)
-                receipts.append(receipt)
-            else:
-                receipts[have[key]] = receipt
             done[approval.action_id] = {"done": "executed", "failed": "failed"}.get(
                 receipt.status, "retryable"
             )
@@ -747,9 +737,7 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             for a in state.proposed_actions
         ]
         return {
-            "proposed_actions": actions,
-            "receipts": receipts,
-            "audit": audit,
+            "proposed_actions": actions,  # receipts and audit entries: in the CRM, by these ids
             "deal": deal,
             "activities": activities,
             "assignment": assignment,

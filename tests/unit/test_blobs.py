@@ -89,7 +89,9 @@ def test_the_state_holds_a_reference_and_the_checkpoints_stay_small(tmp_path: Pa
     }
     assert all("transcript" not in e.payload for e in values["events"])
     assert deps.blobs is not None and deps.blobs.get(ref) == TRANSCRIPT
-    assert values["meeting"].call_id == "call-1" and values["meeting"].pains  # it was analysed
+    meeting = values["meetings"][-1]  # the latest call, kept once (`DealState.meeting`)
+    assert meeting.call_id == "call-1" and meeting.pains  # it was analysed
+    assert [m.call_id for m in values["meetings"]] == ["call-0", "call-1"]
 
     inline_growth, _, _ = _checkpoint_growth(tmp_path / "inline", blobs=False)
     assert growth * 3 < inline_growth, (growth, inline_growth)

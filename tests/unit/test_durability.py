@@ -67,4 +67,3 @@ def test_an_explicit_durability_wins(deps: Deps) -> None:
     counts = _checkpoints(saver)
     assert counts["root"] > 3  # a checkpoint per step of the root graph
     assert counts["subgraph"] > 0  # and per step inside the pattern subgraphs
-

@@ -82,7 +82,7 @@ def test_strict_msgpack_resume_in_a_new_process_gets_models(tmp_path: Path) -> N
 
         def put(state: DealState) -> dict[str, Any]:
             s = t._rich_state()
-            return {{"deal_id": s.deal_id, "score": s.score, "meeting": s.meeting,
+            return {{"deal_id": s.deal_id, "score": s.score, "meetings": s.meetings,
                      "proposed_actions": s.proposed_actions}}
 
         b = StateGraph(DealState)
@@ -108,8 +108,9 @@ def test_strict_msgpack_resume_in_a_new_process_gets_models(tmp_path: Path) -> N
         values = saver.get_tuple({{"configurable": {{"thread_id": "D-1"}}}}).checkpoint[
             "channel_values"]
         print(json.dumps({{k: type(v).__name__ for k, v in values.items()
-                           if k in ("score", "meeting", "proposed_actions")}}
-                         | {{"action0": type(values["proposed_actions"][0]).__name__}}))
+                           if k in ("score", "meetings", "proposed_actions")}}
+                         | {{"action0": type(values["proposed_actions"][0]).__name__,
+                             "meeting0": type(values["meetings"][0]).__name__}}))
         """
     )
     env = {**os.environ, "LANGGRAPH_STRICT_MSGPACK": "true", "PYTHONPATH": str(Path.cwd())}
@@ -123,9 +124,10 @@ def test_strict_msgpack_resume_in_a_new_process_gets_models(tmp_path: Path) -> N
     types = json.loads(out.stdout.strip().splitlines()[-1])
     assert types == {
         "score": "LeadScore",
-        "meeting": "MeetingInsights",
+        "meetings": "list",
         "proposed_actions": "list",
         "action0": "ProposedAction",
+        "meeting0": "MeetingInsights",
     }
     # The same bytes through an unregistered serializer come back as plain dicts.
     plain = subprocess.run(
