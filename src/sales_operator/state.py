@@ -894,6 +894,12 @@ class DealState(BaseModel):
         """Insights from the latest call: the last of `meetings` (kept once, not twice)."""
         return self.meetings[-1] if self.meetings else None
 
+    @meeting.setter
+    def meeting(self, value: MeetingInsights | None) -> None:
+        self.meetings = _fold_latest_meeting({"meeting": value}, self.meetings).get(
+            "meetings", self.meetings
+        )
+
 
 class InputState(TypedDict):
     """What a caller sends: one event."""
