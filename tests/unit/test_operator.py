@@ -167,7 +167,6 @@ def test_edit_runs_the_edited_arguments(graph: Any, deps: Deps) -> None:
     [eml] = _outbox(deps)
     text = eml.read_text()
     assert "Subject: Edited subject line" in text and "Edited body." in text
-    state = deal_state(graph, SEED_DEAL_ID)
     [edit] = [e for e in deal_audit(graph, SEED_DEAL_ID) if e.decision == "edit"]
     assert edit.edited_args is not None and edit.edited_args["subject"] == "Edited subject line"
     assert edit.original_args["subject"] != "Edited subject line"

@@ -181,3 +181,23 @@ def test_every_state_model_is_registered_for_the_checkpointer() -> None:
     }
     missing = sorted(m.__name__ for m in models - set(state.STATE_MODELS))
     assert not missing, f"add to STATE_MODELS: {missing}"
+
+
+def test_large_values_are_stored_compressed_and_old_plain_rows_still_load() -> None:
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    from sales_operator.serde import COMPRESS_MIN_BYTES
+
+    serde = make_serializer()
+    state = _rich_state()
+    big = state.model_copy(update={"transcript": "we need routing " * 2000})
+    kind, data = serde.dumps_typed(big)
+    plain_kind, plain = JsonPlusSerializer(allowed_msgpack_modules=True).dumps_typed(big)
+    assert (kind, plain_kind) == ("msgpack+zlib", "msgpack")
+    assert len(data) * 5 < len(plain)
+    assert serde.loads_typed((kind, data)) == big
+    # a row written before compression (plain msgpack) reads back the same
+    assert serde.loads_typed((plain_kind, plain)) == big
+    # small values stay plain, readable by any LangGraph serializer
+    small_kind, small = serde.dumps_typed({"deal_id": "D-1"})
+    assert small_kind == "msgpack" and len(small) < COMPRESS_MIN_BYTES
