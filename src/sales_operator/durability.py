@@ -36,6 +36,8 @@ from typing import Any, Literal, TypeVar
 
 from langgraph.types import Command
 
+from sales_operator._subclass import with_subclass
+
 Durability = Literal["sync", "async", "exit"]
 """LangGraph's durability modes."""
 
@@ -81,26 +83,18 @@ def with_phase_durability(compiled: G) -> G:
     `ainvoke`, which call them) fill in `durability` from `durability_for(input)` when the
     caller gave none. Nothing else changes.
     """
-    base = type(compiled)
-    if getattr(base, "_phase_durability", False):
-        return compiled
+    base: Any = type(compiled)
 
     def stream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
-        return base.stream(self, input, config, **_choose(self, input, config, kwargs))  # type: ignore[attr-defined, no-any-return]
+        chunks: Iterator[Any] = base.stream(
+            self, input, config, **_choose(self, input, config, kwargs)
+        )
+        return chunks
 
     def astream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> AsyncIterator[Any]:
-        return base.astream(self, input, config, **_choose(self, input, config, kwargs))  # type: ignore[attr-defined, no-any-return]
+        chunks: AsyncIterator[Any] = base.astream(
+            self, input, config, **_choose(self, input, config, kwargs)
+        )
+        return chunks
 
-    subclass = type(
-        base.__name__,
-        (base,),
-        {
-            "_phase_durability": True,
-            "stream": stream,
-            "astream": astream,
-            "__module__": base.__module__,
-            "__qualname__": base.__qualname__,
-        },
-    )
-    compiled.__class__ = subclass
-    return compiled
+    return with_subclass(compiled, "_phase_durability", {"stream": stream, "astream": astream})

@@ -67,3 +67,16 @@ def test_an_explicit_durability_wins(deps: Deps) -> None:
     counts = _checkpoints(saver)
     assert counts["root"] > 3  # a checkpoint per step of the root graph
     assert counts["subgraph"] > 0  # and per step inside the pattern subgraphs
+
+
+def test_ainvoke_gets_the_same_per_phase_durability(deps: Deps) -> None:
+    import asyncio
+
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    saver = InMemorySaver()
+    graph = build_operator(deps, checkpointer=saver)
+    asyncio.run(graph.ainvoke({"event": lifecycle_events()[0]}, CONFIG))
+    stored = saver.storage[SEED_DEAL_ID]
+    assert {ns: len(cps) for ns, cps in stored.items() if cps} == {"": 1}
+    assert pending_request(graph, SEED_DEAL_ID) is not None
