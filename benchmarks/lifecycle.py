@@ -80,6 +80,33 @@ def state_bytes(graph: Any, deal_id: str) -> int:
     return sum(len(serde.dumps_typed(v)[1]) for v in values.values())
 
 
+def pack_ms(graph: Any, deal_id: str, repeat: int = 20) -> dict[str, float]:
+    """Return ms to pack a deal's final state: our serializer, and the same data as dicts."""
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    serde = graph.checkpointer.serde
+    values = dict(graph.get_state(thread_config(deal_id)).values)
+    plain = {
+        k: v.model_dump(mode="json")
+        if hasattr(v, "model_dump")
+        else [x.model_dump(mode="json") if hasattr(x, "model_dump") else x for x in v]
+        if isinstance(v, list)
+        else v
+        for k, v in values.items()
+    }
+    out = {}
+    for name, codec, data in (
+        ("ours_models", serde, values),
+        ("langgraph_default_models", JsonPlusSerializer(), values),
+        ("langgraph_default_dicts", JsonPlusSerializer(), plain),
+    ):
+        t = time.perf_counter()
+        for _ in range(repeat):
+            codec.dumps_typed(data)
+        out[name] = 1000 * (time.perf_counter() - t) / repeat
+    return out
+
+
 def checkpoint_rows(saver: Any, deal_ids: list[str]) -> tuple[int, int]:
     """Return (checkpoints, bytes of checkpoints, metadata and writes) for `deal_ids`."""
     marks = ",".join("?" * len(deal_ids))
@@ -189,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     crm_per_deal = (crm_bytes(g_deps) - crm_before) / args.deals
     blobs_per_deal = (folder_bytes(g_deps.workdir / "blobs") - blobs_before) / args.deals
     states = [state_bytes(graph, d) for d in measured]
+    packing = pack_ms(graph, measured[0])
     n_events = args.deals * len(lifecycle_events())
     stl = to_request.get("lead_created", [])
     requests = [s for v in to_request.values() for s in v]
@@ -231,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             "p99": 1000 * pct(requests, 0.99),
         },
         "checkpoints_per_event": n_checkpoints / n_events,
+        "pack_state_ms": packing,
         "state_bytes_per_deal": {
             "median": statistics.median(states),
             "max": max(states),
