@@ -194,16 +194,22 @@ def main(argv: list[str] | None = None) -> int:
     to_request: dict[str, list[float]] = {}
     graph_lat: list[float] = []
     direct_lat: list[float] = []
+    by_type: dict[str, tuple[list[float], list[float]]] = {}
     graph_deal_s: list[float] = []
     direct_deal_s: list[float] = []
     mem_deal_s: list[float] = []
     for i in range(1, args.deals + 1):
         deal_id, events = deal_events(i)
         t = time.perf_counter()
-        graph_lat += run_graph_deal(graph, deal_id, events, to_request)
+        g_lat = run_graph_deal(graph, deal_id, events, to_request)
+        graph_lat += g_lat
         graph_deal_s.append(time.perf_counter() - t)
         t = time.perf_counter()
-        direct_lat += run_direct_deal(direct, deal_id, events)
+        d_lat = run_direct_deal(direct, deal_id, events)
+        direct_lat += d_lat
+        for e, g, d in zip(events, g_lat, d_lat, strict=True):
+            by_type.setdefault(e["type"], ([], []))[0].append(g)
+            by_type[e["type"]][1].append(d)
         direct_deal_s.append(time.perf_counter() - t)
         t = time.perf_counter()
         run_graph_deal(mem_graph, deal_id, events)
@@ -263,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
         "event_to_request_ms": {
             "p50": 1000 * pct(requests, 0.5),
             "p99": 1000 * pct(requests, 0.99),
+        },
+        "event_type_p50_ms": {
+            kind: {"graph": 1000 * pct(g, 0.5), "direct": 1000 * pct(d, 0.5)}
+            for kind, (g, d) in by_type.items()
         },
         "checkpoints_per_event": n_checkpoints / n_events,
         "pack_state_ms": packing,
