@@ -644,6 +644,30 @@ def unfinished_actions(crm: Any, deal_id: str, request_id: str) -> list[AuditEnt
     return todo
 
 
+def _text_by_reference(action: ProposedAction, deps: Any) -> ProposedAction:
+    """Return an executed action with its long argument strings in the blob folder.
+
+    Every later checkpoint copies the state, so the bodies of sent emails, notes and posts
+    would be stored again with each event; the executor never reads them back from the state
+    (it runs the arguments on record in the audit), the audit keeps them, and
+    `blobs.resolve_text` gives them back. Without a blob folder the action is unchanged.
+    """
+    blobs = getattr(deps, "blobs", None)
+    if blobs is None or action.status != "executed":
+        return action
+    from sales_operator.blobs import ACTION_TEXT_MIN_BYTES, externalize_text
+
+    update: dict[str, Any] = {
+        "args": externalize_text(action.args, blobs, min_bytes=ACTION_TEXT_MIN_BYTES)
+    }
+    if action.decision is not None and action.decision.edited_args:
+        edited = externalize_text(
+            action.decision.edited_args, blobs, min_bytes=ACTION_TEXT_MIN_BYTES
+        )
+        update["decision"] = action.decision.model_copy(update={"edited_args": edited})
+    return action.model_copy(update=update)
+
+
 def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
     """Return the `execute_actions` node; it alone holds `deps`' write-capable adapters.
 
@@ -733,7 +757,9 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
                 if new_activity is not None:
                     activities.append(new_activity)
         actions = [
-            a.model_copy(update={"status": done[a.id]}) if a.id in done else a
+            _text_by_reference(a.model_copy(update={"status": done[a.id]}), deps)
+            if a.id in done
+            else a
             for a in state.proposed_actions
         ]
         return {

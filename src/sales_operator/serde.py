@@ -25,8 +25,9 @@ def allowed_msgpack_modules() -> list[tuple[str, str]]:
     return [(m.__module__, m.__name__) for m in STATE_MODELS]
 
 
-COMPRESS_MIN_BYTES = 4096
-"""Packed values at least this long are stored zlib-compressed (`msgpack+zlib`)."""
+COMPRESS_MIN_BYTES = 1024
+"""Packed values at least this long are stored zlib-compressed (`msgpack+zlib`); below it
+zlib saves little (the deal's small channels: a score, an assignment, a list of events)."""
 
 _ZLIB = "msgpack+zlib"
 

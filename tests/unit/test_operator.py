@@ -15,6 +15,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from sales_operator import ApprovalError, ConfigurationError, Deps, EventError, build_operator
+from sales_operator.blobs import is_ref, resolve_text
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.runner import (
     deal_audit,
@@ -318,7 +319,9 @@ def test_full_lifecycle_shares_state_across_patterns(graph: Any, deps: Deps) -> 
         for a in state.proposed_actions
         if a.kind == "send_email" and a.event_id.split(":")[1] == "meeting_completed"
     ]
-    assert follow_ups and "ROI" in follow_ups[0].args["body"]
+    # executed: its body is a reference into the blob folder (the audit has it too)
+    assert follow_ups and is_ref(follow_ups[0].args["body"]) and deps.blobs is not None
+    assert "ROI" in resolve_text(follow_ups[0].args, deps.blobs)["body"]
     assert kinds.count("post_slack") >= 3
     assert all(a.status == "executed" for a in state.proposed_actions)
     assert len(deal_receipts(graph, SEED_DEAL_ID)) == len(state.proposed_actions)

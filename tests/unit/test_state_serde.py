@@ -76,9 +76,13 @@ def test_strict_msgpack_resume_in_a_new_process_gets_models(tmp_path: Path) -> N
         f"""
         from typing import Any
         from langgraph.graph import StateGraph, START, END
+        import sales_operator.serde
         from sales_operator.serde import sqlite_checkpointer
         from sales_operator.state import DealState
         import tests.unit.test_state_serde as t
+
+        # plain msgpack rows, so that the unregistered reader below can read them at all
+        sales_operator.serde.COMPRESS_MIN_BYTES = 2**62
 
         def put(state: DealState) -> dict[str, Any]:
             s = t._rich_state()
