@@ -3,6 +3,10 @@
 Reports deals per second, p50/p99 latency per event (event plus its approval round trip),
 peak memory, and the graph's overhead as a ratio against running the same node functions
 directly (`benchmarks/direct.py`), measured in the same process, interleaved deal by deal.
+Also: speed-to-lead (from a `lead_created` event sent to its approval request readable with
+`pending_request`, p50/p99), checkpoints written per event, the deal's state in bytes after
+its lifecycle (as the checkpointer serialises it), and bytes per deal across every store
+(checkpoints and their writes, the CRM file, blobs).
 
     python -m benchmarks.run --only lifecycle [--deals 40] [--out benchmarks/results]
 """
@@ -14,6 +18,7 @@ import copy
 import json
 import platform
 import resource
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -43,18 +48,99 @@ def deal_events(i: int) -> tuple[str, list[dict[str, Any]]]:
     return deal_id, events
 
 
-def run_graph_deal(graph: Any, deal_id: str, events: list[dict[str, Any]]) -> list[float]:
-    """Run one deal through the compiled graph; return per-event latencies (seconds)."""
+def run_graph_deal(
+    graph: Any,
+    deal_id: str,
+    events: list[dict[str, Any]],
+    to_request: dict[str, list[float]] | None = None,
+) -> list[float]:
+    """Run one deal through the compiled graph; return per-event latencies (seconds).
+
+    `to_request`, when given, collects per event type the seconds from sending the event to
+    its approval request being readable (`pending_request`).
+    """
     config = thread_config(deal_id)
     out = []
     for event in events:
         t = time.perf_counter()
         graph.invoke({"event": event}, config)
         request = pending_request(graph, deal_id)
+        if request is not None and to_request is not None:
+            to_request.setdefault(event["type"], []).append(time.perf_counter() - t)
         if request is not None:
             graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
         out.append(time.perf_counter() - t)
     return out
+
+
+def state_bytes(graph: Any, deal_id: str, *, packed: bool = True) -> int:
+    """Return the bytes of a deal's state, every channel, as its checkpointer stores it.
+
+    `packed=False` gives the same values in LangGraph's plain msgpack, before compression.
+    """
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    serde = graph.checkpointer.serde if packed else JsonPlusSerializer()
+    values = graph.get_state(thread_config(deal_id)).values
+    return sum(len(serde.dumps_typed(v)[1]) for v in values.values())
+
+
+def pack_ms(graph: Any, deal_id: str, repeat: int = 20) -> dict[str, float]:
+    """Return ms to pack a deal's final state: our serializer, and the same data as dicts."""
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    serde = graph.checkpointer.serde
+    values = dict(graph.get_state(thread_config(deal_id)).values)
+    plain = {
+        k: v.model_dump(mode="json")
+        if hasattr(v, "model_dump")
+        else [x.model_dump(mode="json") if hasattr(x, "model_dump") else x for x in v]
+        if isinstance(v, list)
+        else v
+        for k, v in values.items()
+    }
+    out = {}
+    for name, codec, data in (
+        ("ours_models", serde, values),
+        ("langgraph_default_models", JsonPlusSerializer(), values),
+        ("langgraph_default_dicts", JsonPlusSerializer(), plain),
+    ):
+        t = time.perf_counter()
+        for _ in range(repeat):
+            codec.dumps_typed(data)
+        out[name] = 1000 * (time.perf_counter() - t) / repeat
+    return out
+
+
+def checkpoint_rows(saver: Any, deal_ids: list[str]) -> tuple[int, int]:
+    """Return (checkpoints, bytes of checkpoints, metadata and writes) for `deal_ids`."""
+    marks = ",".join("?" * len(deal_ids))
+    n, size = saver.conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(LENGTH(checkpoint) + LENGTH(metadata)), 0) "
+        f"FROM checkpoints WHERE thread_id IN ({marks})",
+        deal_ids,
+    ).fetchone()
+    (writes,) = saver.conn.execute(
+        f"SELECT COALESCE(SUM(LENGTH(value)), 0) FROM writes WHERE thread_id IN ({marks})",
+        deal_ids,
+    ).fetchone()
+    return int(n), int(size) + int(writes)
+
+
+def folder_bytes(path: Path) -> int:
+    """Return the bytes of every file under `path` (0 when it does not exist)."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
+
+
+def crm_bytes(deps: Any) -> int:
+    """Return the CRM file's bytes after folding its write-ahead log in."""
+    path = deps.workdir / "crm.sqlite"
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return path.stat().st_size  # type: ignore[no-any-return]
 
 
 def run_direct_deal(
@@ -87,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
 
     g_deps = Deps.offline(tmp / "graph", sample=True)
     g_deps.scorer = scorer
-    graph = build_operator(g_deps, checkpointer=g_deps.checkpointer())
+    saver = g_deps.checkpointer()
+    graph = build_operator(g_deps, checkpointer=saver)
     m_deps = Deps.offline(tmp / "graph-memory", sample=True)
     m_deps.scorer = scorer
     from langgraph.checkpoint.memory import InMemorySaver
@@ -102,18 +189,27 @@ def main(argv: list[str] | None = None) -> int:
     run_direct_deal(direct, *deal_events(0))
     run_graph_deal(mem_graph, *deal_events(0))
 
+    crm_before = crm_bytes(g_deps)
+    blobs_before = folder_bytes(g_deps.workdir / "blobs")
+    to_request: dict[str, list[float]] = {}
     graph_lat: list[float] = []
     direct_lat: list[float] = []
+    by_type: dict[str, tuple[list[float], list[float]]] = {}
     graph_deal_s: list[float] = []
     direct_deal_s: list[float] = []
     mem_deal_s: list[float] = []
     for i in range(1, args.deals + 1):
         deal_id, events = deal_events(i)
         t = time.perf_counter()
-        graph_lat += run_graph_deal(graph, deal_id, events)
+        g_lat = run_graph_deal(graph, deal_id, events, to_request)
+        graph_lat += g_lat
         graph_deal_s.append(time.perf_counter() - t)
         t = time.perf_counter()
-        direct_lat += run_direct_deal(direct, deal_id, events)
+        d_lat = run_direct_deal(direct, deal_id, events)
+        direct_lat += d_lat
+        for e, g, d in zip(events, g_lat, d_lat, strict=True):
+            by_type.setdefault(e["type"], ([], []))[0].append(g)
+            by_type[e["type"]][1].append(d)
         direct_deal_s.append(time.perf_counter() - t)
         t = time.perf_counter()
         run_graph_deal(mem_graph, deal_id, events)
@@ -122,9 +218,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {i}/{args.deals} deals", file=sys.stderr)
 
     # the two paths must have done the same work
-    g_state = graph.get_state(thread_config(deal_events(1)[0])).values
-    d_state = direct.states[deal_events(1)[0]]
-    assert len(g_state["receipts"]) == len(d_state.receipts) > 0
+    first = deal_events(1)[0]
+    assert len(g_deps.crm.list_receipts(first)) == len(d_deps.crm.list_receipts(first)) > 0
+
+    # sizes, before the tracemalloc deal below
+    measured = [deal_events(i)[0] for i in range(1, args.deals + 1)]
+    n_checkpoints, cp_bytes = checkpoint_rows(saver, measured)
+    crm_per_deal = (crm_bytes(g_deps) - crm_before) / args.deals
+    blobs_per_deal = (folder_bytes(g_deps.workdir / "blobs") - blobs_before) / args.deals
+    states = [state_bytes(graph, d) for d in measured]
+    raw_states = [state_bytes(graph, d, packed=False) for d in measured]
+    packing = pack_ms(graph, measured[0])
+    n_events = args.deals * len(lifecycle_events())
+    stl = to_request.get("lead_created", [])
+    requests = [s for v in to_request.values() for s in v]
 
     # memory for one more deal, measured alone (tracemalloc slows everything down)
     tracemalloc.start()
@@ -154,6 +261,34 @@ def main(argv: list[str] | None = None) -> int:
             "traced_peak_mib_one_deal": direct_peak / 2**20,
         },
         "graph_in_memory_checkpointer": {"deals_per_s": args.deals / sum(mem_deal_s)},
+        "speed_to_lead_ms": {
+            "p50": 1000 * pct(stl, 0.5),
+            "p99": 1000 * pct(stl, 0.99),
+            "what": "lead_created sent -> its approval request readable (pending_request)",
+        },
+        "event_to_request_ms": {
+            "p50": 1000 * pct(requests, 0.5),
+            "p99": 1000 * pct(requests, 0.99),
+        },
+        "event_type_p50_ms": {
+            kind: {"graph": 1000 * pct(g, 0.5), "direct": 1000 * pct(d, 0.5)}
+            for kind, (g, d) in by_type.items()
+        },
+        "checkpoints_per_event": n_checkpoints / n_events,
+        "pack_state_ms": packing,
+        "state_bytes_per_deal": {
+            "median": statistics.median(states),
+            "max": max(states),
+            "uncompressed_median": statistics.median(raw_states),
+            "what": "every channel of the final state, as the checkpointer stores it "
+            "(uncompressed: LangGraph's plain msgpack of the same values)",
+        },
+        "store_bytes_per_deal": {
+            "checkpoints": cp_bytes / args.deals,
+            "crm": crm_per_deal,
+            "blobs": blobs_per_deal,
+            "total": cp_bytes / args.deals + crm_per_deal + blobs_per_deal,
+        },
         "graph_over_direct_time_ratio": g_total / d_total,
         "graph_in_memory_over_direct_time_ratio": sum(mem_deal_s) / d_total,
         "graph_over_direct_median_deal_ratio": statistics.median(
@@ -184,6 +319,17 @@ def main(argv: list[str] | None = None) -> int:
         f"  graph/direct time ratio {result['graph_over_direct_time_ratio']:.2f} "
         f"(median per deal {result['graph_over_direct_median_deal_ratio']:.2f}); "
         f"process peak RSS {result['process_peak_rss_mib']:.0f} MiB"
+    )
+    s = result["store_bytes_per_deal"]
+    print(
+        f"  speed-to-lead p50 {result['speed_to_lead_ms']['p50']:.1f} ms, "
+        f"p99 {result['speed_to_lead_ms']['p99']:.1f} ms; "
+        f"{result['checkpoints_per_event']:.1f} checkpoints/event; state "
+        f"{result['state_bytes_per_deal']['median'] / 1024:.1f} KiB/deal "
+        f"({result['state_bytes_per_deal']['uncompressed_median'] / 1024:.1f} uncompressed); "
+        "stores "
+        f"{s['total'] / 1024:.0f} KiB/deal (checkpoints {s['checkpoints'] / 1024:.0f}, "
+        f"CRM {s['crm'] / 1024:.0f}, blobs {s['blobs'] / 1024:.0f})"
     )
     print(f"  written to {out / 'lifecycle.json'}")
     return 0

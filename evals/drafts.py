@@ -294,6 +294,14 @@ def run_deal(deal: GeneratedDeal, workdir: Path) -> dict[str, Any]:
     finally:
         copilot.SHEET_OBSERVERS.remove(observe)
     state = deal_state(graph, deal.deal_id)
+    if deps.blobs is not None:  # executed actions keep their long text in the blob folder
+        from sales_operator.blobs import resolve_text
+
+        actions = [
+            a.model_copy(update={"args": resolve_text(a.args, deps.blobs)})
+            for a in state.proposed_actions
+        ]
+        state = state.model_copy(update={"proposed_actions": actions})
     reps = {r.id: r for r in deps.crm.list_reps()}
     rep = reps.get(state.deal.owner_id if state.deal and state.deal.owner_id else "")
     return {"state": state, "sheets": sheets, "policy": deps.policy, "rep": rep}

@@ -110,7 +110,7 @@ def run_lifecycle(workdir: Path) -> dict[str, Any]:
         state = deal_state(graph, SEED_DEAL_ID)
         mine = [a for a in state.proposed_actions if a.event_id == state.event_id]
         ids = {a.id for a in mine}
-        receipts = [r for r in state.receipts if r.action_id in ids]
+        receipts = [r for r in deps.crm.list_receipts(SEED_DEAL_ID) if r.action_id in ids]
         records.append(
             {
                 "event": event["type"],

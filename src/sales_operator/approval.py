@@ -591,13 +591,16 @@ def apply_decisions(
     decisions: list[ParsedDecision],
     entries: list[AuditEntry] | None = None,
 ) -> DealUpdate:
-    """Mark validated decisions on the actions and copy their audit entries into the state."""
+    """Mark validated decisions on the actions (their audit entries stay in the CRM).
+
+    `entries` are the decisions' audit entries as recorded; the reviewer and time on each
+    action's `Decision` come from them.
+    """
     if entries is None:
         entries = decision_entries(state, {}, decisions)
     by_id = {d.action_id: d for d in decisions}
     recorded = {e.action_id: e for e in entries}
     actions: list[ProposedAction] = []
-    audit = list(state.audit)
     for action in state.proposed_actions:
         d = by_id.get(action.id)
         if d is None:
@@ -613,8 +616,7 @@ def apply_decisions(
         )
         status = "rejected" if d.type == "reject" else "approved"
         actions.append(action.model_copy(update={"status": status, "decision": decision}))
-        audit.append(entry)
-    return {"proposed_actions": actions, "audit": audit}
+    return {"proposed_actions": actions}
 
 
 # --- the executor ---------------------------------------------------------------------
@@ -640,6 +642,30 @@ def unfinished_actions(crm: Any, deal_id: str, request_id: str) -> list[AuditEnt
         if receipt is None or receipt.status not in _FINAL_RECEIPTS:
             todo.append(entry)
     return todo
+
+
+def _text_by_reference(action: ProposedAction, deps: Any) -> ProposedAction:
+    """Return an executed action with its long argument strings in the blob folder.
+
+    Every later checkpoint copies the state, so the bodies of sent emails, notes and posts
+    would be stored again with each event; the executor never reads them back from the state
+    (it runs the arguments on record in the audit), the audit keeps them, and
+    `blobs.resolve_text` gives them back. Without a blob folder the action is unchanged.
+    """
+    blobs = getattr(deps, "blobs", None)
+    if blobs is None or action.status != "executed":
+        return action
+    from sales_operator.blobs import ACTION_TEXT_MIN_BYTES, externalize_text
+
+    update: dict[str, Any] = {
+        "args": externalize_text(action.args, blobs, min_bytes=ACTION_TEXT_MIN_BYTES)
+    }
+    if action.decision is not None and action.decision.edited_args:
+        edited = externalize_text(
+            action.decision.edited_args, blobs, min_bytes=ACTION_TEXT_MIN_BYTES
+        )
+        update["decision"] = action.decision.model_copy(update={"edited_args": edited})
+    return action.model_copy(update=update)
 
 
 def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
@@ -680,9 +706,6 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
         }
         by_id = {a.id: a for a in state.proposed_actions}
         activities = list(state.activities)
-        receipts = list(state.receipts)
-        have = {r.idempotency_key: i for i, r in enumerate(receipts)}
-        audit = list(state.audit)
         persisted = {(e.action_id, e.decision, e.request_id) for e in log}
         facts = contract_facts(state, deps.policy, crm.list_reps())  # once per run, not per action
         done: dict[str, str] = {}
@@ -715,15 +738,6 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             if (approval.action_id, entry_decision, approval.request_id) not in persisted:
                 crm.append_audit(state.deal_id, entry)
                 persisted.add((approval.action_id, entry_decision, approval.request_id))
-            if not any(
-                a.action_id == approval.action_id and a.decision == entry_decision for a in audit
-            ):
-                audit.append(entry)
-            if key not in have:
-                have[key] = len(receipts)
-                receipts.append(receipt)
-            else:
-                receipts[have[key]] = receipt
             done[approval.action_id] = {"done": "executed", "failed": "failed"}.get(
                 receipt.status, "retryable"
             )
@@ -743,13 +757,13 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
                 if new_activity is not None:
                     activities.append(new_activity)
         actions = [
-            a.model_copy(update={"status": done[a.id]}) if a.id in done else a
+            _text_by_reference(a.model_copy(update={"status": done[a.id]}), deps)
+            if a.id in done
+            else a
             for a in state.proposed_actions
         ]
         return {
-            "proposed_actions": actions,
-            "receipts": receipts,
-            "audit": audit,
+            "proposed_actions": actions,  # receipts and audit entries: in the CRM, by these ids
             "deal": deal,
             "activities": activities,
             "assignment": assignment,

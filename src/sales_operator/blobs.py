@@ -6,6 +6,10 @@ of `limits.blob_min_bytes` or more into a `BlobStore` (a folder of files named b
 SHA-256) and the state keeps `blob:sha256:<hex>` in its place: the event's `transcript_ref`,
 and `DealState.transcript`. The blob is written once (a temporary file, then a rename), so the
 same transcript sent twice, or by two processes at once, is one file; reading checks the hash.
+
+The executor does the same for an executed action's arguments (`externalize_text`: the body
+of a sent email, a note, a Slack post; strings of `ACTION_TEXT_MIN_BYTES` or more):
+the audit in the CRM keeps them as approved, and `resolve_text` reads them back.
 """
 
 from __future__ import annotations
@@ -20,16 +24,22 @@ from typing import Any
 from sales_operator.errors import InputError
 
 __all__ = [
+    "ACTION_TEXT_MIN_BYTES",
     "BLOB_PREFIX",
     "BlobError",
     "BlobStore",
     "blob_ref_of",
     "externalize_payload",
+    "externalize_text",
     "is_ref",
+    "resolve_text",
 ]
 
 BLOB_PREFIX = "blob:sha256:"
 """What every reference starts with."""
+
+ACTION_TEXT_MIN_BYTES = 256
+"""Strings at least this long in an executed action's arguments go to the blob folder."""
 
 _REF = re.compile(r"blob:sha256:([0-9a-f]{64})")
 
@@ -119,3 +129,35 @@ def externalize_payload(
     out = {k: v for k, v in payload.items() if k != "transcript"}
     out["transcript_ref"] = blobs.put(text)
     return out
+
+
+def externalize_text(value: Any, blobs: BlobStore, *, min_bytes: int) -> Any:
+    """Return `value` with every string of `min_bytes` or more, at any depth, stored in `blobs`.
+
+    Dicts and lists are copied with each long string replaced by its `blob:sha256:` reference;
+    other values are returned as they are. `resolve_text` reverses it.
+    """
+    if isinstance(value, str):
+        if len(value) * 4 >= min_bytes and len(value.encode("utf-8", "surrogatepass")) >= min_bytes:
+            return blobs.put(value)
+        return value
+    if isinstance(value, dict):
+        return {k: externalize_text(v, blobs, min_bytes=min_bytes) for k, v in value.items()}
+    if isinstance(value, list):
+        return [externalize_text(v, blobs, min_bytes=min_bytes) for v in value]
+    return value
+
+
+def resolve_text(value: Any, blobs: BlobStore) -> Any:
+    """Return `value` with every `blob:sha256:` reference, at any depth, replaced by its text.
+
+    Raises:
+        BlobError: for a reference whose blob is missing or damaged.
+    """
+    if is_ref(value):
+        return blobs.get(value)
+    if isinstance(value, dict):
+        return {k: resolve_text(v, blobs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_text(v, blobs) for v in value]
+    return value

@@ -18,7 +18,14 @@ from sales_operator.approval import approve_all
 from sales_operator.context import Context
 from sales_operator.deps import Deps
 from sales_operator.graph import build_operator
-from sales_operator.runner import deal_state, pending_request, resume_deal, send_event
+from sales_operator.runner import (
+    deal_audit,
+    deal_receipts,
+    deal_state,
+    pending_request,
+    resume_deal,
+    send_event,
+)
 
 SEED_DEAL_ID = "D-2001"
 """The seed deal's id (and thread id)."""
@@ -326,7 +333,7 @@ def run_demo(
             state = deal_state(graph, SEED_DEAL_ID)
             event_receipts = [
                 r
-                for r in state.receipts
+                for r in deal_receipts(graph, SEED_DEAL_ID, deps=deps)
                 if any(
                     a.id == r.action_id and a.event_id == state.event_id
                     for a in state.proposed_actions
@@ -339,7 +346,8 @@ def run_demo(
     w(
         f"  deal {state.deal_id}: stage {state.deal.stage if state.deal else '?'}, "
         f"{len(state.events)} events, {len(state.proposed_actions)} actions proposed, "
-        f"{len(state.receipts)} executed, {len(state.audit)} audit entries\n"
+        f"{len(deal_receipts(graph, SEED_DEAL_ID, deps=deps))} executed, "
+        f"{len(deal_audit(graph, SEED_DEAL_ID, deps=deps))} audit entries\n"
     )
     w(f"  working folder: {Path(workdir).resolve()}\n")
     w("    crm.sqlite (CRM, receipts, audit), checkpoints.sqlite (the deal's thread),\n")

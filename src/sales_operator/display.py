@@ -150,9 +150,7 @@ def with_offline_display(compiled: G) -> G:
     graph's class is swapped for a subclass whose display is `graph_svg` (falling back to
     the mermaid text when grandalf is missing); nothing else changes.
     """
-    base = type(compiled)
-    if getattr(base, "_offline_display", False):
-        return compiled
+    from sales_operator._subclass import with_subclass
 
     def _repr_mimebundle_(self: Any, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -160,18 +158,7 @@ def with_offline_display(compiled: G) -> G:
         except ImportError:
             return {"text/plain": self.get_graph().draw_mermaid()}
 
-    subclass = type(
-        base.__name__,
-        (base,),
-        {
-            "_offline_display": True,
-            "_repr_mimebundle_": _repr_mimebundle_,
-            "__module__": base.__module__,
-            "__qualname__": base.__qualname__,
-        },
-    )
-    compiled.__class__ = subclass
-    return compiled
+    return with_subclass(compiled, "_offline_display", {"_repr_mimebundle_": _repr_mimebundle_})
 
 
 # --- model displays ----------------------------------------------------------------------------

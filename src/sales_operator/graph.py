@@ -23,6 +23,7 @@ from langgraph.types import RetryPolicy
 from sales_operator.approval import make_executor, make_gate, pending_actions
 from sales_operator.context import Context
 from sales_operator.deps import Deps
+from sales_operator.durability import with_phase_durability
 from sales_operator.errors import TransientAdapterError
 from sales_operator.events import RawState, make_ingest
 from sales_operator.leases import attach_deps
@@ -116,6 +117,7 @@ def build_operator(
         checkpointer=register_models(checkpointer), store=store, name="sales_operator"
     )
     attach_deps(compiled, deps)
+    with_phase_durability(compiled)  # "exit" for pattern work, "sync" at the gate: see there
     return with_offline_display(compiled)  # a notebook cell `graph` draws with no network
 
 

@@ -71,6 +71,7 @@ def build_mcp_server(deps: Deps, graph: Any = None) -> MCPServer:
         except SalesOperatorError as exc:
             return json.dumps({"error": str(exc), "deal_id": deal_id})
         data = state.model_dump(mode="json", exclude={"transcript"})
+        data["meeting"] = data["meetings"][-1] if data["meetings"] else None  # the latest call
         if part is not None:
             return json.dumps({"deal_id": deal_id, part: data.get(part)}, default=str)
         return json.dumps(data, default=str)

@@ -24,6 +24,7 @@ needs no message.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 from sales_operator.errors import ApprovalError
@@ -44,15 +45,21 @@ def args_schema(kind: str, policy: Policy | None = None) -> dict[str, Any]:
     Raises:
         ApprovalError: for an unknown action kind.
     """
+    schema = copy.deepcopy(_kind_schema(kind))  # the caller may change its copy
+    if policy is not None and kind == "change_stage" and "stage" in schema.get("properties", {}):
+        schema["properties"]["stage"]["enum"] = list(policy.stages)
+    return schema
+
+
+@functools.cache
+def _kind_schema(kind: str) -> dict[str, Any]:
+    """Return the JSON schema of a kind's arguments, built once per kind (~5 ms each)."""
     from sales_operator.approval import ARGS_BY_KIND
 
     model = ARGS_BY_KIND.get(kind)
     if model is None:
         raise ApprovalError(f"unknown action kind {kind!r}; known kinds are {list(ARGS_BY_KIND)}")
-    schema = model.model_json_schema(by_alias=True)
-    if policy is not None and kind == "change_stage" and "stage" in schema.get("properties", {}):
-        schema["properties"]["stage"]["enum"] = list(policy.stages)
-    return schema
+    return model.model_json_schema(by_alias=True)
 
 
 def review_config_extras(kind: str, policy: Policy) -> dict[str, Any]:

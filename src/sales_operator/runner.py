@@ -23,7 +23,7 @@ from sales_operator.events import check_event_fits, event_id_for, validate_event
 from sales_operator.leases import DEFAULT_WAIT_S, deal_lease, deps_of
 from sales_operator.policy import Policy
 from sales_operator.review_ui import read_answer, request_from_interrupt
-from sales_operator.state import AuditEntry, DealState, Event
+from sales_operator.state import AuditEntry, DealState, Event, Receipt
 
 
 def thread_config(deal_id: str) -> dict[str, Any]:
@@ -391,3 +391,42 @@ def deal_state(graph: Any, deal_id: str) -> DealState:
     if not values:
         raise ApprovalError(f"no thread for deal {deal_id!r}")
     return DealState.model_validate(values)
+
+
+def deal_receipts(graph: Any, deal_id: str, *, deps: Any = None) -> list[Receipt]:
+    """Return a deal's receipts, oldest first, from the CRM (the state holds only their keys).
+
+    Args:
+        graph: The compiled operator (its `Deps` are used when `deps` is None).
+        deal_id: The deal.
+        deps: The graph's `Deps`; `build_operator()` graphs know theirs.
+
+    Raises:
+        ApprovalError: when the graph has no deps to read the CRM from.
+    """
+    crm = _crm_of(graph, deps)
+    if hasattr(crm, "list_receipts"):
+        return list(crm.list_receipts(deal_id))
+    keys = [a.idempotency_key for a in deal_state(graph, deal_id).proposed_actions]
+    found = [r for r in (crm.get_receipt(k) for k in keys) if r is not None]
+    return sorted(found, key=lambda r: r.executed_at)
+
+
+def deal_audit(graph: Any, deal_id: str, *, deps: Any = None) -> list[AuditEntry]:
+    """Return a deal's audit trail, oldest first, from the CRM (`crm.audit_log(deal_id)`).
+
+    Raises:
+        ApprovalError: when the graph has no deps to read the CRM from.
+    """
+    return list(_crm_of(graph, deps).audit_log(deal_id))
+
+
+def _crm_of(graph: Any, deps: Any) -> Any:
+    d = _deps(graph, deps)
+    crm = getattr(d, "crm", None)
+    if crm is None:
+        raise ApprovalError(
+            "the graph has no deps to read receipts and audit from: pass deps=, or build the "
+            "graph with build_operator(deps)"
+        )
+    return crm

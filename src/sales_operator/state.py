@@ -3,7 +3,13 @@
 One `DealState` lives on one LangGraph thread (`thread_id` = the deal id) for the deal's
 whole life. Each pattern writes its own part (the score, the brief, the meeting insights,
 the proposed actions); only the top-level `approval_gate` and `execute_actions` nodes write
-the decisions, receipts and audit trail.
+the decisions and the actions' statuses.
+
+The state is kept small, because every checkpoint stores it whole: the audit trail and the
+receipts live in the CRM only (`crm.audit_log(deal_id)`, `crm.list_receipts(deal_id)`, or
+`runner.deal_audit`/`runner.deal_receipts`), and the state holds their ids (each proposed
+action's `id` and `idempotency_key`, with its final `status`); the latest call is the last
+of `meetings`, not a second copy; a long transcript is a `blob:sha256:` reference.
 
 The state carries no reducers: the graph runs its nodes one after another, and every node
 returns the complete new value of the keys it changes. That keeps compiled pattern subgraphs
@@ -12,10 +18,18 @@ from handing an accumulated list back to the parent, where a reducer would appen
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import TypedDict
 
 IsoDate = Annotated[date, PlainSerializer(date.isoformat, return_type=str)]
@@ -787,8 +801,27 @@ class AuditEntry(_Model):
     """The action's idempotency key, recorded with its decision (the executor uses this one)."""
 
 
+def _fold_latest_meeting(data: Mapping[str, Any], meetings: list[Any]) -> dict[str, Any]:
+    """Return `data` with its `meeting` moved to the end of `meetings` (one copy per call)."""
+    out = {k: v for k, v in data.items() if k != "meeting"}
+    latest = data["meeting"]
+    if latest is None:
+        return out
+
+    def call_id(m: Any) -> Any:
+        return m.get("call_id") if isinstance(m, dict) else m.call_id
+
+    out["meetings"] = [*(m for m in meetings if call_id(m) != call_id(latest)), latest]
+    return out
+
+
 class DealState(BaseModel):
-    """Everything the operator knows about one deal, carried from event to event."""
+    """Everything the operator knows about one deal, carried from event to event.
+
+    Not here, by design: the audit trail and the receipts (in the CRM, by the actions' ids
+    and idempotency keys). Older checkpoints that still carry `audit`, `receipts` or
+    `meeting` load: the first two are ignored, `meeting` joins `meetings`.
+    """
 
     def _repr_html_(self) -> str:  # notebooks (sales_operator.display)
         from sales_operator.display import deal_state_html
@@ -830,22 +863,42 @@ class DealState(BaseModel):
     """The account brief (written by Generative Research only)."""
     handoff: AccountBrief | None = None
     """The customer-success handoff brief after a won deal."""
-    meeting: MeetingInsights | None = None
-    """Insights from the latest call (written by Meeting Intelligence only)."""
     meetings: list[MeetingInsights] = Field(default_factory=list)
-    """Every analysed call, oldest first."""
+    """Every analysed call, oldest first (written by Meeting Intelligence only); the latest
+    is `meeting`."""
     risks: list[RiskWarning] = Field(default_factory=list)
     """Current risk warnings."""
     proposed_actions: list[ProposedAction] = Field(default_factory=list)
     """Every action proposed on the thread, with its status and decision."""
-    receipts: list[Receipt] = Field(default_factory=list)
-    """Executed actions (written by `execute_actions` only)."""
-    audit: list[AuditEntry] = Field(default_factory=list)
-    """The audit trail (written by the gate and the executor only); append-only."""
     engines: dict[str, str] = Field(default_factory=dict)
     """Step name to the engine that produced its latest output."""
     deal_changes: list[DealChange] = Field(default_factory=list)
     """Stage and close-date changes, oldest first (kept by Scoring+Routing for the risk rules)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _latest_meeting_into_meetings(cls, data: Any) -> Any:
+        """Accept `meeting=` (older checkpoints, callers): it is the latest of `meetings`."""
+        if not isinstance(data, dict) or "meeting" not in data:
+            return data
+        return _fold_latest_meeting(data, data.get("meetings") or [])
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Return a copy; `update={"meeting": m}` makes `m` the latest of `meetings`."""
+        if update and "meeting" in update:
+            update = _fold_latest_meeting(update, update.get("meetings", self.meetings))
+        return super().model_copy(update=update, deep=deep)
+
+    @property
+    def meeting(self) -> MeetingInsights | None:
+        """Insights from the latest call: the last of `meetings` (kept once, not twice)."""
+        return self.meetings[-1] if self.meetings else None
+
+    @meeting.setter
+    def meeting(self, value: MeetingInsights | None) -> None:
+        self.meetings = _fold_latest_meeting({"meeting": value}, self.meetings).get(
+            "meetings", self.meetings
+        )
 
 
 class InputState(TypedDict):
@@ -873,12 +926,9 @@ class DealUpdate(TypedDict, total=False):
     assignment: Assignment | None
     brief: AccountBrief | None
     handoff: AccountBrief | None
-    meeting: MeetingInsights | None
     meetings: list[MeetingInsights]
     risks: list[RiskWarning]
     proposed_actions: list[ProposedAction]
-    receipts: list[Receipt]
-    audit: list[AuditEntry]
     engines: dict[str, str]
     deal_changes: list[DealChange]
 

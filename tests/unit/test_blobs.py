@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sales_operator.approval import approve_all
-from sales_operator.blobs import BlobError, BlobStore, blob_ref_of, is_ref
+from sales_operator.blobs import (
+    ACTION_TEXT_MIN_BYTES,
+    BlobError,
+    BlobStore,
+    blob_ref_of,
+    externalize_text,
+    is_ref,
+    resolve_text,
+)
 from sales_operator.demo import lifecycle_events
 from sales_operator.deps import Deps
 from sales_operator.events import event_id_for, parse_event
@@ -58,8 +67,16 @@ def _checkpoint_growth(workdir: Path, *, blobs: bool) -> tuple[int, Any, Deps]:
         policy=deps.policy,
     )
 
-    def size() -> int:
-        return sum(p.stat().st_size for p in workdir.glob("checkpoints.sqlite*"))
+    def size() -> int:  # the bytes stored in checkpoints and pending writes (compressed or not)
+        db = sqlite3.connect(workdir / "checkpoints.sqlite")
+        try:
+            (n,) = db.execute(
+                "SELECT (SELECT COALESCE(SUM(LENGTH(checkpoint)), 0) FROM checkpoints)"
+                " + (SELECT COALESCE(SUM(LENGTH(value)), 0) FROM writes)"
+            ).fetchone()
+        finally:
+            db.close()
+        return int(n)
 
     before = size()
     for i, day in enumerate((4, 5)):
@@ -77,7 +94,11 @@ def _checkpoint_growth(workdir: Path, *, blobs: bool) -> tuple[int, Any, Deps]:
     return size() - before, graph, deps
 
 
-def test_the_state_holds_a_reference_and_the_checkpoints_stay_small(tmp_path: Path) -> None:
+def test_the_state_holds_a_reference_and_the_checkpoints_stay_small(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # compare what is stored, not how well zlib folds this transcript's repeated line
+    monkeypatch.setattr("sales_operator.serde.COMPRESS_MIN_BYTES", 2**62)
     growth, graph, deps = _checkpoint_growth(tmp_path / "blobs", blobs=True)
     values = graph.get_state(thread_config("D-2001")).values
     ref = blob_ref_of(TRANSCRIPT)
@@ -89,7 +110,9 @@ def test_the_state_holds_a_reference_and_the_checkpoints_stay_small(tmp_path: Pa
     }
     assert all("transcript" not in e.payload for e in values["events"])
     assert deps.blobs is not None and deps.blobs.get(ref) == TRANSCRIPT
-    assert values["meeting"].call_id == "call-1" and values["meeting"].pains  # it was analysed
+    meeting = values["meetings"][-1]  # the latest call, kept once (`DealState.meeting`)
+    assert meeting.call_id == "call-1" and meeting.pains  # it was analysed
+    assert [m.call_id for m in values["meetings"]] == ["call-0", "call-1"]
 
     inline_growth, _, _ = _checkpoint_growth(tmp_path / "inline", blobs=False)
     assert growth * 3 < inline_growth, (growth, inline_growth)
@@ -157,3 +180,48 @@ def test_the_follow_up_reads_a_transcript_kept_in_the_blob_folder(tmp_path: Path
     body = email["args"]["body"]
     assert "You asked how we handle security" in body  # a request only the transcript holds
     assert "rollout plan by hub" in body
+
+
+def test_long_strings_go_to_the_blob_folder_and_come_back(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path / "blobs")
+    body = "Hi Dana, the ROI model we discussed is attached. " * 20
+    args = {"to": ["dana@x.test"], "body": body, "fields": {"notes": body, "n": 3}, "k": [body]}
+    out = externalize_text(args, store, min_bytes=256)
+    assert out["to"] == ["dana@x.test"] and out["fields"]["n"] == 3  # short and non-text stay
+    assert out["body"] == out["fields"]["notes"] == out["k"][0] == blob_ref_of(body)
+    assert args["body"] == body  # the input is not changed
+    assert resolve_text(out, store) == args
+    assert externalize_text(out, store, min_bytes=256) == out  # a reference stays a reference
+    with pytest.raises(BlobError, match="not in"):
+        resolve_text({"body": blob_ref_of("never stored")}, store)
+
+
+@pytest.mark.parametrize("blobs", [True, False])
+def test_executed_actions_keep_their_long_text_by_reference(tmp_path: Path, blobs: bool) -> None:
+    deps = Deps.offline(tmp_path / "work", sample=True)
+    if not blobs:
+        deps.blobs = None
+    graph = build_operator(deps, checkpointer=deps.checkpointer())
+    send_event(graph, lifecycle_events()[0])
+    request = pending_request(graph, "D-2001")
+    assert request is not None
+    # the reviewer sees the text itself, never a reference
+    pending = graph.get_state(thread_config("D-2001")).values["proposed_actions"]
+    email = next(a for a in pending if a.kind == "send_email")
+    body = email.args["body"]
+    assert len(body) >= ACTION_TEXT_MIN_BYTES and not is_ref(body)
+    shown = [r for r in request["action_requests"] if r.get("args", {}).get("body") == body]
+    assert shown, "the request shows the email's body"
+    resume_deal(graph, "D-2001", approve_all(request, reviewer="mgr-jordan"), policy=deps.policy)
+    done = graph.get_state(thread_config("D-2001")).values["proposed_actions"]
+    sent = next(a for a in done if a.id == email.id)
+    assert sent.status == "executed"
+    if not blobs:
+        assert sent.args == email.args
+        return
+    assert deps.blobs is not None
+    assert sent.args["body"] == blob_ref_of(body) and sent.args["to"] == email.args["to"]
+    assert resolve_text(sent.args, deps.blobs) == email.args
+    # the audit in the CRM keeps the text as approved
+    entry = next(e for e in deps.crm.audit_log("D-2001") if e.action_id == email.id)
+    assert entry.original_args["body"] == body

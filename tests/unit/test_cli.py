@@ -137,7 +137,8 @@ def test_demo_interactive_answers(
     text = out.getvalue()
     assert "please answer one of" in text
     assert all(a.status == "executed" for a in state.proposed_actions)
-    assert {e.actor for e in state.audit if e.decision == "approve"} == {"mgr-jordan"}
+    audit = Deps.offline(workdir, sample=True).crm.audit_log(state.deal_id)
+    assert {e.actor for e in audit if e.decision == "approve"} == {"mgr-jordan"}
 
 
 def test_inbox_lists_pending_requests_across_deals(

@@ -320,9 +320,11 @@ def test_an_email_threads_on_the_last_message_with_the_contact() -> None:
         proposed_actions=[
             a.model_copy(update={"status": "executed"}) for a in first.proposed_actions
         ],
-        receipts=[receipt],
     )
-    email = follow_up(run(later))
+    deps = deps_with()
+    # the receipt is where the executor keeps it: in the CRM, under the action's key
+    getattr(deps.crm, "_crm", deps.crm).record_receipt(later.deal_id, receipt)
+    email = follow_up(run(later, deps))
     assert email.args["in_reply_to"] == "<so-first@orbitalfreight.com>"
     assert email.args["references"] == ["<so-first@orbitalfreight.com>"]
 

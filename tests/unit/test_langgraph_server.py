@@ -151,14 +151,19 @@ def test_a_lead_goes_to_approval_and_execution_through_the_server(
     assert state["next"] == []
     actions = state["values"]["proposed_actions"]
     assert actions and {a["status"] for a in actions} == {"executed"}
-    receipts = state["values"]["receipts"]
-    assert {r["action_id"] for r in receipts} == {a["id"] for a in actions}
+    assert "receipts" not in state["values"] and "audit" not in state["values"]  # in the CRM
     assert state["values"]["deal"]["close_date"] == "2026-11-27"
     history = client.threads.get_history(tid, limit=50)
     assert len(history) >= 4
     assert any(h["next"] == ["approval_gate"] for h in history)
     # the side effects happened in the server's working folder
     assert list((workdir / "outbox").glob("*.eml"))
+    from sales_operator.adapters.sqlite_crm import SQLiteCRM
+
+    crm = SQLiteCRM(workdir / "crm.sqlite")
+    receipts = crm.list_receipts()  # the server's thread id is not the deal id
+    crm.close()
+    assert {r.action_id for r in receipts} == {a["id"] for a in actions}
 
     log = log_path.read_text()
     assert "Deserializing unregistered type" not in log

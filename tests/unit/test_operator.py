@@ -15,8 +15,11 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from sales_operator import ApprovalError, ConfigurationError, Deps, EventError, build_operator
+from sales_operator.blobs import is_ref, resolve_text
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.runner import (
+    deal_audit,
+    deal_receipts,
     deal_state,
     pending_request,
     resume_deal,
@@ -97,7 +100,7 @@ def test_nothing_runs_before_approval(graph: Any, deps: Deps) -> None:
     assert request is not None
     kinds = [a["name"] for a in request["action_requests"]]
     assert "assign_owner" in kinds and "post_slack" in kinds and "send_email" in kinds
-    assert state.receipts == []
+    assert deal_receipts(graph, SEED_DEAL_ID) == []
     assert _outbox(deps) == []
     assert _slack_lines(deps) == []
     assert deps.crm.get_deal(SEED_DEAL_ID) is None
@@ -112,8 +115,8 @@ def test_approve_executes_each_action_once_with_receipts_and_audit(graph: Any, d
     state = deal_state(graph, SEED_DEAL_ID)
     n = len(state.proposed_actions)
     assert n > 0 and all(a.status == "executed" for a in state.proposed_actions)
-    assert len(state.receipts) == n
-    assert {r.idempotency_key for r in state.receipts} == {
+    assert len(deal_receipts(graph, SEED_DEAL_ID)) == n
+    assert {r.idempotency_key for r in deal_receipts(graph, SEED_DEAL_ID)} == {
         a.idempotency_key for a in state.proposed_actions
     }
     deal = deps.crm.get_deal(SEED_DEAL_ID)
@@ -134,10 +137,14 @@ def test_reject_runs_nothing(graph: Any, deps: Deps) -> None:
     resume_deal(graph, SEED_DEAL_ID, decisions, policy=deps.policy, reviewer="mgr-jordan")
     state = deal_state(graph, SEED_DEAL_ID)
     assert all(a.status == "rejected" for a in state.proposed_actions)
-    assert state.receipts == [] and _outbox(deps) == [] and _slack_lines(deps) == []
+    assert (
+        deal_receipts(graph, SEED_DEAL_ID) == []
+        and _outbox(deps) == []
+        and _slack_lines(deps) == []
+    )
     assert deps.crm.get_deal(SEED_DEAL_ID) is None
-    assert {e.decision for e in state.audit} == {"reject"}
-    assert all(e.message == "not now" for e in state.audit)
+    assert {e.decision for e in deal_audit(graph, SEED_DEAL_ID)} == {"reject"}
+    assert all(e.message == "not now" for e in deal_audit(graph, SEED_DEAL_ID))
     # rejections are in the CRM's append-only audit log too
     logged = deps.crm.audit_log(SEED_DEAL_ID)
     assert len(logged) == len(state.proposed_actions)
@@ -161,8 +168,7 @@ def test_edit_runs_the_edited_arguments(graph: Any, deps: Deps) -> None:
     [eml] = _outbox(deps)
     text = eml.read_text()
     assert "Subject: Edited subject line" in text and "Edited body." in text
-    state = deal_state(graph, SEED_DEAL_ID)
-    [edit] = [e for e in state.audit if e.decision == "edit"]
+    [edit] = [e for e in deal_audit(graph, SEED_DEAL_ID) if e.decision == "edit"]
     assert edit.edited_args is not None and edit.edited_args["subject"] == "Edited subject line"
     assert edit.original_args["subject"] != "Edited subject line"
 
@@ -198,9 +204,9 @@ def test_malformed_decision_is_an_error_and_leaves_request_pending(graph: Any, d
     again = pending_request(graph, SEED_DEAL_ID)
     assert again is not None and "expected" in again["error"]
     assert again["action_requests"] == request["action_requests"]
-    assert _outbox(deps) == [] and deal_state(graph, SEED_DEAL_ID).receipts == []
+    assert _outbox(deps) == [] and deal_receipts(graph, SEED_DEAL_ID) == []
     _approve_all(graph, deps)
-    assert len(deal_state(graph, SEED_DEAL_ID).receipts) == len(request["action_requests"])
+    assert len(deal_receipts(graph, SEED_DEAL_ID)) == len(request["action_requests"])
 
 
 def test_unknown_action_kind_fails_closed(graph: Any, deps: Deps) -> None:
@@ -225,7 +231,7 @@ def test_unknown_action_kind_fails_closed(graph: Any, deps: Deps) -> None:
         graph.invoke(None, CONFIG)
     after = deal_state(graph, SEED_DEAL_ID)
     assert [a.status for a in after.proposed_actions if a.id == "rogue"] == ["pending"]
-    assert len(after.receipts) == len(state.receipts)
+    assert len(deal_receipts(graph, SEED_DEAL_ID)) == len(state.proposed_actions)
 
 
 def test_graph_without_checkpointer_refuses_to_gate(deps: Deps) -> None:
@@ -313,10 +319,12 @@ def test_full_lifecycle_shares_state_across_patterns(graph: Any, deps: Deps) -> 
         for a in state.proposed_actions
         if a.kind == "send_email" and a.event_id.split(":")[1] == "meeting_completed"
     ]
-    assert follow_ups and "ROI" in follow_ups[0].args["body"]
+    # executed: its body is a reference into the blob folder (the audit has it too)
+    assert follow_ups and is_ref(follow_ups[0].args["body"]) and deps.blobs is not None
+    assert "ROI" in resolve_text(follow_ups[0].args, deps.blobs)["body"]
     assert kinds.count("post_slack") >= 3
     assert all(a.status == "executed" for a in state.proposed_actions)
-    assert len(state.receipts) == len(state.proposed_actions)
+    assert len(deal_receipts(graph, SEED_DEAL_ID)) == len(state.proposed_actions)
     assert len(_outbox(deps)) == kinds.count("send_email")
     assert len(list((deps.workdir / "invites").glob("*.ics"))) == kinds.count(  # type: ignore[operator]
         "send_invite"
@@ -412,7 +420,7 @@ STRICT_SCRIPT = textwrap.dedent(
             "score": type(values["score"]).__name__,
             "assignment": type(values["assignment"]).__name__,
             "action": type(values["proposed_actions"][0]).__name__,
-            "receipt": type(values["receipts"][0]).__name__,
+            "receipts_in_state": "receipts" in values,
             "statuses": sorted({a.status for a in values["proposed_actions"]}),
         }))
     """
@@ -447,7 +455,7 @@ def test_thread_resumed_in_new_process_under_strict_msgpack_gets_models(tmp_path
         "score": "LeadScore",
         "assignment": "Assignment",
         "action": "ProposedAction",
-        "receipt": "Receipt",
+        "receipts_in_state": False,  # the receipts are in the CRM; the actions hold their keys
         "statuses": ["executed"],
     }
 
@@ -486,6 +494,6 @@ def test_transient_adapter_failure_is_retried_and_runs_once(deps: Deps) -> None:
     state = deal_state(graph, SEED_DEAL_ID)
     failed = [a for a in state.proposed_actions if a.status == "failed"]
     assert [a.kind for a in failed] == ["post_slack"]
-    receipt = next(r for r in state.receipts if r.action_id == failed[0].id)
+    receipt = next(r for r in deal_receipts(graph, SEED_DEAL_ID) if r.action_id == failed[0].id)
     assert receipt.status == "failed" and "channel_not_found" in receipt.result["error"]
     assert any(e.decision == "failed" for e in deps.crm.audit_log(SEED_DEAL_ID))

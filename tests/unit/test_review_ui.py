@@ -16,7 +16,13 @@ from sales_operator.errors import ApprovalError, InputError, PolicyError
 from sales_operator.merge_patch import apply_merge_patch, parse_args_patch
 from sales_operator.policy import default_policy, parse_policy
 from sales_operator.review_ui import IGNORED_MESSAGE, args_schema, read_answer
-from sales_operator.runner import deal_state, pending_request, resume_deal, send_event
+from sales_operator.runner import (
+    deal_audit,
+    deal_state,
+    pending_request,
+    resume_deal,
+    send_event,
+)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +135,9 @@ def test_rejecting_a_customer_facing_action_needs_a_reason(tmp_path: Path, score
     )
     state = deal_state(graph, SEED_DEAL_ID)
     assert {a.status for a in state.proposed_actions} == {"rejected"}
-    assert [e.message for e in state.audit if e.kind == "send_email"] == ["wrong tone"]
+    assert [e.message for e in deal_audit(graph, SEED_DEAL_ID) if e.kind == "send_email"] == [
+        "wrong tone"
+    ]
 
 
 def test_policy_refuses_unknown_kinds_in_reject_message_required() -> None:
@@ -178,7 +186,11 @@ def test_agent_inbox_interrupt_and_responses(tmp_path: Path, scorer: Any) -> Non
     status = {a.kind: a.status for a in state.proposed_actions}
     assert status["send_email"] == "executed" and status["post_slack"] == "rejected"
     assert status["assign_owner"] == "executed"
-    decided = {e.kind: e for e in state.audit if e.decision in ("approve", "edit", "reject")}
+    decided = {
+        e.kind: e
+        for e in deal_audit(graph, SEED_DEAL_ID)
+        if e.decision in ("approve", "edit", "reject")
+    }
     assert decided["send_email"].decision == "edit"
     assert decided["post_slack"].decision == "reject"
     assert decided["post_slack"].message == IGNORED_MESSAGE

@@ -76,13 +76,17 @@ def test_strict_msgpack_resume_in_a_new_process_gets_models(tmp_path: Path) -> N
         f"""
         from typing import Any
         from langgraph.graph import StateGraph, START, END
+        import sales_operator.serde
         from sales_operator.serde import sqlite_checkpointer
         from sales_operator.state import DealState
         import tests.unit.test_state_serde as t
 
+        # plain msgpack rows, so that the unregistered reader below can read them at all
+        sales_operator.serde.COMPRESS_MIN_BYTES = 2**62
+
         def put(state: DealState) -> dict[str, Any]:
             s = t._rich_state()
-            return {{"deal_id": s.deal_id, "score": s.score, "meeting": s.meeting,
+            return {{"deal_id": s.deal_id, "score": s.score, "meetings": s.meetings,
                      "proposed_actions": s.proposed_actions}}
 
         b = StateGraph(DealState)
@@ -108,8 +112,9 @@ def test_strict_msgpack_resume_in_a_new_process_gets_models(tmp_path: Path) -> N
         values = saver.get_tuple({{"configurable": {{"thread_id": "D-1"}}}}).checkpoint[
             "channel_values"]
         print(json.dumps({{k: type(v).__name__ for k, v in values.items()
-                           if k in ("score", "meeting", "proposed_actions")}}
-                         | {{"action0": type(values["proposed_actions"][0]).__name__}}))
+                           if k in ("score", "meetings", "proposed_actions")}}
+                         | {{"action0": type(values["proposed_actions"][0]).__name__,
+                             "meeting0": type(values["meetings"][0]).__name__}}))
         """
     )
     env = {**os.environ, "LANGGRAPH_STRICT_MSGPACK": "true", "PYTHONPATH": str(Path.cwd())}
@@ -123,9 +128,10 @@ def test_strict_msgpack_resume_in_a_new_process_gets_models(tmp_path: Path) -> N
     types = json.loads(out.stdout.strip().splitlines()[-1])
     assert types == {
         "score": "LeadScore",
-        "meeting": "MeetingInsights",
+        "meetings": "list",
         "proposed_actions": "list",
         "action0": "ProposedAction",
+        "meeting0": "MeetingInsights",
     }
     # The same bytes through an unregistered serializer come back as plain dicts.
     plain = subprocess.run(
@@ -179,3 +185,23 @@ def test_every_state_model_is_registered_for_the_checkpointer() -> None:
     }
     missing = sorted(m.__name__ for m in models - set(state.STATE_MODELS))
     assert not missing, f"add to STATE_MODELS: {missing}"
+
+
+def test_large_values_are_stored_compressed_and_old_plain_rows_still_load() -> None:
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    from sales_operator.serde import COMPRESS_MIN_BYTES
+
+    serde = make_serializer()
+    state = _rich_state()
+    big = state.model_copy(update={"transcript": "we need routing " * 2000})
+    kind, data = serde.dumps_typed(big)
+    plain_kind, plain = JsonPlusSerializer(allowed_msgpack_modules=True).dumps_typed(big)
+    assert (kind, plain_kind) == ("msgpack+zlib", "msgpack")
+    assert len(data) * 5 < len(plain)
+    assert serde.loads_typed((kind, data)) == big
+    # a row written before compression (plain msgpack) reads back the same
+    assert serde.loads_typed((plain_kind, plain)) == big
+    # small values stay plain, readable by any LangGraph serializer
+    small_kind, small = serde.dumps_typed({"deal_id": "D-1"})
+    assert small_kind == "msgpack" and len(small) < COMPRESS_MIN_BYTES

@@ -403,11 +403,13 @@ class _Proposer:
     def thread(self, recipients: list[Contact | Rep]) -> list[str]:
         """Return the Message-IDs of our earlier emails to any of `recipients`, oldest first."""
         emails = {p.email.lower() for p in recipients if p.email}
-        by_id = {a.id: a for a in self.state.proposed_actions}
         sent: list[tuple[datetime, str]] = []
-        for receipt in self.state.receipts:
-            action = by_id.get(receipt.action_id)
-            if receipt.kind != "send_email" or receipt.status != "done" or action is None:
+        # receipts live in the CRM, not the state: the state's actions hold their keys
+        for action in self.state.proposed_actions:
+            if action.kind != "send_email" or action.status != "executed":
+                continue
+            receipt = self.deps.crm.get_receipt(action.idempotency_key)
+            if receipt is None or receipt.status != "done":
                 continue
             args = (action.decision.edited_args if action.decision else None) or action.args
             to = {str(t).lower() for t in [*args.get("to", []), *args.get("cc", [])]}
@@ -612,7 +614,7 @@ def _base_sheet(p: _Proposer, sender: Rep | None) -> FactSheet:
         sheet.add(f"Risk: {risk.message}", audience="internal", source="score",
                   terms=[risk.message])  # fmt: skip
     competitors = list(p.deps.policy.meetings.competitors)
-    for meeting in [*state.meetings, *([state.meeting] if state.meeting else [])]:
+    for meeting in state.meetings:
         competitors += [h.tracker for h in meeting.competitors]
         shares = [f"{v:.0%}" for v in meeting.talk_ratio.values()]
         sheet.add(f"Talk share: {', '.join(shares)}", audience="internal", source="call",

@@ -224,8 +224,7 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
         if activity not in activities:
             activities.append(activity)
         return {
-            "meeting": insights,
-            "meetings": [*meetings, insights],
+            "meetings": [*meetings, insights],  # the latest is `state.meeting`
             "transcript": kept,
             "activities": activities,
             "engines": {

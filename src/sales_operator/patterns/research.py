@@ -95,7 +95,7 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
                 "currency": deps.policy.company.currency,
                 "closed_at": event.at.date().isoformat(),
             },
-            "meeting": state.meeting or (state.meetings[-1] if state.meetings else None),
+            "meeting": state.meeting,
             "rep": rep,
         }
         handoff = research_account(

@@ -12,6 +12,7 @@ error says what was probably meant:
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -54,6 +55,12 @@ def closest_hint(names: Sequence[str], known: Iterable[str]) -> str:
     return f" (did you mean {'; '.join(parts)}?)" if parts else ""
 
 
+@functools.cache
+def _bundled_features() -> tuple[ScoringFeature, ...]:
+    """Return the bundled policy's feature spec, parsed once (parsing it costs ~0.1 s)."""
+    return tuple(default_policy().scoring.features)
+
+
 def signal_spec(policy: Policy | None = None) -> dict[str, str]:
     """Return the signal keys a lead may carry and their kinds, per the policy's features.
 
@@ -61,7 +68,7 @@ def signal_spec(policy: Policy | None = None) -> dict[str, str]:
     lists it (or the policy lists no features, so the bundled defaults apply); the kind is
     the policy's when it declares one.
     """
-    features: Sequence[ScoringFeature] = (policy or default_policy()).scoring.features
+    features = policy.scoring.features if policy is not None else _bundled_features()
     if not features:
         return dict(SIGNAL_KEYS)
     declared = {f.column: f.kind for f in features}

@@ -1,0 +1,100 @@
+"""Checkpoint durability per phase: "exit" for pattern work, "sync" at the gate and executor.
+
+LangGraph's `durability` is chosen per run (`invoke`/`stream` keyword, default "async"); it
+cannot change between the nodes of one run. The operator's runs fall into two phases, and
+each is one run, so the choice is made per run from what the run is:
+
+- **Pattern work** (a new event: `{"event": ...}` in, from `ingest_event` through the
+  patterns to the approval gate's interrupt) runs with `"exit"`: one checkpoint when the run
+  stops, at the interrupt (or at the end, or at an error), instead of one per step. Nothing
+  in this phase writes to the world, so a crash mid-run loses only work that is redone: the
+  thread is still as it was before the event, the sender was never told the event was
+  handled, and sending it again runs it whole (with per-step checkpoints a crash could
+  leave the event in `state.events` with its patterns half run, and the resend would be
+  taken for a repeat).
+- **Decision and execution** (a resume, `Command(resume=...)`, or a recovery, `None` in)
+  runs with `"sync"`: the checkpoint after the gate is written before `execute_actions`
+  starts, and each step's checkpoint before the next. The writes themselves are made safe
+  by the CRM, not by the checkpoint: the gate records each decision in the append-only
+  audit when it is made, and the executor runs only decisions on record, each under its
+  idempotency key with a receipt (`approval.make_executor`), so a crash anywhere is
+  finished by `recover_deal` without running anything twice.
+
+The pattern subgraphs keep LangGraph's default (they checkpoint under the parent's
+checkpointer): under "exit" a nested graph writes a checkpoint only when it fails, so a
+failed step inside a pattern stays inspectable in Studio; they stay visible in
+`get_graph(xray=True)` either way.
+
+An explicit `durability=` (or `checkpoint_during=`) on a call wins, and so does
+`configurable["__pregel_durability"]`, which LangGraph itself sets for nested runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Literal, TypeVar
+
+from langgraph.types import Command
+
+from sales_operator._subclass import with_subclass
+
+Durability = Literal["sync", "async", "exit"]
+"""LangGraph's durability modes."""
+
+PATTERN_DURABILITY: Durability = "exit"
+"""Durability of a run that handles a new event (pattern work up to the gate)."""
+
+DECISION_DURABILITY: Durability = "sync"
+"""Durability of a run that resumes at the gate or recovers the executor."""
+
+_CONFIG_KEY = "__pregel_durability"  # LangGraph's CONFIG_KEY_DURABILITY (nested runs)
+_CHECKPOINTER_KEY = "__pregel_checkpointer"  # LangGraph's CONFIG_KEY_CHECKPOINTER (server)
+
+G = TypeVar("G")
+
+
+def durability_for(input: Any) -> Durability:
+    """Return the durability for a run of the operator given its input.
+
+    Args:
+        input: What is passed to `invoke`/`stream`: a `Command` (resume) or None
+            (recovery) is decision work; anything else (an event) is pattern work.
+    """
+    if input is None or isinstance(input, Command):
+        return DECISION_DURABILITY
+    return PATTERN_DURABILITY
+
+
+def _choose(graph: Any, input: Any, config: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    if kwargs.get("durability") is not None or kwargs.get("checkpoint_during") is not None:
+        return kwargs
+    configurable = (config or {}).get("configurable") or {}
+    if configurable.get(_CONFIG_KEY) is not None:
+        return kwargs
+    if graph.checkpointer in (None, False) and configurable.get(_CHECKPOINTER_KEY) is None:
+        return kwargs  # nothing to make durable (LangGraph warns when told otherwise)
+    return {**kwargs, "durability": durability_for(input)}
+
+
+def with_phase_durability(compiled: G) -> G:
+    """Give a compiled operator graph the per-phase durability; return it.
+
+    The graph's class is swapped for a subclass whose `stream`/`astream` (and so `invoke`/
+    `ainvoke`, which call them) fill in `durability` from `durability_for(input)` when the
+    caller gave none. Nothing else changes.
+    """
+    base: Any = type(compiled)
+
+    def stream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
+        chunks: Iterator[Any] = base.stream(
+            self, input, config, **_choose(self, input, config, kwargs)
+        )
+        return chunks
+
+    def astream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> AsyncIterator[Any]:
+        chunks: AsyncIterator[Any] = base.astream(
+            self, input, config, **_choose(self, input, config, kwargs)
+        )
+        return chunks
+
+    return with_subclass(compiled, "_phase_durability", {"stream": stream, "astream": astream})
