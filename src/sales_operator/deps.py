@@ -174,11 +174,13 @@ class Deps:
 
     @asynccontextmanager
     async def async_checkpointer(self) -> AsyncIterator[Any]:
-        """Open LangGraph's async SQLite checkpointer in the working folder, for `ainvoke`.
+        """Open LangGraph's async checkpointer, for `ainvoke`/`astream`.
 
-        The same file as `checkpointer()` (`checkpoints.sqlite`), so a thread started with one
-        can be resumed with the other; the serializer is `serde.make_serializer()`, so our
-        models round-trip. `ainvoke`/`astream` need it: the sync saver refuses async calls.
+        With a `database_url`, LangGraph's `AsyncPostgresSaver` on that database; otherwise
+        its `AsyncSqliteSaver` on the same file as `checkpointer()` (`checkpoints.sqlite`).
+        Either way a thread started with the sync saver can be resumed with the async one;
+        the serializer is `serde.make_serializer()`, so our models round-trip. `ainvoke`/
+        `astream` need it: the sync savers refuse async calls.
 
         ```python
         async with deps.async_checkpointer() as saver:
@@ -187,11 +189,18 @@ class Deps:
         ```
 
         Yields:
-            An `AsyncSqliteSaver`, set up; its connection closes when the block ends.
+            An `AsyncSqliteSaver` or `AsyncPostgresSaver`, set up; its connection closes when
+            the block ends.
 
         Raises:
-            ConfigurationError: when these Deps have no working folder.
+            ConfigurationError: when these Deps have neither a database nor a working folder.
         """
+        if self.database_url:
+            from sales_operator.postgres import async_postgres_checkpointer
+
+            async with async_postgres_checkpointer(self.database_url) as pg_saver:
+                yield pg_saver
+            return
         import aiosqlite
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
