@@ -82,7 +82,7 @@ def iter_chunks(
     Args:
         path: A CSV file (UTF-8, a header line) or a Parquet file (`.parquet`, `.pq`).
         chunk_rows: Rows per chunk.
-        columns: Parquet only: read just these columns (those the file has).
+        columns: Read just these columns (those the file has); None reads every column.
 
     Raises:
         DataError: naming the file (and line) when it is missing, unreadable, empty, has a
@@ -94,10 +94,10 @@ def iter_chunks(
     if is_parquet(p):
         yield from _parquet_chunks(p, chunk_rows, columns)
     else:
-        yield from _csv_chunks(p, chunk_rows)
+        yield from _csv_chunks(p, chunk_rows, columns)
 
 
-def _csv_chunks(p: Path, chunk_rows: int) -> Iterator[Chunk]:
+def _csv_chunks(p: Path, chunk_rows: int, columns: Sequence[str] | None) -> Iterator[Chunk]:
     try:
         fh = p.open(encoding="utf-8-sig", newline="")
     except FileNotFoundError as err:
@@ -117,6 +117,8 @@ def _csv_chunks(p: Path, chunk_rows: int) -> Iterator[Chunk]:
             if blank:
                 raise DataError(f"{p}: header column(s) {blank} have no name")
             width = len(header)
+            keep = set(header if columns is None else columns)
+            kept = [(k, name) for k, name in enumerate(header) if name in keep]
             start = 0
             rows: list[dict[str, Any]] = []
             lines: list[int] = []
@@ -125,10 +127,11 @@ def _csv_chunks(p: Path, chunk_rows: int) -> Iterator[Chunk]:
                     continue  # a blank line, as csv.DictReader skips it
                 if len(values) > width:
                     raise DataError(f"{p}: CSV line {reader.line_num} has more fields than the header")
-                row: dict[str, Any] = dict(zip(header, values, strict=False))
-                for name in header[len(values) :]:
-                    row[name] = None  # a short line: the missing cells are blank
-                rows.append(row)
+                if len(values) == width:
+                    rows.append({name: values[k] for k, name in kept})
+                else:  # a short line: the missing cells are blank
+                    n = len(values)
+                    rows.append({name: values[k] if k < n else None for k, name in kept})
                 lines.append(reader.line_num)
                 if len(rows) == chunk_rows:
                     yield Chunk(start, rows, lines, str(p))
