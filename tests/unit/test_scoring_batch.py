@@ -205,3 +205,35 @@ def test_category_memo_stays_bounded_on_free_text(
         model.encoder.encode(rows[start : start + 100])
         assert len(source._memo) <= len(source.values) + 50 + 100
     assert [r.probability for r in model.score(rows)] == before
+
+
+def test_sample_rows_draws_across_the_file_in_file_order(tmp_path: Path) -> None:
+    rows = [{"lead_id": f"L{i:05d}", "n": str(i)} for i in range(5000)]
+    path = write_csv(tmp_path / "many.csv", rows)
+    sample, total = batch.sample_rows(path, 400)
+    picked = [int(r["n"]) for r in sample]
+    assert total == 5000 and len(picked) == 400 == len(set(picked))
+    assert picked == sorted(picked)
+    # Drawn from the whole file, not its head: each fifth of it holds about a fifth.
+    fifths = [sum(1 for i in picked if k * 1000 <= i < (k + 1) * 1000) for k in range(5)]
+    assert all(40 <= f <= 120 for f in fifths), fifths
+    assert batch.sample_rows(path, 400) == (sample, total)  # seeded
+    everything, total = batch.sample_rows(path, 10_000)
+    assert everything == [{"lead_id": r["lead_id"], "n": r["n"]} for r in rows]
+    with pytest.raises(DataError, match="at least 1"):
+        batch.sample_rows(path, 0)
+
+
+def test_cli_train_max_rows_trains_on_a_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    leads = write_csv(tmp_path / "leads.csv", synthetic_leads(3000, seed=5))
+    out = tmp_path / "m"
+    assert run("train", "--leads", str(leads), "--target", "converted", "--id", "lead_id",
+               "--out", str(out), "--exclude", "status_after_call",
+               "--time-column", "signed_up", "--max-rows", "1500") == 0  # fmt: skip
+    assert "training on 1500 rows drawn at random from 3000" in capsys.readouterr().out
+    card = json.loads((out / "card.json").read_text("utf-8"))
+    assert card["rows"]["total"] == 1500 and card["split"] == "time"

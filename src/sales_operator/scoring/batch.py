@@ -179,6 +179,39 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
+def sample_rows(path: str | Path, n: int, *, seed: int = 7) -> tuple[list[dict[str, Any]], int]:
+    """Draw `n` rows of a CSV or Parquet file uniformly at random, in file order.
+
+    One pass with a reservoir (Vitter's algorithm R), so memory holds `n` rows and one chunk
+    however large the file; the rows come back in the file's order, so a split in time
+    still sees them in time.
+
+    Returns:
+        The sampled rows (all of them when the file has at most `n`) and the file's row count.
+
+    Raises:
+        DataError: as `iter_chunks` does, or when `n` is below 1.
+    """
+    import random
+
+    if n < 1:
+        raise DataError(f"the sample size must be at least 1, got {n}")
+    rng = random.Random(seed)
+    kept: list[tuple[int, dict[str, Any]]] = []
+    seen = 0
+    for chunk in iter_chunks(path):
+        for row in chunk.rows:
+            if seen < n:
+                kept.append((seen, row))
+            else:
+                j = rng.randrange(seen + 1)
+                if j < n:
+                    kept[j] = (seen, row)
+            seen += 1
+    kept.sort(key=lambda item: item[0])
+    return [row for _, row in kept], seen
+
+
 def file_columns(path: str | Path) -> list[str]:
     """Return the column names of a CSV (its header) or Parquet file (its schema).
 

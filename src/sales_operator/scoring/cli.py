@@ -3,6 +3,7 @@
 ```text
 sales-operator train --leads FILE --target COLUMN --out MODEL_DIR [--id COLUMN]
                      [--exclude COLUMN ...] [--time-column COLUMN] [--policy FILE]
+                     [--max-rows N]
 sales-operator score --model MODEL_DIR --leads FILE --out FILE [--chunk-rows N] [--quiet]
 sales-operator drift --model MODEL_DIR --leads FILE
 sales-operator model status|refresh|rollback [--workdir DIR]   the operator's own model
@@ -25,8 +26,9 @@ FILE is a CSV, or Parquet when it ends in `.parquet`/`.pq` (the `parquet` extra)
 streams: it reads, scores and writes `--chunk-rows` rows at a time
 (`sales_operator.scoring.batch`), so memory stays flat however many rows there are, and
 writes the scores (CSV, or Parquet by `--out`'s extension) to a temporary file renamed into
-place at the end. `train` and `drift` read the whole file into memory (about 2-3 KB per row
-of a 40-column CSV): train on a sample of a file that does not fit.
+place at the end. `train` and `drift` hold the whole file in memory (a few KB per row of a
+40-column CSV); `train --max-rows N` trains on N rows drawn uniformly at random in one
+pass (kept in file order), for a file too large to hold.
 """
 
 from __future__ import annotations
@@ -69,7 +71,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train a model on a CSV or Parquet file of leads or closed deals; save it to `--out`."""
     from sales_operator.scoring.tabular import train_tabular
 
-    rows = read_csv_rows(args.leads)
+    if args.max_rows:
+        from sales_operator.scoring.batch import sample_rows
+
+        rows, total = sample_rows(args.leads, args.max_rows)
+        if total > len(rows):
+            _say(f"training on {len(rows)} rows drawn at random from {total} (--max-rows)")
+    else:
+        rows = read_csv_rows(args.leads)
     columns = list(rows[0])
     policy = _policy(args)
     scoring = policy.scoring
@@ -257,6 +266,12 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "--exclude", action="append", default=[], metavar="COLUMN", help="a column not to use"
     )
     p.add_argument("--time-column", help="order the split by this date column")
+    p.add_argument(
+        "--max-rows",
+        type=_positive,
+        metavar="N",
+        help="train on N rows drawn at random (in file order) from a file too large to hold",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
