@@ -1,4 +1,4 @@
-"""Chunked batch scoring (`scoring.batch`): same scores as whole-file, typed errors, no half files."""
+"""Chunked batch scoring (`scoring.batch`): whole-file scores, typed errors, no half files."""
 
 from __future__ import annotations
 

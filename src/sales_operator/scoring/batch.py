@@ -126,7 +126,9 @@ def _csv_chunks(p: Path, chunk_rows: int, columns: Sequence[str] | None) -> Iter
                 if not values:
                     continue  # a blank line, as csv.DictReader skips it
                 if len(values) > width:
-                    raise DataError(f"{p}: CSV line {reader.line_num} has more fields than the header")
+                    raise DataError(
+                        f"{p}: CSV line {reader.line_num} has more fields than the header"
+                    )
                 if len(values) == width:
                     rows.append({name: values[k] for k, name in kept})
                 else:  # a short line: the missing cells are blank

@@ -166,9 +166,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_drift(args: argparse.Namespace) -> int:
     """Compare a CSV of recent leads with a model's training window (PSI per feature)."""
-    from sales_operator.scoring.drift import psi_report
-
     from sales_operator.scoring.batch import check_columns
+    from sales_operator.scoring.drift import psi_report
 
     model = _load(args.model)
     rows = read_csv_rows(args.leads)
