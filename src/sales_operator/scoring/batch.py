@@ -430,6 +430,8 @@ def score_file(
         writer.close()
         writer = None
         os.replace(tmp, dest)
+    except OSError as err:  # a full disk, a folder named like the output, no permission
+        raise DataError(f"{dest}: cannot write the scores: {err}") from err
     finally:
         if writer is not None:
             writer.close()
