@@ -237,3 +237,22 @@ def test_cli_train_max_rows_trains_on_a_sample(
     assert "training on 1500 rows drawn at random from 3000" in capsys.readouterr().out
     card = json.loads((out / "card.json").read_text("utf-8"))
     assert card["rows"]["total"] == 1500 and card["split"] == "time"
+
+
+def test_the_rules_model_scores_a_file_too(tmp_path: Path) -> None:
+    from sales_operator.scoring.model import crm_policy, read_closed_deals_csv
+
+    rows = read_closed_deals_csv()[:40]
+    rules = train_tabular(rows, crm_policy(default_policy()), target="outcome", id_column="deal_id")
+    assert rules.is_rules
+    leads = write_csv(tmp_path / "deals.csv", rows)
+    summary = batch.score_file(rules, leads, tmp_path / "scores.csv", chunk_rows=7)
+    written = read_scores(tmp_path / "scores.csv")
+    assert summary.rows == 40 and [r["id"] for r in written] == [r["deal_id"] for r in rows]
+    assert [r["probability"] for r in written] == [
+        f"{r.probability:.4f}" for r in rules.score(rows)
+    ]
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(DataError, match=r"taken: cannot write the scores"):
+        batch.score_file(rules, leads, tmp_path / "taken", chunk_rows=7)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deals.csv", "scores.csv", "taken"]
