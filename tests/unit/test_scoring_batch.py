@@ -156,6 +156,16 @@ def test_bad_files_get_clear_errors(model: TrainedModel, tmp_path: Path) -> None
     pq.write_table(pa.Table.from_pylist([{"lead_id": "x", "visits": 3}]), lacking)
     with pytest.raises(DataError, match=r"lack the model's column\(s\)"):
         batch.score_file(model, lacking, tmp_path / "s.csv")
+    renamed = [
+        {("Visits" if k == "visits" else k): v for k, v in r.items()} for r in scoring_rows(5)
+    ]
+    for name in ("renamed.parquet", "renamed.csv"):
+        if name.endswith(".csv"):
+            write_csv(tmp_path / name, renamed)
+        else:
+            pq.write_table(pa.Table.from_pylist(renamed), tmp_path / name)
+        with pytest.raises(DataError, match="did you mean 'Visits' for 'visits'"):
+            batch.score_file(model, tmp_path / name, tmp_path / "s.csv")
     leads = write_csv(tmp_path / "leads.csv", scoring_rows(20))
     with pytest.raises(DataError, match="would overwrite the leads"):
         batch.score_file(model, leads, leads)

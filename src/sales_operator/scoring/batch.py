@@ -67,6 +67,8 @@ class Chunk:
     """CSV line each row ends on (the header is line 1); None for Parquet."""
     source: str = ""
     """The file it came from."""
+    header: list[str] = field(default_factory=list)
+    """Every column the file has (the rows may hold only those asked for)."""
 
     def where(self, i: int) -> str:
         """Name row `i` of the chunk: its 0-based data row in the file and its CSV line."""
@@ -136,7 +138,7 @@ def _csv_chunks(p: Path, chunk_rows: int, columns: Sequence[str] | None) -> Iter
                     rows.append({name: values[k] if k < n else None for k, name in kept})
                 lines.append(reader.line_num)
                 if len(rows) == chunk_rows:
-                    yield Chunk(start, rows, lines, str(p))
+                    yield Chunk(start, rows, lines, str(p), header)
                     start += len(rows)
                     rows, lines = [], []
         except UnicodeDecodeError as err:
@@ -144,7 +146,7 @@ def _csv_chunks(p: Path, chunk_rows: int, columns: Sequence[str] | None) -> Iter
         except csv.Error as err:
             raise DataError(f"{p}: CSV line {reader.line_num}: {err}") from err
         if rows:
-            yield Chunk(start, rows, lines, str(p))
+            yield Chunk(start, rows, lines, str(p), header)
         elif start == 0:
             raise DataError(f"{p}: a header ({width} columns) but no data rows")
 
@@ -161,7 +163,7 @@ def _parquet_chunks(p: Path, chunk_rows: int, columns: Sequence[str] | None) -> 
         for batch in pf.iter_batches(batch_size=chunk_rows, columns=wanted):
             rows = batch.to_pylist()
             if rows:
-                yield Chunk(start, rows, None, str(p))
+                yield Chunk(start, rows, None, str(p), names)
                 start += len(rows)
     except (pa.ArrowException, OSError) as err:
         raise DataError(f"{p}: not a readable Parquet file: {err}") from err
@@ -212,22 +214,6 @@ def sample_rows(path: str | Path, n: int, *, seed: int = 7) -> tuple[list[dict[s
             seen += 1
     kept.sort(key=lambda item: item[0])
     return [row for _, row in kept], seen
-
-
-def file_columns(path: str | Path) -> list[str]:
-    """Return the column names of a CSV (its header) or Parquet file (its schema).
-
-    Raises:
-        DataError: as `iter_chunks` does.
-    """
-    p = Path(path)
-    if is_parquet(p):
-        pa = _pyarrow(p)
-        try:
-            return list(pa.parquet.ParquetFile(str(p)).schema_arrow.names)
-        except (pa.ArrowException, OSError) as err:
-            raise DataError(f"{p}: not a readable Parquet file: {err}") from err
-    return list(next(iter_chunks(p, chunk_rows=1)).rows[0])
 
 
 class _Model(Protocol):
@@ -417,7 +403,7 @@ def score_file(
     try:
         for chunk in iter_chunks(src, chunk_rows=chunk_rows, columns=wanted):
             if writer is None:
-                check_columns(model, list(chunk.rows[0]), str(src))
+                check_columns(model, chunk.header, str(src))
                 writer = _ParquetWriter(tmp) if is_parquet(dest) else _CsvWriter(tmp)
             results = _score_chunk(model, chunk)
             writer.write(_records(model, chunk, results))
