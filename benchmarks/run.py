@@ -13,7 +13,7 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = ("lifecycle", "scoring", "meetings", "stt", "research", "startup")
+BENCHMARKS = ("lifecycle", "scoring", "meetings", "stt", "research", "startup", "scoring_scale")
 """Every benchmark, in run order."""
 
 

@@ -61,6 +61,13 @@ class LimitError(InputError):
 class DataError(InputError):
     """A data file, CSV row or training set is malformed."""
 
+    def __init__(self, message: str, *, row: int | None = None, column: str | None = None) -> None:
+        super().__init__(message)
+        self.row = row
+        """The bad row (0-based among the rows read), when one row is to blame."""
+        self.column = column
+        """The bad column, when one column is to blame."""
+
 
 class LeakageError(DataError):
     """A training feature is known only after the outcome it would predict."""

@@ -172,8 +172,10 @@ def test_clear_errors(leads: Path, model_dir: Path, tmp_path: Path) -> None:
     rows = synthetic_leads(20, seed=9)
     rows[3]["visits"] = "a dozen"
     bad = write_csv(tmp_path / "bad.csv", rows)
-    with pytest.raises(DataError, match=r"row 3: column 'visits' must be numeric, got 'a dozen'"):
+    bad_value = r"bad\.csv: row 3 \(CSV line 5\): column 'visits' must be numeric, got 'a dozen'"
+    with pytest.raises(DataError, match=bad_value) as caught:
         run("score", "--model", str(model_dir), "--leads", str(bad), "--out", out)
+    assert (caught.value.row, caught.value.column) == (3, "visits")
     lacking = write_csv(
         tmp_path / "lacking.csv", [{k: v for k, v in r.items() if k != "source"} for r in rows]
     )

@@ -1,10 +1,11 @@
 """`sales-operator` subcommands of the scoring area (registered by `sales_operator.cli`).
 
 ```text
-sales-operator train --leads CSV --target COLUMN --out MODEL_DIR [--id COLUMN]
+sales-operator train --leads FILE --target COLUMN --out MODEL_DIR [--id COLUMN]
                      [--exclude COLUMN ...] [--time-column COLUMN] [--policy FILE]
-sales-operator score --model MODEL_DIR --leads CSV --out CSV
-sales-operator drift --model MODEL_DIR --leads CSV
+                     [--max-rows N]
+sales-operator score --model MODEL_DIR --leads FILE --out FILE [--chunk-rows N] [--quiet]
+sales-operator drift --model MODEL_DIR --leads FILE
 sales-operator model status|refresh|rollback [--workdir DIR]   the operator's own model
 ```
 
@@ -20,54 +21,39 @@ parses as a number, else categorical). Either way the policy's leakage list
 (`scoring.post_outcome_columns`, the bundled one by default) is enforced: a listed column in
 the CSV must be `--exclude`d. `score` writes one row per input row: `id`, `probability`,
 `band`, `percentile`, `top_factors` ("visited the pricing page 2 times: +8 pts; ...").
+
+FILE is a CSV, or Parquet when it ends in `.parquet`/`.pq` (the `parquet` extra). `score`
+streams: it reads, scores and writes `--chunk-rows` rows at a time
+(`sales_operator.scoring.batch`), so memory stays flat however many rows there are, and
+writes the scores (CSV, or Parquet by `--out`'s extension) to a temporary file renamed into
+place at the end. `train` and `drift` hold the whole file in memory (a few KB per row of a
+40-column CSV); `train --max-rows N` trains on N rows drawn uniformly at random in one
+pass (kept in file order), for a file too large to hold.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from sales_operator.errors import DataError
-from sales_operator.escaping import csv_cell
+from sales_operator.scoring.batch import CHUNK_ROWS, format_factors
+
+__all__ = ["add_commands", "format_factors", "read_csv_rows"]
 
 
-def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
-    """Read a CSV file into rows of strings.
+def read_csv_rows(path: str | Path) -> list[dict[str, Any]]:
+    """Read a whole CSV (or Parquet) file into rows (strings from a CSV).
 
     Raises:
         DataError: when the file is missing, not UTF-8, empty, or has no data rows.
     """
-    p = Path(path)
-    try:
-        text = p.read_text("utf-8-sig")
-    except FileNotFoundError as err:
-        raise DataError(f"no such CSV file: {p}") from err
-    except UnicodeDecodeError as err:
-        raise DataError(f"{p}: not UTF-8 text") from err
-    if not text.strip():
-        raise DataError(f"{p}: the file is empty")
-    # Not `splitlines()`: a quoted cell may hold a line break (or U+2028) of its own.
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows: list[dict[str, str]] = []
-    last_line: list[int] = []
-    for r in reader:
-        rows.append(dict(r))
-        last_line.append(reader.line_num)
-    header = reader.fieldnames or []
-    if not rows:
-        raise DataError(f"{p}: a header ({len(header)} columns) but no data rows")
-    blank = [i for i, name in enumerate(header) if not (name or "").strip()]
-    if blank:
-        raise DataError(f"{p}: header column(s) {blank} have no name")
-    for i, row in enumerate(rows):
-        if None in row:
-            raise DataError(f"{p}: CSV line {last_line[i]} has more fields than the header")
-    return rows
+    from sales_operator.scoring.batch import read_rows
+
+    return read_rows(path)
 
 
 def _say(text: str, *, file: Any = None) -> None:
@@ -82,10 +68,17 @@ def _policy(args: argparse.Namespace) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train a model on a CSV of leads or closed deals and save it to `--out`."""
+    """Train a model on a CSV or Parquet file of leads or closed deals; save it to `--out`."""
     from sales_operator.scoring.tabular import train_tabular
 
-    rows = read_csv_rows(args.leads)
+    if args.max_rows:
+        from sales_operator.scoring.batch import sample_rows
+
+        rows, total = sample_rows(args.leads, args.max_rows)
+        if total > len(rows):
+            _say(f"training on {len(rows)} rows drawn at random from {total} (--max-rows)")
+    else:
+        rows = read_csv_rows(args.leads)
     columns = list(rows[0])
     policy = _policy(args)
     scoring = policy.scoring
@@ -153,62 +146,32 @@ def _load(model_dir: str) -> Any:
     return TrainedModel.load(path)
 
 
-def _check_columns(model: Any, rows: list[dict[str, str]], source: str) -> None:
-    if model.encoder is None:
-        return
-    have = set(rows[0])
-    lacking = [n for n in model.encoder.names if n not in have]
-    if lacking:
-        from sales_operator.scoring.features import closest_hint
-
-        raise DataError(
-            f"{source}: the leads lack the model's column(s) {lacking}"
-            f"{closest_hint(lacking, have - set(model.encoder.names))}; "
-            f"model {model.version} was trained on {model.encoder.names}"
-        )
-
-
-def format_factors(factors: list[Any]) -> str:
-    """Join factors as "words: +9 pts; words: -3 pts"."""
-    return "; ".join(f"{f.label}: {f.points:+.0f} pts" for f in factors)
-
-
 def cmd_score(args: argparse.Namespace) -> int:
-    """Score a CSV of leads with a saved model; write one row per lead to `--out`."""
+    """Score a CSV or Parquet file of leads chunk by chunk; write one row per lead to `--out`."""
+    from sales_operator.scoring.batch import score_file, stderr_progress
+
     model = _load(args.model)
-    rows = read_csv_rows(args.leads)
-    _check_columns(model, rows, args.leads)
-    try:
-        results = model.score(rows)
-    except DataError as err:
-        raise DataError(f"{args.leads}: {err} (row 0 is CSV line 2)") from err
-    id_column = model.card.id_column
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["id", "probability", "band", "percentile", "top_factors"])
-        for i, (row, r) in enumerate(zip(rows, results, strict=True)):
-            row_id = row.get(id_column) if id_column and id_column in row else str(i + 1)
-            pct = "" if r.percentile is None else f"{r.percentile:.1f}"
-            cells = [row_id, f"{r.probability:.4f}", r.band, pct, format_factors(r.factors)]
-            writer.writerow([csv_cell(c) for c in cells])  # no formula reaches a spreadsheet
-    bands: dict[str, int] = {}
-    for r in results:
-        bands[r.band] = bands.get(r.band, 0) + 1
-    summary = ", ".join(f"{b} {bands[b]}" for b in sorted(bands))
-    _say(f"scored {len(results)} leads with {model.version} ({model.engine}) -> {out}")
-    _say(f"bands: {summary}")
+    summary = score_file(
+        model,
+        args.leads,
+        args.out,
+        chunk_rows=args.chunk_rows,
+        progress=None if args.quiet else stderr_progress,
+    )
+    bands = ", ".join(f"{b} {summary.bands[b]}" for b in sorted(summary.bands))
+    _say(f"scored {summary.rows} leads with {model.version} ({model.engine}) -> {summary.out}")
+    _say(f"bands: {bands}")
     return 0
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
     """Compare a CSV of recent leads with a model's training window (PSI per feature)."""
+    from sales_operator.scoring.batch import check_columns
     from sales_operator.scoring.drift import psi_report
 
     model = _load(args.model)
     rows = read_csv_rows(args.leads)
-    _check_columns(model, rows, args.leads)
+    check_columns(model, list(rows[0]), args.leads)
     report = psi_report(model, rows)
     if args.json:
         _say(json.dumps(report.model_dump(), indent=2))
@@ -272,6 +235,16 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from err
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add this area's subcommands to the `sales-operator` parser.
 
@@ -282,7 +255,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "train", parents=[common], help="train a conversion model on a CSV of lead history"
     )
-    p.add_argument("--leads", required=True, help="CSV of leads or closed deals with outcomes")
+    p.add_argument(
+        "--leads", required=True, help="CSV or Parquet of leads or closed deals with outcomes"
+    )
     p.add_argument("--target", required=True, help="the outcome column (won/lost, 1/0, yes/no)")
     p.add_argument("--id", help="the row id column (never a feature)")
     p.add_argument("--out", required=True, help="folder to write the model to")
@@ -290,19 +265,37 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "--exclude", action="append", default=[], metavar="COLUMN", help="a column not to use"
     )
     p.add_argument("--time-column", help="order the split by this date column")
+    p.add_argument(
+        "--max-rows",
+        type=_positive,
+        metavar="N",
+        help="train on N rows drawn at random (in file order) from a file too large to hold",
+    )
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("score", parents=[common], help="score a CSV of leads with a saved model")
+    p = sub.add_parser(
+        "score", parents=[common], help="score a CSV or Parquet file of leads with a saved model"
+    )
     p.add_argument("--model", required=True, help="a folder written by `train`")
-    p.add_argument("--leads", required=True, help="CSV of leads with the model's columns")
-    p.add_argument("--out", required=True, help="CSV to write")
+    p.add_argument(
+        "--leads", required=True, help="CSV or Parquet (.parquet) of leads with the model's columns"
+    )
+    p.add_argument("--out", required=True, help="scores to write: CSV, or Parquet by extension")
+    p.add_argument(
+        "--chunk-rows",
+        type=_positive,
+        default=CHUNK_ROWS,
+        metavar="N",
+        help=f"rows read, scored and written at a time (default {CHUNK_ROWS:,})",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress line per chunk on stderr")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser(
         "drift", parents=[common], help="population stability of recent leads per feature"
     )
     p.add_argument("--model", required=True, help="a folder written by `train`")
-    p.add_argument("--leads", required=True, help="CSV of recent leads")
+    p.add_argument("--leads", required=True, help="CSV or Parquet of recent leads")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_drift)
 

@@ -101,6 +101,9 @@ MIN_FACTOR_POINTS = 0.05
 SMALL_BATCH = 1000
 """Batches below this many rows are converted for XGBoost on one thread."""
 
+MEMO_LIMIT = 100_000
+"""Raw values a categorical feature remembers the column of, across batches, at most."""
+
 _TRUE = {"true", "yes", "y", "t", "1", "1.0"}
 _FALSE = {"false", "no", "n", "f", "0", "0.0"}
 _POSITIVE = {"won", "closed_won", "1", "1.0", "true", "yes", "y", "converted"}
@@ -396,15 +399,17 @@ class Encoder:
             number = to_number(value)
         except (TypeError, ValueError) as err:
             what = {"numeric": "numeric", "boolean": "yes/no", "date": "an ISO date"}[f.kind]
-            raise DataError(f"row {i}: column {f.name!r} must be {what}, got {value!r}") from err
+            raise _bad(i, f.name, f"must be {what}, got {value!r}") from err
         if f.kind == "boolean" and number not in (0.0, 1.0):
-            raise DataError(f"row {i}: column {f.name!r} must be yes/no, got {value!r}")
+            raise _bad(i, f.name, f"must be yes/no, got {value!r}")
         if math.isinf(number):
-            raise DataError(f"row {i}: column {f.name!r} must be finite, got {value!r}")
+            raise _bad(i, f.name, f"must be finite, got {value!r}")
         return number
 
     def _category_index(self, f: FittedFeature, raw: list[Any]) -> IntArray:
         memo = f._memo
+        if len(memo) > len(f.values) + MEMO_LIMIT:
+            memo.clear()  # many distinct raw values (free text): stay flat over a long batch
         if not memo:
             memo.update({v: i for i, v in enumerate(f.values)})
         other = len(f.values) if f.has_other else -1
@@ -443,6 +448,11 @@ class Encoder:
     def from_dict(cls, data: Mapping[str, Any]) -> Encoder:
         """Rebuild an encoder saved with `to_dict`."""
         return cls([FittedFeature.from_dict(f) for f in data["features"]], data["missing"])
+
+
+def _bad(row: int, column: str, what: str) -> DataError:
+    """Return the error for a value of `column` in `row` that does not fit its kind."""
+    return DataError(f"row {row}: column {column!r} {what}", row=row, column=column)
 
 
 _A = TypeVar("_A", bound=np.ndarray)
