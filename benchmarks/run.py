@@ -13,7 +13,7 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = ("lifecycle", "scoring", "meetings", "stt", "research")
+BENCHMARKS = ("lifecycle", "scoring", "meetings", "stt", "research", "scale")
 """Every benchmark, in run order."""
 
 
