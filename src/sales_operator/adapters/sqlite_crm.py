@@ -3,6 +3,9 @@
 Tables: `accounts`, `contacts`, `leads`, `deals`, `stage_history`, `activities`, `tasks`,
 `notes`, `reps`, `receipts`, `audit` (append-only, enforced by triggers), `applied_writes`
 (the idempotency ledger), `deal_leases` (one writer per deal) and `schema_version`.
+Constant-time reads (issue 12): `assignments` (every owner assignment, for round-robin),
+`rep_counters` (each owner's open deals and assignments, updated in the transaction that
+changes a deal's owner or stage) and `pending_requests` (the inbox index, one per deal).
 
 Every write is one transaction that also records its idempotency key in `applied_writes`;
 a second call with the same key and operation returns the first result and changes nothing.
@@ -22,6 +25,7 @@ import logging
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -255,6 +259,7 @@ CREATE TABLE IF NOT EXISTS rep_counters (
 CREATE TABLE IF NOT EXISTS pending_requests (
     deal_id TEXT PRIMARY KEY,
     request_id TEXT NOT NULL,
+    token TEXT NOT NULL,
     indexed_at TEXT NOT NULL
 );
 """
@@ -1154,6 +1159,42 @@ class SQLiteCRM:
             raise PermanentAdapterError(
                 f"cannot record the decisions: {exc}", adapter=ADAPTER, operation=operation
             ) from exc
+
+    # -- the inbox index ----------------------------------------------------------------------
+
+    def index_request(self, deal_id: str, request_id: str) -> str:
+        """Note that `request_id` waits for review on `deal_id`; return the entry's token.
+
+        Written by the approval gate before it interrupts, so every pending request is in
+        the index; one entry per deal (a newer request replaces the older one). Each write
+        gets a fresh token, so a reader that found an entry stale removes only that entry.
+        """
+        token = uuid.uuid4().hex
+        with self._transaction("index_request") as conn:
+            conn.execute(
+                "INSERT INTO pending_requests (deal_id, request_id, token, indexed_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (deal_id) DO UPDATE SET"
+                " request_id = excluded.request_id, token = excluded.token,"
+                " indexed_at = excluded.indexed_at",
+                (deal_id, request_id, token, iso(self._clock())),
+            )
+        return token
+
+    def indexed_requests(self, deal_id: str | None = None) -> list[dict[str, str]]:
+        """Return the inbox index (`deal_id`, `request_id`, `token`, `indexed_at`), by deal."""
+        if deal_id is None:
+            rows = self._query("SELECT * FROM pending_requests ORDER BY deal_id")
+        else:
+            rows = self._query("SELECT * FROM pending_requests WHERE deal_id = ?", (deal_id,))
+        return [{k: str(row[k]) for k in row.keys()} for row in rows]
+
+    def unindex_request(self, deal_id: str, token: str) -> bool:
+        """Remove the index entry written with `token`; return whether it was still there."""
+        with self._transaction("unindex_request") as conn:
+            cursor = conn.execute(
+                "DELETE FROM pending_requests WHERE deal_id = ? AND token = ?", (deal_id, token)
+            )
+            return cursor.rowcount > 0
 
     def acquire_lease(self, deal_id: str, holder: str, *, ttl_s: float) -> str | None:
         """Take the deal's lease for `holder`; return None, or the current holder's name.
