@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "store_bytes": sizes,
         "store_bytes_per_deal": {k: v / deals for k, v in sizes.items()},
         "model_version": getattr(versions, "version", None),
-        "registry_versions": len(getattr(getattr(versions, "registry", None), "versions")())
+        "registry_versions": len(getattr(versions, "registry", None).versions())
         if hasattr(versions, "registry")
         else None,
         "inbox_s": inbox_s,
@@ -190,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if inbox_s is not None:
         print(f"  inbox: {pending} pending in {inbox_s * 1000:.0f} ms")
-    print(f"  registry: {result['registry_versions']} version(s), current {result['model_version']}")
+    print(
+        f"  registry: {result['registry_versions']} version(s), current {result['model_version']}"
+    )
     print(f"  written to {out / f'scale{suffix}.json'}" + (" and .png" if plotted else ""))
     return 0
 

@@ -7,7 +7,6 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -99,7 +98,9 @@ def test_capacity_is_read_from_the_counter_in_the_assignment_transaction(
     with pytest.raises(PermanentAdapterError, match="capacity"):
         crm.assign_owner("D-CAP", "rep-priya", idempotency_key="cap-2")
     # one of her deals closes: the counter frees the slot and the assignment goes through
-    mine = [d.id for d in crm.list_deals() if d.owner_id == "rep-priya" and d.stage[:7] != "closed_"]
+    mine = [
+        d.id for d in crm.list_deals() if d.owner_id == "rep-priya" and d.stage[:7] != "closed_"
+    ]
     crm.change_stage(mine[0], "closed_lost", idempotency_key="cap-3")
     assert crm.open_deal_counts()["rep-priya"] == full - 1
     crm.assign_owner("D-CAP", "rep-priya", idempotency_key="cap-4")
