@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sales_operator.adapters.sqlite_crm import SQLiteCRM
+from sales_operator.copilot.learning import learned_edits
 from sales_operator.errors import PermanentAdapterError
 from sales_operator.scoring.routing import recent_assignments
 from sales_operator.state import Account, Activity, AuditEntry, Deal
@@ -203,3 +204,49 @@ def test_account_history_is_limited_to_the_latest_records_by_index(tmp_path: Pat
             )
             assert "INDEX" in plan and f"SCAN {table}" not in plan.replace(" USING", ""), plan
     crm.close()
+
+
+class _AuditOnly:
+    """A CRM seen only through its whole audit log (the path of CRMs without an index)."""
+
+    def __init__(self, crm: SQLiteCRM) -> None:
+        self._crm = crm
+
+    def audit_log(self, deal_id: str | None = None) -> list[AuditEntry]:
+        return self._crm.audit_log(deal_id)
+
+
+def test_learned_edits_read_the_latest_edits_by_index_and_agree_with_the_whole_log(
+    crm: SQLiteCRM,
+) -> None:
+    sam = next(r for r in crm.list_reps() if r.id == "rep-sam")
+    priya = next(r for r in crm.list_reps() if r.id == "rep-priya")
+    rng = random.Random(11)
+    for i in range(40):
+        rep = rng.choice([sam, priya])
+        kind = rng.choice(["send_email", "send_email", "create_task"])
+        decision = rng.choice(["edit", "edit", "approve", "executed"])
+        args = {"from": f"{rep.name} <{rep.email}>", "owner_id": rep.id, "body": f"draft {i}"}
+        crm.append_audit(
+            f"D-E{i % 7}",
+            AuditEntry(
+                at=NOW,
+                actor="mgr-jordan",
+                action_id=f"a-{i}",
+                kind=kind,
+                decision=decision,
+                original_args=args,
+                edited_args={**args, "body": f"edited {i}"} if decision == "edit" else None,
+            ),
+        )
+    whole = [
+        e for e in reversed(crm.audit_log()) if e.decision == "edit" and e.kind == "send_email"
+    ]
+    assert [e.action_id for e in crm.recent_edits("send_email", batch=3)] == [
+        e.action_id for e in whole
+    ]
+    for rep in (sam, priya):
+        for kind in ("send_email", "create_task"):
+            fast = learned_edits(crm, kind, rep, limit=4)
+            slow = learned_edits(_AuditOnly(crm), kind, rep, limit=4)  # type: ignore[arg-type]
+            assert fast == slow and fast

@@ -244,6 +244,7 @@ CREATE INDEX IF NOT EXISTS tasks_deal ON tasks(deal_id);
 CREATE INDEX IF NOT EXISTS tasks_account ON tasks(account_id);
 CREATE INDEX IF NOT EXISTS stage_history_deal ON stage_history(deal_id);
 CREATE INDEX IF NOT EXISTS receipts_deal ON receipts(deal_id);
+CREATE INDEX IF NOT EXISTS audit_kind_decision ON audit(kind, decision, id);
 CREATE TABLE IF NOT EXISTS assignments (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     deal_id TEXT NOT NULL,
@@ -808,6 +809,32 @@ class SQLiteCRM:
         else:
             rows = self._query("SELECT entry FROM audit WHERE deal_id = ? ORDER BY id", (deal_id,))
         return [AuditEntry.model_validate_json(row["entry"]) for row in rows]
+
+    def recent_edits(self, kind: str, *, batch: int = 100) -> Iterator[AuditEntry]:
+        """Yield the audit's `edit` decisions on `kind` actions, newest first.
+
+        Indexed and read in pages of `batch`, so a caller that stops after a few (the
+        copilot's `learned_edits`) reads a few, however long the audit log.
+        """
+        before: int | None = None
+        while True:
+            if before is None:
+                rows = self._query(
+                    "SELECT id, entry FROM audit WHERE kind = ? AND decision = 'edit' "
+                    "ORDER BY id DESC LIMIT ?",
+                    (kind, batch),
+                )
+            else:
+                rows = self._query(
+                    "SELECT id, entry FROM audit WHERE kind = ? AND decision = 'edit' "
+                    "AND id < ? ORDER BY id DESC LIMIT ?",
+                    (kind, before, batch),
+                )
+            for row in rows:
+                yield AuditEntry.model_validate_json(row["entry"])
+            if len(rows) < batch:
+                return
+            before = int(rows[-1]["id"])
 
     def list_tasks(self, deal_id: str) -> list[dict[str, Any]]:
         """Return the deal's tasks as dicts (id, ref, title, owner_id, due, notes, status, ...)."""
