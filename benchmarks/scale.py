@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
 
     per_deal: list[float] = []
     rss: list[tuple[int, float]] = []
+    suffix = f"-{args.label}" if args.label else ""
+    partial = Path(args.out) / f"scale{suffix}.partial.json"  # progress, kept if interrupted
     started = time.perf_counter()
     for i in range(1, deals + 1):
         deal_id, events = deal_events(i)
@@ -131,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {i}/{deals} deals, last {per_deal[-1]:.2f} s, RSS {rss[-1][1]:.0f} MiB",
                 file=sys.stderr,
             )
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps({"deals_done": i, "per_deal_s": per_deal}))
     total = time.perf_counter() - started
 
     inbox_s: float | None = None
@@ -171,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    suffix = f"-{args.label}" if args.label else ""
+    partial.unlink(missing_ok=True)
     (out / f"scale{suffix}.json").write_text(json.dumps(result, indent=2))
     plotted = plot(
         per_deal,

@@ -166,3 +166,27 @@ def test_the_index_agrees_with_a_full_scan_across_many_deals_and_can_be_rebuilt(
     rebuilt = {i.deal_id for i in inbox(graph, deps.checkpointer(), deps=deps, scan=True)}
     assert rebuilt == {deals[0], deals[2]} == _indexed(deps)
     assert _inbox(graph, deps) == {deals[0], deals[2]}
+
+
+def test_a_deal_s_lifecycle_never_reads_the_whole_audit_log(tmp_path: Path, scorer: Any) -> None:
+    """The per-deal path reads the audit by deal or through an index, never all of it."""
+    deps, graph = _open(tmp_path / "work", scorer)
+    crm: Any = deps.crm
+    whole_reads: list[str] = []
+    real_audit_log = crm.audit_log
+
+    def audit_log(deal_id: str | None = None) -> Any:
+        if deal_id is None:
+            whole_reads.append("audit_log()")
+        return real_audit_log(deal_id)
+
+    crm.audit_log = audit_log
+    config = thread_config(SEED_DEAL_ID)
+    for event in lifecycle_events():
+        graph.invoke({"event": event}, config)
+        request = pending_request(graph, SEED_DEAL_ID, deps=deps)
+        if request is not None:
+            graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
+    receipts = crm.list_receipts(SEED_DEAL_ID)
+    assert receipts and crm.recent_assignees(5)  # the lifecycle ran and assigned an owner
+    assert whole_reads == []
