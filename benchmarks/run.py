@@ -13,7 +13,16 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = ("lifecycle", "scoring", "meetings", "stt", "research", "startup", "scoring_scale")
+BENCHMARKS = (
+    "lifecycle",
+    "scoring",
+    "meetings",
+    "stt",
+    "research",
+    "startup",
+    "scoring_scale",
+    "scale",
+)
 """Every benchmark, in run order."""
 
 

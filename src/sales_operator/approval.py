@@ -488,6 +488,9 @@ def make_gate(
                 "build_operator(deps, ...). Nothing was executed."
             )
         default_reviewer = getattr(runtime.context, "reviewer", None) or "reviewer"
+        index_request = getattr(ledger, "index_request", None)
+        if callable(index_request):  # the inbox index, written before the interrupt
+            index_request(state.deal_id, str(request.get("request_id", state.event_id)))
         answer = interrupt(present(request, policy))
         while True:
             try:

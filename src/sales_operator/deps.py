@@ -86,6 +86,10 @@ class ReadOnlyCRM:
         "closed_deal_rows",
         "get_receipt",
         "audit_log",
+        # constant-time reads, where the CRM has them (SQLiteCRM): round-robin, learned edits
+        "recent_assignees",
+        "last_assigned",
+        "recent_edits",
     )
 
     def __init__(self, crm: CRMReader) -> None:

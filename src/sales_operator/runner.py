@@ -101,10 +101,12 @@ def send_event(
                     action_ids=[a["id"] for a in stuck["unfinished"]],
                 )
         try:
-            return _run(graph, {"event": event}, tid, context, on_update)
+            values = _run(graph, {"event": event}, tid, context, on_update)
         except Exception as err:
             _mark_failed(graph, tid, before, parsed, err, d)
             raise
+        sync_inbox_index(graph, tid, deps=d)
+        return values
 
 
 _AFTER_DECISION = ("approval_gate", "execute_actions")
@@ -296,7 +298,9 @@ def resume_deal(
             authorize=authorize,
         )
         ctx = context or Context(reviewer=reviewer)
-        return _run(graph, Command(resume=decisions), deal_id, ctx, on_update)
+        values = _run(graph, Command(resume=decisions), deal_id, ctx, on_update)
+        sync_inbox_index(graph, deal_id, deps=d)
+        return values
 
 
 def recover_deal(
@@ -330,17 +334,20 @@ def recover_deal(
         ctx = context or Context()
         interrupted = _interrupt_value(snapshot)
         if "execute_actions" in snapshot.next:
-            return _run(graph, None, deal_id, ctx, on_update)
-        if interrupted is not None:
+            values = _run(graph, None, deal_id, ctx, on_update)
+        elif interrupted is not None:
             recorded = {
                 e.action_id: e for e in _decisions_on_record(d.crm, deal_id, stuck["request_id"])
             }
             payload = {
                 "decisions": [_as_decision(recorded, a) for a in interrupted["action_requests"]]
             }
-            return _run(graph, Command(resume=payload), deal_id, ctx, on_update)
-        graph.update_state(config, None, as_node="approval_gate")
-        return _run(graph, None, deal_id, ctx, on_update)
+            values = _run(graph, Command(resume=payload), deal_id, ctx, on_update)
+        else:
+            graph.update_state(config, None, as_node="approval_gate")
+            values = _run(graph, None, deal_id, ctx, on_update)
+        sync_inbox_index(graph, deal_id, deps=d)
+        return values
 
 
 def _as_decision(recorded: dict[str, AuditEntry], action: dict[str, Any]) -> dict[str, Any]:
@@ -377,12 +384,79 @@ def list_thread_ids(checkpointer: Any) -> list[str]:
     return sorted(seen)
 
 
-def inbox(graph: Any, checkpointer: Any, *, deps: Any = None) -> Iterator[InboxItem]:
-    """Yield the pending approval requests (and recoveries) across every deal."""
+def _index_of(deps: Any) -> Any:
+    """Return the CRM that keeps the inbox index (`index_request` and friends), or None."""
+    crm = getattr(deps, "crm", None)
+    methods = ("index_request", "indexed_requests", "unindex_request")
+    return crm if all(callable(getattr(crm, m, None)) for m in methods) else None
+
+
+def sync_inbox_index(graph: Any, deal_id: str, *, deps: Any = None) -> None:
+    """Drop the deal's inbox-index entry when nothing waits on its thread any more.
+
+    The runner calls it after each run under the deal's lease, once the run's checkpoints
+    are written; `inbox()` does the same for every entry it finds stale (a run driven by
+    plain `graph.invoke`, or a crash after the gate wrote the entry). An entry is removed
+    only by the token it was read with, so a request indexed meanwhile stays.
+    """
+    d = _deps(graph, deps)
+    crm = _index_of(d)
+    if crm is None:
+        return
+    for entry in crm.indexed_requests(deal_id):
+        if pending_request(graph, deal_id, deps=d) is None:
+            crm.unindex_request(deal_id, entry["token"])
+
+
+def _scan(graph: Any, checkpointer: Any, deps: Any) -> Iterator[InboxItem]:
     for tid in list_thread_ids(checkpointer):
         request = pending_request(graph, tid, deps=deps)
         if request is not None:
             yield InboxItem(deal_id=tid, request=request)
+
+
+def inbox(
+    graph: Any, checkpointer: Any, *, deps: Any = None, scan: bool = False
+) -> Iterator[InboxItem]:
+    """Yield the pending approval requests (and recoveries) across every deal.
+
+    With a CRM that keeps the inbox index (`SQLiteCRM`), only the indexed deals are read
+    (the gate indexes each request before it interrupts), so the cost follows the number of
+    pending requests, not of deals or checkpoints; entries found stale are removed. Each
+    item is still read from the deal's thread, so the inbox shows exactly what `scan` would.
+
+    Args:
+        graph: The compiled operator.
+        checkpointer: Its checkpointer (read only when scanning).
+        deps: The graph's `Deps`; `build_operator()` graphs know theirs.
+        scan: Read every thread instead, and index what is pending (a repair, or for
+            stores written before the index existed). Always the case without an index.
+    """
+    d = _deps(graph, deps)
+    crm = _index_of(d)
+    if crm is None:
+        yield from _scan(graph, checkpointer, d)
+        return
+    if scan:
+        before = crm.indexed_requests()  # entries indexed during the scan are kept
+        indexed = {e["deal_id"] for e in before}
+        found = list(_scan(graph, checkpointer, d))
+        for item in found:
+            if item.deal_id not in indexed:
+                request_id = item.request.get("request_id") or ""
+                crm.index_request(item.deal_id, str(request_id))
+        pending = {item.deal_id for item in found}
+        for entry in before:
+            if entry["deal_id"] not in pending:
+                crm.unindex_request(entry["deal_id"], entry["token"])
+        yield from found
+        return
+    for entry in crm.indexed_requests():
+        request = pending_request(graph, entry["deal_id"], deps=d)
+        if request is None:
+            crm.unindex_request(entry["deal_id"], entry["token"])  # stale: nothing waits
+            continue
+        yield InboxItem(deal_id=entry["deal_id"], request=request)
 
 
 def deal_state(graph: Any, deal_id: str) -> DealState:

@@ -3,6 +3,9 @@
 Tables: `accounts`, `contacts`, `leads`, `deals`, `stage_history`, `activities`, `tasks`,
 `notes`, `reps`, `receipts`, `audit` (append-only, enforced by triggers), `applied_writes`
 (the idempotency ledger), `deal_leases` (one writer per deal) and `schema_version`.
+Constant-time reads (issue 12): `assignments` (every owner assignment, for round-robin),
+`rep_counters` (each owner's open deals and assignments, updated in the transaction that
+changes a deal's owner or stage) and `pending_requests` (the inbox index, one per deal).
 
 Every write is one transaction that also records its idempotency key in `applied_writes`;
 a second call with the same key and operation returns the first result and changes nothing.
@@ -22,6 +25,7 @@ import logging
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -233,6 +237,32 @@ CREATE TABLE IF NOT EXISTS applied_writes (
     applied_at TEXT NOT NULL,
     PRIMARY KEY (key, operation)
 );
+-- constant-time reads (issue 12): indexes for account history, counters and the inbox index
+CREATE INDEX IF NOT EXISTS notes_deal ON notes(deal_id);
+CREATE INDEX IF NOT EXISTS notes_account ON notes(account_id);
+CREATE INDEX IF NOT EXISTS tasks_deal ON tasks(deal_id);
+CREATE INDEX IF NOT EXISTS tasks_account ON tasks(account_id);
+CREATE INDEX IF NOT EXISTS stage_history_deal ON stage_history(deal_id);
+CREATE INDEX IF NOT EXISTS receipts_deal ON receipts(deal_id);
+CREATE INDEX IF NOT EXISTS audit_kind_decision ON audit(kind, decision, id);
+CREATE TABLE IF NOT EXISTS assignments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deal_id TEXT NOT NULL,
+    rep_id TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rep_counters (
+    rep_id TEXT PRIMARY KEY,
+    open_deals INTEGER NOT NULL DEFAULT 0,
+    assigned_total INTEGER NOT NULL DEFAULT 0,
+    last_assignment BIGINT
+);
+CREATE TABLE IF NOT EXISTS pending_requests (
+    deal_id TEXT PRIMARY KEY,
+    request_id TEXT NOT NULL,
+    token TEXT NOT NULL,
+    indexed_at TEXT NOT NULL
+);
 """
 
 _DEAL_COLUMNS = "id, name, stage, amount, close_date, owner_id, outcome, fields"
@@ -403,6 +433,7 @@ class SQLiteCRM:
             changes); defaults to the current UTC time.
         timeout: Seconds to wait for another process's write lock before giving up with a
             `TransientAdapterError`.
+        history_limit: The most records `account_history` returns (the latest ones).
     """
 
     def __init__(
@@ -411,9 +442,12 @@ class SQLiteCRM:
         *,
         clock: Callable[[], datetime] | None = None,
         timeout: float = 10.0,
+        history_limit: int = 200,
     ) -> None:
         self.path = str(path)
         """The database file."""
+        self.history_limit = history_limit
+        """The most records `account_history` returns (the latest ones)."""
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
         self._conn = self._open(timeout)
@@ -476,6 +510,20 @@ class SQLiteCRM:
                     f"the CRM database {self.path} has schema version {version}, newer than "
                     f"this library's {SCHEMA_VERSION}; upgrade sales-operator"
                 )
+        self._migrate_counters()
+
+    def _migrate_counters(self) -> None:
+        """Fill the counter table (and the assignments log) of a file made before they existed."""
+        if self._query("SELECT 1 FROM rep_counters LIMIT 1") or not self._query(
+            "SELECT 1 FROM reps LIMIT 1"
+        ):
+            return
+        with self._transaction("migrate_counters") as conn:
+            if conn.execute("SELECT 1 FROM rep_counters LIMIT 1").fetchone():
+                return  # another process migrated it in the meantime
+            if not conn.execute("SELECT 1 FROM assignments LIMIT 1").fetchone():
+                _backfill_assignments(conn)
+            _rebuild_counters(conn)
 
     @property
     def schema_version(self) -> int:
@@ -604,35 +652,84 @@ class SQLiteCRM:
         Every rep appears, with 0 when the rep owns no open deal.
         """
         counts = {row["id"]: 0 for row in self._query("SELECT id FROM reps ORDER BY rowid")}
-        for row in self._query(
-            "SELECT owner_id, COUNT(*) AS n FROM deals WHERE owner_id IS NOT NULL "
-            "AND stage NOT LIKE 'closed\\_%' ESCAPE '\\' GROUP BY owner_id"
-        ):
-            counts[row["owner_id"]] = int(row["n"])
+        for row in self._query("SELECT rep_id, open_deals FROM rep_counters"):
+            if row["open_deals"] or row["rep_id"] in counts:
+                counts[row["rep_id"]] = int(row["open_deals"])
         return counts
 
+    def recent_assignees(self, limit: int) -> list[str]:
+        """Return the rep ids of the latest `limit` owner assignments, oldest first.
+
+        One indexed read of the `assignments` log (written with each `assign_owner`), however
+        long the history.
+        """
+        if limit <= 0:
+            return []
+        rows = self._query("SELECT rep_id FROM assignments ORDER BY id DESC LIMIT ?", (limit,))
+        return [str(row["rep_id"]) for row in reversed(rows)]
+
+    def last_assigned(self) -> dict[str, int]:
+        """Return rep id to the sequence number of the rep's latest assignment (higher is later).
+
+        Reps that never got a lead are absent. Read from the `rep_counters` table.
+        """
+        rows = self._query(
+            "SELECT rep_id, last_assignment FROM rep_counters WHERE last_assignment IS NOT NULL"
+        )
+        return {str(row["rep_id"]): int(row["last_assignment"]) for row in rows}
+
+    def rep_counters(self) -> dict[str, dict[str, int]]:
+        """Return rep id to `open_deals` and `assigned_total`, as the counter table holds them."""
+        return {
+            str(row["rep_id"]): {
+                "open_deals": int(row["open_deals"]),
+                "assigned_total": int(row["assigned_total"]),
+            }
+            for row in self._query("SELECT rep_id, open_deals, assigned_total FROM rep_counters")
+        }
+
+    def rebuild_counters(self) -> None:
+        """Recount the counter table from the deals and the assignments log (a repair)."""
+        with self._transaction("rebuild_counters") as conn:
+            _rebuild_counters(conn)
+
     def account_history(self, account_id: str) -> list[HistoryRecord]:
-        """Return the account's activities, notes, tasks and closed deals, oldest first.
+        """Return the account's latest activities, notes, tasks and closed deals, oldest first.
 
         Refs are `crm:activity/<n>`, `crm:note/<n>`, `crm:task/<n>` and `crm:deal/<id>`.
+        Every read is an indexed query with a limit, so the cost does not grow with the
+        account's history: at most `history_limit` records (a constructor argument), the
+        latest written of each kind, merged by time.
         """
-        in_account = "(account_id = ? OR deal_id IN (SELECT id FROM deals WHERE account_id = ?))"
-        params = (account_id, account_id)
+        cap = self.history_limit
+        if cap <= 0:
+            return []
         records: list[HistoryRecord] = []
         for table, build in (
             ("activities", activity_history),
             ("notes", note_history),
             ("tasks", task_history),
         ):
-            rows = self._query(f"SELECT * FROM {table} WHERE {in_account}", params)
+            rows = self._query(
+                f"SELECT * FROM {table} WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+                (account_id, cap),
+            )
+            # rows filed on one of the account's deals without the account (older files)
+            rows += self._query(
+                f"SELECT * FROM {table} WHERE deal_id IN "
+                "(SELECT id FROM deals WHERE account_id = ?) "
+                "AND (account_id IS NULL OR account_id <> ?) ORDER BY id DESC LIMIT ?",
+                (account_id, account_id, cap),
+            )
             records.extend(build(row) for row in rows)
         for row in self._query(
-            "SELECT * FROM deals WHERE account_id = ? AND stage LIKE 'closed\\_%' ESCAPE '\\'",
-            (account_id,),
+            "SELECT * FROM deals WHERE account_id = ? AND stage LIKE 'closed\\_%' ESCAPE '\\'"
+            " ORDER BY updated_at DESC LIMIT ?",
+            (account_id, cap),
         ):
             records.append(deal_history(_decoded(row, "fields")))
         records.sort(key=lambda record: record.at)
-        return records
+        return records[-cap:]
 
     def find_account(self, name: str) -> Account | None:
         """Return the account whose name is `name` (case-insensitive), or None."""
@@ -717,6 +814,32 @@ class SQLiteCRM:
         else:
             rows = self._query("SELECT entry FROM audit WHERE deal_id = ? ORDER BY id", (deal_id,))
         return [AuditEntry.model_validate_json(row["entry"]) for row in rows]
+
+    def recent_edits(self, kind: str, *, batch: int = 100) -> Iterator[AuditEntry]:
+        """Yield the audit's `edit` decisions on `kind` actions, newest first.
+
+        Indexed and read in pages of `batch`, so a caller that stops after a few (the
+        copilot's `learned_edits`) reads a few, however long the audit log.
+        """
+        before: int | None = None
+        while True:
+            if before is None:
+                rows = self._query(
+                    "SELECT id, entry FROM audit WHERE kind = ? AND decision = 'edit' "
+                    "ORDER BY id DESC LIMIT ?",
+                    (kind, batch),
+                )
+            else:
+                rows = self._query(
+                    "SELECT id, entry FROM audit WHERE kind = ? AND decision = 'edit' "
+                    "AND id < ? ORDER BY id DESC LIMIT ?",
+                    (kind, before, batch),
+                )
+            for row in rows:
+                yield AuditEntry.model_validate_json(row["entry"])
+            if len(rows) < batch:
+                return
+            before = int(rows[-1]["id"])
 
     def list_tasks(self, deal_id: str) -> list[dict[str, Any]]:
         """Return the deal's tasks as dicts (id, ref, title, owner_id, due, notes, status, ...)."""
@@ -831,14 +954,15 @@ class SQLiteCRM:
             if row["owner_id"] != rep_id and not str(row["stage"]).startswith("closed_"):
                 # the capacity is reserved in this IMMEDIATE transaction: two racing
                 # assignments cannot both take a rep's last open slot
-                load = conn.execute(
-                    "SELECT COUNT(*) FROM deals WHERE owner_id = ? "
-                    "AND stage NOT LIKE 'closed\\_%' ESCAPE '\\'",
-                    (rep_id,),
-                ).fetchone()[0]
+                counter = conn.execute(
+                    "SELECT open_deals FROM rep_counters WHERE rep_id = ?", (rep_id,)
+                ).fetchone()
+                load = int(counter["open_deals"]) if counter is not None else 0
                 capacity = Rep.model_validate_json(rep["data"]).capacity
-                check_capacity(rep_id, capacity, int(load), adapter=ADAPTER, operation=operation)
-            _update_deal(conn, deal_id, {"owner_id": rep_id, "updated_at": iso(self._clock())})
+                check_capacity(rep_id, capacity, load, adapter=ADAPTER, operation=operation)
+            now = iso(self._clock())
+            _update_deal(conn, deal_id, {"owner_id": rep_id, "updated_at": now})
+            _record_assignment(conn, deal_id, rep_id, now)
             return {"deal_id": deal_id, "owner_id": rep_id, "previous_owner_id": row["owner_id"]}
 
         return self._write(operation, idempotency_key, apply)
@@ -1068,6 +1192,42 @@ class SQLiteCRM:
                 f"cannot record the decisions: {exc}", adapter=ADAPTER, operation=operation
             ) from exc
 
+    # -- the inbox index ----------------------------------------------------------------------
+
+    def index_request(self, deal_id: str, request_id: str) -> str:
+        """Note that `request_id` waits for review on `deal_id`; return the entry's token.
+
+        Written by the approval gate before it interrupts, so every pending request is in
+        the index; one entry per deal (a newer request replaces the older one). Each write
+        gets a fresh token, so a reader that found an entry stale removes only that entry.
+        """
+        token = uuid.uuid4().hex
+        with self._transaction("index_request") as conn:
+            conn.execute(
+                "INSERT INTO pending_requests (deal_id, request_id, token, indexed_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (deal_id) DO UPDATE SET"
+                " request_id = excluded.request_id, token = excluded.token,"
+                " indexed_at = excluded.indexed_at",
+                (deal_id, request_id, token, iso(self._clock())),
+            )
+        return token
+
+    def indexed_requests(self, deal_id: str | None = None) -> list[dict[str, str]]:
+        """Return the inbox index (`deal_id`, `request_id`, `token`, `indexed_at`), by deal."""
+        if deal_id is None:
+            rows = self._query("SELECT * FROM pending_requests ORDER BY deal_id")
+        else:
+            rows = self._query("SELECT * FROM pending_requests WHERE deal_id = ?", (deal_id,))
+        return [{k: str(row[k]) for k in row.keys()} for row in rows]
+
+    def unindex_request(self, deal_id: str, token: str) -> bool:
+        """Remove the index entry written with `token`; return whether it was still there."""
+        with self._transaction("unindex_request") as conn:
+            cursor = conn.execute(
+                "DELETE FROM pending_requests WHERE deal_id = ? AND token = ?", (deal_id, token)
+            )
+            return cursor.rowcount > 0
+
     def acquire_lease(self, deal_id: str, holder: str, *, ttl_s: float) -> str | None:
         """Take the deal's lease for `holder`; return None, or the current holder's name.
 
@@ -1163,6 +1323,7 @@ class SQLiteCRM:
                 if sample is not None:
                     _load_sample(conn, sample, counts, self._clock)
                 _load_closed_deals(conn, csv_rows, counts)
+                _rebuild_counters(conn)
         except sqlite3.IntegrityError as exc:
             raise DataError(
                 f"the seed data in {sample_name} and {csv_name} is inconsistent: {exc}"
@@ -1221,22 +1382,117 @@ def _inserted(cursor: sqlite3.Cursor) -> int:
 
 
 def _insert_deal(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
-    """Insert a deal row built by `new_deal_row`."""
+    """Insert a deal row built by `new_deal_row` (and count it in its owner's open deals)."""
     conn.execute(
         f"INSERT INTO deals ({', '.join(DEAL_ROW_COLUMNS)})"
         f" VALUES ({', '.join(':' + column for column in DEAL_ROW_COLUMNS)})",
         {**values, "fields": dumps(values["fields"])},
     )
+    if _is_open(values.get("stage")):
+        _bump_open(conn, values.get("owner_id"), 1)
 
 
 def _update_deal(conn: sqlite3.Connection, deal_id: str, values: dict[str, Any]) -> None:
-    """Set the given deal columns (`fields`, when given, as a dict)."""
+    """Set the given deal columns (`fields`, when given, as a dict).
+
+    A changed owner or stage moves the deal between the owners' open-deal counters in the
+    same transaction (`rep_counters`).
+    """
+    before = None
+    if "owner_id" in values or "stage" in values:
+        before = conn.execute(
+            "SELECT owner_id, stage FROM deals WHERE id = ?", (deal_id,)
+        ).fetchone()
     if "fields" in values:
         values = {**values, "fields": dumps(values["fields"])}
     assignments = ", ".join(f"{column} = :{column}" for column in values)
     conn.execute(
         f"UPDATE deals SET {assignments} WHERE id = :deal_id", {**values, "deal_id": deal_id}
     )
+    if before is not None:
+        old_owner, old_open = before["owner_id"], _is_open(before["stage"])
+        new_owner = values.get("owner_id", old_owner)
+        new_open = _is_open(values.get("stage", before["stage"]))
+        if (old_owner, old_open) != (new_owner, new_open):
+            if old_open:
+                _bump_open(conn, old_owner, -1)
+            if new_open:
+                _bump_open(conn, new_owner, 1)
+
+
+def _is_open(stage: Any) -> bool:
+    return stage is not None and not str(stage).startswith("closed_")
+
+
+def _ensure_counter(conn: sqlite3.Connection, rep_id: str) -> None:
+    conn.execute(
+        "INSERT INTO rep_counters (rep_id, open_deals, assigned_total) VALUES (?, 0, 0)"
+        " ON CONFLICT (rep_id) DO NOTHING",
+        (rep_id,),
+    )
+
+
+def _bump_open(conn: sqlite3.Connection, owner_id: Any, delta: int) -> None:
+    """Add `delta` to the owner's open-deal counter (created at 0 when missing)."""
+    if not owner_id:
+        return
+    _ensure_counter(conn, str(owner_id))
+    conn.execute(
+        "UPDATE rep_counters SET open_deals = open_deals + ? WHERE rep_id = ?",
+        (delta, str(owner_id)),
+    )
+
+
+def _record_assignment(conn: sqlite3.Connection, deal_id: str, rep_id: str, at: str) -> None:
+    """Log one owner assignment and advance the rep's round-robin counter."""
+    cursor = conn.execute(
+        "INSERT INTO assignments (deal_id, rep_id, at) VALUES (?, ?, ?)", (deal_id, rep_id, at)
+    )
+    _ensure_counter(conn, rep_id)
+    conn.execute(
+        "UPDATE rep_counters SET assigned_total = assigned_total + 1, last_assignment = ?"
+        " WHERE rep_id = ?",
+        (_inserted(cursor), rep_id),
+    )
+
+
+def _rebuild_counters(conn: sqlite3.Connection) -> None:
+    """Recount every owner's open deals and assignments from the tables (repair, migration)."""
+    conn.execute("DELETE FROM rep_counters")
+    conn.execute(
+        "INSERT INTO rep_counters (rep_id, open_deals, assigned_total) SELECT id, 0, 0 FROM reps"
+    )
+    for row in conn.execute(
+        "SELECT owner_id, COUNT(*) AS n FROM deals WHERE owner_id IS NOT NULL "
+        "AND stage NOT LIKE 'closed\\_%' ESCAPE '\\' GROUP BY owner_id"
+    ).fetchall():
+        _bump_open(conn, row["owner_id"], int(row["n"]))
+    for row in conn.execute(
+        "SELECT rep_id, COUNT(*) AS n, MAX(id) AS last FROM assignments GROUP BY rep_id"
+    ).fetchall():
+        _ensure_counter(conn, row["rep_id"])
+        conn.execute(
+            "UPDATE rep_counters SET assigned_total = ?, last_assignment = ? WHERE rep_id = ?",
+            (int(row["n"]), int(row["last"]), row["rep_id"]),
+        )
+
+
+def _backfill_assignments(conn: sqlite3.Connection) -> int:
+    """Fill an empty `assignments` log from the audit's executed `assign_owner` entries."""
+    count = 0
+    for row in conn.execute(
+        "SELECT deal_id, at, entry FROM audit WHERE kind = 'assign_owner' "
+        "AND decision = 'executed' ORDER BY id"
+    ).fetchall():
+        entry = AuditEntry.model_validate_json(row["entry"])
+        rep_id = {**entry.original_args, **(entry.edited_args or {})}.get("rep_id")
+        if isinstance(rep_id, str):
+            conn.execute(
+                "INSERT INTO assignments (deal_id, rep_id, at) VALUES (?, ?, ?)",
+                (row["deal_id"], rep_id, row["at"]),
+            )
+            count += 1
+    return count
 
 
 def _record_stage(

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sales_operator.adapters.base import CRMReader, Rep
+from sales_operator.state import AuditEntry
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
@@ -51,13 +53,18 @@ def learned_edits(crm: CRMReader, kind: str, rep: Rep | None, *, limit: int = 5)
     """Return the reviewers' edits of `kind` actions for `rep`, newest first."""
     if rep is None:
         return []
-    try:
-        entries = crm.audit_log()
-    except Exception:  # a CRM without a global audit query: nothing learned, nothing broken
-        return []
+    recent_edits = getattr(crm, "recent_edits", None)
+    newest_first: Iterable[AuditEntry]
+    if callable(recent_edits):  # an indexed read of the edits alone (SQLiteCRM)
+        newest_first = recent_edits(kind)
+    else:
+        try:
+            newest_first = reversed(crm.audit_log())
+        except Exception:  # a CRM without a global audit query: nothing learned, nothing broken
+            return []
     edits: list[Edit] = []
     seen: set[str] = set()
-    for entry in reversed(entries):
+    for entry in newest_first:
         if entry.decision != "edit" or entry.kind != kind or not entry.edited_args:
             continue
         if entry.action_id in seen or not _belongs_to(kind, entry.original_args, rep):

@@ -137,7 +137,7 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
                 open_counts=deps.crm.open_deal_counts(),
                 policy=policy,
                 at=at,
-                recent=recent_assignments(deps.crm),
+                recent=recent_assignments(deps.crm, limit=policy.routing.round_robin_window),
                 arrived_at=state.lead.created_at if state.lead is not None else None,
             )
         assignment = assignment.model_copy(update={"routed_wall_at": datetime.now(UTC)})

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -79,6 +80,12 @@ class ModelRegistry:
         """The registry folder."""
         self.describer = describer
         """Domain wording for the factors of the models it loads."""
+        self._held = threading.local()
+        self._cache_lock = threading.Lock()
+        self._outcomes: dict[str, dict[str, Any]] = {}
+        self._outcomes_read = 0  # bytes of outcomes.jsonl parsed into `_outcomes`
+        self._outcomes_lines = 0
+        self._outcomes_file: tuple[int, int] | None = None  # (device, inode) parsed
 
     def versions(self) -> list[str]:
         """Return the saved versions, oldest first."""
@@ -181,13 +188,31 @@ class ModelRegistry:
         return model
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold the registry's lock (threads of this process and other processes)."""
+    def locked(self) -> Iterator[None]:
+        """Hold the registry's lock (threads of this process and other processes).
+
+        Re-entrant within a thread: a learning step holds it across reading the counter,
+        refitting and registering, so of several processes exactly one acts on each count.
+        """
         from sales_operator.adapters.outbox import file_lock
 
+        depth = getattr(self._held, "depth", 0)
+        if depth:
+            self._held.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._held.depth = depth
+            return
         self.root.mkdir(parents=True, exist_ok=True)
         with file_lock(self.root / ".lock"):
-            yield
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
+
+    _locked = locked
 
     def _write(self, name: str, text: str) -> None:
         """Replace one registry file atomically (temporary file, fsync, rename)."""
@@ -235,14 +260,45 @@ class ModelRegistry:
     def outcomes(self) -> list[dict[str, Any]]:
         """Return the learned closed-deal rows, one per deal id (the latest wins).
 
+        The file is append-only: each call parses only the lines added since the last one
+        (a replaced or truncated file is read again from the start).
+
         Raises:
             DataError: naming the file and line of a row that is not a JSON object.
         """
+        with self._cache_lock:
+            self._read_new_outcomes()
+            return list(self._outcomes.values())
+
+    def outcome_count(self) -> int:
+        """Return how many distinct closed deals are learned (reads only the new lines)."""
+        with self._cache_lock:
+            self._read_new_outcomes()
+            return len(self._outcomes)
+
+    def _read_new_outcomes(self) -> None:
         path = self.root / OUTCOMES
-        if not path.is_file():
-            return []
-        by_id: dict[str, dict[str, Any]] = {}
-        for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            self._outcomes, self._outcomes_read, self._outcomes_lines = {}, 0, 0
+            self._outcomes_file = None
+            return
+        ident = (stat.st_dev, stat.st_ino)
+        if ident != self._outcomes_file or stat.st_size < self._outcomes_read:
+            self._outcomes, self._outcomes_read, self._outcomes_lines = {}, 0, 0
+            self._outcomes_file = ident
+        if stat.st_size == self._outcomes_read:
+            return
+        with path.open("rb") as fh:
+            fh.seek(self._outcomes_read)
+            tail = fh.read(stat.st_size - self._outcomes_read)
+        complete = tail[: tail.rfind(b"\n") + 1]  # a line being written is read next time
+        fresh = self._outcomes  # re-applying a line after an error changes nothing
+        n = self._outcomes_lines
+        for raw in complete.splitlines():
+            n += 1
+            line = raw.decode("utf-8")
             if not line.strip():
                 continue
             try:
@@ -251,15 +307,17 @@ class ModelRegistry:
                 raise DataError(f"{path}, line {n}: not a JSON row: {err}") from err
             if not isinstance(row, dict):
                 raise DataError(f"{path}, line {n}: a learned outcome must be a JSON object")
-            by_id[str(row.get("deal_id"))] = row
-        return list(by_id.values())
+            fresh[str(row.get("deal_id"))] = row
+        self._outcomes = fresh
+        self._outcomes_read += len(complete)
+        self._outcomes_lines = n
 
     def add_outcome(self, row: Mapping[str, Any]) -> int:
         """Keep one closed deal's labelled row; return how many distinct deals are kept."""
-        with self._locked():
+        with self.locked():
             with (self.root / OUTCOMES).open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(dict(row), default=str) + "\n")
-            return len(self.outcomes())
+            return self.outcome_count()
 
 
 def _same_features(card: ModelCard, policy: Policy) -> bool:
@@ -337,7 +395,21 @@ class RegistryScorer:
 
     def _new_outcomes(self) -> int:
         seen = self.model.card.outcomes_seen if isinstance(self.model, TrainedModel) else 0
-        return len(self.registry.outcomes()) - seen
+        return self.registry.outcome_count() - seen
+
+    def _follow_current(self) -> None:
+        """Score with the registry's current version when another process promoted a newer one.
+
+        The learning counter is the registry's (outcomes learned minus the current version's
+        `outcomes_seen`), so every process sharing the folder counts the same deals once.
+        """
+        current = self.registry.current_version()
+        if current is None or current == self.version:
+            return
+        try:
+            self.use(self.registry.load(current))
+        except DataError:
+            return  # keep scoring with the model in hand; the registry is read again next time
 
     def _training_rows(self, crm: CRMReader | None) -> list[dict[str, Any]]:
         rows = [dict(r) for r in crm.closed_deal_rows()] if crm is not None else []
@@ -361,7 +433,14 @@ class RegistryScorer:
         if not row.get("deal_id"):
             raise DataError("a learned outcome needs its deal_id")
         parse_target(row.get("outcome"), f"deal {row['deal_id']}", "outcome")
-        self.registry.add_outcome(row)
+        # one step under the registry's lock: of several processes closing deals, exactly
+        # one acts on each count (the others then follow the version it promoted)
+        with self.registry.locked():
+            self.registry.add_outcome(row)
+            self._follow_current()
+            return self._learn(crm)
+
+    def _learn(self, crm: CRMReader | None) -> LearnResult:
         new = self._new_outcomes()
         scoring = self.policy.scoring
         if not isinstance(self.model, TrainedModel) or new >= scoring.retrain_after:
@@ -408,7 +487,16 @@ class RegistryScorer:
         return self.registry.outcomes()[seen:]
 
     def refresh(self, crm: CRMReader | None, *, now: datetime) -> LearnResult:
-        """Retrain on schedule: once the model is `retrain_every_days` old, or is the rules one."""
+        """Retrain on schedule: once the model is `retrain_every_days` old, or is the rules one.
+
+        Under the registry's lock, after following a version another process promoted, so
+        several processes retrain once between them.
+        """
+        with self.registry.locked():
+            self._follow_current()
+            return self._refresh(crm, now=now)
+
+    def _refresh(self, crm: CRMReader | None, *, now: datetime) -> LearnResult:
         if isinstance(self.model, TrainedModel):
             trained = to_datetime(self.model.card.trained_at)
             due = trained + timedelta(days=self.policy.scoring.retrain_every_days)

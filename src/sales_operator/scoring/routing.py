@@ -153,15 +153,32 @@ def _hours_text(rep: Rep, at: datetime, policy: Policy) -> str:
 
 
 def recent_assignments(crm: CRMReader, *, limit: int | None = None) -> list[str]:
-    """Return the rep ids of executed `assign_owner` actions in the audit log, oldest first.
+    """Return the rep ids of the latest owner assignments, oldest first.
 
     This is the history weighted round-robin counts, and the tie-break among equally loaded
     reps (whoever got a lead least recently goes first).
 
+    A CRM that keeps an assignments log and counters (`recent_assignees(limit)` and
+    `last_assigned()`, as `SQLiteCRM` does) answers with two bounded reads: the latest
+    `limit` assignments, preceded by every other rep once, in the order of their latest
+    assignment, so the least-recent tie-break still sees the whole history. Other CRMs are
+    read from the executed `assign_owner` actions of the audit log.
+
     Args:
-        crm: The CRM reader (its `audit_log()`).
-        limit: Keep only the latest `limit` ids.
+        crm: The CRM reader.
+        limit: Keep only the latest `limit` assignments (plus, from a CRM with counters,
+            each other rep once, before them); None keeps the whole history.
     """
+    recent_assignees = getattr(crm, "recent_assignees", None)
+    last_assigned = getattr(crm, "last_assigned", None)
+    if limit is not None and callable(recent_assignees) and callable(last_assigned):
+        window: list[str] = list(recent_assignees(limit))
+        if len(window) < limit:
+            return window  # the whole history fits in the window
+        latest: dict[str, int] = dict(last_assigned())
+        inside = set(window)
+        earlier = sorted((seq, rep) for rep, seq in latest.items() if rep not in inside)
+        return [rep for _, rep in earlier] + window
     ids: list[str] = []
     for entry in crm.audit_log():
         if entry.kind != "assign_owner" or entry.decision != "executed":
