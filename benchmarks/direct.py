@@ -20,6 +20,7 @@ from sales_operator.approval import (
     decide,
     make_executor,
     pending_actions,
+    present,
     validate_decisions,
 )
 from sales_operator.context import Context
@@ -99,7 +100,13 @@ class DirectOperator:
             if name in state.plan:
                 state = self.patterns[name].run(state, config, self.runtime)
         if pending_actions(state):
-            request = build_request(state, self.policy)
+            # What the gate node does before its interrupt: the reps for the request, the
+            # inbox-index write, the reviewer's view of the request.
+            request = build_request(state, self.policy, self.crm.list_reps())
+            index_request = getattr(self.crm, "index_request", None)
+            if callable(index_request):
+                index_request(state.deal_id, str(request.get("request_id", state.event_id)))
+            present(request, self.policy)
             decisions = validate_decisions(
                 request,
                 approve_all(request, reviewer="mgr-jordan"),
