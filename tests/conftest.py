@@ -91,7 +91,7 @@ def postgres_dsn(postgres_server: str) -> Any:
 
 
 @pytest.fixture(scope="session")
-def sample_scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The bundled sample CRM's scoring model, trained once per session."""
     from sales_operator.deps import Deps
 
@@ -99,10 +99,10 @@ def sample_scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 @pytest.fixture
-def sample_deps(tmp_path: Any, sample_scorer: Any) -> Any:
+def deps(tmp_path: Any, scorer: Any) -> Any:
     """Offline deps on the bundled sample CRM in a fresh folder, with the session's model."""
     from sales_operator.deps import Deps
 
-    deps = Deps.offline(tmp_path / "work", sample=True)
-    deps.scorer = sample_scorer
-    return deps
+    offline = Deps.offline(tmp_path / "work", sample=True)
+    offline.scorer = scorer
+    return offline

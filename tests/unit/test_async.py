@@ -21,8 +21,8 @@ CONFIG = thread_config(SEED_DEAL_ID)
 
 
 @pytest.fixture
-def deps(sample_deps: Deps) -> Deps:
-    return sample_deps
+def deps(deps: Deps) -> Deps:
+    return deps
 
 
 async def _pending(graph: Any) -> dict[str, Any] | None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
 from langgraph.types import Command
 
 from sales_operator import Deps, build_operator
@@ -15,18 +13,6 @@ from sales_operator.durability import durability_for
 from sales_operator.runner import pending_request, thread_config
 
 CONFIG = thread_config(SEED_DEAL_ID)
-
-
-@pytest.fixture(scope="module")
-def scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return Deps.offline(tmp_path_factory.mktemp("scorer"), sample=True).get_scorer()
-
-
-@pytest.fixture
-def deps(tmp_path: Path, scorer: Any) -> Deps:
-    d = Deps.offline(tmp_path / "work", sample=True)
-    d.scorer = scorer
-    return d
 
 
 def _checkpoints(saver: Any) -> dict[str, int]:

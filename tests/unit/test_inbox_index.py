@@ -25,11 +25,6 @@ from sales_operator.runner import (
 )
 
 
-@pytest.fixture(scope="module")
-def scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return Deps.offline(tmp_path_factory.mktemp("scorer"), sample=True).get_scorer()
-
-
 def _open(workdir: Path, scorer: Any) -> tuple[Deps, Any]:
     deps = Deps.offline(workdir, sample=True)
     deps.scorer = scorer

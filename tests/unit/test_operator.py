@@ -30,19 +30,6 @@ from sales_operator.runner import (
 CONFIG = thread_config(SEED_DEAL_ID)
 
 
-@pytest.fixture(scope="session")
-def scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    deps = Deps.offline(tmp_path_factory.mktemp("scorer"), sample=True)
-    return deps.get_scorer()
-
-
-@pytest.fixture
-def deps(tmp_path: Path, scorer: Any) -> Deps:
-    d = Deps.offline(tmp_path / "work", sample=True)
-    d.scorer = scorer
-    return d
-
-
 @pytest.fixture
 def graph(deps: Deps) -> Any:
     return build_operator(deps, checkpointer=InMemorySaver())

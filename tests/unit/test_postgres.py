@@ -243,13 +243,6 @@ def test_the_lease_is_an_advisory_lock_that_dies_with_its_holder(pg: Any) -> Non
 # ------------------------------------------------------------------------------ the operator
 
 
-@pytest.fixture(scope="module")
-def scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from sales_operator import Deps
-
-    return Deps.offline(tmp_path_factory.mktemp("scorer"), sample=True).get_scorer()
-
-
 def test_the_lifecycle_runs_on_postgres_checkpoints_and_crm(
     postgres_dsn: str, tmp_path: Path, scorer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

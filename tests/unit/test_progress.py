@@ -102,8 +102,8 @@ def test_training_reports_its_boosting_rounds(tmp_path: Path) -> None:
     assert rounds[-1]["done"] == rounds[-1]["total"] and rounds[-1]["label"] == "trained"
 
 
-def test_operator_streams_call_analysis_progress(sample_deps: Deps) -> None:
-    deps = sample_deps
+def test_operator_streams_call_analysis_progress(deps: Deps) -> None:
+    deps = deps
     graph = build_operator(deps, checkpointer=InMemorySaver())
     config = thread_config(SEED_DEAL_ID)
     seen: list[Progress | None] = []

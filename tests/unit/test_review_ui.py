@@ -25,11 +25,6 @@ from sales_operator.runner import (
 )
 
 
-@pytest.fixture(scope="module")
-def scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return Deps.offline(tmp_path_factory.mktemp("scorer"), sample=True).get_scorer()
-
-
 def _graph(tmp_path: Path, scorer: Any, **approval: Any) -> tuple[Any, Deps]:
     data = default_policy().model_dump()
     data["approval"].update(approval)

@@ -15,11 +15,6 @@ from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.runner import deal_state, pending_request, resume_deal, send_event
 
 
-@pytest.fixture(scope="module")
-def scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return Deps.offline(tmp_path_factory.mktemp("scorer"), sample=True).get_scorer()
-
-
 def _start(tmp_path: Path, scorer: Any) -> tuple[Any, Deps, dict[str, Any]]:
     deps = Deps.offline(tmp_path / "work", sample=True)
     deps.scorer = scorer

@@ -46,18 +46,6 @@ CONFIG = thread_config(SEED_DEAL_ID)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def scorer(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return Deps.offline(tmp_path_factory.mktemp("scorer"), sample=True).get_scorer()
-
-
-@pytest.fixture
-def deps(tmp_path: Path, scorer: Any) -> Deps:
-    d = Deps.offline(tmp_path / "work", sample=True)
-    d.scorer = scorer
-    return d
-
-
 @pytest.fixture
 def graph(deps: Deps) -> Any:
     return build_operator(deps, checkpointer=InMemorySaver())
