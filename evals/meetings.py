@@ -420,6 +420,15 @@ trigger cues were broadened, and tuned on; holdout2 and holdout3 were only score
 ROUND4_BEFORE = SALES_CALLS.parent / "sales_calls_round4_before.json"
 """The figures measured once on every split before round 4 broadened the cue lexicons."""
 
+HOLDOUT4 = "holdout4"
+"""Eight calls by a deliberately different hand (sc32-39, round 5, mq: other sellers under
+policy overrides, speech-to-text with no punctuation, non-native phrasing, cross-talk, polite
+and indirect objections, competitors named by product), labelled and committed before round 5
+changed any rule, and never tuned on: scored once before and once after."""
+
+ROUND5_BEFORE = SALES_CALLS.parent / "sales_calls_round5_before.json"
+"""The figures measured once on every split (holdout4 included) before round 5 changed a rule."""
+
 
 def sales_calls_eval(llm: Any = None) -> dict[str, Any]:
     """Score every labelled sales call; micro-average per split and overall.
@@ -436,6 +445,7 @@ def sales_calls_eval(llm: Any = None) -> dict[str, Any]:
         "holdout2": micro([c for c in calls if c["split"] == HOLDOUT2]),
         "holdout3": micro([c for c in calls if c["split"] == HOLDOUT3]),
         TUNE_SPOKEN: micro([c for c in calls if c["split"] == TUNE_SPOKEN]),
+        HOLDOUT4: micro([c for c in calls if c["split"] == HOLDOUT4]),
         "all": micro(calls),
     }
 
