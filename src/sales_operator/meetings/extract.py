@@ -45,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sales_operator.meetings import prefilter
 from sales_operator.meetings.dates import DueMatch, find_due, resolve_due_phrase
+from sales_operator.meetings.learned import learned_kind
 from sales_operator.meetings.transcript import Transcript
 
 __all__ = [
@@ -556,10 +557,13 @@ def is_hypothetical(sentence: str) -> bool:
     return _HYPOTHETICAL.search(straight_quotes(sentence)) is not None
 
 
-def classify(sentence: str) -> str | None:
+def classify(sentence: str, *, learned: bool = True) -> str | None:
     """Return `objection`, `risk`, `pain` or `trigger` for a statement, or None.
 
-    A sentence that reassures ("that's not really an issue for us") is none of them.
+    A sentence that reassures ("that's not really an issue for us") is none of them. The cue
+    lexicons decide first; a statement none of them classifies goes to the learned sentence
+    classifier (`meetings.learned`, unless `learned` is False), which answers only when
+    confident.
     """
     plain = straight_quotes(sentence)
     if prefilter.search(_REASSURANCE, plain) or prefilter.search(_HYPOTHETICAL, plain):
@@ -567,7 +571,38 @@ def classify(sentence: str) -> str | None:
     for kind, pattern in _KIND_CUES:
         if _cue_hit(pattern, sentence):
             return kind
-    return None
+    return learned_kind(plain) if learned and learnable(plain) else None
+
+
+LEARNED_MIN_WORDS = 6
+"""Shortest statement the learned classifier is asked about (greetings, fragments are not)."""
+# "I'll brief my managers next Monday", "we'll get the signed form back to you": a plan of
+# one's own, never a pain or an objection ("we'll have to see" stays a candidate).
+_OWN_PLAN = re.compile(
+    r"^\W*(?:(?:and|so|but|okay|ok|then|right|well),?\s+)*(?:I'll|I will|I'm going to|"
+    r"I am going to|I'm gonna|let me|let's|we'll(?! have to| need to| see)|we will(?! have to|"
+    r" need to| see))\b",
+    re.IGNORECASE,
+)
+
+
+def learnable(sentence: str) -> bool:
+    """Return whether the learned classifier may classify a statement the cues left alone.
+
+    Not a question, at least `LEARNED_MIN_WORDS` words, not a plan of the speaker's own.
+    """
+    text = sentence.strip()
+    return (
+        not text.endswith("?")
+        and len(text.split()) >= LEARNED_MIN_WORDS
+        and _OWN_PLAN.match(text) is None
+    )
+
+
+def rules_decline(sentence: str) -> bool:
+    """Return whether a statement reassures or is hypothetical (so it raises nothing)."""
+    plain = straight_quotes(sentence)
+    return bool(prefilter.search(_REASSURANCE, plain) or prefilter.search(_HYPOTHETICAL, plain))
 
 
 # --- cleaning -------------------------------------------------------------------------------
