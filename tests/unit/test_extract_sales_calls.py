@@ -252,11 +252,20 @@ def test_the_labelled_set_is_well_formed() -> None:
         "renewal",
         "lost",
         "evaluation",
+        "stalled follow-up",
     }
     assert {g["format"] for g in golds} == {"plain", "vtt", "json"}
-    assert {g["split"] for g in golds} == {"tune", "heldout", "holdout2", "holdout3", "tune_spoken"}
+    assert {g["split"] for g in golds} == {
+        "tune",
+        "heldout",
+        "holdout2",
+        "holdout3",
+        "tune_spoken",
+        "holdout4",
+    }
     assert len([g for g in golds if g["split"] == "holdout2"]) >= 6
     assert len([g for g in golds if g["split"] == "holdout3"]) >= 8
+    assert len([g for g in golds if g["split"] == "holdout4"]) >= 8
     for g in golds:
         transcript = read_transcript(REPO / g["path"])
         assert set(transcript.speakers) == {p["name"] for p in g["participants"]}

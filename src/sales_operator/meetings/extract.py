@@ -565,13 +565,21 @@ def classify(sentence: str, *, learned: bool = True) -> str | None:
     classifier (`meetings.learned`, unless `learned` is False), which answers only when
     confident.
     """
+    return _classify(sentence, learned=learned)[0]
+
+
+def _classify(sentence: str, *, learned: bool = True) -> tuple[str | None, bool]:
+    """Return `classify`'s answer and whether the learned classifier gave it."""
     plain = straight_quotes(sentence)
     if prefilter.search(_REASSURANCE, plain) or prefilter.search(_HYPOTHETICAL, plain):
-        return None
+        return None, False
     for kind, pattern in _KIND_CUES:
         if _cue_hit(pattern, sentence):
-            return kind
-    return learned_kind(plain) if learned and learnable(plain) else None
+            return kind, False
+    if learned and learnable(plain):
+        kind = learned_kind(plain)
+        return kind, kind is not None
+    return None, False
 
 
 LEARNED_MIN_WORDS = 6
@@ -675,18 +683,46 @@ def _mixed_clauses(unit: Sentence) -> list[Sentence]:
     return clauses if len(kinds) > 1 else [unit]
 
 
+# "the second thing", "another problem", "one more": the speaker announces a new item
+_NEW_ITEM = re.compile(
+    r"\b(?:(?:the )?(?:second|third|fourth|other|next|last) (?:thing|point|issue|problem|one|"
+    r"concern)|another (?:thing|point|issue|problem|concern)|one more\b)",
+    re.IGNORECASE,
+)
+
+
+def _elaborates(unit: Sentence, kind: str, last: tuple[str, list[Sentence]]) -> bool:
+    """Return whether a sentence only the learned classifier read elaborates the last item.
+
+    It does when it follows that item in the same turn ("I'm a little worried about
+    adoption. Our drivers like their paper manifests.": it joins the item's quote), or when
+    the same speaker goes on with the same kind after another speaker's interjection ("Per
+    dispatcher, yes. And when a driver calls in sick, they start over.": it is folded into
+    the item, whose quote stays its own), unless it announces a new item ("the second
+    thing ...").
+    """
+    prev = last[1][-1]
+    if _NEW_ITEM.search(unit.text):
+        return False
+    if prev.turn == unit.turn:
+        return unit.index - prev.index in (0, 1)
+    return last[0] == kind and prev.speaker == unit.speaker and unit.turn - prev.turn <= 2
+
+
 def _insights(
     units: list[Sentence], vendor_quotes: frozenset[str] = frozenset()
 ) -> dict[str, list[ExtractedInsight]]:
     groups: list[tuple[str, list[Sentence]]] = []
+    learned_units: set[Sentence] = set()  # read by the learned classifier, not by a cue
     previous: Sentence | None = None  # the last unclassified statement
     units = [c for u in units for c in _mixed_clauses(u)]
     for unit in units:
         if unit.question:
             previous = None
             continue
+        by_model = False
         if unit.side == "customer":
-            kind = classify(unit.text)
+            kind, by_model = _classify(unit.text)
         elif unit.side == "rep" and _cue_hit(_REP_TRIGGER, unit.text):
             kind = "trigger"
         else:
@@ -715,6 +751,14 @@ def _insights(
         if antecedent is not None:
             groups.append((kind, [antecedent, unit]))
             continue
+        last = groups[-1] if groups else None
+        if by_model and last is not None and _elaborates(unit, kind, last):
+            if last[1][-1].turn == unit.turn:  # the quote stays one verbatim span
+                last[1].append(unit)
+                learned_units.add(unit)
+            continue
+        if by_model:
+            learned_units.add(unit)
         if kind == "trigger":
             groups.extend(("trigger", [c]) for c in _trigger_clauses(unit))
             continue
@@ -739,10 +783,12 @@ def _insights(
         if any(_jaccard(words, other) >= 0.5 for other in kept_words[kind]):
             continue
         kept_words[kind].append(words)
-        # The first sentence that says something on its own, else the wordiest one.
+        # The first sentence that says something on its own, else the wordiest one (a cue
+        # sentence before one only the learned classifier read).
+        named = [s for s in group if s not in learned_units] or group
         best = next(
-            (s for s in group if len(content_words(s.text)) >= 5),
-            max(group, key=lambda s: len(content_words(s.text))),
+            (s for s in named if len(content_words(s.text)) >= 5),
+            max(named, key=lambda s: len(content_words(s.text))),
         )
         out[kind].append(
             ExtractedInsight(
