@@ -11,8 +11,8 @@ Training material (tune only; the held-out calls, splits `holdout2`, `holdout3` 
 
 Cross-validation (5 folds by call and by bank row) chooses the probability threshold: the
 lowest one at which the rules-then-model decision costs at most `PRECISION_COST` of the
-rules' own precision on the held folds of the tune calls. The weights of the final fit (all material) are
-written to `src/sales_operator/data/insight_model.json`:
+rules' own precision on the held folds of the tune calls. The weights of the final fit (all
+material) are written to `src/sales_operator/data/insight_model.json`:
 
     python -m evals.insight_model            # report the cross-validated figures
     python -m evals.insight_model --write    # and write the model file

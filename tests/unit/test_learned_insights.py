@@ -64,14 +64,16 @@ def test_bundled_model_loads_with_a_threshold_from_cross_validation() -> None:
     ("sentence", "kind"),
     [
         # none of these carry a cue of the lexicons (classify(..., learned=False) is None)
-        ("Honestly the finance team will ask why we'd pay for two tools that overlap.", "objection"),
+        (
+            "Honestly the finance team will ask why we'd pay for two tools that overlap.",
+            "objection",
+        ),
         (
             "We bought a competitor in the north last month, so there are two depots to merge.",
             "trigger",
         ),
         (
-            "My managing director is going to want to know why we'd pay more than the other "
-            "bid.",
+            "My managing director is going to want to know why we'd pay more than the other bid.",
             "objection",
         ),
         (
@@ -154,3 +156,67 @@ def test_the_shipped_model_is_the_fit_of_the_committed_tune_material() -> None:
         for a, b in zip(w, shipped["weights"][f], strict=True)
     )
     assert worst < 1e-3
+
+
+def _extract(lines: list[str]) -> dict[str, list[tuple[str, str]]]:
+    text = "\n".join(lines) + "\n"
+    out = extract_offline(
+        parse_transcript(text, name="t", format="plain"),
+        call_date=date(2027, 1, 5),
+        sides={"Ana Ruiz": "customer", "Tom Berg": "rep"},
+    )
+    for item in (*out.pains, *out.objections, *out.triggers):
+        assert item.quote in text  # every quote is one verbatim span
+    return {
+        k: [(i.text, i.quote) for i in getattr(out, k)] for k in ("pains", "objections", "triggers")
+    }
+
+
+def test_a_model_sentence_after_a_cue_item_of_the_turn_joins_it() -> None:
+    got = _extract(
+        [
+            "Tom Berg: How does the team feel about it?",
+            "Ana Ruiz: I'm a little worried about adoption. Honestly the finance team will ask "
+            "why we'd pay for two tools that overlap.",
+        ]
+    )
+    assert len(got["objections"]) == 1
+    text, quote = got["objections"][0]
+    assert text.startswith("I'm a little worried about adoption")
+    assert quote.endswith("two tools that overlap.")
+
+
+def test_a_model_sentence_on_the_same_topic_after_an_interjection_is_folded_in() -> None:
+    got = _extract(
+        [
+            "Ana Ruiz: Our dispatchers build the routes by hand from the orders every morning.",
+            "Tom Berg: Every morning?",
+            "Ana Ruiz: Yes. And when a driver calls in sick or a customer changes an order, the "
+            "dispatchers start over from scratch.",
+        ]
+    )
+    assert len(got["pains"]) == 1  # one pain, its quote the first turn's
+    assert got["pains"][0][1].startswith("Our dispatchers build")
+
+
+def test_a_new_topic_after_an_interjection_stays_its_own_item() -> None:
+    got = _extract(
+        [
+            "Ana Ruiz: Our dispatchers build the routes by hand from the orders every morning.",
+            "Tom Berg: Every morning?",
+            "Ana Ruiz: Yes. Our sales reps keep forgetting to update the opportunity stages so "
+            "the forecast is wrong.",
+        ]
+    )
+    assert len(got["pains"]) == 2
+
+
+def test_a_model_sentence_before_a_cue_anaphor_is_its_antecedent() -> None:
+    got = _extract(
+        [
+            "Ana Ruiz: Our sales reps keep forgetting to update the opportunity stages so the "
+            "forecast is wrong. They hate it, and it slows every review.",
+        ]
+    )
+    assert len(got["pains"]) == 1
+    assert got["pains"][0][1].startswith("Our sales reps keep forgetting")

@@ -577,8 +577,8 @@ def _classify(sentence: str, *, learned: bool = True) -> tuple[str | None, bool]
         if _cue_hit(pattern, sentence):
             return kind, False
     if learned and learnable(plain):
-        kind = learned_kind(plain)
-        return kind, kind is not None
+        found = learned_kind(plain)
+        return found, found is not None
     return None, False
 
 
@@ -696,17 +696,31 @@ def _elaborates(unit: Sentence, kind: str, last: tuple[str, list[Sentence]]) -> 
 
     It does when it follows that item in the same turn ("I'm a little worried about
     adoption. Our drivers like their paper manifests.": it joins the item's quote), or when
-    the same speaker goes on with the same kind after another speaker's interjection ("Per
-    dispatcher, yes. And when a driver calls in sick, they start over.": it is folded into
-    the item, whose quote stays its own), unless it announces a new item ("the second
-    thing ...").
+    the same speaker goes on with the same kind and topic (two content words shared) after
+    another speaker's interjection ("Per dispatcher, yes. And when a driver calls in sick or
+    changes an order, they start over.": it is folded into the item, whose quote stays its
+    own), unless it announces a new item ("the second thing ...").
     """
     prev = last[1][-1]
     if _NEW_ITEM.search(unit.text):
         return False
     if prev.turn == unit.turn:
         return unit.index - prev.index in (0, 1)
-    return last[0] == kind and prev.speaker == unit.speaker and unit.turn - prev.turn <= 2
+    if last[0] != kind or prev.speaker != unit.speaker or unit.turn - prev.turn > 2:
+        return False
+    stems = {w.rstrip("s") for s in last[1] for w in content_words(s.text)}
+    return len(stems & {w.rstrip("s") for w in content_words(unit.text)}) >= 2
+
+
+def _antecedent_of_next(unit: Sentence, following: list[Sentence]) -> bool:
+    """Return whether the next sentence is a cue pain/objection pointing back at `unit`."""
+    return bool(
+        following
+        and following[0].turn == unit.turn
+        and following[0].index - unit.index == 1
+        and _ANAPHOR.match(following[0].text)
+        and classify(following[0].text, learned=False) in ("pain", "objection")
+    )
 
 
 def _insights(
@@ -716,13 +730,15 @@ def _insights(
     learned_units: set[Sentence] = set()  # read by the learned classifier, not by a cue
     previous: Sentence | None = None  # the last unclassified statement
     units = [c for u in units for c in _mixed_clauses(u)]
-    for unit in units:
+    for i, unit in enumerate(units):
         if unit.question:
             previous = None
             continue
         by_model = False
         if unit.side == "customer":
             kind, by_model = _classify(unit.text)
+            if by_model and _antecedent_of_next(unit, units[i + 1 : i + 2]):
+                kind = None  # "Our drivers juggle two apps. They hate it.": one cue item
         elif unit.side == "rep" and _cue_hit(_REP_TRIGGER, unit.text):
             kind = "trigger"
         else:
