@@ -65,22 +65,19 @@ def test_bundled_model_loads_with_a_threshold_from_cross_validation() -> None:
     [
         # none of these carry a cue of the lexicons (classify(..., learned=False) is None)
         (
-            "Honestly the finance team will ask why we'd pay for two tools that overlap.",
+            "Our accountant will want to know why we'd pay for two tools that do the same job.",
             "objection",
         ),
+        (
+            "Honestly the finance team might question paying for two tools that overlap.",
+            "objection",
+        ),
+        ("We're moving the whole operation into a bigger depot in the new year.", "trigger"),
         (
             "We bought a competitor in the north last month, so there are two depots to merge.",
             "trigger",
         ),
-        (
-            "My managing director is going to want to know why we'd pay more than the other bid.",
-            "objection",
-        ),
-        (
-            "The regulator changed the reporting rules and from July every batch has to be "
-            "traceable.",
-            "trigger",
-        ),
+        ("Customers ring us three or four times to chase the same order.", "pain"),
         (
             "Our sales reps keep forgetting to update the opportunity stages so the forecast "
             "is wrong.",
@@ -176,8 +173,8 @@ def test_a_model_sentence_after_a_cue_item_of_the_turn_joins_it() -> None:
     got = _extract(
         [
             "Tom Berg: How does the team feel about it?",
-            "Ana Ruiz: I'm a little worried about adoption. Honestly the finance team will ask "
-            "why we'd pay for two tools that overlap.",
+            "Ana Ruiz: I'm a little worried about adoption. Honestly the finance team might "
+            "question paying for two tools that overlap.",
         ]
     )
     assert len(got["objections"]) == 1

@@ -332,6 +332,43 @@ SPOKEN_OBJECTION_CUES = (
     r"afford|do (?:it|that|this|anything))\b"
     r"|\btiming (?:is|isn't|is not) (?:not )?(?:great|good|ideal|right|bad|tough|tricky)\b"
 )
+# Round 5 (mq), by class, from the misses on the sentence bank (evals/datasets/
+# insight_sentences.tsv), never from a held-out call: a third party's reaction foreseen ("my
+# CFO is going to ask why", "legal will push back", "the partners won't be thrilled"), users
+# who will resist ("they'll just ignore it", "set in their ways", "tired of new tools"), cost
+# said against an expectation or a rival ("higher than we had in mind", "paying twice", "out
+# of reach"), terms and timing ("not comfortable with the auto-renewal", "wait until the new
+# fiscal year", "in the middle of our busy season"), a gap that blocks ("won't work without",
+# "a non-starter") and lukewarm trust ("a tough sell", "lukewarm", "cautious").
+R5_OBJECTION_CUES = (
+    r"\b(?:is|are|'s|'re) (?:going|gonna) to (?:ask|say|want to know|question|push back|"
+    r"have (?:a |something )|object)\b"
+    r"|\b(?:will|'ll|would|'d) (?:\w+ )?(?:ask (?:why|whether|if|how)|push back|object|"
+    r"have something to say|insist on|want to see a lot|resist|fight|ignore)\b"
+    r"|\b(?:not|n't) (?:going|gonna) to (?:love|like|be (?:happy|thrilled|keen|pleased))\b"
+    r"|\b(?:won't|wouldn't|may not|might not|will not|would not) (?:\w+ )?(?:be |feel )?"
+    r"(?:happy|thrilled|keen|pleased|comfortable|love|like)\b"
+    r"|\bnot (?:\w+ )?(?:comfortable|keen|thrilled|happy) (?:with|about|on|to)\b"
+    r"|\b(?:set in (?:their|our|his|her) ways|tired of|allergic to|intimidat\w+|apprehensive|"
+    r"lukewarm|cautious|reluctant|resist\w*|non-?starter|tough sell|hard sell|"
+    r"hard conversation|holding (?:us|me|them) back|put (?:us|them) off)\b"
+    r"|\bgo(?:ing)? back to (?:the )?(?:paper|clipboards?|notebooks?|old (?:way|system))\b"
+    r"|\b(?:higher|more|bigger|steeper) than (?:\w+ ){0,2}(?:we|I) (?:had in mind|expected|"
+    r"imagined|thought|planned|budgeted|are prepared|were hoping|can)\b"
+    r"|\bpay(?:ing)? (?:\w+ )?twice for\b|\bpay(?:ing)? for both\b|\bpay(?:ing)? for (?:\w+ ){0,2}"
+    r"(?:features|things|modules) (?:we|we'll|we will) (?:never|not|don't)\b"
+    r"|\b(?:out of reach|quite a lot for|a lot for (?:a|an|us|our))\b"
+    r"|\b(?:there isn't|there is no|there's no) (?:a |any )?budget\b|\bbudget(?:'s| is) "
+    r"(?:spent|gone|used up)\b|\bfits? (?:in|into) (?:\w+ )?(?:next year's|this year's|the) "
+    r"budget\b"
+    r"|\bin the middle of (?:our |the )?(?:busy|peak|high) season\b"
+    r"|\b(?:won't|will not|wouldn't|doesn't|does not) work (?:in|for|without|with)\b"
+    r"|\bmore than (?:we're|we are|I'm|I am) (?:prepared|willing|ready|able)\b"
+    r"|\bhard to ignore\b|\blooked? (?:a bit |quite |pretty |rather )?thin\b"
+    r"|\b(?:a lot of|too much|big) change for\b"
+    r"|\b(?:don't|do not) (?:think|see) (?:\w+ ){0,3}(?:will|would) (?:want|use|accept|like|"
+    r"go for|pick)\b"
+)
 OBJECTION_CUES = cue_pattern(
     r"\btoo (?:expensive|pricey|costly|much|high|complex|complicated|long|risky|early)\b",
     r"\bexpensive\b",
@@ -361,9 +398,15 @@ OBJECTION_CUES = cue_pattern(
     r"\byour (?:product|system|tool|software|app|platform|solution)s? (?:doesn't|does not|didn't|"
     r"can't|cannot|couldn't|won't|wouldn't|lacks?|has no|had no)\b",
     SPOKEN_OBJECTION_CUES,
+    R5_OBJECTION_CUES,
 )
 RISK_CUES = cue_pattern(
     r"\bon hold\b|\bfreeze\b|\bfrozen\b",
+    # round 5 (mq): a purchase waiting for something else ("wait until the new fiscal year",
+    # "no new systems until", "until the merger is done")
+    r"\b(?:wait|hold off|sit tight)(?: \w+){0,3} until\b|\buntil (?:after )?the (?:\w+ ){0,2}"
+    r"(?:is|are|has|have) (?:done|finished|over|closed|in|completed?)\b|\bno new (?:\w+ )?until\b"
+    r"|\b(?:take on|start) (?:a |any )?new (?:project|system)s? until\b",
     r"\bnot a (?:top |high )?priority\b|\b(?:competing|other) priorities\b",
     r"\breorg\w*|\brestructur\w*|\blayoffs?\b",
     r"\bdelay(?:ed|s)?\b|\bpush(?:ed)? (?:back|out)\b|\bslipp?(?:ed|ing)\b",
@@ -394,6 +437,29 @@ SPOKEN_PAIN_CUES = (
     r"coordinators|dispatchers|reps|headcount)\b"
     r"|\btakes? (?:my|our|the) (?:\w+ ){0,2}(?:planners?|team|people|guys|staff|dispatchers?)"
     r" (?:until|till|all|hours|half)\b"
+)
+# Round 5 (mq), by class, from the sentence bank's misses: what goes wrong as a consequence
+# ("the schedule falls apart", "patients turn up for cancelled appointments", "leads sit
+# untouched", "we write off five percent", "we had to refund"), work kept in the wrong place
+# ("a whiteboard", "photos of timesheets", "a sticky note", "a quote typed in Word") and
+# things nobody does or knows ("nobody writes them down", "we only find out when").
+R5_PAIN_CUES = (
+    r"\bfalls? apart\b|\bgoes? with (?:them|him|her)\b|\bturns? up (?:without|for|to|at) \w+"
+    r"|\bcomes? back (?:unreadable|wrong|damaged|late|empty|wet|torn)\b|\bsits? untouched\b"
+    r"|\bslips? through\b|\b(?:nobody|no one|no-one) (?:\w+ )?(?:writes|calls|gets|tells|checks|"
+    r"updates|follows|answers|reads)\b|\bthrows? (?:\w+ )?away\b|\bthrow(?:s|ing)? out\b"
+    r"|\bwrite(?:s)? off\b|\bwritten off\b|\bhad to (?:refund|cancel|pay back|redo|re-?do)\b"
+    r"|\b(?:fines?|penalt(?:y|ies)) (?:for|from|last)\b|\bwait (?:\w+ )?(?:minutes|hours|days) "
+    r"(?:on hold|for)\b|\bon hold for\b"
+    r"|\bstill (?:emailing|printing|faxing|typing|writing|phoning|posting|re-?keying)\b"
+    r"|\b(?:on|lives on|kept on|written on) (?:a|the) whiteboard\b"
+    r"|\bphotos of (?:the |their |our )?(?:\w+ )?(?:sheets?|timesheets?|notes?|"
+    r"forms?|rota|board|delivery notes?|tickets?)\b|\bsticky note\b|\bby phone and\b"
+    r"|\bonly (?:find out|know|hear|notice)\b|\binstead of (?:selling|driving|working|"
+    r"serving|planning)\b|\bnever know\b|\b(?:don't|do not) trust\b|\bkeep (?:their|our|his|her)"
+    r" own (?:lists?|spreadsheets?|notes|records)\b|\b(?:\w+ ){0,1}screens open\b"
+    r"|\b(?:three|four|five|several|two) times a day\b|\bevery (?:night|evening|weekend)\b"
+    r"|\b(?:in|into) (?:Word|a Word document|email)\b|\bout of date\b"
 )
 PAIN_CUES = cue_pattern(
     r"\bwe spend\b|\bspend(?:s|ing)?\s+(?:about |around |roughly |over |nearly |almost |up to )?"
@@ -430,6 +496,7 @@ PAIN_CUES = cue_pattern(
     r"(?:morning|afternoon|evening|day|week)\b",
     r"\bcome back empty\b|\bfor nothing\b|\bhaven't changed in\b|\bout of date\b",
     SPOKEN_PAIN_CUES,
+    R5_PAIN_CUES,
 )
 # Events that create urgency even when the sentence also names a pain ("We're opening a second
 # location in June, and I can't run two whiteboards"): checked before the pain cues.
@@ -443,6 +510,36 @@ TRIGGER_EVENT_CUES = cue_pattern(
     r"\bmandate\b|\bnow requires?\b|\brequires? (?:\w+ ){0,4}from (?:january|february|march|"
     r"april|may|june|july|august|september|october|november|december)\b",
     r"\bwon (?:a|the|an|our) (?:\w+ ){0,3}(?:tender|bid|rfp|account|deal)\b",  # round 4
+)
+# Round 5 (mq), by class, from the sentence bank's misses: a contract, licence or system
+# that ends ("our contract with the old supplier ends in June", "is being switched off"), a
+# rule that starts ("from October every visit has to be logged", "the council has told us
+# all contractors must"), growth said with other verbs ("doubling", "launching in Germany",
+# "taking over the contract", "picking up their customers"), ownership changes ("bought by",
+# "merged with"), a customer's new demand ("just told us they want"), money with a deadline.
+_MONTH_WORDS = (
+    r"january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|spring|summer|autumn|fall|winter|the new year|next year"
+)
+_MONTH = f"(?:{_MONTH_WORDS})"
+R5_TRIGGER_CUES = (
+    r"\b(?:contract|licen[cs]e|agreement|subscription|lease|support)\b(?: [\w']+){0,5} "
+    r"(?:ends|expires|runs out|is up|renews|lapses)\b|\bruns? out (?:at|in|on|by) (?:the )?"
+    r"(?:end|" + _MONTH_WORDS + r")"
+    r"|\b(?:being|be|is|are) (?:switched off|discontinued|retired|sunset|end of life)\b"
+    r"|\bno longer (?:be )?supported\b"
+    r"|\b(?:regulator|regulation|law|rules?|council|government|authority|ministry|insurer|"
+    r"auditors?)\b(?: [\w']+){0,4} (?:has |have )?(?:changed|requires?|told us|now|applies|"
+    r"insists?|mandates?)\b"
+    r"|\bfrom " + _MONTH + r"\b(?: [\w']+){0,6} (?:has to|have to|must|needs? to)\b"
+    r"|\b(?:must|has to|have to) (?:\w+ ){0,4}from " + _MONTH + r"\b"
+    r"|\b(?:doubling|tripling|launching|rolling out|taking over|picking up)\b"
+    r"|\bshortlisted\b|\bwon (?:a|the|an|our) (?:\w+ ){0,3}(?:framework|agreement|contract)\b"
+    r"|\b(?:bought|acquired|taken over) by\b|\bmerged with\b"
+    r"|\b(?:just )?told us (?:that )?(?:they|we) (?:want|need|must|require)\b"
+    r"|\bhas to be spent by\b|\bas a condition of\b"
+    r"|\b(?:client|customer|contract|site|account)s? (?:\w+ ){0,2}starts? (?:sending|in|on|next|"
+    r"from|with)\b"
 )
 TRIGGER_CUES = cue_pattern(
     r"\bgrow(?:ing|th)?\b|\bexpan(?:d|ding|sion)\b|\bscal(?:e|ing) up\b",
@@ -467,6 +564,7 @@ TRIGGER_CUES = cue_pattern(
     r"this) (?:january|february|march|april|may|june|july|august|september|october|november|"
     r"december|week|month|quarter|monday|tuesday|wednesday|thursday|friday)\b",
     r"\bmigration (?:finishes|ends|is done|completes|goes live)\b",
+    R5_TRIGGER_CUES,
 )
 # Timing events a rep may state for the customer ("your renewal is coming up on ...").
 _REP_TRIGGER = cue_pattern(
@@ -584,6 +682,9 @@ def _classify(sentence: str, *, learned: bool = True) -> tuple[str | None, bool]
 
 LEARNED_MIN_WORDS = 6
 """Shortest statement the learned classifier is asked about (greetings, fragments are not)."""
+LEARNED_MAX_WORDS = 35
+"""Longest one: a long rambling sentence sums many weak word weights (on 30 AMI meetings,
+sentences over 35 words made half of the model's answers, nearly all wrong)."""
 # "I'll brief my managers next Monday", "we'll get the signed form back to you": a plan of
 # one's own, never a pain or an objection ("we'll have to see" stays a candidate).
 _OWN_PLAN = re.compile(
@@ -597,12 +698,13 @@ _OWN_PLAN = re.compile(
 def learnable(sentence: str) -> bool:
     """Return whether the learned classifier may classify a statement the cues left alone.
 
-    Not a question, at least `LEARNED_MIN_WORDS` words, not a plan of the speaker's own.
+    Not a question, `LEARNED_MIN_WORDS` to `LEARNED_MAX_WORDS` words, not a plan of the
+    speaker's own.
     """
     text = sentence.strip()
     return (
         not text.endswith("?")
-        and len(text.split()) >= LEARNED_MIN_WORDS
+        and LEARNED_MIN_WORDS <= len(text.split()) <= LEARNED_MAX_WORDS
         and _OWN_PLAN.match(text) is None
     )
 
