@@ -343,7 +343,7 @@ SPOKEN_OBJECTION_CUES = (
 R5_OBJECTION_CUES = (
     r"\b(?:is|are|'s|'re) (?:going|gonna) to (?:ask|say|want to know|question|push back|"
     r"have (?:a |something )|object)\b"
-    r"|\b(?:will|'ll|would|'d) (?:\w+ )?(?:ask (?:why|whether|if|how)|push back|object|"
+    r"|\b(?:will|'ll|would|'d) (?:\w+ ){0,2}(?:ask (?:why|whether|if|how)|push back|object|"
     r"have something to say|insist on|want to see a lot|resist|fight|ignore)\b"
     r"|\b(?:not|n't) (?:going|gonna) to (?:love|like|be (?:happy|thrilled|keen|pleased))\b"
     r"|\b(?:won't|wouldn't|may not|might not|will not|would not) (?:\w+ )?(?:be |feel )?"
@@ -366,8 +366,8 @@ R5_OBJECTION_CUES = (
     r"|\bmore than (?:we're|we are|I'm|I am) (?:prepared|willing|ready|able)\b"
     r"|\bhard to ignore\b|\blooked? (?:a bit |quite |pretty |rather )?thin\b"
     r"|\b(?:a lot of|too much|big) change for\b"
-    r"|\b(?:don't|do not) (?:think|see) (?:\w+ ){0,3}(?:will|would) (?:want|use|accept|like|"
-    r"go for|pick)\b"
+    r"|\b(?:don't|do not) (?:think|see) (?:\w+ ){0,3}(?:will|would|'ll) (?:be )?(?:want|use|"
+    r"accept|like|love|go for|pick|agree|sign|happy|thrilled|keen|pleased|comfortable)\b"
 )
 OBJECTION_CUES = cue_pattern(
     r"\btoo (?:expensive|pricey|costly|much|high|complex|complicated|long|risky|early)\b",
