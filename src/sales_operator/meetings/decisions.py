@@ -30,6 +30,7 @@ from sales_operator.meetings.extract import (
 
 __all__ = [
     "agreed_proposals",
+    "checked_statements",
     "decision_text",
     "find_decisions",
     "is_decision",
@@ -68,6 +69,8 @@ _POSITIVE = re.compile(
             r"\bwe(?:'ve| have)\s+(?:made|reached|taken)\s+(?:a|the|our)\s+(?:final\s+)?decision\b",
             r"\b(?:that's|that is|it's|it is)\s+(?:all\s+)?(?:settled|decided|agreed|final)\b",
             r"\b(?:is|'s|would be)\s+(?:the|a|our)\s+(?:best\s+)?way\s+to\s+go\b",
+            # round 5 (mq): the group records a conclusion ("maybe we can state that ...")
+            r"\bwe\s+can\s+(?:all\s+)?(?:state|say|take it|conclude|note down|write down)\s+that\b",
         )
     ),
     re.IGNORECASE,
@@ -111,6 +114,35 @@ _TAG = re.compile(
     re.IGNORECASE,
 )
 _DISAGREE = re.compile(r"\bagree(?:d)? to disagree\b|\bdisagree\b", re.IGNORECASE)
+# Round 5 (mq). A consensus check after a statement ("No need for a talk-back. Does anybody
+# disagree with that?", "Everyone happy with that?", "Any objections?"): the group is asked
+# to object, and silence or "no" is consent.
+_CHECK = re.compile(
+    r"^\W*(?:(?:uh|um|so|okay|ok|and|right|alright)[\s,]+)*(?:(?:does|do|did|is|are|would|will)"
+    r"\s+)?(?:any(?:body|one)(?:\s+else)?|every(?:body|one)|we\s+all|all)\s+(?:disagree|object|"
+    r"mind|against|have\s+(?:a\s+problem|any\s+(?:problems?|objections?))|(?:happy|okay|ok|fine|"
+    r"good|agreed|alright|comfortable)|agree)\b[^?]*\?\s*$"
+    r"|^\W*(?:(?:so|okay|ok|and)[\s,]+)*(?:any\s+objections?|(?:all\s+|are\s+we\s+|everyone\s+)?"
+    r"agreed|all\s+in\s+favou?r)\s*\?\s*$",
+    re.IGNORECASE,
+)
+# "unless we hear otherwise, we could go ahead with that": consent unless someone objects
+_UNLESS_OBJECTION = re.compile(
+    r"^\W*unless\s+(?:we\s+hear\s+otherwise|(?:any|some)(?:one|body)\s+(?:objects|disagrees|"
+    r"says\s+otherwise)|there(?:'s|\s+is|\s+are)\s+(?:any\s+)?objections?)\s*,?\s*"
+    r"(?=(?:we|let's|let\s+us|I\s+think)\b)",
+    re.IGNORECASE,
+)
+_CONDITIONAL_GO = re.compile(
+    r"^(?:we\s+(?:could|can|'ll|will|should)|let's|let\s+us)\s+(?:just\s+)?(?:go\s+(?:ahead\s+)?"
+    r"(?:with|for)|use|keep|stick\s+with|adopt)\b",
+    re.IGNORECASE,
+)
+_DISSENT = re.compile(
+    r"\b(?:I\s+disagree|I\s+don't\s+agree|I'm\s+not\s+sure|actually|I'd\s+rather|what\s+about|"
+    r"how\s+about|not\s+a\s+good\s+idea|I\s+don't\s+(?:think|like)|wait)\b|^\W*but\b",
+    re.IGNORECASE,
+)
 _CLAUSE_END = re.compile(
     r"\s*(?:[;:?!]|\.(?:\s|$)|,\s+(?:but|so|and then|which)\b|,?\s+(?:because|since|as long as)\b)"
 )
@@ -146,7 +178,7 @@ _PREFILTER = (
     "decision",
     "ruled out", "dropped", "scrapped", "rejected", "need for", "way to go", "it is", "we keep",
     "we use", "we take", "we have", "we go", "we stick", "we drop", "we skip", "we'd rather",
-    "won't",
+    "won't", "we can", "unless",
 )  # fmt: skip
 
 
@@ -159,11 +191,17 @@ def is_decision(sentence: str) -> re.Match[str] | None:
     low = sentence.lower().replace("\u2019", "'")
     if not any(key in low for key in _PREFILTER):
         return None
-    text = plain_text(sentence)
-    if not text or _question(text) or is_hypothetical(text) or _DISAGREE.search(text):
+    text = _UNLESS_OBJECTION.sub("", plain_text(sentence)).strip(" ,")
+    if not text or _question(text) or is_hypothetical(text):
+        return None
+    if _DISAGREE.search(text) and not _CHECK.search(text):
         return None
     if re.match(r"^\W*(?:if|unless|whether|in case|suppose)\b", text, re.IGNORECASE):
         return None
+    if text != plain_text(sentence).strip(" ,"):  # an "unless nobody objects" was cut off
+        go = _CONDITIONAL_GO.match(text)
+        if go is not None:
+            return go
     for m in _NEGATIVE.finditer(text):
         if not _OPEN.search(text[: m.start()]):
             return m
@@ -188,7 +226,7 @@ _VERB_CUE = re.compile(
 _SUBJECT = re.compile(
     r"^(?:(?:so|okay|ok|right|alright|then|I think|I'd say|I would say)[\s,]+)*"
     r"(?:(?:we|we've|we have|we'll|we will|we're|we are|let's|let us|there's|there is)\s+)?"
-    r"(?:(?:all|just|definitely|really|then|finally|probably|going to|gonna|should)\s+)*",
+    r"(?:(?:all|just|definitely|really|then|finally|probably|going to|gonna|should|could|can)\s+)*",
     re.IGNORECASE,
 )
 _WAY_TO_GO = re.compile(r"way\s+to\s+go$", re.IGNORECASE)
@@ -196,7 +234,7 @@ _WAY_TO_GO = re.compile(r"way\s+to\s+go$", re.IGNORECASE)
 
 def decision_text(sentence: str, cue: re.Match[str] | None = None) -> str:
     """Return what was decided, in a short line ("go with the rubber case")."""
-    text = plain_text(sentence)
+    text = _UNLESS_OBJECTION.sub("", plain_text(sentence)).strip(" ,")
     cue = cue or is_decision(sentence)
     if cue is None:
         return ""
@@ -368,6 +406,54 @@ def agreed_proposals(units: Iterable[Sentence]) -> list[tuple[Sentence, str]]:
     return found
 
 
+# Round 5 (mq): a decision that only points back at what was just decided
+_POINTS_BACK = re.compile(
+    r"^(?:\w+\s+){0,3}(?:that|this|the|it)\s*(?:one|proposal|idea|option|plan|suggestion)?\s*$",
+    re.IGNORECASE,
+)
+CHECK_TURNS = 2
+"""Turns after a consensus check in which an explicit dissent ("I disagree", "actually",
+"what about ...") voids it."""
+
+
+def checked_statements(units: Iterable[Sentence]) -> list[tuple[Sentence, str]]:
+    """Return the statements put to the group by a consensus check that nobody contested.
+
+    The statement is the sentence right before the check in the same turn ("I would say no
+    need for a talk-back. Does anybody disagree with that?"); it must say something (three
+    content words, not a question, not meeting process); a dissent by another speaker in the
+    next `CHECK_TURNS` turns voids it, a bare "no" to "does anybody disagree" does not.
+    """
+    by_turn: dict[int, list[Sentence]] = {}
+    for s in units:
+        by_turn.setdefault(s.turn, []).append(s)
+    order = sorted(by_turn)
+    found: list[tuple[Sentence, str]] = []
+    for pos, t in enumerate(order):
+        turn = by_turn[t]
+        for i, s in enumerate(turn[1:], start=1):
+            if not _CHECK.search(plain_text(s.text)):
+                continue
+            stated = turn[i - 1]
+            text = _TAG.sub("", plain_text(stated.text)).strip(" ,;:.!")
+            if (
+                _question(plain_text(stated.text))
+                or len(content_words(text)) < 3
+                or _PROCESS.search(text)
+                or is_hypothetical(text)
+            ):
+                continue
+            replies = [by_turn[n] for n in order[pos + 1 : pos + 1 + CHECK_TURNS]]
+            if any(
+                r[0].speaker != s.speaker
+                and _DISSENT.search(" ".join(plain_text(x.text) for x in r))
+                for r in replies
+            ):
+                continue
+            found.append((stated, " ".join(text.split()[:TEXT_MAX_WORDS])))
+    return found
+
+
 REPEAT_TURNS = 10
 """A decision restated within this many turns (same content) is the same decision."""
 CONFIRM_TURNS = 3
@@ -383,6 +469,8 @@ def find_decisions(units: Iterable[Sentence]) -> list[ExtractedDecision]:
     """
     units = list(units)
     proposed = {(s.turn, s.index): what for s, what in agreed_proposals(units)}
+    for s, what in checked_statements(units):
+        proposed.setdefault((s.turn, s.index), what)
     found: list[ExtractedDecision] = []
     seen: list[tuple[int, set[str]]] = []
     for s in units:
@@ -394,7 +482,9 @@ def find_decisions(units: Iterable[Sentence]) -> list[ExtractedDecision]:
         else:
             continue
         words = content_words(text)
-        bare = text == _TAG.sub("", plain_text(s.text).rstrip(".!")).strip(" ,;:")
+        bare = text == _TAG.sub("", plain_text(s.text).rstrip(".!")).strip(" ,;:") or bool(
+            _POINTS_BACK.search(text)  # "go ahead with that proposal": the one just made
+        )
         repeat = any(
             s.turn - turn <= REPEAT_TURNS
             and words
