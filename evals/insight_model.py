@@ -146,9 +146,12 @@ def _score(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         tp = sum(1 for g, p in pairs if p in want and p == g)
         pred = sum(1 for _, p in pairs if p in want)
         gold = sum(1 for g, _ in pairs if g in want)
+        p = tp / pred if pred else None
+        r = tp / gold if gold else None
         out[kind] = {
-            "precision": tp / pred if pred else None,
-            "recall": tp / gold if gold else None,
+            "precision": p,
+            "recall": r,
+            "f1": 2 * p * r / (p + r) if p and r else None,
             "tp": tp,
             "predicted": pred,
             "gold": gold,

@@ -93,6 +93,12 @@ WORD_CLASSES: dict[str, frozenset[str]] = {
 """Word classes: each word also yields the feature `c:<class>` (and one per class pair)."""
 
 
+_CLASS_OF: dict[str, tuple[str, ...]] = {}
+for _name, _words in sorted(WORD_CLASSES.items()):
+    for _w in _words:
+        _CLASS_OF[_w] = (*_CLASS_OF.get(_w, ()), _name)
+
+
 def _tokens(text: str) -> list[str]:
     t = text.replace("\u2019", "'").replace("\u2018", "'").lower()
     out: list[str] = []
@@ -109,7 +115,7 @@ def features(text: str) -> list[str]:
     toks = _tokens(text)
     feats = [f"w:{w}" for w in toks]
     feats += [f"b:{a}_{b}" for a, b in zip(toks, toks[1:], strict=False)]
-    classes = sorted({c for w in toks for c, words in WORD_CLASSES.items() if w in words})
+    classes = sorted({c for w in toks for c in _CLASS_OF.get(w, ())})
     feats += [f"c:{c}" for c in classes]
     feats += [f"cc:{a}+{b}" for i, a in enumerate(classes) for b in classes[i + 1 :]]
     if len(toks) < 6:
@@ -130,10 +136,13 @@ class Model:
     def probabilities(self, text: str) -> dict[str, float]:
         """Return the probability of each kind for `text` (softmax of the linear scores)."""
         scores = list(self.bias)
+        n = len(scores)
+        get = self.weights.get
         for f in set(features(text)):
-            w = self.weights.get(f)
+            w = get(f)
             if w is not None:
-                scores = [s + x for s, x in zip(scores, w, strict=True)]
+                for i in range(n):
+                    scores[i] += w[i]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
