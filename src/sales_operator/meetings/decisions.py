@@ -138,6 +138,7 @@ _CONDITIONAL_GO = re.compile(
     r"(?:with|for)|use|keep|stick\s+with|adopt)\b",
     re.IGNORECASE,
 )
+# Not `_OBJECT` (proposals): a bare "no" answers "does anybody disagree?" with consent.
 _DISSENT = re.compile(
     r"\b(?:I\s+disagree|I\s+don't\s+agree|I'm\s+not\s+sure|actually|I'd\s+rather|what\s+about|"
     r"how\s+about|not\s+a\s+good\s+idea|I\s+don't\s+(?:think|like)|wait)\b|^\W*but\b",
