@@ -1182,6 +1182,8 @@ class SQLiteCRM:
                     return [AuditEntry.model_validate_json(r["entry"]) for r in rows]
                 for entry in entries:
                     _insert_audit(conn, deal_id, entry)
+                if entries and all(e.decision == "reject" for e in entries):
+                    _clear_indexed(conn, deal_id, request_id)  # nothing left to run: decided
                 return list(entries)
         except sqlite3.OperationalError as exc:
             raise TransientAdapterError(
@@ -1227,6 +1229,17 @@ class SQLiteCRM:
                 "DELETE FROM pending_requests WHERE deal_id = ? AND token = ?", (deal_id, token)
             )
             return cursor.rowcount > 0
+
+    def clear_request(self, deal_id: str, request_id: str) -> bool:
+        """Remove the deal's inbox-index entry if it is for `request_id`; return whether it was.
+
+        Called by the graph itself once a request is decided and nothing of it is left to run
+        (the executor, or `record_decisions` when every action was rejected), so plain
+        `graph.invoke` leaves no stale entry. An entry for a newer request on the same deal
+        stays. Idempotent.
+        """
+        with self._transaction("clear_request") as conn:
+            return _clear_indexed(conn, deal_id, request_id)
 
     def acquire_lease(self, deal_id: str, holder: str, *, ttl_s: float) -> str | None:
         """Take the deal's lease for `holder`; return None, or the current holder's name.
@@ -1356,6 +1369,14 @@ def _receipt(row: sqlite3.Row) -> Receipt:
         result=json.loads(row["result"]),
         executed_at=parse_datetime(row["executed_at"]),
     )
+
+
+def _clear_indexed(conn: Any, deal_id: str, request_id: str) -> bool:
+    """Delete the inbox-index entry of `request_id` on `deal_id` inside the open transaction."""
+    cursor = conn.execute(
+        "DELETE FROM pending_requests WHERE deal_id = ? AND request_id = ?", (deal_id, request_id)
+    )
+    return bool(cursor.rowcount > 0)
 
 
 def _insert_audit(conn: sqlite3.Connection, deal_id: str, entry: AuditEntry) -> None:
