@@ -779,3 +779,24 @@ def test_concurrent_writes_from_threads(crm: SQLiteCRM) -> None:
 )
 def test_seniority_from_title(title: str | None, level: str) -> None:
     assert seniority_from_title(title) == level
+
+
+# -- jan: the graph clears the inbox index itself; similar_lost_deals stays bounded ----------
+
+
+def test_a_request_rejected_whole_leaves_the_index_in_the_same_transaction(crm: SQLiteCRM) -> None:
+    crm.index_request("D-2001", "evt-1")
+    approved = [entry("a1").model_copy(update={"request_id": "evt-1"})]
+    crm.record_decisions("D-2001", "evt-1", approved)
+    # approved actions still have to run: the entry stays until the executor clears it
+    assert [e["request_id"] for e in crm.indexed_requests("D-2001")] == ["evt-1"]
+    assert crm.clear_request("D-2001", "evt-1") is True
+    assert crm.clear_request("D-2001", "evt-1") is False  # idempotent
+    crm.index_request("D-2001", "evt-2")
+    rejected = [entry(a, "reject").model_copy(update={"request_id": "evt-2"}) for a in "bc"]
+    crm.record_decisions("D-2001", "evt-2", rejected)
+    assert crm.indexed_requests("D-2001") == []
+    # another request's entry on the deal is never touched
+    crm.index_request("D-2001", "evt-3")
+    assert crm.clear_request("D-2001", "evt-2") is False
+    assert [e["request_id"] for e in crm.indexed_requests("D-2001")] == ["evt-3"]
