@@ -54,6 +54,7 @@ from sales_operator.adapters._records import (
     iso,
     jsonable,
     lead_model,
+    loss_reason,
     merged_deal_values,
     new_deal_row,
     note_history,
@@ -744,20 +745,25 @@ class SQLiteCRM:
 
         Newest first, at most `limit`. Each record's text names the account, its industry and
         segment, and the loss reason (`fields.loss_reason` or `fields.lost_reason`).
+
+        One indexed query with a limit, whatever the history holds: `deals.lost_at` (when a
+        deal was lost, kept only for a lost deal with a loss reason, in the transaction that
+        writes the deal) is walked newest first through its index, and at most `limit` rows
+        are read.
         """
+        if limit <= 0:
+            return []
         rows = self._query("SELECT industry, segment FROM accounts WHERE id = ?", (account_id,))
         if not rows:
             return []
         industry, segment = rows[0]["industry"], rows[0]["segment"]
         found = self._query(
-            """
-            SELECT d.*, a.name AS account_name, a.industry, a.segment
-            FROM deals d JOIN accounts a ON a.id = d.account_id
-            WHERE d.account_id != ? AND (d.outcome = 'lost' OR d.stage = 'closed_lost')
-              AND ((? IS NOT NULL AND a.industry = ?) OR (? IS NOT NULL AND a.segment = ?))
-            ORDER BY COALESCE(d.closed_at, d.close_date, d.created_at) DESC
-            """,
-            (account_id, industry, industry, segment, segment),
+            "SELECT d.*, a.name AS account_name, a.industry, a.segment"
+            " FROM deals d JOIN accounts a ON a.id = d.account_id"
+            " WHERE d.lost_at IS NOT NULL AND d.account_id <> ?"
+            " AND (a.industry = ? OR a.segment = ?)"
+            " ORDER BY d.lost_at DESC, d.id DESC LIMIT ?",
+            (account_id, industry, segment, limit),
         )
         records: list[HistoryRecord] = []
         for row in found:
@@ -767,8 +773,6 @@ class SQLiteCRM:
             record = similar_loss_history(deal, account)
             if record is not None:
                 records.append(record)
-            if len(records) >= limit:
-                break
         return records
 
     def closed_deal_rows(self) -> list[dict[str, Any]]:
@@ -1409,6 +1413,8 @@ def _insert_deal(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
         f" VALUES ({', '.join(':' + column for column in DEAL_ROW_COLUMNS)})",
         {**values, "fields": dumps(values["fields"])},
     )
+    if _lost_at({k: values.get(k) for k in _LOST_AT_INPUTS}) is not None:
+        _set_lost_at(conn, str(values["id"]))
     if _is_open(values.get("stage")):
         _bump_open(conn, values.get("owner_id"), 1)
 
@@ -1430,6 +1436,8 @@ def _update_deal(conn: sqlite3.Connection, deal_id: str, values: dict[str, Any])
     conn.execute(
         f"UPDATE deals SET {assignments} WHERE id = :deal_id", {**values, "deal_id": deal_id}
     )
+    if any(column in values for column in _LOST_AT_INPUTS):
+        _set_lost_at(conn, deal_id)
     if before is not None:
         old_owner, old_open = before["owner_id"], _is_open(before["stage"])
         new_owner = values.get("owner_id", old_owner)
@@ -1559,7 +1567,10 @@ def _upsert_account(conn: sqlite3.Connection, account: Account, segment: str | N
     )
 
 
-_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("contacts", "timezone", "TEXT"),)
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("contacts", "timezone", "TEXT"),
+    ("deals", "lost_at", "TEXT"),
+)
 """Columns added after schema version 1 shipped; older files get them on open."""
 
 
@@ -1568,6 +1579,50 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
         have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if column not in have:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            if (table, column) == ("deals", "lost_at"):
+                _backfill_lost_at(conn)
+    conn.execute("CREATE INDEX IF NOT EXISTS deals_lost_at ON deals(lost_at)")
+
+
+_LOST_AT_INPUTS = ("stage", "outcome", "fields", "closed_at", "close_date", "created_at")
+"""The deal columns `lost_at` is computed from."""
+
+
+def _lost_at(row: Any) -> str | None:
+    """Return when a lost deal with a loss reason was lost (its sort key), else None.
+
+    `row` maps `_LOST_AT_INPUTS` to the deal's columns (`fields` as a dict or its JSON).
+    """
+    if not (row["outcome"] == "lost" or row["stage"] == "closed_lost"):
+        return None
+    fields = row["fields"]
+    if isinstance(fields, str):
+        fields = json.loads(fields or "{}")
+    if not isinstance(fields, dict) or loss_reason(fields) is None:
+        return None
+    when = row["closed_at"] or row["close_date"] or row["created_at"]
+    return str(when) if when else None
+
+
+def _set_lost_at(conn: sqlite3.Connection, deal_id: str) -> None:
+    """Recompute the deal's `lost_at` from its stored columns."""
+    row = conn.execute(
+        f"SELECT {', '.join(_LOST_AT_INPUTS)}, lost_at FROM deals WHERE id = ?", (deal_id,)
+    ).fetchone()
+    if row is not None and _lost_at(row) != row["lost_at"]:
+        conn.execute("UPDATE deals SET lost_at = ? WHERE id = ?", (_lost_at(row), deal_id))
+
+
+def _backfill_lost_at(conn: sqlite3.Connection) -> None:
+    """Fill `lost_at` for the lost deals of a file written before the column existed."""
+    rows = conn.execute(
+        f"SELECT id, {', '.join(_LOST_AT_INPUTS)} FROM deals"
+        " WHERE outcome = 'lost' OR stage = 'closed_lost'"
+    ).fetchall()
+    for row in rows:
+        when = _lost_at(row)
+        if when is not None:
+            conn.execute("UPDATE deals SET lost_at = ? WHERE id = ?", (when, row["id"]))
 
 
 def _upsert_contact(
