@@ -65,6 +65,7 @@ from sales_operator.errors import (
     InputError,
     TransientAdapterError,
 )
+from sales_operator.leases import check_lease
 from sales_operator.limits import check_limits
 from sales_operator.policy import Policy
 from sales_operator.review_ui import (
@@ -719,6 +720,7 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             args = args or {}
             receipt = crm.get_receipt(key)
             if receipt is None or receipt.status not in _FINAL_RECEIPTS:
+                check_lease(state.deal_id)  # a writer that lost the deal's lease stops here
                 receipt = _run_one(
                     deps, state, approval.action_id, approval.kind, key, args, facts=facts
                 )

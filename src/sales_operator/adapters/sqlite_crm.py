@@ -1283,6 +1283,15 @@ class SQLiteCRM:
                 "DELETE FROM deal_leases WHERE deal_id = ? AND holder = ?", (deal_id, holder)
             )
 
+    def lease_held(self, deal_id: str, holder: str) -> bool:
+        """Return whether `holder` still holds the deal's lease (not released, not taken over).
+
+        A lease past its `ttl_s` that another writer has taken over is lost; one past its
+        `ttl_s` that nobody took is still its holder's (`leases.check_lease` asks).
+        """
+        rows = self._query("SELECT holder FROM deal_leases WHERE deal_id = ?", (deal_id,))
+        return bool(rows) and rows[0]["holder"] == holder
+
     # -- seeding --------------------------------------------------------------------------
 
     def seed(
