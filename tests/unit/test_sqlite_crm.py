@@ -903,9 +903,24 @@ def test_an_older_file_gets_lost_at_filled_on_open(tmp_path: Path) -> None:
     conn.execute("ALTER TABLE deals DROP COLUMN lost_at")
     conn.commit()
     conn.close()
-    again = SQLiteCRM(path)
-    assert [r.ref for r in again.similar_lost_deals("A-RHL")] == before
-    again.close()
+    opened: list[SQLiteCRM] = []
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            opened.append(SQLiteCRM(path))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]  # four workers start at once
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(opened) == 4
+    for again in opened:
+        assert [r.ref for r in again.similar_lost_deals("A-RHL")] == before
+        again.close()
 
 
 def test_similar_lost_deals_walks_the_lost_at_index_in_sqlite(tmp_path: Path) -> None:

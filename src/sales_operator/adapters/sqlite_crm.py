@@ -512,6 +512,22 @@ class SQLiteCRM:
                     f"this library's {SCHEMA_VERSION}; upgrade sales-operator"
                 )
         self._migrate_counters()
+        self._migrate_lost_at()
+
+    def _migrate_lost_at(self) -> None:
+        """Add `deals.lost_at` (and its index) to a file made before it, filled, in one go.
+
+        The column, its values and the index are one write transaction, so two processes
+        opening an older file at once add it once, and none sees the column half filled.
+        """
+        with self._lock:
+            if _has_lost_at(self._conn):
+                return
+        with self._transaction("migrate_lost_at") as conn:
+            if not _has_lost_at(conn):  # another process may have migrated it meanwhile
+                conn.execute("ALTER TABLE deals ADD COLUMN lost_at TEXT")
+                _backfill_lost_at(conn)
+            conn.execute("CREATE INDEX IF NOT EXISTS deals_lost_at ON deals(lost_at)")
 
     def _migrate_counters(self) -> None:
         """Fill the counter table (and the assignments log) of a file made before they existed."""
@@ -1576,10 +1592,7 @@ def _upsert_account(conn: sqlite3.Connection, account: Account, segment: str | N
     )
 
 
-_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("contacts", "timezone", "TEXT"),
-    ("deals", "lost_at", "TEXT"),
-)
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("contacts", "timezone", "TEXT"),)
 """Columns added after schema version 1 shipped; older files get them on open."""
 
 
@@ -1588,9 +1601,10 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
         have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if column not in have:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-            if (table, column) == ("deals", "lost_at"):
-                _backfill_lost_at(conn)
-    conn.execute("CREATE INDEX IF NOT EXISTS deals_lost_at ON deals(lost_at)")
+
+
+def _has_lost_at(conn: sqlite3.Connection) -> bool:
+    return "lost_at" in {row[1] for row in conn.execute("PRAGMA table_info(deals)")}
 
 
 _LOST_AT_INPUTS = ("stage", "outcome", "fields", "closed_at", "close_date", "created_at")
