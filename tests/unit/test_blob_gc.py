@@ -14,16 +14,9 @@ from sales_operator.blobs import BlobStore, blob_ref_of, references_in, resolve_
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.deps import Deps
 from sales_operator.errors import ConfigurationError, InputError
-from sales_operator.graph import build_operator
-from sales_operator.runner import (
-    collect_blobs,
-    deal_state,
-    pending_request,
-    recover_deal,
-    resume_deal,
-    send_event,
-)
+from sales_operator.runner import collect_blobs, deal_state, recover_deal, send_event
 from sales_operator.state import AuditEntry
+from tests.unit.test_inbox_index import _approve, _open
 
 HOUR = 3600.0
 
@@ -120,9 +113,7 @@ def test_references_are_found_at_any_depth(tmp_path: Path) -> None:
 def test_an_executor_crash_leaves_an_orphan_that_only_an_old_enough_collection_takes(
     tmp_path: Path, scorer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deps = Deps.offline(tmp_path / "work", sample=True)
-    deps.scorer = scorer
-    graph = build_operator(deps, checkpointer=deps.checkpointer())
+    deps, graph = _open(tmp_path / "work", scorer)
     assert deps.blobs is not None
     store = deps.blobs
 
@@ -130,15 +121,7 @@ def test_an_executor_crash_leaves_an_orphan_that_only_an_old_enough_collection_t
     other = lifecycle_events()[0]
     other["payload"]["deal"]["id"], other["payload"]["lead"]["id"] = "D-GC1", "L-GC1"
     send_event(graph, other)
-    request = pending_request(graph, "D-GC1", deps=deps)
-    assert request is not None
-    resume_deal(
-        graph,
-        "D-GC1",
-        {"decisions": [{"type": "approve"}] * len(request["action_requests"])},
-        policy=deps.policy,
-        reviewer="mgr-jordan",
-    )
+    _approve(graph, deps, "D-GC1")
     referenced = _files(store)
     assert referenced, "the executed actions stored no text by reference"
 
@@ -152,16 +135,8 @@ def test_an_executor_crash_leaves_an_orphan_that_only_an_old_enough_collection_t
 
     monkeypatch.setattr(approval, "_text_by_reference", store_then_die)
     send_event(graph, lifecycle_events()[0])
-    request = pending_request(graph, SEED_DEAL_ID, deps=deps)
-    assert request is not None
     with pytest.raises(SystemExit):
-        resume_deal(
-            graph,
-            SEED_DEAL_ID,
-            {"decisions": [{"type": "approve"}] * len(request["action_requests"])},
-            policy=deps.policy,
-            reviewer="mgr-jordan",
-        )
+        _approve(graph, deps)
     monkeypatch.setattr(approval, "_text_by_reference", real)
     orphans = _files(store) - referenced
     assert orphans, "the simulated crash left no blob behind"

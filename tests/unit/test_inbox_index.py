@@ -55,6 +55,14 @@ def _approve(graph: Any, deps: Deps, deal_id: str = SEED_DEAL_ID) -> None:
     resume_deal(graph, deal_id, payload, policy=deps.policy, reviewer="mgr-jordan")
 
 
+def _lead_by_plain_invoke(tmp_path: Path, scorer: Any) -> tuple[Deps, Any, Any, Any]:
+    """Send the seed lead with plain `graph.invoke`; return the deps, graph, config, request."""
+    deps, graph = _open(tmp_path / "work", scorer)
+    config = thread_config(SEED_DEAL_ID)
+    graph.invoke({"event": lifecycle_events()[0]}, config)
+    return deps, graph, config, pending_request(graph, SEED_DEAL_ID, deps=deps)
+
+
 CRASH_AFTER_INTERRUPT = textwrap.dedent(
     """
     import os, sys
@@ -121,10 +129,7 @@ def test_plain_graph_invoke_clears_the_entry_when_the_request_is_decided(
     tmp_path: Path, scorer: Any
 ) -> None:
     """Studio, the LangGraph server and plain `graph.invoke` leave no stale entry behind."""
-    deps, graph = _open(tmp_path / "work", scorer)
-    config = thread_config(SEED_DEAL_ID)
-    graph.invoke({"event": lifecycle_events()[0]}, config)
-    request = pending_request(graph, SEED_DEAL_ID, deps=deps)
+    deps, graph, config, request = _lead_by_plain_invoke(tmp_path, scorer)
     assert request is not None and _indexed(deps) == {SEED_DEAL_ID}
     graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
     assert pending_request(graph, SEED_DEAL_ID, deps=deps) is None
@@ -150,10 +155,7 @@ def test_a_retryable_action_keeps_the_entry_so_the_recovery_stays_in_the_inbox(
 ) -> None:
     from sales_operator.errors import TransientAdapterError
 
-    deps, graph = _open(tmp_path / "work", scorer)
-    config = thread_config(SEED_DEAL_ID)
-    graph.invoke({"event": lifecycle_events()[0]}, config)
-    request = pending_request(graph, SEED_DEAL_ID, deps=deps)
+    deps, graph, config, request = _lead_by_plain_invoke(tmp_path, scorer)
     assert request is not None
 
     def down(*args: Any, **kwargs: Any) -> Any:
@@ -170,11 +172,8 @@ def test_a_retryable_action_keeps_the_entry_so_the_recovery_stays_in_the_inbox(
 def test_a_stale_entry_is_removed_but_a_request_indexed_meanwhile_is_kept(
     tmp_path: Path, scorer: Any
 ) -> None:
-    deps, graph = _open(tmp_path / "work", scorer)
+    deps, graph, config, request = _lead_by_plain_invoke(tmp_path, scorer)
     crm: Any = deps.crm
-    config = thread_config(SEED_DEAL_ID)
-    graph.invoke({"event": lifecycle_events()[0]}, config)
-    request = pending_request(graph, SEED_DEAL_ID, deps=deps)
     assert request is not None
     graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
     assert pending_request(graph, SEED_DEAL_ID, deps=deps) is None

@@ -12,10 +12,6 @@ from sales_operator.errors import LeaseLostError
 from sales_operator.leases import check_lease, deal_lease
 
 
-def _approve_all(request: dict[str, Any]) -> dict[str, Any]:
-    return {"decisions": [{"type": "approve"} for _ in request["action_requests"]]}
-
-
 def _terminate(dsn: str, pid: int) -> None:
     import psycopg
 
@@ -103,14 +99,13 @@ def _lose_the_lease_at_the_decision(crm: Any, monkeypatch: pytest.MonkeyPatch, l
 def _check_stopped_then_recovered(
     graph: Any, deps: Any, monkeypatch: pytest.MonkeyPatch, other_done: Any = None
 ) -> None:
-    from sales_operator.runner import pending_request, recover_deal, resume_deal
+    from sales_operator.runner import pending_request, recover_deal
+    from tests.unit.test_inbox_index import _approve
 
     request = pending_request(graph, SEED_DEAL_ID, deps=deps)
     assert request is not None and request["action_requests"]
     with pytest.raises(LeaseLostError, match=SEED_DEAL_ID):
-        resume_deal(
-            graph, SEED_DEAL_ID, _approve_all(request), policy=deps.policy, reviewer="mgr-jordan"
-        )
+        _approve(graph, deps)
     monkeypatch.undo()
     crm = deps.crm
     assert crm.list_receipts(SEED_DEAL_ID) == []  # nothing was written after the loss
@@ -149,12 +144,10 @@ def test_the_executor_stops_when_its_postgres_session_is_killed(
 def test_the_executor_stops_when_its_sqlite_lease_was_taken_over(
     tmp_path: Path, scorer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sales_operator import Deps, build_operator
     from sales_operator.runner import send_event
+    from tests.unit.test_inbox_index import _open
 
-    deps = Deps.offline(tmp_path / "w", sample=True)
-    deps.scorer = scorer
-    graph = build_operator(deps, checkpointer=deps.checkpointer())
+    deps, graph = _open(tmp_path / "w", scorer)
     send_event(graph, lifecycle_events()[0])
     crm: Any = deps.crm
 

@@ -861,34 +861,20 @@ def test_similar_lost_deals_is_a_bounded_query_newest_first(
 
 
 def test_similar_lost_deals_follows_a_deal_that_is_lost_later_or_reopened(crm: SQLiteCRM) -> None:
-    crm.upsert_records(
-        deal=Deal(id="D-LATE", name="Late loss", stage="negotiation"),
-        account=crm.get_account("A-BWT"),
-        contacts=[],
-        lead=None,
-        idempotency_key="late-1",
-    )
+    account = crm.get_account("A-BWT")
+
+    def put(deal: Deal, key: str) -> None:
+        crm.upsert_records(deal=deal, account=account, contacts=[], lead=None, idempotency_key=key)
+
+    put(Deal(id="D-LATE", name="Late loss", stage="negotiation"), "late-1")
     assert all(r.ref != "crm:deal/D-LATE" for r in crm.similar_lost_deals("A-RHL"))
     lost = Deal(
         id="D-LATE", name="Late loss", stage="closed_lost", fields={"loss_reason": "Went dark"}
     )
-    crm.upsert_records(
-        deal=lost,
-        account=crm.get_account("A-BWT"),
-        contacts=[],
-        lead=None,
-        idempotency_key="late-2",
-    )
+    put(lost, "late-2")
     [first, *_] = crm.similar_lost_deals("A-RHL")
     assert first.ref == "crm:deal/D-LATE" and "Went dark" in first.text
-    reopened = lost.model_copy(update={"stage": "negotiation", "outcome": None})
-    crm.upsert_records(
-        deal=reopened,
-        account=crm.get_account("A-BWT"),
-        contacts=[],
-        lead=None,
-        idempotency_key="late-3",
-    )
+    put(lost.model_copy(update={"stage": "negotiation", "outcome": None}), "late-3")
     assert all(r.ref != "crm:deal/D-LATE" for r in crm.similar_lost_deals("A-RHL"))
 
 
