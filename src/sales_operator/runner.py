@@ -469,17 +469,24 @@ def blob_references(checkpointer: Any, crm: Any = None) -> set[str]:
     Reads every checkpoint of every thread and namespace, with its pending writes and
     metadata, and the whole audit log: for `collect_blobs`, not for a request path.
     """
+    return _blob_references(checkpointer, crm)[0]
+
+
+def _blob_references(checkpointer: Any, crm: Any) -> tuple[set[str], int]:
+    """Return the references `blob_references` finds, and how many checkpoints it read."""
     from sales_operator.blobs import references_in
 
     found: set[str] = set()
+    checkpoints = 0
     for item in checkpointer.list(None):
+        checkpoints += 1
         references_in(item.checkpoint.get("channel_values"), found)
         references_in(item.metadata, found)
         references_in(list(item.pending_writes or []), found)
     if crm is not None and callable(getattr(crm, "audit_log", None)):
         for entry in crm.audit_log():
             references_in(entry, found)
-    return found
+    return found, checkpoints
 
 
 def collect_blobs(
@@ -505,7 +512,9 @@ def collect_blobs(
         dry_run: Only report (the default).
 
     Raises:
-        ConfigurationError: when the deps have no blob folder.
+        ConfigurationError: when the deps have no blob folder, or when deleting while the
+            checkpointer holds no checkpoint at all but the folder holds blobs (the wrong
+            store: the LangGraph server's own, say; deleting would take every blob).
     """
     from sales_operator.blobs import DEFAULT_GRACE_S
     from sales_operator.errors import ConfigurationError
@@ -518,7 +527,12 @@ def collect_blobs(
         checkpointer = getattr(graph, "checkpointer", None) or d.checkpointer()
     grace = DEFAULT_GRACE_S if grace_s is None else grace_s
     now = time.time()  # the grace period counts from before the references are read
-    referenced = blob_references(checkpointer, getattr(d, "crm", None))
+    referenced, checkpoints = _blob_references(checkpointer, getattr(d, "crm", None))
+    if not dry_run and checkpoints == 0 and next(iter(blobs.iter_blobs()), None) is not None:
+        raise ConfigurationError(
+            f"the checkpointer holds no checkpoint, but {blobs.root} holds blobs: is it the "
+            "store the graph runs on? Nothing was deleted; pass the graph's checkpointer"
+        )
     report: CollectReport = blobs.collect(referenced, grace_s=grace, dry_run=dry_run, now=now)
     return report
 

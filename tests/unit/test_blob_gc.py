@@ -171,7 +171,7 @@ def test_collect_blobs_needs_a_blob_folder(tmp_path: Path) -> None:
 
 
 def test_the_gc_command_reports_first_and_deletes_only_with_delete(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, scorer: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import json
 
@@ -190,6 +190,13 @@ def test_the_gc_command_reports_first_and_deletes_only_with_delete(
     assert main(["gc", *w]) == 0
     assert "would delete 1 unreferenced blobs" in capsys.readouterr().out
     assert _files(store) == {orphan}
+    # no checkpoint at all: the wrong store (say, the LangGraph server's own); nothing goes
+    assert main(["gc", *w, "--delete", "--grace-hours", "1"]) == 1
+    assert "holds no checkpoint" in capsys.readouterr().err and _files(store) == {orphan}
+    from sales_operator.runner import send_event
+
+    deps, graph = _open(workdir, scorer)
+    send_event(graph, lifecycle_events()[0])
     assert main(["gc", *w, "--delete", "--grace-hours", "1", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["refs"] == [orphan] and report["unreferenced_bytes"] == len(
