@@ -143,7 +143,7 @@ class BlobStore:
         Raises:
             InputError: for a negative `grace_s`.
         """
-        if grace_s < 0:
+        if not grace_s >= 0:  # NaN too: it would make every unreferenced blob "old"
             raise InputError(f"grace_s must be 0 or more seconds, got {grace_s}")
         keep = set(referenced)
         cutoff = (time.time() if now is None else now) - grace_s

@@ -58,8 +58,10 @@ def test_collect_takes_only_old_unreferenced_blobs_and_a_dry_run_takes_none(
     assert _files(store) == {kept, fresh} and not crashed.exists()
     assert store.get(kept) == "kept " * 100
     assert store.collect({kept}, grace_s=HOUR, dry_run=False).unreferenced == []
-    with pytest.raises(InputError, match="grace_s"):
-        store.collect(set(), grace_s=-1)
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(InputError, match="grace_s"):
+            store.collect(set(), grace_s=bad, dry_run=False)
+    assert _files(store) == {kept, fresh}
 
 
 def test_storing_an_old_blob_again_protects_it_from_a_collection(tmp_path: Path) -> None:
