@@ -14,6 +14,7 @@ from sales_operator.blobs import BlobStore, blob_ref_of, references_in, resolve_
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.deps import Deps
 from sales_operator.errors import ConfigurationError, InputError
+from sales_operator.graph import build_operator
 from sales_operator.runner import collect_blobs, deal_state, recover_deal, send_event
 from sales_operator.state import AuditEntry
 from tests.unit.test_inbox_index import _approve, _open
@@ -207,3 +208,21 @@ def test_the_gc_command_reports_first_and_deletes_only_with_delete(
     assert _files(store) == set()
     with pytest.raises(SystemExit):
         main(["gc", *w, "--grace-hours", "-1"])
+
+
+def test_collect_blobs_reads_the_postgres_checkpoints_too(
+    postgres_dsn: str, tmp_path: Path, scorer: Any
+) -> None:
+    deps = Deps.postgres(postgres_dsn, tmp_path / "w1", sample=True)
+    deps.scorer = scorer
+    graph = build_operator(deps, checkpointer=deps.checkpointer())
+    send_event(graph, lifecycle_events()[0])
+    _approve(graph, deps)
+    assert deps.blobs is not None
+    referenced = _files(deps.blobs)
+    assert referenced  # the executed actions' texts, referenced from Postgres checkpoints
+    orphan = deps.blobs.put("nobody refers to this " * 20)
+    _age_all(deps.blobs, 2 * 24 * HOUR)
+    report = collect_blobs(graph, dry_run=False)
+    assert report.unreferenced == [orphan] and report.referenced == len(referenced)
+    assert _files(deps.blobs) == referenced
