@@ -343,3 +343,16 @@ def test_a_model_saved_with_float_spelled_categories_still_finds_them(tmp_path: 
     features[i] = FittedFeature.from_dict({**old, "values": [f"{v}.0" for v in old["values"]]})
     assert [r.probability for r in model.score(rows)] == expected
     assert [r.probability for r in model.score(_as_csv_text(rows))] == expected
+
+
+def test_the_category_reading_of_whole_numbers() -> None:
+    from sales_operator.scoring.tabular import _category
+
+    for cell in (5, 5.0, "5", "5.0", " 5.00 ", "5.", "+5.0", "005.0"):
+        assert _category(cell) == "5", cell
+    assert _category(-0.0) == _category("-0.0") == _category("0.0") == "0"
+    assert _category(-3.0) == _category("-3.0") == "-3"
+    assert _category(2.5) == _category("2.5") == "2.5"
+    assert _category("5.01") == "5.01" and _category("v5.0") == "v5.0"
+    huge = "1" * 5000
+    assert _category(huge + ".0") == huge  # no int() digit limit on a hostile cell

@@ -224,7 +224,11 @@ def _category(value: Any) -> str:
         value = int(value)
     text = str(value).strip().casefold()
     whole = _WHOLE_NUMBER_TEXT.fullmatch(text)
-    return str(int(whole.group(1))) if whole else text
+    if whole is None:
+        return text
+    number = whole.group(1)  # str(int(...)) by hand: no digit limit on a hostile cell
+    digits = number.lstrip("+-").lstrip("0") or "0"
+    return "-" + digits if number.startswith("-") and digits != "0" else digits
 
 
 def _canonical_positions(values: Sequence[str]) -> dict[str, int]:
