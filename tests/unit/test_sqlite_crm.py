@@ -887,6 +887,10 @@ def test_an_older_file_gets_lost_at_filled_on_open(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)  # a file written before the column existed
     conn.execute("DROP INDEX deals_lost_at")
     conn.execute("ALTER TABLE deals DROP COLUMN lost_at")
+    conn.execute(  # with one damaged row: it must not keep the file from opening
+        "INSERT INTO deals (id, name, stage, outcome, fields, created_at, updated_at)"
+        " VALUES ('D-BAD', 'Bad', 'closed_lost', 'lost', '{not json', '2025-01-01', '2025-01-01')"
+    )
     conn.commit()
     conn.close()
     opened: list[SQLiteCRM] = []

@@ -1620,7 +1620,10 @@ def _lost_at(row: Any) -> str | None:
         return None
     fields = row["fields"]
     if isinstance(fields, str):
-        fields = json.loads(fields or "{}")
+        try:
+            fields = json.loads(fields or "{}")
+        except ValueError:  # a damaged row of an older file: no reason to read
+            return None
     if not isinstance(fields, dict) or loss_reason(fields) is None:
         return None
     when = row["closed_at"] or row["close_date"] or row["created_at"]
