@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
 
     inbox_s: float | None = None
     pending = None
+    # entries the inbox index holds before any `inbox()` sweep (stale ones: the graph did not
+    # clear a decided request)
+    indexed_before = len(deps.crm.indexed_requests())  # type: ignore[attr-defined]
     if not args.no_inbox:
         from sales_operator.runner import inbox
 
@@ -182,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         else None,
         "inbox_s": inbox_s,
         "inbox_pending": pending,
+        "index_entries_before_inbox": indexed_before,
         "checkpointer": "SQLite (the embedded default)",
     }
     out = Path(args.out)
@@ -205,7 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{k} {v:.1f}" for k, v in mib.items())
     )
     if inbox_s is not None:
-        print(f"  inbox: {pending} pending in {inbox_s * 1000:.0f} ms")
+        print(
+            f"  inbox: {pending} pending in {inbox_s * 1000:.0f} ms"
+            f" ({indexed_before} index entries before it)"
+        )
     print(
         f"  registry: {result['registry_versions']} version(s), current {result['model_version']}"
     )

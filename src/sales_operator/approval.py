@@ -65,6 +65,7 @@ from sales_operator.errors import (
     InputError,
     TransientAdapterError,
 )
+from sales_operator.leases import check_lease
 from sales_operator.limits import check_limits
 from sales_operator.policy import Policy
 from sales_operator.review_ui import (
@@ -699,6 +700,7 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             )
         approvals = approved_in_audit(log, state.event_id)
         if not approvals:
+            _clear_inbox_entry(crm, state.deal_id, state.event_id)
             return {}
 
         deal = state.deal
@@ -718,6 +720,7 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             args = args or {}
             receipt = crm.get_receipt(key)
             if receipt is None or receipt.status not in _FINAL_RECEIPTS:
+                check_lease(state.deal_id)  # a writer that lost the deal's lease stops here
                 receipt = _run_one(
                     deps, state, approval.action_id, approval.kind, key, args, facts=facts
                 )
@@ -765,6 +768,8 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             else a
             for a in state.proposed_actions
         ]
+        if "retryable" not in done.values():  # a retryable action keeps the recovery listed
+            _clear_inbox_entry(crm, state.deal_id, state.event_id)
         return {
             "proposed_actions": actions,  # receipts and audit entries: in the CRM, by these ids
             "deal": deal,
@@ -773,6 +778,17 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
         }
 
     return execute_actions
+
+
+def _clear_inbox_entry(crm: Any, deal_id: str, request_id: str) -> None:
+    """Drop the inbox-index entry of a request whose actions have all run (or none was approved).
+
+    The gate wrote the entry before its interrupt; clearing it here, in the graph, means
+    plain `graph.invoke` (Studio, the LangGraph server) leaves nothing stale behind.
+    """
+    clear = getattr(crm, "clear_request", None)
+    if callable(clear):
+        clear(deal_id, request_id)
 
 
 def _notified_at(assignment: Assignment, receipt: Receipt) -> datetime:

@@ -18,8 +18,13 @@ import hashlib
 import os
 import re
 import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from sales_operator.errors import InputError
 
@@ -28,10 +33,13 @@ __all__ = [
     "BLOB_PREFIX",
     "BlobError",
     "BlobStore",
+    "CollectReport",
+    "DEFAULT_GRACE_S",
     "blob_ref_of",
     "externalize_payload",
     "externalize_text",
     "is_ref",
+    "references_in",
     "resolve_text",
 ]
 
@@ -41,7 +49,11 @@ BLOB_PREFIX = "blob:sha256:"
 ACTION_TEXT_MIN_BYTES = 256
 """Strings at least this long in an executed action's arguments go to the blob folder."""
 
+DEFAULT_GRACE_S = 24 * 3600.0
+"""How old an unreferenced blob must be before `BlobStore.collect` deletes it (seconds)."""
+
 _REF = re.compile(r"blob:sha256:([0-9a-f]{64})")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class BlobError(InputError):
@@ -80,7 +92,7 @@ class BlobStore:
         data = text.encode("utf-8", "surrogatepass")
         digest = blob_ref_of(text).removeprefix(BLOB_PREFIX)
         path = self._path(digest)
-        if not path.exists():
+        if not _touch(path):  # a blob already there is touched: `collect` keeps it a while
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
@@ -93,6 +105,76 @@ class BlobStore:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
         return BLOB_PREFIX + digest
+
+    def iter_blobs(self) -> Iterable[tuple[str, Path]]:
+        """Yield `(reference, path)` for every blob in the folder (no temporary files)."""
+        if not self.root.is_dir():
+            return
+        for shard in sorted(self.root.iterdir()):
+            if not shard.is_dir() or len(shard.name) != 2:
+                continue
+            for path in sorted(shard.iterdir()):
+                if _DIGEST.fullmatch(path.name) and path.name.startswith(shard.name):
+                    yield BLOB_PREFIX + path.name, path
+
+    def collect(
+        self,
+        referenced: Iterable[str],
+        *,
+        grace_s: float = DEFAULT_GRACE_S,
+        dry_run: bool = True,
+        now: float | None = None,
+    ) -> CollectReport:
+        """Find (and unless `dry_run`, delete) blobs that nothing references.
+
+        Only a blob that is not in `referenced` and was last written or re-stored (`put`
+        touches an existing blob) more than `grace_s` seconds ago is collected, so a blob an
+        executor has just stored, whose checkpoint is not written yet, is never taken. Each
+        one is first renamed aside, then checked again: a blob `put` touched meanwhile is
+        put back, one `put` found missing is simply written again. Leftover temporary files
+        of a crashed `put` older than the grace period go too.
+
+        Args:
+            referenced: Every reference the stores hold (`references_in` finds them).
+            grace_s: Minimum age, in seconds, of a blob to collect.
+            dry_run: Only count what would be collected (the default).
+            now: The current time (`time.time()` by default).
+
+        Raises:
+            InputError: for a negative `grace_s`.
+        """
+        if not grace_s >= 0:  # NaN too: it would make every unreferenced blob "old"
+            raise InputError(f"grace_s must be 0 or more seconds, got {grace_s}")
+        keep = set(referenced)
+        cutoff = (time.time() if now is None else now) - grace_s
+        report = CollectReport(dry_run=dry_run, grace_s=grace_s)
+        for ref, path in list(self.iter_blobs()):
+            stat = _stat(path)
+            if stat is None:
+                continue
+            report.blobs += 1
+            report.bytes += stat.st_size
+            if ref in keep:
+                report.referenced += 1
+                continue
+            if stat.st_mtime > cutoff:
+                report.young += 1
+                continue
+            if not dry_run and not _remove_if_old(path, cutoff):
+                report.young += 1
+                continue
+            report.unreferenced.append(ref)
+            report.unreferenced_bytes += stat.st_size
+        leftovers = [*self.root.glob("??/.tmp-*"), *self.root.glob("??/.gc-*")]
+        for tmp in sorted(leftovers) if self.root.is_dir() else []:
+            stat = _stat(tmp)
+            if stat is None or stat.st_mtime > cutoff:
+                continue
+            report.temp_files += 1
+            report.unreferenced_bytes += stat.st_size
+            if not dry_run:
+                tmp.unlink(missing_ok=True)
+        return report
 
     def get(self, ref: str) -> str:
         """Return the text a reference names.
@@ -111,6 +193,111 @@ class BlobStore:
         if hashlib.sha256(data).hexdigest() != digest:
             raise BlobError(f"blob {ref} in {self.root} is damaged (its hash does not match)")
         return data.decode("utf-8", "surrogatepass")
+
+
+@dataclass
+class CollectReport:
+    """What `BlobStore.collect` found (and, unless `dry_run`, deleted)."""
+
+    dry_run: bool
+    """Nothing was deleted."""
+    grace_s: float
+    """Blobs younger than this were kept whatever references them."""
+    blobs: int = 0
+    """Blobs in the folder."""
+    bytes: int = 0
+    """Their size."""
+    referenced: int = 0
+    """Blobs some store references."""
+    young: int = 0
+    """Unreferenced blobs kept because they are younger than the grace period."""
+    unreferenced: list[str] = field(default_factory=list)
+    """References of the blobs collected (or, in a dry run, that would be)."""
+    unreferenced_bytes: int = 0
+    """Their size, with the temporary files'."""
+    temp_files: int = 0
+    """Leftover temporary files of a crashed write (or collection), collected alike."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the report as plain data (counts, bytes, the collected references)."""
+        return {
+            "dry_run": self.dry_run,
+            "grace_s": self.grace_s,
+            "blobs": self.blobs,
+            "bytes": self.bytes,
+            "referenced": self.referenced,
+            "young": self.young,
+            "unreferenced": len(self.unreferenced),
+            "unreferenced_bytes": self.unreferenced_bytes,
+            "temp_files": self.temp_files,
+            "refs": list(self.unreferenced),
+        }
+
+
+def references_in(value: Any, found: set[str] | None = None) -> set[str]:
+    """Return every `blob:sha256:` reference inside `value`, at any depth, into `found`.
+
+    Walks dicts (keys and values), lists, tuples, sets and pydantic models; a reference is
+    found anywhere inside a string, not only as the whole string.
+    """
+    out: set[str] = set() if found is None else found
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if BLOB_PREFIX in item:
+                out.update(BLOB_PREFIX + d for d in _REF.findall(item))
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        elif isinstance(item, BaseModel):
+            stack.extend(item.__dict__.values())
+            stack.extend((item.__pydantic_extra__ or {}).values())
+    return out
+
+
+def _touch(path: Path) -> bool:
+    """Refresh an existing blob's time; return False when there is no such file."""
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return path.exists()  # a read-only folder: the blob is there, leave its time
+    return True
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return None
+
+
+def _remove_if_old(path: Path, cutoff: float) -> bool:
+    """Delete `path` unless `put` touched it after `cutoff`; return whether it was deleted.
+
+    The blob is renamed aside first, so a concurrent `put` either touched it before the rename
+    (its time is then past `cutoff`, and it is put back) or finds it missing and writes it
+    again; either way the blob a new checkpoint references stays.
+    """
+    aside = path.with_name(f".gc-{path.name}-{os.getpid()}")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return False
+    try:
+        if aside.stat().st_mtime > cutoff:
+            os.replace(aside, path)  # same content (named by its hash): putting it back is safe
+            return False
+        aside.unlink()
+        return True
+    except BaseException:
+        if aside.exists():
+            os.replace(aside, path)
+        raise
 
 
 def externalize_payload(

@@ -342,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("deal", nargs="?")
     p.set_defaults(func=cmd_audit)
 
-    from sales_operator import mcp_server
+    from sales_operator import maintenance, mcp_server
     from sales_operator.meetings import cli as meetings_cli
     from sales_operator.research import cli as research_cli
     from sales_operator.scoring import cli as scoring_cli
@@ -353,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     workspace_cli.add_commands(sub, common)
     research_cli.add_commands(sub, common)
     mcp_server.add_commands(sub, common)
+    maintenance.add_commands(sub, common)
     return parser
 
 

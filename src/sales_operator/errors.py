@@ -135,6 +135,26 @@ class DealBusyError(SalesOperatorError):
         """Who holds the lease."""
 
 
+class LeaseLostError(SalesOperatorError):
+    """The deal's lease was lost while its writer ran; the executor stopped before writing.
+
+    The lease's database session ended (a restart, a failover, an idle timeout,
+    `pg_terminate_backend`), or it expired and another writer took it over. Another worker
+    may run the deal now, so the executor runs nothing more: the actions already done keep
+    their receipts, the rest stay approved on record. `recover_deal()` (`sales-operator
+    resume DEAL`) finishes them under a new lease, each exactly once.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, deal_id: str, holder: str) -> None:
+        super().__init__(message)
+        self.deal_id = deal_id
+        """The deal."""
+        self.holder = holder
+        """The holder whose lease was lost."""
+
+
 class RecoveryNeededError(SalesOperatorError):
     """The deal's thread stopped inside `execute_actions`; run `resume` before anything else."""
 

@@ -4,7 +4,12 @@ The lease lives in the CRM (`SQLiteCRM`: the `deal_leases` table, taken in an IM
 transaction; `InMemoryCRM`: a dict behind its lock). A second writer waits up to `wait_s`
 (its event or decision is queued), then gets `DealBusyError` (retryable): it is never dropped.
 A lease held by a process of this host that no longer runs (SIGKILL, crash), or past its
-`ttl_s`, is taken over. On Postgres the same interface would be an advisory lock.
+`ttl_s`, is taken over. On Postgres the lease is an advisory lock (`PostgresCRM`).
+
+A lease can be lost while its holder runs: its Postgres session dropped, or it expired and
+was taken over. `check_lease(deal_id)` asks the store (`lease_held`) whether the lease the
+current `deal_lease` block took is still held, and raises `LeaseLostError` when it is not;
+the executor calls it before each side effect, so a writer that lost its deal stops.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ import uuid
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sales_operator.adapters.base import DealLeases
-from sales_operator.errors import DealBusyError
+from sales_operator.errors import DealBusyError, LeaseLostError
 
 DEFAULT_WAIT_S = 30.0
 """How long a second writer waits for the deal's lease before `DealBusyError`."""
@@ -29,6 +35,10 @@ DEFAULT_TTL_S = 900.0
 """How long a lease lasts when its holder cannot be checked (another host)."""
 
 _DEPS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_HELD: ContextVar[tuple[tuple[Any, str, str], ...]] = ContextVar(
+    "sales_operator_leases", default=()
+)
+"""The leases `deal_lease` holds in this context: `(leases, deal_id, holder)`."""
 
 
 def attach_deps(graph: Any, deps: Any) -> None:
@@ -88,7 +98,33 @@ def deal_lease(
                 holder=other,
             )
         time.sleep(0.02 + random.random() * 0.05)  # noqa: S311 - jitter, not security
+    token = _HELD.set((*_HELD.get(), (leases, deal_id, holder)))
     try:
         yield holder
     finally:
+        _HELD.reset(token)
         leases.release_lease(deal_id, holder)
+
+
+def check_lease(deal_id: str) -> None:
+    """Raise `LeaseLostError` when this context took the deal's lease and no longer holds it.
+
+    Asks the store (its `lease_held(deal_id, holder)`: on Postgres, whether this session still
+    holds the advisory lock). Does nothing outside a `deal_lease` block for the deal (plain
+    `graph.invoke` runs without a lease) or with a store that cannot tell.
+
+    Raises:
+        LeaseLostError: the lease's session ended, or the lease expired and was taken over.
+    """
+    for leases, held_deal, holder in _HELD.get():
+        if held_deal != deal_id:
+            continue
+        held = getattr(leases, "lease_held", None)
+        if callable(held) and not held(deal_id, holder):
+            raise LeaseLostError(
+                f"deal {deal_id!r}: the lease of {holder} was lost (its database session "
+                "ended, or it expired and another writer took it); nothing more was run. "
+                f"Run `sales-operator resume {deal_id}` (recover_deal) to finish it",
+                deal_id=deal_id,
+                holder=holder,
+            )

@@ -8,10 +8,11 @@ was. Each holds the deal's lease (`sales_operator.leases`) while it runs: one wr
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.types import Command
 
@@ -24,6 +25,9 @@ from sales_operator.leases import DEFAULT_WAIT_S, deal_lease, deps_of
 from sales_operator.policy import Policy
 from sales_operator.review_ui import read_answer, request_from_interrupt
 from sales_operator.state import AuditEntry, DealState, Event, Receipt
+
+if TYPE_CHECKING:
+    from sales_operator.blobs import CollectReport
 
 
 def thread_config(deal_id: str) -> dict[str, Any]:
@@ -457,6 +461,80 @@ def inbox(
             crm.unindex_request(entry["deal_id"], entry["token"])  # stale: nothing waits
             continue
         yield InboxItem(deal_id=entry["deal_id"], request=request)
+
+
+def blob_references(checkpointer: Any, crm: Any = None) -> set[str]:
+    """Return every blob reference the checkpoints (all threads, all versions) and audit hold.
+
+    Reads every checkpoint of every thread and namespace, with its pending writes and
+    metadata, and the whole audit log: for `collect_blobs`, not for a request path.
+    """
+    return _blob_references(checkpointer, crm)[0]
+
+
+def _blob_references(checkpointer: Any, crm: Any) -> tuple[set[str], int]:
+    """Return the references `blob_references` finds, and how many checkpoints it read."""
+    from sales_operator.blobs import references_in
+
+    found: set[str] = set()
+    checkpoints = 0
+    for item in checkpointer.list(None):
+        checkpoints += 1
+        references_in(item.checkpoint.get("channel_values"), found)
+        references_in(item.metadata, found)
+        references_in(list(item.pending_writes or []), found)
+    if crm is not None and callable(getattr(crm, "audit_log", None)):
+        for entry in crm.audit_log():
+            references_in(entry, found)
+    return found, checkpoints
+
+
+def collect_blobs(
+    graph: Any = None,
+    *,
+    deps: Any = None,
+    checkpointer: Any = None,
+    grace_s: float | None = None,
+    dry_run: bool = True,
+) -> CollectReport:
+    """Find, and with `dry_run=False` delete, blobs that no checkpoint or audit entry references.
+
+    An executor that crashes between storing an action's text and writing the checkpoint
+    that references it leaves such a blob behind (so does a failed event's transcript).
+    Only blobs older than `grace_s` are collected, so a running executor's fresh blob is
+    never taken: run it from cron, like `sales-operator gc --delete`.
+
+    Args:
+        graph: The compiled operator (its deps and checkpointer are used when not given).
+        deps: The `Deps` whose blob folder and CRM are read.
+        checkpointer: Where the checkpoints are (`deps.checkpointer()` by default).
+        grace_s: Minimum age of a blob to collect (`blobs.DEFAULT_GRACE_S`, a day).
+        dry_run: Only report (the default).
+
+    Raises:
+        ConfigurationError: when the deps have no blob folder, or when deleting while the
+            checkpointer holds no checkpoint at all but the folder holds blobs (the wrong
+            store: the LangGraph server's own, say; deleting would take every blob).
+    """
+    from sales_operator.blobs import DEFAULT_GRACE_S
+    from sales_operator.errors import ConfigurationError
+
+    d = _deps(graph, deps) if graph is not None else deps
+    blobs = getattr(d, "blobs", None)
+    if blobs is None:
+        raise ConfigurationError("collect_blobs needs deps with a blob folder (Deps.blobs)")
+    if checkpointer is None:
+        checkpointer = getattr(graph, "checkpointer", None) or d.checkpointer()
+    grace = DEFAULT_GRACE_S if grace_s is None else grace_s
+    now = time.time()  # the grace period counts from before the references are read
+    referenced, checkpoints = _blob_references(checkpointer, getattr(d, "crm", None))
+    if not dry_run and checkpoints == 0 and next(iter(blobs.iter_blobs()), None) is not None:
+        raise ConfigurationError(
+            f"the checkpointer holds no checkpoint, but {blobs.root} holds blobs: is it the "
+            "store the graph runs on? Nothing was deleted; pass the graph's checkpointer"
+        )
+    report: CollectReport = blobs.collect(referenced, grace_s=grace, dry_run=dry_run, now=now)
+    return report
 
 
 def deal_state(graph: Any, deal_id: str) -> DealState:

@@ -55,6 +55,14 @@ def _approve(graph: Any, deps: Deps, deal_id: str = SEED_DEAL_ID) -> None:
     resume_deal(graph, deal_id, payload, policy=deps.policy, reviewer="mgr-jordan")
 
 
+def _lead_by_plain_invoke(tmp_path: Path, scorer: Any) -> tuple[Deps, Any, Any, Any]:
+    """Send the seed lead with plain `graph.invoke`; return the deps, graph, config, request."""
+    deps, graph = _open(tmp_path / "work", scorer)
+    config = thread_config(SEED_DEAL_ID)
+    graph.invoke({"event": lifecycle_events()[0]}, config)
+    return deps, graph, config, pending_request(graph, SEED_DEAL_ID, deps=deps)
+
+
 CRASH_AFTER_INTERRUPT = textwrap.dedent(
     """
     import os, sys
@@ -117,18 +125,60 @@ def test_a_crash_between_indexing_and_the_interrupt_leaves_a_stale_entry_the_inb
     assert _inbox(graph, deps) == _scanned(graph, deps) == {SEED_DEAL_ID}
 
 
+def test_plain_graph_invoke_clears_the_entry_when_the_request_is_decided(
+    tmp_path: Path, scorer: Any
+) -> None:
+    """Studio, the LangGraph server and plain `graph.invoke` leave no stale entry behind."""
+    deps, graph, config, request = _lead_by_plain_invoke(tmp_path, scorer)
+    assert request is not None and _indexed(deps) == {SEED_DEAL_ID}
+    graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
+    assert pending_request(graph, SEED_DEAL_ID, deps=deps) is None
+    assert _indexed(deps) == set()  # no inbox() sweep has run: the graph cleared it
+    # the next event's request is indexed again, and rejecting all of it clears it too
+    graph.invoke({"event": lifecycle_events()[1]}, config)
+    request = pending_request(graph, SEED_DEAL_ID, deps=deps)
+    assert request is not None and _indexed(deps) == {SEED_DEAL_ID}
+    rejections = [
+        {"type": "reject", "reviewer": "mgr-jordan", "message": "not now"}
+        for _ in request["action_requests"]
+    ]
+    graph.invoke(Command(resume={"decisions": rejections}), config)
+    assert _indexed(deps) == set()
+    # clearing is idempotent and never touches another request's entry
+    token = deps.crm.index_request(SEED_DEAL_ID, "evt-other")  # type: ignore[attr-defined]
+    assert deps.crm.clear_request(SEED_DEAL_ID, request["request_id"]) is False  # type: ignore[attr-defined]
+    assert [e["token"] for e in deps.crm.indexed_requests()] == [token]  # type: ignore[attr-defined]
+
+
+def test_a_retryable_action_keeps_the_entry_so_the_recovery_stays_in_the_inbox(
+    tmp_path: Path, scorer: Any
+) -> None:
+    from sales_operator.errors import TransientAdapterError
+
+    deps, graph, config, request = _lead_by_plain_invoke(tmp_path, scorer)
+    assert request is not None
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise TransientAdapterError("slack is down", adapter="slack", operation="post")
+
+    deps.messenger.post = down  # type: ignore[method-assign]
+    graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
+    recovery = pending_request(graph, SEED_DEAL_ID, deps=deps)
+    assert recovery is not None and recovery.get("recovery")
+    assert _indexed(deps) == {SEED_DEAL_ID}
+    assert _inbox(graph, deps) == {SEED_DEAL_ID}
+
+
 def test_a_stale_entry_is_removed_but_a_request_indexed_meanwhile_is_kept(
     tmp_path: Path, scorer: Any
 ) -> None:
-    deps, graph = _open(tmp_path / "work", scorer)
+    deps, graph, config, request = _lead_by_plain_invoke(tmp_path, scorer)
     crm: Any = deps.crm
-    config = thread_config(SEED_DEAL_ID)
-    # plain graph.invoke (Studio, the LangGraph server) leaves the entry behind
-    graph.invoke({"event": lifecycle_events()[0]}, config)
-    request = pending_request(graph, SEED_DEAL_ID, deps=deps)
     assert request is not None
     graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
     assert pending_request(graph, SEED_DEAL_ID, deps=deps) is None
+    # a store written by an older version: the entry outlived its request
+    crm.index_request(SEED_DEAL_ID, request["request_id"])
     [stale] = crm.indexed_requests()
     # meanwhile the gate indexes a newer request on the same deal: the old token is void
     newer = crm.index_request(SEED_DEAL_ID, "evt-newer")

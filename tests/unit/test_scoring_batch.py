@@ -266,3 +266,93 @@ def test_the_rules_model_scores_a_file_too(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"taken: cannot write the scores"):
         batch.score_file(rules, leads, tmp_path / "taken", chunk_rows=7)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deals.csv", "scores.csv", "taken"]
+
+
+# -- a category column of whole-number floats reads alike from Parquet and CSV --------------
+
+
+def _tiered(n: int, seed: int) -> list[dict[str, Any]]:
+    """Leads whose plan `tier` (1-4, a float column with blanks, as pandas writes one) decides."""
+    rows = synthetic_leads(n, seed=seed)
+    for i, row in enumerate(rows):
+        tier = 1 + (i * 7 + seed) % 4
+        row["tier"] = None if i % 19 == 0 else float(tier)
+        row["converted"] = "1" if (tier >= 3) != (i % 11 == 0) else "0"
+    return rows
+
+
+def _as_csv_text(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a CSV holds for these rows: a float column's 3.0 is the text "3.0"."""
+    return [{k: "" if v is None else str(v) for k, v in r.items()} for r in rows]
+
+
+def _tier_model(rows: list[dict[str, Any]]) -> TrainedModel:
+    from sales_operator.policy import ScoringFeature
+
+    features = [
+        ScoringFeature(column="tier", kind="categorical"),
+        ScoringFeature(column="source", kind="categorical"),
+    ]
+    scoring = default_policy().scoring.model_copy(
+        update={"features": features, "time_column": None}
+    )
+    return train_tabular(rows, scoring, target="converted", id_column="lead_id")
+
+
+@pytest.mark.parametrize("trained_on", ["csv", "parquet"])
+def test_whole_number_float_categories_score_alike_from_parquet_and_csv(
+    trained_on: str, tmp_path: Path
+) -> None:
+    train = _tiered(800, seed=3)
+    model = _tier_model(_as_csv_text(train) if trained_on == "csv" else train)
+    assert model.encoder is not None
+    tier = next(f for f in model.encoder.features if f.name == "tier")
+    assert set(tier.values) == {"1", "2", "3", "4"}  # one spelling, whatever the file said
+
+    rows = _tiered(300, seed=8)
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "leads.parquet")
+    write_csv(tmp_path / "leads.csv", _as_csv_text(rows))
+    assert "3.0" in (tmp_path / "leads.csv").read_text()  # the CSV really spells floats
+    batch.score_file(model, tmp_path / "leads.csv", tmp_path / "from_csv.csv", chunk_rows=64)
+    batch.score_file(model, tmp_path / "leads.parquet", tmp_path / "from_pq.csv", chunk_rows=64)
+    from_csv, from_pq = (
+        read_scores(tmp_path / "from_csv.csv"),
+        read_scores(tmp_path / "from_pq.csv"),
+    )
+    assert from_pq == from_csv
+    # and the tier is read as learned, not as an unseen category: it separates the scores
+    high = [
+        float(s["probability"]) for s, r in zip(from_csv, rows, strict=True) if r["tier"] == 4.0
+    ]
+    low = [float(s["probability"]) for s, r in zip(from_csv, rows, strict=True) if r["tier"] == 1.0]
+    assert min(high) > max(low)
+
+
+def test_a_model_saved_with_float_spelled_categories_still_finds_them(tmp_path: Path) -> None:
+    """A model trained on a CSV before the rule stored "3.0"; it must still read 3.0 and "3"."""
+    from sales_operator.scoring.tabular import FittedFeature
+
+    train = _tiered(800, seed=3)
+    model = _tier_model(train)
+    assert model.encoder is not None
+    rows = _tiered(200, seed=8)
+    expected = [r.probability for r in model.score(rows)]
+    features = model.encoder.features
+    i = next(i for i, f in enumerate(features) if f.name == "tier")
+    old = features[i].to_dict()
+    features[i] = FittedFeature.from_dict({**old, "values": [f"{v}.0" for v in old["values"]]})
+    assert [r.probability for r in model.score(rows)] == expected
+    assert [r.probability for r in model.score(_as_csv_text(rows))] == expected
+
+
+def test_the_category_reading_of_whole_numbers() -> None:
+    from sales_operator.scoring.tabular import _category
+
+    for cell in (5, 5.0, "5", "5.0", " 5.00 ", "5.", "+5.0", "005.0"):
+        assert _category(cell) == "5", cell
+    assert _category(-0.0) == _category("-0.0") == _category("0.0") == "0"
+    assert _category(-3.0) == _category("-3.0") == "-3"
+    assert _category(2.5) == _category("2.5") == "2.5"
+    assert _category("5.01") == "5.01" and _category("v5.0") == "v5.0"
+    huge = "1" * 5000
+    assert _category(huge + ".0") == huge  # no int() digit limit on a hostile cell

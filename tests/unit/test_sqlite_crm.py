@@ -779,3 +779,150 @@ def test_concurrent_writes_from_threads(crm: SQLiteCRM) -> None:
 )
 def test_seniority_from_title(title: str | None, level: str) -> None:
     assert seniority_from_title(title) == level
+
+
+# -- jan: the graph clears the inbox index itself; similar_lost_deals stays bounded ----------
+
+
+def test_a_request_rejected_whole_leaves_the_index_in_the_same_transaction(crm: SQLiteCRM) -> None:
+    crm.index_request("D-2001", "evt-1")
+    approved = [entry("a1").model_copy(update={"request_id": "evt-1"})]
+    crm.record_decisions("D-2001", "evt-1", approved)
+    # approved actions still have to run: the entry stays until the executor clears it
+    assert [e["request_id"] for e in crm.indexed_requests("D-2001")] == ["evt-1"]
+    assert crm.clear_request("D-2001", "evt-1") is True
+    assert crm.clear_request("D-2001", "evt-1") is False  # idempotent
+    crm.index_request("D-2001", "evt-2")
+    rejected = [entry(a, "reject").model_copy(update={"request_id": "evt-2"}) for a in "bc"]
+    crm.record_decisions("D-2001", "evt-2", rejected)
+    assert crm.indexed_requests("D-2001") == []
+    # another request's entry on the deal is never touched
+    crm.index_request("D-2001", "evt-3")
+    assert crm.clear_request("D-2001", "evt-2") is False
+    assert [e["request_id"] for e in crm.indexed_requests("D-2001")] == ["evt-3"]
+
+
+def _many_lost_deals(crm: SQLiteCRM, n: int, *, with_reason_every: int) -> list[str]:
+    """Add `n` lost deals of accounts in A-RHL's industry; return the ids with a reason."""
+    from sales_operator.adapters._records import new_deal_row
+    from sales_operator.adapters.sqlite_crm import _insert_deal
+
+    own = crm.get_account("A-RHL")
+    assert own is not None and own.industry
+    with_reason = []
+    with crm._transaction("seed_losses") as conn:
+        for i in range(n // 10):
+            conn.execute(
+                "INSERT INTO accounts (id, name, industry, segment) VALUES (?, ?, ?, ?)",
+                (f"A-L{i:04d}", f"Lost Co {i}", own.industry, "smb"),
+            )
+        for i in range(n):
+            reason = i % with_reason_every == 0
+            fields = {"loss_reason": f"reason {i}"} if reason else {"loss_reason": " "}
+            deal = Deal(id=f"D-L{i:05d}", name=f"Lost {i}", stage="closed_lost", fields=fields)
+            closed = f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T00:{i // 60 % 60:02d}:{i % 60:02d}Z"
+            row = new_deal_row(
+                deal,
+                account_id=f"A-L{i % (n // 10):04d}",
+                lead_id=None,
+                created_at="2025-01-01",
+                closed_at=closed,
+                updated_at="2025-01-01",
+            )
+            _insert_deal(conn, row)
+            if reason:
+                with_reason.append(f"D-L{i:05d}")
+    return with_reason
+
+
+def test_similar_lost_deals_is_a_bounded_query_newest_first(
+    crm: SQLiteCRM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_reason = _many_lost_deals(crm, 3000, with_reason_every=3)
+    every = crm.similar_lost_deals("A-RHL", limit=10_000)  # every one, newest first
+    assert {r.ref for r in every} >= {f"crm:deal/{d}" for d in with_reason}
+    assert not any(r.ref.endswith("D-L00001") for r in every)  # a blank reason is no reason
+    whens = [r.at for r in every]
+    assert whens == sorted(whens, reverse=True)
+    fetched: list[int] = []
+    real_query = crm._query
+
+    def counting(sql: str, params: tuple[Any, ...] = ()) -> Any:
+        rows = real_query(sql, params)
+        fetched.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(crm, "_query", counting)
+    got = crm.similar_lost_deals("A-RHL", limit=20)
+    assert [r.ref for r in got] == [r.ref for r in every[:20]]
+    # 3,000 lost deals match: the read is one query of at most `limit` rows (after the account)
+    assert fetched == [1, 20]
+    assert crm.similar_lost_deals("A-RHL", limit=0) == []
+
+
+def test_similar_lost_deals_follows_a_deal_that_is_lost_later_or_reopened(crm: SQLiteCRM) -> None:
+    account = crm.get_account("A-BWT")
+
+    def put(deal: Deal, key: str) -> None:
+        crm.upsert_records(deal=deal, account=account, contacts=[], lead=None, idempotency_key=key)
+
+    put(Deal(id="D-LATE", name="Late loss", stage="negotiation"), "late-1")
+    assert all(r.ref != "crm:deal/D-LATE" for r in crm.similar_lost_deals("A-RHL"))
+    lost = Deal(
+        id="D-LATE", name="Late loss", stage="closed_lost", fields={"loss_reason": "Went dark"}
+    )
+    put(lost, "late-2")
+    [first, *_] = crm.similar_lost_deals("A-RHL")
+    assert first.ref == "crm:deal/D-LATE" and "Went dark" in first.text
+    put(lost.model_copy(update={"stage": "negotiation", "outcome": None}), "late-3")
+    assert all(r.ref != "crm:deal/D-LATE" for r in crm.similar_lost_deals("A-RHL"))
+
+
+def test_an_older_file_gets_lost_at_filled_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "crm.sqlite"
+    crm = SQLiteCRM.open_seeded(path)
+    before = [r.ref for r in crm.similar_lost_deals("A-RHL")]
+    assert before
+    crm.close()
+    conn = sqlite3.connect(path)  # a file written before the column existed
+    conn.execute("DROP INDEX deals_lost_at")
+    conn.execute("ALTER TABLE deals DROP COLUMN lost_at")
+    conn.execute(  # with one damaged row: it must not keep the file from opening
+        "INSERT INTO deals (id, name, stage, outcome, fields, created_at, updated_at)"
+        " VALUES ('D-BAD', 'Bad', 'closed_lost', 'lost', '{not json', '2025-01-01', '2025-01-01')"
+    )
+    conn.commit()
+    conn.close()
+    opened: list[SQLiteCRM] = []
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            opened.append(SQLiteCRM(path))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]  # four workers start at once
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(opened) == 4
+    for again in opened:
+        assert [r.ref for r in again.similar_lost_deals("A-RHL")] == before
+        again.close()
+
+
+def test_similar_lost_deals_walks_the_lost_at_index_in_sqlite(tmp_path: Path) -> None:
+    crm = SQLiteCRM.open_seeded(tmp_path / "crm.sqlite")
+    _many_lost_deals(crm, 200, with_reason_every=2)
+    conn = sqlite3.connect(crm.path)
+    plan = " ".join(
+        str(row[-1])
+        for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT d.* FROM deals d JOIN accounts a ON a.id = d.account_id"
+            " WHERE d.lost_at IS NOT NULL AND d.account_id <> 'A' AND (a.industry = 'x'"
+            " OR a.segment = 'y') ORDER BY d.lost_at DESC, d.id DESC LIMIT 20"
+        )
+    )
+    assert "deals_lost_at" in plan, plan

@@ -105,9 +105,16 @@ class PostgresCRM(SQLiteCRM):
             if current is not None:
                 return None if current == holder else current
             conn = self._leases()
-            row = conn.raw.execute(
-                "SELECT pg_try_advisory_lock(%s)", (deal_lock_key(deal_id),)
-            ).fetchone()
+            try:
+                row = conn.raw.execute(
+                    "SELECT pg_try_advisory_lock(%s)", (deal_lock_key(deal_id),)
+                ).fetchone()
+            except _psycopg_error():  # the session ended since the last check: a new one
+                self._drop_leases()
+                conn = self._leases()
+                row = conn.raw.execute(
+                    "SELECT pg_try_advisory_lock(%s)", (deal_lock_key(deal_id),)
+                ).fetchone()
             if not row or not row[0]:
                 return self._other_holder(conn, deal_id)
             self._held[deal_id] = holder
@@ -120,27 +127,82 @@ class PostgresCRM(SQLiteCRM):
                 return
             del self._held[deal_id]
             if self._lease_conn is not None:
-                self._lease_conn.raw.execute(
-                    "SELECT pg_advisory_unlock(%s)", (deal_lock_key(deal_id),)
-                )
+                try:
+                    self._lease_conn.raw.execute(
+                        "SELECT pg_advisory_unlock(%s)", (deal_lock_key(deal_id),)
+                    )
+                except _psycopg_error():
+                    self._drop_leases()  # the session is gone, and its locks with it
+
+    def lease_held(self, deal_id: str, holder: str) -> bool:
+        """Return whether `holder` still holds the deal's advisory lock, asking the server.
+
+        The lock lives as long as the lease connection's session: if the session ended (a
+        server restart, a failover, an idle timeout, `pg_terminate_backend`), PostgreSQL
+        released it and another worker may hold it now. Then this returns False, and the dead
+        connection is dropped with every lease it held, so the next `acquire_lease` opens a
+        new one.
+        """
+        with self._lease_lock:
+            if self._held.get(deal_id) != holder or self._lease_conn is None:
+                return False
+            classid, objid = _lock_ids(deal_lock_key(deal_id))
+            try:
+                row = self._lease_conn.raw.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND pid = pg_backend_pid() AND granted AND objsubid = 1"
+                    " AND classid = %s::oid AND objid = %s::oid)",
+                    (classid, objid),
+                ).fetchone()
+            except _psycopg_error():
+                self._drop_leases()
+                return False
+            if not row or not row[0]:
+                del self._held[deal_id]
+                return False
+            return True
 
     def _leases(self) -> PostgresConnection:
+        if self._lease_conn is not None and self._lease_conn.raw.broken:
+            self._drop_leases()  # a dropped session holds no lock: start again
         if self._lease_conn is None:
             self._lease_conn = _connect(self.dsn, self._timeout)
         return self._lease_conn
 
+    def _drop_leases(self) -> None:
+        """Forget a lease connection whose session ended, and the leases it held."""
+        if self._lease_conn is not None:
+            try:
+                self._lease_conn.close()
+            except _psycopg_error():
+                pass
+        self._lease_conn = None
+        self._held.clear()
+
     @staticmethod
     def _other_holder(conn: PostgresConnection, deal_id: str) -> str:
-        key = deal_lock_key(deal_id)
         row = conn.raw.execute(
             "SELECT a.pid, a.client_addr, a.application_name FROM pg_locks l"
             " JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory'"
             " AND l.granted AND l.objsubid = 1 AND l.classid = %s::oid AND l.objid = %s::oid",
-            ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF),
+            _lock_ids(deal_lock_key(deal_id)),
         ).fetchone()
         if row is None:
             return "another PostgreSQL session"
         return f"PostgreSQL session pid {row[0]} ({row[1] or 'local'})"
+
+
+def _lock_ids(key: int) -> tuple[int, int]:
+    """Return `pg_locks`' `(classid, objid)` of a one-key (bigint) advisory lock."""
+    return (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
+
+
+def _psycopg_error() -> type[Exception]:
+    """Return `psycopg.Error` (the driver is imported only when a PostgresCRM exists)."""
+    import psycopg
+
+    error: type[Exception] = psycopg.Error
+    return error
 
 
 def _connect(dsn: str, timeout: float) -> PostgresConnection:

@@ -54,6 +54,7 @@ from sales_operator.adapters._records import (
     iso,
     jsonable,
     lead_model,
+    loss_reason,
     merged_deal_values,
     new_deal_row,
     note_history,
@@ -511,6 +512,22 @@ class SQLiteCRM:
                     f"this library's {SCHEMA_VERSION}; upgrade sales-operator"
                 )
         self._migrate_counters()
+        self._migrate_lost_at()
+
+    def _migrate_lost_at(self) -> None:
+        """Add `deals.lost_at` (and its index) to a file made before it, filled, in one go.
+
+        The column, its values and the index are one write transaction, so two processes
+        opening an older file at once add it once, and none sees the column half filled.
+        """
+        with self._lock:
+            if _has_lost_at(self._conn):
+                return
+        with self._transaction("migrate_lost_at") as conn:
+            if not _has_lost_at(conn):  # another process may have migrated it meanwhile
+                conn.execute("ALTER TABLE deals ADD COLUMN lost_at TEXT")
+                _backfill_lost_at(conn)
+            conn.execute("CREATE INDEX IF NOT EXISTS deals_lost_at ON deals(lost_at)")
 
     def _migrate_counters(self) -> None:
         """Fill the counter table (and the assignments log) of a file made before they existed."""
@@ -744,20 +761,25 @@ class SQLiteCRM:
 
         Newest first, at most `limit`. Each record's text names the account, its industry and
         segment, and the loss reason (`fields.loss_reason` or `fields.lost_reason`).
+
+        One indexed query with a limit, whatever the history holds: `deals.lost_at` (when a
+        deal was lost, kept only for a lost deal with a loss reason, in the transaction that
+        writes the deal) is walked newest first through its index, and at most `limit` rows
+        are read.
         """
+        if limit <= 0:
+            return []
         rows = self._query("SELECT industry, segment FROM accounts WHERE id = ?", (account_id,))
         if not rows:
             return []
         industry, segment = rows[0]["industry"], rows[0]["segment"]
         found = self._query(
-            """
-            SELECT d.*, a.name AS account_name, a.industry, a.segment
-            FROM deals d JOIN accounts a ON a.id = d.account_id
-            WHERE d.account_id != ? AND (d.outcome = 'lost' OR d.stage = 'closed_lost')
-              AND ((? IS NOT NULL AND a.industry = ?) OR (? IS NOT NULL AND a.segment = ?))
-            ORDER BY COALESCE(d.closed_at, d.close_date, d.created_at) DESC
-            """,
-            (account_id, industry, industry, segment, segment),
+            "SELECT d.*, a.name AS account_name, a.industry, a.segment"
+            " FROM deals d JOIN accounts a ON a.id = d.account_id"
+            " WHERE d.lost_at IS NOT NULL AND d.account_id <> ?"
+            " AND (a.industry = ? OR a.segment = ?)"
+            " ORDER BY d.lost_at DESC, d.id DESC LIMIT ?",
+            (account_id, industry, segment, limit),
         )
         records: list[HistoryRecord] = []
         for row in found:
@@ -767,8 +789,6 @@ class SQLiteCRM:
             record = similar_loss_history(deal, account)
             if record is not None:
                 records.append(record)
-            if len(records) >= limit:
-                break
         return records
 
     def closed_deal_rows(self) -> list[dict[str, Any]]:
@@ -1182,6 +1202,8 @@ class SQLiteCRM:
                     return [AuditEntry.model_validate_json(r["entry"]) for r in rows]
                 for entry in entries:
                     _insert_audit(conn, deal_id, entry)
+                if entries and all(e.decision == "reject" for e in entries):
+                    _clear_indexed(conn, deal_id, request_id)  # nothing left to run: decided
                 return list(entries)
         except sqlite3.OperationalError as exc:
             raise TransientAdapterError(
@@ -1228,6 +1250,17 @@ class SQLiteCRM:
             )
             return cursor.rowcount > 0
 
+    def clear_request(self, deal_id: str, request_id: str) -> bool:
+        """Remove the deal's inbox-index entry if it is for `request_id`; return whether it was.
+
+        Called by the graph itself once a request is decided and nothing of it is left to run
+        (the executor, or `record_decisions` when every action was rejected), so plain
+        `graph.invoke` leaves no stale entry. An entry for a newer request on the same deal
+        stays. Idempotent.
+        """
+        with self._transaction("clear_request") as conn:
+            return _clear_indexed(conn, deal_id, request_id)
+
     def acquire_lease(self, deal_id: str, holder: str, *, ttl_s: float) -> str | None:
         """Take the deal's lease for `holder`; return None, or the current holder's name.
 
@@ -1265,6 +1298,15 @@ class SQLiteCRM:
             self._conn.execute(
                 "DELETE FROM deal_leases WHERE deal_id = ? AND holder = ?", (deal_id, holder)
             )
+
+    def lease_held(self, deal_id: str, holder: str) -> bool:
+        """Return whether `holder` still holds the deal's lease (not released, not taken over).
+
+        A lease past its `ttl_s` that another writer has taken over is lost; one past its
+        `ttl_s` that nobody took is still its holder's (`leases.check_lease` asks).
+        """
+        rows = self._query("SELECT holder FROM deal_leases WHERE deal_id = ?", (deal_id,))
+        return bool(rows) and rows[0]["holder"] == holder
 
     # -- seeding --------------------------------------------------------------------------
 
@@ -1358,6 +1400,14 @@ def _receipt(row: sqlite3.Row) -> Receipt:
     )
 
 
+def _clear_indexed(conn: Any, deal_id: str, request_id: str) -> bool:
+    """Delete the inbox-index entry of `request_id` on `deal_id` inside the open transaction."""
+    cursor = conn.execute(
+        "DELETE FROM pending_requests WHERE deal_id = ? AND request_id = ?", (deal_id, request_id)
+    )
+    return bool(cursor.rowcount > 0)
+
+
 def _insert_audit(conn: sqlite3.Connection, deal_id: str, entry: AuditEntry) -> None:
     conn.execute(
         "INSERT INTO audit (deal_id, at, actor, action_id, kind, decision, entry)"
@@ -1388,6 +1438,8 @@ def _insert_deal(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
         f" VALUES ({', '.join(':' + column for column in DEAL_ROW_COLUMNS)})",
         {**values, "fields": dumps(values["fields"])},
     )
+    if _lost_at({k: values.get(k) for k in _LOST_AT_INPUTS}) is not None:
+        _set_lost_at(conn, str(values["id"]))
     if _is_open(values.get("stage")):
         _bump_open(conn, values.get("owner_id"), 1)
 
@@ -1409,6 +1461,8 @@ def _update_deal(conn: sqlite3.Connection, deal_id: str, values: dict[str, Any])
     conn.execute(
         f"UPDATE deals SET {assignments} WHERE id = :deal_id", {**values, "deal_id": deal_id}
     )
+    if any(column in values for column in _LOST_AT_INPUTS):
+        _set_lost_at(conn, deal_id)
     if before is not None:
         old_owner, old_open = before["owner_id"], _is_open(before["stage"])
         new_owner = values.get("owner_id", old_owner)
@@ -1547,6 +1601,54 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
         have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if column not in have:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
+def _has_lost_at(conn: sqlite3.Connection) -> bool:
+    return "lost_at" in {row[1] for row in conn.execute("PRAGMA table_info(deals)")}
+
+
+_LOST_AT_INPUTS = ("stage", "outcome", "fields", "closed_at", "close_date", "created_at")
+"""The deal columns `lost_at` is computed from."""
+
+
+def _lost_at(row: Any) -> str | None:
+    """Return when a lost deal with a loss reason was lost (its sort key), else None.
+
+    `row` maps `_LOST_AT_INPUTS` to the deal's columns (`fields` as a dict or its JSON).
+    """
+    if not (row["outcome"] == "lost" or row["stage"] == "closed_lost"):
+        return None
+    fields = row["fields"]
+    if isinstance(fields, str):
+        try:
+            fields = json.loads(fields or "{}")
+        except ValueError:  # a damaged row of an older file: no reason to read
+            return None
+    if not isinstance(fields, dict) or loss_reason(fields) is None:
+        return None
+    when = row["closed_at"] or row["close_date"] or row["created_at"]
+    return str(when) if when else None
+
+
+def _set_lost_at(conn: sqlite3.Connection, deal_id: str) -> None:
+    """Recompute the deal's `lost_at` from its stored columns."""
+    row = conn.execute(
+        f"SELECT {', '.join(_LOST_AT_INPUTS)}, lost_at FROM deals WHERE id = ?", (deal_id,)
+    ).fetchone()
+    if row is not None and _lost_at(row) != row["lost_at"]:
+        conn.execute("UPDATE deals SET lost_at = ? WHERE id = ?", (_lost_at(row), deal_id))
+
+
+def _backfill_lost_at(conn: sqlite3.Connection) -> None:
+    """Fill `lost_at` for the lost deals of a file written before the column existed."""
+    rows = conn.execute(
+        f"SELECT id, {', '.join(_LOST_AT_INPUTS)} FROM deals"
+        " WHERE outcome = 'lost' OR stage = 'closed_lost'"
+    ).fetchall()
+    for row in rows:
+        when = _lost_at(row)
+        if when is not None:
+            conn.execute("UPDATE deals SET lost_at = ? WHERE id = ?", (when, row["id"]))
 
 
 def _upsert_contact(

@@ -206,12 +206,37 @@ def to_datetime(value: Any) -> datetime:
     return result if result.tzinfo else result.replace(tzinfo=UTC)
 
 
+_WHOLE_NUMBER_TEXT = re.compile(r"([+-]?\d+)\.0*")
+"""A whole number written as a float ("5.0", "5."): how a CSV spells a float column's 5."""
+
+
 def _category(value: Any) -> str:
+    """Return the category a raw cell names: trimmed, casefolded, whole numbers as integers.
+
+    A whole-number float reads the same whichever file it came from: 5.0 from Parquet (or
+    JSON), "5.0" from a CSV a float column was written to, and "5" are all "5". So a model
+    trained on one format scores the other alike, and a model saved before this rule still
+    finds its categories (`_canonical_positions`).
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip().casefold()
+    text = str(value).strip().casefold()
+    whole = _WHOLE_NUMBER_TEXT.fullmatch(text)
+    if whole is None:
+        return text
+    number = whole.group(1)  # str(int(...)) by hand: no digit limit on a hostile cell
+    digits = number.lstrip("+-").lstrip("0") or "0"
+    return "-" + digits if number.startswith("-") and digits != "0" else digits
+
+
+def _canonical_positions(values: Sequence[str]) -> dict[str, int]:
+    """Map each learned category, read as `_category` reads a cell now, to its column."""
+    positions: dict[str, int] = {}
+    for i, value in enumerate(values):
+        positions.setdefault(_category(value), i)
+    return positions
 
 
 def parse_target(value: Any, where: str, column: str) -> float:
@@ -411,7 +436,7 @@ class Encoder:
         if len(memo) > len(f.values) + MEMO_LIMIT:
             memo.clear()  # many distinct raw values (free text): stay flat over a long batch
         if not memo:
-            memo.update({v: i for i, v in enumerate(f.values)})
+            memo.update(_canonical_positions(f.values))
         other = len(f.values) if f.has_other else -1
         missing = self.missing
 
@@ -421,7 +446,7 @@ class Encoder:
         return _memoised(raw, index, memo, np.empty(len(raw), dtype=np.int64))
 
     def _tags(self, f: FittedFeature, raw: list[Any], matrix: FloatArray, start: int) -> None:
-        position = {v: i for i, v in enumerate(f.values)}
+        position = _canonical_positions(f.values)
         for i, value in enumerate(raw):
             for tag in split_tags(value, f.spec.tag_separator, self.missing):
                 j = position.get(tag)
