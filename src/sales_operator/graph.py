@@ -80,7 +80,17 @@ def _after_first_request(state: DealState) -> str:
 
 
 def _after_execute(state: DealState) -> str:
-    return CONTINUE_NODE if state.deferred else END
+    """Go on to the deferred patterns once the first request's actions all have final receipts.
+
+    An action left `retryable` (a transient failure) stops the run here, so the thread shows
+    a recovery for the first request (`runner.recover_deal` retries it, then goes on).
+    """
+    if not state.deferred:
+        return END
+    unfinished = any(
+        a.status == "retryable" and a.event_id == state.event_id for a in state.proposed_actions
+    )
+    return END if unfinished else CONTINUE_NODE
 
 
 def continue_event(state: DealState) -> DealUpdate:
