@@ -267,3 +267,24 @@ def test_policy_file_switch(tmp_path: Path) -> None:
     assert parse_policy({"speed_to_lead": {"enabled": False}}).speed_to_lead.enabled is False
     with pytest.raises(PolicyError, match="speed_to_lead"):
         parse_policy({"speed_to_lead": {"enable": False}})
+
+
+def test_cli_shows_the_first_request_then_the_second(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sales_operator.cli import main
+
+    w = ["--workdir", str(tmp_path / "work"), "--offline", "--sample", "--reviewer", REVIEWER]
+    lead = tmp_path / "lead.json"
+    lead.write_text(json.dumps(lifecycle_events()[0]))
+    assert main(["event", str(lead), *w]) == 0
+    out = capsys.readouterr().out
+    assert "2 action(s) wait for approval" in out and "speed-to-lead" in out
+    assert "send_email" not in out
+    assert main(["approve", SEED_DEAL_ID, *w]) == 0
+    out = capsys.readouterr().out
+    assert "[assign_owner] executed" in out and "[post_slack] executed" in out
+    assert "2 more action(s) wait for approval" in out and "send_email" in out
+    assert main(["approve", SEED_DEAL_ID, *w]) == 0
+    out = capsys.readouterr().out
+    assert "[send_email] executed" in out and "more action(s)" not in out
