@@ -288,3 +288,31 @@ def test_cli_shows_the_first_request_then_the_second(
     assert main(["approve", SEED_DEAL_ID, *w]) == 0
     out = capsys.readouterr().out
     assert "[send_email] executed" in out and "more action(s)" not in out
+
+
+def test_an_owner_edited_in_the_first_request_writes_the_first_touch(
+    graph: Any, deps: Deps
+) -> None:
+    send_event(graph, lifecycle_events()[0])
+    request = pending_request(graph, SEED_DEAL_ID)
+    assert request is not None
+    owner, notice = request["action_requests"]
+    assert owner["args"]["rep_id"] != "rep-tom"
+    edited = {**owner["args"], "rep_id": "rep-tom", "rep_name": "Tom Becker"}
+    decisions = [
+        {"type": "edit", "edited_action": {"name": "assign_owner", "args": edited}},
+        {"type": "reject", "message": "Tom takes it; he will hear from me"},
+    ]
+    payload = {"decisions": decisions, "request_id": request["request_id"]}
+    resume_deal(graph, SEED_DEAL_ID, payload, policy=deps.policy, reviewer=REVIEWER)
+    state = deal_state(graph, SEED_DEAL_ID)
+    assert state.deal is not None and state.deal.owner_id == "rep-tom"
+    second = pending_request(graph, SEED_DEAL_ID)
+    assert second is not None
+    email = next(a for a in second["action_requests"] if a["name"] == "send_email")
+    tom = next(r for r in deps.crm.list_reps() if r.id == "rep-tom")
+    assert tom.email in email["args"]["from"] and "Sam" not in email["args"]["from"]
+    assert (
+        "Tom Becker" in email["args"]["body"]
+        and owner["args"]["rep_name"] not in email["args"]["body"]
+    )

@@ -55,6 +55,7 @@ from pydantic import BaseModel
 from sales_operator.actions import NEW_LEAD_NOTICE, idempotency_key, propose
 from sales_operator.adapters.base import Rep
 from sales_operator.context import Context
+from sales_operator.contracts import owner_id_of
 from sales_operator.copilot.check import check_draft, find_terms
 from sales_operator.copilot.collateral import Material, materials_for
 from sales_operator.copilot.facts import FactSheet
@@ -303,10 +304,7 @@ class _Proposer:
 
     @property
     def rep(self) -> Rep | None:
-        state = self.state
-        rep_id = state.assignment.rep_id if state.assignment else None
-        if rep_id is None and state.deal is not None:
-            rep_id = state.deal.owner_id
+        rep_id = owner_id_of(self.state)  # the deal's owner once assigned (edits included)
         return self.reps.get(rep_id) if rep_id else None
 
     @property
