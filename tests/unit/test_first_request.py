@@ -35,6 +35,13 @@ REVIEWER = "mgr-jordan"
 
 
 @pytest.fixture
+def deps(deps: Deps) -> Deps:
+    """The shared offline deps with `speed_to_lead` switched on."""
+    deps.policy = deps.policy.model_copy(update={"speed_to_lead": SpeedToLeadPolicy(enabled=True)})
+    return deps
+
+
+@pytest.fixture
 def graph(deps: Deps) -> Any:
     return build_operator(deps, checkpointer=InMemorySaver())
 
@@ -263,8 +270,8 @@ def test_policy_file_switch(tmp_path: Path) -> None:
     from sales_operator.errors import PolicyError
     from sales_operator.policy import default_policy, parse_policy
 
-    assert default_policy().speed_to_lead.enabled is True
-    assert parse_policy({"speed_to_lead": {"enabled": False}}).speed_to_lead.enabled is False
+    assert default_policy().speed_to_lead.enabled is False  # one request unless switched on
+    assert parse_policy({"speed_to_lead": {"enabled": True}}).speed_to_lead.enabled is True
     with pytest.raises(PolicyError, match="speed_to_lead"):
         parse_policy({"speed_to_lead": {"enable": False}})
 
@@ -273,8 +280,16 @@ def test_cli_shows_the_first_request_then_the_second(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from sales_operator.cli import main
+    from sales_operator.policy import default_policy_text, load_policy
 
+    text = default_policy_text()
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        text.replace("speed_to_lead:\n  enabled: false", "speed_to_lead:\n  enabled: true")
+    )
+    assert load_policy(policy).speed_to_lead.enabled
     w = ["--workdir", str(tmp_path / "work"), "--offline", "--sample", "--reviewer", REVIEWER]
+    w += ["--policy", str(policy)]
     lead = tmp_path / "lead.json"
     lead.write_text(json.dumps(lifecycle_events()[0]))
     assert main(["event", str(lead), *w]) == 0
