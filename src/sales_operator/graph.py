@@ -38,7 +38,13 @@ from sales_operator.context import Context
 from sales_operator.deps import Deps
 from sales_operator.durability import with_phase_durability
 from sales_operator.errors import TransientAdapterError
-from sales_operator.events import CONTINUE_NODE, FIRST_REQUEST_NODE, RawState, make_ingest
+from sales_operator.events import (
+    CONTINUE_NODE,
+    FIRST_REQUEST_NODE,
+    FIRST_REQUEST_PLANS,
+    RawState,
+    make_ingest,
+)
 from sales_operator.leases import attach_deps
 from sales_operator.patterns import copilot, meetings, research, scoring
 from sales_operator.serde import register_models
@@ -127,11 +133,16 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
         executor,
         retry_policy=RetryPolicy(max_attempts=3, retry_on=TransientAdapterError),
     )
-    destinations = [*PATTERN_ORDER, FIRST_REQUEST_NODE, "approval_gate", END]
+    destinations = [*PATTERN_ORDER, "approval_gate", END]
+    # the first request follows the patterns an event runs before it (or a repeated event)
+    first = {name for plan in FIRST_REQUEST_PLANS.values() for name in plan}
     builder.add_edge(START, "ingest_event")
-    builder.add_conditional_edges("ingest_event", _next_after(0), destinations)
+    builder.add_conditional_edges(
+        "ingest_event", _next_after(0), [*destinations, FIRST_REQUEST_NODE]
+    )
     for i, name in enumerate(PATTERN_ORDER, start=1):
-        builder.add_conditional_edges(name, _next_after(i), destinations[i:])
+        extra = [FIRST_REQUEST_NODE] if name in first else []
+        builder.add_conditional_edges(name, _next_after(i), [*destinations[i:], *extra])
     builder.add_conditional_edges(
         FIRST_REQUEST_NODE, _after_first_request, ["approval_gate", CONTINUE_NODE]
     )
