@@ -5,10 +5,10 @@ peak memory, and the graph's overhead as a ratio against running the same node f
 directly (`benchmarks/direct.py`), measured in the same process, interleaved deal by deal.
 Also: speed-to-lead (from a `lead_created` event sent to its first approval request readable
 with `pending_request`, p50/p99) on a second graph with the policy's `speed_to_lead` on (the
-lead's owner and rep notice asked before research and drafting; with its own direct twin), beside
-the same figure for the default one-request lifecycle, checkpoints written per event, the deal's state in bytes after
-its lifecycle (as the checkpointer serialises it), and bytes per deal across every store
-(checkpoints and their writes, the CRM file, blobs).
+lead's owner and rep notice asked before research and drafting; with its own direct twin),
+beside the same figure for the default one-request lifecycle; checkpoints written per event,
+the deal's state in bytes after its lifecycle (as the checkpointer serialises it), and bytes
+per deal across every store (checkpoints and their writes, the CRM file, blobs).
 
     python -m benchmarks.run --only lifecycle [--deals 40] [--out benchmarks/results]
 """
