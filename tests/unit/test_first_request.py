@@ -331,3 +331,23 @@ def test_an_owner_edited_in_the_first_request_writes_the_first_touch(
         "Tom Becker" in email["args"]["body"]
         and owner["args"]["rep_name"] not in email["args"]["body"]
     )
+
+
+def test_an_email_notice_is_the_first_request_and_the_first_touch_the_second(
+    deps: Deps,
+) -> None:
+    routing = deps.policy.routing.model_copy(update={"notify": "email"})
+    deps.policy = deps.policy.model_copy(update={"routing": routing})
+    graph = build_operator(deps, checkpointer=InMemorySaver())
+    send_event(graph, lifecycle_events()[0])
+    first = pending_request(graph, SEED_DEAL_ID)
+    assert first is not None and _names(first) == ["assign_owner", "send_email"]
+    state = deal_state(graph, SEED_DEAL_ID)
+    rep = next(r for r in deps.crm.list_reps() if r.id == state.assignment.rep_id)  # type: ignore[union-attr]
+    notice = first["action_requests"][1]["args"]
+    assert notice["to"] == [rep.email] and "New lead" in notice["subject"]
+    _decide(graph, deps)
+    second = pending_request(graph, SEED_DEAL_ID)
+    assert second is not None and _names(second) == ["update_crm", "send_email"]
+    contact = next(c for c in state.contacts if c.id == state.lead.contact_id)  # type: ignore[union-attr]
+    assert contact.email in " ".join(second["action_requests"][1]["args"]["to"])
