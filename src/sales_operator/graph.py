@@ -178,7 +178,8 @@ def build_operator(
         checkpointer=register_models(checkpointer), store=store, name="sales_operator"
     )
     attach_deps(compiled, deps)
-    with_phase_durability(compiled)  # "exit" for pattern work, "sync" at the gate: see there
+    # "exit" for pattern work, "sync" at the gate (and "exit" for a lead's first request)
+    with_phase_durability(compiled, first_requests=deps.policy.speed_to_lead.enabled)
     return with_offline_display(compiled)  # a notebook cell `graph` draws with no network
 
 

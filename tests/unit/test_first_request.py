@@ -17,7 +17,7 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from sales_operator import ApprovalError, Deps, EventError, build_operator
-from sales_operator.approval import FIRST_REQUEST_SUFFIX, request_id_for
+from sales_operator.approval import FIRST_REQUEST_SUFFIX, approve_all, request_id_for
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.errors import RecoveryNeededError, TransientAdapterError
 from sales_operator.policy import SpeedToLeadPolicy
@@ -351,3 +351,70 @@ def test_an_email_notice_is_the_first_request_and_the_first_touch_the_second(
     assert second is not None and _names(second) == ["update_crm", "send_email"]
     contact = next(c for c in state.contacts if c.id == state.lead.contact_id)  # type: ignore[union-attr]
     assert contact.email in " ".join(second["action_requests"][1]["args"]["to"])
+
+
+def _checkpoints(saver: Any) -> dict[str, int]:
+    rows = saver.conn.execute(
+        "SELECT checkpoint_ns = '', COUNT(*) FROM checkpoints GROUP BY checkpoint_ns = ''"
+    ).fetchall()
+    return {("root" if root else "subgraph"): n for root, n in rows}
+
+
+def test_answering_the_first_request_is_saved_once_and_a_crash_in_it_recovers_once(
+    deps: Deps,
+) -> None:
+    saver = deps.checkpointer()
+    graph = build_operator(deps, checkpointer=saver)
+    send_event(graph, lifecycle_events()[0])
+    assert _checkpoints(saver) == {"root": 1}
+    # the answer runs the executor, research and drafting: saved once, at the second request
+    real_post = deps.messenger.post
+    calls = [0]
+
+    def crash_once(**kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise RuntimeError("process died mid-executor")
+        return real_post(**kwargs)
+
+    deps.messenger.post = crash_once  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="mid-executor"):
+        _decide(graph, deps)
+    stuck = pending_request(graph, SEED_DEAL_ID)
+    assert stuck is not None and stuck["recovery"]
+    assert [u["name"] for u in stuck["unfinished"]] == ["post_slack"]
+    recover_deal(graph, SEED_DEAL_ID)
+    assert len(_slack_lines(deps)) == 1
+    receipts = deps.crm.list_receipts(SEED_DEAL_ID)  # type: ignore[attr-defined]
+    assert sorted(r.kind for r in receipts) == ["assign_owner", "post_slack"]
+    second = pending_request(graph, SEED_DEAL_ID)
+    assert second is not None and _names(second) == ["update_crm", "send_email"]
+
+    # without a crash: the first answer writes one root checkpoint and none in the patterns
+    fresh = lifecycle_events()[0]
+    fresh["payload"]["deal"]["id"] = "D-2002"
+    fresh["payload"]["lead"]["id"] = "L-2002"
+    send_event(graph, fresh)
+    before = _checkpoints(saver)
+    first = pending_request(graph, "D-2002")
+    assert first is not None and first["request_id"].endswith(FIRST_REQUEST_SUFFIX)
+    resume_deal(
+        graph,
+        "D-2002",
+        approve_all(first, reviewer=REVIEWER),
+        policy=deps.policy,
+        reviewer=REVIEWER,
+    )
+    after = _checkpoints(saver)
+    assert after["root"] - before["root"] == 1
+    assert after.get("subgraph", 0) == before.get("subgraph", 0)
+    second = pending_request(graph, "D-2002")
+    assert second is not None and second["request_id"] == deal_state(graph, "D-2002").event_id
+    resume_deal(
+        graph,
+        "D-2002",
+        approve_all(second, reviewer=REVIEWER),
+        policy=deps.policy,
+        reviewer=REVIEWER,
+    )
+    assert _checkpoints(saver)["root"] - after["root"] >= 2  # the second answer: "sync"
