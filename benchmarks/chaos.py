@@ -66,6 +66,7 @@ REVIEWER = "mgr-jordan"
 """Who decides in the trials (the sample CRM's manager)."""
 
 _SCORER: Any = None
+_SPEED_TO_LEAD = False  # --speed-to-lead: the seed lead's first request is owner + notice
 
 
 # --- workers (run in forked children) --------------------------------------------------
@@ -76,6 +77,11 @@ def _open(workdir: Path) -> tuple[Any, Any]:
 
     deps = Deps.offline(workdir, sample=True)
     deps.scorer = _SCORER
+    if _SPEED_TO_LEAD:
+        from sales_operator.policy import SpeedToLeadPolicy
+
+        update = {"speed_to_lead": SpeedToLeadPolicy(enabled=True)}
+        deps.policy = deps.policy.model_copy(update=update)
     return deps, build_operator(deps, checkpointer=deps.checkpointer())
 
 
@@ -405,7 +411,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--each", action="store_true", help="run every scenario once first")
+    parser.add_argument(
+        "--speed-to-lead",
+        action="store_true",
+        help="policy speed_to_lead on: the trials start at the lead's first request (owner, "
+        "rep notice), and its approval runs research and drafting up to the second request",
+    )
     args = parser.parse_args(argv)
+    global _SPEED_TO_LEAD
+    _SPEED_TO_LEAD = args.speed_to_lead
     rng = random.Random(args.seed)
     scenarios = [s for s in args.scenarios.split(",") if s]
     root = Path(tempfile.mkdtemp(prefix="so-chaos-"))
@@ -424,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "trials": len(results),
         "seed": args.seed,
+        "speed_to_lead": _SPEED_TO_LEAD,
         "by_scenario": dict(Counter(r["scenario"] for r in results)),
         **totals,
         "seconds": round(time.perf_counter() - started, 1),

@@ -26,7 +26,8 @@ from sales_operator.approval import (
 from sales_operator.context import Context
 from sales_operator.deps import Deps
 from sales_operator.events import make_ingest
-from sales_operator.graph import PATTERN_BUILDERS
+from sales_operator.graph import PATTERN_BUILDERS, continue_event
+from sales_operator.patterns.copilot import make_first_request
 from sales_operator.state import PATTERN_ORDER, DealState
 
 
@@ -80,7 +81,8 @@ class DirectOperator:
         """Build the walkers over the same builders `build_operator` compiles."""
         pattern_deps = deps.for_patterns()
         self.policy = deps.policy
-        self.ingest = make_ingest(pattern_deps.crm)
+        self.ingest = make_ingest(pattern_deps.crm, speed_to_lead=deps.policy.speed_to_lead.enabled)
+        self.notify_owner = make_first_request(pattern_deps)
         self.patterns = {
             name: _Walker(PATTERN_BUILDERS[name](pattern_deps)) for name in PATTERN_ORDER
         }
@@ -96,9 +98,24 @@ class DirectOperator:
         state = self.states.get(deal_id, DealState())
         raw = {**state.__dict__, "event": event}
         state = _merge(state, self.ingest(raw, config))  # type: ignore[arg-type]
+        state = self._patterns(state, config)
+        if state.deferred:  # speed-to-lead: the routing actions' own request first
+            state = _merge(state, self.notify_owner(state))
+            state = self._decide(state)
+            state = _merge(state, continue_event(state))
+            state = self._patterns(state, config)
+        state = self._decide(state)
+        self.states[deal_id] = state
+        return state
+
+    def _patterns(self, state: DealState, config: dict[str, Any]) -> DealState:
         for name in PATTERN_ORDER:
             if name in state.plan:
                 state = self.patterns[name].run(state, config, self.runtime)
+        return state
+
+    def _decide(self, state: DealState) -> DealState:
+        """Ask about the pending actions, approve them all, execute them (the gate's work)."""
         if pending_actions(state):
             # What the gate node does before its interrupt: the reps for the request, the
             # inbox-index write, the reviewer's view of the request.
@@ -115,5 +132,4 @@ class DirectOperator:
             )
             state = _merge(state, decide(state, request, decisions, self.crm))
             state = _merge(state, self.execute(state))
-        self.states[deal_id] = state
         return state

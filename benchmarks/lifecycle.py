@@ -3,10 +3,12 @@
 Reports deals per second, p50/p99 latency per event (event plus its approval round trip),
 peak memory, and the graph's overhead as a ratio against running the same node functions
 directly (`benchmarks/direct.py`), measured in the same process, interleaved deal by deal.
-Also: speed-to-lead (from a `lead_created` event sent to its approval request readable with
-`pending_request`, p50/p99), checkpoints written per event, the deal's state in bytes after
-its lifecycle (as the checkpointer serialises it), and bytes per deal across every store
-(checkpoints and their writes, the CRM file, blobs).
+Also: speed-to-lead (from a `lead_created` event sent to its first approval request readable
+with `pending_request`, p50/p99) on a second graph with the policy's `speed_to_lead` on (the
+lead's owner and rep notice asked before research and drafting; with its own direct twin),
+beside the same figure for the default one-request lifecycle; checkpoints written per event,
+the deal's state in bytes after its lifecycle (as the checkpointer serialises it), and bytes
+per deal across every store (checkpoints and their writes, the CRM file, blobs).
 
     python -m benchmarks.run --only lifecycle [--deals 40] [--out benchmarks/results]
 """
@@ -33,6 +35,7 @@ from benchmarks.direct import DirectOperator
 from sales_operator import Deps, build_operator
 from sales_operator.approval import approve_all
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
+from sales_operator.policy import SpeedToLeadPolicy
 from sales_operator.runner import pending_request, thread_config
 
 
@@ -67,10 +70,18 @@ def run_graph_deal(
         request = pending_request(graph, deal_id)
         if request is not None and to_request is not None:
             to_request.setdefault(event["type"], []).append(time.perf_counter() - t)
-        if request is not None:
+        for _ in range(MAX_REQUESTS_PER_EVENT):  # a new lead asks twice under speed-to-lead
+            if request is None:
+                break
             graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
+            request = pending_request(graph, deal_id)
+        assert request is None, f"{deal_id}: still pending after {MAX_REQUESTS_PER_EVENT}"
         out.append(time.perf_counter() - t)
     return out
+
+
+MAX_REQUESTS_PER_EVENT = 3
+"""More requests than this for one event is a bug in the bench or the graph."""
 
 
 def state_bytes(graph: Any, deal_id: str, *, packed: bool = True) -> int:
@@ -183,15 +194,32 @@ def main(argv: list[str] | None = None) -> int:
     d_deps = Deps.offline(tmp / "direct", sample=True)
     d_deps.scorer = scorer
     direct = DirectOperator(d_deps)
+    # the same with `speed_to_lead` on (a lead's first request, owner and rep notice, before
+    # research and drafting), graph and direct, interleaved deal by deal in the same run
+    fast_lead = {"speed_to_lead": SpeedToLeadPolicy(enabled=True)}
+    s_deps = Deps.offline(tmp / "graph-speed-to-lead", sample=True)
+    s_deps.scorer = scorer
+    s_deps.policy = s_deps.policy.model_copy(update=fast_lead)
+    stl_graph = build_operator(s_deps, checkpointer=s_deps.checkpointer())
+    sd_deps = Deps.offline(tmp / "direct-speed-to-lead", sample=True)
+    sd_deps.scorer = scorer
+    sd_deps.policy = sd_deps.policy.model_copy(update=fast_lead)
+    stl_direct = DirectOperator(sd_deps)
 
     # warm-up (imports, caches), not measured
     run_graph_deal(graph, *deal_events(0))
     run_direct_deal(direct, *deal_events(0))
     run_graph_deal(mem_graph, *deal_events(0))
+    run_graph_deal(stl_graph, *deal_events(0))
+    run_direct_deal(stl_direct, *deal_events(0))
 
     crm_before = crm_bytes(g_deps)
     blobs_before = folder_bytes(g_deps.workdir / "blobs")
     to_request: dict[str, list[float]] = {}
+    stl_to_request: dict[str, list[float]] = {}
+    stl_deal_s: list[float] = []
+    stl_direct_deal_s: list[float] = []
+    stl_by_type: dict[str, list[float]] = {}
     graph_lat: list[float] = []
     direct_lat: list[float] = []
     by_type: dict[str, tuple[list[float], list[float]]] = {}
@@ -214,12 +242,25 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         run_graph_deal(mem_graph, deal_id, events)
         mem_deal_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        s_lat = run_graph_deal(stl_graph, deal_id, events, stl_to_request)
+        for e, x in zip(events, s_lat, strict=True):
+            stl_by_type.setdefault(e["type"], []).append(x)
+        stl_deal_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        run_direct_deal(stl_direct, deal_id, events)
+        stl_direct_deal_s.append(time.perf_counter() - t)
         if i % 10 == 0:
             print(f"  {i}/{args.deals} deals", file=sys.stderr)
 
     # the two paths must have done the same work
     first = deal_events(1)[0]
     assert len(g_deps.crm.list_receipts(first)) == len(d_deps.crm.list_receipts(first)) > 0
+    assert len(s_deps.crm.list_receipts(first)) == len(sd_deps.crm.list_receipts(first))
+    # and the two lifecycles (one request per lead, or two) the same side effects
+    assert sorted(r.kind for r in g_deps.crm.list_receipts(first)) == sorted(
+        r.kind for r in s_deps.crm.list_receipts(first)
+    )
 
     # sizes, before the tracemalloc deal below
     measured = [deal_events(i)[0] for i in range(1, args.deals + 1)]
@@ -230,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     raw_states = [state_bytes(graph, d, packed=False) for d in measured]
     packing = pack_ms(graph, measured[0])
     n_events = args.deals * len(lifecycle_events())
-    stl = to_request.get("lead_created", [])
+    stl = stl_to_request.get("lead_created", [])
+    stl_one = to_request.get("lead_created", [])
     requests = [s for v in to_request.values() for s in v]
 
     # memory for one more deal, measured alone (tracemalloc slows everything down)
@@ -264,7 +306,22 @@ def main(argv: list[str] | None = None) -> int:
         "speed_to_lead_ms": {
             "p50": 1000 * pct(stl, 0.5),
             "p99": 1000 * pct(stl, 0.99),
-            "what": "lead_created sent -> its approval request readable (pending_request)",
+            "what": "lead_created sent -> its first approval request readable "
+            "(pending_request), policy speed_to_lead on: owner and rep notice first",
+        },
+        "speed_to_lead_one_request_ms": {
+            "p50": 1000 * pct(stl_one, 0.5),
+            "p99": 1000 * pct(stl_one, 0.99),
+            "what": "the same for the default policy (speed_to_lead off: one request after "
+            "research and drafting), same run, interleaved deal by deal",
+        },
+        "speed_to_lead_over_one_request_ratio": {
+            "p50": pct(stl, 0.5) / pct(stl_one, 0.5),
+            "p99": pct(stl, 0.99) / pct(stl_one, 0.99),
+        },
+        "speed_to_lead_graph_over_direct_time_ratio": sum(stl_deal_s) / sum(stl_direct_deal_s),
+        "speed_to_lead_event_type_p50_ms": {
+            kind: 1000 * pct(v, 0.5) for kind, v in stl_by_type.items()
         },
         "event_to_request_ms": {
             "p50": 1000 * pct(requests, 0.5),
@@ -322,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     s = result["store_bytes_per_deal"]
     print(
-        f"  speed-to-lead p50 {result['speed_to_lead_ms']['p50']:.1f} ms, "
+        f"  speed-to-lead (first request, speed_to_lead on) p50 "
+        f"{result['speed_to_lead_ms']['p50']:.1f} ms, "
         f"p99 {result['speed_to_lead_ms']['p99']:.1f} ms; "
         f"{result['checkpoints_per_event']:.1f} checkpoints/event; state "
         f"{result['state_bytes_per_deal']['median'] / 1024:.1f} KiB/deal "
@@ -330,6 +388,17 @@ def main(argv: list[str] | None = None) -> int:
         "stores "
         f"{s['total'] / 1024:.0f} KiB/deal (checkpoints {s['checkpoints'] / 1024:.0f}, "
         f"CRM {s['crm'] / 1024:.0f}, blobs {s['blobs'] / 1024:.0f})"
+    )
+    one = result["speed_to_lead_one_request_ms"]
+    ratio = result["speed_to_lead_over_one_request_ratio"]
+    print(
+        f"  speed-to-lead with one request per lead (the default policy, same run): "
+        f"p50 {one['p50']:.1f} ms, p99 {one['p99']:.1f} ms; first request / one request "
+        f"p50 {ratio['p50']:.2f}, p99 {ratio['p99']:.2f}; graph/direct with speed_to_lead on "
+        f"{result['speed_to_lead_graph_over_direct_time_ratio']:.2f}; whole lead_created "
+        "(event and every approval) p50 "
+        f"{result['speed_to_lead_event_type_p50_ms']['lead_created']:.0f} ms with it on, "
+        f"{result['event_type_p50_ms']['lead_created']['graph']:.0f} ms off"
     )
     print(f"  written to {out / 'lifecycle.json'}")
     return 0

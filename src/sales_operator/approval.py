@@ -261,6 +261,25 @@ def _check_attachments(paths: list[str], policy: Policy) -> None:
 # --- the request and the decisions -------------------------------------------------------
 
 
+FIRST_REQUEST_SUFFIX = ":first"
+"""Ends the id of an event's first request, asked while some of its patterns wait
+(`DealState.deferred`, under `speed_to_lead`); its second request has the event's own id."""
+
+
+def request_id_for(event_id: str, deferred: Sequence[str] | None = None) -> str:
+    """Return the id of the request a thread asks now.
+
+    That is the event id, or `<event id>:first` while the event's deferred patterns wait
+    for that first request.
+    """
+    return f"{event_id}{FIRST_REQUEST_SUFFIX}" if deferred else event_id
+
+
+def current_request_id(state: DealState) -> str:
+    """Return the id of the request `state` asks (or asked) now (`request_id_for`)."""
+    return request_id_for(state.event_id, state.deferred)
+
+
 def pending_actions(state: DealState) -> list[ProposedAction]:
     """Return the actions that wait for a decision, in proposal order."""
     return [a for a in state.proposed_actions if a.status == "pending"]
@@ -313,7 +332,7 @@ def build_request(
     return {
         "deal_id": state.deal_id,
         "event_id": state.event_id,
-        "request_id": state.event_id,
+        "request_id": current_request_id(state),
         "version": request_version(pending),
         "action_requests": requests,
         "review_configs": list(configs.values()),
@@ -530,7 +549,7 @@ def decision_entries(
                 original_args=action.args,
                 edited_args=d.edited_args,
                 message=d.message,
-                request_id=request.get("request_id", state.event_id),
+                request_id=request.get("request_id", current_request_id(state)),
                 request_version=request.get("version"),
                 idempotency_key=action.idempotency_key,
             )
@@ -698,7 +717,7 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
                 "edit decision for them is in the audit; the state alone authorises nothing, "
                 "so nothing was executed"
             )
-        approvals = approved_in_audit(log, state.event_id)
+        approvals = approved_in_audit(log, current_request_id(state))
         if not approvals:
             _clear_inbox_entry(crm, state.deal_id, state.event_id)
             return {}

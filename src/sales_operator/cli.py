@@ -100,9 +100,32 @@ def cmd_event(args: argparse.Namespace) -> int:
     if request:
         print(f"{deal_id}: {len(request['action_requests'])} action(s) wait for approval:")
         _print_request(request)
+        _say_if_first(request)
     else:
         print(f"{deal_id}: event handled; nothing to approve")
     return 0
+
+
+def _say_if_first(request: dict[str, Any]) -> None:
+    from sales_operator.approval import FIRST_REQUEST_SUFFIX
+
+    if str(request.get("request_id", "")).endswith(FIRST_REQUEST_SUFFIX):
+        print("  (speed-to-lead: the lead's first request; research and drafting run once it")
+        print("   is decided, and their actions come in a second request)")
+
+
+def _print_next(graph: Any, deal_id: str, deps: Any, answered: Any) -> None:
+    """Print what waits on the deal after a decision: a second request, or a recovery."""
+    from sales_operator.runner import pending_request
+
+    nxt = pending_request(graph, deal_id, deps=deps)
+    if nxt is None or nxt.get("request_id") == answered:
+        return
+    if nxt.get("recovery"):
+        _print_recovery(nxt)
+        return
+    print(f"{deal_id}: {len(nxt['action_requests'])} more action(s) wait for approval:")
+    _print_request(nxt)
 
 
 def _print_request(request: dict[str, Any]) -> None:
@@ -158,6 +181,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     for a in state.proposed_actions:
         if a.id in wanted or not wanted:
             print(f"  {a.id} [{a.kind}] {a.status}")
+    _print_next(graph, args.deal, deps, request.get("request_id"))
     return 0
 
 
@@ -229,6 +253,7 @@ def _decide(args: argparse.Namespace, kind: str) -> int:
     done = [a for a in state.proposed_actions if a.id in ids]
     for a in done:
         print(f"  {a.id} [{a.kind}] {a.status}")
+    _print_next(graph, args.deal, deps, request.get("request_id"))
     return 0
 
 

@@ -157,6 +157,26 @@ class ContractFacts:
         )
 
 
+def owner_id_of(state: Any) -> str | None:
+    """Return the id of the deal's owning rep, who writes to its customers.
+
+    Once an `assign_owner` has run, the deal's owner (its reviewer may have edited the routed
+    rep); before, the routed rep (`state.assignment`); without either, the deal's owner on
+    record.
+    """
+    deal = getattr(state, "deal", None)
+    assigned = any(
+        a.kind == "assign_owner" and a.status == "executed"
+        for a in getattr(state, "proposed_actions", [])
+    )
+    if assigned and deal is not None and deal.owner_id:
+        return str(deal.owner_id)
+    assignment = getattr(state, "assignment", None)
+    if assignment is not None:
+        return str(assignment.rep_id)
+    return str(deal.owner_id) if deal is not None and deal.owner_id else None
+
+
 def contract_facts(state: Any, policy: Policy, reps: Sequence[Any] | None = None) -> ContractFacts:
     """Gather the contract facts of a deal from its state, the policy and the CRM's reps.
 
@@ -185,11 +205,8 @@ def contract_facts(state: Any, policy: Policy, reps: Sequence[Any] | None = None
         by_id = {r.id: r for r in reps}
         rep_emails = frozenset(r.email.lower() for r in reps if r.email)
         rep_ids = frozenset(by_id)
-        assignment = getattr(state, "assignment", None)
         deal = getattr(state, "deal", None)
-        owner_id = assignment.rep_id if assignment is not None else None
-        if owner_id is None and deal is not None:
-            owner_id = deal.owner_id
+        owner_id = owner_id_of(state)
         owner = by_id.get(owner_id) if owner_id else None
         allowed = {owner.email.lower()} if owner is not None and owner.email else set()
         if owner is None:

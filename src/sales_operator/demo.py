@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from sales_operator.approval import approve_all
+from sales_operator.approval import FIRST_REQUEST_SUFFIX, approve_all
 from sales_operator.context import Context
 from sales_operator.deps import Deps
 from sales_operator.graph import build_operator
@@ -223,13 +223,7 @@ def _report(step: int, state: Any, out: TextIO) -> None:
         if state.assignment is not None:
             a = state.assignment
             w(f"  routed to: {a.rep_name} ({a.rule}); {a.reason}\n")
-        if state.brief is not None:
-            b = state.brief
-            w(f"  brief ({b.engine}): {b.headline}\n")
-            for c in b.claims[:4]:
-                w(f"    - {c.text} [{', '.join(q.source for q in c.citations)}]\n")
-            if len(b.claims) > 4:
-                w(f"    ... {len(b.claims) - 4} more claims, {len(b.sources)} sources\n")
+        _report_brief(state, out)
     elif step == 1 and state.meeting is not None:
         m = state.meeting
         ratio = ", ".join(f"{k} {_pct(v)}" for k, v in m.talk_ratio.items())
@@ -255,6 +249,19 @@ def _report(step: int, state: Any, out: TextIO) -> None:
         w(f"  CS handoff brief ({h.engine}): {h.headline}\n")
         for c in h.claims[:5]:
             w(f"    - {c.text} [{', '.join(q.source for q in c.citations)}]\n")
+
+
+def _report_brief(state: Any, out: TextIO) -> None:
+    """Print the account brief, when research has run."""
+    if state.brief is None:
+        return
+    w = out.write
+    b = state.brief
+    w(f"  brief ({b.engine}): {b.headline}\n")
+    for c in b.claims[:4]:
+        w(f"    - {c.text} [{', '.join(q.source for q in c.citations)}]\n")
+    if len(b.claims) > 4:
+        w(f"    ... {len(b.claims) - 4} more claims, {len(b.sources)} sources\n")
 
 
 def run_demo(
@@ -305,9 +312,16 @@ def run_demo(
         state = deal_state(graph, SEED_DEAL_ID)
         _report(step, state, out)
         request = pending_request(graph, SEED_DEAL_ID)
-        if request is not None:
+        while request is not None and not request.get("recovery"):
             n = len(request["action_requests"])
-            w(f"  approval needed for {n} action(s):\n")
+            first = str(request.get("request_id", "")).endswith(FIRST_REQUEST_SUFFIX)
+            if first:
+                w(
+                    f"  first request (speed-to-lead: owner and rep notice now; research "
+                    f"and drafting follow), approval needed for {n} action(s):\n"
+                )
+            else:
+                w(f"  approval needed for {n} action(s):\n")
             for a in request["action_requests"]:
                 w(f"    - [{a['name']}] {a['description']}\n")
                 if a["name"] == "send_email":
@@ -331,16 +345,13 @@ def run_demo(
                 on_update=progress,
             )
             state = deal_state(graph, SEED_DEAL_ID)
-            event_receipts = [
-                r
-                for r in deal_receipts(graph, SEED_DEAL_ID, deps=deps)
-                if any(
-                    a.id == r.action_id and a.event_id == state.event_id
-                    for a in state.proposed_actions
-                )
-            ]
-            for r in event_receipts:
-                w(f"    executed {r.kind}: {r.status} {_where(r.result)}\n")
+            asked = {a["id"] for a in request["action_requests"]}
+            for r in deal_receipts(graph, SEED_DEAL_ID, deps=deps):
+                if r.action_id in asked:
+                    w(f"    executed {r.kind}: {r.status} {_where(r.result)}\n")
+            request = pending_request(graph, SEED_DEAL_ID)
+            if first:
+                _report_brief(state, out)  # research ran once the first request was decided
     state = deal_state(graph, SEED_DEAL_ID)
     w("\n== Done ==\n")
     w(

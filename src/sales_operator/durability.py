@@ -25,6 +25,15 @@ checkpointer): under "exit" a nested graph writes a checkpoint only when it fail
 failed step inside a pattern stays inspectable in Studio; they stay visible in
 `get_graph(xray=True)` either way.
 
+A lead's first request (policy `speed_to_lead`) is the exception among resumes: answering it
+decides and executes the routing actions and then runs the deferred research and drafting up
+to the second request, so that run is mostly pattern work, and it runs with `"exit"` too (one
+checkpoint, at the second request). Its decisions and receipts are records in the CRM, so a
+crash in it leaves the thread at the first request with its decisions on record:
+`recover_deal` applies them as recorded and the executor runs each action at most once. The
+graph reads the thread's last checkpoint to tell (`DealState.deferred`), only when built with
+`speed_to_lead` on and only for a sync `stream`/`invoke`; an async run keeps `"sync"`.
+
 An explicit `durability=` (or `checkpoint_during=`) on a call wins, and so does
 `configurable["__pregel_durability"]`, which LangGraph itself sets for nested runs.
 """
@@ -47,6 +56,9 @@ PATTERN_DURABILITY: Durability = "exit"
 DECISION_DURABILITY: Durability = "sync"
 """Durability of a run that resumes at the gate or recovers the executor."""
 
+FIRST_REQUEST_DURABILITY: Durability = "exit"
+"""Durability of a run that answers a lead's first request (`speed_to_lead`)."""
+
 _CONFIG_KEY = "__pregel_durability"  # LangGraph's CONFIG_KEY_DURABILITY (nested runs)
 _CHECKPOINTER_KEY = "__pregel_checkpointer"  # LangGraph's CONFIG_KEY_CHECKPOINTER (server)
 
@@ -65,7 +77,9 @@ def durability_for(input: Any) -> Durability:
     return PATTERN_DURABILITY
 
 
-def _choose(graph: Any, input: Any, config: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+def _choose(
+    graph: Any, input: Any, config: Any, kwargs: dict[str, Any], *, first_requests: bool = False
+) -> dict[str, Any]:
     if kwargs.get("durability") is not None or kwargs.get("checkpoint_during") is not None:
         return kwargs
     configurable = (config or {}).get("configurable") or {}
@@ -73,22 +87,35 @@ def _choose(graph: Any, input: Any, config: Any, kwargs: dict[str, Any]) -> dict
         return kwargs
     if graph.checkpointer in (None, False) and configurable.get(_CHECKPOINTER_KEY) is None:
         return kwargs  # nothing to make durable (LangGraph warns when told otherwise)
-    return {**kwargs, "durability": durability_for(input)}
+    durability = durability_for(input)
+    if first_requests and isinstance(input, Command) and _answers_first_request(graph, config):
+        durability = FIRST_REQUEST_DURABILITY
+    return {**kwargs, "durability": durability}
 
 
-def with_phase_durability(compiled: G) -> G:
+def _answers_first_request(graph: Any, config: Any) -> bool:
+    """Whether the thread waits on a lead's first request (its `deferred` patterns are set)."""
+    saver = graph.checkpointer
+    if saver in (None, False) or not ((config or {}).get("configurable") or {}).get("thread_id"):
+        return False
+    saved = saver.get_tuple(config)
+    values = saved.checkpoint.get("channel_values", {}) if saved is not None else {}
+    return bool(values.get("deferred"))
+
+
+def with_phase_durability(compiled: G, *, first_requests: bool = False) -> G:
     """Give a compiled operator graph the per-phase durability; return it.
 
     The graph's class is swapped for a subclass whose `stream`/`astream` (and so `invoke`/
     `ainvoke`, which call them) fill in `durability` from `durability_for(input)` when the
-    caller gave none. Nothing else changes.
+    caller gave none. With `first_requests` (the policy's `speed_to_lead`), a sync resume
+    that answers a lead's first request gets `FIRST_REQUEST_DURABILITY`. Nothing else changes.
     """
     base: Any = type(compiled)
 
     def stream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
-        chunks: Iterator[Any] = base.stream(
-            self, input, config, **_choose(self, input, config, kwargs)
-        )
+        chosen = _choose(self, input, config, kwargs, first_requests=first_requests)
+        chunks: Iterator[Any] = base.stream(self, input, config, **chosen)
         return chunks
 
     def astream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> AsyncIterator[Any]:

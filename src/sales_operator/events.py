@@ -156,6 +156,17 @@ PLANS: dict[str, tuple[PatternName, ...]] = {
 }
 """The patterns each event runs, in order."""
 
+FIRST_REQUEST_PLANS: dict[str, tuple[PatternName, ...]] = {"lead_created": ("scoring_routing",)}
+"""Under `speed_to_lead`, the patterns an event runs before its first, fast request; the
+rest of its plan waits in `DealState.deferred` until that request is decided and run."""
+
+FIRST_REQUEST_NODE = "notify_owner"
+"""The graph node that proposes a new lead's routing actions for its first request."""
+
+CONTINUE_NODE = "continue_event"
+"""The graph node that releases an event's deferred patterns once its first request is
+decided and executed."""
+
 
 def _problems(err: ValidationError) -> str:
     return "; ".join(
@@ -283,7 +294,15 @@ def check_event_fits(current: DealState, event: Event, payload: _Payload) -> tup
         raise EventError(
             f"{event.type}: payload.deal_id {claimed!r} is not this thread's deal {deal_id!r}"
         )
-    return deal_id, _seen(current, deal_id, event)
+    seen = _seen(current, deal_id, event)
+    if current.deferred and not seen:
+        waiting = current.events[-1].type if current.events else "the last event"
+        raise EventError(
+            f"{event.type}: deal {deal_id!r} waits on the first request of its {waiting} "
+            f"event (its {', '.join(current.deferred)} run once that request is decided); "
+            "decide it, then send this event again"
+        )
+    return deal_id, seen
 
 
 def _seen(current: DealState, deal_id: str, event: Event) -> bool:
@@ -292,12 +311,18 @@ def _seen(current: DealState, deal_id: str, event: Event) -> bool:
 
 
 def make_ingest(
-    crm: CRMReader, *, limits: LimitsPolicy | None = None, blobs: BlobStore | None = None
+    crm: CRMReader,
+    *,
+    limits: LimitsPolicy | None = None,
+    blobs: BlobStore | None = None,
+    speed_to_lead: bool = False,
 ) -> Callable[[Any, RunnableConfig], DealUpdate]:
     """Return the `ingest_event` node, reading existing records from `crm`.
 
     With `blobs`, a long inline transcript is moved to the blob folder and the state keeps
-    its reference (`transcript_ref`).
+    its reference (`transcript_ref`). With `speed_to_lead`, an event listed in
+    `FIRST_REQUEST_PLANS` runs only those patterns before its first request and defers the
+    rest of its plan (`split_plan`).
     """
     min_bytes = (limits or LimitsPolicy()).blob_min_bytes
 
@@ -357,9 +382,25 @@ def make_ingest(
             if payload.outcome != "won":
                 plan.remove("generative_research")
             update["plan"] = plan
+        update["plan"], update["deferred"] = split_plan(
+            event.type, update["plan"], speed_to_lead=speed_to_lead
+        )
         return update
 
     return ingest_event
+
+
+def split_plan(
+    kind: str, plan: list[PatternName], *, speed_to_lead: bool
+) -> tuple[list[PatternName], list[PatternName]]:
+    """Return an event's plan split into (patterns before its first request, deferred ones).
+
+    Without `speed_to_lead`, or for an event with no first request, nothing is deferred.
+    """
+    first = FIRST_REQUEST_PLANS.get(kind) if speed_to_lead else None
+    if first is None:
+        return plan, []
+    return [p for p in plan if p in first], [p for p in plan if p not in first]
 
 
 def _unchanged(current: DealState, event: Event) -> DealUpdate:

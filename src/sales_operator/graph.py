@@ -8,6 +8,19 @@ event ─► ingest_event ─┬─► scoring_routing ──────┐
 ```
 
 One thread per deal (`thread_id` = the deal id); each business event is one `invoke`.
+
+Speed-to-lead (policy `speed_to_lead.enabled`): a new lead asks twice. `ingest_event` plans
+only Scoring + Routing and defers research and drafting (`DealState.deferred`), so the first
+request holds only what `notify_owner` proposes (assign the owner, tell the rep):
+
+```text
+lead ─► ingest_event ─► scoring_routing ─► notify_owner ─► approval_gate ─► execute_actions
+     ─► continue_event ─► generative_research ─► workflow_copilot ─► approval_gate
+     ─► execute_actions ─► END
+```
+
+Each stop at the gate is its own request (`<event id>:first`, then the event id), decided
+and executed on its own; a rejected first request still lets research and drafting run.
 """
 
 from __future__ import annotations
@@ -25,11 +38,17 @@ from sales_operator.context import Context
 from sales_operator.deps import Deps
 from sales_operator.durability import with_phase_durability
 from sales_operator.errors import TransientAdapterError
-from sales_operator.events import RawState, make_ingest
+from sales_operator.events import (
+    CONTINUE_NODE,
+    FIRST_REQUEST_NODE,
+    FIRST_REQUEST_PLANS,
+    RawState,
+    make_ingest,
+)
 from sales_operator.leases import attach_deps
 from sales_operator.patterns import copilot, meetings, research, scoring
 from sales_operator.serde import register_models
-from sales_operator.state import PATTERN_ORDER, DealState, InputState, PatternName
+from sales_operator.state import PATTERN_ORDER, DealState, DealUpdate, InputState, PatternName
 
 DEFAULT_WORKDIR = Path(".sales-operator") / "default"
 """Where `build_operator()` with no deps keeps its embedded stores."""
@@ -50,6 +69,8 @@ def _next_after(position: int) -> Callable[[DealState], str]:
         for name in PATTERN_ORDER[position:]:
             if name in state.plan:
                 return name
+        if state.deferred:  # the first request (speed-to-lead): the routing actions only
+            return FIRST_REQUEST_NODE
         return "approval_gate" if pending_actions(state) else END
 
     route.__name__ = (
@@ -58,6 +79,29 @@ def _next_after(position: int) -> Callable[[DealState], str]:
         else f"route_after_{PATTERN_ORDER[position - 1]}"
     )
     return route
+
+
+def _after_first_request(state: DealState) -> str:
+    return "approval_gate" if pending_actions(state) else CONTINUE_NODE
+
+
+def _after_execute(state: DealState) -> str:
+    """Go on to the deferred patterns once the first request's actions all have final receipts.
+
+    An action left `retryable` (a transient failure) stops the run here, so the thread shows
+    a recovery for the first request (`runner.recover_deal` retries it, then goes on).
+    """
+    if not state.deferred:
+        return END
+    unfinished = any(
+        a.status == "retryable" and a.event_id == state.event_id for a in state.proposed_actions
+    )
+    return END if unfinished else CONTINUE_NODE
+
+
+def continue_event(state: DealState) -> DealUpdate:
+    """Release the event's deferred patterns: its first request is decided and executed."""
+    return {"plan": list(state.deferred), "deferred": []}
 
 
 def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
@@ -69,12 +113,20 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
     # LangGraph's node overloads (which differ between its releases) cover neither a node that
     # reads the raw, unvalidated state, nor a (state, config, runtime) closure, nor a node
     # typed on the pydantic state; all three are supported at run time, so they go in as Any.
-    ingest: Any = make_ingest(pattern_deps.crm, limits=deps.policy.limits, blobs=deps.blobs)
+    ingest: Any = make_ingest(
+        pattern_deps.crm,
+        limits=deps.policy.limits,
+        blobs=deps.blobs,
+        speed_to_lead=deps.policy.speed_to_lead.enabled,
+    )
     gate: Any = make_gate(deps.policy, deps.crm, deps.authorizer())
     executor: Any = make_executor(deps)
+    notify_owner: Any = copilot.make_first_request(pattern_deps)
     builder.add_node("ingest_event", ingest, input_schema=RawState)
     for name in PATTERN_ORDER:
         builder.add_node(name, PATTERN_BUILDERS[name](pattern_deps).compile(name=name))
+    builder.add_node(FIRST_REQUEST_NODE, notify_owner)
+    builder.add_node(CONTINUE_NODE, continue_event)
     builder.add_node("approval_gate", gate)
     builder.add_node(
         "execute_actions",
@@ -82,13 +134,22 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
         retry_policy=RetryPolicy(max_attempts=3, retry_on=TransientAdapterError),
     )
     destinations = [*PATTERN_ORDER, "approval_gate", END]
+    # the first request follows the patterns an event runs before it (or a repeated event)
+    first = {name for plan in FIRST_REQUEST_PLANS.values() for name in plan}
     builder.add_edge(START, "ingest_event")
-    builder.add_conditional_edges("ingest_event", _next_after(0), destinations)
+    builder.add_conditional_edges(
+        "ingest_event", _next_after(0), [*destinations, FIRST_REQUEST_NODE]
+    )
     for i, name in enumerate(PATTERN_ORDER, start=1):
-        builder.add_conditional_edges(name, _next_after(i), destinations[i:])
+        extra = [FIRST_REQUEST_NODE] if name in first else []
+        builder.add_conditional_edges(name, _next_after(i), [*destinations[i:], *extra])
+    builder.add_conditional_edges(
+        FIRST_REQUEST_NODE, _after_first_request, ["approval_gate", CONTINUE_NODE]
+    )
+    builder.add_conditional_edges(CONTINUE_NODE, _next_after(0), destinations)
     # Always on to the executor: it alone writes, so it also persists rejections to the audit log.
     builder.add_edge("approval_gate", "execute_actions")
-    builder.add_edge("execute_actions", END)
+    builder.add_conditional_edges("execute_actions", _after_execute, [CONTINUE_NODE, END])
     return builder
 
 
@@ -117,7 +178,8 @@ def build_operator(
         checkpointer=register_models(checkpointer), store=store, name="sales_operator"
     )
     attach_deps(compiled, deps)
-    with_phase_durability(compiled)  # "exit" for pattern work, "sync" at the gate: see there
+    # "exit" for pattern work, "sync" at the gate (and "exit" for a lead's first request)
+    with_phase_durability(compiled, first_requests=deps.policy.speed_to_lead.enabled)
     return with_offline_display(compiled)  # a notebook cell `graph` draws with no network
 
 

@@ -605,6 +605,16 @@ class CopilotPolicy(_Section):
         return value
 
 
+class SpeedToLeadPolicy(_Section):
+    """How a new lead reaches its rep: a first, fast request before research and drafting."""
+
+    enabled: bool = False
+    """True: a `lead_created` event asks first about the routing actions only (assign the
+    owner, tell the rep), right after scoring and routing; once that request is decided and
+    run, the account research and the first-touch drafts follow in a second request.
+    False (the default): one request with everything, after research and drafting."""
+
+
 class Policy(_Section):
     """The whole RevOps policy."""
 
@@ -642,6 +652,8 @@ class Policy(_Section):
     """How customer drafts are written."""
     research: ResearchPolicy = Field(default_factory=ResearchPolicy)
     """Account research and the product profile."""
+    speed_to_lead: SpeedToLeadPolicy = Field(default_factory=SpeedToLeadPolicy)
+    """A new lead's first request (owner, rep notice) before research and drafting."""
 
 
 def _format_validation(err: ValidationError) -> str:

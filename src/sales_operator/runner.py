@@ -17,14 +17,25 @@ from typing import TYPE_CHECKING, Any
 from langgraph.types import Command
 
 from sales_operator.adapters._records import request_decisions
-from sales_operator.approval import already_decided, unfinished_actions, validate_decisions
+from sales_operator.approval import (
+    already_decided,
+    request_id_for,
+    unfinished_actions,
+    validate_decisions,
+)
 from sales_operator.context import Context
 from sales_operator.errors import ApprovalError, RecoveryNeededError
-from sales_operator.events import check_event_fits, event_id_for, validate_event
+from sales_operator.events import (
+    CONTINUE_NODE,
+    FIRST_REQUEST_PLANS,
+    check_event_fits,
+    event_id_for,
+    validate_event,
+)
 from sales_operator.leases import DEFAULT_WAIT_S, deal_lease, deps_of
 from sales_operator.policy import Policy
 from sales_operator.review_ui import read_answer, request_from_interrupt
-from sales_operator.state import AuditEntry, DealState, Event, Receipt
+from sales_operator.state import PATTERN_ORDER, AuditEntry, DealState, Event, Receipt
 
 if TYPE_CHECKING:
     from sales_operator.blobs import CollectReport
@@ -201,10 +212,18 @@ def _recovery_needed(
     snapshot = snapshot if snapshot is not None else graph.get_state(thread_config(deal_id))
     if not snapshot.values:
         return None
-    request_id = str(snapshot.values.get("event_id") or "")
+    request_id = _current_request_id(snapshot.values)
     if not request_id:
         return None
     interrupted = _interrupt_value(snapshot)
+    if interrupted is None and _follow_up_stopped(snapshot):
+        return _recovery_item(
+            deal_id,
+            request_id,
+            [],
+            "the event's deferred patterns (research, drafting after its first request) "
+            "stopped before their request",
+        )
     decided_at_gate = interrupted is not None and bool(
         _decisions_on_record(crm, deal_id, request_id)
     )
@@ -222,6 +241,12 @@ def _recovery_needed(
         message = "decisions are recorded but the run stopped before applying them"
     else:
         message = "the run stopped before recording its results"
+    return _recovery_item(deal_id, request_id, unfinished, message)
+
+
+def _recovery_item(
+    deal_id: str, request_id: str, unfinished: list[dict[str, Any]], message: str
+) -> dict[str, Any]:
     return {
         "deal_id": deal_id,
         "request_id": request_id,
@@ -231,6 +256,31 @@ def _recovery_needed(
         "action_requests": [],
         "review_configs": [],
     }
+
+
+def _current_request_id(values: dict[str, Any]) -> str:
+    """Return the id of the request a thread's values ask (or asked) now."""
+    event_id = str(values.get("event_id") or "")
+    return request_id_for(event_id, values.get("deferred")) if event_id else ""
+
+
+def _follow_up_stopped(snapshot: Any) -> bool:
+    """Whether a resumed run stopped in the patterns an event deferred past its first request.
+
+    A resume runs with "sync" durability, so a crash (or a failed pattern) after the first
+    request's executor leaves the thread checkpointed before `continue_event` or before a
+    deferred pattern, with nothing pending and nothing to ask: `recover_deal` runs the rest.
+    """
+    upcoming = set(snapshot.next)
+    if CONTINUE_NODE in upcoming:
+        return True
+    values = snapshot.values or {}
+    event = values.get("event")
+    kind = event.get("type") if isinstance(event, dict) else getattr(event, "type", None)
+    first = FIRST_REQUEST_PLANS.get(str(kind))
+    plan = set(values.get("plan") or [])
+    # the deferred patterns run with the event's first patterns out of the plan
+    return bool(first) and bool(upcoming & set(PATTERN_ORDER)) and not plan & set(first or ())
 
 
 def pending_request(graph: Any, deal_id: str, *, deps: Any = None) -> dict[str, Any] | None:
@@ -280,7 +330,7 @@ def resume_deal(
             asked = answered
             if asked is None and (request is None or request.get("recovery")):
                 values = graph.get_state(thread_config(deal_id)).values or {}
-                asked = values.get("event_id")
+                asked = _current_request_id(values) or None
             pending_id = request.get("request_id") if request else None
             recorded = _decisions_on_record(d.crm, deal_id, asked) if asked else []
             if recorded and (asked != pending_id or (request or {}).get("recovery")):
@@ -337,7 +387,7 @@ def recover_deal(
             raise ApprovalError(f"deal {deal_id!r}: nothing to recover")
         ctx = context or Context()
         interrupted = _interrupt_value(snapshot)
-        if "execute_actions" in snapshot.next:
+        if "execute_actions" in snapshot.next or _follow_up_stopped(snapshot):
             values = _run(graph, None, deal_id, ctx, on_update)
         elif interrupted is not None:
             recorded = {

@@ -836,6 +836,9 @@ class DealState(BaseModel):
     """Id of the current event (`<deal>:<n>:<type>`), used in idempotency keys."""
     plan: list[PatternName] = Field(default_factory=list)
     """The patterns this event runs, in order."""
+    deferred: list[PatternName] = Field(default_factory=list)
+    """Patterns of this event held back until its first request is decided and run (a new
+    lead's research and drafting under `speed_to_lead`); empty otherwise."""
     deal_id: str = ""
     """The deal id (= thread id)."""
     deal: Deal | None = None
@@ -913,6 +916,7 @@ class DealUpdate(TypedDict, total=False):
     event: Event | None
     event_id: str
     plan: list[PatternName]
+    deferred: list[PatternName]
     deal_id: str
     deal: Deal | None
     lead: Lead | None

@@ -55,6 +55,7 @@ from pydantic import BaseModel
 from sales_operator.actions import NEW_LEAD_NOTICE, idempotency_key, propose
 from sales_operator.adapters.base import Rep
 from sales_operator.context import Context
+from sales_operator.contracts import owner_id_of
 from sales_operator.copilot.check import check_draft, find_terms
 from sales_operator.copilot.collateral import Material, materials_for
 from sales_operator.copilot.facts import FactSheet
@@ -303,10 +304,7 @@ class _Proposer:
 
     @property
     def rep(self) -> Rep | None:
-        state = self.state
-        rep_id = state.assignment.rep_id if state.assignment else None
-        if rep_id is None and state.deal is not None:
-            rep_id = state.deal.owner_id
+        rep_id = owner_id_of(self.state)  # the deal's owner once assigned (edits included)
         return self.reps.get(rep_id) if rep_id else None
 
     @property
@@ -647,9 +645,8 @@ def _base_sheet(p: _Proposer, sender: Rep | None) -> FactSheet:
 # --------------------------------------------------------------------------- lead_created
 
 
-def _lead_created(p: _Proposer) -> None:
-    state = p.state
-    assignment = state.assignment
+def _assign_owner(p: _Proposer) -> None:
+    assignment = p.state.assignment
     if assignment is not None:
         p.add(
             "assign_owner",
@@ -661,13 +658,40 @@ def _lead_created(p: _Proposer) -> None:
             },
             f"Assign {p.deal_name} to {assignment.rep_name} (rule: {assignment.rule})",
         )
+
+
+def _score_factors(p: _Proposer) -> str:
+    """Return the score's factors, strongest first, as the notice and the CRM show them."""
+    score = p.state.score
+    if score is None:
+        return ""
+    ranked = sorted((f for f in score.factors if round(f.points) != 0), key=lambda f: -f.points)
+    return "; ".join(f"{f.label} ({f.points:+.0f} pts)" for f in ranked)
+
+
+def _lead_first_request(p: _Proposer) -> None:
+    """Propose a new lead's routing actions only: assign the owner, tell the rep.
+
+    Under `speed_to_lead` these make the lead's first request, asked right after scoring
+    and routing; `_lead_created` proposes the rest (the CRM score fields, the first-touch
+    email) once research has run, and skips these two by their idempotency keys.
+    """
+    _assign_owner(p)
+    rep = p.rep
+    if rep is None:
+        logger.info("%s: no rep found for the assignment; no notice", p.deal_id)
+        return
+    _notify_new_lead(p, rep, p.lead_contact, _score_factors(p))
+
+
+def _lead_created(p: _Proposer) -> None:
+    state = p.state
+    _assign_owner(p)
     rep = p.rep
     contact = p.lead_contact
     score = state.score
-    factors = ""
+    factors = _score_factors(p)
     if score is not None:
-        ranked = sorted((f for f in score.factors if round(f.points) != 0), key=lambda f: -f.points)
-        factors = "; ".join(f"{f.label} ({f.points:+.0f} pts)" for f in ranked)
         p.add(
             "update_crm",
             {
@@ -721,7 +745,10 @@ def _notify_new_lead(p: _Proposer, rep: Rep, contact: Contact | None, factors: s
     if deal is not None:
         amount = f", {_money(deal.amount, p.currency)}" if deal.amount is not None else ""
         lines.append(f"Deal {deal.id}: {deal.name}{amount}.")
-    lines.append("A first-touch email draft is waiting for your approval.")
+    if state.deferred:  # the notice goes out first (speed_to_lead); research follows
+        lines.append("The account brief and a first-touch email draft follow for approval.")
+    else:
+        lines.append("A first-touch email draft is waiting for your approval.")
     text = "\n".join(lines)
     if notify == "slack" and rep.slack:
         p.slack(
@@ -1653,3 +1680,29 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
     builder.add_edge(START, "propose_actions")
     builder.add_edge("propose_actions", END)
     return builder
+
+
+def make_first_request(deps: PatternDeps) -> Callable[[DealState], dict[str, Any]]:
+    """Return the `notify_owner` node: a new lead's routing actions, for its first request.
+
+    Under `speed_to_lead` the graph runs it right after Scoring + Routing, while research
+    and drafting wait (`DealState.deferred`): it proposes `assign_owner` and the rep's
+    notice (Slack, or email per `routing.notify`) with the score and its top factors, every
+    word from the assignment, the score and the CRM's records. Template text only: no
+    language model is called, so the request is readable within milliseconds.
+    """
+
+    def notify_owner(state: DealState) -> dict[str, Any]:
+        """Propose the new lead's owner assignment and the rep's notice, nothing else."""
+        if state.event is None or state.event.type != "lead_created":
+            return {}
+        proposer = _Proposer(state, deps, LLM(None))
+        _lead_first_request(proposer)
+        if not proposer.new:
+            return {}
+        update: dict[str, Any] = {"proposed_actions": [*state.proposed_actions, *proposer.new]}
+        if proposer.engines:
+            update["engines"] = {**state.engines, STEP: ", ".join(dict.fromkeys(proposer.engines))}
+        return update
+
+    return notify_owner
