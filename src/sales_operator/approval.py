@@ -719,7 +719,7 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             )
         approvals = approved_in_audit(log, current_request_id(state))
         if not approvals:
-            _clear_inbox_entry(crm, state.deal_id, state.event_id)
+            _clear_inbox_entry(crm, state)
             return {}
 
         deal = state.deal
@@ -788,7 +788,7 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
             for a in state.proposed_actions
         ]
         if "retryable" not in done.values():  # a retryable action keeps the recovery listed
-            _clear_inbox_entry(crm, state.deal_id, state.event_id)
+            _clear_inbox_entry(crm, state)
         return {
             "proposed_actions": actions,  # receipts and audit entries: in the CRM, by these ids
             "deal": deal,
@@ -799,12 +799,18 @@ def make_executor(deps: Any) -> Callable[[DealState], DealUpdate]:
     return execute_actions
 
 
-def _clear_inbox_entry(crm: Any, deal_id: str, request_id: str) -> None:
+def _clear_inbox_entry(crm: Any, state: DealState) -> None:
     """Drop the inbox-index entry of a request whose actions have all run (or none was approved).
 
     The gate wrote the entry before its interrupt; clearing it here, in the graph, means
-    plain `graph.invoke` (Studio, the LangGraph server) leaves nothing stale behind.
+    plain `graph.invoke` (Studio, the LangGraph server) leaves nothing stale behind. A lead's
+    first request (`speed_to_lead`) keeps its entry while its deferred patterns wait: if they
+    fail, the thread needs a recovery and the inbox must still list it; the follow-up's gate
+    replaces the entry with the second request's.
     """
+    if state.deferred:
+        return
+    deal_id, request_id = state.deal_id, current_request_id(state)
     clear = getattr(crm, "clear_request", None)
     if callable(clear):
         clear(deal_id, request_id)

@@ -418,3 +418,29 @@ def test_answering_the_first_request_is_saved_once_and_a_crash_in_it_recovers_on
         reviewer=REVIEWER,
     )
     assert _checkpoints(saver)["root"] - after["root"] >= 2  # the second answer: "sync"
+
+
+def test_plain_graph_invoke_leaves_no_stale_inbox_entry_across_both_requests(
+    graph: Any, deps: Deps
+) -> None:
+    """The graph clears each request's inbox-index entry by its own id (`<event>:first` too)."""
+    from langgraph.types import Command
+
+    from sales_operator.runner import thread_config
+
+    def indexed() -> set[str]:
+        return {e["request_id"] for e in deps.crm.indexed_requests()}  # type: ignore[attr-defined]
+
+    config = thread_config(SEED_DEAL_ID)
+    graph.invoke({"event": lifecycle_events()[0]}, config)
+    first = pending_request(graph, SEED_DEAL_ID)
+    assert first is not None and first["request_id"].endswith(FIRST_REQUEST_SUFFIX)
+    assert indexed() == {first["request_id"]}
+    graph.invoke(Command(resume=approve_all(first, reviewer=REVIEWER)), config)
+    second = pending_request(graph, SEED_DEAL_ID)
+    event_id = deal_state(graph, SEED_DEAL_ID).event_id
+    assert second is not None and second["request_id"] == event_id
+    assert indexed() == {event_id}  # the first request's entry is gone, not left stale
+    graph.invoke(Command(resume=approve_all(second, reviewer=REVIEWER)), config)
+    assert pending_request(graph, SEED_DEAL_ID) is None
+    assert indexed() == set()  # no inbox() sweep ran: the graph cleared both
