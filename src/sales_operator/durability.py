@@ -27,6 +27,10 @@ failed step inside a pattern stays inspectable in Studio; they stay visible in
 
 An explicit `durability=` (or `checkpoint_during=`) on a call wins, and so does
 `configurable["__pregel_durability"]`, which LangGraph itself sets for nested runs.
+
+Under "exit" and "sync" a run waits for each checkpoint write before it goes on, so those
+runs make their writes in the calling thread instead of a new thread per run
+(`sales_operator.inline_writes`); a run with `durability="async"` keeps LangGraph's thread.
 """
 
 from __future__ import annotations
@@ -81,14 +85,19 @@ def with_phase_durability(compiled: G) -> G:
 
     The graph's class is swapped for a subclass whose `stream`/`astream` (and so `invoke`/
     `ainvoke`, which call them) fill in `durability` from `durability_for(input)` when the
-    caller gave none. Nothing else changes.
+    caller gave none; a sync run under "exit" or "sync" makes its checkpoint writes in the
+    calling thread (`sales_operator.inline_writes`). Nothing else changes.
     """
+    from sales_operator.inline_writes import inline_iter, install
+
+    install()
     base: Any = type(compiled)
 
     def stream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
-        chunks: Iterator[Any] = base.stream(
-            self, input, config, **_choose(self, input, config, kwargs)
-        )
+        chosen = _choose(self, input, config, kwargs)
+        chunks: Iterator[Any] = base.stream(self, input, config, **chosen)
+        if chosen.get("durability") in ("exit", "sync"):  # it waits for each write anyway
+            return inline_iter(chunks)
         return chunks
 
     def astream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> AsyncIterator[Any]:
