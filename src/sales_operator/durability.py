@@ -80,6 +80,20 @@ def _choose(graph: Any, input: Any, config: Any, kwargs: dict[str, Any]) -> dict
     return {**kwargs, "durability": durability_for(input)}
 
 
+def _decision_config(graph: Any, config: Any, durability: Any) -> Any:
+    """Return `config` lending a decision run the checkpointer's decision saver, if any.
+
+    The SQLite checkpointer (`serde.sqlite_checkpointer`) keeps a second connection whose
+    commits are not flushed one by one (`serde.DECISION_SYNC`: the CRM is the record of a
+    decision run); a config that names its own checkpointer keeps it.
+    """
+    decision = getattr(graph.checkpointer, "decision_saver", None)
+    configurable = (config or {}).get("configurable") or {}
+    if durability != DECISION_DURABILITY or decision is None or _CHECKPOINTER_KEY in configurable:
+        return config
+    return {**(config or {}), "configurable": {**configurable, _CHECKPOINTER_KEY: decision}}
+
+
 def with_phase_durability(compiled: G) -> G:
     """Give a compiled operator graph the per-phase durability; return it.
 
@@ -95,6 +109,8 @@ def with_phase_durability(compiled: G) -> G:
 
     def stream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
         chosen = _choose(self, input, config, kwargs)
+        if chosen is not kwargs:  # the phase chose the durability, and so the saver
+            config = _decision_config(self, config, chosen["durability"])
         chunks: Iterator[Any] = base.stream(self, input, config, **chosen)
         if chosen.get("durability") in ("exit", "sync"):  # it waits for each write anyway
             return inline_iter(chunks)

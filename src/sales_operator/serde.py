@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import ormsgpack
 import zstandard
@@ -193,16 +193,61 @@ def make_serializer() -> JsonPlusSerializer:
     return PackedSerializer(allowed_msgpack_modules=allowed_msgpack_modules())
 
 
-def sqlite_checkpointer(path: str | Path) -> SqliteSaver:
+DecisionSync = Literal["FULL", "NORMAL"]
+"""SQLite's `synchronous` settings a decision run's checkpoint writes may use."""
+
+DECISION_SYNC: DecisionSync = "NORMAL"
+"""How a decision run (a resume at the gate, a recovery) commits its checkpoints on SQLite.
+
+"NORMAL" (in WAL mode): each commit is in the write-ahead log when it returns, so a killed
+process loses nothing, but it is not flushed to the disk on its own; the next commit of an
+event's run (always "FULL") or SQLite's own checkpoint flushes it. Only a crash of the
+machine itself can lose such writes, and then the thread goes back to an earlier checkpoint
+of the same decision run, as if the process had been killed there: the CRM, which syncs
+every commit, still holds the decisions and the receipts, so `pending_request` reports a
+recovery and `recover_deal` finishes it without running anything twice (the state a kill at
+that point leaves, which `make chaos` exercises). An event's run (pattern work) keeps
+"FULL": its checkpoint is the only record that the event was handled. "FULL" here makes
+decision runs sync every commit too (five per resume: about 2.5 ms each on this machine's
+disk)."""
+
+
+class OperatorSqliteSaver(SqliteSaver):
+    """LangGraph's `SqliteSaver`, with a second connection for decision runs.
+
+    `decision_saver` writes to the same file through its own connection, set to
+    `DECISION_SYNC`; `sales_operator.durability` lends it to the runs that resume at the
+    gate or recover the executor. Reads see both connections' commits (WAL).
+    """
+
+    decision_saver: SqliteSaver | None = None
+    """The saver decision runs use; None when they use this one."""
+
+
+def sqlite_checkpointer(
+    path: str | Path, *, decision_sync: DecisionSync | None = None
+) -> SqliteSaver:
     """Return LangGraph's SQLite checkpointer on `path`, with our serializer.
 
     The connection may be used from LangGraph's worker threads.
+
+    Args:
+        path: The database file (created with its folder when missing).
+        decision_sync: SQLite's `synchronous` for decision runs' checkpoint writes
+            (`DECISION_SYNC` when None); "FULL" keeps a single connection for every run.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
-    saver = SqliteSaver(conn, serde=make_serializer())
+    saver = OperatorSqliteSaver(conn, serde=make_serializer())
     saver.setup()
+    sync = decision_sync or DECISION_SYNC
+    if sync != "FULL":
+        side = sqlite3.connect(str(path), check_same_thread=False)
+        side.execute(f"PRAGMA synchronous={'NORMAL' if sync == 'NORMAL' else 'FULL'}")
+        decision = SqliteSaver(side, serde=saver.serde)
+        decision.is_setup = True  # same file, set up above
+        saver.decision_saver = decision
     return saver
 
 
