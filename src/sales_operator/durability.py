@@ -31,6 +31,12 @@ An explicit `durability=` (or `checkpoint_during=`) on a call wins, and so does
 Under "exit" and "sync" a run waits for each checkpoint write before it goes on, so those
 runs make their writes in the calling thread instead of a new thread per run
 (`sales_operator.inline_writes`); a run with `durability="async"` keeps LangGraph's thread.
+
+On the embedded SQLite checkpointer (`serde.sqlite_checkpointer`) a decision run writes
+through a second connection that does not flush each commit to the disk
+(`serde.DECISION_SYNC`, "NORMAL"): a killed process loses none of it, and the CRM, which
+flushes every commit, is the record a machine crash would fall back on. An event's run keeps
+flushing every commit.
 """
 
 from __future__ import annotations
