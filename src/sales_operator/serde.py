@@ -124,7 +124,8 @@ class PackedSerializer(JsonPlusSerializer):
     state's models (`STATE_MODELS`), datetimes and dates are packed and rebuilt on a short
     path (`_fast_default`, `_fast_ext_hook`) instead of LangGraph's generic one, which tries
     a chain of type tests per value and imports each class by name per value: a deal's
-    state packs in about two thirds of the time and loads in under half.
+    state packs in about a fifth less CPU time and loads in about a tenth less (the rest is
+    pydantic's own dumping and validation).
 
     A checkpoint stores the whole deal state; zstd-compressed (`ZSTD_LEVEL`, a fraction of a
     millisecond for a deal's state) it takes about a fifth of the bytes. The type tag becomes
