@@ -9,9 +9,12 @@ two hand-offs between threads, which on a loaded machine cost a scheduler slice 
 
 `inline_writes()` marks the current context; while it is set, the executor LangGraph asks
 for (`langgraph.pregel._executor.get_executor_for_config`, LangChain's function, which
-`install()` wraps) runs each submitted call at once in the calling thread and returns its
-finished future. The write is the same write, made earlier (never later) than on a thread,
-so what is durable when is unchanged. Outside the mark (any other graph in the process, or
+`install()` wraps) runs each checkpoint write it is handed (a saver's method, or the loop's
+`_checkpointer_put_after_previous`) at once in the calling thread and returns its finished
+future. The write is the same write, made earlier (never later) than on a thread, so what
+is durable when is unchanged. Anything else LangGraph submits (a stream's waiter, which
+blocks until a node emits, parallel tasks, cache writes) goes to a thread pool as before,
+started only when such a call comes. Outside the mark (any other graph in the process, or
 an operator run with an explicit `durability="async"`, which wants the overlap) LangGraph
 gets its thread pool as before. When LangGraph's module no longer has the function this
 wraps, `install()` does nothing and returns False (the runs are then as LangGraph makes
@@ -31,11 +34,46 @@ T = TypeVar("T")
 _INLINE: ContextVar[bool] = ContextVar("sales_operator_inline_writes", default=False)
 
 
+_WRITES = frozenset({"_checkpointer_put_after_previous"})  # the loop's ordered checkpoint put
+
+
+def is_checkpoint_write(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
+    """Return whether `fn(*args)` (as LangGraph submits it) is a checkpoint write.
+
+    LangGraph submits `Context.run` (or its `next_tick`) with the real function first.
+    """
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+    while args and (getattr(fn, "__name__", "") in ("run", "next_tick")) and callable(args[0]):
+        fn, args = args[0], args[1:]
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, BaseCheckpointSaver):
+        return True
+    return getattr(fn, "__name__", "") in _WRITES and owner is not None
+
+
 class InlineExecutor(Executor):
-    """An executor that runs each call at once, in the caller's thread."""
+    """Run checkpoint writes at once in the caller's thread; anything else on a thread pool.
+
+    The pool (LangChain's, as LangGraph would have made it) starts with the first call that
+    is not a checkpoint write, and is shut down with `shutdown()`.
+    """
+
+    def __init__(self, config: Any = None) -> None:
+        """Keep `config` for the pool that other calls may need."""
+        self._config = config
+        self._pool: AbstractContextManager[Executor] | None = None
+        self._executor: Executor | None = None
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        """Run `fn(*args, **kwargs)` now; return its finished future (result or exception)."""
+        """Run a checkpoint write now and return its finished future; queue anything else."""
+        if not is_checkpoint_write(fn, args):
+            if self._executor is None:
+                from langchain_core.runnables.config import get_executor_for_config
+
+                self._pool = get_executor_for_config(self._config)
+                self._executor = self._pool.__enter__()
+            return self._executor.submit(fn, *args, **kwargs)
         future: Future[T] = Future()
         try:
             result = fn(*args, **kwargs)
@@ -45,8 +83,11 @@ class InlineExecutor(Executor):
             future.set_result(result)
         return future
 
-
-_EXECUTOR = InlineExecutor()
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Shut the pool down, if one was started (waits for its calls, as LangGraph does)."""
+        pool, self._pool, self._executor = self._pool, None, None
+        if pool is not None:
+            pool.__exit__(None, None, None)
 
 
 @contextmanager
@@ -88,7 +129,7 @@ def install() -> bool:
 
     def get_executor_for_config(config: Any) -> AbstractContextManager[Executor]:
         if _INLINE.get():
-            return _inline_context()
+            return _inline_context(config)
         return original(config)  # type: ignore[no-any-return]
 
     get_executor_for_config._sales_operator_inline = True  # type: ignore[attr-defined]
@@ -97,5 +138,9 @@ def install() -> bool:
 
 
 @contextmanager
-def _inline_context() -> Iterator[Executor]:
-    yield _EXECUTOR
+def _inline_context(config: Any) -> Iterator[Executor]:
+    executor = InlineExecutor(config)
+    try:
+        yield executor
+    finally:
+        executor.shutdown()

@@ -97,10 +97,39 @@ def test_other_graphs_in_the_process_keep_langgraphs_thread(deps: Deps) -> None:
     assert started == []
 
 
-def test_inline_executor_hands_back_results_and_errors() -> None:
+def test_inline_executor_runs_writes_at_once_and_anything_else_on_a_thread() -> None:
+    import contextvars
+
+    saver = InMemorySaver()
     executor = InlineExecutor()
-    assert executor.submit(lambda a, b: a + b, 2, b=3).result() == 5
-    failed = executor.submit(lambda: 1 / 0)
+    ctx = contextvars.copy_context()
+    # a saver's method, submitted as LangGraph submits it (through Context.run): at once
+    write = executor.submit(ctx.run, saver.get_next_version, None, None)
+    assert write.done() and write.result() is not None
+    failed = executor.submit(ctx.run, saver.put_writes, {}, [], "t")  # no thread_id
     assert failed.done()
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(KeyError):
         failed.result()
+    # anything else (here, a call that blocks until the caller goes on, as a stream's
+    # waiter does) runs on a thread: run inline it would never return
+    go = threading.Event()
+    waiter = executor.submit(ctx.run, lambda: go.wait(5) and threading.current_thread().name)
+    assert not waiter.done()
+    go.set()
+    assert waiter.result(timeout=5) != threading.current_thread().name
+    executor.shutdown()
+
+
+def test_a_stream_of_subgraph_progress_does_not_wait_on_itself(deps: Deps) -> None:
+    # the stream's waiter blocks until a node emits: it must not run in the caller's thread
+    graph = build_operator(deps, checkpointer=InMemorySaver())
+    graph.invoke({"event": lifecycle_events()[0]}, CONFIG)
+    request = pending_request(graph, SEED_DEAL_ID)
+    assert request is not None
+    graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), CONFIG)
+    chunks = list(
+        graph.stream(
+            {"event": lifecycle_events()[1]}, CONFIG, stream_mode="custom", subgraphs=True
+        )
+    )
+    assert chunks
