@@ -128,8 +128,6 @@ def test_a_stream_of_subgraph_progress_does_not_wait_on_itself(deps: Deps) -> No
     assert request is not None
     graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), CONFIG)
     chunks = list(
-        graph.stream(
-            {"event": lifecycle_events()[1]}, CONFIG, stream_mode="custom", subgraphs=True
-        )
+        graph.stream({"event": lifecycle_events()[1]}, CONFIG, stream_mode="custom", subgraphs=True)
     )
     assert chunks
