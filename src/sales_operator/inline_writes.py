@@ -23,6 +23,7 @@ them: correct, a little slower).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import AbstractContextManager, contextmanager
@@ -64,16 +65,19 @@ class InlineExecutor(Executor):
         self._config = config
         self._pool: AbstractContextManager[Executor] | None = None
         self._executor: Executor | None = None
+        self._lock = threading.Lock()  # LangGraph may submit from a pool thread too
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         """Run a checkpoint write now and return its finished future; queue anything else."""
         if not is_checkpoint_write(fn, args):
-            if self._executor is None:
-                from langchain_core.runnables.config import get_executor_for_config
+            with self._lock:
+                if self._executor is None:
+                    from langchain_core.runnables.config import get_executor_for_config
 
-                self._pool = get_executor_for_config(self._config)
-                self._executor = self._pool.__enter__()
-            return self._executor.submit(fn, *args, **kwargs)
+                    self._pool = get_executor_for_config(self._config)
+                    self._executor = self._pool.__enter__()
+                executor = self._executor
+            return executor.submit(fn, *args, **kwargs)
         future: Future[T] = Future()
         try:
             result = fn(*args, **kwargs)
@@ -85,7 +89,8 @@ class InlineExecutor(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Shut the pool down, if one was started (waits for its calls, as LangGraph does)."""
-        pool, self._pool, self._executor = self._pool, None, None
+        with self._lock:
+            pool, self._pool, self._executor = self._pool, None, None
         if pool is not None:
             pool.__exit__(None, None, None)
 
