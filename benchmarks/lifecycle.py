@@ -97,7 +97,11 @@ def state_bytes(graph: Any, deal_id: str, *, packed: bool = True) -> int:
 
 
 def pack_ms(graph: Any, deal_id: str, repeat: int = 20) -> dict[str, float]:
-    """Return ms to pack a deal's final state: our serializer, and the same data as dicts."""
+    """Return ms to pack a deal's final state: our serializer, and the same data as dicts.
+
+    Also ours without compression, and ms to load it back: ours, and LangGraph's serializer
+    with the same models registered (its permissive default logs a warning per model).
+    """
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
     serde = graph.checkpointer.serde
@@ -120,6 +124,22 @@ def pack_ms(graph: Any, deal_id: str, repeat: int = 20) -> dict[str, float]:
         for _ in range(repeat):
             codec.dumps_typed(data)
         out[name] = 1000 * (time.perf_counter() - t) / repeat
+    # the same packing without compression (ours_models above includes it), and loading
+    from sales_operator.serde import _pack
+
+    t = time.perf_counter()
+    for _ in range(repeat):
+        _pack(values)
+    out["ours_models_uncompressed"] = 1000 * (time.perf_counter() - t) / repeat
+    from sales_operator.serde import allowed_msgpack_modules
+
+    registered = JsonPlusSerializer(allowed_msgpack_modules=allowed_msgpack_modules())
+    for name, codec in (("ours", serde), ("langgraph_registered", registered)):
+        stored = codec.dumps_typed(values)
+        t = time.perf_counter()
+        for _ in range(repeat):
+            codec.loads_typed(stored)
+        out[f"load_{name}_models"] = 1000 * (time.perf_counter() - t) / repeat
     return out
 
 

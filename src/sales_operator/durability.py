@@ -36,6 +36,16 @@ graph reads the thread's last checkpoint to tell (`DealState.deferred`), only wh
 
 An explicit `durability=` (or `checkpoint_during=`) on a call wins, and so does
 `configurable["__pregel_durability"]`, which LangGraph itself sets for nested runs.
+
+Under "exit" and "sync" a run waits for each checkpoint write before it goes on, so those
+runs make their writes in the calling thread instead of a new thread per run
+(`sales_operator.inline_writes`); a run with `durability="async"` keeps LangGraph's thread.
+
+On the embedded SQLite checkpointer (`serde.sqlite_checkpointer`) a decision run writes
+through a second connection that does not flush each commit to the disk
+(`serde.DECISION_SYNC`, "NORMAL"): a killed process loses none of it, and the CRM, which
+flushes every commit, is the record a machine crash would fall back on. An event's run keeps
+flushing every commit.
 """
 
 from __future__ import annotations
@@ -103,19 +113,42 @@ def _answers_first_request(graph: Any, config: Any) -> bool:
     return bool(values.get("deferred"))
 
 
+def _decision_config(graph: Any, config: Any, durability: Any) -> Any:
+    """Return `config` lending a decision run the checkpointer's decision saver, if any.
+
+    The SQLite checkpointer (`serde.sqlite_checkpointer`) keeps a second connection whose
+    commits are not flushed one by one (`serde.DECISION_SYNC`: the CRM is the record of a
+    decision run); a config that names its own checkpointer keeps it.
+    """
+    decision = getattr(graph.checkpointer, "decision_saver", None)
+    configurable = (config or {}).get("configurable") or {}
+    if durability != DECISION_DURABILITY or decision is None or _CHECKPOINTER_KEY in configurable:
+        return config
+    return {**(config or {}), "configurable": {**configurable, _CHECKPOINTER_KEY: decision}}
+
+
 def with_phase_durability(compiled: G, *, first_requests: bool = False) -> G:
     """Give a compiled operator graph the per-phase durability; return it.
 
     The graph's class is swapped for a subclass whose `stream`/`astream` (and so `invoke`/
     `ainvoke`, which call them) fill in `durability` from `durability_for(input)` when the
     caller gave none. With `first_requests` (the policy's `speed_to_lead`), a sync resume
-    that answers a lead's first request gets `FIRST_REQUEST_DURABILITY`. Nothing else changes.
+    that answers a lead's first request gets `FIRST_REQUEST_DURABILITY`. A sync run under
+    "exit" or "sync" makes its checkpoint writes in the calling thread
+    (`sales_operator.inline_writes`). Nothing else changes.
     """
+    from sales_operator.inline_writes import inline_iter, install
+
+    install()
     base: Any = type(compiled)
 
     def stream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
         chosen = _choose(self, input, config, kwargs, first_requests=first_requests)
+        if chosen is not kwargs:  # the phase chose the durability, and so the saver
+            config = _decision_config(self, config, chosen["durability"])
         chunks: Iterator[Any] = base.stream(self, input, config, **chosen)
+        if chosen.get("durability") in ("exit", "sync"):  # it waits for each write anyway
+            return inline_iter(chunks)
         return chunks
 
     def astream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> AsyncIterator[Any]:

@@ -7,10 +7,18 @@ import os
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, date, datetime
+import zlib
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
+import ormsgpack
 import pytest
+import zstandard
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from pydantic import BaseModel
 
 from sales_operator.serde import make_serializer, sqlite_checkpointer
 from sales_operator.state import (
@@ -197,11 +205,118 @@ def test_large_values_are_stored_compressed_and_old_plain_rows_still_load() -> N
     big = state.model_copy(update={"transcript": "we need routing " * 2000})
     kind, data = serde.dumps_typed(big)
     plain_kind, plain = JsonPlusSerializer(allowed_msgpack_modules=True).dumps_typed(big)
-    assert (kind, plain_kind) == ("msgpack+zlib", "msgpack")
+    assert (kind, plain_kind) == ("msgpack+zstd", "msgpack")
     assert len(data) * 5 < len(plain)
     assert serde.loads_typed((kind, data)) == big
     # a row written before compression (plain msgpack) reads back the same
     assert serde.loads_typed((plain_kind, plain)) == big
+    # and so does a row written by the zlib codec this serializer used before zstd
+    assert serde.loads_typed(("msgpack+zlib", zlib.compress(plain, 1))) == big
     # small values stay plain, readable by any LangGraph serializer
     small_kind, small = serde.dumps_typed({"deal_id": "D-1"})
     assert small_kind == "msgpack" and len(small) < COMPRESS_MIN_BYTES
+
+
+# --- the fast codec: LangGraph's bytes, a shorter path ------------------------------------
+
+
+class _Foreign(BaseModel):
+    """A pydantic model that is not one of the state's."""
+
+    name: str
+    when: datetime
+
+
+def _awkward_state() -> DealState:
+    """A state whose untyped fields hold values msgpack cannot carry as they are."""
+    from sales_operator.state import Event
+
+    state = _rich_state()
+    at = datetime(2026, 11, 2, 14, 5, 7, 123456, tzinfo=timezone(timedelta(hours=-5)))
+    event = Event(
+        type="meeting_completed",
+        at=at,
+        payload={
+            "naive": datetime(2026, 1, 2, 3, 4, 5),
+            "utc": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+            "day": date(2026, 2, 3),
+            "clock": time(9, 30),
+            "span": timedelta(days=2, seconds=5),
+            "uuid": UUID(int=7),
+            "money": Decimal("12.50"),
+            "tags": {"b", "a"},
+            "nested": [{"deep": [date(2026, 3, 4)]}],
+            "model": _Foreign(name="x", when=at),
+        },
+    )
+    return state.model_copy(update={"event": event, "events": [event, event]})
+
+
+@pytest.mark.parametrize("make", [_rich_state, _awkward_state])
+def test_the_fast_codec_writes_langgraphs_own_bytes(make: Any) -> None:
+    from sales_operator.serde import allowed_msgpack_modules
+
+    state = make()
+    values = dict(state)  # a checkpoint's channel values: models, lists of models, strings
+    langgraph = JsonPlusSerializer(allowed_msgpack_modules=allowed_msgpack_modules())
+    for value in (state, values, {"channel_values": values, "v": 4}):
+        ours = make_serializer().dumps_typed(value)
+        theirs = langgraph.dumps_typed(value)
+        raw = ours[1]
+        if ours[0] == "msgpack+zstd":
+            raw = zstandard.ZstdDecompressor().decompress(raw)
+        assert raw == theirs[1]  # any LangGraph serializer reads what we write (uncompressed)
+        # and both read it back to the same values
+        assert make_serializer().loads_typed(ours) == langgraph.loads_typed(theirs)
+
+
+def test_the_fast_codec_reads_back_exactly_what_langgraph_reads() -> None:
+    from sales_operator.serde import allowed_msgpack_modules
+
+    state = _awkward_state()
+    langgraph = JsonPlusSerializer(allowed_msgpack_modules=allowed_msgpack_modules())
+    ours = make_serializer()
+    back = ours.loads_typed(ours.dumps_typed(state))
+    reference = langgraph.loads_typed(langgraph.dumps_typed(state))
+    assert isinstance(back, DealState)
+    assert back == reference
+    payload, expected = back.event.payload, reference.event.payload  # type: ignore[union-attr]
+    for key in ("naive", "utc", "day", "clock", "span", "uuid", "money", "tags", "nested"):
+        assert payload[key] == expected[key] and type(payload[key]) is type(expected[key])
+    assert payload["utc"].tzinfo is not None and payload["naive"].tzinfo is None
+    assert back.event.at == state.event.at  # type: ignore[union-attr]
+    assert back.event.at.utcoffset() == timedelta(hours=-5)  # type: ignore[union-attr]
+    # a model that is not the state's is LangGraph's business: it is refused by the
+    # allowlist exactly as LangGraph refuses it (its fields come back as a dict)
+    assert payload["model"] == expected["model"]
+    assert isinstance(payload["model"], dict)
+
+
+def test_a_stored_model_that_no_longer_validates_loads_as_langgraph_loads_it() -> None:
+    from sales_operator.serde import allowed_msgpack_modules
+
+    # a LeadScore whose probability breaks today's bounds: kept, not dropped
+    stored = ormsgpack.Ext(
+        5,
+        ormsgpack.packb(
+            ("sales_operator.state", "LeadScore", {"probability": 7.0, "band": "A"}, "x")
+        ),
+    )
+    data = ("msgpack", ormsgpack.packb({"score": stored}))
+    langgraph = JsonPlusSerializer(allowed_msgpack_modules=allowed_msgpack_modules())
+    ours = make_serializer().loads_typed(data)
+    assert type(ours["score"]) is LeadScore and ours["score"].probability == 7.0
+    assert ours == langgraph.loads_typed(data)
+
+
+def test_an_allowlist_copy_keeps_the_fast_path_and_its_own_allowlist(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    serde = make_serializer()
+    wider = serde.with_msgpack_allowlist([(_Foreign.__module__, "_Foreign")])
+    assert wider is not serde
+    value = {"state": _rich_state(), "foreign": _Foreign(name="y", when=datetime.now(UTC))}
+    back = wider.loads_typed(wider.dumps_typed(value))
+    assert isinstance(back["state"], DealState) and back["state"] == value["state"]
+    assert isinstance(back["foreign"], _Foreign)  # the copy's allowlist, not the original's
+    assert isinstance(serde.loads_typed(serde.dumps_typed(value))["foreign"], dict)
