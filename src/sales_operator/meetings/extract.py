@@ -553,7 +553,7 @@ _HYPOTHETICAL = cue_pattern(
 
 def is_hypothetical(sentence: str) -> bool:
     """Return whether a sentence is a hypothetical ("If X, maybe we'd ...", "if we ever ...")."""
-    return _HYPOTHETICAL.search(straight_quotes(sentence)) is not None
+    return prefilter.search(_HYPOTHETICAL, straight_quotes(sentence)) is not None
 
 
 def classify(sentence: str) -> str | None:

@@ -344,10 +344,12 @@ def find_vendors(
     lexicon_any = _any_alias(tuple(vendors))
     integration: set[str] = set()
     strong_count: dict[str, int] = {}
+    # asked once, not per sentence: hashing a compiled pattern hashes its whole code
+    cue_first = [pattern in _CUE_FIRST for pattern, _, _ in _CONTEXT]
     for i, text in enumerate(cleaned):
         has_context = prefilter.search(_ANY_CONTEXT, text) is not None
-        for pattern, confidence, kind in _CONTEXT:
-            if not has_context and pattern in _CUE_FIRST:
+        for (pattern, confidence, kind), needs_cue in zip(_CONTEXT, cue_first, strict=True):
+            if not has_context and needs_cue:
                 continue
             for m in prefilter.finditer(pattern, text):
                 name = _trim(m.group("v"))
