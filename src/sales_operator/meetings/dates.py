@@ -897,17 +897,24 @@ def _resolve_year(kind: str, ctx: _Ctx) -> _Resolved:
     return _fiscal_year_end(d, ctx.fiscal_start), "day", None
 
 
+@functools.lru_cache(maxsize=1)
+def _rule_needles() -> tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...]:
+    """Return every rule with its needle, in rule order (looked up once, not per text)."""
+    return tuple((kind, pattern, _NEEDLES[kind]) for kind, pattern in _RULES)
+
+
 def _candidates(
     text: str, call_date: date, week_start: int, fiscal_start: int
 ) -> list[tuple[int, int, DueMatch]]:
     found: list[tuple[int, int, DueMatch]] = []
     lower = text.lower()
-    passed: dict[re.Pattern[str], bool] = {}
-    for kind, pattern in _RULES:
-        needle = _NEEDLES[kind]
-        if needle not in passed:
-            passed[needle] = needle.search(lower) is not None
-        if not passed[needle]:
+    # keyed by id: hashing a compiled pattern hashes its whole code, every time
+    passed: dict[int, bool] = {}
+    for kind, pattern, needle in _rule_needles():
+        ok = passed.get(id(needle))
+        if ok is None:
+            ok = passed[id(needle)] = needle.search(lower) is not None
+        if not ok:
             continue
         for m in pattern.finditer(text):
             groups: dict[str, str | None] = dict(m.groupdict())

@@ -124,8 +124,11 @@ def plain_text(text: str) -> str:
 
     "{vocalsound}" goes; spelled letters "L_C_D_" become "LCD" (AMI-style transcripts).
     """
-    text = re.sub(r"\{[a-z]+\}", " ", straight_quotes(text))
-    text = re.sub(r"\b((?:[A-Za-z]_)+)", lambda m: m.group(1).replace("_", ""), text)
+    text = straight_quotes(text)
+    if "{" in text:  # (each pattern needs its character: skip the pass without it)
+        text = re.sub(r"\{[a-z]+\}", " ", text)
+    if "_" in text:
+        text = re.sub(r"\b((?:[A-Za-z]_)+)", lambda m: m.group(1).replace("_", ""), text)
     return clean_spoken(text)
 
 

@@ -166,6 +166,9 @@ def _item(op: Any, av: Any) -> _Info:  # noqa: PLR0911 - one return per kind of 
     return _UNKNOWN
 
 
+_MAX_PATTERNS = 4096
+"""Most patterns whose automata are kept (all are dropped, and rebuilt on use, past it)."""
+
 _FILTERS: dict[int, tuple[re.Pattern[str], tuple[Any, ...]]] = {}
 """Per pattern (by `id`, with the pattern itself, so a reused id is noticed): one Aho-Corasick
 automaton per needle set (empty: no prefilter). Keyed by `id` because hashing a compiled
@@ -211,6 +214,8 @@ def _automata(pattern: re.Pattern[str]) -> tuple[Any, ...]:
         automaton.make_automaton()
         automata.append(automaton)
     found = tuple(automata)
+    if len(_FILTERS) >= _MAX_PATTERNS:  # patterns compiled per call: keep memory bounded
+        _FILTERS.clear()
     _FILTERS[id(pattern)] = (pattern, found)  # a race only builds the same thing twice
     return found
 
@@ -272,6 +277,8 @@ def contains_any(keys: tuple[str, ...], text: str) -> bool:
             automaton = None  # "" is in every text; no key is in none
         else:
             automaton.make_automaton()
+        if len(_KEY_SETS) >= _MAX_PATTERNS:
+            _KEY_SETS.clear()
         entry = _KEY_SETS[id(keys)] = (keys, automaton)
     automaton = entry[1]
     if automaton is None:

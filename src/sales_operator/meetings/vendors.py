@@ -385,7 +385,11 @@ def find_vendors(
                 found.append((i, vendor.name, LEXICON, "lexicon"))
     for name in canonical.values():  # a tracked name, also spelled apart or in lower case
         pattern = _alias_pattern(name, common=False)
-        found += [(i, name, 1.0, "policy") for i, t in enumerate(cleaned) if pattern.search(t)]
+        found += [
+            (i, name, 1.0, "policy")
+            for i, t in enumerate(cleaned)
+            if prefilter.search(pattern, t)
+        ]
     if _lower_case_call(units):
         lower: dict[str, list[int]] = {}
         for i, text in enumerate(cleaned):
