@@ -37,6 +37,7 @@ __all__ = [
     "MIN_NEEDLE",
     "NON_ASCII_FOLDS",
     "RARE_CHARS",
+    "Scope",
     "contains_any",
     "could_match",     "finditer",
     "needles",
@@ -241,11 +242,59 @@ def could_match(pattern: re.Pattern[str], text: str) -> bool:
     automata = entry[1] if entry is not None and entry[0] is pattern else _automata(pattern)
     if not automata or (not text.isascii() and _FOLDS.search(text) is not None):
         return True
-    low = _lower(text)
+    return _has_all(automata, _lower(text))
+
+
+def _has_all(automata: tuple[Any, ...], low: str) -> bool:
+    """Return whether the lower-cased `low` holds a needle of every set."""
     for automaton in automata:  # every set needs one of its needles; the scan stops at one
         if next(automaton.iter(low), None) is None:
             return False
     return True
+
+
+class Scope:
+    """The texts of one call: a pattern that none of them can match is never tried again.
+
+    A call's sentences are checked by dozens of patterns each, and most patterns have no
+    needle anywhere in the call (no "redline", no "switching from"). `Scope(texts)` asks
+    once per pattern whether the texts *together* hold its needles; when they do not,
+    `could_match` (and so `search` and `finditer`) says no for every text of the scope
+    without scanning it. A match inside one text has its needles inside that text, so the
+    answers are those of the module's functions, **provided every text passed in is one
+    of `texts` or a part of one** (the caller's promise; nothing checks it).
+    """
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        """Join and lower-case `texts` once (see the class doc for the promise they carry)."""
+        whole = "\n".join(texts)
+        self._folds = not whole.isascii() and _FOLDS.search(whole) is not None
+        self._low = whole.lower()
+        self._live: dict[int, tuple[re.Pattern[str], bool]] = {}
+
+    def live(self, pattern: re.Pattern[str]) -> bool:
+        """Return False only when `pattern` cannot match in any text of the scope."""
+        entry = self._live.get(id(pattern))
+        if entry is None or entry[0] is not pattern:
+            found = _FILTERS.get(id(pattern))
+            automata = (
+                found[1] if found is not None and found[0] is pattern else _automata(pattern)
+            )
+            ok = not automata or self._folds or _has_all(automata, self._low)
+            entry = self._live[id(pattern)] = (pattern, ok)
+        return entry[1]
+
+    def could_match(self, pattern: re.Pattern[str], text: str) -> bool:
+        """Return False only when `pattern` cannot match anywhere in `text` (a scope text)."""
+        return self.live(pattern) and could_match(pattern, text)
+
+    def search(self, pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+        """Return `pattern.search(text)` (`text`: a scope text or part of one)."""
+        return pattern.search(text) if self.could_match(pattern, text) else None
+
+    def finditer(self, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+        """Return `pattern.finditer(text)` (`text`: a scope text or part of one)."""
+        return pattern.finditer(text) if self.could_match(pattern, text) else iter(())
 
 
 def search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:

@@ -311,10 +311,11 @@ def find_vendors(
     """
     units = list(units)
     cleaned = [clean_spoken(s.text) for s in units]
+    scope = prefilter.Scope(cleaned)  # every pattern below reads these texts only
     banned = {name_key(w) for n in [*excluded, *account_names] for w in [n, *n.split()] if w}
     banned |= {name_key(n) for n in not_competitors}
     for text in cleaned:  # "here at Nordkap Foods": the customer's (or our) own company
-        for m in prefilter.finditer(_OWN_COMPANY, text):
+        for m in scope.finditer(_OWN_COMPANY, text):
             name = _trim(m.group("v"))
             if name:
                 banned.add(name_key(name))
@@ -347,11 +348,11 @@ def find_vendors(
     # asked once, not per sentence: hashing a compiled pattern hashes its whole code
     cue_first = [pattern in _CUE_FIRST for pattern, _, _ in _CONTEXT]
     for i, text in enumerate(cleaned):
-        has_context = prefilter.search(_ANY_CONTEXT, text) is not None
+        has_context = scope.search(_ANY_CONTEXT, text) is not None
         for (pattern, confidence, kind), needs_cue in zip(_CONTEXT, cue_first, strict=True):
             if not has_context and needs_cue:
                 continue
-            for m in prefilter.finditer(pattern, text):
+            for m in scope.finditer(pattern, text):
                 name = _trim(m.group("v"))
                 if not name or not allowed(name):
                     continue
@@ -364,15 +365,15 @@ def find_vendors(
                 if confidence >= STRONG:
                     strong_count[name] = strong_count.get(name, 0) + 1
         # "talking to LinenLogix too": only with a price cue
-        for m in prefilter.finditer(_TALKING, text):
+        for m in scope.finditer(_TALKING, text):
             name = _trim(m.group("v"))
             rest = text[: m.start()] + text[m.end() :]
             if name and allowed(name) and _ANY_CONTEXT.search(rest):
                 found.append((i, known(name), STRONG, "context:talking-to"))
         for pattern in (_INTEGRATION_BEFORE, _INTEGRATION_AFTER):
-            for m in prefilter.finditer(pattern, text):
+            for m in scope.finditer(pattern, text):
                 integration.add(name_key(known(_trim(m.group("v")))))
-        if prefilter.search(lexicon_any, text) is None:
+        if scope.search(lexicon_any, text) is None:
             continue
         for vendor, pattern in lexicon:
             if pattern.search(text) is None or not allowed(vendor.name):
@@ -388,13 +389,13 @@ def find_vendors(
         found += [
             (i, name, 1.0, "policy")
             for i, t in enumerate(cleaned)
-            if prefilter.search(pattern, t)
+            if scope.search(pattern, t)
         ]
     if _lower_case_call(units):
         lower: dict[str, list[int]] = {}
         for i, text in enumerate(cleaned):
             for pattern in _LOWER:
-                for m in prefilter.finditer(pattern, text):
+                for m in scope.finditer(pattern, text):
                     word = m.group("v").lower()
                     if (
                         word in _NOT_A_VENDOR
