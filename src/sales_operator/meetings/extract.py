@@ -1194,7 +1194,9 @@ def _commitments(
     found: list[ExtractedCommitment] = []
     for s, c in zip(units, stated, strict=True):
         if c is None and s.question:
-            requests = [q for q in by_turn[s.turn] if q.question and _REQUEST.search(q.text)]
+            requests = [
+                q for q in by_turn[s.turn] if q.question and prefilter.search(_REQUEST, q.text)
+            ]
             answer = by_turn.get(s.turn + 1, [])
             if requests and s is requests[-1] and s.turn + 1 not in own:
                 c = _accepted_request(s, answer, call_date, known)
@@ -1202,7 +1204,9 @@ def _commitments(
             # "Can you send me the driver guide?" "Yes, I'll send it tomorrow.": the request
             # says what "it" is
             asked = [
-                q for q in by_turn.get(s.turn - 1, []) if q.question and _REQUEST.search(q.text)
+                q
+                for q in by_turn.get(s.turn - 1, [])
+                if q.question and prefilter.search(_REQUEST, q.text)
             ]
             if asked and asked[-1].speaker != s.speaker:
                 better = _accepted_request(asked[-1], by_turn[s.turn], call_date, known)
@@ -1290,7 +1294,7 @@ def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[st
     anyone = re.compile("|".join(f"(?:{m.pattern})" for m in mentions.values()) or r"(?!)", re.I)
     for s in units:
         text = straight_quotes(s.text)
-        if anyone.search(text) is None:
+        if prefilter.search(anyone, text) is None:
             continue
         decisive = _DECISION.search(text) is not None
         for full, mention in mentions.items():

@@ -39,7 +39,8 @@ __all__ = [
     "RARE_CHARS",
     "Scope",
     "contains_any",
-    "could_match",     "finditer",
+    "could_match",
+    "finditer",
     "needles",
     "search",
 ]
@@ -277,9 +278,7 @@ class Scope:
         entry = self._live.get(id(pattern))
         if entry is None or entry[0] is not pattern:
             found = _FILTERS.get(id(pattern))
-            automata = (
-                found[1] if found is not None and found[0] is pattern else _automata(pattern)
-            )
+            automata = found[1] if found is not None and found[0] is pattern else _automata(pattern)
             ok = not automata or self._folds or _has_all(automata, self._low)
             entry = self._live[id(pattern)] = (pattern, ok)
         return entry[1]

@@ -387,9 +387,7 @@ def find_vendors(
     for name in canonical.values():  # a tracked name, also spelled apart or in lower case
         pattern = _alias_pattern(name, common=False)
         found += [
-            (i, name, 1.0, "policy")
-            for i, t in enumerate(cleaned)
-            if scope.search(pattern, t)
+            (i, name, 1.0, "policy") for i, t in enumerate(cleaned) if scope.search(pattern, t)
         ]
     if _lower_case_call(units):
         lower: dict[str, list[int]] = {}
