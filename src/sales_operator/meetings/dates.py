@@ -72,6 +72,7 @@ from typing import Literal, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sales_operator.errors import InputError
+from sales_operator.meetings import prefilter
 
 __all__ = [
     "DueMatch",
@@ -913,10 +914,10 @@ def _candidates(
     for kind, pattern, needle in _rule_needles():
         ok = passed.get(id(needle))
         if ok is None:
-            ok = passed[id(needle)] = needle.search(lower) is not None
+            ok = passed[id(needle)] = prefilter.search(needle, lower) is not None
         if not ok:
             continue
-        for m in pattern.finditer(text):
+        for m in prefilter.finditer(pattern, text):
             groups: dict[str, str | None] = dict(m.groupdict())
             groups["_text"] = m.group(0)
             ctx = _Ctx(call_date, week_start, fiscal_start, lower[: m.start()])
