@@ -904,11 +904,30 @@ def _rule_needles() -> tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...]:
     return tuple((kind, pattern, _NEEDLES[kind]) for kind, pattern in _RULES)
 
 
+@functools.lru_cache(maxsize=1)
+def _needle_gate() -> tuple[re.Pattern[str] | None, tuple[re.Pattern[str], ...]]:
+    """Return the needles as one alternation with literal needles of its own, and the rest.
+
+    A text that the alternation cannot match (by `prefilter.could_match`) and that no other
+    needle matches can match no rule.
+    """
+    distinct = list({id(n): n for _, _, n in _rule_needles()}.values())
+    literal = [n for n in distinct if prefilter.needles(n) and n.flags == re.UNICODE]
+    rest = tuple(n for n in distinct if not any(n is m for m in literal))
+    union = re.compile("|".join(f"(?:{n.pattern})" for n in literal)) if literal else None
+    return union, rest
+
+
 def _candidates(
     text: str, call_date: date, week_start: int, fiscal_start: int
 ) -> list[tuple[int, int, DueMatch]]:
     found: list[tuple[int, int, DueMatch]] = []
     lower = text.lower()
+    union, rest = _needle_gate()
+    if (union is None or not prefilter.could_match(union, lower)) and not any(
+        n.search(lower) for n in rest
+    ):
+        return found  # most sentences name no date: one scan rules every rule out
     # keyed by id: hashing a compiled pattern hashes its whole code, every time
     passed: dict[int, bool] = {}
     for kind, pattern, needle in _rule_needles():
