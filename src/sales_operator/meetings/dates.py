@@ -936,7 +936,7 @@ def _candidates(
             ok = passed[id(needle)] = prefilter.search(needle, lower) is not None
         if not ok:
             continue
-        for m in prefilter.finditer(pattern, text):
+        for m in pattern.finditer(text):
             groups: dict[str, str | None] = dict(m.groupdict())
             groups["_text"] = m.group(0)
             ctx = _Ctx(call_date, week_start, fiscal_start, lower[: m.start()])
