@@ -191,11 +191,14 @@ def clean_spoken(text: str) -> str:
     """
     t = _FILLER_WORDS.sub("", straight_quotes(text))
     for _ in range(2):
+        if "," not in t:  # (every comma step below needs a comma)
+            break
         t = _DISCOURSE.sub("", t)
     t = _REPEATED.sub(r"\1", t)
-    t = re.sub(r",\s*,", ",", t)
-    t = re.sub(r"\s*,\s*(?=[,.;?!])", "", t)
-    t = re.sub(r"^\s*,\s*", "", t)
+    if "," in t:
+        t = re.sub(r",\s*,", ",", t)
+        t = re.sub(r"\s*,\s*(?=[,.;?!])", "", t)
+        t = re.sub(r"^\s*,\s*", "", t)
     return " ".join(t.split())
 
 
