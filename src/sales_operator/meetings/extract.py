@@ -38,7 +38,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -240,7 +240,7 @@ class Sentence:
     start: float | None
     """Start of the turn in seconds, when known."""
 
-    @property
+    @cached_property  # asked by every rule of every sentence; kept in the instance dict
     def question(self) -> bool:
         """Whether the sentence is a question."""
         return self.text.rstrip("\"'”’) ").endswith("?")

@@ -115,7 +115,8 @@ def clean_text(text: str) -> str:
     out = _FILLER.sub(" ", out)
     out = _STUTTER.sub(r"\1", out)
     out = " ".join(out.split())
-    out = _SPACE_PUNCT.sub(r"\1", out)
+    if any(f" {p}" in out for p in ",.?!;:%"):  # its only whitespace now: single spaces
+        out = _SPACE_PUNCT.sub(r"\1", out)
     out = _REPEAT_PUNCT.sub(r"\1", out)
     return _LEAD_PUNCT.sub("", out).strip()
 
