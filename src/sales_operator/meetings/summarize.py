@@ -91,6 +91,15 @@ _FILLER = re.compile(
     r"(?![\w'-])\s*,?",
     re.IGNORECASE,
 )
+# A necessary condition for `_FILLER`, cheap to search (it starts with a plain character class,
+# which lets the engine skip to candidate letters): a filler's first two letters (um, uh, er,
+# eh, ah, hm, hu, mm) after no word character, then only filler letters up to a word end.
+# Case is spelled out: `re.IGNORECASE` folds no non-ASCII letter to these.
+_FILLER_HINT = re.compile(
+    r"[aehmuAEHMU](?<![\w'-].)"
+    r"(?:(?<=[uU])[mhMH]|(?<=[eE])[rhRH]|(?<=[aA])[hH]|(?<=[hH])[muMU]|(?<=[mM])[mM])"
+    r"[aehmruAEHMRU-]*(?![\w'-])"
+)
 # possessive (++): a word cut short can never be followed by the space the copy needs
 _STUTTER = re.compile(r"\b((?:[\w']++\s++){0,2}[\w']++)(?:\s++\1\b)+", re.IGNORECASE)
 _SPACE_PUNCT = re.compile(r"\s+([,.?!;:%])")
@@ -112,7 +121,8 @@ def clean_text(text: str) -> str:
     out = _TAG.sub(" ", text) if "{" in text or "[" in text or "<" in text else text
     if "_" in out:  # only a text with an underscore has a spelled-out acronym
         out = _SPELLED.sub(lambda m: m.group().replace("_", ""), out)
-    out = _FILLER.sub(" ", out)
+    if _FILLER_HINT.search(out) is not None:  # (no hint: no filler to remove)
+        out = _FILLER.sub(" ", out)
     out = _STUTTER.sub(r"\1", out)
     out = " ".join(out.split())
     if any(f" {p}" in out for p in ",.?!;:%"):  # its only whitespace now: single spaces
