@@ -106,6 +106,7 @@ _SPACE_PUNCT = re.compile(r"\s+([,.?!;:%])")
 _REPEAT_PUNCT = re.compile(r"([,.?!;:])(?:\s*[,.;:])+")
 _LEAD_PUNCT = re.compile(r"^[\s,.;:!?-]+")
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+_HAS_WORD = re.compile(r"\w")
 _OPENERS = re.compile(
     r"^(?:(?:so|and|okay|ok|yeah|yes|well|right|alright|oh|now|but|then|like|anyway)\b[\s,]*)+",
     re.IGNORECASE,
@@ -208,7 +209,7 @@ def meeting_sentences(transcript: Transcript) -> list[MeetingSentence]:
             continue
         for raw in _SENTENCE_END.split(cleaned):
             text = _LEAD_PUNCT.sub("", _OPENERS.sub("", raw.strip())).strip()
-            if not re.search(r"\w", text):
+            if not _HAS_WORD.search(text):
                 continue
             text = text[0].upper() + text[1:]
             out.append(MeetingSentence(index, turn.speaker, text, tuple(content_tokens(text))))
