@@ -6,6 +6,7 @@ import importlib
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,16 +86,21 @@ def test_no_pattern_is_ruled_out_on_a_text_it_matches() -> None:
     assert wrong == []
 
 
-def test_search_and_finditer_give_the_patterns_own_answers() -> None:
-    texts = _sentences()[:600]
-    for _, pattern in [(n, p) for n, p in _patterns() if prefilter.needles(p)]:
+def _assert_same_answers(finder: Any, patterns: list[re.Pattern[str]], texts: list[str]) -> None:
+    """`finder.search` and `finder.finditer` answer as each pattern does on each text."""
+    for pattern in patterns:
         for text in texts:
-            got = prefilter.search(pattern, text)
+            got = finder.search(pattern, text)
             want = pattern.search(text)
             assert (got and got.span()) == (want and want.span())
-            assert [m.span() for m in prefilter.finditer(pattern, text)] == [
+            assert [m.span() for m in finder.finditer(pattern, text)] == [
                 m.span() for m in pattern.finditer(text)
             ]
+
+
+def test_search_and_finditer_give_the_patterns_own_answers() -> None:
+    with_needles = [p for _, p in _patterns() if prefilter.needles(p)]
+    _assert_same_answers(prefilter, with_needles, _sentences()[:600])
 
 
 def test_needles_of_a_sequence_are_a_conjunction() -> None:
@@ -163,3 +169,59 @@ def test_patterns_added_later_join_the_shared_index() -> None:
     assert prefilter.could_match(second, text)  # its needles were added after `first`'s
     assert not prefilter.could_match(second, "a quokka frown")
     assert not prefilter.could_match(first, "a zebra")
+
+
+def test_a_scope_gives_the_patterns_own_answers_on_its_texts() -> None:
+    texts = _sentences()[:300]
+    scope = prefilter.Scope(texts)
+    patterns = [p for _, p in _patterns()]
+    dead = [p for p in patterns if not scope.live(p)]
+    assert dead, "some cue has no needle in these texts: the scope rules it out at once"
+    _assert_same_answers(scope, patterns, texts)
+
+
+def test_a_scope_rules_out_only_patterns_absent_from_every_text() -> None:
+    pattern = re.compile(r"\bswitch(?:ing|ed)? from (?P<v>[A-Z]\w+)")
+    scope = prefilter.Scope(["We use spreadsheets.", "Nothing else."])
+    assert not scope.live(pattern)
+    assert scope.search(pattern, "We use spreadsheets.") is None
+    both = prefilter.Scope(["We use spreadsheets.", "We are switching from RouteMax."])
+    assert both.live(pattern)
+    assert both.search(pattern, "We are switching from RouteMax.") is not None
+    # a needle split across two texts does not make either match: answers stay the pattern's
+    split = prefilter.Scope(["switching", "from RouteMax"])
+    assert split.search(pattern, "switching") is None
+    # the non-ASCII letters IGNORECASE folds to ASCII keep every pattern alive
+    folded = prefilter.Scope(["\u017fwitching from RouteMax"])
+    assert folded.live(re.compile(r"switching from", re.I))
+
+
+def test_rare_one_character_needles_are_kept() -> None:
+    pattern = re.compile(r"\d+\s*%|\$\s*\d+|\bpayback\b", re.I)
+    assert prefilter.needles(pattern) == (frozenset({"%", "$", "payback"}),)
+    assert not prefilter.could_match(pattern, "we cut it by a third")
+    assert prefilter.search(pattern, "we cut it by 30 %") is not None
+    assert prefilter.search(pattern, "it costs $40 a seat") is not None
+    # a common one-letter needle still rules nothing out
+    assert prefilter.needles(re.compile(r"\d+-\d+|\bweek\b")) == ()
+
+
+def test_contains_any_is_any_key_in_the_text() -> None:
+    keys = ("decid", "let's", "we will", "ruled out")
+    for text in ("so we decided", "let's go", "we will", "nothing here", "", "ruled ou"):
+        assert prefilter.contains_any(keys, text) == any(k in text for k in keys)
+    assert prefilter.contains_any(("",), "anything")  # "" is in every text
+    assert not prefilter.contains_any((), "anything")
+
+
+def test_patterns_are_told_apart_by_identity_not_by_id_alone() -> None:
+    first = re.compile(r"\bquarterly business review\b")
+    assert not prefilter.could_match(first, "see you at the QBR")
+    key = id(first)
+    del first
+    # a new pattern may reuse the id of a collected one: its own needles are used
+    for _ in range(50):
+        other = re.compile(r"\bQBR\b|\bq" + "b" * (_ + 1) + "r\\b", re.I)
+        assert prefilter.could_match(other, "see you at the QBR")
+        if id(other) == key:
+            break

@@ -250,18 +250,20 @@ _Span = tuple[str, set[str], float | None, float | None, tuple[str, ...]]
 def _spans(transcript: Transcript) -> list[_Span]:
     """Return the squashed text of every turn and of every two consecutive turns."""
     turns = transcript.turns
+    squashed = [squash(t.text) for t in turns]
     out: list[_Span] = []
     for i, t in enumerate(turns):
-        out.append((squash(t.text), {t.speaker}, t.start, t.end, ()))
+        out.append((squashed[i], {t.speaker}, t.start, t.end, ()))
         if i + 1 < len(turns):
             n = turns[i + 1]
             out.append(
                 (
-                    squash(f"{t.text} {n.text}"),
+                    # = squash(f"{t.text} {n.text}"): the space keeps their words apart
+                    " ".join(x for x in (squashed[i], squashed[i + 1]) if x),
                     {t.speaker, n.speaker},
                     t.start,
                     n.end or n.start,
-                    (squash(t.text), squash(n.text)),
+                    (squashed[i], squashed[i + 1]),
                 )
             )
     return out
@@ -295,8 +297,9 @@ def quote_grounded(
         return False
     pieces = [p for p in (squash(x) for x in split_sentences(quote)) if p] or [needle]
     cited = squash(speaker)
+    first = pieces[0]
     for text, who, t0, t1, parts in spans if spans is not None else _spans(transcript):
-        if not all(p in text for p in pieces):
+        if first not in text or not all(p in text for p in pieces):
             continue  # every sentence of the quote is in this turn (or this turn and the next)
         if parts and any(all(p in part for p in pieces) for part in parts):
             continue  # within one turn: that turn's own speaker must be the cited one

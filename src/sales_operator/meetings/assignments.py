@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from sales_operator.meetings import prefilter
 from sales_operator.meetings.dates import find_due
 from sales_operator.meetings.decisions import plain_text
 from sales_operator.meetings.extract import (
@@ -163,7 +164,7 @@ def _has_task_word(text: str) -> bool:
     A cheap test before the rules: every pattern needs both.
     """
     low = text.lower().replace("\u2019", "'")
-    return any(h in low for h in _HELPERS) and not _FIRST_WORDS.isdisjoint(_WORD.findall(low))
+    return prefilter.contains_any(_HELPERS, low) and not _FIRST_WORDS.isdisjoint(_WORD.findall(low))
 
 
 def participant_heads(speakers: Iterable[str], known: Iterable[str] = ()) -> dict[str, str]:

@@ -72,6 +72,7 @@ from typing import Literal, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sales_operator.errors import InputError
+from sales_operator.meetings import prefilter
 
 __all__ = [
     "DueMatch",
@@ -897,17 +898,43 @@ def _resolve_year(kind: str, ctx: _Ctx) -> _Resolved:
     return _fiscal_year_end(d, ctx.fiscal_start), "day", None
 
 
+@functools.lru_cache(maxsize=1)
+def _rule_needles() -> tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...]:
+    """Return every rule with its needle, in rule order (looked up once, not per text)."""
+    return tuple((kind, pattern, _NEEDLES[kind]) for kind, pattern in _RULES)
+
+
+@functools.lru_cache(maxsize=1)
+def _needle_gate() -> tuple[re.Pattern[str] | None, tuple[re.Pattern[str], ...]]:
+    """Return the needles as one alternation with literal needles of its own, and the rest.
+
+    A text that the alternation cannot match (by `prefilter.could_match`) and that no other
+    needle matches can match no rule.
+    """
+    distinct = list({id(n): n for _, _, n in _rule_needles()}.values())
+    literal = [n for n in distinct if prefilter.needles(n) and n.flags == re.UNICODE]
+    rest = tuple(n for n in distinct if not any(n is m for m in literal))
+    union = re.compile("|".join(f"(?:{n.pattern})" for n in literal)) if literal else None
+    return union, rest
+
+
 def _candidates(
     text: str, call_date: date, week_start: int, fiscal_start: int
 ) -> list[tuple[int, int, DueMatch]]:
     found: list[tuple[int, int, DueMatch]] = []
     lower = text.lower()
-    passed: dict[re.Pattern[str], bool] = {}
-    for kind, pattern in _RULES:
-        needle = _NEEDLES[kind]
-        if needle not in passed:
-            passed[needle] = needle.search(lower) is not None
-        if not passed[needle]:
+    union, rest = _needle_gate()
+    if (union is None or not prefilter.could_match(union, lower)) and not any(
+        n.search(lower) for n in rest
+    ):
+        return found  # most sentences name no date: one scan rules every rule out
+    # keyed by id: hashing a compiled pattern hashes its whole code, every time
+    passed: dict[int, bool] = {}
+    for kind, pattern, needle in _rule_needles():
+        ok = passed.get(id(needle))
+        if ok is None:
+            ok = passed[id(needle)] = prefilter.search(needle, lower) is not None
+        if not ok:
             continue
         for m in pattern.finditer(text):
             groups: dict[str, str | None] = dict(m.groupdict())

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from sales_operator.meetings import prefilter
 from sales_operator.meetings.extract import (
     ExtractedDecision,
     Sentence,
@@ -156,8 +157,11 @@ def plain_text(text: str) -> str:
 
     "{vocalsound}" goes; spelled letters "L_C_D_" become "LCD" (AMI-style transcripts).
     """
-    text = re.sub(r"\{[a-z]+\}", " ", straight_quotes(text))
-    text = re.sub(r"\b((?:[A-Za-z]_)+)", lambda m: m.group(1).replace("_", ""), text)
+    text = straight_quotes(text)
+    if "{" in text:  # (each pattern needs its character: skip the pass without it)
+        text = re.sub(r"\{[a-z]+\}", " ", text)
+    if "_" in text:
+        text = re.sub(r"\b((?:[A-Za-z]_)+)", lambda m: m.group(1).replace("_", ""), text)
     return clean_spoken(text)
 
 
@@ -190,7 +194,7 @@ def is_decision(sentence: str) -> re.Match[str] | None:
     inside an open subordinate clause ("whether we'll use ...") are not decisions.
     """
     low = sentence.lower().replace("\u2019", "'")
-    if not any(key in low for key in _PREFILTER):
+    if not prefilter.contains_any(_PREFILTER, low):  # any(key in low for key in _PREFILTER)
         return None
     text = _UNLESS_OBJECTION.sub("", plain_text(sentence)).strip(" ,")
     if not text or _question(text) or is_hypothetical(text):
@@ -325,8 +329,8 @@ def proposal_text(sentence: str) -> str:
     ("maybe we should move on", "how about a break?") propose nothing.
     """
     text = plain_text(sentence)
-    if not text or is_hypothetical(text):
-        return ""
+    if not text or not prefilter.could_match(_HEDGED, text) or is_hypothetical(text):
+        return ""  # (no cue: "" whatever the other checks say)
     if re.match(r"^\W*(?:if|unless|whether|in case|suppose)\b", text, re.IGNORECASE):
         return ""
     m = _HEDGED.search(text)

@@ -38,7 +38,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -192,11 +192,14 @@ def clean_spoken(text: str) -> str:
     """
     t = _FILLER_WORDS.sub("", straight_quotes(text))
     for _ in range(2):
+        if "," not in t:  # (every comma step below needs a comma)
+            break
         t = _DISCOURSE.sub("", t)
     t = _REPEATED.sub(r"\1", t)
-    t = re.sub(r",\s*,", ",", t)
-    t = re.sub(r"\s*,\s*(?=[,.;?!])", "", t)
-    t = re.sub(r"^\s*,\s*", "", t)
+    if "," in t:
+        t = re.sub(r",\s*,", ",", t)
+        t = re.sub(r"\s*,\s*(?=[,.;?!])", "", t)
+        t = re.sub(r"^\s*,\s*", "", t)
     return " ".join(t.split())
 
 
@@ -238,7 +241,7 @@ class Sentence:
     start: float | None
     """Start of the turn in seconds, when known."""
 
-    @property
+    @cached_property  # asked by every rule of every sentence; kept in the instance dict
     def question(self) -> bool:
         """Whether the sentence is a question."""
         return self.text.rstrip("\"'”’) ").endswith("?")
@@ -652,7 +655,7 @@ _HYPOTHETICAL = cue_pattern(
 
 def is_hypothetical(sentence: str) -> bool:
     """Return whether a sentence is a hypothetical ("If X, maybe we'd ...", "if we ever ...")."""
-    return _HYPOTHETICAL.search(straight_quotes(sentence)) is not None
+    return prefilter.search(_HYPOTHETICAL, straight_quotes(sentence)) is not None
 
 
 def classify(sentence: str, *, learned: bool = True) -> str | None:
@@ -1393,7 +1396,9 @@ def _commitments(
     found: list[ExtractedCommitment] = []
     for s, c in zip(units, stated, strict=True):
         if c is None and s.question:
-            requests = [q for q in by_turn[s.turn] if q.question and _REQUEST.search(q.text)]
+            requests = [
+                q for q in by_turn[s.turn] if q.question and prefilter.search(_REQUEST, q.text)
+            ]
             answer = by_turn.get(s.turn + 1, [])
             if requests and s is requests[-1] and s.turn + 1 not in own:
                 c = _accepted_request(s, answer, call_date, known)
@@ -1401,7 +1406,9 @@ def _commitments(
             # "Can you send me the driver guide?" "Yes, I'll send it tomorrow.": the request
             # says what "it" is
             asked = [
-                q for q in by_turn.get(s.turn - 1, []) if q.question and _REQUEST.search(q.text)
+                q
+                for q in by_turn.get(s.turn - 1, [])
+                if q.question and prefilter.search(_REQUEST, q.text)
             ]
             if asked and asked[-1].speaker != s.speaker:
                 better = _accepted_request(asked[-1], by_turn[s.turn], call_date, known)
@@ -1489,7 +1496,7 @@ def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[st
     anyone = re.compile("|".join(f"(?:{m.pattern})" for m in mentions.values()) or r"(?!)", re.I)
     for s in units:
         text = straight_quotes(s.text)
-        if anyone.search(text) is None:
+        if prefilter.search(anyone, text) is None:
             continue
         decisive = _DECISION.search(text) is not None
         for full, mention in mentions.items():

@@ -33,10 +33,23 @@ from typing import Any
 
 import ahocorasick
 
-__all__ = ["MIN_NEEDLE", "NON_ASCII_FOLDS", "could_match", "finditer", "needles", "search"]
+__all__ = [
+    "MIN_NEEDLE",
+    "NON_ASCII_FOLDS",
+    "RARE_CHARS",
+    "Scope",
+    "contains_any",
+    "could_match",
+    "finditer",
+    "needles",
+    "search",
+]
 
 MIN_NEEDLE = 2
 """Shortest needle kept: a set with a shorter one (one letter) rules out almost nothing."""
+
+RARE_CHARS = frozenset("$%#@&*+=<>|~^")
+"""One-character needles kept all the same: signs most sentences lack ("30%", "$40k")."""
 
 _MAX_SET = 256
 """Most strings a piece's set of exact matches may hold before it is given up (unknown)."""
@@ -155,8 +168,13 @@ def _item(op: Any, av: Any) -> _Info:  # noqa: PLR0911 - one return per kind of 
     return _UNKNOWN
 
 
-_FILTERS: dict[re.Pattern[str], tuple[Any, ...]] = {}
-"""Per pattern: one Aho-Corasick automaton per needle set (empty: no prefilter)."""
+_MAX_PATTERNS = 4096
+"""Most patterns whose automata are kept (all are dropped, and rebuilt on use, past it)."""
+
+_FILTERS: dict[int, tuple[re.Pattern[str], tuple[Any, ...]]] = {}
+"""Per pattern (by `id`, with the pattern itself, so a reused id is noticed): one Aho-Corasick
+automaton per needle set (empty: no prefilter). Keyed by `id` because hashing a compiled
+pattern hashes its whole compiled code, every time: microseconds for a long alternation."""
 
 
 def _needle_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
@@ -167,7 +185,7 @@ def _needle_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
         return ()
     out = []
     for strings in dict.fromkeys((*info.required, info.exact)):
-        if not strings or min(len(s) for s in strings) < MIN_NEEDLE:
+        if not strings or any(len(s) < MIN_NEEDLE and s not in RARE_CHARS for s in strings):
             continue
         out.append(_without_extensions(strings))
     return tuple(out)
@@ -187,9 +205,9 @@ def _without_extensions(strings: frozenset[str]) -> frozenset[str]:
 
 def _automata(pattern: re.Pattern[str]) -> tuple[Any, ...]:
     """Return `pattern`'s needle sets as Aho-Corasick automata (built on first use)."""
-    found = _FILTERS.get(pattern)
-    if found is not None:
-        return found
+    entry = _FILTERS.get(id(pattern))
+    if entry is not None and entry[0] is pattern:
+        return entry[1]
     automata = []
     for strings in _needle_sets(pattern):
         automaton = ahocorasick.Automaton()
@@ -197,7 +215,10 @@ def _automata(pattern: re.Pattern[str]) -> tuple[Any, ...]:
             automaton.add_word(s, len(s))
         automaton.make_automaton()
         automata.append(automaton)
-    _FILTERS[pattern] = found = tuple(automata)  # a race only builds the same thing twice
+    found = tuple(automata)
+    if len(_FILTERS) >= _MAX_PATTERNS:  # patterns compiled per call: keep memory bounded
+        _FILTERS.clear()
+    _FILTERS[id(pattern)] = (pattern, found)  # a race only builds the same thing twice
     return found
 
 
@@ -210,16 +231,16 @@ def _lower(text: str) -> str:
 def needles(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
     """Return sets of strings such that every match of `pattern` holds one of each set.
 
-    Lower-cased; every string at least `MIN_NEEDLE` long; () when there is no such set.
+    Lower-cased; every string at least `MIN_NEEDLE` long or one of `RARE_CHARS`; () when
+    there is no such set.
     """
     return _needle_sets(pattern)
 
 
 def could_match(pattern: re.Pattern[str], text: str) -> bool:
     """Return False only when `pattern` cannot match anywhere in `text`."""
-    automata = _FILTERS.get(pattern)
-    if automata is None:
-        automata = _automata(pattern)
+    entry = _FILTERS.get(id(pattern))
+    automata = entry[1] if entry is not None and entry[0] is pattern else _automata(pattern)
     if not automata or (not text.isascii() and _FOLDS.search(text) is not None):
         return True
     low = _lower(text)
@@ -227,6 +248,56 @@ def could_match(pattern: re.Pattern[str], text: str) -> bool:
         if next(automaton.iter(low), None) is None:
             return False
     return True
+
+
+def _has_all(automata: tuple[Any, ...], low: str) -> bool:
+    """Return whether the lower-cased `low` holds a needle of every set."""
+    for automaton in automata:  # every set needs one of its needles; the scan stops at one
+        if next(automaton.iter(low), None) is None:
+            return False
+    return True
+
+
+class Scope:
+    """The texts of one call: a pattern that none of them can match is never tried again.
+
+    A call's sentences are checked by dozens of patterns each, and most patterns have no
+    needle anywhere in the call (no "redline", no "switching from"). `Scope(texts)` asks
+    once per pattern whether the texts *together* hold its needles; when they do not,
+    `could_match` (and so `search` and `finditer`) says no for every text of the scope
+    without scanning it. A match inside one text has its needles inside that text, so the
+    answers are those of the module's functions, **provided every text passed in is one
+    of `texts` or a part of one** (the caller's promise; nothing checks it).
+    """
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        """Join and lower-case `texts` once (see the class doc for the promise they carry)."""
+        whole = "\n".join(texts)
+        self._folds = not whole.isascii() and _FOLDS.search(whole) is not None
+        self._low = whole.lower()
+        self._live: dict[int, tuple[re.Pattern[str], bool]] = {}
+
+    def live(self, pattern: re.Pattern[str]) -> bool:
+        """Return False only when `pattern` cannot match in any text of the scope."""
+        entry = self._live.get(id(pattern))
+        if entry is None or entry[0] is not pattern:
+            found = _FILTERS.get(id(pattern))
+            automata = found[1] if found is not None and found[0] is pattern else _automata(pattern)
+            ok = not automata or self._folds or _has_all(automata, self._low)
+            entry = self._live[id(pattern)] = (pattern, ok)
+        return entry[1]
+
+    def could_match(self, pattern: re.Pattern[str], text: str) -> bool:
+        """Return False only when `pattern` cannot match anywhere in `text` (a scope text)."""
+        return self.live(pattern) and could_match(pattern, text)
+
+    def search(self, pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+        """Return `pattern.search(text)` (`text`: a scope text or part of one)."""
+        return pattern.search(text) if self.could_match(pattern, text) else None
+
+    def finditer(self, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+        """Return `pattern.finditer(text)` (`text`: a scope text or part of one)."""
+        return pattern.finditer(text) if self.could_match(pattern, text) else iter(())
 
 
 def search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
@@ -237,3 +308,31 @@ def search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 def finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
     """Return `pattern.finditer(text)`, empty when no needle is in `text`."""
     return pattern.finditer(text) if could_match(pattern, text) else iter(())
+
+
+_KEY_SETS: dict[int, tuple[tuple[str, ...], Any]] = {}
+"""Per tuple of keys (by `id`, with the tuple itself): one automaton of all its keys."""
+
+
+def contains_any(keys: tuple[str, ...], text: str) -> bool:
+    """Return `any(key in text for key in keys)`, with one scan of `text` for all the keys.
+
+    `keys` is a tuple kept at module level (its automaton is built once, on first use);
+    matching is exact (as `in`): lower-case the text first for a case-blind test.
+    """
+    entry = _KEY_SETS.get(id(keys))
+    if entry is None or entry[0] is not keys:
+        automaton = ahocorasick.Automaton()
+        for key in keys:
+            automaton.add_word(key, len(key))
+        if "" in keys or not keys:
+            automaton = None  # "" is in every text; no key is in none
+        else:
+            automaton.make_automaton()
+        if len(_KEY_SETS) >= _MAX_PATTERNS:
+            _KEY_SETS.clear()
+        entry = _KEY_SETS[id(keys)] = (keys, automaton)
+    automaton = entry[1]
+    if automaton is None:
+        return "" in keys
+    return next(automaton.iter(text), None) is not None

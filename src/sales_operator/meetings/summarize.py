@@ -91,12 +91,22 @@ _FILLER = re.compile(
     r"(?![\w'-])\s*,?",
     re.IGNORECASE,
 )
+# A necessary condition for `_FILLER`, cheap to search (it starts with a plain character class,
+# which lets the engine skip to candidate letters): a filler's first two letters (um, uh, er,
+# eh, ah, hm, hu, mm) after no word character, then only filler letters up to a word end.
+# Case is spelled out: `re.IGNORECASE` folds no non-ASCII letter to these.
+_FILLER_HINT = re.compile(
+    r"[aehmuAEHMU](?<![\w'-].)"
+    r"(?:(?<=[uU])[mhMH]|(?<=[eE])[rhRH]|(?<=[aA])[hH]|(?<=[hH])[muMU]|(?<=[mM])[mM])"
+    r"[aehmruAEHMRU-]*(?![\w'-])"
+)
 # possessive (++): a word cut short can never be followed by the space the copy needs
 _STUTTER = re.compile(r"\b((?:[\w']++\s++){0,2}[\w']++)(?:\s++\1\b)+", re.IGNORECASE)
 _SPACE_PUNCT = re.compile(r"\s+([,.?!;:%])")
 _REPEAT_PUNCT = re.compile(r"([,.?!;:])(?:\s*[,.;:])+")
 _LEAD_PUNCT = re.compile(r"^[\s,.;:!?-]+")
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+_HAS_WORD = re.compile(r"\w")
 _OPENERS = re.compile(
     r"^(?:(?:so|and|okay|ok|yeah|yes|well|right|alright|oh|now|but|then|like|anyway)\b[\s,]*)+",
     re.IGNORECASE,
@@ -112,10 +122,12 @@ def clean_text(text: str) -> str:
     out = _TAG.sub(" ", text) if "{" in text or "[" in text or "<" in text else text
     if "_" in out:  # only a text with an underscore has a spelled-out acronym
         out = _SPELLED.sub(lambda m: m.group().replace("_", ""), out)
-    out = _FILLER.sub(" ", out)
+    if _FILLER_HINT.search(out) is not None:  # (no hint: no filler to remove)
+        out = _FILLER.sub(" ", out)
     out = _STUTTER.sub(r"\1", out)
     out = " ".join(out.split())
-    out = _SPACE_PUNCT.sub(r"\1", out)
+    if any(f" {p}" in out for p in ",.?!;:%"):  # its only whitespace now: single spaces
+        out = _SPACE_PUNCT.sub(r"\1", out)
     out = _REPEAT_PUNCT.sub(r"\1", out)
     return _LEAD_PUNCT.sub("", out).strip()
 
@@ -197,7 +209,7 @@ def meeting_sentences(transcript: Transcript) -> list[MeetingSentence]:
             continue
         for raw in _SENTENCE_END.split(cleaned):
             text = _LEAD_PUNCT.sub("", _OPENERS.sub("", raw.strip())).strip()
-            if not re.search(r"\w", text):
+            if not _HAS_WORD.search(text):
                 continue
             text = text[0].upper() + text[1:]
             out.append(MeetingSentence(index, turn.speaker, text, tuple(content_tokens(text))))

@@ -33,6 +33,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sales_operator.llm import LLM
+from sales_operator.meetings import prefilter as literal_prefilter
 from sales_operator.meetings.extract import Sentence, sentences, squash
 from sales_operator.meetings.transcript import Transcript
 from sales_operator.policy import Policy
@@ -219,7 +220,7 @@ def track_keywords(
     every_term = _any_of([compiled[spec.name, t] for spec in specs for t in spec.keywords])
     hits: list[TrackerHit] = []
     for s in sentences(transcript, sides or {}) if units is None else units:
-        if every_term.search(s.text) is None:
+        if literal_prefilter.search(every_term, s.text) is None:
             continue
         for spec, prefilter in zip(specs, any_term, strict=True):
             if not _said_by_ok(spec.said_by, s.side) or prefilter.search(s.text) is None:

@@ -311,9 +311,11 @@ def find_vendors(
     """
     units = list(units)
     cleaned = [clean_spoken(s.text) for s in units]
+    scope = prefilter.Scope(cleaned)  # every pattern below reads these texts only
     banned = {name_key(w) for n in [*excluded, *account_names] for w in [n, *n.split()] if w}
     banned |= {name_key(n) for n in not_competitors}
-    for text in cleaned:  # "here at Nordkap Foods": the customer's (or our) own company
+    # "here at Nordkap Foods": the customer's (or our) own company
+    for text in cleaned if scope.live(_OWN_COMPANY) else ():
         for m in prefilter.finditer(_OWN_COMPANY, text):
             name = _trim(m.group("v"))
             if name:
@@ -344,10 +346,21 @@ def find_vendors(
     lexicon_any = _any_alias(tuple(vendors))
     integration: set[str] = set()
     strong_count: dict[str, int] = {}
+    # asked once, not per sentence (hashing a compiled pattern hashes its whole code); a
+    # pattern with no needle anywhere in the call (`scope.live`) is not tried on any sentence
+    context = [
+        (pattern, confidence, kind, pattern in _CUE_FIRST)
+        for pattern, confidence, kind in _CONTEXT
+        if scope.live(pattern)
+    ]
+    any_context = scope.live(_ANY_CONTEXT)
+    talking = [_TALKING] if scope.live(_TALKING) else []
+    integrations = [p for p in (_INTEGRATION_BEFORE, _INTEGRATION_AFTER) if scope.live(p)]
+    any_lexicon = bool(lexicon) and scope.live(lexicon_any)
     for i, text in enumerate(cleaned):
-        has_context = prefilter.search(_ANY_CONTEXT, text) is not None
-        for pattern, confidence, kind in _CONTEXT:
-            if not has_context and pattern in _CUE_FIRST:
+        has_context = any_context and prefilter.search(_ANY_CONTEXT, text) is not None
+        for pattern, confidence, kind, needs_cue in context:
+            if not has_context and needs_cue:
                 continue
             for m in prefilter.finditer(pattern, text):
                 name = _trim(m.group("v"))
@@ -362,15 +375,16 @@ def find_vendors(
                 if confidence >= STRONG:
                     strong_count[name] = strong_count.get(name, 0) + 1
         # "talking to LinenLogix too": only with a price cue
-        for m in prefilter.finditer(_TALKING, text):
-            name = _trim(m.group("v"))
-            rest = text[: m.start()] + text[m.end() :]
-            if name and allowed(name) and _ANY_CONTEXT.search(rest):
-                found.append((i, known(name), STRONG, "context:talking-to"))
-        for pattern in (_INTEGRATION_BEFORE, _INTEGRATION_AFTER):
+        for pattern in talking:
+            for m in prefilter.finditer(pattern, text):
+                name = _trim(m.group("v"))
+                rest = text[: m.start()] + text[m.end() :]
+                if name and allowed(name) and _ANY_CONTEXT.search(rest):
+                    found.append((i, known(name), STRONG, "context:talking-to"))
+        for pattern in integrations:
             for m in prefilter.finditer(pattern, text):
                 integration.add(name_key(known(_trim(m.group("v")))))
-        if prefilter.search(lexicon_any, text) is None:
+        if not any_lexicon or prefilter.search(lexicon_any, text) is None:
             continue
         for vendor, pattern in lexicon:
             if pattern.search(text) is None or not allowed(vendor.name):
@@ -383,11 +397,17 @@ def find_vendors(
                 found.append((i, vendor.name, LEXICON, "lexicon"))
     for name in canonical.values():  # a tracked name, also spelled apart or in lower case
         pattern = _alias_pattern(name, common=False)
-        found += [(i, name, 1.0, "policy") for i, t in enumerate(cleaned) if pattern.search(t)]
+        if scope.live(pattern):
+            found += [
+                (i, name, 1.0, "policy")
+                for i, t in enumerate(cleaned)
+                if prefilter.search(pattern, t)
+            ]
     if _lower_case_call(units):
         lower: dict[str, list[int]] = {}
+        lower_patterns = [p for p in _LOWER if scope.live(p)]
         for i, text in enumerate(cleaned):
-            for pattern in _LOWER:
+            for pattern in lower_patterns:
                 for m in prefilter.finditer(pattern, text):
                     word = m.group("v").lower()
                     if (

@@ -1,0 +1,170 @@
+"""Speed-only rewrites in the meeting analysis give the answers of the code they replaced.
+
+Each test runs the rewritten function and the plain form it replaced (kept here as the
+reference) on every turn and sentence we ship or test with, plus hostile variants.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from sales_operator.meetings import analyze, dates, summarize
+from sales_operator.meetings.decisions import plain_text
+from sales_operator.meetings.extract import (
+    _DISCOURSE,
+    _FILLER_WORDS,
+    _REPEATED,
+    Sentence,
+    clean_spoken,
+    split_sentences,
+    squash,
+    straight_quotes,
+)
+from sales_operator.meetings.transcript import Transcript, Turn, read_transcript
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _texts() -> list[str]:
+    paths = [p for p in (_ROOT / "tests" / "fixtures" / "transcripts").rglob("*") if p.is_file()]
+    paths += sorted((_ROOT / "evals" / "datasets" / "sales_calls").glob("sc*"))
+    bundled = resources.files("sales_operator").joinpath("data/transcripts")
+    paths += [Path(str(p)) for p in bundled.iterdir() if p.is_file()]
+    turns: list[str] = []
+    for path in sorted(paths):
+        try:
+            turns += [t.text for t in read_transcript(path).turns]
+        except Exception:  # noqa: BLE001, S112 - a fixture of a refused format
+            continue
+    sentences = [s for t in turns for s in split_sentences(t)]
+    hostile = [
+        "Um, so, uh, we we we need it by by Friday, , right ?",
+        "{vocalsound} L_C_D_ screens , um , T_V_s .",
+        "ΑΣ' and ΣΑ, Mm-hmm UH-HUH; ERM. huh? ah-ha uhm-",
+        "İstanbul ſ K, um , the the",
+        "",
+        " , , ,",
+    ]
+    return turns + sentences + hostile + [t.upper() for t in turns[:200]]
+
+
+TEXTS = _texts()
+
+
+def test_the_corpus_is_real() -> None:
+    assert len(TEXTS) > 1000
+
+
+def _clean_spoken_before(text: str) -> str:
+    t = _FILLER_WORDS.sub("", straight_quotes(text))
+    for _ in range(2):
+        t = _DISCOURSE.sub("", t)
+    t = _REPEATED.sub(r"\1", t)
+    t = re.sub(r",\s*,", ",", t)
+    t = re.sub(r"\s*,\s*(?=[,.;?!])", "", t)
+    t = re.sub(r"^\s*,\s*", "", t)
+    return " ".join(t.split())
+
+
+def test_clean_spoken_skips_comma_passes_only_where_they_do_nothing() -> None:
+    for text in TEXTS:
+        assert clean_spoken(text) == _clean_spoken_before(text), text
+
+
+def _plain_text_before(text: str) -> str:
+    text = re.sub(r"\{[a-z]+\}", " ", straight_quotes(text))
+    text = re.sub(r"\b((?:[A-Za-z]_)+)", lambda m: m.group(1).replace("_", ""), text)
+    return clean_spoken(text)
+
+
+def test_plain_text_skips_tag_passes_only_where_they_do_nothing() -> None:
+    for text in TEXTS:
+        assert plain_text(text) == _plain_text_before(text), text
+
+
+def _clean_text_before(text: str) -> str:
+    out = summarize._TAG.sub(" ", text) if "{" in text or "[" in text or "<" in text else text
+    if "_" in out:
+        out = summarize._SPELLED.sub(lambda m: m.group().replace("_", ""), out)
+    out = summarize._FILLER.sub(" ", out)
+    out = summarize._STUTTER.sub(r"\1", out)
+    out = " ".join(out.split())
+    out = summarize._SPACE_PUNCT.sub(r"\1", out)
+    out = summarize._REPEAT_PUNCT.sub(r"\1", out)
+    return summarize._LEAD_PUNCT.sub("", out).strip()
+
+
+def test_clean_text_gives_the_unguarded_result() -> None:
+    for text in TEXTS:
+        assert summarize.clean_text(text) == _clean_text_before(text), text
+
+
+_FILLERS = (
+    "um umm uh uhh uhm uhmm erm er ah ahh eh hm hmm mm mmm mm-hmm mm-mm uh-huh uh-uh huh".split()
+)
+
+
+@pytest.mark.parametrize("word", _FILLERS)
+def test_the_filler_hint_finds_every_filler(word: str) -> None:
+    befores = ["", " ", "(", "x", "'", "-", ",", "\n", "é", "1"]
+    afters = ["", " ", ",", ".", "x", "'", "-", "s", "é", "\n"]
+    for form in (word, word.upper(), word.capitalize(), word.swapcase()):
+        for before, after in itertools.product(befores, afters):
+            for text in (f"{before}{form}{after}", f"so {before}{form}{after} then"):
+                if summarize._FILLER.search(text):
+                    assert summarize._FILLER_HINT.search(text), text
+
+
+def test_the_filler_hint_finds_every_filler_in_the_corpus_and_rules_most_out() -> None:
+    hinted = [t for t in TEXTS if summarize._FILLER_HINT.search(t)]
+    assert all(summarize._FILLER_HINT.search(t) for t in TEXTS if summarize._FILLER.search(t))
+    assert len(hinted) < len(TEXTS) / 2  # it is worth asking: most texts have no filler
+
+
+def _candidates_before(text: str, call_date: date) -> list[tuple[int, int, str]]:
+    """The due-date rules tried one by one behind their own needles (no shared gate)."""
+    out = []
+    for kind, pattern in dates._RULES:
+        if dates._NEEDLES[kind].search(text.lower()) is None:
+            continue
+        out += [(m.start(), m.end(), kind) for m in pattern.finditer(text)]
+    return out
+
+
+def test_the_due_date_gate_lets_through_every_text_a_rule_matches() -> None:
+    day = date(2026, 11, 4)
+    extra = ["by 11/20", "in Q3", "Due 2026-12-01.", "EOD tmrw", "two weeks from now", "by EOM"]
+    for text in TEXTS + extra:
+        if _candidates_before(text, day):
+            union, rest = dates._needle_gate()
+            low = text.lower()
+            assert (union is not None and union.search(low)) or any(n.search(low) for n in rest)
+        got = dates._candidates(text, day, 0, 1)
+        assert bool(got) <= bool(_candidates_before(text, day)), text
+
+
+def test_a_sentence_asks_whether_it_is_a_question_once() -> None:
+    s = Sentence(0, 0, "Dana", "customer", "Can you send it by Friday?)", None)
+    assert s.question is True
+    assert "question" in vars(s)  # kept after the first ask
+    assert Sentence(0, 0, "Dana", "customer", "We will.", None).question is False
+    assert s == Sentence(0, 0, "Dana", "customer", "Can you send it by Friday?)", None)
+
+
+def test_a_pair_of_turns_squashes_as_their_joined_text() -> None:
+    texts = TEXTS[:400] + ["", "—", "ΑΣ", "ΣΑ", "don't", "’tis", "a_b"]
+    turns = tuple(
+        Turn(speaker=f"S{i % 3}", text=t, start=float(i), end=None) for i, t in enumerate(texts)
+    )
+    transcript = Transcript(turns=turns, format="plain", name="t")
+    spans = analyze._spans(transcript)
+    pairs = [s for s in spans if s[4]]
+    assert len(pairs) == len(turns) - 1
+    for (text, *_), (a, b) in zip(pairs, itertools.pairwise(turns), strict=True):
+        assert text == squash(f"{a.text} {b.text}")
