@@ -34,7 +34,7 @@ from sales_operator.meetings.transcript import Transcript, parse_transcript, rea
 from sales_operator.policy import default_policy
 
 _ROOT = Path(__file__).resolve().parents[1]
-_QMSUM = Path("/work/shared/data/qmsum_ami_product_meetings/meetings")
+_QMSUM = _ROOT.parent / "shared" / "data" / "qmsum_ami_product_meetings" / "meetings"
 _CALL_DATE = date(2026, 11, 4)
 
 Case = tuple[str, Transcript, set[str], set[str], date]
