@@ -81,6 +81,13 @@ class Vendor:
     """The lexicon category, or `policy` for a vendor the policy added."""
     common: bool = False
     """Whether the name is also an everyday word (needs capitals and a context cue)."""
+    common_aliases: tuple[str, ...] = ()
+    """Aliases that are everyday words ("Dynamics", "Copper"): matched like a `common` name."""
+
+    def spellings(self) -> tuple[tuple[str, bool], ...]:
+        """Return every alias with whether it is an everyday word."""
+        plain = tuple((a, self.common) for a in (self.name, *self.aliases))
+        return plain + tuple((a, True) for a in self.common_aliases)
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,9 @@ class VendorMention:
     confidence: float
     """How sure the detection is, 0..1."""
     how: str
-    """What found it: `context:<cue>`, `lexicon`, `lexicon+context:<cue>`, `lower-case`."""
+    """What found it: `context:<cue>`, `lexicon`, `lexicon+context`,
+    `lexicon+context:folded` (spelled apart or in lower case, in a verb frame), `lower-case`,
+    `policy`."""
 
 
 @lru_cache(maxsize=1)
@@ -110,6 +119,7 @@ def _bundled() -> tuple[Vendor, ...]:
                     aliases=tuple(str(a) for a in e.get("aliases", []) or []),
                     category=str(category),
                     common=bool(e.get("common", False)),
+                    common_aliases=tuple(str(a) for a in e.get("common_aliases", []) or []),
                 )
             )
     return tuple(out)
@@ -155,6 +165,9 @@ _STRONG_BEFORE = (
     r"|switch\w*(?: over)? (?:from|to|away from)|(?:moving|move|moved) (?:off|away from|to)"
     r"|migrat\w+ (?:off|away from)|replac\w+|rip(?:ping)? out|(?:going|go|went|gone) with"
     r"|signed with|(?:went|go|going) back to|leaning (?:towards?|to)|bundled (?:with|into|by)"
+    # replacement and evaluation verbs said of a product (round 6)
+    r"|(?:tried|trying|tested|testing|demoed|demoing|trialed|trialled)(?: out)?"
+    r"|(?:ditched|ditching|dumped|dumping|cancel+ed|cancel+ing|churned from|got rid of)"
 )
 _STRONG_AFTER = (
     r"(?:has|have|had|is|are|was|were)?\s*(?:also |just |already |now |even )*"
@@ -170,6 +183,11 @@ _THE_V_NOUN = (
 _WEAK_BEFORE = (
     r"(?:currently|still|been|are|were|we're|we are|we've been|they're|they are) "
     r"(?:on|using|with|running)|(?:use|uses|used|using)"
+    # usage said with other verbs (round 6): "we pay (for) X", "we run dispatch on X",
+    # "renewing with X", "stuck with X", "licences for X"
+    r"|pa(?:y|ys|id|ying)(?: (?:way|too|much|a|lot|so|for|extra|about|more)){0,4}"
+    r"|(?:run|runs|running|ran)(?: \w+){0,3} (?:on|through|off)"
+    r"|renew\w* with|stuck with|locked into|(?:licen[cs]es?|seats|subscription) (?:for|on|to|with)"
 )
 _WEAK_AFTER = r",? which,? (?:we|they)(?:'ve| have| had)? (?:been )?(?:on|using|used|had|have)\b"
 
@@ -226,13 +244,14 @@ _NOT_A_VENDOR = frozenset(
     everyone someone somebody anyone everybody on mostly also just only even still really
     well now today yesterday tomorrow honestly actually basically last next sure yeah right
     both all some any one two three another other them us me him her its one's
-    mr mrs ms dr""".split()
+    mr mrs ms dr mondays tuesdays wednesdays thursdays fridays saturdays sundays weekends
+    weekdays nights mornings""".split()
 )
 _GENERIC_TOOLS = frozenset(
     """excel outlook google gmail sheets word teams zoom slack whatsapp dropbox sharepoint
     powerpoint office microsoft ipad ipads iphone iphones android gps erp crm sap oracle
     tablets tablet paper email text texts radio fedex ups usps dhl amazon uber linkedin
-    windows mac apple docusign it hr""".split()
+    windows mac apple docusign it hr chrome safari firefox""".split()
 )
 _LOWER_STOP = frozenset(
     """they them their there these those this that what which who people drivers customers
@@ -261,11 +280,13 @@ def _alias_pattern(alias: str, common: bool) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=64)
-def _compiled(vendors: tuple[Vendor, ...]) -> tuple[tuple[Vendor, re.Pattern[str]], ...]:
+def _compiled(
+    vendors: tuple[Vendor, ...],
+) -> tuple[tuple[Vendor, re.Pattern[str], bool], ...]:
     out = []
     for v in vendors:
-        for alias in (v.name, *v.aliases):
-            out.append((v, _alias_pattern(alias, v.common)))
+        for alias, common in v.spellings():
+            out.append((v, _alias_pattern(alias, common), common))
     return tuple(out)
 
 
@@ -273,7 +294,7 @@ def _compiled(vendors: tuple[Vendor, ...]) -> tuple[tuple[Vendor, re.Pattern[str
 def _any_alias(vendors: tuple[Vendor, ...]) -> re.Pattern[str]:
     """Return one alternation of every alias pattern: a sentence it misses names no vendor."""
     start = r"(?<![\w.-])"  # every alias pattern's; tested once, outside the alternation
-    bodies = [p.pattern for _, p in _compiled(vendors)]
+    bodies = [p.pattern for _, p, _ in _compiled(vendors)]
     if not bodies:
         return re.compile(r"(?!)")
     if all(b.startswith(start) for b in bodies):
@@ -285,6 +306,68 @@ def _lower_case_call(units: Sequence[Sentence]) -> bool:
     starts = [s.text.lstrip("\"'([- ")[:1] for s in units if s.text.strip()]
     letters = [c for c in starts if c.isalpha()]
     return len(letters) >= 5 and sum(c.islower() for c in letters) / len(letters) >= 0.6
+
+
+_FRAME_BEFORE = re.compile(rf"\b(?i:{_STRONG_BEFORE}|{_WEAK_BEFORE}|lives? in|live in),? $")
+_FRAME_AFTER = re.compile(
+    r"^(?:'s)? (?i:licen[cs]es?|seats|contract|renewal|subscription|pricing|price|quote|proposal"
+    r"|guys|people|team|reps?|(?:has |have |had |is |are |was )?(?:quoted|pitched|offered|cheaper))\b"
+)
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9&;]*(?:\.[a-z]{2,3}\b)?")
+
+
+@lru_cache(maxsize=64)
+def _folded_keys(vendors: tuple[Vendor, ...]) -> dict[str, tuple[Vendor, bool]]:
+    """Map every alias's squashed key (letters and digits) to its vendor and commonness."""
+    out: dict[str, tuple[Vendor, bool]] = {}
+    for v in vendors:
+        for alias, common in v.spellings():
+            key = name_key(alias)
+            if len(key) >= 4:
+                out.setdefault(key, (v, common))
+    return out
+
+
+def _framed(text: str, start: int, end: int) -> bool:
+    """Whether a verb of use, evaluation or replacement frames `text[start:end]`."""
+    return bool(_FRAME_BEFORE.search(text[max(0, start - 60) : start])) or bool(
+        _FRAME_AFTER.match(text[end : end + 40])
+    )
+
+
+def folded_mentions(text: str, vendors: Sequence[Vendor]) -> list[tuple[Vendor, int, int]]:
+    """Return the lexicon names said spelled apart or in lower case, in a verb frame.
+
+    "we've been running sales force", "we used out reach for sequences", "we use fireflies":
+    one to three words whose letters and digits, case-folded, are an alias's
+    (`name_key`). Such a spelling is accepted only when a verb of use, evaluation or
+    replacement stands right before it ("use", "pay for", "moving off", "replacing") or a
+    buying noun right after ("'s pricing", "licences", "contract"): "our sales force is
+    forty reps" and "better outreach to dentists" are not vendors. A spelling the alias's
+    own pattern reads (capitalised as written) is left to that pattern.
+    """
+    index = _folded_keys(tuple(vendors))
+    if not index:
+        return []
+    tokens = list(_TOKEN.finditer(text))
+    out: list[tuple[Vendor, int, int]] = []
+    for i in range(len(tokens)):
+        for n in (3, 2, 1):
+            if i + n > len(tokens):
+                continue
+            start, end = tokens[i].start(), tokens[i + n - 1].end()
+            if n > 1 and not re.fullmatch(r"[\w&;.]+(?: [\w&;.]+)*", text[start:end]):
+                continue  # the words must be said together ("sales force", not "sales, force")
+            hit = index.get(name_key(text[start:end]))
+            if hit is None:
+                continue
+            vendor, common = hit
+            if n == 1 and not common:
+                continue  # the alias's own (case-blind) pattern reads it
+            if _framed(text, start, end):
+                out.append((vendor, start, end))
+                break
+    return out
 
 
 def find_vendors(
@@ -320,7 +403,7 @@ def find_vendors(
                 banned.add(name_key(name))
                 banned.update(name_key(w) for w in name.split())
     canonical = {name_key(t): t for t in tracked}
-    aliases = {name_key(a): v.name for v in vendors for a in (v.name, *v.aliases)}
+    aliases = {name_key(a): v.name for v in vendors for a, _ in v.spellings()}
 
     def known(name: str) -> str:
         key = name_key(name)
@@ -370,12 +453,19 @@ def find_vendors(
         for pattern in (_INTEGRATION_BEFORE, _INTEGRATION_AFTER):
             for m in prefilter.finditer(pattern, text):
                 integration.add(name_key(known(_trim(m.group("v")))))
+        if vendors and has_context:  # "we've been running sales force", "we use fireflies"
+            for vendor, _, _ in folded_mentions(text, vendors):
+                if not allowed(vendor.name) or any(
+                    v is vendor and p.search(text) for v, p, _ in lexicon
+                ):
+                    continue  # its own pattern reads it (below)
+                found.append((i, vendor.name, LEXICON_WITH_CONTEXT, "lexicon+context:folded"))
         if prefilter.search(lexicon_any, text) is None:
             continue
-        for vendor, pattern in lexicon:
+        for vendor, pattern, common in lexicon:
             if pattern.search(text) is None or not allowed(vendor.name):
                 continue
-            if vendor.common and not has_context:
+            if common and not has_context:
                 continue
             if has_context:
                 found.append((i, vendor.name, LEXICON_WITH_CONTEXT, "lexicon+context"))
