@@ -89,8 +89,14 @@ def _prf(tp: int, pred: int, gold: int) -> dict[str, Any]:
     p = tp / pred if pred else 1.0
     r = tp / gold if gold else 1.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "tp": tp,
-            "predicted": pred, "gold": gold}
+    return {
+        "precision": round(p, 3),
+        "recall": round(r, 3),
+        "f1": round(f, 3),
+        "tp": tp,
+        "predicted": pred,
+        "gold": gold,
+    }
 
 
 def score(rows: list[Row] | None = None) -> dict[str, Any]:
@@ -108,7 +114,9 @@ def score(rows: list[Row] | None = None) -> dict[str, Any]:
             c_pred += len(pred)
             c_gold += len(gold)
             if pred != gold:
-                misses.append(f"{row.kind}: {row.sentence!r} -> {sorted(pred)} (gold {sorted(gold)})")
+                misses.append(
+                    f"{row.kind}: {row.sentence!r} -> {sorted(pred)} (gold {sorted(gold)})"
+                )
             continue
         m_gold += 1
         m_pred += len(insights.commitments)
@@ -123,7 +131,9 @@ def score(rows: list[Row] | None = None) -> dict[str, Any]:
             if row.expected in dues:
                 m_due += 1
                 continue
-            misses.append(f"commitment: {row.sentence!r} -> due {sorted(dues)} (gold {row.expected}; {side})")
+            misses.append(
+                f"commitment: {row.sentence!r} -> due {sorted(dues)} (gold {row.expected}; {side})"
+            )
         else:
             misses.append(f"commitment: {row.sentence!r} -> none (gold {row.expected})")
     return {

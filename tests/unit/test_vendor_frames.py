@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from sales_operator.errors import PolicyError
 from sales_operator.llm import LLM
 from sales_operator.meetings.analyze import analyze_call
 from sales_operator.meetings.transcript import parse_transcript
@@ -122,3 +123,36 @@ def test_common_aliases_come_from_the_lexicon_data() -> None:
     dynamics = next(v for v in lexicon(["crm"]) if v.name == "Microsoft Dynamics")
     assert ("Dynamics", True) in dynamics.spellings()
     assert ("Dynamics 365", False) in dynamics.spellings()
+
+
+def test_a_policy_vendor_brings_its_products_and_spellings() -> None:
+    policy = _policy(
+        competitors=[],
+        competitor_detection={
+            "vendors": ["Brightvault", {"name": "Kestrel", "aliases": ["Kestrel Payroll Cloud"]}]
+        },
+    )
+    assert "Kestrel" in _names("we pay for Kestrel Payroll Cloud per head", policy)
+    assert "Kestrel" in _names("honestly we've been running kestrel pay roll cloud", policy)
+    assert "Brightvault" in _names("we're on Brightvault for the backups", policy)
+
+
+def test_a_tracked_competitor_brings_its_products_from_any_category() -> None:
+    tracked = _policy(competitors=["ADP"])
+    assert _names("we're on Workforce Now for the whole group", tracked) == {"ADP"}
+    off = _policy(competitors=["ADP"], competitor_detection={"lexicon": "off"})
+    assert "ADP" not in _names("the Workforce Now renewal is in May", off)
+
+
+def test_other_categories_only_on_request() -> None:
+    line = "the Veeam licences cost us a fortune"
+    assert _names(line) == {"Veeam"}  # a buying frame ("licences") finds it by context
+    assert _names("Veeam is in the rack next to the switch") == set()
+    backup = _policy(competitors=[], competitor_detection={"categories": ["data_protection"]})
+    assert _names("Veeam is in the rack next to the switch", backup) == {"Veeam"}
+
+
+def test_an_unknown_lexicon_category_is_a_policy_error() -> None:
+    policy = _policy(competitors=[], competitor_detection={"categories": ["payrol"]})
+    with pytest.raises(PolicyError, match="payrol"):
+        _analyze("we use Gusto", policy)

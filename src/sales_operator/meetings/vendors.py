@@ -39,16 +39,20 @@ from importlib import resources
 
 import yaml
 
+from sales_operator.errors import PolicyError
 from sales_operator.meetings import prefilter
 from sales_operator.meetings.extract import Sentence, clean_spoken, name_key
-from sales_operator.policy import Policy
+from sales_operator.policy import Policy, VendorEntry
 
 __all__ = [
+    "ALL_CATEGORIES",
     "LEXICON_CATEGORIES",
     "Vendor",
     "VendorMention",
     "find_vendors",
+    "folded_mentions",
     "lexicon",
+    "tracked_products",
     "vendor_lexicon",
 ]
 
@@ -58,7 +62,17 @@ LEXICON_CATEGORIES = (
     "conversation_intelligence",
     "revenue_intelligence",
 )
-"""The categories of the bundled vendor lexicon."""
+"""The categories of the bundled vendor lexicon used by default (sales tech)."""
+
+ALL_CATEGORIES = (
+    *LEXICON_CATEGORIES,
+    "payroll_hr",
+    "data_protection",
+    "field_service",
+    "fleet_routing",
+)
+"""Every category of the bundled lexicon; the others are used when a policy names them, and
+any vendor of any category when the policy tracks it by name (its products come with it)."""
 
 STRONG = 0.8
 WEAK = 0.55
@@ -125,27 +139,87 @@ def _bundled() -> tuple[Vendor, ...]:
     return tuple(out)
 
 
-def lexicon(categories: Iterable[str] = (), extra: Iterable[str] = ()) -> list[Vendor]:
-    """Return the bundled vendors of `categories` (all when empty) plus `extra` names."""
-    wanted = set(categories)
-    out = [v for v in _bundled() if not wanted or v.category in wanted]
-    out += [Vendor(name=n.strip()) for n in extra if n.strip()]
+def _extra(entry: str | VendorEntry) -> Vendor | None:
+    if isinstance(entry, str):
+        return Vendor(name=entry.strip()) if entry.strip() else None
+    return Vendor(
+        name=entry.name.strip(),
+        aliases=tuple(a for a in entry.aliases if a.strip()),
+        common_aliases=tuple(a for a in entry.common_aliases if a.strip()),
+    )
+
+
+def lexicon(
+    categories: Iterable[str] = (), extra: Iterable[str | VendorEntry] = ()
+) -> list[Vendor]:
+    """Return the bundled vendors of `categories` plus `extra` vendors.
+
+    Args:
+        categories: Lexicon categories (empty: `LEXICON_CATEGORIES`; any of `ALL_CATEGORIES`).
+        extra: Vendor names, or policy entries with their aliases.
+
+    Raises:
+        PolicyError: A category the lexicon does not have.
+    """
+    wanted = set(categories) or set(LEXICON_CATEGORIES)
+    unknown = sorted(wanted - set(ALL_CATEGORIES))
+    if unknown:
+        raise PolicyError(
+            f"unknown vendor lexicon categories {unknown}: expected any of {list(ALL_CATEGORIES)}"
+        )
+    out = [v for v in _bundled() if v.category in wanted]
+    out += [v for v in map(_extra, extra) if v is not None]
     return out
+
+
+def tracked_products(tracked: Iterable[str]) -> list[Vendor]:
+    """Return the lexicon entries of the tracked competitors, reported under the tracked name.
+
+    A policy that tracks "ADP" also finds "we're on Workforce Now", from any category.
+    """
+    return list(_tracked_products(tuple(tracked)))
+
+
+@lru_cache(maxsize=16)
+def _tracked_products(tracked: tuple[str, ...]) -> tuple[Vendor, ...]:
+    keys = {name_key(t): t for t in tracked if t.strip()}
+    out: list[Vendor] = []
+    for v in _bundled():
+        hit = next((keys[k] for a, _ in v.spellings() if (k := name_key(a)) in keys), None)
+        if hit is not None:
+            spellings = [a for a in (v.name, *v.aliases) if name_key(a) != name_key(hit)]
+            out.append(
+                Vendor(
+                    name=hit,
+                    aliases=tuple(spellings),
+                    category=v.category,
+                    common=v.common,
+                    common_aliases=v.common_aliases,
+                )
+            )
+    return tuple(out)
 
 
 def vendor_lexicon(policy: Policy) -> list[Vendor]:
     """Return the vendors matched under `policy` (`meetings.competitor_detection`).
 
     The bundled lexicon is used when `lexicon` is `on`, or `auto` with no `competitors`
-    listed; the policy's own `vendors` are always matched.
+    listed; the policy's own `vendors` are always matched; unless `lexicon` is `off`, the
+    lexicon's products of each tracked competitor are matched too (`tracked_products`).
+
+    Raises:
+        PolicyError: A lexicon category the bundled lexicon does not have.
     """
     detection = policy.meetings.competitor_detection
+    products = [] if detection.lexicon == "off" else tracked_products(policy.meetings.competitors)
     on = detection.lexicon == "on" or (
         detection.lexicon == "auto" and not policy.meetings.competitors
     )
     if not on:
-        return [Vendor(name=n.strip()) for n in detection.vendors if n.strip()]
-    return lexicon(detection.categories, detection.vendors)
+        return [*products, *(v for v in map(_extra, detection.vendors) if v is not None)]
+    taken = {name_key(a) for p in products for a, _ in p.spellings()}
+    rest = lexicon(detection.categories, detection.vendors)
+    return [*products, *(v for v in rest if name_key(v.name) not in taken)]
 
 
 # --- text clean-up ----------------------------------------------------------------------------
@@ -180,6 +254,7 @@ _THE_V_NOUN = (
     r"(?:quote|quotes|proposal|offer|bid|pricing|price|contract|renewal|pilot|trial|demo|"
     r"people|folks|guys|team|reps?|sales ?(?:guy|person|rep))\b"
 )
+_PAID_NOUN = r"(?:licen[cs]es?|seats|subscriptions?)\b"
 _WEAK_BEFORE = (
     r"(?:currently|still|been|are|were|we're|we are|we've been|they're|they are) "
     r"(?:on|using|with|running)|(?:use|uses|used|using)"
@@ -205,6 +280,7 @@ _CONTEXT: tuple[tuple[re.Pattern[str], float, str], ...] = (
     (re.compile(rf"(?<![\w']){_V}'s? {_THE_V_NOUN}"), STRONG, "noun"),
     (re.compile(rf"\bthe {_V} {_THE_V_NOUN}"), STRONG, "noun"),
     (re.compile(rf"\b(?i:{_WEAK_BEFORE}) {_V}"), WEAK, "incumbent"),
+    (re.compile(rf"(?<![\w']){_V}(?:'s)? (?i:{_PAID_NOUN})"), WEAK, "incumbent"),
     (re.compile(rf"(?<![\w']){_V}{_WEAK_AFTER}"), WEAK, "incumbent"),
 )
 # Patterns that open with a cue `_ANY_CONTEXT` also matches (whole words, case-insensitive):
@@ -311,7 +387,8 @@ def _lower_case_call(units: Sequence[Sentence]) -> bool:
 _FRAME_BEFORE = re.compile(rf"\b(?i:{_STRONG_BEFORE}|{_WEAK_BEFORE}|lives? in|live in),? $")
 _FRAME_AFTER = re.compile(
     r"^(?:'s)? (?i:licen[cs]es?|seats|contract|renewal|subscription|pricing|price|quote|proposal"
-    r"|guys|people|team|reps?|(?:has |have |had |is |are |was )?(?:quoted|pitched|offered|cheaper))\b"
+    r"|guys|people|team|reps?"
+    r"|(?:has |have |had |is |are |was )?(?:quoted|pitched|offered|cheaper))\b"
 )
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9&;]*(?:\.[a-z]{2,3}\b)?")
 
@@ -433,7 +510,9 @@ def find_vendors(
             if not has_context and pattern in _CUE_FIRST:
                 continue
             for m in prefilter.finditer(pattern, text):
-                name = _trim(m.group("v"))
+                raw = m.group("v").replace("'s", "")
+                # "on Workforce Now": a product whose name ends in a word _trim drops
+                name = raw if name_key(raw) in aliases else _trim(raw)
                 if not name or not allowed(name):
                     continue
                 if kind == "incumbent" and _FUNCTION.match(text[m.end() :]):
