@@ -258,12 +258,15 @@ _PAID_NOUN = r"(?:licen[cs]es?|seats|subscriptions?)\b"
 _WEAK_BEFORE = (
     r"(?:currently|still|been|are|were|we're|we are|we've been|they're|they are) "
     r"(?:on|using|with|running)|(?:use|uses|used|using)"
-    # usage said with other verbs (round 6): "we pay (for) X", "we run dispatch on X",
-    # "renewing with X", "stuck with X", "licences for X"
+    # usage said with other verbs (round 6): "we pay (for) X", "renewing with X", "stuck with X"
     r"|pa(?:y|ys|id|ying)(?: (?:way|too|much|a|lot|so|for|extra|about|more)){0,4}"
-    r"|(?:run|runs|running|ran)(?: \w+){0,3} (?:on|through|off)"
-    r"|renew\w* with|stuck with|locked into|(?:licen[cs]es?|seats|subscription) (?:for|on|to|with)"
+    r"|renew\w* with|stuck with|locked into"
 )
+_RUN_WORDS = r"run|runs|running|ran"
+"""Usage said as running something on a system ("we run dispatch on X"): its own pattern,
+tried only on sentences holding one of these words (its tail words are everywhere)."""
+_RUN_ON = re.compile(rf"\b(?i:{_RUN_WORDS})(?: \w+){{0,3}} (?i:on|through|off) {_V}")
+_RUN_GATE = re.compile(rf"\b(?:{_RUN_WORDS})\b", re.I)
 _WEAK_AFTER = r",? which,? (?:we|they)(?:'ve| have| had)? (?:been )?(?:on|using|used|had|have)\b"
 
 _TALKING = re.compile(rf"\b(?i:talking|talked|speaking|spoke|in talks) (?:to|with) {_V}")
@@ -280,6 +283,7 @@ _CONTEXT: tuple[tuple[re.Pattern[str], float, str], ...] = (
     (re.compile(rf"(?<![\w']){_V}'s? {_THE_V_NOUN}"), STRONG, "noun"),
     (re.compile(rf"\bthe {_V} {_THE_V_NOUN}"), STRONG, "noun"),
     (re.compile(rf"\b(?i:{_WEAK_BEFORE}) {_V}"), WEAK, "incumbent"),
+    (_RUN_ON, WEAK, "incumbent"),
     (re.compile(rf"(?<![\w']){_V}(?:'s)? (?i:{_PAID_NOUN})"), WEAK, "incumbent"),
     (re.compile(rf"(?<![\w']){_V}{_WEAK_AFTER}"), WEAK, "incumbent"),
 )
@@ -295,7 +299,8 @@ _LOWER: tuple[re.Pattern[str], ...] = (
     re.compile(rf"(?<![\w']){_VL},? {_STRONG_AFTER}", re.I),
 )
 _ANY_CONTEXT = re.compile(
-    rf"\b(?:{_STRONG_BEFORE}|{_WEAK_BEFORE}|quot\w*|pitch\w*|offer\w*|proposal|cheaper|pric\w*|"
+    rf"\b(?:{_STRONG_BEFORE}|{_WEAK_BEFORE}|{_RUN_WORDS}|quot\w*|pitch\w*|offer\w*|proposal|"
+    r"cheaper|pric\w*|"
     r"competitor|alternative|instead of|in the mix|vendor|contract)\b",
     re.I,
 )
@@ -384,7 +389,10 @@ def _lower_case_call(units: Sequence[Sentence]) -> bool:
     return len(letters) >= 5 and sum(c.islower() for c in letters) / len(letters) >= 0.6
 
 
-_FRAME_BEFORE = re.compile(rf"\b(?i:{_STRONG_BEFORE}|{_WEAK_BEFORE}|lives? in|live in),? $")
+_FRAME_BEFORE = re.compile(
+    rf"\b(?i:{_STRONG_BEFORE}|{_WEAK_BEFORE}|(?:{_RUN_WORDS})(?: \w+){{0,3}} (?:on|through|off)"
+    r"|lives? in|live in),? $"
+)
 _FRAME_AFTER = re.compile(
     r"^(?:'s)? (?i:licen[cs]es?|seats|contract|renewal|subscription|pricing|price|quote|proposal"
     r"|guys|people|team|reps?"
@@ -394,15 +402,21 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9&;]*(?:\.[a-z]{2,3}\b)?")
 
 
 @lru_cache(maxsize=64)
-def _folded_keys(vendors: tuple[Vendor, ...]) -> dict[str, tuple[Vendor, bool]]:
-    """Map every alias's squashed key (letters and digits) to its vendor and commonness."""
+def _folded_keys(
+    vendors: tuple[Vendor, ...],
+) -> tuple[dict[str, tuple[Vendor, bool]], frozenset[str]]:
+    """Map every alias's squashed key (letters and digits) to its vendor and commonness.
+
+    Also return every proper prefix of those keys (a word that starts none is skipped).
+    """
     out: dict[str, tuple[Vendor, bool]] = {}
     for v in vendors:
         for alias, common in v.spellings():
             key = name_key(alias)
             if len(key) >= 4:
                 out.setdefault(key, (v, common))
-    return out
+    prefixes = frozenset(k[:n] for k in out for n in range(1, len(k)))
+    return out, prefixes
 
 
 def _framed(text: str, start: int, end: int) -> bool:
@@ -423,19 +437,27 @@ def folded_mentions(text: str, vendors: Sequence[Vendor]) -> list[tuple[Vendor, 
     forty reps" and "better outreach to dentists" are not vendors. A spelling the alias's
     own pattern reads (capitalised as written) is left to that pattern.
     """
-    index = _folded_keys(tuple(vendors))
+    return _folded(text, *_folded_keys(tuple(vendors)))
+
+
+def _folded(
+    text: str, index: dict[str, tuple[Vendor, bool]], prefixes: frozenset[str]
+) -> list[tuple[Vendor, int, int]]:
     if not index:
         return []
     tokens = list(_TOKEN.finditer(text))
+    keys = [name_key(m.group(0)) for m in tokens]
     out: list[tuple[Vendor, int, int]] = []
-    for i in range(len(tokens)):
+    for i, first in enumerate(keys):
+        if first not in prefixes and first not in index:
+            continue
         for n in (3, 2, 1):
             if i + n > len(tokens):
                 continue
             start, end = tokens[i].start(), tokens[i + n - 1].end()
-            if n > 1 and not re.fullmatch(r"[\w&;.]+(?: [\w&;.]+)*", text[start:end]):
+            if n > 1 and text[start:end].count(" ") != n - 1:
                 continue  # the words must be said together ("sales force", not "sales, force")
-            hit = index.get(name_key(text[start:end]))
+            hit = index.get("".join(keys[i : i + n]))
             if hit is None:
                 continue
             vendor, common = hit
@@ -502,12 +524,15 @@ def find_vendors(
     found: list[tuple[int, str, float, str]] = []  # (sentence index, name, confidence, how)
     lexicon = _compiled(tuple(vendors))
     lexicon_any = _any_alias(tuple(vendors))
+    folding = _folded_keys(tuple(vendors))
     integration: set[str] = set()
     strong_count: dict[str, int] = {}
     for i, text in enumerate(cleaned):
         has_context = prefilter.search(_ANY_CONTEXT, text) is not None
         for pattern, confidence, kind in _CONTEXT:
             if not has_context and pattern in _CUE_FIRST:
+                continue
+            if pattern is _RUN_ON and _RUN_GATE.search(text) is None:
                 continue
             for m in prefilter.finditer(pattern, text):
                 raw = m.group("v").replace("'s", "")
@@ -533,7 +558,7 @@ def find_vendors(
             for m in prefilter.finditer(pattern, text):
                 integration.add(name_key(known(_trim(m.group("v")))))
         if vendors and has_context:  # "we've been running sales force", "we use fireflies"
-            for vendor, _, _ in folded_mentions(text, vendors):
+            for vendor, _, _ in _folded(text, *folding):
                 if not allowed(vendor.name) or any(
                     v is vendor and p.search(text) for v, p, _ in lexicon
                 ):
