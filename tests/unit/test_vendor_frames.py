@@ -4,8 +4,6 @@ for these tests, not taken from the eval banks."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from sales_operator.errors import PolicyError
@@ -13,18 +11,9 @@ from sales_operator.llm import LLM
 from sales_operator.meetings.analyze import analyze_call
 from sales_operator.meetings.transcript import parse_transcript
 from sales_operator.meetings.vendors import Vendor, folded_mentions, lexicon
-from sales_operator.policy import Policy, default_policy, parse_policy
+from sales_operator.policy import Policy
 from sales_operator.state import MeetingInsights
-
-DAY = date(2026, 10, 13)
-
-
-def _policy(**meetings: object) -> Policy:
-    base = default_policy().model_dump()
-    base["company"].update(name="Tallyhand", product="Tallyhand Revenue")
-    base["meetings"].update(meetings)
-    return parse_policy(base)
-
+from tests.unit.test_meeting_vendors import DAY, _policy  # the seller "Tallyhand"
 
 NO_LIST = _policy(competitors=[])
 LISTED = _policy(competitors=["FleetPilot"])
@@ -32,15 +21,16 @@ LISTED = _policy(competitors=["FleetPilot"])
 
 def _analyze(line: str, policy: Policy = NO_LIST) -> MeetingInsights:
     text = f"Ana Ruiz: Where are you today?\nBo Park: {line}\n"
+    transcript = parse_transcript(text)
+    people = {"rep_names": {"Ana Ruiz"}, "customer_names": {"Bo Park"}}
     return analyze_call(
-        parse_transcript(text),
+        transcript,
         call_id="v",
         call_date=DAY,
-        rep_names={"Ana Ruiz"},
-        customer_names={"Bo Park"},
         policy=policy,
         llm=LLM(None),
         account_names=["Lumen Analytics"],
+        **people,  # type: ignore[arg-type]
     )
 
 
