@@ -121,9 +121,15 @@ class VendorMention:
 
 
 @lru_cache(maxsize=1)
+def _lexicon_text() -> str:
+    return resources.files("sales_operator").joinpath("data/vendor_lexicon.yaml").read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
 def _bundled() -> tuple[Vendor, ...]:
-    text = resources.files("sales_operator").joinpath("data/vendor_lexicon.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text) or {}
+    text = _lexicon_text()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the file is read per process
+    raw = yaml.load(text, Loader=loader) or {}  # noqa: S506 (a safe loader)
     out: list[Vendor] = []
     for category, entries in raw.items():
         for e in entries or []:
@@ -183,6 +189,9 @@ def tracked_products(tracked: Iterable[str]) -> list[Vendor]:
 @lru_cache(maxsize=16)
 def _tracked_products(tracked: tuple[str, ...]) -> tuple[Vendor, ...]:
     keys = {name_key(t): t for t in tracked if t.strip()}
+    squashed = name_key(_lexicon_text())
+    if not any(k in squashed for k in keys):
+        return ()  # no tracked name is spelled anywhere in the file: no need to parse it
     out: list[Vendor] = []
     for v in _bundled():
         hit = next((keys[k] for a, _ in v.spellings() if (k := name_key(a)) in keys), None)
@@ -299,8 +308,7 @@ _LOWER: tuple[re.Pattern[str], ...] = (
     re.compile(rf"(?<![\w']){_VL},? {_STRONG_AFTER}", re.I),
 )
 _ANY_CONTEXT = re.compile(
-    rf"\b(?:{_STRONG_BEFORE}|{_WEAK_BEFORE}|{_RUN_WORDS}|quot\w*|pitch\w*|offer\w*|proposal|"
-    r"cheaper|pric\w*|"
+    rf"\b(?:{_STRONG_BEFORE}|{_WEAK_BEFORE}|quot\w*|pitch\w*|offer\w*|proposal|cheaper|pric\w*|"
     r"competitor|alternative|instead of|in the mix|vendor|contract)\b",
     re.I,
 )
@@ -532,8 +540,10 @@ def find_vendors(
         for pattern, confidence, kind in _CONTEXT:
             if not has_context and pattern in _CUE_FIRST:
                 continue
-            if pattern is _RUN_ON and _RUN_GATE.search(text) is None:
-                continue
+            if pattern is _RUN_ON:
+                if _RUN_GATE.search(text) is None:
+                    continue
+                has_context = True  # for the lexicon below ("we run it all on sales force")
             for m in prefilter.finditer(pattern, text):
                 raw = m.group("v").replace("'s", "")
                 # "on Workforce Now": a product whose name ends in a word _trim drops
