@@ -244,6 +244,17 @@ def _default_fillers() -> list[str]:
     return ["um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm"]
 
 
+class VendorEntry(_Section):
+    """A vendor the policy adds to the lexicon, with its products and other spellings."""
+
+    name: str = Field(min_length=1)
+    """The vendor as usually written (the name reported)."""
+    aliases: list[str] = Field(default_factory=list)
+    """Product names and other spellings reported under `name` ("Workforce Now" for ADP)."""
+    common_aliases: list[str] = Field(default_factory=list)
+    """Aliases that are everyday words: matched only capitalised and with a context cue."""
+
+
 class CompetitorDetection(_Section):
     """How vendors not on the `competitors` list are found (`meetings.vendors`)."""
 
@@ -251,10 +262,11 @@ class CompetitorDetection(_Section):
     """Whether the bundled vendor lexicon (CRM, sales-tech and conversation-intelligence
     vendors) is matched: `auto` uses it only when `competitors` is empty."""
     categories: list[str] = Field(default_factory=list)
-    """Lexicon categories used (empty: all): `crm`, `sales_engagement`,
-    `conversation_intelligence`, `revenue_intelligence`."""
-    vendors: list[str] = Field(default_factory=list)
-    """More vendor names, matched with the lexicon."""
+    """Lexicon categories used (empty: the four sales-tech ones): `crm`, `sales_engagement`,
+    `conversation_intelligence`, `revenue_intelligence`; on request also `payroll_hr`,
+    `data_protection`, `field_service`, `fleet_routing` (`meetings.vendors.ALL_CATEGORIES`)."""
+    vendors: list[str | VendorEntry] = Field(default_factory=list)
+    """More vendors, matched with the lexicon: a name, or `{name, aliases, common_aliases}`."""
     not_competitors: list[str] = Field(default_factory=list)
     """Vendors never reported (partners, systems we integrate with)."""
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)

@@ -898,6 +898,36 @@ def _resolve_year(kind: str, ctx: _Ctx) -> _Resolved:
     return _fiscal_year_end(d, ctx.fiscal_start), "day", None
 
 
+# --- round 6 (issue 9, cmp): a weekday a week on, and the weekend ---------------------------
+# "Thursday week", "a week on Thursday", "a week Thursday" (British): the coming such day
+# plus seven days. "before the weekend", "by the weekend", "ahead of the weekend": the last
+# working day of the call's week (day precision; the call date itself once it has passed).
+_RULES = (
+    *_RULES,
+    *_rules(
+        (
+            "weekday_week",
+            rf"\b(?P<wd>{_WD_FULL})\s+week\b(?!\s*(?:end|day|night))"
+            rf"|\ba\s+week\s+(?:on\s+)?(?P<wd2>{_WD_FULL})\b",
+        ),
+        ("weekend", r"\b(?:before|by|ahead\s+of|for)\s+the\s+weekend\b"),
+    ),
+)
+_NEEDLES["weekday_week"] = _NEEDLES["weekday"]
+_NEEDLES["weekend"] = re.compile(r"weekend")
+
+
+def _resolve_round6(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Resolved:
+    d, ws = ctx.call_date, ctx.week_start
+    if kind == "weekend":
+        return max(_week_first(d, ws) + timedelta(days=4), d), "day", None
+    wd = _WEEKDAYS[(g.get("wd") or g.get("wd2") or "").lower()]
+    return _next_weekday(d, wd) + timedelta(days=7), "day", None
+
+
+_RESOLVERS.update(dict.fromkeys(("weekday_week", "weekend"), _resolve_round6))
+
+
 @functools.lru_cache(maxsize=1)
 def _rule_needles() -> tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...]:
     """Return every rule with its needle, in rule order (looked up once, not per text)."""

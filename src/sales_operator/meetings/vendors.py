@@ -39,16 +39,20 @@ from importlib import resources
 
 import yaml
 
+from sales_operator.errors import PolicyError
 from sales_operator.meetings import prefilter
 from sales_operator.meetings.extract import Sentence, clean_spoken, name_key
-from sales_operator.policy import Policy
+from sales_operator.policy import Policy, VendorEntry
 
 __all__ = [
+    "ALL_CATEGORIES",
     "LEXICON_CATEGORIES",
     "Vendor",
     "VendorMention",
     "find_vendors",
+    "folded_mentions",
     "lexicon",
+    "tracked_products",
     "vendor_lexicon",
 ]
 
@@ -58,7 +62,17 @@ LEXICON_CATEGORIES = (
     "conversation_intelligence",
     "revenue_intelligence",
 )
-"""The categories of the bundled vendor lexicon."""
+"""The categories of the bundled vendor lexicon used by default (sales tech)."""
+
+ALL_CATEGORIES = (
+    *LEXICON_CATEGORIES,
+    "payroll_hr",
+    "data_protection",
+    "field_service",
+    "fleet_routing",
+)
+"""Every category of the bundled lexicon; the others are used when a policy names them, and
+any vendor of any category when the policy tracks it by name (its products come with it)."""
 
 STRONG = 0.8
 WEAK = 0.55
@@ -81,6 +95,13 @@ class Vendor:
     """The lexicon category, or `policy` for a vendor the policy added."""
     common: bool = False
     """Whether the name is also an everyday word (needs capitals and a context cue)."""
+    common_aliases: tuple[str, ...] = ()
+    """Aliases that are everyday words ("Dynamics", "Copper"): matched like a `common` name."""
+
+    def spellings(self) -> tuple[tuple[str, bool], ...]:
+        """Return every alias with whether it is an everyday word."""
+        plain = tuple((a, self.common) for a in (self.name, *self.aliases))
+        return plain + tuple((a, True) for a in self.common_aliases)
 
 
 @dataclass(frozen=True)
@@ -94,13 +115,21 @@ class VendorMention:
     confidence: float
     """How sure the detection is, 0..1."""
     how: str
-    """What found it: `context:<cue>`, `lexicon`, `lexicon+context:<cue>`, `lower-case`."""
+    """What found it: `context:<cue>`, `lexicon`, `lexicon+context`,
+    `lexicon+context:folded` (spelled apart or in lower case, in a verb frame), `lower-case`,
+    `policy`."""
+
+
+@lru_cache(maxsize=1)
+def _lexicon_text() -> str:
+    return resources.files("sales_operator").joinpath("data/vendor_lexicon.yaml").read_text("utf-8")
 
 
 @lru_cache(maxsize=1)
 def _bundled() -> tuple[Vendor, ...]:
-    text = resources.files("sales_operator").joinpath("data/vendor_lexicon.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text) or {}
+    text = _lexicon_text()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the file is read per process
+    raw = yaml.load(text, Loader=loader) or {}  # noqa: S506 (a safe loader)
     out: list[Vendor] = []
     for category, entries in raw.items():
         for e in entries or []:
@@ -110,32 +139,96 @@ def _bundled() -> tuple[Vendor, ...]:
                     aliases=tuple(str(a) for a in e.get("aliases", []) or []),
                     category=str(category),
                     common=bool(e.get("common", False)),
+                    common_aliases=tuple(str(a) for a in e.get("common_aliases", []) or []),
                 )
             )
     return tuple(out)
 
 
-def lexicon(categories: Iterable[str] = (), extra: Iterable[str] = ()) -> list[Vendor]:
-    """Return the bundled vendors of `categories` (all when empty) plus `extra` names."""
-    wanted = set(categories)
-    out = [v for v in _bundled() if not wanted or v.category in wanted]
-    out += [Vendor(name=n.strip()) for n in extra if n.strip()]
+def _extra(entry: str | VendorEntry) -> Vendor | None:
+    if isinstance(entry, str):
+        return Vendor(name=entry.strip()) if entry.strip() else None
+    return Vendor(
+        name=entry.name.strip(),
+        aliases=tuple(a for a in entry.aliases if a.strip()),
+        common_aliases=tuple(a for a in entry.common_aliases if a.strip()),
+    )
+
+
+def lexicon(
+    categories: Iterable[str] = (), extra: Iterable[str | VendorEntry] = ()
+) -> list[Vendor]:
+    """Return the bundled vendors of `categories` plus `extra` vendors.
+
+    Args:
+        categories: Lexicon categories (empty: `LEXICON_CATEGORIES`; any of `ALL_CATEGORIES`).
+        extra: Vendor names, or policy entries with their aliases.
+
+    Raises:
+        PolicyError: A category the lexicon does not have.
+    """
+    wanted = set(categories) or set(LEXICON_CATEGORIES)
+    unknown = sorted(wanted - set(ALL_CATEGORIES))
+    if unknown:
+        raise PolicyError(
+            f"unknown vendor lexicon categories {unknown}: expected any of {list(ALL_CATEGORIES)}"
+        )
+    out = [v for v in _bundled() if v.category in wanted]
+    out += [v for v in map(_extra, extra) if v is not None]
     return out
+
+
+def tracked_products(tracked: Iterable[str]) -> list[Vendor]:
+    """Return the lexicon entries of the tracked competitors, reported under the tracked name.
+
+    A policy that tracks "ADP" also finds "we're on Workforce Now", from any category.
+    """
+    return list(_tracked_products(tuple(tracked)))
+
+
+@lru_cache(maxsize=16)
+def _tracked_products(tracked: tuple[str, ...]) -> tuple[Vendor, ...]:
+    keys = {name_key(t): t for t in tracked if t.strip()}
+    squashed = name_key(_lexicon_text())
+    if not any(k in squashed for k in keys):
+        return ()  # no tracked name is spelled anywhere in the file: no need to parse it
+    out: list[Vendor] = []
+    for v in _bundled():
+        hit = next((keys[k] for a, _ in v.spellings() if (k := name_key(a)) in keys), None)
+        if hit is not None:
+            spellings = [a for a in (v.name, *v.aliases) if name_key(a) != name_key(hit)]
+            out.append(
+                Vendor(
+                    name=hit,
+                    aliases=tuple(spellings),
+                    category=v.category,
+                    common=v.common,
+                    common_aliases=v.common_aliases,
+                )
+            )
+    return tuple(out)
 
 
 def vendor_lexicon(policy: Policy) -> list[Vendor]:
     """Return the vendors matched under `policy` (`meetings.competitor_detection`).
 
     The bundled lexicon is used when `lexicon` is `on`, or `auto` with no `competitors`
-    listed; the policy's own `vendors` are always matched.
+    listed; the policy's own `vendors` are always matched; unless `lexicon` is `off`, the
+    lexicon's products of each tracked competitor are matched too (`tracked_products`).
+
+    Raises:
+        PolicyError: A lexicon category the bundled lexicon does not have.
     """
     detection = policy.meetings.competitor_detection
+    products = [] if detection.lexicon == "off" else tracked_products(policy.meetings.competitors)
     on = detection.lexicon == "on" or (
         detection.lexicon == "auto" and not policy.meetings.competitors
     )
     if not on:
-        return [Vendor(name=n.strip()) for n in detection.vendors if n.strip()]
-    return lexicon(detection.categories, detection.vendors)
+        return [*products, *(v for v in map(_extra, detection.vendors) if v is not None)]
+    taken = {name_key(a) for p in products for a, _ in p.spellings()}
+    rest = lexicon(detection.categories, detection.vendors)
+    return [*products, *(v for v in rest if name_key(v.name) not in taken)]
 
 
 # --- text clean-up ----------------------------------------------------------------------------
@@ -155,6 +248,9 @@ _STRONG_BEFORE = (
     r"|switch\w*(?: over)? (?:from|to|away from)|(?:moving|move|moved) (?:off|away from|to)"
     r"|migrat\w+ (?:off|away from)|replac\w+|rip(?:ping)? out|(?:going|go|went|gone) with"
     r"|signed with|(?:went|go|going) back to|leaning (?:towards?|to)|bundled (?:with|into|by)"
+    # replacement and evaluation verbs said of a product (round 6)
+    r"|(?:tried|trying|tested|testing|demoed|demoing|trialed|trialled)(?: out)?"
+    r"|(?:ditched|ditching|dumped|dumping|cancel+ed|cancel+ing|churned from|got rid of)"
 )
 _STRONG_AFTER = (
     r"(?:has|have|had|is|are|was|were)?\s*(?:also |just |already |now |even )*"
@@ -167,10 +263,19 @@ _THE_V_NOUN = (
     r"(?:quote|quotes|proposal|offer|bid|pricing|price|contract|renewal|pilot|trial|demo|"
     r"people|folks|guys|team|reps?|sales ?(?:guy|person|rep))\b"
 )
+_PAID_NOUN = r"(?:licen[cs]es?|seats|subscriptions?)\b"
 _WEAK_BEFORE = (
     r"(?:currently|still|been|are|were|we're|we are|we've been|they're|they are) "
     r"(?:on|using|with|running)|(?:use|uses|used|using)"
+    # usage said with other verbs (round 6): "we pay (for) X", "renewing with X", "stuck with X"
+    r"|pa(?:y|ys|id|ying)(?: (?:way|too|much|a|lot|so|for|extra|about|more)){0,4}"
+    r"|renew\w* with|stuck with|locked into"
 )
+_RUN_WORDS = r"run|runs|running|ran"
+"""Usage said as running something on a system ("we run dispatch on X"): its own pattern,
+tried only on sentences holding one of these words (its tail words are everywhere)."""
+_RUN_ON = re.compile(rf"\b(?i:{_RUN_WORDS})(?: \w+){{0,3}} (?i:on|through|off) {_V}")
+_RUN_GATE = re.compile(rf"\b(?:{_RUN_WORDS})\b", re.I)
 _WEAK_AFTER = r",? which,? (?:we|they)(?:'ve| have| had)? (?:been )?(?:on|using|used|had|have)\b"
 
 _TALKING = re.compile(rf"\b(?i:talking|talked|speaking|spoke|in talks) (?:to|with) {_V}")
@@ -187,6 +292,8 @@ _CONTEXT: tuple[tuple[re.Pattern[str], float, str], ...] = (
     (re.compile(rf"(?<![\w']){_V}'s? {_THE_V_NOUN}"), STRONG, "noun"),
     (re.compile(rf"\bthe {_V} {_THE_V_NOUN}"), STRONG, "noun"),
     (re.compile(rf"\b(?i:{_WEAK_BEFORE}) {_V}"), WEAK, "incumbent"),
+    (_RUN_ON, WEAK, "incumbent"),
+    (re.compile(rf"(?<![\w']){_V}(?:'s)? (?i:{_PAID_NOUN})"), WEAK, "incumbent"),
     (re.compile(rf"(?<![\w']){_V}{_WEAK_AFTER}"), WEAK, "incumbent"),
 )
 # Patterns that open with a cue `_ANY_CONTEXT` also matches (whole words, case-insensitive):
@@ -226,13 +333,14 @@ _NOT_A_VENDOR = frozenset(
     everyone someone somebody anyone everybody on mostly also just only even still really
     well now today yesterday tomorrow honestly actually basically last next sure yeah right
     both all some any one two three another other them us me him her its one's
-    mr mrs ms dr""".split()
+    mr mrs ms dr mondays tuesdays wednesdays thursdays fridays saturdays sundays weekends
+    weekdays nights mornings""".split()
 )
 _GENERIC_TOOLS = frozenset(
     """excel outlook google gmail sheets word teams zoom slack whatsapp dropbox sharepoint
     powerpoint office microsoft ipad ipads iphone iphones android gps erp crm sap oracle
     tablets tablet paper email text texts radio fedex ups usps dhl amazon uber linkedin
-    windows mac apple docusign it hr""".split()
+    windows mac apple docusign it hr chrome safari firefox""".split()
 )
 _LOWER_STOP = frozenset(
     """they them their there these those this that what which who people drivers customers
@@ -261,11 +369,13 @@ def _alias_pattern(alias: str, common: bool) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=64)
-def _compiled(vendors: tuple[Vendor, ...]) -> tuple[tuple[Vendor, re.Pattern[str]], ...]:
+def _compiled(
+    vendors: tuple[Vendor, ...],
+) -> tuple[tuple[Vendor, re.Pattern[str], bool], ...]:
     out = []
     for v in vendors:
-        for alias in (v.name, *v.aliases):
-            out.append((v, _alias_pattern(alias, v.common)))
+        for alias, common in v.spellings():
+            out.append((v, _alias_pattern(alias, common), common))
     return tuple(out)
 
 
@@ -273,7 +383,7 @@ def _compiled(vendors: tuple[Vendor, ...]) -> tuple[tuple[Vendor, re.Pattern[str
 def _any_alias(vendors: tuple[Vendor, ...]) -> re.Pattern[str]:
     """Return one alternation of every alias pattern: a sentence it misses names no vendor."""
     start = r"(?<![\w.-])"  # every alias pattern's; tested once, outside the alternation
-    bodies = [p.pattern for _, p in _compiled(vendors)]
+    bodies = [p.pattern for _, p, _ in _compiled(vendors)]
     if not bodies:
         return re.compile(r"(?!)")
     if all(b.startswith(start) for b in bodies):
@@ -285,6 +395,86 @@ def _lower_case_call(units: Sequence[Sentence]) -> bool:
     starts = [s.text.lstrip("\"'([- ")[:1] for s in units if s.text.strip()]
     letters = [c for c in starts if c.isalpha()]
     return len(letters) >= 5 and sum(c.islower() for c in letters) / len(letters) >= 0.6
+
+
+_FRAME_BEFORE = re.compile(
+    rf"\b(?i:{_STRONG_BEFORE}|{_WEAK_BEFORE}|(?:{_RUN_WORDS})(?: \w+){{0,3}} (?:on|through|off)"
+    r"|lives? in|live in),? $"
+)
+_FRAME_AFTER = re.compile(
+    r"^(?:'s)? (?i:licen[cs]es?|seats|contract|renewal|subscription|pricing|price|quote|proposal"
+    r"|guys|people|team|reps?"
+    r"|(?:has |have |had |is |are |was )?(?:quoted|pitched|offered|cheaper))\b"
+)
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9&;]*(?:\.[a-z]{2,3}\b)?")
+
+
+@lru_cache(maxsize=64)
+def _folded_keys(
+    vendors: tuple[Vendor, ...],
+) -> tuple[dict[str, tuple[Vendor, bool]], frozenset[str]]:
+    """Map every alias's squashed key (letters and digits) to its vendor and commonness.
+
+    Also return every proper prefix of those keys (a word that starts none is skipped).
+    """
+    out: dict[str, tuple[Vendor, bool]] = {}
+    for v in vendors:
+        for alias, common in v.spellings():
+            key = name_key(alias)
+            if len(key) >= 4:
+                out.setdefault(key, (v, common))
+    prefixes = frozenset(k[:n] for k in out for n in range(1, len(k)))
+    return out, prefixes
+
+
+def _framed(text: str, start: int, end: int) -> bool:
+    """Whether a verb of use, evaluation or replacement frames `text[start:end]`."""
+    return bool(_FRAME_BEFORE.search(text[max(0, start - 60) : start])) or bool(
+        _FRAME_AFTER.match(text[end : end + 40])
+    )
+
+
+def folded_mentions(text: str, vendors: Sequence[Vendor]) -> list[tuple[Vendor, int, int]]:
+    """Return the lexicon names said spelled apart or in lower case, in a verb frame.
+
+    "we've been running sales force", "we used out reach for sequences", "we use fireflies":
+    one to three words whose letters and digits, case-folded, are an alias's
+    (`name_key`). Such a spelling is accepted only when a verb of use, evaluation or
+    replacement stands right before it ("use", "pay for", "moving off", "replacing") or a
+    buying noun right after ("'s pricing", "licences", "contract"): "our sales force is
+    forty reps" and "better outreach to dentists" are not vendors. A spelling the alias's
+    own pattern reads (capitalised as written) is left to that pattern.
+    """
+    return _folded(text, *_folded_keys(tuple(vendors)))
+
+
+def _folded(
+    text: str, index: dict[str, tuple[Vendor, bool]], prefixes: frozenset[str]
+) -> list[tuple[Vendor, int, int]]:
+    if not index:
+        return []
+    tokens = list(_TOKEN.finditer(text))
+    keys = [name_key(m.group(0)) for m in tokens]
+    out: list[tuple[Vendor, int, int]] = []
+    for i, first in enumerate(keys):
+        if first not in prefixes and first not in index:
+            continue
+        for n in (3, 2, 1):
+            if i + n > len(tokens):
+                continue
+            start, end = tokens[i].start(), tokens[i + n - 1].end()
+            if n > 1 and text[start:end].count(" ") != n - 1:
+                continue  # the words must be said together ("sales force", not "sales, force")
+            hit = index.get("".join(keys[i : i + n]))
+            if hit is None:
+                continue
+            vendor, common = hit
+            if n == 1 and not common:
+                continue  # the alias's own (case-blind) pattern reads it
+            if _framed(text, start, end):
+                out.append((vendor, start, end))
+                break
+    return out
 
 
 def find_vendors(
@@ -322,7 +512,7 @@ def find_vendors(
                 banned.add(name_key(name))
                 banned.update(name_key(w) for w in name.split())
     canonical = {name_key(t): t for t in tracked}
-    aliases = {name_key(a): v.name for v in vendors for a in (v.name, *v.aliases)}
+    aliases = {name_key(a): v.name for v in vendors for a, _ in v.spellings()}
 
     def known(name: str) -> str:
         key = name_key(name)
@@ -344,6 +534,7 @@ def find_vendors(
     found: list[tuple[int, str, float, str]] = []  # (sentence index, name, confidence, how)
     lexicon = _compiled(tuple(vendors))
     lexicon_any = _any_alias(tuple(vendors))
+    folding = _folded_keys(tuple(vendors))
     integration: set[str] = set()
     strong_count: dict[str, int] = {}
     # asked once, not per sentence (hashing a compiled pattern hashes its whole code); a
@@ -362,8 +553,14 @@ def find_vendors(
         for pattern, confidence, kind, needs_cue in context:
             if not has_context and needs_cue:
                 continue
+            if pattern is _RUN_ON:
+                if _RUN_GATE.search(text) is None:
+                    continue
+                has_context = True  # for the lexicon below ("we run it all on sales force")
             for m in prefilter.finditer(pattern, text):
-                name = _trim(m.group("v"))
+                raw = m.group("v").replace("'s", "")
+                # "on Workforce Now": a product whose name ends in a word _trim drops
+                name = raw if name_key(raw) in aliases else _trim(raw)
                 if not name or not allowed(name):
                     continue
                 if kind == "incumbent" and _FUNCTION.match(text[m.end() :]):
@@ -384,12 +581,19 @@ def find_vendors(
         for pattern in integrations:
             for m in prefilter.finditer(pattern, text):
                 integration.add(name_key(known(_trim(m.group("v")))))
+        if vendors and has_context:  # "we've been running sales force", "we use fireflies"
+            for vendor, _, _ in _folded(text, *folding):
+                if not allowed(vendor.name) or any(
+                    v is vendor and p.search(text) for v, p, _ in lexicon
+                ):
+                    continue  # its own pattern reads it (below)
+                found.append((i, vendor.name, LEXICON_WITH_CONTEXT, "lexicon+context:folded"))
         if not any_lexicon or prefilter.search(lexicon_any, text) is None:
             continue
-        for vendor, pattern in lexicon:
+        for vendor, pattern, common in lexicon:
             if pattern.search(text) is None or not allowed(vendor.name):
                 continue
-            if vendor.common and not has_context:
+            if common and not has_context:
                 continue
             if has_context:
                 found.append((i, vendor.name, LEXICON_WITH_CONTEXT, "lexicon+context"))
