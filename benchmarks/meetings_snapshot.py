@@ -133,6 +133,15 @@ def analyze(case: Case, policy: Any = None) -> dict[str, Any]:
         llm=LLM(None),
     )
     data: dict[str, Any] = json.loads(insights.model_dump_json())
+    call = data.get("call") or {}
+    source = call.get("source")
+    if isinstance(source, str) and Path(source).is_absolute():
+        # the checkout's own folder is not part of the output: a fresh clone elsewhere
+        # must give the same stored JSON
+        try:
+            call["source"] = Path(source).resolve().relative_to(_ROOT).as_posix()
+        except ValueError:
+            call["source"] = Path(source).name
     return data
 
 
