@@ -304,8 +304,7 @@ def build_request(
     configs: dict[str, dict[str, Any]] = {}
     requests = []
     for action in pending:
-        review = policy.approval.actions.get(action.kind)
-        if review is None:
+        if action.kind not in policy.approval.actions:
             raise ApprovalError(
                 f"action {action.id}: kind {action.kind!r} has no approval policy; "
                 f"refusing to ask for it (known kinds: {sorted(policy.approval.actions)})"
@@ -320,15 +319,8 @@ def build_request(
                 "review": action_view(action, state, facts),
             }
         )
-        configs.setdefault(
-            action.kind,
-            {
-                "action_name": action.kind,
-                "allowed_decisions": list(review.allowed_decisions),
-                "reviewer": review.reviewer,
-                **review_config_extras(action.kind, policy),  # args_schema (review_ui)
-            },
-        )
+        if action.kind not in configs:
+            configs[action.kind] = _review_config(action.kind, policy)
     return {
         "deal_id": state.deal_id,
         "event_id": state.event_id,
@@ -338,6 +330,52 @@ def build_request(
         "review_configs": list(configs.values()),
         "contract": facts.to_json(),
     }
+
+
+def _review_config(kind: str, policy: Policy) -> dict[str, Any]:
+    """Return the review config of an action kind the policy knows (`build_request`)."""
+    review = policy.approval.actions[kind]
+    return {
+        "action_name": kind,
+        "allowed_decisions": list(review.allowed_decisions),
+        "reviewer": review.reviewer,
+        **review_config_extras(kind, policy),  # args_schema (review_ui)
+    }
+
+
+def request_is_current(
+    request: Any, state: DealState, policy: Policy, reps: Sequence[Rep] | None = None
+) -> bool:
+    """Return whether `request` is what `build_request(state, policy, reps)` would ask now.
+
+    Compared: the deal, event and request ids, the version, each pending action's id, kind
+    and arguments, the contract facts (from `reps` now), and every review config (allowed
+    decisions, reviewer role, schema) as the policy gives it now. Those are all the request
+    carries that `validate_decisions` relies on; what is left (descriptions, the reviewer's
+    view of each action) is for reading. The argument checks of `build_request` are a
+    function of exactly these, so a current request has passed them. Cheap next to
+    `build_request` (no argument checks, no views).
+    """
+    if not isinstance(request, dict):
+        return False
+    pending = pending_actions(state)
+    ids = (state.deal_id, state.event_id, current_request_id(state), request_version(pending))
+    stored = tuple(request.get(k) for k in ("deal_id", "event_id", "request_id", "version"))
+    asked = request.get("action_requests")
+    if stored != ids or not isinstance(asked, list):
+        return False
+    if [(a.get("id"), a.get("name"), a.get("args")) for a in asked if isinstance(a, dict)] != [
+        (a.id, a.kind, a.args) for a in pending
+    ]:
+        return False
+    kinds = list(dict.fromkeys(a.kind for a in pending))
+    if any(kind not in policy.approval.actions for kind in kinds):
+        return False
+    configs = [_review_config(kind, policy) for kind in kinds]
+    return bool(
+        request.get("review_configs") == configs
+        and request.get("contract") == contract_facts(state, policy, reps).to_json()
+    )
 
 
 def request_version(actions: list[ProposedAction]) -> str:
@@ -478,12 +516,90 @@ def _require_checkpointer(config: RunnableConfig) -> None:
         )
 
 
+REVIEW_REQUEST = "review_request"
+"""The state key where `prepare_request` leaves the request the gate asks (`GateState`)."""
+
+
+class GateState(DealState):
+    """The state as the gate reads it: the deal, and the request `prepare_request` built.
+
+    The extra key is a channel of the operator's graph (the gate's input schema brings it);
+    `DealState` itself ignores it. The gate clears it once the request is decided.
+    """
+
+    review_request: dict[str, Any] | None = None
+
+
+class GateUpdate(DealUpdate, total=False):
+    """What the gate's two nodes write: a `DealUpdate`, and the stored request."""
+
+    review_request: dict[str, Any] | None
+
+
+def _ready_request(
+    state: DealState,
+    config: RunnableConfig,
+    policy: Policy,
+    ledger: Any,
+    reps: Sequence[Rep] | None,
+) -> dict[str, Any]:
+    """Build and check the request for every pending action, and index it for the inbox.
+
+    Raises:
+        ApprovalError: for unknown kinds or bad arguments (`build_request`);
+            `ConfigurationError` without a checkpointer or a ledger. Nothing is indexed then.
+    """
+    request = build_request(state, policy, reps)  # raises on unknown kinds or bad args
+    _require_checkpointer(config)
+    if ledger is None:
+        raise ConfigurationError(
+            "the approval gate has no ledger to record decisions in; build the graph with "
+            "build_operator(deps, ...). Nothing was executed."
+        )
+    index_request = getattr(ledger, "index_request", None)
+    if callable(index_request):  # the inbox index, written before the interrupt
+        index_request(state.deal_id, str(request.get("request_id", state.event_id)))
+    return request
+
+
+def make_prepare(
+    policy: Policy, ledger: Any = None
+) -> Callable[[DealState, RunnableConfig], GateUpdate]:
+    """Return the `prepare_request` node: build, check and index the request the gate asks.
+
+    It runs once per request, before the gate's interrupt, and leaves the request in the
+    state (`REVIEW_REQUEST`). LangGraph runs an interrupted node again from its start on
+    resume, so the gate that follows only reads it back (after `request_is_current`) instead
+    of building, checking and indexing the same request a second time.
+
+    Args:
+        policy: The RevOps policy.
+        ledger: The CRM (reps for the contract, the inbox index); as for `make_gate`.
+    """
+
+    def prepare_request(state: DealState, config: RunnableConfig) -> GateUpdate:
+        """Build the one request for every pending action, check it, and index it."""
+        if not pending_actions(state):
+            return {}
+        reps = ledger.list_reps() if ledger is not None else None
+        return {"review_request": _ready_request(state, config, policy, ledger, reps)}
+
+    return prepare_request
+
+
 def make_gate(
     policy: Policy,
     ledger: Any = None,
     authorize: Authorize | None = None,
-) -> Callable[[DealState, RunnableConfig, Runtime[Context]], DealUpdate]:
-    """Return the `approval_gate` node for `policy`.
+) -> Callable[[GateState, RunnableConfig, Runtime[Context]], GateUpdate]:
+    """Return the `approval_gate` node for `policy` (its input schema is `GateState`).
+
+    The request asked is the one `prepare_request` stored when it is still current
+    (`request_is_current`: the same actions and arguments, contract facts, review configs
+    from the policy now); otherwise (a state edited since, a thread from an older version,
+    a gate used on its own) the gate builds, checks and indexes it itself, as
+    `prepare_request` does. The answer is always validated here, on the resume side, against
+    the request's configs and contract and the authorizer.
 
     Args:
         policy: The RevOps policy.
@@ -494,23 +610,20 @@ def make_gate(
     """
 
     def approval_gate(
-        state: DealState, config: RunnableConfig, runtime: Runtime[Context]
-    ) -> DealUpdate:
+        state: GateState, config: RunnableConfig, runtime: Runtime[Context]
+    ) -> GateUpdate:
         """Ask a human about every pending action, in one interrupt, and record the answers."""
+        stored = getattr(state, REVIEW_REQUEST, None)
+        cleared: GateUpdate = {"review_request": None} if stored is not None else {}
         if not pending_actions(state):
-            return {}
+            return cleared
         reps = ledger.list_reps() if ledger is not None else None
-        request = build_request(state, policy, reps)  # raises on unknown kinds or bad args
-        _require_checkpointer(config)
-        if ledger is None:
-            raise ConfigurationError(
-                "the approval gate has no ledger to record decisions in; build the graph with "
-                "build_operator(deps, ...). Nothing was executed."
-            )
+        if stored is not None and request_is_current(stored, state, policy, reps):
+            request = stored  # built, checked and indexed by prepare_request
+            _require_checkpointer(config)
+        else:
+            request = _ready_request(state, config, policy, ledger, reps)
         default_reviewer = getattr(runtime.context, "reviewer", None) or "reviewer"
-        index_request = getattr(ledger, "index_request", None)
-        if callable(index_request):  # the inbox index, written before the interrupt
-            index_request(state.deal_id, str(request.get("request_id", state.event_id)))
         answer = interrupt(present(request, policy))
         while True:
             try:
@@ -525,7 +638,7 @@ def make_gate(
             except ApprovalError as err:
                 # Fail closed: ask again with the error; never treat it as an approval.
                 answer = interrupt(present({**request, "error": str(err)}, policy))
-        return decide(state, request, decisions, ledger)
+        return {**decide(state, request, decisions, ledger), **cleared}
 
     return approval_gate
 

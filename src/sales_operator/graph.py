@@ -4,19 +4,23 @@
 event ─► ingest_event ─┬─► scoring_routing ──────┐
                        ├─► meeting_intelligence ─┤  (the patterns the event needs, in order)
                        ├─► generative_research ──┤
-                       └─► workflow_copilot ─────┴─► approval_gate ─► execute_actions ─► END
+                       └─► workflow_copilot ─────┴─► prepare_request ─► approval_gate
+                                                       ─► execute_actions ─► END
 ```
 
 One thread per deal (`thread_id` = the deal id); each business event is one `invoke`.
+`prepare_request` builds, checks and indexes the request; `approval_gate` asks it (one
+interrupt) and records the answer. LangGraph runs an interrupted node again on resume, so
+the split keeps that second run to reading the stored request back and checking the answer.
 
 Speed-to-lead (policy `speed_to_lead.enabled`): a new lead asks twice. `ingest_event` plans
 only Scoring + Routing and defers research and drafting (`DealState.deferred`), so the first
 request holds only what `notify_owner` proposes (assign the owner, tell the rep):
 
 ```text
-lead ─► ingest_event ─► scoring_routing ─► notify_owner ─► approval_gate ─► execute_actions
-     ─► continue_event ─► generative_research ─► workflow_copilot ─► approval_gate
-     ─► execute_actions ─► END
+lead ─► ingest_event ─► scoring_routing ─► notify_owner ─► (prepare_request ─►) approval_gate
+     ─► execute_actions ─► continue_event ─► generative_research ─► workflow_copilot
+     ─► (prepare_request ─►) approval_gate ─► execute_actions ─► END
 ```
 
 Each stop at the gate is its own request (`<event id>:first`, then the event id), decided
@@ -33,7 +37,13 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import RetryPolicy
 
-from sales_operator.approval import make_executor, make_gate, pending_actions
+from sales_operator.approval import (
+    GateState,
+    make_executor,
+    make_gate,
+    make_prepare,
+    pending_actions,
+)
 from sales_operator.context import Context
 from sales_operator.deps import Deps
 from sales_operator.durability import with_phase_durability
@@ -61,6 +71,9 @@ PATTERN_BUILDERS = {
 }
 """Pattern name to its subgraph builder (`build(PatternDeps) -> StateGraph`)."""
 
+PREPARE_NODE = "prepare_request"
+"""Builds, checks and indexes the request before `approval_gate` interrupts to ask it."""
+
 
 def _next_after(position: int) -> Callable[[DealState], str]:
     """Return a router to the next planned pattern after `PATTERN_ORDER[position - 1]`."""
@@ -71,7 +84,7 @@ def _next_after(position: int) -> Callable[[DealState], str]:
                 return name
         if state.deferred:  # the first request (speed-to-lead): the routing actions only
             return FIRST_REQUEST_NODE
-        return "approval_gate" if pending_actions(state) else END
+        return PREPARE_NODE if pending_actions(state) else END
 
     route.__name__ = (
         "route_after_ingest_event"
@@ -82,7 +95,7 @@ def _next_after(position: int) -> Callable[[DealState], str]:
 
 
 def _after_first_request(state: DealState) -> str:
-    return "approval_gate" if pending_actions(state) else CONTINUE_NODE
+    return PREPARE_NODE if pending_actions(state) else CONTINUE_NODE
 
 
 def _after_execute(state: DealState) -> str:
@@ -119,6 +132,7 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
         blobs=deps.blobs,
         speed_to_lead=deps.policy.speed_to_lead.enabled,
     )
+    prepare: Any = make_prepare(deps.policy, deps.crm)
     gate: Any = make_gate(deps.policy, deps.crm, deps.authorizer())
     executor: Any = make_executor(deps)
     notify_owner: Any = copilot.make_first_request(pattern_deps)
@@ -127,13 +141,14 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
         builder.add_node(name, PATTERN_BUILDERS[name](pattern_deps).compile(name=name))
     builder.add_node(FIRST_REQUEST_NODE, notify_owner)
     builder.add_node(CONTINUE_NODE, continue_event)
-    builder.add_node("approval_gate", gate)
+    builder.add_node(PREPARE_NODE, prepare)
+    builder.add_node("approval_gate", gate, input_schema=GateState)
     builder.add_node(
         "execute_actions",
         executor,
         retry_policy=RetryPolicy(max_attempts=3, retry_on=TransientAdapterError),
     )
-    destinations = [*PATTERN_ORDER, "approval_gate", END]
+    destinations = [*PATTERN_ORDER, PREPARE_NODE, END]
     # the first request follows the patterns an event runs before it (or a repeated event)
     first = {name for plan in FIRST_REQUEST_PLANS.values() for name in plan}
     builder.add_edge(START, "ingest_event")
@@ -144,9 +159,11 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
         extra = [FIRST_REQUEST_NODE] if name in first else []
         builder.add_conditional_edges(name, _next_after(i), [*destinations[i:], *extra])
     builder.add_conditional_edges(
-        FIRST_REQUEST_NODE, _after_first_request, ["approval_gate", CONTINUE_NODE]
+        FIRST_REQUEST_NODE, _after_first_request, [PREPARE_NODE, CONTINUE_NODE]
     )
     builder.add_conditional_edges(CONTINUE_NODE, _next_after(0), destinations)
+    # The request is built and indexed once; the gate asks it (and reads it back on resume).
+    builder.add_edge(PREPARE_NODE, "approval_gate")
     # Always on to the executor: it alone writes, so it also persists rejections to the audit log.
     builder.add_edge("approval_gate", "execute_actions")
     builder.add_conditional_edges("execute_actions", _after_execute, [CONTINUE_NODE, END])
