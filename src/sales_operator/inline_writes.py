@@ -105,15 +105,30 @@ def inline_writes() -> Iterator[None]:
         _INLINE.reset(token)
 
 
-def inline_iter(chunks: Iterator[T]) -> Iterator[T]:
-    """Return `chunks` advanced under `inline_writes()` (a graph's `stream` runs lazily)."""
-    while True:
-        with inline_writes():
-            try:
-                chunk = next(chunks)
-            except StopIteration:
-                return
-        yield chunk
+def inline_iter(chunks: Iterator[T], after: Callable[[], object] | None = None) -> Iterator[T]:
+    """Return `chunks` advanced under `inline_writes()` (a graph's `stream` runs lazily).
+
+    However the iteration ends (exhausted, an error, or closed or dropped early), `chunks`
+    is closed under the mark too, so a run stopped early makes its last checkpoint writes
+    inline, and then `after()`, when given, is called (the checkpointer's flush).
+    """
+    try:
+        while True:
+            with inline_writes():
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    return
+            yield chunk
+    finally:
+        try:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                with inline_writes():
+                    close()
+        finally:
+            if after is not None:
+                after()
 
 
 def install() -> bool:

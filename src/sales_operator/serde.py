@@ -9,6 +9,7 @@ zstd-compressed.
 from __future__ import annotations
 
 import copy
+import os
 import sqlite3
 import threading
 import zlib
@@ -214,15 +215,42 @@ disk)."""
 
 
 class OperatorSqliteSaver(SqliteSaver):
-    """LangGraph's `SqliteSaver`, with a second connection for decision runs.
+    """LangGraph's `SqliteSaver`, with a second, unflushed connection for the operator's runs.
 
     `decision_saver` writes to the same file through its own connection, set to
     `DECISION_SYNC`; `sales_operator.durability` lends it to the runs that resume at the
-    gate or recover the executor. Reads see both connections' commits (WAL).
+    gate or recover the executor, and to event runs, which end with one `flush()` (so an
+    event's checkpoint and its interrupt cost one disk sync, not one per commit). Reads see
+    both connections' commits (WAL).
     """
 
     decision_saver: SqliteSaver | None = None
-    """The saver decision runs use; None when they use this one."""
+    """The saver the operator's runs write through; None when they use this one."""
+
+    wal_path: Path | None = None
+    """The database's write-ahead log, which `flush()` syncs; None without a second saver."""
+
+    def flush(self) -> None:
+        """Make every commit made so far, through either connection, durable on the disk.
+
+        In WAL mode every commit is appended to the one write-ahead log (SQLite folds it
+        into the database only after syncing it, and syncs the database then), so syncing
+        that file makes all of them durable, as a "FULL" commit of the last one would.
+        Does nothing when this saver has no second connection (every commit is "FULL").
+
+        Raises:
+            OSError: when the disk refuses the sync (the writes may not be durable).
+        """
+        if self.wal_path is None:
+            return
+        try:
+            fd = os.open(self.wal_path, os.O_RDONLY)
+        except FileNotFoundError:  # no log: nothing was written since it was folded in
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def sqlite_checkpointer(
@@ -234,8 +262,10 @@ def sqlite_checkpointer(
 
     Args:
         path: The database file (created with its folder when missing).
-        decision_sync: SQLite's `synchronous` for decision runs' checkpoint writes
-            (`DECISION_SYNC` when None); "FULL" keeps a single connection for every run.
+        decision_sync: SQLite's `synchronous` for the operator's runs' checkpoint writes
+            (`DECISION_SYNC` when None): decision runs are not flushed on their own, event
+            runs once, at their end (`OperatorSqliteSaver.flush`); "FULL" keeps a single
+            connection that flushes every commit.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False)
@@ -249,6 +279,7 @@ def sqlite_checkpointer(
         decision = SqliteSaver(side, serde=saver.serde)
         decision.is_setup = True  # same file, set up above
         saver.decision_saver = decision
+        saver.wal_path = Path(path).resolve().with_name(Path(path).name + "-wal")
     return saver
 
 

@@ -1,4 +1,8 @@
-"""Decision runs write their SQLite checkpoints through a second, unflushed connection."""
+"""The operator's runs write their SQLite checkpoints through a second, unflushed connection.
+
+A decision run is never flushed on its own (the CRM is its record); an event run is flushed
+once, when it ends, however it ends.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
 from langgraph.types import Command
 
-from sales_operator import Deps, build_operator
+from sales_operator import Deps, EventError, build_operator
 from sales_operator.approval import approve_all
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.runner import pending_request, thread_config
@@ -38,22 +43,66 @@ def _event_then_resume(graph: Any, saver: Any) -> tuple[int, int, int, int]:
     return main1 - main0, side1 - side0, main2 - main1, side2 - side1
 
 
-def test_event_runs_sync_every_commit_and_decision_runs_use_the_second_connection(
-    deps: Deps,
+def _count_flushes(saver: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record, at each flush, how many rows the second connection had written by then."""
+    flushes: list[int] = []
+    real_flush = saver.flush
+
+    def flush() -> None:
+        flushes.append(saver.decision_saver.conn.total_changes)
+        real_flush()
+
+    monkeypatch.setattr(saver, "flush", flush)
+    return flushes
+
+
+def test_runs_write_through_the_second_connection_and_an_event_run_is_flushed_once(
+    deps: Deps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     saver = deps.checkpointer()
     assert isinstance(saver, OperatorSqliteSaver) and saver.decision_saver is not None
-    assert _sync(saver.conn) == 2  # FULL: an event's checkpoint is its only record
+    assert _sync(saver.conn) == 2  # FULL
     assert _sync(saver.decision_saver.conn) == 1  # NORMAL
+    assert saver.wal_path is not None and saver.wal_path.name.endswith(".sqlite-wal")
+    flushes = _count_flushes(saver, monkeypatch)
     graph = build_operator(deps, checkpointer=saver)
     event_main, event_side, resume_main, resume_side = _event_then_resume(graph, saver)
-    assert event_main > 0 and event_side == 0
+    assert event_main == 0 and event_side > 0  # the checkpoint and the interrupt...
+    # ... flushed once, after the event run's last write; the decision run not at all
+    assert flushes == [saver.decision_saver.conn.total_changes - resume_side]
     assert resume_main == 0 and resume_side > 0
-    # what the decision run wrote is what the main connection reads
+    assert saver.wal_path.exists()
+    # what the runs wrote is what the main connection reads
     snapshot = graph.get_state(CONFIG)
     assert snapshot.next == ()
     executed = [a for a in snapshot.values["proposed_actions"] if a.status == "executed"]
     assert len(executed) == len(deps.crm.list_receipts(SEED_DEAL_ID)) > 0
+
+
+def test_an_event_run_is_flushed_however_it_ends(
+    deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saver = deps.checkpointer()
+    flushes = _count_flushes(saver, monkeypatch)
+    graph = build_operator(deps, checkpointer=saver)
+    side = saver.decision_saver.conn  # type: ignore[union-attr]
+    # an error inside the run (an event before the deal's lead)
+    with pytest.raises(EventError):
+        graph.invoke({"event": lifecycle_events()[1]}, CONFIG)
+    assert flushes == [side.total_changes]
+    # a stream closed after its first chunk: the run's last writes, then the flush
+    chunks = graph.stream({"event": lifecycle_events()[0]}, CONFIG, stream_mode="updates")
+    next(chunks)
+    chunks.close()
+    assert len(flushes) == 2 and flushes[-1] == side.total_changes
+    # a stream dropped unfinished
+    chunks = graph.stream({"event": lifecycle_events()[0]}, CONFIG, stream_mode="updates")
+    next(chunks)
+    del chunks
+    assert len(flushes) == 3 and flushes[-1] == side.total_changes
+    # a whole run (the closed streams left the event in the thread: a repeat now)
+    graph.invoke({"event": lifecycle_events()[0]}, CONFIG)
+    assert len(flushes) == 4 and flushes[-1] == side.total_changes
 
 
 def test_a_recovery_is_a_decision_run_too(deps: Deps) -> None:
@@ -118,3 +167,34 @@ def test_a_killed_process_loses_no_decision_run_checkpoint(tmp_path: Path) -> No
     assert snapshot.next == ()  # the executor's final checkpoint survived the kill
     assert pending_request(graph, SEED_DEAL_ID) is None
     assert all(a.status == "executed" for a in snapshot.values["proposed_actions"])
+
+
+def test_a_killed_process_loses_no_event_run_checkpoint(tmp_path: Path) -> None:
+    """An event's checkpoint and interrupt, written unflushed and flushed once, survive a kill."""
+    work = tmp_path / "work"
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from sales_operator import Deps, build_operator
+        from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
+        from sales_operator.runner import pending_request, thread_config
+
+        deps = Deps.offline({str(work)!r}, sample=True)
+        graph = build_operator(deps, checkpointer=deps.checkpointer())
+        graph.invoke({{"event": lifecycle_events()[0]}}, thread_config(SEED_DEAL_ID))
+        print(pending_request(graph, SEED_DEAL_ID)["request_id"], flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)  # no close
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    deps = Deps.offline(work, sample=True)
+    graph = build_operator(deps, checkpointer=deps.checkpointer())
+    request = pending_request(graph, SEED_DEAL_ID)
+    assert request is not None and request["request_id"] == run.stdout.split()[-1]
+    assert graph.get_state(CONFIG).next == ("approval_gate",)
+    # and it is answered as usual: approve, execute, nothing pending
+    graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), CONFIG)
+    assert pending_request(graph, SEED_DEAL_ID) is None
+    assert len(deps.crm.list_receipts(SEED_DEAL_ID)) == len(request["action_requests"])
