@@ -66,6 +66,7 @@ def test_one_graph_with_four_pattern_subgraphs_then_gate_and_executor(deps: Deps
         "meeting_intelligence",
         "generative_research",
         "workflow_copilot",
+        "prepare_request",
         "approval_gate",
         "execute_actions",
     } <= top

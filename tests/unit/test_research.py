@@ -786,3 +786,24 @@ def test_model_sees_delimited_passages_and_never_a_flagged_one(tmp_path: Path) -
     assert '<<<PASSAGE source="S' in prompt and "<<<END PASSAGE>>>" in prompt
     assert "attacker@evil.example" not in prompt and "SYSTEM NOTE" not in prompt
     assert "runs 450 trucks" in prompt  # whole documents are searched
+
+
+def test_a_lead_runs_only_the_account_brief_step_of_the_research_subgraph(deps: Any) -> None:
+    """The subgraph dispatches on the event: no step of it runs for nothing."""
+    from sales_operator.runner import thread_config
+
+    graph = build_operator(deps, checkpointer=InMemorySaver())
+    steps = [
+        node
+        for namespace, update in graph.stream(
+            {"event": lifecycle_events()[0]},
+            thread_config(SEED_DEAL_ID),
+            stream_mode="updates",
+            subgraphs=True,
+        )
+        if namespace and namespace[0].startswith("generative_research:")
+        for node in update
+    ]
+    assert steps == ["write_account_brief"]
+    state = graph.get_state(thread_config(SEED_DEAL_ID)).values
+    assert state["brief"] is not None and state.get("handoff") is None

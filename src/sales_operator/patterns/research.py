@@ -1,11 +1,12 @@
 """Generative Research: the cited account brief, and the customer-success handoff brief.
 
 ```text
-START ─► write_account_brief ─► write_handoff_brief ─► END
-         (lead_created)          (deal_closed, won)
+START ─┬─► write_account_brief ─► END   (lead_created)
+       └─► write_handoff_brief ─► END   (deal_closed, won)
 ```
 
-Each node does nothing for an event that does not concern it.
+The event picks the one node it needs (no step of the subgraph runs for nothing), and each
+node still does nothing for an event that does not concern it.
 """
 
 from __future__ import annotations
@@ -116,7 +117,19 @@ def build(deps: PatternDeps) -> StateGraph[Any, Any, Any, Any]:
     builder: StateGraph[Any, Any, Any, Any] = StateGraph(DealState, context_schema=Context)
     builder.add_node("write_account_brief", write_account_brief)
     builder.add_node("write_handoff_brief", write_handoff_brief)
-    builder.add_edge(START, "write_account_brief")
-    builder.add_edge("write_account_brief", "write_handoff_brief")
+    builder.add_conditional_edges(
+        START, _dispatch, ["write_account_brief", "write_handoff_brief", END]
+    )
+    builder.add_edge("write_account_brief", END)
     builder.add_edge("write_handoff_brief", END)
     return builder
+
+
+def _dispatch(state: DealState) -> str:
+    """Pick the node the current event needs (END when none)."""
+    kind = state.event.type if state.event is not None else None
+    if kind == "lead_created":
+        return "write_account_brief"
+    if kind == "deal_closed":
+        return "write_handoff_brief"
+    return END
