@@ -107,10 +107,28 @@ def _choose(
 
 
 def _answers_first_request(graph: Any, config: Any) -> bool:
-    """Whether the thread waits on a lead's first request (its `deferred` patterns are set)."""
+    """Whether the thread waits on a lead's first request (its `deferred` patterns are set).
+
+    On the embedded SQLite checkpointer the pending interrupt says it without loading the
+    state: the request's id is `<event id>:first` exactly while the event's patterns are
+    deferred (`approval.request_id_for`). Otherwise, or with no interrupt pending, the
+    thread's last checkpoint is read.
+    """
     saver = graph.checkpointer
-    if saver in (None, False) or not ((config or {}).get("configurable") or {}).get("thread_id"):
+    configurable = (config or {}).get("configurable") or {}
+    thread_id = configurable.get("thread_id")
+    if saver in (None, False) or not thread_id:
         return False
+    peek = getattr(saver, "latest_interrupts", None)
+    if callable(peek) and not configurable.get("checkpoint_id"):
+        from sales_operator.approval import FIRST_REQUEST_SUFFIX
+        from sales_operator.review_ui import request_from_interrupt
+
+        asked = [request_from_interrupt(v) for v in peek(str(thread_id))]
+        ids = [str(r.get("request_id") or "") for r in asked if r is not None]
+        ids = [i for i in ids if i]  # an Agent Inbox interrupt carries no request id
+        if ids:
+            return any(i.endswith(FIRST_REQUEST_SUFFIX) for i in ids)
     saved = saver.get_tuple(config)
     values = saved.checkpoint.get("channel_values", {}) if saved is not None else {}
     return bool(values.get("deferred"))

@@ -214,6 +214,9 @@ decision runs sync every commit too (five per resume: about 2.5 ms each on this 
 disk)."""
 
 
+_INTERRUPT_CHANNEL = "__interrupt__"  # LangGraph's (private) channel of a task's interrupts
+
+
 class OperatorSqliteSaver(SqliteSaver):
     """LangGraph's `SqliteSaver`, with a second, unflushed connection for the operator's runs.
 
@@ -251,6 +254,28 @@ class OperatorSqliteSaver(SqliteSaver):
             os.fsync(fd)
         finally:
             os.close(fd)
+
+    def latest_interrupts(self, thread_id: str) -> list[Any]:
+        """Return the interrupts pending on a thread's latest root checkpoint (values only).
+
+        Reads the checkpoint's `__interrupt__` writes and leaves the checkpoint itself (the
+        whole state) unread: the cheap way to see which request a thread waits on. An empty
+        list when the thread has no checkpoint or its latest one has no interrupt.
+        """
+        with self.cursor(transaction=False) as cur:
+            cur.execute(
+                "SELECT type, value FROM writes WHERE thread_id = ? AND checkpoint_ns = ''"
+                " AND channel = ? AND checkpoint_id = (SELECT MAX(checkpoint_id)"
+                " FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '')",
+                (thread_id, _INTERRUPT_CHANNEL, thread_id),
+            )
+            rows = cur.fetchall()
+        found: list[Any] = []
+        for kind, value in rows:
+            loaded = self.serde.loads_typed((kind, value))
+            for item in loaded if isinstance(loaded, list | tuple) else [loaded]:
+                found.append(getattr(item, "value", item))
+        return found
 
 
 def sqlite_checkpointer(

@@ -198,3 +198,42 @@ def test_a_killed_process_loses_no_event_run_checkpoint(tmp_path: Path) -> None:
     graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), CONFIG)
     assert pending_request(graph, SEED_DEAL_ID) is None
     assert len(deps.crm.list_receipts(SEED_DEAL_ID)) == len(request["action_requests"])
+
+
+@pytest.mark.parametrize("interrupt_format", ["langchain", "agent_inbox"])
+def test_a_first_answer_is_told_from_the_pending_interrupt(
+    deps: Deps, interrupt_format: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under speed-to-lead the first answer runs "exit", the second "sync"; the SQLite saver
+    tells which from the interrupt's request id, without loading the state."""
+    from sales_operator.durability import _choose
+    from sales_operator.policy import SpeedToLeadPolicy
+
+    approval = deps.policy.approval.model_copy(update={"interrupt_format": interrupt_format})
+    deps.policy = deps.policy.model_copy(
+        update={"speed_to_lead": SpeedToLeadPolicy(enabled=True), "approval": approval}
+    )
+    saver = deps.checkpointer()
+    graph = build_operator(deps, checkpointer=saver)
+    loads: list[Any] = []
+    real_get_tuple = saver.get_tuple
+
+    def get_tuple(config: Any) -> Any:
+        loads.append(config)
+        return real_get_tuple(config)
+
+    monkeypatch.setattr(saver, "get_tuple", get_tuple)
+    graph.invoke({"event": lifecycle_events()[0]}, CONFIG)
+    first = pending_request(graph, SEED_DEAL_ID)
+    assert first is not None and first.get("request_id", ":first").endswith(":first")
+    loads.clear()
+    chosen = _choose(graph, Command(resume={}), CONFIG, {}, first_requests=True)
+    assert chosen["durability"] == "exit"
+    # Agent Inbox interrupts carry no request id: then the checkpoint is read
+    assert len(loads) == (0 if interrupt_format == "langchain" else 1)
+    graph.invoke(Command(resume=approve_all(first, reviewer="mgr-jordan")), CONFIG)
+    second = pending_request(graph, SEED_DEAL_ID)
+    assert second is not None and second["action_requests"]
+    assert _choose(graph, Command(resume={}), CONFIG, {}, first_requests=True)["durability"] == (
+        "sync"
+    )
