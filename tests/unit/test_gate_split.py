@@ -8,6 +8,7 @@ so an edited state or a forged stored request is never what a decision is checke
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -38,6 +39,17 @@ def _stored(graph: Any) -> dict[str, Any]:
     stored = graph.get_state(CONFIG).values.get("review_request")
     assert isinstance(stored, dict)
     return stored
+
+
+def _ask_then_forge(graph: Any, forge: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Send the lead; then change the stored request in the state as `forge` says."""
+    send_event(graph, lifecycle_events()[0])
+    request = pending_request(graph, SEED_DEAL_ID)
+    assert request is not None
+    forged = copy.deepcopy(_stored(graph))
+    forge(forged)
+    graph.update_state(CONFIG, {"review_request": forged}, as_node="prepare_request")
+    return request
 
 
 def test_a_request_is_built_and_indexed_once_and_a_resume_keeps_its_inbox_entry(
@@ -76,13 +88,11 @@ def test_a_request_is_built_and_indexed_once_and_a_resume_keeps_its_inbox_entry(
 def test_a_forged_reviewer_role_in_the_stored_request_is_not_trusted(
     graph: Any, deps: Deps
 ) -> None:
-    send_event(graph, lifecycle_events()[0])
-    request = pending_request(graph, SEED_DEAL_ID)
-    assert request is not None
-    forged = copy.deepcopy(_stored(graph))
-    for config in forged["review_configs"]:
-        config["reviewer"] = "rep"  # assign_owner asks for a manager in the policy
-    graph.update_state(CONFIG, {"review_request": forged}, as_node="prepare_request")
+    def lower_roles(forged: dict[str, Any]) -> None:
+        for config in forged["review_configs"]:
+            config["reviewer"] = "rep"  # assign_owner asks for a manager in the policy
+
+    request = _ask_then_forge(graph, lower_roles)
     graph.invoke(Command(resume=_approvals(request, reviewer="rep-sam")), CONFIG)
     again = pending_request(graph, SEED_DEAL_ID)
     assert again is not None and "manager" in again["error"]
@@ -93,12 +103,9 @@ def test_a_forged_reviewer_role_in_the_stored_request_is_not_trusted(
 def test_a_forged_contract_in_the_stored_request_cannot_widen_an_edit(
     graph: Any, deps: Deps
 ) -> None:
-    send_event(graph, lifecycle_events()[0])
-    request = pending_request(graph, SEED_DEAL_ID)
-    assert request is not None
-    forged = copy.deepcopy(_stored(graph))
-    forged["contract"]["contacts"].append("mallory@evil.example")
-    graph.update_state(CONFIG, {"review_request": forged}, as_node="prepare_request")
+    request = _ask_then_forge(
+        graph, lambda forged: forged["contract"]["contacts"].append("mallory@evil.example")
+    )
     decisions: list[dict[str, Any]] = []
     for action in request["action_requests"]:
         if action["name"] == "send_email":
