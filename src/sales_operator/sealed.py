@@ -38,8 +38,8 @@ _SEALED: dict[int, tuple[weakref.ref[BaseModel], bytes | None]] = {}
 """id of a sealed model -> (a weak reference that drops the entry, its packed bytes or None
 for a model sealed inside another one)."""
 
-_SCALARS = (str, int, float, bool, bytes, date, datetime, time, timedelta, Decimal, UUID, Enum)
-_SCALARS += (PurePath, type(None))
+_SCALARS: tuple[type, ...] = (str, int, float, bool, bytes, date, datetime, time, timedelta)
+_SCALARS += (Decimal, UUID, Enum, PurePath, type(None))
 
 
 def _refuse(*_args: Any, **_kwargs: Any) -> NoReturn:
@@ -210,4 +210,3 @@ __all__ = [
     "seal",
     "sealed_count",
 ]
-

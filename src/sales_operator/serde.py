@@ -87,6 +87,12 @@ def _pack(obj: Any) -> bytes:
     return ormsgpack.packb(obj, default=_fast_default, option=_PACK_OPTIONS)
 
 
+PACKED_CACHE = True
+"""Seal state models when they are packed, reuse their packed bytes and share loaded objects
+(`_packed_model`, `_LoadedCache`). False packs and validates every object every time (the
+benchmarks compare both in one run); objects sealed before stay read-only."""
+
+
 def _packed_model(obj: BaseModel, name: tuple[str, str]) -> bytes:
     """Return the pydantic ext payload of a state model, packed once per object.
 
@@ -96,7 +102,7 @@ def _packed_model(obj: BaseModel, name: tuple[str, str]) -> bytes:
     into the cache of loaded objects, so a checkpoint read back in this process gives the
     same object, not a new one to validate.
     """
-    if isinstance(obj, Sealable):
+    if PACKED_CACHE and isinstance(obj, Sealable):
         data = packed_form(obj)
         if data is not None:
             return data
@@ -137,7 +143,8 @@ class _LoadedCache:
         if len(data) > self.max_bytes:
             return
         with self._lock:
-            if data in self._items:
+            if data in self._items:  # the newest object for these bytes: an equal one
+                self._items[data] = obj
                 self._items.move_to_end(data)
                 return
             self._items[data] = obj
@@ -168,7 +175,7 @@ def _fast_ext_hook(fallback: Callable[[int, bytes], Any]) -> Callable[[int, byte
     """
 
     def hook(code: int, data: bytes) -> Any:
-        if code == _EXT_PYDANTIC:
+        if code == _EXT_PYDANTIC and PACKED_CACHE:
             loaded = _LOADED.get(data)
             if loaded is not None:
                 return loaded
@@ -182,7 +189,7 @@ def _fast_ext_hook(fallback: Callable[[int, bytes], Any]) -> Callable[[int, byte
                             obj = cls.model_validate(tup[2])
                         except Exception:  # as LangGraph's hook: keep what was stored
                             return cls.model_construct(**tup[2])
-                        if isinstance(obj, Sealable) and seal(obj):
+                        if PACKED_CACHE and isinstance(obj, Sealable) and seal(obj):
                             _LOADED.put(data, obj)
                         return obj
                 elif code == _EXT_METHOD:
