@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from pathlib import PurePath
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Self
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -101,43 +101,89 @@ class Sealable(BaseModel):
             refuse_assignment(self, name)
         super().__delattr__(name)
 
+    def __copy__(self) -> Self:
+        """Return a shallow copy, not sealed, with plain lists and dicts of its own.
+
+        `model_copy(update=...)` copies through here: the copy can be changed like any new
+        object; models inside it stay shared, and read-only when they were.
+        """
+        copied = super().__copy__()
+        fields = copied.__dict__
+        for name, value in fields.items():
+            kind = type(value)
+            if kind is FrozenList or kind is FrozenDict:
+                fields[name] = _thaw(value)
+        return copied
+
+
+def _thaw(value: Any) -> Any:
+    """Return `value` with every FrozenList and FrozenDict in it, not in its models, plain."""
+    kind = type(value)
+    if kind is FrozenList:
+        return [_thaw(x) for x in value]
+    if kind is FrozenDict:
+        return {k: _thaw(v) for k, v in value.items()}
+    if kind is tuple:
+        return tuple(_thaw(x) for x in value)
+    return value
+
 
 _UNSEALABLE = object()
 
 
+_PLAIN: set[type] = {str, int, float, bool, bytes, type(None), date, datetime, time, timedelta}
+_PLAIN |= {Decimal, UUID, FrozenList, FrozenDict}
+"""Exact types that need no walk: immutable scalars, and containers already read-only (a
+FrozenList or FrozenDict only ever holds read-only values)."""
+
+_MODEL_KINDS: set[type] = set()
+"""Exact `Sealable` classes met so far (an exact-type lookup is faster than `isinstance` on
+pydantic's metaclass)."""
+
+
 def _frozen(value: Any, models: list[tuple[BaseModel, dict[str, Any]]]) -> Any:
-    """Return `value` read-only (`_UNSEALABLE` when it cannot be); queue its models' changes."""
+    """Return `value` read-only (`_UNSEALABLE` when it cannot be); queue its models' changes.
+
+    The hot loop of sealing: a value of a type in `_PLAIN` is returned before any call.
+    """
     kind = type(value)
-    if kind is FrozenList or kind is FrozenDict or isinstance(value, _SCALARS):
-        return value  # already read-only: a FrozenList/FrozenDict only ever holds such values
-    if isinstance(value, Sealable):
-        if id(value) in _SEALED:
-            return value
-        fields: dict[str, Any] = {}
-        if value.__pydantic_extra__:
-            return _UNSEALABLE
-        for name, item in value.__dict__.items():
-            frozen = _frozen(item, models)
-            if frozen is _UNSEALABLE:
-                return _UNSEALABLE
-            if frozen is not item:
-                fields[name] = frozen
-        models.append((value, fields))
-        return value
-    if kind is list:
-        items = [_frozen(x, models) for x in value]
-        return _UNSEALABLE if any(x is _UNSEALABLE for x in items) else FrozenList(items)
+    if kind is list or kind is tuple:
+        items = []
+        for x in value:
+            if type(x) not in _PLAIN:
+                x = _frozen(x, models)
+                if x is _UNSEALABLE:
+                    return x
+            items.append(x)
+        return FrozenList(items) if kind is list else tuple(items)
     if kind is dict:
         out = {}
         for key, item in value.items():
-            frozen = _frozen(item, models)
-            if frozen is _UNSEALABLE or not isinstance(key, _SCALARS):
+            if type(item) not in _PLAIN:
+                item = _frozen(item, models)
+                if item is _UNSEALABLE:
+                    return item
+            if type(key) not in _PLAIN and not isinstance(key, _SCALARS):
                 return _UNSEALABLE
-            out[key] = frozen
+            out[key] = item
         return FrozenDict(out)
-    if kind is tuple:
-        items = [_frozen(x, models) for x in value]
-        return _UNSEALABLE if any(x is _UNSEALABLE for x in items) else tuple(items)
+    if kind in _MODEL_KINDS or (isinstance(value, Sealable) and not _MODEL_KINDS.add(kind)):
+        if id(value) in _SEALED:
+            return value
+        if value.__pydantic_extra__:
+            return _UNSEALABLE
+        fields: dict[str, Any] = {}
+        for name, item in value.__dict__.items():
+            if type(item) not in _PLAIN:
+                frozen = _frozen(item, models)
+                if frozen is _UNSEALABLE:
+                    return frozen
+                if frozen is not item:
+                    fields[name] = frozen
+        models.append((value, fields))
+        return value
+    if kind in _PLAIN or isinstance(value, _SCALARS):
+        return value
     return _UNSEALABLE  # a set, a foreign object: it could change behind the packed bytes
 
 

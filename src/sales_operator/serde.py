@@ -106,11 +106,13 @@ def _packed_model(obj: BaseModel, name: tuple[str, str]) -> bytes:
         data = packed_form(obj)
         if data is not None:
             return data
-        if seal(obj):  # read-only first, then dumped: the bytes are the sealed contents
-            data = _pack((name[0], name[1], obj.model_dump(), "model_validate_json"))
+        # dumped before it is sealed: pydantic dumps plain lists and dicts much faster than
+        # the read-only ones (a copy of a sealed object gets plain ones: `Sealable.__copy__`)
+        data = _pack((name[0], name[1], obj.model_dump(), "model_validate_json"))
+        if seal(obj):
             keep_packed(obj, data)
             _LOADED.put(data, obj)
-            return data
+        return data
     return _pack((name[0], name[1], obj.model_dump(), "model_validate_json"))
 
 

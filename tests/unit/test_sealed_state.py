@@ -104,10 +104,22 @@ def test_a_changed_copy_packs_its_own_bytes_never_the_originals() -> None:
     executed = action.model_copy(update={"status": "executed"})
     assert not is_sealed(executed) and executed.status == "executed"
     executed.description = "a copy can be changed until it is packed itself"
+    # with lists and dicts of its own (plain, so pydantic dumps it on its fast path)
+    assert type(executed.args) is dict and type(executed.args["tags"]) is list
+    executed.args["tags"].append("y")
+    assert action.args["tags"] == ["x"]
+    meeting = _insights()
+    make_serializer().dumps_typed(meeting)
+    later = meeting.model_copy(update={"summary": "s"})
+    later.commitments.append(later.commitments[0])
+    assert len(meeting.commitments) == 1
+    with pytest.raises(ReadOnlyStateError):  # models inside stay shared, and read-only
+        later.commitments[0].text = "changed"
     second = serde.dumps_typed([executed])
     assert second != first
     back = serde.loads_typed(second)[0]
     assert back.status == "executed" and back.description.startswith("a copy")
+    assert back.args["tags"] == ["x", "y"]
     assert serde.loads_typed(first)[0].status == "pending"  # the original's bytes, as they were
     # a deep copy or a pickled copy is a plain, changeable object with plain containers
     for clone in (copy.deepcopy(action), pickle.loads(pickle.dumps(action))):
