@@ -167,7 +167,9 @@ def _frozen(value: Any, models: list[tuple[BaseModel, dict[str, Any]]]) -> Any:
                 return _UNSEALABLE
             out[key] = item
         return FrozenDict(out)
-    if kind in _MODEL_KINDS or (isinstance(value, Sealable) and not _MODEL_KINDS.add(kind)):
+    if kind not in _MODEL_KINDS and isinstance(value, Sealable):
+        _MODEL_KINDS.add(kind)
+    if kind in _MODEL_KINDS:
         if id(value) in _SEALED:
             return value
         if value.__pydantic_extra__:
