@@ -101,6 +101,9 @@ def pack_ms(graph: Any, deal_id: str, repeat: int = 20) -> dict[str, float]:
 
     Also ours without compression, and ms to load it back: ours, and LangGraph's serializer
     with the same models registered (its permissive default logs a warning per model).
+    The state read back from its checkpoint is made of sealed models that keep their packed
+    bytes, so `ours_models` packs from those; `*_no_packed_cache` is the same with
+    `serde.PACKED_CACHE` off (every model dumped and validated).
     """
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
