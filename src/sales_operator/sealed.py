@@ -15,8 +15,12 @@ An object holding anything else than the state's models, lists, dicts, tuples an
 scalars (str, numbers, datetimes, UUIDs, ...) is not sealed and is packed every time.
 
 Deep copies (`copy.deepcopy`, `model_copy(deep=True)`) and unpickled objects are plain,
-changeable objects. Code that goes around the models' attribute assignment on purpose
-(`object.__setattr__`, writing to `__dict__`) is not guarded.
+changeable objects. Not guarded: code that goes around the models' attribute assignment on
+purpose (`object.__setattr__`, writing to `__dict__`); and a change made in place by another
+thread while the object is first packed (it is dumped, then sealed): under LangGraph's
+`durability="async"` a checkpoint is written while the next node runs, so a node that
+changed the previous step's objects in place could race it (the operator's nodes never do;
+they return new values, and their runs use "exit" or "sync").
 """
 
 from __future__ import annotations

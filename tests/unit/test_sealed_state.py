@@ -11,7 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,13 @@ from sales_operator.errors import ReadOnlyStateError
 from sales_operator.sealed import FrozenDict, FrozenList, is_sealed, packed_form, sealed_count
 from sales_operator.serde import allowed_msgpack_modules, make_serializer
 from sales_operator.state import (
-    Commitment,
     Deal,
     DealState,
     Event,
     MeetingInsights,
     ProposedAction,
-    Quote,
 )
+from tests.unit.test_state_serde import _rich_state
 
 
 def _action(i: int = 1, **args: Any) -> ProposedAction:
@@ -47,20 +46,9 @@ def _action(i: int = 1, **args: Any) -> ProposedAction:
 
 
 def _insights() -> MeetingInsights:
-    return MeetingInsights(
-        call_id="c1",
-        call_date=date(2026, 11, 4),
-        talk_ratio={"Sam": 0.6, "Ana": 0.4},
-        commitments=[
-            Commitment(
-                owner="Sam",
-                text="send ROI",
-                due=date(2026, 11, 6),
-                quote=Quote(speaker="Sam", text="I'll send it by Friday"),
-            )
-        ],
-        engine="offline:rules",
-    )
+    meeting = _rich_state().meetings[0]  # a call with a commitment and its quote
+    meeting.talk_ratio = {"Sam": 0.6, "Ana": 0.4}
+    return meeting
 
 
 def _raw(stored: tuple[str, bytes]) -> bytes:
