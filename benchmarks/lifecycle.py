@@ -101,6 +101,9 @@ def pack_ms(graph: Any, deal_id: str, repeat: int = 20) -> dict[str, float]:
 
     Also ours without compression, and ms to load it back: ours, and LangGraph's serializer
     with the same models registered (its permissive default logs a warning per model).
+    The state read back from its checkpoint is made of sealed models that keep their packed
+    bytes, so `ours_models` packs from those; `*_no_packed_cache` is the same with
+    `serde.PACKED_CACHE` off (every model dumped and validated).
     """
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
@@ -140,7 +143,82 @@ def pack_ms(graph: Any, deal_id: str, repeat: int = 20) -> dict[str, float]:
         for _ in range(repeat):
             codec.loads_typed(stored)
         out[f"load_{name}_models"] = 1000 * (time.perf_counter() - t) / repeat
+    # ours with the cached packed form off: every model dumped and validated every time (on,
+    # a state read back from its checkpoint packs from its models' kept bytes)
+    from sales_operator import serde as packed
+
+    stored = serde.dumps_typed(values)
+    packed.PACKED_CACHE = False
+    try:
+        for name, work in (
+            ("ours_models_no_packed_cache", lambda: serde.dumps_typed(values)),
+            ("load_ours_models_no_packed_cache", lambda: serde.loads_typed(stored)),
+        ):
+            t = time.perf_counter()
+            for _ in range(repeat):
+                work()
+            out[name] = 1000 * (time.perf_counter() - t) / repeat
+    finally:
+        packed.PACKED_CACHE = True
     return out
+
+
+def codec_ms_per_deal(graph: Any, first: int, deals: int) -> dict[str, Any]:
+    """Return ms per deal spent packing and loading its checkpoints, with the cached packed
+    form (`serde.PACKED_CACHE`) on and off, deal by deal interleaved.
+
+    Times every `dumps_typed`/`loads_typed` of the checkpointer's serializer while `deals`
+    more deals (numbered from `first`) run through the graph, half of them with the cache off.
+    """
+    from sales_operator import serde
+
+    spent = {"dumps": 0.0, "loads": 0.0}
+    calls = {"dumps": 0, "loads": 0}
+    dumps, loads = serde.PackedSerializer.dumps_typed, serde.PackedSerializer.loads_typed
+
+    def timed(name: str, real: Any) -> Any:
+        def run(self: Any, value: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return real(self, value)
+            finally:
+                spent[name] += time.perf_counter() - t
+                calls[name] += 1
+
+        return run
+
+    out: dict[str, dict[str, list[float]]] = {"cached": {}, "uncached": {}}
+    serde.PackedSerializer.dumps_typed = timed("dumps", dumps)  # type: ignore[method-assign]
+    serde.PackedSerializer.loads_typed = timed("loads", loads)  # type: ignore[method-assign]
+    try:
+        for i in range(first, first + deals):
+            mode = "cached" if i % 2 == 0 else "uncached"
+            serde.PACKED_CACHE = mode == "cached"
+            for key in spent:
+                spent[key], calls[key] = 0.0, 0
+            run_graph_deal(graph, *deal_events(i))
+            row = out[mode]
+            for key in spent:
+                row.setdefault(f"{key}_ms", []).append(1000 * spent[key])
+                row.setdefault(key, []).append(calls[key])
+    finally:
+        serde.PACKED_CACHE = True
+        serde.PackedSerializer.dumps_typed = dumps  # type: ignore[method-assign]
+        serde.PackedSerializer.loads_typed = loads  # type: ignore[method-assign]
+    result: dict[str, Any] = {
+        mode: {k: statistics.median(v) for k, v in row.items()} for mode, row in out.items()
+    }
+    for key in ("dumps_ms", "loads_ms"):
+        result[f"{key}_cached_over_uncached"] = (
+            result["cached"][key] / result["uncached"][key] if result["uncached"][key] else None
+        )
+    result["deals_each"] = deals // 2
+    result["what"] = (
+        "ms per deal in the checkpointer's serializer (dumps_typed: pack and compress; "
+        "loads_typed: decompress and rebuild), medians over deals run with the cached packed "
+        "form on and off, interleaved; dumps/loads: calls per deal"
+    )
+    return result
 
 
 def checkpoint_rows(saver: Any, deal_ids: list[str]) -> tuple[int, int]:
@@ -290,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     states = [state_bytes(graph, d) for d in measured]
     raw_states = [state_bytes(graph, d, packed=False) for d in measured]
     packing = pack_ms(graph, measured[0])
+    codec = codec_ms_per_deal(graph, args.deals + 2, 6)
     n_events = args.deals * len(lifecycle_events())
     stl = stl_to_request.get("lead_created", [])
     stl_one = to_request.get("lead_created", [])
@@ -356,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "checkpoints_per_event": n_checkpoints / n_events,
         "pack_state_ms": packing,
+        "checkpoint_codec_ms_per_deal": codec,
         "state_bytes_per_deal": {
             "median": statistics.median(states),
             "max": max(states),

@@ -16,7 +16,8 @@ SalesOperatorError(Exception)
 ├─ ApprovalError             # a malformed or disallowed decision, an unknown action kind
 │  └─ ContractError          # action arguments that break their contract (outsider, spoofed From)
 ├─ DealBusyError             # another process holds the deal's lease (.retryable = True)
-└─ RecoveryNeededError       # the thread stopped inside execute_actions; resume it first
+├─ RecoveryNeededError       # the thread stopped inside execute_actions; resume it first
+└─ ReadOnlyStateError        # a checkpointed state object changed in place (also a TypeError)
 ```
 
 A rejection is a decision, not an error. Every error names what is wrong.
@@ -164,3 +165,12 @@ class RecoveryNeededError(SalesOperatorError):
         """The deal."""
         self.action_ids = action_ids
         """The approved actions not yet run."""
+
+
+class ReadOnlyStateError(SalesOperatorError, TypeError):
+    """A deal-state object stored in a checkpoint was changed in place; copy it instead.
+
+    Objects the checkpointer has packed are read-only (`sales_operator.sealed`): assigning a
+    field, or changing a list or dict inside one, raises this. Make a changed copy with
+    `model_copy(update={...})`.
+    """

@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel
 
+from sales_operator.sealed import Sealable, keep_packed, packed_form, seal
 from sales_operator.state import STATE_MODELS
 
 
@@ -74,8 +76,7 @@ def _fast_default(obj: Any) -> Any:
         return ormsgpack.Ext(_EXT_METHOD, ormsgpack.packb(payload))
     name = _MODEL_NAMES.get(kind)
     if name is not None:
-        payload = (name[0], name[1], obj.model_dump(), "model_validate_json")
-        return ormsgpack.Ext(_EXT_PYDANTIC, _pack(payload))
+        return ormsgpack.Ext(_EXT_PYDANTIC, _packed_model(obj, name))
     if kind is date:
         return ormsgpack.Ext(
             _EXT_POS_ARGS, ormsgpack.packb(("datetime", "date", (obj.year, obj.month, obj.day)))
@@ -85,6 +86,86 @@ def _fast_default(obj: Any) -> Any:
 
 def _pack(obj: Any) -> bytes:
     return ormsgpack.packb(obj, default=_fast_default, option=_PACK_OPTIONS)
+
+
+PACKED_CACHE = True
+"""Seal state models when they are packed, reuse their packed bytes and share loaded objects
+(`_packed_model`, `_LoadedCache`). False packs and validates every object every time (the
+benchmarks compare both in one run); objects sealed before stay read-only."""
+
+
+def _packed_model(obj: BaseModel, name: tuple[str, str]) -> bytes:
+    """Return the pydantic ext payload of a state model, packed once per object.
+
+    A model of the state (not `DealState` itself) is sealed the first time it is packed:
+    it becomes read-only, all the way down (`sales_operator.sealed`), and keeps its packed
+    bytes, which every later checkpoint holding the same object reuses. The bytes also go
+    into the cache of loaded objects, so a checkpoint read back in this process gives the
+    same object, not a new one to validate.
+    """
+    if PACKED_CACHE and isinstance(obj, Sealable):
+        data = packed_form(obj)
+        if data is not None:
+            return data
+        # dumped before it is sealed: pydantic dumps plain lists and dicts much faster than
+        # the read-only ones (a copy of a sealed object gets plain ones: `Sealable.__copy__`)
+        data = _pack((name[0], name[1], obj.model_dump(), "model_validate_json"))
+        if seal(obj):
+            keep_packed(obj, data)
+            _LOADED.put(data, obj)
+        return data
+    return _pack((name[0], name[1], obj.model_dump(), "model_validate_json"))
+
+
+LOADED_CACHE_BYTES = 4 * 2**20
+"""Packed bytes of the loaded-objects cache at most (least recently used dropped first)."""
+
+
+class _LoadedCache:
+    """Packed bytes of a sealed state model -> that model, least recently used dropped first.
+
+    Only read-only (sealed) objects go in, so handing the same one to every load of the
+    same bytes, in any thread and any graph of the process, is safe. Bounded by the packed
+    bytes it holds (`LOADED_CACHE_BYTES`), not by the number of deals.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._items: OrderedDict[bytes, BaseModel] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, data: bytes) -> BaseModel | None:
+        with self._lock:
+            obj = self._items.get(data)
+            if obj is not None:
+                self._items.move_to_end(data)
+            return obj
+
+    def put(self, data: bytes, obj: BaseModel) -> None:
+        if len(data) > self.max_bytes:
+            return
+        with self._lock:
+            if data in self._items:  # the newest object for these bytes: an equal one
+                self._items[data] = obj
+                self._items.move_to_end(data)
+                return
+            self._items[data] = obj
+            self.size += len(data)
+            while self.size > self.max_bytes:
+                old, _ = self._items.popitem(last=False)
+                self.size -= len(old)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_LOADED = _LoadedCache(LOADED_CACHE_BYTES)
 
 
 def _fast_ext_hook(fallback: Callable[[int, bytes], Any]) -> Callable[[int, bytes], Any]:
@@ -97,6 +178,10 @@ def _fast_ext_hook(fallback: Callable[[int, bytes], Any]) -> Callable[[int, byte
     """
 
     def hook(code: int, data: bytes) -> Any:
+        if code == _EXT_PYDANTIC and PACKED_CACHE:
+            loaded = _LOADED.get(data)
+            if loaded is not None:
+                return loaded
         if code == _EXT_PYDANTIC or code == _EXT_METHOD or code == _EXT_POS_ARGS:
             tup = ormsgpack.unpackb(data, ext_hook=hook, option=_UNPACK_OPTIONS)
             if isinstance(tup, list) and len(tup) >= 3:
@@ -104,9 +189,12 @@ def _fast_ext_hook(fallback: Callable[[int, bytes], Any]) -> Callable[[int, byte
                     cls = _MODELS_BY_NAME.get((tup[0], tup[1]))
                     if cls is not None and isinstance(tup[2], dict):
                         try:
-                            return cls.model_validate(tup[2])
+                            obj = cls.model_validate(tup[2])
                         except Exception:  # as LangGraph's hook: keep what was stored
                             return cls.model_construct(**tup[2])
+                        if PACKED_CACHE and isinstance(obj, Sealable) and seal(obj):
+                            _LOADED.put(data, obj)
+                        return obj
                 elif code == _EXT_METHOD:
                     if tup[:2] == ["datetime", "datetime"] and tup[3:] == ["fromisoformat"]:
                         return datetime.fromisoformat(tup[2])

@@ -32,6 +32,8 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
+from sales_operator.sealed import Sealable
+
 IsoDate = Annotated[date, PlainSerializer(date.isoformat, return_type=str)]
 """A date that dumps as an ISO string, also in python mode. Checkpoints store a model's
 `model_dump()`; the LangGraph server reads checkpoints back as JSON, where a bare `date`
@@ -90,7 +92,8 @@ ACTION_KINDS: tuple[str, ...] = (
 )
 
 
-class _Model(BaseModel):
+class _Model(Sealable):
+    # Sealable: read-only once the checkpointer has packed it (`sales_operator.sealed`)
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
 

@@ -320,3 +320,34 @@ def test_an_allowlist_copy_keeps_the_fast_path_and_its_own_allowlist(
     assert isinstance(back["state"], DealState) and back["state"] == value["state"]
     assert isinstance(back["foreign"], _Foreign)  # the copy's allowlist, not the original's
     assert isinstance(serde.loads_typed(serde.dumps_typed(value))["foreign"], dict)
+
+
+def test_rows_of_every_older_format_load_once_then_share_their_read_only_models() -> None:
+    from sales_operator.errors import ReadOnlyStateError
+    from sales_operator.serde import allowed_msgpack_modules
+
+    state = _rich_state()
+    values = dict(state)
+    langgraph = JsonPlusSerializer(allowed_msgpack_modules=allowed_msgpack_modules())
+    plain = langgraph.dumps_typed(values)  # as LangGraph itself, or an older version, wrote it
+    rows = [
+        plain,
+        ("msgpack+zlib", zlib.compress(plain[1], 1)),
+        ("msgpack+zstd", zstandard.ZstdCompressor(level=3).compress(plain[1])),
+    ]
+    serde = make_serializer()
+    loaded = [serde.loads_typed(row) for row in rows]
+    for back in loaded:
+        assert back == values
+        assert back["score"] is loaded[0]["score"]  # one validation, then the same object
+        assert back["meetings"][0] is loaded[0]["meetings"][0]
+    with pytest.raises(ReadOnlyStateError):
+        loaded[0]["score"].factors.append(loaded[0]["score"].factors[0])
+    # and they pack back to LangGraph's own bytes
+    again = serde.dumps_typed(loaded[0])
+    raw = (
+        zstandard.ZstdDecompressor().decompress(again[1])
+        if again[0] == "msgpack+zstd"
+        else again[1]
+    )
+    assert raw == plain[1]
