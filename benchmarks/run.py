@@ -22,6 +22,7 @@ BENCHMARKS = (
     "startup",
     "scoring_scale",
     "scale",
+    "patterns",
 )
 """Every benchmark, in run order."""
 

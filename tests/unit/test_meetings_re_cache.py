@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmarks.patterns import large_tracker_policy
 
 from sales_operator.llm import LLM
 from sales_operator.meetings.analyze import analyze_call
 from sales_operator.meetings.transcript import read_transcript
-from sales_operator.policy import ConceptTracker, KeywordTracker, Policy, default_policy
+from sales_operator.policy import Policy, default_policy
 
 _FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "transcripts"
 _DISCOVERY = Path(
@@ -33,29 +34,6 @@ _DISCOVERY = Path(
 )
 _MEETINGS = str(Path(str(resources.files("sales_operator"))) / "meetings")
 _compiler: Any = sys.modules["re._compiler" if "re._compiler" in sys.modules else "sre_compile"]
-
-
-def _big_policy(terms: int = 600) -> Policy:
-    """Return the default policy with `terms` more tracker terms (phrases, CamelCase, words)."""
-    base = default_policy()
-    words = [f"{w}{i}" for i in range(terms // 3) for w in ("Widget", "ledger", "FleetPath")]
-    words += [f"quarterly review {i}" for i in range(terms - len(words))]
-    keyword = {f"kw{j}": words[j * 10 : (j + 1) * 10] for j in range(len(words) // 20)}
-    keyword["real words"] = ["price", "budget", "spreadsheet", "integration"]
-    trackers = {
-        f"tr{j}": KeywordTracker(keywords=words[j * 10 : (j + 1) * 10], said_by="customer")
-        for j in range(len(words) // 20, len(words) // 10)
-    }
-    concepts = {"pain": ConceptTracker(description="pain", cues=["manual work", "Excel sheets"])}
-    meetings = base.meetings.model_copy(
-        update={
-            "keyword_trackers": keyword,
-            "trackers": trackers,
-            "concept_trackers": concepts,
-            "competitors": [*base.meetings.competitors, "Acme Routing", "ParcelPilot"],
-        }
-    )
-    return base.model_copy(update={"meetings": meetings})
 
 
 @contextmanager
@@ -100,7 +78,9 @@ def _analyze(path: Path, policy: Policy) -> Any:
 _CALLS = [_DISCOVERY, *(_FIXTURES / n for n in ("pricing_call.json", "onboarding_check.vtt"))]
 
 
-@pytest.mark.parametrize("policy_of", [default_policy, _big_policy], ids=["default", "600-terms"])
+@pytest.mark.parametrize(
+    "policy_of", [default_policy, large_tracker_policy], ids=["default", "600-terms"]
+)
 @pytest.mark.parametrize("path", _CALLS, ids=lambda p: p.name)
 def test_a_second_analysis_compiles_no_pattern(path: Path, policy_of: Any) -> None:
     policy = policy_of()
@@ -113,9 +93,9 @@ def test_a_second_analysis_compiles_no_pattern(path: Path, policy_of: Any) -> No
     assert not handed, f"meetings code handed re pattern strings at {handed.most_common(10)}"
 
 
-def test_the_big_policy_is_matched() -> None:
+def test_thelarge_tracker_policy_is_matched() -> None:
     """The 600-term policy's own terms are in force (its trackers run, its real words hit)."""
-    got = _analyze(_DISCOVERY, _big_policy())
+    got = _analyze(_DISCOVERY, large_tracker_policy())
     names = {h["tracker"] for h in got["trackers"]}
     assert "real words" in names
 
