@@ -517,18 +517,25 @@ def blob_references(checkpointer: Any, crm: Any = None) -> set[str]:
     """Return every blob reference the checkpoints (all threads, all versions) and audit hold.
 
     Reads every checkpoint of every thread and namespace, with its pending writes and
-    metadata, and the whole audit log: for `collect_blobs`, not for a request path.
+    metadata, and the whole audit log: for `collect_blobs`, not for a request path. On
+    SQLite and Postgres the stored rows are scanned once, no state rebuilt.
     """
     return _blob_references(checkpointer, crm)[0]
 
 
 def _blob_references(checkpointer: Any, crm: Any) -> tuple[set[str], int]:
-    """Return the references `blob_references` finds, and how many checkpoints it read."""
+    """Return the references `blob_references` finds, and how many checkpoints it read.
+
+    SQLite and Postgres savers are read row by row without rebuilding states
+    (`blob_scan.checkpoint_references`); any other saver through its `list(None)`.
+    """
+    from sales_operator.blob_scan import checkpoint_references
     from sales_operator.blobs import references_in
 
     found: set[str] = set()
-    checkpoints = 0
-    for item in checkpointer.list(None):
+    read = checkpoint_references(checkpointer, found)
+    checkpoints = read or 0
+    for item in checkpointer.list(None) if read is None else ():
         checkpoints += 1
         references_in(item.checkpoint.get("channel_values"), found)
         references_in(item.metadata, found)
