@@ -23,6 +23,7 @@ BENCHMARKS = (
     "scoring_scale",
     "scale",
     "patterns",
+    "gc",
 )
 """Every benchmark, in run order."""
 

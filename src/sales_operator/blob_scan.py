@@ -89,11 +89,9 @@ Row = tuple[bool, "str | None", Any]
 
 
 def _rows(checkpointer: Any) -> Iterator[Row] | None:
-    try:
-        from langgraph.checkpoint.sqlite import SqliteSaver
-    except ImportError:  # pragma: no cover - a dependency of the package
-        SqliteSaver = None  # noqa: N806
-    if SqliteSaver is not None and isinstance(checkpointer, SqliteSaver):
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    if isinstance(checkpointer, SqliteSaver):
         return _sqlite_rows(checkpointer)
     try:
         from langgraph.checkpoint.postgres import PostgresSaver

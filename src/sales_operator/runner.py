@@ -540,7 +540,9 @@ def _blob_references(checkpointer: Any, crm: Any) -> tuple[set[str], int]:
         references_in(item.checkpoint.get("channel_values"), found)
         references_in(item.metadata, found)
         references_in(list(item.pending_writes or []), found)
-    if crm is not None and callable(getattr(crm, "audit_log", None)):
+    if callable(getattr(crm, "audit_blob_references", None)):
+        found |= crm.audit_blob_references()  # the stored text, no entry validated
+    elif crm is not None and callable(getattr(crm, "audit_log", None)):
         for entry in crm.audit_log():
             references_in(entry, found)
     return found, checkpoints

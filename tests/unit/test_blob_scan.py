@@ -50,6 +50,23 @@ def _lifecycle(graph: Any, deps: Deps, deal_id: str) -> None:
             _approve(graph, deps, deal_id)
 
 
+def _audit_a_reference(deps: Deps) -> str:
+    """Record an audit entry whose arguments hold a reference (an executed text, say)."""
+    ref = blob_ref_of("an executed email body, stored by reference")
+    entry = AuditEntry.model_validate(
+        {
+            "at": "2026-12-07T00:00:00Z",
+            "actor": "system",
+            "action_id": "a-audit",
+            "kind": "send_email",
+            "decision": "executed",
+            "original_args": {"body": ref, "subject": "Hi"},
+        }
+    )
+    deps.crm.append_audit("D-S1", entry)  # type: ignore[attr-defined]
+    return ref
+
+
 @pytest.fixture
 def store(tmp_path: Path, scorer: Any) -> tuple[Deps, Any]:
     deps, graph = _open(tmp_path / "work", scorer)
@@ -69,6 +86,9 @@ def test_the_row_scan_finds_exactly_what_rebuilt_checkpoints_hold(
     found: set[str] = set()
     assert checkpoint_references(saver, found) == n
     assert found == expected
+    _audit_a_reference(deps)
+    audit = references_in(deps.crm.audit_log())
+    assert audit and deps.crm.audit_blob_references() == audit  # type: ignore[attr-defined]
 
 
 def test_gc_rebuilds_no_state(store: tuple[Deps, Any], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,6 +102,7 @@ def test_gc_rebuilds_no_state(store: tuple[Deps, Any], monkeypatch: pytest.Monke
 
     monkeypatch.setattr(type(saver), "list", refuse)
     monkeypatch.setattr(type(saver.serde), "loads_typed", refuse)
+    monkeypatch.setattr(type(deps.crm), "audit_log", refuse)
     again = collect_blobs(graph, grace_s=0)
     assert again.as_dict() == expected.as_dict()
     assert again.referenced > 0
@@ -185,3 +206,6 @@ def test_postgres_rows_give_what_rebuilt_checkpoints_hold(
     found: set[str] = set()
     assert checkpoint_references(saver, found) == n
     assert found == expected
+    _audit_a_reference(deps)
+    audit = references_in(deps.crm.audit_log())
+    assert audit and deps.crm.audit_blob_references() == audit  # type: ignore[attr-defined]
