@@ -33,15 +33,11 @@ from sales_operator import Deps, build_operator
 
 def _rebuild_references(checkpointer: Any, crm: Any) -> tuple[set[str], int]:
     """The references through `list(None)` and the audit (gc's way before the row scan)."""
+    from sales_operator.blob_scan import rebuilt_references
     from sales_operator.blobs import references_in
 
     found: set[str] = set()
-    n = 0
-    for item in checkpointer.list(None):
-        n += 1
-        references_in(item.checkpoint.get("channel_values"), found)
-        references_in(item.metadata, found)
-        references_in(list(item.pending_writes or []), found)
+    n = rebuilt_references(checkpointer, found)
     for entry in crm.audit_log():
         references_in(entry, found)
     return found, n

@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 from sales_operator.blobs import BLOB_PREFIX, references_in
 
-__all__ = ["checkpoint_references"]
+__all__ = ["checkpoint_references", "rebuilt_references"]
 
 _REF = re.compile(rb"blob:sha256:([0-9a-f]{64})")
 _NEEDLE = BLOB_PREFIX.encode()
@@ -81,6 +81,21 @@ def checkpoint_references(checkpointer: Any, found: set[str]) -> int | None:
     for is_checkpoint, kind, data in rows:
         checkpoints += is_checkpoint
         _scan(serde, kind, data, found)
+    return checkpoints
+
+
+def rebuilt_references(checkpointer: Any, found: set[str]) -> int:
+    """Add the references of every checkpoint rebuilt through `list(None)`; return how many.
+
+    The generic path, for any saver: each checkpoint's values, metadata and pending writes
+    are loaded as objects and walked (`blobs.references_in`).
+    """
+    checkpoints = 0
+    for item in checkpointer.list(None):
+        checkpoints += 1
+        references_in(item.checkpoint.get("channel_values"), found)
+        references_in(item.metadata, found)
+        references_in(list(item.pending_writes or []), found)
     return checkpoints
 
 

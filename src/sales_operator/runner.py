@@ -529,17 +529,13 @@ def _blob_references(checkpointer: Any, crm: Any) -> tuple[set[str], int]:
     SQLite and Postgres savers are read row by row without rebuilding states
     (`blob_scan.checkpoint_references`); any other saver through its `list(None)`.
     """
-    from sales_operator.blob_scan import checkpoint_references
+    from sales_operator.blob_scan import checkpoint_references, rebuilt_references
     from sales_operator.blobs import references_in
 
     found: set[str] = set()
-    read = checkpoint_references(checkpointer, found)
-    checkpoints = read or 0
-    for item in checkpointer.list(None) if read is None else ():
-        checkpoints += 1
-        references_in(item.checkpoint.get("channel_values"), found)
-        references_in(item.metadata, found)
-        references_in(list(item.pending_writes or []), found)
+    checkpoints = checkpoint_references(checkpointer, found)
+    if checkpoints is None:
+        checkpoints = rebuilt_references(checkpointer, found)
     if callable(getattr(crm, "audit_blob_references", None)):
         found |= crm.audit_blob_references()  # the stored text, no entry validated
     elif crm is not None and callable(getattr(crm, "audit_log", None)):

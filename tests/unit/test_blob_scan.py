@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sales_operator.blob_scan import _scan, checkpoint_references
+from sales_operator.blob_scan import _scan, checkpoint_references, rebuilt_references
 from sales_operator.blobs import BLOB_PREFIX, blob_ref_of, references_in
 from sales_operator.demo import lifecycle_events
 from sales_operator.deps import Deps
@@ -28,13 +28,14 @@ from tests.unit.test_inbox_index import _approve, _open
 def _by_list(saver: Any) -> tuple[set[str], int]:
     """The generic path: rebuild every checkpoint and walk it (what gc did before)."""
     found: set[str] = set()
-    n = 0
-    for item in saver.list(None):
-        n += 1
-        references_in(item.checkpoint.get("channel_values"), found)
-        references_in(item.metadata, found)
-        references_in(list(item.pending_writes or []), found)
-    return found, n
+    return found, rebuilt_references(saver, found)
+
+
+def _audit_scan_agrees(deps: Deps) -> None:
+    """The audit's references read from its stored text are those of its entries."""
+    _audit_a_reference(deps)
+    audit = references_in(deps.crm.audit_log())
+    assert audit and deps.crm.audit_blob_references() == audit  # type: ignore[attr-defined]
 
 
 def _lifecycle(graph: Any, deps: Deps, deal_id: str) -> None:
@@ -86,9 +87,7 @@ def test_the_row_scan_finds_exactly_what_rebuilt_checkpoints_hold(
     found: set[str] = set()
     assert checkpoint_references(saver, found) == n
     assert found == expected
-    _audit_a_reference(deps)
-    audit = references_in(deps.crm.audit_log())
-    assert audit and deps.crm.audit_blob_references() == audit  # type: ignore[attr-defined]
+    _audit_scan_agrees(deps)
 
 
 def test_gc_rebuilds_no_state(store: tuple[Deps, Any], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -206,6 +205,4 @@ def test_postgres_rows_give_what_rebuilt_checkpoints_hold(
     found: set[str] = set()
     assert checkpoint_references(saver, found) == n
     assert found == expected
-    _audit_a_reference(deps)
-    audit = references_in(deps.crm.audit_log())
-    assert audit and deps.crm.audit_blob_references() == audit  # type: ignore[attr-defined]
+    _audit_scan_agrees(deps)
