@@ -129,19 +129,32 @@ def _sqlite_rows(saver: Any) -> Iterator[Row]:
         saver.setup()
         files = saver.conn.execute("PRAGMA database_list").fetchall()
     path = next((f for _, name, f in files if name == "main"), "")
-    if not path:  # an in-memory database: only its own connection sees it
+    conn = _read_only(path) if path else None
+    if conn is None:  # in memory, or not openable read-only: the saver's own connection
         with saver.cursor(transaction=False) as cur:
             for query in _SQLITE_QUERIES:
                 yield from ((bool(c), k, d) for c, k, d in cur.execute(query).fetchall())
         return
-    conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, check_same_thread=False)
     try:
-        conn.execute("BEGIN")  # one snapshot for all three reads
-        for query in _SQLITE_QUERIES:
+        for query in _SQLITE_QUERIES:  # one read transaction: one snapshot for all three
             yield from ((bool(c), k, d) for c, k, d in conn.execute(query))
         conn.rollback()
     finally:
         conn.close()
+
+
+def _read_only(path: str) -> sqlite3.Connection | None:
+    """Open `path` read-only in a read transaction, or None when SQLite cannot."""
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, check_same_thread=False)
+        conn.execute("BEGIN")
+        conn.execute("SELECT 1 FROM checkpoints LIMIT 1").fetchall()
+    except sqlite3.Error:
+        if conn is not None:
+            conn.close()
+        return None
+    return conn
 
 
 _POSTGRES_QUERIES = (

@@ -90,6 +90,20 @@ def test_the_row_scan_finds_exactly_what_rebuilt_checkpoints_hold(
     _audit_scan_agrees(deps)
 
 
+def test_a_file_sqlite_cannot_open_read_only_is_read_through_the_saver(
+    store: tuple[Deps, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sales_operator import blob_scan
+
+    _, graph = store
+    saver = graph.checkpointer
+    expected, n = _by_list(saver)
+    monkeypatch.setattr(blob_scan, "_read_only", lambda path: None)
+    found: set[str] = set()
+    assert checkpoint_references(saver, found) == n
+    assert found == expected
+
+
 def test_gc_rebuilds_no_state(store: tuple[Deps, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """On SQLite nothing is loaded through the serializer and `list` is not called."""
     deps, graph = store
