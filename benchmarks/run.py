@@ -22,6 +22,8 @@ BENCHMARKS = (
     "startup",
     "scoring_scale",
     "scale",
+    "patterns",
+    "gc",
 )
 """Every benchmark, in run order."""
 

@@ -197,6 +197,10 @@ def build_operator(
     attach_deps(compiled, deps)
     # "exit" for pattern work, "sync" at the gate (and "exit" for a lead's first request)
     with_phase_durability(compiled, first_requests=deps.policy.speed_to_lead.enabled)
+    if deps.policy.speed_to_lead.enabled:  # a new event waits for a lead's first request
+        from sales_operator.waiting import with_waiting_guard
+
+        with_waiting_guard(compiled, limits=deps.policy.limits)
     return with_offline_display(compiled)  # a notebook cell `graph` draws with no network
 
 

@@ -24,15 +24,13 @@ __all__ = ["add_commands", "cmd_gc"]
 
 def cmd_gc(args: argparse.Namespace) -> int:
     """Report (and with `--delete`, remove) unreferenced blobs older than the grace period."""
-    from sales_operator.cli import _deps, _graph
+    from sales_operator.cli import _deps
     from sales_operator.runner import collect_blobs
 
     deps = _deps(args)
-    graph, checkpointer = _graph(deps)
-    report = collect_blobs(
-        graph,
+    report = collect_blobs(  # the checkpointer alone: no graph is built (seconds at start-up)
         deps=deps,
-        checkpointer=checkpointer,
+        checkpointer=deps.checkpointer(),
         grace_s=args.grace_hours * 3600.0,
         dry_run=not args.delete,
     )

@@ -517,23 +517,28 @@ def blob_references(checkpointer: Any, crm: Any = None) -> set[str]:
     """Return every blob reference the checkpoints (all threads, all versions) and audit hold.
 
     Reads every checkpoint of every thread and namespace, with its pending writes and
-    metadata, and the whole audit log: for `collect_blobs`, not for a request path.
+    metadata, and the whole audit log: for `collect_blobs`, not for a request path. On
+    SQLite and Postgres the stored rows are scanned once, no state rebuilt.
     """
     return _blob_references(checkpointer, crm)[0]
 
 
 def _blob_references(checkpointer: Any, crm: Any) -> tuple[set[str], int]:
-    """Return the references `blob_references` finds, and how many checkpoints it read."""
+    """Return the references `blob_references` finds, and how many checkpoints it read.
+
+    SQLite and Postgres savers are read row by row without rebuilding states
+    (`blob_scan.checkpoint_references`); any other saver through its `list(None)`.
+    """
+    from sales_operator.blob_scan import checkpoint_references, rebuilt_references
     from sales_operator.blobs import references_in
 
     found: set[str] = set()
-    checkpoints = 0
-    for item in checkpointer.list(None):
-        checkpoints += 1
-        references_in(item.checkpoint.get("channel_values"), found)
-        references_in(item.metadata, found)
-        references_in(list(item.pending_writes or []), found)
-    if crm is not None and callable(getattr(crm, "audit_log", None)):
+    checkpoints = checkpoint_references(checkpointer, found)
+    if checkpoints is None:
+        checkpoints = rebuilt_references(checkpointer, found)
+    if callable(getattr(crm, "audit_blob_references", None)):
+        found |= crm.audit_blob_references()  # the stored text, no entry validated
+    elif crm is not None and callable(getattr(crm, "audit_log", None)):
         for entry in crm.audit_log():
             references_in(entry, found)
     return found, checkpoints

@@ -835,6 +835,17 @@ class SQLiteCRM:
             rows = self._query("SELECT entry FROM audit WHERE deal_id = ? ORDER BY id", (deal_id,))
         return [AuditEntry.model_validate_json(row["entry"]) for row in rows]
 
+    def audit_blob_references(self) -> set[str]:
+        """Return every blob reference the audit trail holds (for `sales-operator gc`).
+
+        Reads only the entries whose stored JSON names a reference, as text: no entry is
+        validated, so a long audit trail is read in one pass over its rows.
+        """
+        from sales_operator.blobs import BLOB_PREFIX, references_in
+
+        rows = self._query("SELECT entry FROM audit WHERE entry LIKE ?", (f"%{BLOB_PREFIX}%",))
+        return references_in([row["entry"] for row in rows])
+
     def recent_edits(self, kind: str, *, batch: int = 100) -> Iterator[AuditEntry]:
         """Yield the audit's `edit` decisions on `kind` actions, newest first.
 

@@ -312,6 +312,9 @@ def quote_grounded(
     return False
 
 
+_PARENTHESISED = re.compile(r"\([^)]*\)")
+
+
 def ground_extraction(
     extraction: CallExtraction, transcript: Transcript, *, known: Iterable[str] = ()
 ) -> tuple[CallExtraction, dict[str, int]]:
@@ -366,7 +369,7 @@ def ground_extraction(
     makers = [
         d
         for d in extraction.decision_makers
-        if (name := squash(re.sub(r"\([^)]*\)", " ", d))) and (name in people or name in said)
+        if (name := squash(_PARENTHESISED.sub(" ", d))) and (name in people or name in said)
     ]
     if len(makers) < len(extraction.decision_makers):
         dropped["decision_makers"] = len(extraction.decision_makers) - len(makers)
@@ -385,6 +388,9 @@ def ground_extraction(
     return grounded, dropped
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def resolve_commitment_due(
     due: str | None, quote: str, call_date: date
 ) -> tuple[date | None, str | None]:
@@ -400,9 +406,7 @@ def resolve_commitment_due(
     if due and due.strip():
         text = due.strip()
         try:
-            iso = (
-                date.fromisoformat(text[:10]) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
-            )
+            iso = date.fromisoformat(text[:10]) if _ISO_DATE.fullmatch(text) else None
         except ValueError:
             iso = None
         if iso is None:

@@ -53,13 +53,16 @@ _TASK_VERBS = (
 _GET_DONE = r"get\s+(?:\w+\s+){1,5}?(?:up|out|done|ready|sorted|finished|together|over|to\s+\w+)\b"
 
 
+_DOUBLES_FINAL = re.compile(r"(?:[^aeiou]*[aeiou][bdgmnpt])")
+
+
 def _ing(verb: str) -> str:
     head, _, tail = verb.partition(" ")
     if head.endswith("ie"):
         ing = head[:-2] + "ying"
     elif head.endswith("e") and not head.endswith(("ee", "ye")):
         ing = head[:-1] + "ing"
-    elif re.fullmatch(r"(?:[^aeiou]*[aeiou][bdgmnpt])", head) and head not in {"send"}:
+    elif _DOUBLES_FINAL.fullmatch(head) and head not in {"send"}:
         ing = head + head[-1] + "ing"
     else:
         ing = head + "ing"
@@ -167,6 +170,9 @@ def _has_task_word(text: str) -> bool:
     return prefilter.contains_any(_HELPERS, low) and not _FIRST_WORDS.isdisjoint(_WORD.findall(low))
 
 
+_LETTER_RUN = re.compile(r"[a-z]+")
+
+
 def participant_heads(speakers: Iterable[str], known: Iterable[str] = ()) -> dict[str, str]:
     """Return each word that names a participant, lower-cased, to the participant.
 
@@ -176,7 +182,7 @@ def participant_heads(speakers: Iterable[str], known: Iterable[str] = ()) -> dic
     heads: dict[str, str] = {}
     names = set(known)
     for label in [*speakers, *names]:
-        words = re.findall(r"[a-z]+", label.lower())
+        words = _LETTER_RUN.findall(label.lower())
         if not words:
             continue
         for key in {" ".join(words), words[-1], words[0] if label in names else ""}:
@@ -186,12 +192,14 @@ def participant_heads(speakers: Iterable[str], known: Iterable[str] = ()) -> dic
     return heads
 
 
+_CLAUSE_BREAK = re.compile(r"[,;:]")
+_APOS_WORD = re.compile(r"[a-z']+")
+
+
 def _negated(text: str, start: int) -> bool:
     """Return whether a negator is among the five words before `start`, in its clause."""
-    clause = re.split(r"[,;:]", text[:start])[-1]
-    return any(
-        w in _NEGATORS or w.endswith("n't") for w in re.findall(r"[a-z']+", clause.lower())[-5:]
-    )
+    clause = _CLAUSE_BREAK.split(text[:start])[-1]
+    return any(w in _NEGATORS or w.endswith("n't") for w in _APOS_WORD.findall(clause.lower())[-5:])
 
 
 def _task_text(m: re.Match[str], text: str) -> str:
@@ -213,13 +221,13 @@ def _task_text(m: re.Match[str], text: str) -> str:
 def _owner(who: str | None, text: str, heads: dict[str, str], fallback: str | None) -> str | None:
     """Return the participant `who` names (or one the sentence names before the cue)."""
     if who:
-        words = re.findall(r"[a-z]+", who.lower())
+        words = _LETTER_RUN.findall(who.lower())
         for n in range(len(words), 0, -1):
             for i in range(len(words) - n + 1):
                 key = " ".join(words[i : i + n])
                 if key in heads:
                     return heads[key]
-    named = [heads[w] for w in re.findall(r"[a-z]+", text.lower()) if w in heads]
+    named = [heads[w] for w in _LETTER_RUN.findall(text.lower()) if w in heads]
     return named[-1] if named else fallback
 
 
@@ -233,11 +241,16 @@ _NEEDS: dict[re.Pattern[str], frozenset[str]] = {
 
 def _patterns(text: str, heads: dict[str, str]) -> list[re.Pattern[str]]:
     """Return the patterns worth trying on `text`: those whose subject word it holds."""
-    words = set(re.findall(r"[a-z]+", text.lower()))  # "you're" -> "you", "re"
+    words = set(_LETTER_RUN.findall(text.lower()))  # "you're" -> "you", "re"
     out = [p for p, needs in _NEEDS.items() if not needs.isdisjoint(words)]
     if not words.isdisjoint(heads) or any(" " in h and h in text.lower() for h in heads):
         out.append(_NAMED)  # a participant is named
     return out
+
+
+_CONDITIONAL_START = re.compile(r"^\W*(?:if|unless|whether|in case|suppose)\b", re.IGNORECASE)
+_MAKE_SURE = re.compile(r"make sure\b", re.IGNORECASE)
+_YOU_GET = re.compile(r"you\s*(?:'ll|will)?\s*(?:all\s+)?get\b", re.I)
 
 
 def meeting_commitment(
@@ -262,7 +275,7 @@ def meeting_commitment(
     text = plain_text(s.text)
     if not text or is_hypothetical(text):
         return None
-    if re.match(r"^\W*(?:if|unless|whether|in case|suppose)\b", text, re.IGNORECASE):
+    if _CONDITIONAL_START.match(text):
         return None
     before = " ".join(plain_text(c.text) for c in context[-1:])
     owner: str | None = None
@@ -277,7 +290,7 @@ def meeting_commitment(
                 continue
             who = m.groupdict().get("who")
             if pattern in (_YOU, _YOUR):
-                if re.match(r"you\s*(?:'ll|will)?\s*(?:all\s+)?get\b", m.group(), re.I):
+                if _YOU_GET.match(m.group()):
                     continue  # "you'll get instructions": receiving, not doing
                 owner = _owner(None, f"{before} {text[: m.start()]}", heads, addressee)
             elif pattern is _EVERYONE:
@@ -294,7 +307,7 @@ def meeting_commitment(
         if m is None or owner is None:
             return None
         body = _task_text(m, text)
-        if re.match(r"make sure\b", body, re.IGNORECASE):
+        if _MAKE_SURE.match(body):
             return None  # "we'll have to make sure ...": a caution, not a task
     if not body or len(body.split()) < 2:
         return None

@@ -483,9 +483,12 @@ def _number(text: str) -> int | None:
     return _CARDINALS.get(t)
 
 
+_LEAD_DIGITS = re.compile(r"(\d{1,2})")
+
+
 def _day_number(text: str) -> int | None:
     t = " ".join(text.lower().replace("-", " ").split())
-    digits = re.match(r"(\d{1,2})", t)
+    digits = _LEAD_DIGITS.match(t)
     if digits:
         return int(digits.group(1))
     return _ORDINALS.get(t)
@@ -614,11 +617,15 @@ def _by(ctx: _Ctx) -> bool:
     return _BY_LEAD.search(ctx.before) is not None
 
 
+_SPACES = re.compile(r"\s+")
+_ENDS_IN_PUNCT = re.compile(r"[,.;:!?)\]]$")
+
+
 def _event_words(rest: str) -> str | None:
     words: list[str] = []
-    for token in re.split(r"\s+", rest.strip()):
+    for token in _SPACES.split(rest.strip()):
         bare = token.strip()
-        end = bool(re.search(r"[,.;:!?)\]]$", bare))
+        end = bool(_ENDS_IN_PUNCT.search(bare))
         word = bare.rstrip(",.;:!?)]")
         if not word or (words and word.lower() in _EVENT_STOP):
             break
@@ -651,6 +658,9 @@ def _resolve_weeks(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Resolved:
         return first + timedelta(days=18), "week", None
     part = (g.get("part") or "").lower()
     return first + timedelta(days=8 if part == "early" else 11), "week", None
+
+
+_LEAD_IN_PREPOSITION = re.compile(r"\b(?:in|by|before|until|till|during|through)\s+$")
 
 
 def _resolve_months(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Resolved:
@@ -691,7 +701,7 @@ def _resolve_months(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Resolved
     if (
         kind == "month_alone"
         and (g["mon"] or "").lower().rstrip(".") == "may"
-        and not re.search(r"\b(?:in|by|before|until|till|during|through)\s+$", ctx.before)
+        and not _LEAD_IN_PREPOSITION.search(ctx.before)
     ):
         return None
     return (date(year, month, 1) if _by(ctx) else end), "month", None
@@ -819,6 +829,9 @@ def _resolve_month_days(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Reso
     return due, "day", None
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _resolve_events(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Resolved:
     text = " ".join((g.get("_text") or "").split())
     if kind in ("next_event", "end_of_event"):
@@ -827,7 +840,7 @@ def _resolve_events(kind: str, g: dict[str, str | None], ctx: _Ctx) -> _Resolved
     first = rest.split(None, 1)[0].lower().rstrip(",.;:!?") if rest.strip() else ""
     if first in _WEEKDAYS or first in _MONTHS or first in ("tomorrow", "today", "next"):
         return None
-    if re.match(r"\d", first) or first in _CARDINALS or first in _ORDINALS:
+    if _DIGIT.match(first) or first in _CARDINALS or first in _ORDINALS:
         return None
     event = _event_words(rest)
     if event is None:

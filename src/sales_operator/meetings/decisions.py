@@ -152,6 +152,10 @@ _LEAD = re.compile(r"^(?:that|to|on|upon|for|about|with|,)\s+", re.IGNORECASE)
 TEXT_MAX_WORDS = 14
 
 
+_CURLY_TAG = re.compile(r"\{[a-z]+\}")
+_SPELLED_LETTERS = re.compile(r"\b((?:[A-Za-z]_)+)")
+
+
 def plain_text(text: str) -> str:
     """Return `text` straightened, without fillers and transcription marks.
 
@@ -159,15 +163,19 @@ def plain_text(text: str) -> str:
     """
     text = straight_quotes(text)
     if "{" in text:  # (each pattern needs its character: skip the pass without it)
-        text = re.sub(r"\{[a-z]+\}", " ", text)
+        text = _CURLY_TAG.sub(" ", text)
     if "_" in text:
-        text = re.sub(r"\b((?:[A-Za-z]_)+)", lambda m: m.group(1).replace("_", ""), text)
+        text = _SPELLED_LETTERS.sub(lambda m: m.group(1).replace("_", ""), text)
     return clean_spoken(text)
 
 
+_CLAUSE_BREAK = re.compile(r"[,;:]")
+_APOS_WORD = re.compile(r"[a-z']+")
+
+
 def _negated(text: str, start: int) -> bool:
-    clause = re.split(r"[,;:]", text[:start])[-1]
-    words = re.findall(r"[a-z']+", clause.lower())[-4:]
+    clause = _CLAUSE_BREAK.split(text[:start])[-1]
+    words = _APOS_WORD.findall(clause.lower())[-4:]
     return any(w in _NEGATORS or w.endswith("n't") for w in words)
 
 
@@ -187,6 +195,9 @@ _PREFILTER = (
 )  # fmt: skip
 
 
+_CONDITIONAL_START = re.compile(r"^\W*(?:if|unless|whether|in case|suppose)\b", re.IGNORECASE)
+
+
 def is_decision(sentence: str) -> re.Match[str] | None:
     """Return the decision cue of `sentence`, or None when it states no decision.
 
@@ -201,7 +212,7 @@ def is_decision(sentence: str) -> re.Match[str] | None:
         return None
     if _DISAGREE.search(text) and not _CHECK.search(text):
         return None
-    if re.match(r"^\W*(?:if|unless|whether|in case|suppose)\b", text, re.IGNORECASE):
+    if _CONDITIONAL_START.match(text):
         return None
     if text != plain_text(sentence).strip(" ,"):  # an "unless nobody objects" was cut off
         go = _CONDITIONAL_GO.match(text)
@@ -237,6 +248,9 @@ _SUBJECT = re.compile(
 _WAY_TO_GO = re.compile(r"way\s+to\s+go$", re.IGNORECASE)
 
 
+_HEDGE_LEAD = re.compile(r"^(?:(?:so|then|maybe|perhaps|I think)[\s,]+)+")
+
+
 def decision_text(sentence: str, cue: re.Match[str] | None = None) -> str:
     """Return what was decided, in a short line ("go with the rubber case")."""
     text = _UNLESS_OBJECTION.sub("", plain_text(sentence)).strip(" ,")
@@ -247,7 +261,7 @@ def decision_text(sentence: str, cue: re.Match[str] | None = None) -> str:
         return cue.group("what").strip()
     rest = text[cue.end() :]
     if _WAY_TO_GO.search(cue.group()):
-        rest = re.sub(r"^(?:(?:so|then|maybe|perhaps|I think)[\s,]+)+", "", text[: cue.start()])
+        rest = _HEDGE_LEAD.sub("", text[: cue.start()])
     elif _VERB_CUE.search(cue.group()):
         rest = f"{_SUBJECT.sub('', cue.group())} {rest}"  # keep the verb: "go with the ..."
     rest = _CLAUSE_END.split(rest.strip(), maxsplit=1)[0]
@@ -320,6 +334,9 @@ PROPOSAL_TAIL = 2
 """Only one of the last this many sentences of its turn can be accepted by the next turns."""
 
 
+_NOT_TAIL = re.compile(r"^(?:not|n't)\b.*", re.IGNORECASE)
+
+
 def proposal_text(sentence: str) -> str:
     """Return what `sentence` proposes ("go with the rubber case"), or "" when it proposes nothing.
 
@@ -331,14 +348,14 @@ def proposal_text(sentence: str) -> str:
     text = plain_text(sentence)
     if not text or not prefilter.could_match(_HEDGED, text) or is_hypothetical(text):
         return ""  # (no cue: "" whatever the other checks say)
-    if re.match(r"^\W*(?:if|unless|whether|in case|suppose)\b", text, re.IGNORECASE):
+    if _CONDITIONAL_START.match(text):
         return ""
     m = _HEDGED.search(text)
     if m is None or _negated(text, m.start()) or _OPEN.search(text[: m.start()]):
         return ""
     rest = _CLAUSE_END.split(text[m.end() :].strip(" ,"), maxsplit=1)[0]
     rest = _TAG.sub("", rest).strip(" ,;:?.!")
-    rest = re.sub(r"^(?:not|n't)\b.*", "", rest, flags=re.IGNORECASE)
+    rest = _NOT_TAIL.sub("", rest)
     if len(content_words(rest)) < 2 or _PROCESS.search(rest) or _LEADING_JOIN.match(rest):
         return ""
     return " ".join(rest.split()[:TEXT_MAX_WORDS])
@@ -361,12 +378,15 @@ def _accepts(turn: list[Sentence], proposal: str) -> bool:
     return weak and bool(content_words(whole) & content_words(proposal))
 
 
+_BARE_NOD = re.compile(
+    r"\W*(?:(?:yeah|yes|yep|yup|okay|ok|sure|alright|right|good|fine|mm-hmm)\W*)+", re.I
+)
+
+
 def _nod(turn: list[Sentence]) -> str:
     """Return who said `turn` when it is a bare agreement ("Yeah.", "Okay, yeah."), else ""."""
     text = " ".join(plain_text(s.text) for s in turn)
-    bare = re.fullmatch(
-        r"\W*(?:(?:yeah|yes|yep|yup|okay|ok|sure|alright|right|good|fine|mm-hmm)\W*)+", text, re.I
-    )
+    bare = _BARE_NOD.fullmatch(text)
     return turn[0].speaker if turn and bare else ""
 
 

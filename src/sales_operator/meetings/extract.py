@@ -184,6 +184,11 @@ _DISCOURSE = re.compile(
 _REPEATED = re.compile(r"\b([\w']++(?:\s++[\w']++)?)(?:,?\s++\1\b)+", re.IGNORECASE)
 
 
+_DOUBLE_COMMA = re.compile(r",\s*,")
+_COMMA_BEFORE_PUNCT = re.compile(r"\s*,\s*(?=[,.;?!])")
+_LEADING_COMMA = re.compile(r"^\s*,\s*")
+
+
 @lru_cache(maxsize=4096)
 def clean_spoken(text: str) -> str:
     """Return `text` without hesitations, comma-set fillers and repeated words.
@@ -197,10 +202,13 @@ def clean_spoken(text: str) -> str:
         t = _DISCOURSE.sub("", t)
     t = _REPEATED.sub(r"\1", t)
     if "," in t:
-        t = re.sub(r",\s*,", ",", t)
-        t = re.sub(r"\s*,\s*(?=[,.;?!])", "", t)
-        t = re.sub(r"^\s*,\s*", "", t)
+        t = _DOUBLE_COMMA.sub(",", t)
+        t = _COMMA_BEFORE_PUNCT.sub("", t)
+        t = _LEADING_COMMA.sub("", t)
     return " ".join(t.split())
+
+
+_ONE_WORD_CHAR = re.compile(r"\w")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -210,7 +218,7 @@ def split_sentences(text: str) -> list[str]:
     for m in _SENTENCE_END.finditer(text):
         head = text[start : m.start()]
         last = head.rsplit(None, 1)[-1].lower() if head.strip() else ""
-        if m.group().startswith(".") and (last in _ABBREVIATIONS or re.fullmatch(r"\w", last)):
+        if m.group().startswith(".") and (last in _ABBREVIATIONS or _ONE_WORD_CHAR.fullmatch(last)):
             continue  # "Mr. Chen", "e.g. this", "J. Smith"
         following = text[m.end() : m.end() + 1]
         fragment = m.group().startswith(("?", "!")) or not (len(last) >= 3 and last.isalpha())
@@ -280,6 +288,9 @@ def straight_quotes(text: str) -> str:
     return text.replace("’", "'").replace("‘", "'")
 
 
+_LETTER_DIGIT_RUN = re.compile(r"[^\W_]+")
+
+
 @lru_cache(maxsize=8192)
 def squash(text: str) -> str:
     """Return the lower-cased letter/digit runs of `text` joined by single spaces.
@@ -287,7 +298,10 @@ def squash(text: str) -> str:
     Two texts that differ only in case, punctuation or spacing squash alike, so a quote
     can be found in the transcript it was copied from.
     """
-    return " ".join(re.findall(r"[^\W_]+", text.replace("’", "'").lower()))
+    return " ".join(_LETTER_DIGIT_RUN.findall(text.replace("’", "'").lower()))
+
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
 
 def name_key(name: str) -> str:
@@ -295,7 +309,7 @@ def name_key(name: str) -> str:
 
     Letters and digits only, case-folded: "Route Max", "route-max" and "RouteMax" agree.
     """
-    return re.sub(r"[^a-z0-9]", "", name.casefold())
+    return _NOT_ALNUM.sub("", name.casefold())
 
 
 def content_words(text: str) -> set[str]:
@@ -612,9 +626,12 @@ _NOT_A_COMMITMENT = re.compile(
 )
 
 
+_LAST_CLAUSE = re.compile(r"[,;:]\s*[^,;:]*$")
+
+
 def _negated(text: str, start: int) -> bool:
     before = _WORD.findall(straight_quotes(text[:start]).lower())[-3:]
-    clause_break = re.search(r"[,;:]\s*[^,;:]*$", text[:start])
+    clause_break = _LAST_CLAUSE.search(text[:start])
     if clause_break is not None:
         before = _WORD.findall(straight_quotes(clause_break.group()).lower())[-3:]
     return any(w in _NEGATORS or w.endswith("n't") for w in before)
@@ -968,6 +985,12 @@ def _appositions(text: str) -> list[tuple[re.Match[str], str, str]]:
     return found
 
 
+@lru_cache(maxsize=1024)  # keyed by the call's people: compiled once per name, not per sentence
+def _first_name_alone(first: str, last: str) -> re.Pattern[str]:
+    """Return the pattern of `first` not followed by `last` (a first name said alone)."""
+    return re.compile(rf"\b{re.escape(first)}\b(?!\s+{re.escape(last)}\b)", re.IGNORECASE)
+
+
 def _expand_names(text: str, known: Iterable[str]) -> str:
     """Expand first names to full names and "Name, our CRO," to "Full Name (CRO)"."""
     known = list(known)
@@ -988,12 +1011,7 @@ def _expand_names(text: str, known: Iterable[str]) -> str:
             text = f"{text[: m.start()]}{name} ({title}){tail}{text[m.end() :]}"
     for first, name in firsts.items():
         last = name.split(None, 1)[1]
-        text = re.sub(
-            rf"\b{re.escape(first)}\b(?!\s+{re.escape(last)}\b)",
-            name,
-            text,
-            flags=re.IGNORECASE,
-        )
+        text = _first_name_alone(first, last).sub(name, text)
     return text
 
 
@@ -1041,9 +1059,12 @@ def _cut_tail(text: str) -> str:
     return text
 
 
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;!?])")
+
+
 def _tidy(text: str) -> str:
-    t = re.sub(r"\s+([,.;!?])", r"\1", " ".join(text.split()))
-    t = re.sub(r",\s*,", ",", t).strip(" ,;:-")
+    t = _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(text.split()))
+    t = _DOUBLE_COMMA.sub(",", t).strip(" ,;:-")
     t = t.rstrip(".!?").strip(" ,")
     return t[:1].upper() + t[1:] if t else t
 
@@ -1070,6 +1091,10 @@ def _drop_dangling(words: list[str]) -> list[str]:
     return words
 
 
+_NAME_WITH_TITLE = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*\s+\(([^)]+)\)")
+_AND_OR = re.compile(r"\b(?:and|or)\b")
+
+
 def commitment_title(text: str) -> str:
     """Derive a short imperative task title from a commitment's text.
 
@@ -1081,14 +1106,14 @@ def commitment_title(text: str) -> str:
     "Loop in Marcus Chen (CRO) and set up a call with him" becomes "Loop in CRO";
     "Send the ROI model and a pricing proposal" becomes "Send ROI model and pricing proposal".
     """
-    t = re.sub(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*\s+\(([^)]+)\)", r"\1", text)
+    t = _NAME_WITH_TITLE.sub(r"\1", text)
     t = _COMMA_CLAUSE.split(t, maxsplit=1)[0]
     t = _AND_VERB.split(t, maxsplit=1)[0]
     t = _cut_tail(t)
     t = _INDIRECT_OBJECT.sub(r"\1 ", t)
     t = _DETERMINERS.sub("", t)
     head, comma, rest = t.partition(",")
-    if comma and len(head.split()) >= 2 and not re.search(r"\b(?:and|or)\b", rest):
+    if comma and len(head.split()) >= 2 and not _AND_OR.search(rest):
         t = head  # "Loop in CFO, Mark Diaz": the apposition goes, a list ("a, b and c") stays
     words = _drop_dangling(_tidy(t).split())
     if len(words) > TITLE_MAX_WORDS:
@@ -1227,6 +1252,9 @@ _DEADLINE_WORD = re.compile(
 )
 
 
+_DEADLINE_LEAD = re.compile(r"(?:by|before|until|no later than)\b", re.I)
+
+
 def _best_due(text: str, call_date: date) -> DueMatch | None:
     """Return the due phrase of `text`: a deadline ("by Thursday") first, else the first.
 
@@ -1244,11 +1272,12 @@ def _best_due(text: str, call_date: date) -> DueMatch | None:
         return None
     found.sort(key=lambda m: m.start)
     for m in found:
-        if _DEADLINE_WORD.search(text[: m.start]) or re.match(
-            r"(?:by|before|until|no later than)\b", m.phrase, re.I
-        ):
+        if _DEADLINE_WORD.search(text[: m.start]) or _DEADLINE_LEAD.match(m.phrase):
             return m
     return found[0]
+
+
+_ME = re.compile(r"\bme\b")
 
 
 def _addressed(
@@ -1263,7 +1292,7 @@ def _addressed(
     if due is not None:
         clause = _without(clause, due.start, due.end)
     clause = _TO_ME.sub(r"\1 ", clause)
-    clause = re.sub(r"\bme\b", s.speaker, clause)
+    clause = _ME.sub(s.speaker, clause)
     body = _body(clause, known)
     if len(body.split()) < 2:
         return None
@@ -1293,6 +1322,9 @@ def _lets_meet(
     )
 
 
+_FROM_US_END = re.compile(r"\s+from us$")
+
+
 def _delivery(
     s: Sentence, text: str, due: DueMatch | None, known: Iterable[str]
 ) -> ExtractedCommitment | None:
@@ -1305,7 +1337,7 @@ def _delivery(
         start, end = m.start(group), m.end(group)
         if start <= due.start < end:
             end = due.start  # "expect our redlines on the DPA by December 4th"
-        what = re.sub(r"\s+from us$", "", text[start:end].strip())
+        what = _FROM_US_END.sub("", text[start:end].strip())
         body = _tidy(_expand_names(f"Send {what}", known))
     elif _HEAR_BACK.search(text):
         body = "Get back to you"
@@ -1338,7 +1370,7 @@ def _accepted_request(
         ask = _without(ask, due.start, due.end)
     else:
         due = next((d for a in answer if (d := find_due(straight_quotes(a.text), call_date))), None)
-    ask = re.sub(r"\bme\b", question.speaker, ask)
+    ask = _ME.sub(question.speaker, ask)
     body = _body(ask, known)
     if len(body.split()) < 2:
         return None
@@ -1351,8 +1383,11 @@ def _accepted_request(
     )
 
 
+_LEAD_FILLER = re.compile(r"^(?:oh|um|uh|well|and|so)[,\s]+", re.IGNORECASE)
+
+
 def _clean_lead(text: str) -> str:
-    return re.sub(r"^(?:oh|um|uh|well|and|so)[,\s]+", "", text.strip(), flags=re.IGNORECASE)
+    return _LEAD_FILLER.sub("", text.strip())
 
 
 def _addressee(
@@ -1476,6 +1511,24 @@ _SENIOR = re.compile(
 )
 
 
+@lru_cache(maxsize=256)  # keyed by the call's customers: compiled once, not per call
+def _mention_patterns(
+    customers: tuple[str, ...],
+) -> tuple[dict[str, re.Pattern[str]], re.Pattern[str]]:
+    """Return each customer's mention pattern, and one pattern for any of them."""
+    firsts = _first_names(customers)
+    mentions: dict[str, re.Pattern[str]] = {}
+    for full in customers:  # the full name, or the first name when it is unambiguous
+        alternatives = [re.escape(full)]
+        first = full.split()[0]
+        if firsts.get(first.lower()) == full:
+            alternatives.append(re.escape(first))
+        mentions[full] = re.compile(rf"\b(?:{'|'.join(alternatives)})\b", re.IGNORECASE)
+    # one search over every name rules out a sentence that mentions nobody (same result)
+    anyone = re.compile("|".join(f"(?:{m.pattern})" for m in mentions.values()) or r"(?!)", re.I)
+    return mentions, anyone
+
+
 def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[str]:
     customers = [c for c in customers if c.strip()]
     firsts = _first_names(customers)
@@ -1484,16 +1537,8 @@ def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[st
         for _, name, title in _appositions(straight_quotes(s.text)):
             full = firsts.get(name.lower(), name) if len(name.split()) == 1 else name
             titles.setdefault(full.lower(), title)
-    mentions: dict[str, re.Pattern[str]] = {}
-    for full in customers:  # the full name, or the first name when it is unambiguous
-        alternatives = [re.escape(full)]
-        first = full.split()[0]
-        if firsts.get(first.lower()) == full:
-            alternatives.append(re.escape(first))
-        mentions[full] = re.compile(rf"\b(?:{'|'.join(alternatives)})\b", re.IGNORECASE)
+    mentions, anyone = _mention_patterns(tuple(customers))
     found: list[str] = []
-    # one search over every name rules out a sentence that mentions nobody (same result)
-    anyone = re.compile("|".join(f"(?:{m.pattern})" for m in mentions.values()) or r"(?!)", re.I)
     for s in units:
         text = straight_quotes(s.text)
         if prefilter.search(anyone, text) is None:

@@ -100,7 +100,8 @@ class CallMetrics:
     """Per-speaker metrics, the longest monologue, interactivity, patience and fillers."""
 
 
-def _filler_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+@lru_cache(maxsize=64)  # keyed by the policy's filler words: compiled once, not per call
+def _filler_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     terms = sorted({" ".join(w.lower().split()) for w in words if w.strip()}, key=len)
     if not terms:
         return None
@@ -116,6 +117,9 @@ def _opening(text: str, words: int = 15) -> str:
 
 def _rate(count: int, per: float, unit: float) -> float:
     return round(count * unit / per, 3) if per > 0 else 0.0
+
+
+_FILLER_SEPARATORS = re.compile(r"[\s,-]+")
 
 
 def call_metrics(
@@ -211,13 +215,13 @@ def call_metrics(
     per_min = {s: _rate(n, duration / 60, 1) for s, n in questions.items()} if duration else {}
 
     fillers = list(DEFAULT_FILLER_WORDS if filler_words is None else filler_words)
-    pattern = _filler_pattern(fillers)
+    pattern = _filler_pattern(tuple(fillers))
     fillers_by: dict[str, dict[str, int]] = {s: {} for s in transcript.speakers}
     if pattern is not None:
         for turn in turns:
             counts = fillers_by[turn.speaker]
             for m in pattern.finditer(turn.text):
-                word = " ".join(re.split(r"[\s,-]+", m.group().lower()))
+                word = " ".join(_FILLER_SEPARATORS.split(m.group().lower()))
                 counts[word] = counts.get(word, 0) + 1
 
     per_speaker = {

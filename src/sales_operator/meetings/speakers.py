@@ -41,6 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 __all__ = [
@@ -139,8 +140,11 @@ class SpeakerMatch:
             object.__setattr__(self, "confidence", CONFIDENCE[self.mapped_by or "none"])
 
 
+_PARENTHESISED = re.compile(r"\([^)]*\)")
+
+
 def _norm_name(name: str) -> str:
-    name = re.sub(r"\([^)]*\)", " ", name)
+    name = _PARENTHESISED.sub(" ", name)
     return " ".join(name.replace("’", "'").strip(" .,:;-").lower().split())
 
 
@@ -292,8 +296,11 @@ _ORG_LEAD = re.compile(
 )
 
 
+_NOT_ORG_CHARS = re.compile(r"[^\w&]+")
+
+
 def _org_key(name: str) -> str:
-    return " ".join(re.sub(r"[^\w&]+", " ", name.lower()).split())
+    return " ".join(_NOT_ORG_CHARS.sub(" ", name.lower()).split())
 
 
 _FREE_MAIL = {"gmail", "googlemail", "outlook", "hotmail", "live", "yahoo", "icloud", "aol"}
@@ -370,10 +377,15 @@ _WE_ARE = re.compile(r"\bwe(?:'re|\s+are)\s+(?:with\s+|from\s+)?", re.IGNORECASE
 _WE_AFTER = re.compile(r"^\W*(?:we|we're|we've|we'd|our|us)\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=64)
+def _words_then_gap(n: int) -> re.Pattern[str]:
+    """Return the pattern of `n` words, each followed by a gap (compiled once per `n`)."""
+    return re.compile(rf"\W*(?:[\w&'-]+\W+){{{n}}}")
+
+
 def _after(text: str, end: int, said: str) -> str:
     """Return the text after the org name `said` that starts at `end` (spelling may vary)."""
-    n = len(said.split())
-    m = re.match(rf"\W*(?:[\w&'-]+\W+){{{n}}}", text[end:] + " ")
+    m = _words_then_gap(len(said.split())).match(text[end:] + " ")
     return text[end + m.end() :] if m else ""
 
 

@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -98,6 +100,9 @@ def word_pattern(word: str, *, forms: bool = True) -> str:
     return f"{re.escape(w)}(?:{tail})?{_POSSESSIVE}"
 
 
+_TERM_SEPARATORS = re.compile(r"[\s\-]+")
+
+
 def term_pattern(term: str, *, forms: bool = True) -> re.Pattern[str]:
     """Return the whole-word, case-insensitive pattern of a keyword or phrase.
 
@@ -108,9 +113,12 @@ def term_pattern(term: str, *, forms: bool = True) -> re.Pattern[str]:
         term: A word or phrase; its words match across spaces or hyphens.
         forms: Whether every word also matches its inflections (see `word_pattern`).
     """
-    words = [w for w in re.split(r"[\s\-]+", term.strip()) if w]
+    words = [w for w in _TERM_SEPARATORS.split(term.strip()) if w]
     body = r"[\s\-]+".join(_camel_pattern(w, forms=forms) for w in words)
     return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+
+
+_CAMEL_PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 def _camel_pattern(word: str, *, forms: bool) -> str:
@@ -119,7 +127,7 @@ def _camel_pattern(word: str, *, forms: bool) -> str:
     Speech-to-text and people write product names as separate words; the inflections
     apply to the last part only.
     """
-    parts = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", word)
+    parts = _CAMEL_PARTS.findall(word)
     if len(parts) < 2 or "".join(parts) != word or not word[:1].isupper():
         return word_pattern(word, forms=forms)
     head = [re.escape(p) for p in parts[:-1]]
@@ -193,6 +201,30 @@ def _any_of(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{b})" for b in bodies), re.IGNORECASE)
 
 
+_Matchers = tuple[
+    Mapping[tuple[str, str], re.Pattern[str]], tuple[re.Pattern[str], ...], re.Pattern[str]
+]
+
+
+@lru_cache(maxsize=32)  # keyed by a policy's trackers: however many terms, compiled once
+def _matchers(specs: tuple[TrackerSpec, ...]) -> _Matchers:
+    """Return each term's pattern by (tracker, term), one alternation per tracker, and one of all.
+
+    Held here rather than in `re`'s module cache (512 patterns, shared with the whole process),
+    so a policy with hundreds of terms never recompiles them call after call.
+    """
+    compiled = {
+        (spec.name, term): term_pattern(term, forms=spec.word_forms)
+        for spec in specs
+        for term in spec.keywords
+    }
+    # one alternation per tracker (and one over all of them) rules a sentence out in one pass;
+    # only a sentence that matches is searched term by term, so the first term listed wins
+    any_term = tuple(_any_of([compiled[spec.name, t] for t in spec.keywords]) for spec in specs)
+    every_term = _any_of([compiled[spec.name, t] for spec in specs for t in spec.keywords])
+    return MappingProxyType(compiled), any_term, every_term
+
+
 def track_keywords(
     transcript: Transcript,
     specs: Iterable[TrackerSpec],
@@ -208,16 +240,8 @@ def track_keywords(
         sides: Speaker label to side, for `said_by`.
         units: The transcript's `sentences` under `sides`, when the caller has them.
     """
-    specs = list(specs)
-    compiled = {
-        (spec.name, term): term_pattern(term, forms=spec.word_forms)
-        for spec in specs
-        for term in spec.keywords
-    }
-    # one alternation per tracker (and one over all of them) rules a sentence out in one pass;
-    # only a sentence that matches is searched term by term, so the first term listed wins
-    any_term = [_any_of([compiled[spec.name, t] for t in spec.keywords]) for spec in specs]
-    every_term = _any_of([compiled[spec.name, t] for spec in specs for t in spec.keywords])
+    specs = tuple(specs)
+    compiled, any_term, every_term = _matchers(specs)
     hits: list[TrackerHit] = []
     for s in sentences(transcript, sides or {}) if units is None else units:
         if literal_prefilter.search(every_term, s.text) is None:
@@ -327,10 +351,11 @@ def track_concepts(
     cued = {name: c for name, c in concepts.items() if c.cues}
     offline_engine = "offline:cues" if cued else "offline:skipped (no model)"
 
+    specs = tuple(
+        TrackerSpec(name, "keyword", tuple(c.cues), c.said_by, True) for name, c in cued.items()
+    )
+
     def offline() -> ConceptHits:
-        specs = [
-            TrackerSpec(name, "keyword", tuple(c.cues), c.said_by, True) for name, c in cued.items()
-        ]
         found = track_keywords(transcript, specs, sides, units=all_sentences)
         return ConceptHits(
             hits=[
@@ -350,7 +375,7 @@ def track_concepts(
         offline=offline,
         offline_engine=offline_engine,
     )
-    cue_patterns = {c: term_pattern(c) for spec in cued.values() for c in spec.cues}
+    cue_patterns = _matchers(specs)[0]
     located: list[tuple[int, int, TrackerHit]] = []
     seen: set[tuple[str, int, int]] = set()
     for item in result.hits:
@@ -366,7 +391,7 @@ def track_concepts(
         seen.add(key)
         keyword = None
         if not engine.startswith("llm:"):
-            keyword = next((c for c in spec.cues if cue_patterns[c].search(s.text)), None)
+            keyword = next((c for c in spec.cues if cue_patterns[key[0], c].search(s.text)), None)
         located.append((s.turn, s.index, _hit(s, key[0], "concept", keyword, engine)))
     located.sort(key=lambda x: (x[0], x[1]))
     return [h for _, _, h in located], engine

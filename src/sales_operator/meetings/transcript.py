@@ -567,10 +567,13 @@ def _parse_headed(text: str, name: str, fmt: str) -> tuple[list[Turn], date | No
     ], call_date
 
 
+_DATE_IN_LINE = re.compile(r"\b(\d{4})[-/](\d{2})[-/](\d{2})\b")
+
+
 def _meet_date(lines: list[str]) -> date | None:
     """Return the date a Google Meet title line states ("Sync (2026-11-04 15:00 GMT+1)")."""
     for line in lines[:3]:
-        m = re.search(r"\b(\d{4})[-/](\d{2})[-/](\d{2})\b", line)
+        m = _DATE_IN_LINE.search(line)
         if m is not None:
             try:
                 return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -825,6 +828,9 @@ def _time(value: Any, name: str, where: str, *, scale: float = 1.0) -> float | N
     return seconds
 
 
+_INSTANT_START = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d")
+
+
 def _instant(value: Any) -> datetime | None:
     """Return the moment an export states (epoch seconds or ms, ISO with a time), or None."""
     if isinstance(value, bool):
@@ -835,7 +841,7 @@ def _instant(value: Any) -> datetime | None:
             return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
-    if isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}[T ]\d", value.strip()):
+    if isinstance(value, str) and _INSTANT_START.match(value.strip()):
         try:
             moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:

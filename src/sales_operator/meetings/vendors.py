@@ -360,12 +360,21 @@ def _trim(raw: str) -> str:
     return " ".join(words).strip(" .,-")
 
 
+_ALIAS_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[^\sA-Za-z0-9]")
+
+
 def _alias_pattern(alias: str, common: bool) -> re.Pattern[str]:
-    parts = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[^\sA-Za-z0-9]", alias)
+    parts = _ALIAS_PARTS.findall(alias)
     body = r"[ .-]?".join(re.escape(p) for p in parts if p.strip()) if parts else re.escape(alias)
     if common:
         return re.compile(rf"(?<![\w.-]){body}(?![\w-])")
     return re.compile(rf"(?<![\w.-])(?i:{body})(?![\w-])")
+
+
+@lru_cache(maxsize=1024)
+def _tracked_pattern(name: str) -> re.Pattern[str]:
+    """Return a tracked competitor's pattern, compiled once per process, not per call."""
+    return _alias_pattern(name, common=False)
 
 
 @lru_cache(maxsize=64)
@@ -600,7 +609,7 @@ def find_vendors(
             else:
                 found.append((i, vendor.name, LEXICON, "lexicon"))
     for name in canonical.values():  # a tracked name, also spelled apart or in lower case
-        pattern = _alias_pattern(name, common=False)
+        pattern = _tracked_pattern(name)
         if scope.live(pattern):
             found += [
                 (i, name, 1.0, "policy")

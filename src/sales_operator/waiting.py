@@ -1,0 +1,115 @@
+"""Refuse a new event while a lead's first request waits, before the graph records anything.
+
+Under the policy's `speed_to_lead`, a new lead's first request (owner and rep notice) waits
+for a decision with the lead's research and drafting deferred (`DealState.deferred`); a new
+event on that deal must wait for it (`events.check_event_fits` raises `EventError`).
+`runner.send_event` checks this before it runs the graph. A plain `graph.invoke` (Studio,
+the LangGraph server, an embedder) reached the same check only inside `ingest_event`, after
+LangGraph had written the run's input to the thread: the refused event became the thread's
+latest checkpoint and the waiting request dropped out of `pending_request` and `inbox` until
+the lead was sent again.
+
+`with_waiting_guard` gives the compiled operator a `stream`/`astream` (and so `invoke`/
+`ainvoke`) that reads the thread's last checkpoint first when the input is an event, and
+raises the same `EventError` there, so nothing is recorded and the request stays waiting and
+answerable. A thread that waits on nothing (`deferred` empty: every thread in the default
+single-request policy, where a new event joins the waiting actions into its own request) runs
+as before. The read is one `get_tuple` of the thread's last checkpoint per event run, made
+only for graphs built with `speed_to_lead` on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any, TypeVar
+
+from langgraph.types import Command
+
+from sales_operator._subclass import with_subclass
+
+G = TypeVar("G")
+
+_CHECKPOINTER_KEY = "__pregel_checkpointer"  # LangGraph's CONFIG_KEY_CHECKPOINTER (server)
+
+
+def _event_of(input: Any) -> Any:
+    """Return the event an operator run's input carries, or None (a resume, a recovery)."""
+    if input is None or isinstance(input, Command):
+        return None
+    if isinstance(input, Mapping):
+        return input.get("event")
+    return getattr(input, "event", None)
+
+
+def _saver(graph: Any, config: Any) -> Any:
+    configurable = (config or {}).get("configurable") or {}
+    if not configurable.get("thread_id") or configurable.get("checkpoint_ns"):
+        return None  # no thread to read, or a nested run (its parent was checked)
+    saver = configurable.get(_CHECKPOINTER_KEY) or graph.checkpointer
+    return saver if saver not in (None, False, True) else None
+
+
+def _refuse(values: Mapping[str, Any], event: Any, limits: Any) -> None:
+    """Raise `EventError` if the thread waits on a first request and `event` is a new one."""
+    if not values.get("deferred"):
+        return
+    from sales_operator.events import _current_state, check_event_fits, validate_event
+
+    parsed, payload = validate_event(event, limits)
+    check_event_fits(_current_state(values), parsed, payload)  # a repeat passes
+
+
+def refuse_while_waiting(graph: Any, input: Any, config: Any, limits: Any = None) -> None:
+    """Raise before a run if its event would be refused because a first request waits.
+
+    Args:
+        graph: The compiled operator.
+        input: The run's input (`{"event": ...}`; a `Command` or None is not checked).
+        config: The run's config (its `thread_id`).
+        limits: The policy's input limits, for validating the event.
+
+    Raises:
+        EventError: the deal waits on its lead's first request and `event` is not a repeat
+            of an event the thread holds; or the event is malformed. Nothing is recorded.
+    """
+    event = _event_of(input)
+    saver = _saver(graph, config) if event is not None else None
+    if saver is None:
+        return
+    saved = saver.get_tuple(config)
+    if saved is not None:
+        _refuse(saved.checkpoint.get("channel_values", {}), event, limits)
+
+
+async def arefuse_while_waiting(graph: Any, input: Any, config: Any, limits: Any = None) -> None:
+    """Async `refuse_while_waiting` (reads the checkpoint with the saver's `aget_tuple`)."""
+    event = _event_of(input)
+    saver = _saver(graph, config) if event is not None else None
+    if saver is None:
+        return
+    saved = await saver.aget_tuple(config)
+    if saved is not None:
+        _refuse(saved.checkpoint.get("channel_values", {}), event, limits)
+
+
+def with_waiting_guard(compiled: G, *, limits: Any = None) -> G:
+    """Give a compiled operator graph the first-request guard (see the module); return it.
+
+    The graph's class is swapped for a subclass whose `stream`/`astream` call
+    `refuse_while_waiting` before the run starts. Nothing else changes.
+    """
+    base: Any = type(compiled)
+
+    def stream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
+        refuse_while_waiting(self, input, config, limits)
+        chunks: Iterator[Any] = base.stream(self, input, config, **kwargs)
+        return chunks
+
+    async def astream(
+        self: Any, input: Any, config: Any = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        await arefuse_while_waiting(self, input, config, limits)
+        async for chunk in base.astream(self, input, config, **kwargs):
+            yield chunk
+
+    return with_subclass(compiled, "_waiting_guard", {"stream": stream, "astream": astream})
