@@ -782,13 +782,16 @@ def analyze_call(
         step="meeting_intelligence",
         prompt="meetings/extract",
         schema=CallExtraction,
+        # the prompt's values are read only by a model: offline, the transcript is not rendered
         variables={
             "transcript": transcript.render(),
             "call_date": f"{call_date.isoformat()} ({call_date.strftime('%A')})",
             "rep_names": ", ".join(reps) or "(none known)",
             "customer_names": ", ".join(customers) or "(none known)",
             "competitors": ", ".join(policy.meetings.competitors) or "(none)",
-        },
+        }
+        if llm.online
+        else {},
         offline=offline,
         offline_engine=OFFLINE_ENGINE,
     )
@@ -816,7 +819,9 @@ def analyze_call(
             rep_names=reps,
             customer_names=customers,
             competitors=policy.meetings.competitors,
-        ),
+        )
+        if llm.online
+        else {},
         offline=meddpicc_fallback,
         offline_engine=MEDDPICC_OFFLINE_ENGINE,
     )

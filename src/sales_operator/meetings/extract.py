@@ -1494,7 +1494,7 @@ def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[st
     found: list[str] = []
     # one search over every name rules out a sentence that mentions nobody (same result)
     anyone = re.compile("|".join(f"(?:{m.pattern})" for m in mentions.values()) or r"(?!)", re.I)
-    for s in units:
+    for s in units if mentions else ():  # (nobody to mention: no sentence to read)
         text = straight_quotes(s.text)
         if prefilter.search(anyone, text) is None:
             continue
