@@ -111,6 +111,7 @@ _TEXT_CACHES = (
     ("sales_operator.meetings.summarize", ("_scored", "_stem", "_content_token")),
     ("sales_operator.meetings.prefilter", ("_lower",)),
     ("sales_operator.meetings.dates", ("_candidates",)),
+    ("sales_operator.meetings.decisions", ("plain_text",)),
 )
 
 

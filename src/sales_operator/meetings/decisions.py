@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from sales_operator.meetings import prefilter
 from sales_operator.meetings.extract import (
@@ -152,6 +153,7 @@ _LEAD = re.compile(r"^(?:that|to|on|upon|for|about|with|,)\s+", re.IGNORECASE)
 TEXT_MAX_WORDS = 14
 
 
+@lru_cache(maxsize=8192)  # every decision rule reads a sentence through it, some twice
 def plain_text(text: str) -> str:
     """Return `text` straightened, without fillers and transcription marks.
 

@@ -40,6 +40,7 @@ __all__ = [
     "Scope",
     "contains_any",
     "could_match",
+    "could_match_any",
     "finditer",
     "needles",
     "search",
@@ -248,6 +249,43 @@ def could_match(pattern: re.Pattern[str], text: str) -> bool:
         if next(automaton.iter(low), None) is None:
             return False
     return True
+
+
+_ANY_OF: dict[int, tuple[tuple[re.Pattern[str], ...], Any]] = {}
+"""Per tuple of patterns (by `id`, with the tuple itself): one automaton of a needle set of
+each (None: some pattern has no needle set, so every text could match)."""
+
+
+def could_match_any(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
+    """Return False only when no pattern of `patterns` can match anywhere in `text`.
+
+    One scan of `text` for the needles of all the patterns (one needle set of each: the one
+    that says the most), instead of one scan per pattern, to rule out a text that none of
+    a chain of alternatives (`a.search(t) or b.search(t) or ...`) can match. `patterns` is
+    a tuple kept at module level (its automaton is built once, on first use).
+    """
+    entry = _ANY_OF.get(id(patterns))
+    if entry is None or entry[0] is not patterns:
+        union: set[str] | None = set()
+        for pattern in patterns:
+            sets = _needle_sets(pattern)
+            if not sets or union is None:
+                union = None
+                continue
+            union |= max(sets, key=_score)
+        automaton = None
+        if union:
+            automaton = ahocorasick.Automaton()
+            for s in _without_extensions(frozenset(union)):
+                automaton.add_word(s, len(s))
+            automaton.make_automaton()
+        if len(_ANY_OF) >= _MAX_PATTERNS:
+            _ANY_OF.clear()
+        entry = _ANY_OF[id(patterns)] = (patterns, automaton)
+    automaton = entry[1]
+    if automaton is None or (not text.isascii() and _FOLDS.search(text) is not None):
+        return True
+    return next(automaton.iter(_lower(text)), None) is not None
 
 
 def _has_all(automata: tuple[Any, ...], low: str) -> bool:
