@@ -37,6 +37,7 @@ __all__ = [
     "MIN_NEEDLE",
     "NON_ASCII_FOLDS",
     "RARE_CHARS",
+    "NeedleTable",
     "Scope",
     "contains_any",
     "could_match",
@@ -286,6 +287,48 @@ def could_match_any(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
     if automaton is None or (not text.isascii() and _FOLDS.search(text) is not None):
         return True
     return next(automaton.iter(_lower(text)), None) is not None
+
+
+class NeedleTable:
+    """Several patterns tried on the same texts: one scan of a text answers for all of them.
+
+    `NeedleTable(patterns).possible(text)[k]` is `could_match(patterns[k], text)`, from one
+    Aho-Corasick pass over `text` for the needles of every pattern (each needle tells which
+    needle sets it belongs to) instead of one pass per pattern. It pays where most of the
+    patterns are asked of every text, as a cue loop over a call's sentences does.
+    """
+
+    def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
+        """Build one automaton of every needle of every pattern (a table is built once)."""
+        self.patterns = tuple(patterns)
+        ids: dict[frozenset[str], int] = {}
+        members: dict[str, set[int]] = {}
+        needs: list[frozenset[int]] = []
+        for pattern in self.patterns:
+            need = set()
+            for strings in _needle_sets(pattern):
+                number = ids.setdefault(strings, len(ids))
+                need.add(number)
+                for needle in _without_extensions(strings):
+                    members.setdefault(needle, set()).add(number)
+            needs.append(frozenset(need))
+        self._needs = tuple(needs)
+        self._automaton: Any = None
+        if members:
+            self._automaton = ahocorasick.Automaton()
+            for needle, sets in members.items():
+                self._automaton.add_word(needle, frozenset(sets))
+            self._automaton.make_automaton()
+        self._all = tuple(True for _ in self.patterns)
+
+    def possible(self, text: str) -> tuple[bool, ...]:
+        """Return, per pattern, False only when it cannot match anywhere in `text`."""
+        if self._automaton is None or (not text.isascii() and _FOLDS.search(text) is not None):
+            return self._all
+        present: set[int] = set()
+        for _, sets in self._automaton.iter(_lower(text)):
+            present |= sets
+        return tuple(need <= present for need in self._needs)
 
 
 def _has_all(automata: tuple[Any, ...], low: str) -> bool:
