@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -193,6 +194,15 @@ def _any_of(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{b})" for b in bodies), re.IGNORECASE)
 
 
+@lru_cache(maxsize=16)
+def _tracker_table(sources: tuple[tuple[str, int], ...]) -> literal_prefilter.NeedleTable:
+    """Return a needle table of the trackers' alternations, keyed by source and flags.
+
+    The same needles, and so the same answers, as the patterns compiled for the call.
+    """
+    return literal_prefilter.NeedleTable(re.compile(source, flags) for source, flags in sources)
+
+
 def track_keywords(
     transcript: Transcript,
     specs: Iterable[TrackerSpec],
@@ -219,11 +229,20 @@ def track_keywords(
     any_term = [_any_of([compiled[spec.name, t] for t in spec.keywords]) for spec in specs]
     every_term = _any_of([compiled[spec.name, t] for spec in specs for t in spec.keywords])
     hits: list[TrackerHit] = []
-    for s in sentences(transcript, sides or {}) if units is None else units:
+    units = sentences(transcript, sides or {}) if units is None else units
+    # a call none of whose sentences holds a needle of any term is not read sentence by sentence
+    if not literal_prefilter.Scope(s.text for s in units).live(every_term):
+        units = ()
+    table = _tracker_table(tuple((p.pattern, p.flags) for p in any_term))
+    for s in units:
         if literal_prefilter.search(every_term, s.text) is None:
             continue
-        for spec, prefilter in zip(specs, any_term, strict=True):
-            if not _said_by_ok(spec.said_by, s.side) or prefilter.search(s.text) is None:
+        possible = table.possible(s.text)  # one needle scan for every tracker's alternation
+        for spec, prefilter, could in zip(specs, any_term, possible, strict=True):
+            if (
+                not (_said_by_ok(spec.said_by, s.side) and could)
+                or prefilter.search(s.text) is None
+            ):
                 continue
             matched = next(
                 (t for t in spec.keywords if compiled[spec.name, t].search(s.text)), None
