@@ -624,9 +624,12 @@ _NOT_A_COMMITMENT = re.compile(
 )
 
 
+_LAST_CLAUSE = re.compile(r"[,;:]\s*[^,;:]*$")
+
+
 def _negated(text: str, start: int) -> bool:
     before = _WORD.findall(straight_quotes(text[:start]).lower())[-3:]
-    clause_break = re.search(r"[,;:]\s*[^,;:]*$", text[:start])
+    clause_break = _LAST_CLAUSE.search(text[:start])
     if clause_break is not None:
         before = _WORD.findall(straight_quotes(clause_break.group()).lower())[-3:]
     return any(w in _NEGATORS or w.endswith("n't") for w in before)
