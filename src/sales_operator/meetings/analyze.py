@@ -361,7 +361,8 @@ def ground_extraction(
     ]
     if len(commitments) < len(extraction.commitments):
         dropped["commitments"] = len(extraction.commitments) - len(commitments)
-    said = squash(" ".join(t.text for t in transcript.turns))
+    # (the whole call squashed is read only to check a decision maker's name)
+    said = squash(" ".join(t.text for t in transcript.turns)) if extraction.decision_makers else ""
     people = {squash(k) for k in known}
     makers = [
         d

@@ -685,12 +685,15 @@ def classify(sentence: str, *, learned: bool = True) -> str | None:
 
 
 _KIND_PATTERNS = tuple(pattern for _, pattern in _KIND_CUES)
+_NOT_RAISED = (_REASSURANCE, _HYPOTHETICAL)
 
 
 def _classify(sentence: str, *, learned: bool = True) -> tuple[str | None, bool]:
     """Return `classify`'s answer and whether the learned classifier gave it."""
     plain = straight_quotes(sentence)
-    if prefilter.search(_REASSURANCE, plain) or prefilter.search(_HYPOTHETICAL, plain):
+    if prefilter.could_match_any(_NOT_RAISED, plain) and (
+        prefilter.search(_REASSURANCE, plain) or prefilter.search(_HYPOTHETICAL, plain)
+    ):
         return None, False
     # (one scan rules out every cue of a sentence that holds none: `_cue_hit` reads `_masked`)
     for kind, pattern in (
