@@ -22,6 +22,13 @@ caches empty (`_cold`), as for a call never seen before. The median of `--repeat
 kept, in wall-clock seconds and in CPU seconds of this process (`analyze_offline_cpu`: the
 figure to read on a shared machine, where waiting for a core inflates the wall clock).
 
+The generated call is sparse (its sources' timings give about 4,100 words an hour), so
+"per transcript hour" flatters it. The honest unit is an hour of real talk, 9,000 words
+(`SPOKEN_WORDS_PER_HOUR`, 150 a minute): each row also reports CPU seconds per 9,000-word
+hour, and so do 40 real AMI meetings (QMSum, when `/work/shared/data` is there; median of
+`--repeats` passes). The last line, and `target_at_spoken_density` in the JSON, put every
+one of those figures next to the 0.1 s target and say whether all of them meet it.
+
 Before anything is timed, the process analyses each source call once, on its own
 (`first_call_s`): the first analysis in a process reads and compiles its patterns and
 builds their prefilters, a one-time cost that a server pays once, not per call. Without
@@ -110,6 +117,8 @@ _TEXT_CACHES = (
     ("sales_operator.meetings.metrics", ("word_count",)),
     ("sales_operator.meetings.summarize", ("_scored", "_stem", "_content_token")),
     ("sales_operator.meetings.prefilter", ("_lower",)),
+    ("sales_operator.meetings.dates", ("_candidates",)),
+    ("sales_operator.meetings.decisions", ("plain_text",)),
 )
 
 
@@ -162,8 +171,11 @@ _AMI = (
 ) / "meetings"
 
 
-def _ami_rate(policy: Any, llm: Any, limit: int = 40) -> dict[str, Any] | None:
-    """Time the offline analysis on real AMI meetings (when shared data is there), by words."""
+def _ami_rate(policy: Any, llm: Any, limit: int = 40, repeats: int = 1) -> dict[str, Any] | None:
+    """Time the offline analysis on real AMI meetings (when shared data is there), by words.
+
+    The median CPU time of `repeats` passes over the first `limit` meetings.
+    """
     if not _AMI.is_dir():
         return None
     from benchmarks.meetings_snapshot import qmsum_transcript
@@ -172,25 +184,50 @@ def _ami_rate(policy: Any, llm: Any, limit: int = 40) -> dict[str, Any] | None:
     if not transcripts:
         return None
     words = sum(word_count(t.text) for tr in transcripts for t in tr.turns)
-    start = time.process_time()
-    for tr in transcripts:
-        _cold()
-        analyze_call(
-            tr,
-            call_id="ami",
-            call_date=date(2026, 11, 4),
-            rep_names=set(),
-            customer_names=set(),
-            policy=policy,
-            llm=llm,
-        )
-    cpu = time.process_time() - start
+
+    def one_pass() -> None:
+        for tr in transcripts:
+            _cold()
+            analyze_call(
+                tr,
+                call_id="ami",
+                call_date=date(2026, 11, 4),
+                rep_names=set(),
+                customer_names=set(),
+                policy=policy,
+                llm=llm,
+            )
+
+    _, cpu = _median_wall_and_cpu(one_pass, max(1, repeats))
+    per_hour = cpu * SPOKEN_WORDS_PER_HOUR / words
     return {
         "meetings": len(transcripts),
         "words": words,
+        "repeats": max(1, repeats),
         "cpu_s": round(cpu, 3),
         "cpu_ms_per_1000_words": round(1e6 * cpu / words, 2),
-        "cpu_s_per_spoken_hour": round(cpu * SPOKEN_WORDS_PER_HOUR / words, 4),
+        "cpu_s_per_spoken_hour": round(per_hour, 4),
+        "meets_target": per_hour <= TARGET_S_PER_HOUR,
+    }
+
+
+def target_check(rows: list[dict[str, Any]], ami: dict[str, Any] | None) -> dict[str, Any]:
+    """Return the target check at real talk density: every figure next to the target.
+
+    The figures are CPU seconds per 9,000-word hour: each generated call's (median of the
+    repeats) and the AMI meetings' (when the shared data is there). The target is met only
+    when every one of them is at or under `TARGET_S_PER_HOUR`.
+    """
+    figures = {
+        f"generated call {r['hours']:.1f} h": r["analyze_offline_cpu_s_per_spoken_hour"] for r in rows
+    }
+    if ami is not None:
+        figures[f"{ami['meetings']} AMI meetings"] = ami["cpu_s_per_spoken_hour"]
+    return {
+        "target_s_per_spoken_hour": TARGET_S_PER_HOUR,
+        "spoken_words_per_hour": SPOKEN_WORDS_PER_HOUR,
+        "cpu_s_per_spoken_hour": figures,
+        "met": bool(figures) and all(v <= TARGET_S_PER_HOUR for v in figures.values()),
     }
 
 
@@ -269,9 +306,16 @@ def main(argv: list[str] | None = None) -> int:
                     / max(1, sum(word_count(t.text) for t in transcript.turns)),
                     5,
                 ),
+                "analyze_offline_cpu_s_per_spoken_hour": round(
+                    timings["analyze_offline_cpu"]
+                    * SPOKEN_WORDS_PER_HOUR
+                    / max(1, sum(word_count(t.text) for t in transcript.turns)),
+                    5,
+                ),
             }
         )
-    ami = _ami_rate(policy, llm)
+    ami = _ami_rate(policy, llm, repeats=args.repeats)
+    check = target_check(rows, ami)
     result = {
         "benchmark": "meetings",
         "subject": "parse + speaker mapping + call_metrics + keyword/competitor trackers",
@@ -282,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": platform.machine(),
         "rows": rows,
         "ami_meetings": ami,
+        "target_at_spoken_density": check,
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -304,16 +349,22 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"    at {SPOKEN_WORDS_PER_HOUR:,} words per hour (150 a minute, real talk): "
-            f"{r['analyze_offline_s_per_spoken_hour']:.4f} s per hour"
+            f"{r['analyze_offline_s_per_spoken_hour']:.4f} s per hour, "
+            f"CPU {r['analyze_offline_cpu_s_per_spoken_hour']:.4f}"
         )
     if ami:
-        verdict = "meets" if ami["cpu_s_per_spoken_hour"] <= TARGET_S_PER_HOUR else "MISSES"
+        word = "meets" if ami["meets_target"] else "MISSES"
         print(
             f"  {ami['meetings']} real AMI meetings ({ami['words']:,} words): "
             f"{ami['cpu_ms_per_1000_words']:.1f} ms CPU per 1,000 words, "
             f"{ami['cpu_s_per_spoken_hour']:.4f} s per {SPOKEN_WORDS_PER_HOUR:,}-word hour: "
-            f"{verdict} the target"
+            f"{word} the target"
         )
+    figures = ", ".join(f"{k} {v:.4f}" for k, v in check["cpu_s_per_spoken_hour"].items())
+    print(
+        f"  TARGET {TARGET_S_PER_HOUR} s CPU per {SPOKEN_WORDS_PER_HOUR:,}-word hour: {figures}: "
+        + ("MET" if check["met"] else "NOT MET")
+    )
     print(
         f"  first analysis in the process (the source calls, once; not per hour): "
         f"{first['wall']:.3f} s wall, {first['cpu']:.3f} s CPU"

@@ -225,3 +225,50 @@ def test_patterns_are_told_apart_by_identity_not_by_id_alone() -> None:
         assert prefilter.could_match(other, "see you at the QBR")
         if id(other) == key:
             break
+
+
+def test_a_needle_table_answers_as_could_match_for_every_pattern() -> None:
+    patterns = [p for _, p in _patterns()][:120]
+    table = prefilter.NeedleTable(patterns)
+    texts = [*_sentences()[:400], "", "\u017fwitching from RouteMax", "CAF\u00c9 AU LAIT"]
+    ruled_out = 0
+    for text in texts:
+        possible = table.possible(text)
+        assert len(possible) == len(patterns)
+        for pattern, answer in zip(patterns, possible, strict=True):
+            assert answer == prefilter.could_match(pattern, text), (pattern.pattern, text)
+            if not answer:
+                ruled_out += 1
+                assert pattern.search(text) is None  # never rules out a real match
+    assert ruled_out > len(texts), "the table rules most cues out of most sentences"
+
+
+def test_a_needle_table_needs_every_set_of_a_pattern() -> None:
+    both = re.compile(r"\bthe (?P<v>[A-Z]\w+) (?:quote|proposal)s?\b")
+    either = re.compile(r"\bswitch(?:ing|ed)? from\b|\bmoving off\b")
+    blind = re.compile(r"\w+")  # no needle: every text could match
+    table = prefilter.NeedleTable([both, either, blind])
+    assert table.possible("the RouteMax quote") == (True, False, True)
+    assert table.possible("a quote for the team") == (True, False, True)  # both sets present
+    assert table.possible("a quote") == (False, False, True)  # "the " is missing
+    assert table.possible("we are moving off it") == (False, True, True)
+    assert prefilter.NeedleTable([blind]).possible("anything") == (True,)
+
+
+def test_could_match_any_rules_out_only_texts_no_pattern_can_match() -> None:
+    cues = (
+        re.compile(r"\bI'll (?:send|share)\b", re.I),
+        re.compile(r"\blet's (?:meet|talk)\b", re.I),
+        re.compile(r"\bthe (?P<v>[A-Z]\w+) (?:quote|proposal)s?\b"),
+    )
+    texts = [*_sentences()[:400], "I'LL SEND it", "Let's talk Monday", "the Acme quote", ""]
+    for text in texts:
+        any_match = any(p.search(text) for p in cues)
+        gate = prefilter.could_match_any(cues, text)
+        assert gate or not any_match, text
+        # a pattern whose needles are all there keeps the gate open (it holds one set of each)
+        assert gate >= any(prefilter.could_match(p, text) for p in cues), text
+    assert not prefilter.could_match_any(cues, "we will think about it")
+    # a pattern with no needles keeps every text open; so do the folding letters
+    assert prefilter.could_match_any((*cues, re.compile(r"\w+")), "nothing at all")
+    assert prefilter.could_match_any(cues, "\u017fend it")

@@ -364,7 +364,8 @@ def ground_extraction(
     ]
     if len(commitments) < len(extraction.commitments):
         dropped["commitments"] = len(extraction.commitments) - len(commitments)
-    said = squash(" ".join(t.text for t in transcript.turns))
+    # (the whole call squashed is read only to check a decision maker's name)
+    said = squash(" ".join(t.text for t in transcript.turns)) if extraction.decision_makers else ""
     people = {squash(k) for k in known}
     makers = [
         d
@@ -786,13 +787,16 @@ def analyze_call(
         step="meeting_intelligence",
         prompt="meetings/extract",
         schema=CallExtraction,
+        # the prompt's values are read only by a model: offline, the transcript is not rendered
         variables={
             "transcript": transcript.render(),
             "call_date": f"{call_date.isoformat()} ({call_date.strftime('%A')})",
             "rep_names": ", ".join(reps) or "(none known)",
             "customer_names": ", ".join(customers) or "(none known)",
             "competitors": ", ".join(policy.meetings.competitors) or "(none)",
-        },
+        }
+        if llm.online
+        else {},
         offline=offline,
         offline_engine=OFFLINE_ENGINE,
     )
@@ -820,7 +824,9 @@ def analyze_call(
             rep_names=reps,
             customer_names=customers,
             competitors=policy.meetings.competitors,
-        ),
+        )
+        if llm.online
+        else {},
         offline=meddpicc_fallback,
         offline_engine=MEDDPICC_OFFLINE_ENGINE,
     )

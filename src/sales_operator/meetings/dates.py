@@ -961,16 +961,17 @@ def _needle_gate() -> tuple[re.Pattern[str] | None, tuple[re.Pattern[str], ...]]
     return union, rest
 
 
+@functools.lru_cache(maxsize=1024)  # a phrase is found in its sentence, then resolved alone
 def _candidates(
     text: str, call_date: date, week_start: int, fiscal_start: int
-) -> list[tuple[int, int, DueMatch]]:
+) -> tuple[tuple[int, int, DueMatch], ...]:
     found: list[tuple[int, int, DueMatch]] = []
     lower = text.lower()
     union, rest = _needle_gate()
     if (union is None or not prefilter.could_match(union, lower)) and not any(
         n.search(lower) for n in rest
     ):
-        return found  # most sentences name no date: one scan rules every rule out
+        return ()  # most sentences name no date: one scan rules every rule out
     # keyed by id: hashing a compiled pattern hashes its whole code, every time
     passed: dict[int, bool] = {}
     for kind, pattern, needle in _rule_needles():
@@ -1007,7 +1008,7 @@ def _candidates(
             )
             found.append((m.start(), -(end - m.start()), match))
     found.sort(key=lambda c: (c[0], c[1]))
-    return found
+    return tuple(found)
 
 
 def _event_end(text: str, rest_start: int, event: str) -> int:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from sales_operator.meetings import prefilter
 from sales_operator.meetings.extract import (
@@ -156,6 +157,7 @@ _CURLY_TAG = re.compile(r"\{[a-z]+\}")
 _SPELLED_LETTERS = re.compile(r"\b((?:[A-Za-z]_)+)")
 
 
+@lru_cache(maxsize=8192)  # every decision rule reads a sentence through it, some twice
 def plain_text(text: str) -> str:
     """Return `text` straightened, without fillers and transcription marks.
 

@@ -34,6 +34,7 @@ The offline rules, in short:
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -184,6 +185,9 @@ _DISCOURSE = re.compile(
 _REPEATED = re.compile(r"\b([\w']++(?:\s++[\w']++)?)(?:,?\s++\1\b)+", re.IGNORECASE)
 
 
+_FIRST_GROUP = operator.methodcaller("group", 1)
+"""`pattern.sub(_FIRST_GROUP, text)` is `pattern.sub(r"\\1", text)` without parsing the
+template on every call."""
 _DOUBLE_COMMA = re.compile(r",\s*,")
 _COMMA_BEFORE_PUNCT = re.compile(r"\s*,\s*(?=[,.;?!])")
 _LEADING_COMMA = re.compile(r"^\s*,\s*")
@@ -200,7 +204,7 @@ def clean_spoken(text: str) -> str:
         if "," not in t:  # (every comma step below needs a comma)
             break
         t = _DISCOURSE.sub("", t)
-    t = _REPEATED.sub(r"\1", t)
+    t = _REPEATED.sub(_FIRST_GROUP, t)
     if "," in t:
         t = _DOUBLE_COMMA.sub(",", t)
         t = _COMMA_BEFORE_PUNCT.sub("", t)
@@ -686,12 +690,21 @@ def classify(sentence: str, *, learned: bool = True) -> str | None:
     return _classify(sentence, learned=learned)[0]
 
 
+_KIND_PATTERNS = tuple(pattern for _, pattern in _KIND_CUES)
+_NOT_RAISED = (_REASSURANCE, _HYPOTHETICAL)
+
+
 def _classify(sentence: str, *, learned: bool = True) -> tuple[str | None, bool]:
     """Return `classify`'s answer and whether the learned classifier gave it."""
     plain = straight_quotes(sentence)
-    if prefilter.search(_REASSURANCE, plain) or prefilter.search(_HYPOTHETICAL, plain):
+    if prefilter.could_match_any(_NOT_RAISED, plain) and (
+        prefilter.search(_REASSURANCE, plain) or prefilter.search(_HYPOTHETICAL, plain)
+    ):
         return None, False
-    for kind, pattern in _KIND_CUES:
+    # (one scan rules out every cue of a sentence that holds none: `_cue_hit` reads `_masked`)
+    for kind, pattern in (
+        _KIND_CUES if prefilter.could_match_any(_KIND_PATTERNS, _masked(sentence)) else ()
+    ):
         if _cue_hit(pattern, sentence):
             return kind, False
     if learned and learnable(plain):
@@ -1189,19 +1202,19 @@ def _without(text: str, start: int, end: int) -> str:
     return f"{text[:start]} {text[end:]}"
 
 
+_STATED_CUES = (COMMITMENT_CUES, _ADDRESSEE_CUE, _LETS_MEET, _DELIVERY, _HEAR_BACK)
+"""The cues a stated commitment needs one of (`_commitment`)."""
+
+
 def _commitment(
     s: Sentence, call_date: date, known: Iterable[str], addressee: str | None = None
 ) -> ExtractedCommitment | None:
     text = clean_spoken(s.text)
     if s.question and not _TAG_QUESTION.search(text):
         return None  # a real question; "you'll send it by Monday, right?" is a statement
-    if not (
-        prefilter.search(COMMITMENT_CUES, text)
-        or prefilter.search(_ADDRESSEE_CUE, text)
-        or prefilter.search(_LETS_MEET, text)
-        or prefilter.search(_DELIVERY, text)
-        or prefilter.search(_HEAR_BACK, text)
-    ):
+    if not prefilter.could_match_any(_STATED_CUES, text):
+        return None  # (one scan for the needles of all the cues: most sentences have none)
+    if not any(prefilter.search(cue, text) for cue in _STATED_CUES):
         return None
     due = _best_due(text, call_date)
     found = _addressed(s, text, call_date, known, addressee)
@@ -1539,7 +1552,7 @@ def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[st
             titles.setdefault(full.lower(), title)
     mentions, anyone = _mention_patterns(tuple(customers))
     found: list[str] = []
-    for s in units:
+    for s in units if mentions else ():  # (nobody to mention: no sentence to read)
         text = straight_quotes(s.text)
         if prefilter.search(anyone, text) is None:
             continue

@@ -250,7 +250,10 @@ def meddpicc_offline(
     """
     found: dict[str, list[MeddpiccQuote]] = {c: [] for c in CRITERIA}
     previous: Sentence | None = None
-    for s in sentences(transcript, sides) if units is None else units:
+    units = sentences(transcript, sides) if units is None else units
+    # the paper-process cue is tried on every sentence: not at all when no sentence holds it
+    paper = prefilter.Scope(straight_quotes(s.text) for s in units).live(_PAPER_PROCESS)
+    for s in units:
         asked, previous = previous, s
         if s.question:
             continue
@@ -273,7 +276,7 @@ def meddpicc_offline(
         if question is not None and _CRITERIA_QUESTION.search(question):
             found["decision_criteria"].append(_quote(s))
         text = straight_quotes(s.text)
-        if prefilter.search(_PAPER_PROCESS, text):
+        if paper and prefilter.search(_PAPER_PROCESS, text):
             found["paper_process"].append(_quote(s))
         if s.side != "customer":
             continue

@@ -37,9 +37,11 @@ __all__ = [
     "MIN_NEEDLE",
     "NON_ASCII_FOLDS",
     "RARE_CHARS",
+    "NeedleTable",
     "Scope",
     "contains_any",
     "could_match",
+    "could_match_any",
     "finditer",
     "needles",
     "search",
@@ -248,6 +250,85 @@ def could_match(pattern: re.Pattern[str], text: str) -> bool:
         if next(automaton.iter(low), None) is None:
             return False
     return True
+
+
+_ANY_OF: dict[int, tuple[tuple[re.Pattern[str], ...], Any]] = {}
+"""Per tuple of patterns (by `id`, with the tuple itself): one automaton of a needle set of
+each (None: some pattern has no needle set, so every text could match)."""
+
+
+def could_match_any(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
+    """Return False only when no pattern of `patterns` can match anywhere in `text`.
+
+    One scan of `text` for the needles of all the patterns (one needle set of each: the one
+    that says the most), instead of one scan per pattern, to rule out a text that none of
+    a chain of alternatives (`a.search(t) or b.search(t) or ...`) can match. `patterns` is
+    a tuple kept at module level (its automaton is built once, on first use).
+    """
+    entry = _ANY_OF.get(id(patterns))
+    if entry is None or entry[0] is not patterns:
+        union: set[str] | None = set()
+        for pattern in patterns:
+            sets = _needle_sets(pattern)
+            if not sets or union is None:
+                union = None
+                continue
+            union |= max(sets, key=_score)
+        automaton = None
+        if union:
+            automaton = ahocorasick.Automaton()
+            for s in _without_extensions(frozenset(union)):
+                automaton.add_word(s, len(s))
+            automaton.make_automaton()
+        if len(_ANY_OF) >= _MAX_PATTERNS:
+            _ANY_OF.clear()
+        entry = _ANY_OF[id(patterns)] = (patterns, automaton)
+    automaton = entry[1]
+    if automaton is None or (not text.isascii() and _FOLDS.search(text) is not None):
+        return True
+    return next(automaton.iter(_lower(text)), None) is not None
+
+
+class NeedleTable:
+    """Several patterns tried on the same texts: one scan of a text answers for all of them.
+
+    `NeedleTable(patterns).possible(text)[k]` is `could_match(patterns[k], text)`, from one
+    Aho-Corasick pass over `text` for the needles of every pattern (each needle tells which
+    needle sets it belongs to) instead of one pass per pattern. It pays where most of the
+    patterns are asked of every text, as a cue loop over a call's sentences does.
+    """
+
+    def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
+        """Build one automaton of every needle of every pattern (a table is built once)."""
+        self.patterns = tuple(patterns)
+        ids: dict[frozenset[str], int] = {}
+        members: dict[str, set[int]] = {}
+        needs: list[frozenset[int]] = []
+        for pattern in self.patterns:
+            need = set()
+            for strings in _needle_sets(pattern):
+                number = ids.setdefault(strings, len(ids))
+                need.add(number)
+                for needle in _without_extensions(strings):
+                    members.setdefault(needle, set()).add(number)
+            needs.append(frozenset(need))
+        self._needs = tuple(needs)
+        self._automaton: Any = None
+        if members:
+            self._automaton = ahocorasick.Automaton()
+            for needle, sets in members.items():
+                self._automaton.add_word(needle, frozenset(sets))
+            self._automaton.make_automaton()
+        self._all = tuple(True for _ in self.patterns)
+
+    def possible(self, text: str) -> tuple[bool, ...]:
+        """Return, per pattern, False only when it cannot match anywhere in `text`."""
+        if self._automaton is None or (not text.isascii() and _FOLDS.search(text) is not None):
+            return self._all
+        present: set[int] = set()
+        for _, sets in self._automaton.iter(_lower(text)):
+            present |= sets
+        return tuple(need <= present for need in self._needs)
 
 
 def _has_all(automata: tuple[Any, ...], low: str) -> bool:

@@ -33,6 +33,7 @@ the other 77 as held-out.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -103,6 +104,7 @@ _FILLER_HINT = re.compile(
 # possessive (++): a word cut short can never be followed by the space the copy needs
 _STUTTER = re.compile(r"\b((?:[\w']++\s++){0,2}[\w']++)(?:\s++\1\b)+", re.IGNORECASE)
 _SPACE_PUNCT = re.compile(r"\s+([,.?!;:%])")
+_FIRST_GROUP = operator.methodcaller("group", 1)  # = r"\1", with no template to parse
 _REPEAT_PUNCT = re.compile(r"([,.?!;:])(?:\s*[,.;:])+")
 _LEAD_PUNCT = re.compile(r"^[\s,.;:!?-]+")
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
@@ -124,11 +126,11 @@ def clean_text(text: str) -> str:
         out = _SPELLED.sub(lambda m: m.group().replace("_", ""), out)
     if _FILLER_HINT.search(out) is not None:  # (no hint: no filler to remove)
         out = _FILLER.sub(" ", out)
-    out = _STUTTER.sub(r"\1", out)
+    out = _STUTTER.sub(_FIRST_GROUP, out)
     out = " ".join(out.split())
     if any(f" {p}" in out for p in ",.?!;:%"):  # its only whitespace now: single spaces
-        out = _SPACE_PUNCT.sub(r"\1", out)
-    out = _REPEAT_PUNCT.sub(r"\1", out)
+        out = _SPACE_PUNCT.sub(_FIRST_GROUP, out)
+    out = _REPEAT_PUNCT.sub(_FIRST_GROUP, out)
     return _LEAD_PUNCT.sub("", out).strip()
 
 

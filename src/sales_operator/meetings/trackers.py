@@ -225,6 +225,15 @@ def _matchers(specs: tuple[TrackerSpec, ...]) -> _Matchers:
     return MappingProxyType(compiled), any_term, every_term
 
 
+@lru_cache(maxsize=16)
+def _tracker_table(sources: tuple[tuple[str, int], ...]) -> literal_prefilter.NeedleTable:
+    """Return a needle table of the trackers' alternations, keyed by source and flags.
+
+    The same needles, and so the same answers, as the patterns compiled for the call.
+    """
+    return literal_prefilter.NeedleTable(re.compile(source, flags) for source, flags in sources)
+
+
 def track_keywords(
     transcript: Transcript,
     specs: Iterable[TrackerSpec],
@@ -243,11 +252,20 @@ def track_keywords(
     specs = tuple(specs)
     compiled, any_term, every_term = _matchers(specs)
     hits: list[TrackerHit] = []
-    for s in sentences(transcript, sides or {}) if units is None else units:
+    units = sentences(transcript, sides or {}) if units is None else units
+    # a call none of whose sentences holds a needle of any term is not read sentence by sentence
+    if not literal_prefilter.Scope(s.text for s in units).live(every_term):
+        units = ()
+    table = _tracker_table(tuple((p.pattern, p.flags) for p in any_term))
+    for s in units:
         if literal_prefilter.search(every_term, s.text) is None:
             continue
-        for spec, prefilter in zip(specs, any_term, strict=True):
-            if not _said_by_ok(spec.said_by, s.side) or prefilter.search(s.text) is None:
+        possible = table.possible(s.text)  # one needle scan for every tracker's alternation
+        for spec, prefilter, could in zip(specs, any_term, possible, strict=True):
+            if (
+                not (_said_by_ok(spec.said_by, s.side) and could)
+                or prefilter.search(s.text) is None
+            ):
                 continue
             matched = next(
                 (t for t in spec.keywords if compiled[spec.name, t].search(s.text)), None

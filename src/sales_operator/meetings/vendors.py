@@ -486,6 +486,13 @@ def _folded(
     return out
 
 
+@lru_cache(maxsize=1)
+def _needle_table() -> prefilter.NeedleTable:
+    """Return the patterns tried on every sentence, in one needle table (built once)."""
+    patterns = (_ANY_CONTEXT, _TALKING, _INTEGRATION_BEFORE, _INTEGRATION_AFTER)
+    return prefilter.NeedleTable([*patterns, *(p for p, _, _ in _CONTEXT)])
+
+
 def find_vendors(
     units: Sequence[Sentence],
     *,
@@ -548,25 +555,32 @@ def find_vendors(
     strong_count: dict[str, int] = {}
     # asked once, not per sentence (hashing a compiled pattern hashes its whole code); a
     # pattern with no needle anywhere in the call (`scope.live`) is not tried on any sentence
+    # one needle scan per sentence says which of them could match it (`possible[k]` is
+    # `prefilter.could_match(table.patterns[k], text)`): the table's order is its own
+    table = _needle_table()
+    index = {id(p): k for k, p in enumerate(table.patterns)}
     context = [
-        (pattern, confidence, kind, pattern in _CUE_FIRST)
+        (pattern, confidence, kind, pattern in _CUE_FIRST, index[id(pattern)])
         for pattern, confidence, kind in _CONTEXT
         if scope.live(pattern)
     ]
     any_context = scope.live(_ANY_CONTEXT)
-    talking = [_TALKING] if scope.live(_TALKING) else []
-    integrations = [p for p in (_INTEGRATION_BEFORE, _INTEGRATION_AFTER) if scope.live(p)]
+    talking = [(_TALKING, 1)] if scope.live(_TALKING) else []
+    integrations = [
+        (p, k) for k, p in ((2, _INTEGRATION_BEFORE), (3, _INTEGRATION_AFTER)) if scope.live(p)
+    ]
     any_lexicon = bool(lexicon) and scope.live(lexicon_any)
     for i, text in enumerate(cleaned):
-        has_context = any_context and prefilter.search(_ANY_CONTEXT, text) is not None
-        for pattern, confidence, kind, needs_cue in context:
+        possible = table.possible(text)
+        has_context = any_context and possible[0] and _ANY_CONTEXT.search(text) is not None
+        for pattern, confidence, kind, needs_cue, k in context:
             if not has_context and needs_cue:
                 continue
             if pattern is _RUN_ON:
                 if _RUN_GATE.search(text) is None:
                     continue
                 has_context = True  # for the lexicon below ("we run it all on sales force")
-            for m in prefilter.finditer(pattern, text):
+            for m in pattern.finditer(text) if possible[k] else ():
                 raw = m.group("v").replace("'s", "")
                 # "on Workforce Now": a product whose name ends in a word _trim drops
                 name = raw if name_key(raw) in aliases else _trim(raw)
@@ -581,14 +595,14 @@ def find_vendors(
                 if confidence >= STRONG:
                     strong_count[name] = strong_count.get(name, 0) + 1
         # "talking to LinenLogix too": only with a price cue
-        for pattern in talking:
-            for m in prefilter.finditer(pattern, text):
+        for pattern, k in talking:
+            for m in pattern.finditer(text) if possible[k] else ():
                 name = _trim(m.group("v"))
                 rest = text[: m.start()] + text[m.end() :]
                 if name and allowed(name) and _ANY_CONTEXT.search(rest):
                     found.append((i, known(name), STRONG, "context:talking-to"))
-        for pattern in integrations:
-            for m in prefilter.finditer(pattern, text):
+        for pattern, k in integrations:
+            for m in pattern.finditer(text) if possible[k] else ():
                 integration.add(name_key(known(_trim(m.group("v")))))
         if vendors and has_context:  # "we've been running sales force", "we use fireflies"
             for vendor, _, _ in _folded(text, *folding):
