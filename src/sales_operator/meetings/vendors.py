@@ -14,10 +14,14 @@ not of a name list tuned to our calls:
 * **Lexicon.** The bundled `data/vendor_lexicon.yaml` (common CRM, sales-engagement,
   conversation- and revenue-intelligence vendors, with product aliases such as "Einstein"
   for Salesforce and spellings a speech-to-text engine produces, such as "Sales Loft"),
-  plus the policy's `competitor_detection.vendors`. Used when the policy lists no
-  competitors (`lexicon: auto`) or when it says `on`. A lexicon name counts 0.7 alone and
-  0.95 with a context cue in the same sentence; a lexicon name that is also an everyday word
-  ("Outreach", "Chorus") counts only capitalised and with a context cue.
+  plus the policy's `competitor_detection.vendors`. With `lexicon: on`, or `auto` when the
+  policy lists no competitors, a lexicon name counts 0.7 alone and 0.95 with a context cue in
+  the same sentence; a lexicon name that is also an everyday word ("Outreach", "Chorus")
+  counts only capitalised and with a context cue. With `auto` and a competitor list, the
+  seller's market is taken to be its listed competitors' lexicon categories (or the policy's
+  `categories`): those vendors count only with a context cue in the sentence, at 0.75, so a
+  name said alone ("Salesforce is our CRM") is never a competitor; no category is known for
+  listed names the lexicon lacks, and then only context finds unlisted vendors.
 * **Speech-to-text output in lower case** ("samsara is also pitching their own routing"):
   when most of the call's sentences start in lower case, a single lower-case word in two
   or more strong contexts is reported too (0.6).
@@ -31,6 +35,7 @@ HubSpot", "the Epicor connector") without a strong buying context.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -78,6 +83,7 @@ STRONG = 0.8
 WEAK = 0.55
 LEXICON = 0.7
 LEXICON_WITH_CONTEXT = 0.95
+LEXICON_FRAMED = 0.75
 REPEATED_STRONG = 0.9
 LOWER_CASE = 0.6
 INTEGRATION_ONLY = 0.3
@@ -97,6 +103,9 @@ class Vendor:
     """Whether the name is also an everyday word (needs capitals and a context cue)."""
     common_aliases: tuple[str, ...] = ()
     """Aliases that are everyday words ("Dynamics", "Copper"): matched like a `common` name."""
+    framed: bool = False
+    """Whether a mention counts only in a sentence with a context cue, at `LEXICON_FRAMED`
+    (the lexicon's vendors under `lexicon: auto` when the policy lists its competitors)."""
 
     def spellings(self) -> tuple[tuple[str, bool], ...]:
         """Return every alias with whether it is an everyday word."""
@@ -212,22 +221,30 @@ def _tracked_products(tracked: tuple[str, ...]) -> tuple[Vendor, ...]:
 def vendor_lexicon(policy: Policy) -> list[Vendor]:
     """Return the vendors matched under `policy` (`meetings.competitor_detection`).
 
-    The bundled lexicon is used when `lexicon` is `on`, or `auto` with no `competitors`
-    listed; the policy's own `vendors` are always matched; unless `lexicon` is `off`, the
-    lexicon's products of each tracked competitor are matched too (`tracked_products`).
+    The policy's own `vendors` are always matched. Unless `lexicon` is `off`, the lexicon's
+    products of each tracked competitor are matched too (`tracked_products`), and the
+    bundled lexicon: all of `categories` when `lexicon` is `on` or no `competitors` are
+    listed; under `auto` with a list, `categories` or else the categories of the listed
+    competitors the lexicon knows (the seller's market), `framed`: counted only with a
+    context cue. The measurement behind this choice is in `evals/meetings.py` (round 7).
 
     Raises:
         PolicyError: A lexicon category the bundled lexicon does not have.
     """
     detection = policy.meetings.competitor_detection
-    products = [] if detection.lexicon == "off" else tracked_products(policy.meetings.competitors)
-    on = detection.lexicon == "on" or (
-        detection.lexicon == "auto" and not policy.meetings.competitors
-    )
-    if not on:
-        return [*products, *(v for v in map(_extra, detection.vendors) if v is not None)]
+    if detection.lexicon == "off":
+        return [v for v in map(_extra, detection.vendors) if v is not None]
+    products = tracked_products(policy.meetings.competitors)
     taken = {name_key(a) for p in products for a, _ in p.spellings()}
-    rest = lexicon(detection.categories, detection.vendors)
+    framed = detection.lexicon == "auto" and bool(policy.meetings.competitors)
+    extra = [v for v in map(_extra, detection.vendors) if v is not None]
+    if not framed:
+        bundled = lexicon(detection.categories)
+    else:
+        # the seller's market is its listed competitors' category (none known: no lexicon)
+        markets = detection.categories or sorted({p.category for p in products})
+        bundled = [dataclasses.replace(v, framed=True) for v in lexicon(markets)] if markets else []
+    rest = [*bundled, *extra]
     return [*products, *(v for v in rest if name_key(v.name) not in taken)]
 
 
@@ -587,15 +604,18 @@ def find_vendors(
                     v is vendor and p.search(text) for v, p, _ in lexicon
                 ):
                     continue  # its own pattern reads it (below)
-                found.append((i, vendor.name, LEXICON_WITH_CONTEXT, "lexicon+context:folded"))
+                confidence = LEXICON_FRAMED if vendor.framed else LEXICON_WITH_CONTEXT
+                found.append((i, vendor.name, confidence, "lexicon+context:folded"))
         if not any_lexicon or prefilter.search(lexicon_any, text) is None:
             continue
         for vendor, pattern, common in lexicon:
             if pattern.search(text) is None or not allowed(vendor.name):
                 continue
-            if common and not has_context:
+            if (common or vendor.framed) and not has_context:
                 continue
-            if has_context:
+            if vendor.framed:
+                found.append((i, vendor.name, LEXICON_FRAMED, "lexicon+context"))
+            elif has_context:
                 found.append((i, vendor.name, LEXICON_WITH_CONTEXT, "lexicon+context"))
             else:
                 found.append((i, vendor.name, LEXICON, "lexicon"))
