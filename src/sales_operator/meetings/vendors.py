@@ -10,7 +10,18 @@ not of a name list tuned to our calls:
   currently on X", "we use X", "X, which we've been on" ("weak", 0.55). Fillers and
   discourse markers ("uh", ", you know,", "how it's called") are removed before matching, so
   "we have made a pilot with, uh, Routific" still reads as a pilot. A name with two or more
-  strong contexts on the call rises to 0.9.
+  strong contexts on the call rises to 0.9. Round 7 adds the same evidence said other ways:
+  offers and approaches ("X made us an offer", "X sent over a quote", "X reached out", "X
+  have been chasing us", "X came in and gave us a demo", "a POC with X", "a call with X",
+  "the guys from X", "the X folks"), possessives with a product or buying noun ("X's driver
+  app", "X's bill"), comparisons ("different from X", "cheaper than X", "unlike X", "what X
+  does"), strong; and tools the customer has left ("we used to be on X", "we started out on
+  X", "back when we had X", "we had X until ...", "X was our old system"), weak. A name found
+  only by its context that is a person's (a first name, or a first name and a surname, from
+  the US census lists of the `names` package) is not a vendor: "Mark reached out".
+* **Listed names without their parent vendor.** A listed "SAP Ariba" or "Oracle NetSuite"
+  is also found as "Ariba" or "NetSuite" (as written; in a lower-case call, in a verb
+  frame), reported under the listed name with `matched_by` `policy:product`.
 * **Lexicon.** The bundled `data/vendor_lexicon.yaml` (common CRM, sales-engagement,
   conversation- and revenue-intelligence vendors, with product aliases such as "Einstein"
   for Salesforce and spellings a speech-to-text engine produces, such as "Sales Loft"),
@@ -30,7 +41,8 @@ Never reported: people on the call, our own company and product names, the custo
 company (`account_names`, and names said as "here at X", "we at X", "our team at X",
 "works today at X"), the policy's `not_competitors`, everyday tools ("Excel", "Zoom"), and
 a name that the call only treats as a system to integrate with ("writes back into
-HubSpot", "the Epicor connector") without a strong buying context.
+HubSpot", "the Epicor connector") or to keep ("X stays", "X is not going anywhere", "we'll
+keep X for payroll") without a strong buying context.
 """
 
 from __future__ import annotations
@@ -303,11 +315,60 @@ _FUNCTION = re.compile(
 )
 _WON = re.compile(r"\b(?:won|win|winning|landed|awarded|bid(?:ding)? on|for)\s+$", re.I)
 
+# Round 7 (issue 9): the same kinds of evidence said in other ways, each a class of phrasing.
+_PAST_BEFORE = (
+    # a tool the customer has left: "we used to be on X", "we started out on X"
+    r"used to (?:be )?(?:on|with|using|use|have)|started (?:out |off )?(?:on|with)"
+    r"|(?:before (?:that|this|then|now)|back when|when),? (?:we|they) (?:had|were on|used)"
+)
+_PAST_HAD = re.compile(
+    # "we had X until last summer", "they had X for three years"
+    rf"\b(?i:we|they)(?:'d| had)? had {_V} (?i:for|until|till|before|back in|in (?:19|20)\d\d)\b"
+)
+_PAST_AFTER = (
+    r"(?:was|were|is) (?:our|their|the) (?:old|previous|last|first|former|original) "
+    r"(?:system|tool|provider|vendor|platform|software|solution|app|supplier)"
+)
+_OFFER_AFTER = (
+    # an offer or approach said with other verbs: "X made us an offer", "X reached out"
+    r"(?:made|gave|sent|emailed|mailed) us (?:an?|their|a new|a better|a final) "
+    r"(?:offer|quote|proposal|price|deal|discount|contract)"
+    r"|sent (?:through|over|across|in) (?:an?|their|a new|the) "
+    r"(?:quote|offer|proposal|pric\w+|contract|deck)"
+    r"|(?:reached out|pinged us|approached us|contacted us|cold[- ]called)"
+    r"|(?:has|have|had|'s|'ve) been (?:chasing|calling|emailing|pitching|pushing|after)"
+    r"|(?:came|come|coming|were|was) (?:in|by|over|here) (?:and|to) (?:did |do |gave |give )?"
+    r"(?:a |us a |their )?(?:demo|pitch|presentation)"
+    r"|(?:did|gave|ran|showed) us (?:a|their) (?:demo|pitch|presentation)"
+)
+_OFFER_BEFORE = (
+    r"(?:poc|proof of concept|bake-?off|shoot-?out) (?:with|of|on)"
+    r"|(?:a|the|our) (?:call|demo|meeting) with"
+    r"|(?:guys|people|folks|someone|somebody|rep|salesperson|sales rep|account manager) from"
+    r"|(?:different|differs?) (?:from|to|than)|(?:better|cheaper|worse|simpler) than|unlike"
+)
+_PRODUCT_NOUN = (
+    r"(?:(?:new |driver |mobile |own )?app|module|bot|platform|tool|system|software|bill"
+    r"|invoice|pric\w+|licen[cs]es?|product|offering|version|integration|dashboards?|suite"
+    r"|AI|reporting|quotes?|proposal|offer|bid|contract|renewal|pilot|trial|demo"
+    r"|sales ?(?:guy|person|rep)|reps?)\b"
+)
+_PEOPLE_NOUN = r"(?:people|folks|guys|lot|crowd|mob|gang|team|reps?|sales ?(?:guy|person|rep))\b"
+_WHAT_DOES = re.compile(rf"\b(?i:what|like) {_V} (?i:does|do|did|offers?|charges?|has)\b")
+
 _CONTEXT: tuple[tuple[re.Pattern[str], float, str], ...] = (
     (re.compile(rf"\b(?i:{_STRONG_BEFORE}),? {_V}"), STRONG, "before"),
     (re.compile(rf"(?<![\w']){_V},? {_STRONG_AFTER}"), STRONG, "after"),
-    (re.compile(rf"(?<![\w']){_V}'s? {_THE_V_NOUN}"), STRONG, "noun"),
-    (re.compile(rf"\bthe {_V} {_THE_V_NOUN}"), STRONG, "noun"),
+    # "X's quote", "X's driver app": a possessive with a product or buying noun (not "Priya's
+    # team"); "the X guys" with any
+    (re.compile(rf"(?<![\w']){_V}'s? (?:\w+ ){{0,2}}{_PRODUCT_NOUN}"), STRONG, "noun"),
+    (re.compile(rf"\b(?i:the) {_V} (?:{_THE_V_NOUN}|{_PEOPLE_NOUN})"), STRONG, "noun"),
+    (re.compile(rf"(?<![\w']){_V},? (?:{_OFFER_AFTER})"), STRONG, "after"),
+    (re.compile(rf"\b(?i:{_OFFER_BEFORE}),? {_V}"), STRONG, "before"),
+    (_WHAT_DOES, WEAK, "comparison"),
+    (re.compile(rf"\b(?i:{_PAST_BEFORE}),? {_V}"), WEAK, "past"),
+    (_PAST_HAD, WEAK, "past"),
+    (re.compile(rf"(?<![\w']){_V},? {_PAST_AFTER}"), WEAK, "past"),
     (re.compile(rf"\b(?i:{_WEAK_BEFORE}) {_V}"), WEAK, "incumbent"),
     (_RUN_ON, WEAK, "incumbent"),
     (re.compile(rf"(?<![\w']){_V}(?:'s)? (?i:{_PAID_NOUN})"), WEAK, "incumbent"),
@@ -337,6 +398,15 @@ _INTEGRATION_BEFORE = re.compile(rf"\b{_INTEGRATION},? (?:\w+ ){{0,3}}{_V}")
 _INTEGRATION_AFTER = re.compile(
     rf"(?<![\w']){_V} (?:connector|integration|API|instance|admin|sync|plugin|plug-in|app)\b"
 )
+_KEPT_AFTER = re.compile(
+    # a system the customer keeps whatever it buys: "X stays", "X is not going anywhere"
+    rf"(?<![\w']){_V},? (?:(?:for|as) (?:the |our )?\w+(?: \w+)?,? )?(?:(?:that|this|it) )?"
+    r"(?i:stays|is staying|will stay|(?:is|'s) not going anywhere|isn't going anywhere"
+    r"|we keep|we're keeping|we will keep|we'll keep)\b"
+)
+_KEPT_BEFORE = re.compile(
+    rf"\b(?i:keep(?:ing)?|we'?d leave|leave) {_V} (?i:for|either way|as it is|alone|well alone)\b"
+)
 _OWN_COMPANY = re.compile(
     rf"\b(?i:here at|we at|us at|our team at|(?:works?|working|done|runs?) today at|"
     rf"everyone at|(?:we|I) work at|(?:welcome|join(?:ing)?) (?:to|from)) {_V}"
@@ -351,7 +421,7 @@ _NOT_A_VENDOR = frozenset(
     well now today yesterday tomorrow honestly actually basically last next sure yeah right
     both all some any one two three another other them us me him her its one's
     mr mrs ms dr mondays tuesdays wednesdays thursdays fridays saturdays sundays weekends
-    weekdays nights mornings""".split()
+    weekdays nights mornings let where how everything nothing something""".split()
 )
 _GENERIC_TOOLS = frozenset(
     """excel outlook google gmail sheets word teams zoom slack whatsapp dropbox sharepoint
@@ -364,6 +434,55 @@ _LOWER_STOP = frozenset(
     team guys folks company vendor vendors someone everybody everyone nobody price prices
     pricing system systems software tool tools product products quote quotes routing""".split()
 )
+
+
+@lru_cache(maxsize=64)
+def _without_parent(tracked: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    """Return (pattern, rest, name) for each tracked name said without its parent vendor.
+
+    "SAP Ariba" is also "Ariba", "Oracle NetSuite" also "NetSuite": a listed name of two or
+    more words whose first word is a vendor itself (an everyday tool such as SAP, Oracle,
+    Microsoft or Google, or a vendor of the bundled lexicon). The rest, four letters or
+    more, counts only as written (capitalised: "I concur" is not SAP Concur).
+    """
+    multi = [t for t in tracked if len(t.split()) >= 2]
+    if not multi:
+        return ()
+    parents = set(_GENERIC_TOOLS) | {name_key(v.name) for v in _bundled()}
+    out = []
+    for name in multi:
+        first, rest = name.split(maxsplit=1)
+        if name_key(first) in parents and len(name_key(rest)) >= 4:
+            out.append((_alias_pattern(rest, common=True), rest, name))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _census_names() -> tuple[frozenset[str], frozenset[str]]:
+    """Return the US census first names and surnames (upper case) of the `names` package."""
+    files = resources.files("names")
+
+    def read(name: str) -> frozenset[str]:
+        text = files.joinpath(name).read_text("ascii")
+        return frozenset(line.split(maxsplit=1)[0] for line in text.splitlines() if line.strip())
+
+    return read("dist.male.first") | read("dist.female.first"), read("dist.all.last")
+
+
+def _person(name: str, aliases: dict[str, str], canonical: dict[str, str]) -> bool:
+    """Whether a name found only by its context is a person's ("Mark", "Paul Smith").
+
+    A first name alone, or a first name and a surname, from the US census lists. Lexicon
+    and tracked names are never people here ("Sage" is a vendor when the lexicon says so).
+    """
+    key = name_key(name)
+    if key in aliases or key in canonical:
+        return False
+    words = name.upper().split()
+    first, last = _census_names()
+    if len(words) == 1:
+        return words[0] in first
+    return len(words) == 2 and words[0] in first and words[1] in last
 
 
 def _trim(raw: str) -> str:
@@ -530,6 +649,8 @@ def find_vendors(
                 banned.update(name_key(w) for w in name.split())
     canonical = {name_key(t): t for t in tracked}
     aliases = {name_key(a): v.name for v in vendors for a, _ in v.spellings()}
+    parts = _without_parent(tuple(canonical.values()))
+    aliases.update((name_key(rest), name) for _, rest, name in parts)
 
     def known(name: str) -> str:
         key = name_key(name)
@@ -563,7 +684,11 @@ def find_vendors(
     ]
     any_context = scope.live(_ANY_CONTEXT)
     talking = [_TALKING] if scope.live(_TALKING) else []
-    integrations = [p for p in (_INTEGRATION_BEFORE, _INTEGRATION_AFTER) if scope.live(p)]
+    integrations = [
+        p
+        for p in (_INTEGRATION_BEFORE, _INTEGRATION_AFTER, _KEPT_AFTER, _KEPT_BEFORE)
+        if scope.live(p)
+    ]
     any_lexicon = bool(lexicon) and scope.live(lexicon_any)
     for i, text in enumerate(cleaned):
         has_context = any_context and prefilter.search(_ANY_CONTEXT, text) is not None
@@ -584,6 +709,9 @@ def find_vendors(
                     continue  # "we use QuickBooks for billing": a tool for another job
                 if kind == "noun" and _WON.search(text[: m.start()]):
                     continue  # "we won the Northside Health contract": their customer
+                if _person(name, aliases, canonical):
+                    continue  # "Mark reached out", "a call with Craig": someone, not a vendor
+                has_context = True  # a frame: lexicon names in this sentence have context
                 name = known(name)
                 found.append((i, name, confidence, f"context:{kind}"))
                 if confidence >= STRONG:
@@ -593,7 +721,12 @@ def find_vendors(
             for m in prefilter.finditer(pattern, text):
                 name = _trim(m.group("v"))
                 rest = text[: m.start()] + text[m.end() :]
-                if name and allowed(name) and _ANY_CONTEXT.search(rest):
+                if (
+                    name
+                    and allowed(name)
+                    and not _person(name, aliases, canonical)
+                    and _ANY_CONTEXT.search(rest)
+                ):
                     found.append((i, known(name), STRONG, "context:talking-to"))
         for pattern in integrations:
             for m in prefilter.finditer(pattern, text):
@@ -627,7 +760,23 @@ def find_vendors(
                 for i, t in enumerate(cleaned)
                 if prefilter.search(pattern, t)
             ]
-    if _lower_case_call(units):
+    lower_case = _lower_case_call(units)
+    for pattern, rest, name in parts:  # "Ariba": SAP Ariba
+        if scope.live(pattern):
+            found += [
+                (i, name, 1.0, "policy:product")
+                for i, t in enumerate(cleaned)
+                if prefilter.search(pattern, t) and allowed(name)
+            ]
+        blind = _alias_pattern(rest, common=False)
+        if lower_case and scope.live(blind):  # no capitals to go by: a verb frame instead
+            found += [
+                (i, name, 1.0, "policy:product")
+                for i, t in enumerate(cleaned)
+                for m in prefilter.finditer(blind, t)
+                if _framed(t, m.start(), m.end()) and allowed(name)
+            ]
+    if lower_case:
         lower: dict[str, list[int]] = {}
         lower_patterns = [p for p in _LOWER if scope.live(p)]
         for i, text in enumerate(cleaned):
