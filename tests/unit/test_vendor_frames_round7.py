@@ -69,6 +69,7 @@ def test_census_names_tell_people_from_vendors() -> None:
     assert _person("Jennifer Walsh", {}, {})
     assert not _person("Kwikroute", {}, {})
     assert not _person("Wise Systems", {}, {})
+    assert _person("Paul Smith", {}, {})
     assert not _person("Sage", {"sage": "Sage"}, {})  # a lexicon name is never a person
 
 

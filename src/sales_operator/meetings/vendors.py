@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+import ahocorasick
 import yaml
 
 from sales_operator.errors import PolicyError
@@ -458,31 +459,28 @@ def _without_parent(tracked: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], st
 
 
 @lru_cache(maxsize=1)
-def _census_names() -> tuple[frozenset[str], frozenset[str]]:
-    """Return the US census first names and surnames (upper case) of the `names` package."""
+def _first_names() -> frozenset[str]:
+    """Return the US census first names (upper case) shipped with the `names` package."""
     files = resources.files("names")
-
-    def read(name: str) -> frozenset[str]:
-        text = files.joinpath(name).read_text("ascii")
-        return frozenset(line.split(maxsplit=1)[0] for line in text.splitlines() if line.strip())
-
-    return read("dist.male.first") | read("dist.female.first"), read("dist.all.last")
+    out: set[str] = set()
+    for part in ("dist.male.first", "dist.female.first"):
+        text = files.joinpath(part).read_text("ascii")
+        out.update(line.split(maxsplit=1)[0] for line in text.splitlines() if line.strip())
+    return frozenset(out)
 
 
 def _person(name: str, aliases: dict[str, str], canonical: dict[str, str]) -> bool:
     """Whether a name found only by its context is a person's ("Mark", "Paul Smith").
 
-    A first name alone, or a first name and a surname, from the US census lists. Lexicon
-    and tracked names are never people here ("Sage" is a vendor when the lexicon says so).
+    A first name from the US census lists, alone or followed by one more word (a surname).
+    Lexicon and tracked names are never people here ("Sage" is a vendor when the lexicon
+    says so); a vendor named like a person ("Ada Support") is missed unless listed.
     """
     key = name_key(name)
     if key in aliases or key in canonical:
         return False
     words = name.upper().split()
-    first, last = _census_names()
-    if len(words) == 1:
-        return words[0] in first
-    return len(words) == 2 and words[0] in first and words[1] in last
+    return len(words) in (1, 2) and words[0] in _first_names()
 
 
 def _trim(raw: str) -> str:
@@ -613,6 +611,58 @@ def _folded(
     return out
 
 
+class _Gate:
+    """One scan of a sentence for the needles of many patterns at once.
+
+    `prefilter` checks one pattern at a time; a call's sentences are each checked by a
+    dozen context patterns, and most sentences hold no needle of any. Here one automaton
+    holds one needle set of every pattern (`prefilter.needles`, each a necessary condition),
+    each needle mapped to the bits of the patterns it belongs to: `scan(text)` returns the
+    bits of the patterns that could match (a pattern with no needle set: always).
+    """
+
+    def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
+        self.always = 0
+        masks: dict[str, int] = {}
+        for n, pattern in enumerate(patterns):
+            sets = prefilter.needles(pattern)
+            if not sets:
+                self.always |= 1 << n
+                continue
+            for key in min(sets, key=len):
+                masks[key] = masks.get(key, 0) | 1 << n
+        self.all = (1 << len(patterns)) - 1
+        self.automaton = ahocorasick.Automaton()
+        for key, mask in masks.items():
+            self.automaton.add_word(key, mask)
+        if masks:
+            self.automaton.make_automaton()
+
+    def scan(self, text: str) -> int:
+        """Return the bits of the patterns that could match somewhere in `text`."""
+        if not text.isascii() and any(c in text for c in prefilter.NON_ASCII_FOLDS):
+            return self.all  # the prefilter's own exception: these letters fold to ASCII
+        mask = self.always
+        if self.automaton.kind == ahocorasick.AHOCORASICK:
+            for _, found in self.automaton.iter(text.lower()):
+                mask |= found
+        return mask
+
+
+@lru_cache(maxsize=1)
+def _gate() -> tuple[_Gate, dict[int, int]]:
+    patterns = (
+        _ANY_CONTEXT,
+        *(p for p, _, _ in _CONTEXT),
+        _TALKING,
+        _INTEGRATION_BEFORE,
+        _INTEGRATION_AFTER,
+        _KEPT_AFTER,
+        _KEPT_BEFORE,
+    )
+    return _Gate(patterns), {id(p): 1 << n for n, p in enumerate(patterns)}
+
+
 def find_vendors(
     units: Sequence[Sentence],
     *,
@@ -677,23 +727,25 @@ def find_vendors(
     strong_count: dict[str, int] = {}
     # asked once, not per sentence (hashing a compiled pattern hashes its whole code); a
     # pattern with no needle anywhere in the call (`scope.live`) is not tried on any sentence
+    gate, bit = _gate()  # one scan per sentence tells which of these patterns could match
     context = [
-        (pattern, confidence, kind, pattern in _CUE_FIRST)
+        (pattern, confidence, kind, pattern in _CUE_FIRST, bit[id(pattern)])
         for pattern, confidence, kind in _CONTEXT
         if scope.live(pattern)
     ]
-    any_context = scope.live(_ANY_CONTEXT)
-    talking = [_TALKING] if scope.live(_TALKING) else []
+    any_context = bit[id(_ANY_CONTEXT)] if scope.live(_ANY_CONTEXT) else 0
+    talking = [(p, bit[id(p)]) for p in (_TALKING,) if scope.live(p)]
     integrations = [
-        p
+        (p, bit[id(p)])
         for p in (_INTEGRATION_BEFORE, _INTEGRATION_AFTER, _KEPT_AFTER, _KEPT_BEFORE)
         if scope.live(p)
     ]
     any_lexicon = bool(lexicon) and scope.live(lexicon_any)
     for i, text in enumerate(cleaned):
-        has_context = any_context and prefilter.search(_ANY_CONTEXT, text) is not None
-        for pattern, confidence, kind, needs_cue in context:
-            if not has_context and needs_cue:
+        maybe = gate.scan(text)
+        has_context = bool(maybe & any_context) and prefilter.search(_ANY_CONTEXT, text) is not None
+        for pattern, confidence, kind, needs_cue, needs in context:
+            if not maybe & needs or (not has_context and needs_cue):
                 continue
             if pattern is _RUN_ON:
                 if _RUN_GATE.search(text) is None:
@@ -717,8 +769,8 @@ def find_vendors(
                 if confidence >= STRONG:
                     strong_count[name] = strong_count.get(name, 0) + 1
         # "talking to LinenLogix too": only with a price cue
-        for pattern in talking:
-            for m in prefilter.finditer(pattern, text):
+        for pattern, needs in talking:
+            for m in prefilter.finditer(pattern, text) if maybe & needs else ():
                 name = _trim(m.group("v"))
                 rest = text[: m.start()] + text[m.end() :]
                 if (
@@ -728,8 +780,8 @@ def find_vendors(
                     and _ANY_CONTEXT.search(rest)
                 ):
                     found.append((i, known(name), STRONG, "context:talking-to"))
-        for pattern in integrations:
-            for m in prefilter.finditer(pattern, text):
+        for pattern, needs in integrations:
+            for m in prefilter.finditer(pattern, text) if maybe & needs else ():
                 integration.add(name_key(known(_trim(m.group("v")))))
         if vendors and has_context:  # "we've been running sales force", "we use fireflies"
             for vendor, _, _ in _folded(text, *folding):
