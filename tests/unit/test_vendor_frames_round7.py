@@ -84,3 +84,20 @@ def test_a_listed_name_said_without_its_parent_vendor() -> None:
     assert _names("I concur, that was painful.", ARIBA_SELLER) == set()
     # a parent that is not a vendor keeps the whole name ("Blue Harbor" is not "Harbor")
     assert _names("We like Harbor a lot.", _policy(competitors=["Blue Harbor"])) == set()
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "We're never going to move off Ledgerly, it runs the whole plant.",
+        "We are not replacing Xerafin, it just has to sync.",
+        "Honestly we won't switch from Ledgerly in my lifetime.",
+    ],
+)
+def test_a_system_they_will_not_leave_is_kept(sentence: str) -> None:
+    assert _names(sentence, LISTED) == set()
+
+
+def test_leaving_said_plainly_still_counts() -> None:
+    assert _names("We're moving off Ledgerly next year.", LISTED) == {"Ledgerly"}
+    assert _names("We're not happy, so we're replacing Ledgerly.", LISTED) == {"Ledgerly"}

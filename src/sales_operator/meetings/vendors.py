@@ -314,6 +314,14 @@ _FUNCTION = re.compile(
     r"bookkeeping|chat|video|calls|meetings|payments|taxes|spreadsheets|documents|files)\b",
     re.I,
 )
+_NEGATED = re.compile(
+    # "we're never going to move off X", "not replacing X": a system the customer keeps
+    r"\b(?:never|not|n't|no way|won't|wouldn't|can't|cannot)(?: \w+){0,3} $",
+    re.I,
+)
+_LEAVING = re.compile(
+    r"(?:switch|mov|migrat|replac|rip|leav|ditch|dump|cancel|get rid|got rid)", re.I
+)
 _WON = re.compile(r"\b(?:won|win|winning|landed|awarded|bid(?:ding)? on|for)\s+$", re.I)
 
 # Round 7 (issue 9): the same kinds of evidence said in other ways, each a class of phrasing.
@@ -761,6 +769,13 @@ def find_vendors(
                     continue  # "we use QuickBooks for billing": a tool for another job
                 if kind == "noun" and _WON.search(text[: m.start()]):
                     continue  # "we won the Northside Health contract": their customer
+                if (
+                    kind == "before"
+                    and _LEAVING.match(text, m.start())
+                    and _NEGATED.search(text[max(0, m.start() - 40) : m.start()])
+                ):
+                    integration.add(name_key(known(name)))
+                    continue  # "we'll never move off Epicor": kept, not replaced
                 if _person(name, aliases, canonical):
                     continue  # "Mark reached out", "a call with Craig": someone, not a vendor
                 has_context = True  # a frame: lexicon names in this sentence have context
