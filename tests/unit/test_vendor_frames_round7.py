@@ -101,3 +101,30 @@ def test_a_system_they_will_not_leave_is_kept(sentence: str) -> None:
 def test_leaving_said_plainly_still_counts() -> None:
     assert _names("We're moving off Ledgerly next year.", LISTED) == {"Ledgerly"}
     assert _names("We're not happy, so we're replacing Ledgerly.", LISTED) == {"Ledgerly"}
+
+
+def test_lower_case_call_past_tool_said_twice() -> None:
+    from datetime import date
+
+    from sales_operator.llm import LLM
+    from sales_operator.meetings.analyze import analyze_call
+    from sales_operator.meetings.transcript import parse_transcript
+
+    lines = [
+        "ana ruiz: so how did you plan before",
+        "bo park: we used to be on kwikroute for about two years",
+        "ana ruiz: and why did you stop",
+        "bo park: we had a call with kwikroute about the price and it went nowhere",
+        "ana ruiz: ok understood",
+        "bo park: yes and we used to be on paper before that",
+    ]
+    insights = analyze_call(
+        parse_transcript("\n".join(lines) + "\n"),
+        call_id="v",
+        call_date=date(2026, 10, 13),
+        rep_names={"ana ruiz"},
+        customer_names={"bo park"},
+        policy=LISTED,
+        llm=LLM(None),
+    )
+    assert {h.tracker for h in insights.competitors} == {"Kwikroute"}

@@ -393,6 +393,8 @@ _CUE_FIRST = frozenset(
 _LOWER: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\b(?:{_STRONG_BEFORE}),? {_VL}\b", re.I),
     re.compile(rf"(?<![\w']){_VL},? {_STRONG_AFTER}", re.I),
+    # round 7: past tools and the other evaluation frames ("we used to be on procurify")
+    re.compile(rf"\b(?:{_PAST_BEFORE}|{_OFFER_BEFORE}),? {_VL}\b", re.I),
 )
 _ANY_CONTEXT = re.compile(
     rf"\b(?:{_STRONG_BEFORE}|{_WEAK_BEFORE}|quot\w*|pitch\w*|offer\w*|proposal|cheaper|pric\w*|"
