@@ -603,6 +603,25 @@ def sales_calls_section() -> tuple[list[str], list[str], dict[str, Any]]:
     )
 
 
+def _before_now(
+    splits: tuple[tuple[str, str], ...],
+    before: dict[str, Any],
+    when: str,
+    result: dict[str, Any],
+    fields: tuple[str, ...],
+) -> str:
+    """Return a table of each split's figures measured `when` (if stored) and now."""
+    columns: list[tuple[str, dict[str, Any]]] = []
+    for split, name in splits:
+        if split in before:
+            columns.append((f"{name}, {when}", before[split]))
+        columns.append((f"{name}, now", result[split]))
+    return md_table(
+        ["field", *(f"{name} P / R / F1" for name, _ in columns)],
+        [[SALES_FIELD_NAMES[f], *(_cell(m[f]) for _, m in columns)] for f in fields],
+    )
+
+
 def _round5_parts(result: dict[str, Any]) -> list[str]:
     """Return the round-5 (mq) paragraphs: holdout4 and every split before -> now."""
     before5 = _load(ROUND5_BEFORE)
@@ -630,22 +649,15 @@ def _round5_parts(result: dict[str, Any]) -> list[str]:
         "that author also read one holdout3 call (sc24) as a format example before writing. "
         "holdout2 was not read.",
     ]
-    columns: list[tuple[str, dict[str, Any]]] = []
-    for split, name in (
+    splits = (
         (HOLDOUT4, "holdout4 (sc32-39)"),
         (HOLDOUT3, "holdout3 (sc21-28)"),
         (HOLDOUT2, "holdout2 (sc15-20)"),
         (TUNE_SPOKEN, "tune_spoken (sc29-31, tuned on)"),
         ("tune", "tune (sc01-14, tuned on)"),
-    ):
-        if split in before5:
-            columns.append((f"{name}, before round 5", before5[split]))
-        columns.append((f"{name}, now", result[split]))
+    )
     parts.append(
-        md_table(
-            ["field", *(f"{name} P / R / F1" for name, _ in columns)],
-            [[SALES_FIELD_NAMES[f], *(_cell(m[f]) for _, m in columns)] for f in SALES_FIELDS],
-        )
+        _before_now(splits, before5, "before round 5", result, SALES_FIELDS)
         + "\n\nCells: precision / recall / F1 (matched/predicted/gold), micro-averaged. A "
         'delay the system types as a risk ("until the merger is done") counts as a missed '
         "objection here: the gold has no risk field."
@@ -697,25 +709,16 @@ def _round7_parts(result: dict[str, Any]) -> list[str]:
         "once more at the end. Its error list is not printed, so later rounds can still hold "
         "it out. Caveat: one author wrote holdout5 and then the rules (a same-hand estimate).",
     ]
-    columns: list[tuple[str, dict[str, Any]]] = []
-    for split, name in (
+    splits = (
         (HOLDOUT5, "holdout5 (sc40-47)"),
         (HOLDOUT4, "holdout4 (sc32-39)"),
         (HOLDOUT3, "holdout3 (sc21-28)"),
         (HOLDOUT2, "holdout2 (sc15-20)"),
         ("tune", "tune (sc01-14)"),
-    ):
-        if split in before7:
-            columns.append((f"{name}, before round 7", before7[split]))
-        columns.append((f"{name}, now", result[split]))
+    )
+    fields = ("competitors", "commitments", "commitments_due")
     parts.append(
-        md_table(
-            ["field", *(f"{name} P / R / F1" for name, _ in columns)],
-            [
-                [SALES_FIELD_NAMES[f], *(_cell(m[f]) for _, m in columns)]
-                for f in ("competitors", "commitments", "commitments_due")
-            ],
-        )
+        _before_now(splits, before7, "before round 7", result, fields)
         + "\n\nCells: precision / recall / F1 (matched/predicted/gold), micro-averaged."
     )
     return parts
