@@ -729,7 +729,7 @@ def _round7_parts(result: dict[str, Any]) -> list[str]:
 
 def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Section:
     """Run the sales-call extraction section (QMSum/AMI is `evals/qmsum.py`)."""
-    del out_dir, data_dir, include_external  # no plots, no external data
+    del out_dir  # no plots
     results: dict[str, Any] = {}
     parts: list[str] = ["### 4a. Offline extraction against gold labels (in-sample)"]
     ge = gold_eval()
@@ -793,6 +793,19 @@ def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Sect
     sc_parts, sc_summary, results["sales_calls"] = sales_calls_section()
     parts += sc_parts
     summary += sc_summary
+    alarms = ami_vendor_alarms(data_dir) if include_external else None
+    if alarms is not None:
+        results["ami_vendor_alarms"] = alarms
+        parts.append(
+            f"Vendor false alarms on the {alarms['meetings']} QMSum/AMI meetings (product "
+            "design meetings: no vendor there is a competitor, so every name `find_vendors` "
+            "reports under the bundled policy is a false alarm; distinct names per meeting): "
+            f"**{alarms['false_alarms']}** "
+            f"({', '.join(f'{m} {n}' for m, n in alarms['names'])}). Before round 7: 12 "
+            "(the same seven, and David, Craig, Paul, Agnes and Christine, now known as "
+            "first names)."
+        )
+        summary.append(f"meetings (AMI vendor false alarms): {alarms['false_alarms']}")
     return Section(
         key="meetings",
         title=TITLE,
@@ -801,6 +814,41 @@ def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Sect
         results=results,
         summary=summary,
     )
+
+
+def ami_vendor_alarms(data_dir: Path) -> dict[str, Any] | None:
+    """Count the vendors `find_vendors` reports on the QMSum/AMI meetings (None: no data).
+
+    Every speaker is taken as the customer, under the bundled policy; the people on the call
+    are excluded, as `analyze_call` does.
+    """
+    from evals.qmsum import load_meetings, to_segments
+    from sales_operator.meetings.extract import sentences
+    from sales_operator.meetings.transcript import parse_transcript
+    from sales_operator.meetings.vendors import find_vendors, vendor_lexicon
+    from sales_operator.policy import default_policy
+
+    folder = data_dir / "qmsum_ami_product_meetings"
+    if not (folder / "meetings").is_dir():
+        return None
+    policy = default_policy()
+    detection = policy.meetings.competitor_detection
+    names: list[tuple[str, str]] = []
+    meetings = load_meetings(folder)
+    for mid, record in meetings:
+        turns = record["meeting_transcripts"]
+        transcript = parse_transcript(to_segments(turns, timed=True), name=mid, format="json")
+        units = sentences(transcript, {s: "customer" for s in transcript.speakers})
+        found = find_vendors(
+            units,
+            excluded=[*transcript.speakers, policy.company.name, policy.company.product],
+            tracked=policy.meetings.competitors,
+            vendors=vendor_lexicon(policy),
+            not_competitors=detection.not_competitors,
+            min_confidence=detection.min_confidence,
+        )
+        names += [(mid, n) for n in sorted({m.name for m in found})]
+    return {"meetings": len(meetings), "false_alarms": len(names), "names": names}
 
 
 def _show(item: Any) -> str:
