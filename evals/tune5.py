@@ -13,6 +13,10 @@ customer "Dana Reyes" of Fernhill Bakery, call date Wednesday 2026-03-11):
 
 The bank was labelled before the round-6 rule changes and is tuned on: its figures are
 in-sample. `python -m evals.tune5` prints them (`--misses` also lists the misses).
+
+`--bank evals/datasets/tune6_sentences.tsv` scores tune set 6 (round 7, cq: competitors
+named with other verbs, past tools, "the X guys", possessives, comparisons, and negatives,
+all under the bundled policy with its competitor list), labelled before round 7's rules.
 """
 
 from __future__ import annotations
@@ -148,8 +152,11 @@ def main(argv: list[str] | None = None) -> None:
     """Print the bank's figures (`--misses`: and what was missed)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true")
+    parser.add_argument(
+        "--bank", type=Path, default=BANK, help="another bank in the same format (tune6)"
+    )
     args = parser.parse_args(argv)
-    result = score()
+    result = score(load_bank(args.bank))
     misses = result.pop("misses")
     print(json.dumps(result, indent=1))
     if args.misses:

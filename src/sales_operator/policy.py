@@ -260,7 +260,9 @@ class CompetitorDetection(_Section):
 
     lexicon: Literal["auto", "on", "off"] = "auto"
     """Whether the bundled vendor lexicon (CRM, sales-tech and conversation-intelligence
-    vendors) is matched: `auto` uses it only when `competitors` is empty."""
+    vendors) is matched: `auto` uses it fully when `competitors` is empty; with a list, only
+    the listed competitors' categories (or `categories`), and a name counts only with a
+    buying or usage context in its sentence."""
     categories: list[str] = Field(default_factory=list)
     """Lexicon categories used (empty: the four sales-tech ones): `crm`, `sales_engagement`,
     `conversation_intelligence`, `revenue_intelligence`; on request also `payroll_hr`,

@@ -47,6 +47,7 @@ def test_missing_external_data_is_skipped_not_failed(tmp_path: Path) -> None:
     # the gold-label part needs no external data and still runs
     section = meetings.run(tmp_path, empty)
     assert section.results["gold"]["micro"]["competitors"]["gold"] == 2
+    assert "ami_vendor_alarms" not in section.results  # the AMI count needs the shared data
 
 
 def test_matching_rules_and_metrics() -> None:

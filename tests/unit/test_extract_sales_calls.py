@@ -14,7 +14,7 @@ from sales_operator.llm import LLM
 from sales_operator.meetings.analyze import analyze_call
 from sales_operator.meetings.dates import find_due, resolve_due_phrase
 from sales_operator.meetings.extract import classify, extract_offline
-from sales_operator.meetings.transcript import parse_transcript, read_transcript
+from sales_operator.meetings.transcript import detect_format, parse_transcript, read_transcript
 from sales_operator.policy import default_policy
 from sales_operator.state import MeetingInsights
 
@@ -254,7 +254,7 @@ def test_the_labelled_set_is_well_formed() -> None:
         "evaluation",
         "stalled follow-up",
     }
-    assert {g["format"] for g in golds} == {"plain", "vtt", "json"}
+    assert {g["format"] for g in golds} == {"plain", "vtt", "json", "otter", "headed"}
     assert {g["split"] for g in golds} == {
         "tune",
         "heldout",
@@ -262,12 +262,15 @@ def test_the_labelled_set_is_well_formed() -> None:
         "holdout3",
         "tune_spoken",
         "holdout4",
+        "holdout5",
     }
     assert len([g for g in golds if g["split"] == "holdout2"]) >= 6
     assert len([g for g in golds if g["split"] == "holdout3"]) >= 8
     assert len([g for g in golds if g["split"] == "holdout4"]) >= 8
+    assert len([g for g in golds if g["split"] == "holdout5"]) >= 8
     for g in golds:
         transcript = read_transcript(REPO / g["path"])
+        assert detect_format((REPO / g["path"]).read_text("utf-8")) == g["format"], g["call_id"]
         assert set(transcript.speakers) == {p["name"] for p in g["participants"]}
         squashed = " ".join(transcript.render().replace("’", "'").split())
         for field in ("pains", "objections", "triggers", "commitments"):

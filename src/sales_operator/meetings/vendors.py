@@ -10,14 +10,29 @@ not of a name list tuned to our calls:
   currently on X", "we use X", "X, which we've been on" ("weak", 0.55). Fillers and
   discourse markers ("uh", ", you know,", "how it's called") are removed before matching, so
   "we have made a pilot with, uh, Routific" still reads as a pilot. A name with two or more
-  strong contexts on the call rises to 0.9.
+  strong contexts on the call rises to 0.9. Round 7 adds the same evidence said other ways:
+  offers and approaches ("X made us an offer", "X sent over a quote", "X reached out", "X
+  have been chasing us", "X came in and gave us a demo", "a POC with X", "a call with X",
+  "the guys from X", "the X folks"), possessives with a product or buying noun ("X's driver
+  app", "X's bill"), comparisons ("different from X", "cheaper than X", "unlike X", "what X
+  does"), strong; and tools the customer has left ("we used to be on X", "we started out on
+  X", "back when we had X", "we had X until ...", "X was our old system"), weak. A name found
+  only by its context that is a person's (a first name, or a first name and a surname, from
+  the US census lists of the `names` package) is not a vendor: "Mark reached out".
+* **Listed names without their parent vendor.** A listed "SAP Ariba" or "Oracle NetSuite"
+  is also found as "Ariba" or "NetSuite" (as written; in a lower-case call, in a verb
+  frame), reported under the listed name with `matched_by` `policy:product`.
 * **Lexicon.** The bundled `data/vendor_lexicon.yaml` (common CRM, sales-engagement,
   conversation- and revenue-intelligence vendors, with product aliases such as "Einstein"
   for Salesforce and spellings a speech-to-text engine produces, such as "Sales Loft"),
-  plus the policy's `competitor_detection.vendors`. Used when the policy lists no
-  competitors (`lexicon: auto`) or when it says `on`. A lexicon name counts 0.7 alone and
-  0.95 with a context cue in the same sentence; a lexicon name that is also an everyday word
-  ("Outreach", "Chorus") counts only capitalised and with a context cue.
+  plus the policy's `competitor_detection.vendors`. With `lexicon: on`, or `auto` when the
+  policy lists no competitors, a lexicon name counts 0.7 alone and 0.95 with a context cue in
+  the same sentence; a lexicon name that is also an everyday word ("Outreach", "Chorus")
+  counts only capitalised and with a context cue. With `auto` and a competitor list, the
+  seller's market is taken to be its listed competitors' lexicon categories (or the policy's
+  `categories`): those vendors count only with a context cue in the sentence, at 0.75, so a
+  name said alone ("Salesforce is our CRM") is never a competitor; no category is known for
+  listed names the lexicon lacks, and then only context finds unlisted vendors.
 * **Speech-to-text output in lower case** ("samsara is also pitching their own routing"):
   when most of the call's sentences start in lower case, a single lower-case word in two
   or more strong contexts is reported too (0.6).
@@ -26,17 +41,20 @@ Never reported: people on the call, our own company and product names, the custo
 company (`account_names`, and names said as "here at X", "we at X", "our team at X",
 "works today at X"), the policy's `not_competitors`, everyday tools ("Excel", "Zoom"), and
 a name that the call only treats as a system to integrate with ("writes back into
-HubSpot", "the Epicor connector") without a strong buying context.
+HubSpot", "the Epicor connector") or to keep ("X stays", "X is not going anywhere", "we'll
+keep X for payroll") without a strong buying context.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+import ahocorasick
 import yaml
 
 from sales_operator.errors import PolicyError
@@ -78,6 +96,7 @@ STRONG = 0.8
 WEAK = 0.55
 LEXICON = 0.7
 LEXICON_WITH_CONTEXT = 0.95
+LEXICON_FRAMED = 0.75
 REPEATED_STRONG = 0.9
 LOWER_CASE = 0.6
 INTEGRATION_ONLY = 0.3
@@ -97,6 +116,9 @@ class Vendor:
     """Whether the name is also an everyday word (needs capitals and a context cue)."""
     common_aliases: tuple[str, ...] = ()
     """Aliases that are everyday words ("Dynamics", "Copper"): matched like a `common` name."""
+    framed: bool = False
+    """Whether a mention counts only in a sentence with a context cue, at `LEXICON_FRAMED`
+    (the lexicon's vendors under `lexicon: auto` when the policy lists its competitors)."""
 
     def spellings(self) -> tuple[tuple[str, bool], ...]:
         """Return every alias with whether it is an everyday word."""
@@ -212,22 +234,30 @@ def _tracked_products(tracked: tuple[str, ...]) -> tuple[Vendor, ...]:
 def vendor_lexicon(policy: Policy) -> list[Vendor]:
     """Return the vendors matched under `policy` (`meetings.competitor_detection`).
 
-    The bundled lexicon is used when `lexicon` is `on`, or `auto` with no `competitors`
-    listed; the policy's own `vendors` are always matched; unless `lexicon` is `off`, the
-    lexicon's products of each tracked competitor are matched too (`tracked_products`).
+    The policy's own `vendors` are always matched. Unless `lexicon` is `off`, the lexicon's
+    products of each tracked competitor are matched too (`tracked_products`), and the
+    bundled lexicon: all of `categories` when `lexicon` is `on` or no `competitors` are
+    listed; under `auto` with a list, `categories` or else the categories of the listed
+    competitors the lexicon knows (the seller's market), `framed`: counted only with a
+    context cue. The measurement behind this choice is in `evals/meetings.py` (round 7).
 
     Raises:
         PolicyError: A lexicon category the bundled lexicon does not have.
     """
     detection = policy.meetings.competitor_detection
-    products = [] if detection.lexicon == "off" else tracked_products(policy.meetings.competitors)
-    on = detection.lexicon == "on" or (
-        detection.lexicon == "auto" and not policy.meetings.competitors
-    )
-    if not on:
-        return [*products, *(v for v in map(_extra, detection.vendors) if v is not None)]
+    if detection.lexicon == "off":
+        return [v for v in map(_extra, detection.vendors) if v is not None]
+    products = tracked_products(policy.meetings.competitors)
     taken = {name_key(a) for p in products for a, _ in p.spellings()}
-    rest = lexicon(detection.categories, detection.vendors)
+    framed = detection.lexicon == "auto" and bool(policy.meetings.competitors)
+    extra = [v for v in map(_extra, detection.vendors) if v is not None]
+    if not framed:
+        bundled = lexicon(detection.categories)
+    else:
+        # the seller's market is its listed competitors' category (none known: no lexicon)
+        markets = detection.categories or sorted({p.category for p in products})
+        bundled = [dataclasses.replace(v, framed=True) for v in lexicon(markets)] if markets else []
+    rest = [*bundled, *extra]
     return [*products, *(v for v in rest if name_key(v.name) not in taken)]
 
 
@@ -284,13 +314,70 @@ _FUNCTION = re.compile(
     r"bookkeeping|chat|video|calls|meetings|payments|taxes|spreadsheets|documents|files)\b",
     re.I,
 )
+_NEGATED = re.compile(
+    # "we're never going to move off X", "not replacing X": a system the customer keeps
+    r"\b(?:never|not|n't|no way|won't|wouldn't|can't|cannot)(?: \w+){0,3} $",
+    re.I,
+)
+_LEAVING = re.compile(
+    r"(?:switch|mov|migrat|replac|rip|leav|ditch|dump|cancel|get rid|got rid)", re.I
+)
 _WON = re.compile(r"\b(?:won|win|winning|landed|awarded|bid(?:ding)? on|for)\s+$", re.I)
+
+# Round 7 (issue 9): the same kinds of evidence said in other ways, each a class of phrasing.
+_PAST_BEFORE = (
+    # a tool the customer has left: "we used to be on X", "we started out on X"
+    r"used to (?:be )?(?:on|with|using|use|have)|started (?:out |off )?(?:on|with)"
+    r"|(?:before (?:that|this|then|now)|back when|when),? (?:we|they) (?:had|were on|used)"
+)
+_PAST_HAD = re.compile(
+    # "we had X until last summer", "they had X for three years"
+    rf"\b(?i:we|they)(?:'d| had)? had {_V} (?i:for|until|till|before|back in|in (?:19|20)\d\d)\b"
+)
+_PAST_AFTER = (
+    r"(?:was|were|is) (?:our|their|the) (?:old|previous|last|first|former|original) "
+    r"(?:system|tool|provider|vendor|platform|software|solution|app|supplier)"
+)
+_OFFER_AFTER = (
+    # an offer or approach said with other verbs: "X made us an offer", "X reached out"
+    r"(?:made|gave|sent|emailed|mailed) us (?:an?|their|a new|a better|a final) "
+    r"(?:offer|quote|proposal|price|deal|discount|contract)"
+    r"|sent (?:through|over|across|in) (?:an?|their|a new|the) "
+    r"(?:quote|offer|proposal|pric\w+|contract|deck)"
+    r"|(?:reached out|pinged us|approached us|contacted us|cold[- ]called)"
+    r"|(?:has|have|had|'s|'ve) been (?:chasing|calling|emailing|pitching|pushing|after)"
+    r"|(?:came|come|coming|were|was) (?:in|by|over|here) (?:and|to) (?:did |do |gave |give )?"
+    r"(?:a |us a |their )?(?:demo|pitch|presentation)"
+    r"|(?:did|gave|ran|showed) us (?:a|their) (?:demo|pitch|presentation)"
+)
+_OFFER_BEFORE = (
+    r"(?:poc|proof of concept|bake-?off|shoot-?out) (?:with|of|on)"
+    r"|(?:a|the|our) (?:call|demo|meeting) with"
+    r"|(?:guys|people|folks|someone|somebody|rep|salesperson|sales rep|account manager) from"
+    r"|(?:different|differs?) (?:from|to|than)|(?:better|cheaper|worse|simpler) than|unlike"
+)
+_PRODUCT_NOUN = (
+    r"(?:(?:new |driver |mobile |own )?app|module|bot|platform|tool|system|software|bill"
+    r"|invoice|pric\w+|licen[cs]es?|product|offering|version|integration|dashboards?|suite"
+    r"|AI|reporting|quotes?|proposal|offer|bid|contract|renewal|pilot|trial|demo"
+    r"|sales ?(?:guy|person|rep)|reps?)\b"
+)
+_PEOPLE_NOUN = r"(?:people|folks|guys|lot|crowd|mob|gang|team|reps?|sales ?(?:guy|person|rep))\b"
+_WHAT_DOES = re.compile(rf"\b(?i:what|like) {_V} (?i:does|do|did|offers?|charges?|has)\b")
 
 _CONTEXT: tuple[tuple[re.Pattern[str], float, str], ...] = (
     (re.compile(rf"\b(?i:{_STRONG_BEFORE}),? {_V}"), STRONG, "before"),
     (re.compile(rf"(?<![\w']){_V},? {_STRONG_AFTER}"), STRONG, "after"),
-    (re.compile(rf"(?<![\w']){_V}'s? {_THE_V_NOUN}"), STRONG, "noun"),
-    (re.compile(rf"\bthe {_V} {_THE_V_NOUN}"), STRONG, "noun"),
+    # "X's quote", "X's driver app": a possessive with a product or buying noun (not "Priya's
+    # team"); "the X guys" with any
+    (re.compile(rf"(?<![\w']){_V}'s? (?:\w+ ){{0,2}}{_PRODUCT_NOUN}"), STRONG, "noun"),
+    (re.compile(rf"\b(?i:the) {_V} (?:{_THE_V_NOUN}|{_PEOPLE_NOUN})"), STRONG, "noun"),
+    (re.compile(rf"(?<![\w']){_V},? (?:{_OFFER_AFTER})"), STRONG, "after"),
+    (re.compile(rf"\b(?i:{_OFFER_BEFORE}),? {_V}"), STRONG, "before"),
+    (_WHAT_DOES, WEAK, "comparison"),
+    (re.compile(rf"\b(?i:{_PAST_BEFORE}),? {_V}"), WEAK, "past"),
+    (_PAST_HAD, WEAK, "past"),
+    (re.compile(rf"(?<![\w']){_V},? {_PAST_AFTER}"), WEAK, "past"),
     (re.compile(rf"\b(?i:{_WEAK_BEFORE}) {_V}"), WEAK, "incumbent"),
     (_RUN_ON, WEAK, "incumbent"),
     (re.compile(rf"(?<![\w']){_V}(?:'s)? (?i:{_PAID_NOUN})"), WEAK, "incumbent"),
@@ -306,6 +393,8 @@ _CUE_FIRST = frozenset(
 _LOWER: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\b(?:{_STRONG_BEFORE}),? {_VL}\b", re.I),
     re.compile(rf"(?<![\w']){_VL},? {_STRONG_AFTER}", re.I),
+    # round 7: past tools and the other evaluation frames ("we used to be on procurify")
+    re.compile(rf"\b(?:{_PAST_BEFORE}|{_OFFER_BEFORE}),? {_VL}\b", re.I),
 )
 _ANY_CONTEXT = re.compile(
     rf"\b(?:{_STRONG_BEFORE}|{_WEAK_BEFORE}|quot\w*|pitch\w*|offer\w*|proposal|cheaper|pric\w*|"
@@ -319,6 +408,15 @@ _INTEGRATION = (
 _INTEGRATION_BEFORE = re.compile(rf"\b{_INTEGRATION},? (?:\w+ ){{0,3}}{_V}")
 _INTEGRATION_AFTER = re.compile(
     rf"(?<![\w']){_V} (?:connector|integration|API|instance|admin|sync|plugin|plug-in|app)\b"
+)
+_KEPT_AFTER = re.compile(
+    # a system the customer keeps whatever it buys: "X stays", "X is not going anywhere"
+    rf"(?<![\w']){_V},? (?:(?:for|as) (?:the |our )?\w+(?: \w+)?,? )?(?:(?:that|this|it) )?"
+    r"(?i:stays|is staying|will stay|(?:is|'s) not going anywhere|isn't going anywhere"
+    r"|we keep|we're keeping|we will keep|we'll keep)\b"
+)
+_KEPT_BEFORE = re.compile(
+    rf"\b(?i:keep(?:ing)?|we'?d leave|leave) {_V} (?i:for|either way|as it is|alone|well alone)\b"
 )
 _OWN_COMPANY = re.compile(
     rf"\b(?i:here at|we at|us at|our team at|(?:works?|working|done|runs?) today at|"
@@ -334,7 +432,7 @@ _NOT_A_VENDOR = frozenset(
     well now today yesterday tomorrow honestly actually basically last next sure yeah right
     both all some any one two three another other them us me him her its one's
     mr mrs ms dr mondays tuesdays wednesdays thursdays fridays saturdays sundays weekends
-    weekdays nights mornings""".split()
+    weekdays nights mornings let where how everything nothing something""".split()
 )
 _GENERIC_TOOLS = frozenset(
     """excel outlook google gmail sheets word teams zoom slack whatsapp dropbox sharepoint
@@ -347,6 +445,52 @@ _LOWER_STOP = frozenset(
     team guys folks company vendor vendors someone everybody everyone nobody price prices
     pricing system systems software tool tools product products quote quotes routing""".split()
 )
+
+
+@lru_cache(maxsize=64)
+def _without_parent(tracked: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    """Return (pattern, rest, name) for each tracked name said without its parent vendor.
+
+    "SAP Ariba" is also "Ariba", "Oracle NetSuite" also "NetSuite": a listed name of two or
+    more words whose first word is a vendor itself (an everyday tool such as SAP, Oracle,
+    Microsoft or Google, or a vendor of the bundled lexicon). The rest, four letters or
+    more, counts only as written (capitalised: "I concur" is not SAP Concur).
+    """
+    multi = [t for t in tracked if len(t.split()) >= 2]
+    if not multi:
+        return ()
+    parents = set(_GENERIC_TOOLS) | {name_key(v.name) for v in _bundled()}
+    out = []
+    for name in multi:
+        first, rest = name.split(maxsplit=1)
+        if name_key(first) in parents and len(name_key(rest)) >= 4:
+            out.append((_alias_pattern(rest, common=True), rest, name))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _first_names() -> frozenset[str]:
+    """Return the US census first names (upper case) shipped with the `names` package."""
+    files = resources.files("names")
+    out: set[str] = set()
+    for part in ("dist.male.first", "dist.female.first"):
+        text = files.joinpath(part).read_text("ascii")
+        out.update(line.split(maxsplit=1)[0] for line in text.splitlines() if line.strip())
+    return frozenset(out)
+
+
+def _person(name: str, aliases: dict[str, str], canonical: dict[str, str]) -> bool:
+    """Whether a name found only by its context is a person's ("Mark", "Paul Smith").
+
+    A first name from the US census lists, alone or followed by one more word (a surname).
+    Lexicon and tracked names are never people here ("Sage" is a vendor when the lexicon
+    says so); a vendor named like a person ("Ada Support") is missed unless listed.
+    """
+    key = name_key(name)
+    if key in aliases or key in canonical:
+        return False
+    words = name.upper().split()
+    return len(words) in (1, 2) and words[0] in _first_names()
 
 
 def _trim(raw: str) -> str:
@@ -486,11 +630,56 @@ def _folded(
     return out
 
 
+class _Gate:
+    """One scan of a sentence for the needles of many patterns at once.
+
+    `prefilter` checks one pattern at a time; a call's sentences are each checked by a
+    dozen context patterns, and most sentences hold no needle of any. Here one automaton
+    holds one needle set of every pattern (`prefilter.needles`, each a necessary condition),
+    each needle mapped to the bits of the patterns it belongs to: `scan(text)` returns the
+    bits of the patterns that could match (a pattern with no needle set: always).
+    """
+
+    def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
+        self.always = 0
+        masks: dict[str, int] = {}
+        for n, pattern in enumerate(patterns):
+            sets = prefilter.needles(pattern)
+            if not sets:
+                self.always |= 1 << n
+                continue
+            for key in min(sets, key=len):
+                masks[key] = masks.get(key, 0) | 1 << n
+        self.all = (1 << len(patterns)) - 1
+        self.automaton = ahocorasick.Automaton()
+        for key, mask in masks.items():
+            self.automaton.add_word(key, mask)
+        if masks:
+            self.automaton.make_automaton()
+
+    def scan(self, text: str) -> int:
+        """Return the bits of the patterns that could match somewhere in `text`."""
+        if not text.isascii() and any(c in text for c in prefilter.NON_ASCII_FOLDS):
+            return self.all  # the prefilter's own exception: these letters fold to ASCII
+        mask = self.always
+        if self.automaton.kind == ahocorasick.AHOCORASICK:
+            for _, found in self.automaton.iter(text.lower()):
+                mask |= found
+        return mask
+
+
 @lru_cache(maxsize=1)
-def _needle_table() -> prefilter.NeedleTable:
-    """Return the patterns tried on every sentence, in one needle table (built once)."""
-    patterns = (_ANY_CONTEXT, _TALKING, _INTEGRATION_BEFORE, _INTEGRATION_AFTER)
-    return prefilter.NeedleTable([*patterns, *(p for p, _, _ in _CONTEXT)])
+def _gate() -> tuple[_Gate, dict[int, int]]:
+    patterns = (
+        _ANY_CONTEXT,
+        *(p for p, _, _ in _CONTEXT),
+        _TALKING,
+        _INTEGRATION_BEFORE,
+        _INTEGRATION_AFTER,
+        _KEPT_AFTER,
+        _KEPT_BEFORE,
+    )
+    return _Gate(patterns), {id(p): 1 << n for n, p in enumerate(patterns)}
 
 
 def find_vendors(
@@ -529,6 +718,8 @@ def find_vendors(
                 banned.update(name_key(w) for w in name.split())
     canonical = {name_key(t): t for t in tracked}
     aliases = {name_key(a): v.name for v in vendors for a, _ in v.spellings()}
+    parts = _without_parent(tuple(canonical.values()))
+    aliases.update((name_key(rest), name) for _, rest, name in parts)
 
     def known(name: str) -> str:
         key = name_key(name)
@@ -555,32 +746,31 @@ def find_vendors(
     strong_count: dict[str, int] = {}
     # asked once, not per sentence (hashing a compiled pattern hashes its whole code); a
     # pattern with no needle anywhere in the call (`scope.live`) is not tried on any sentence
-    # one needle scan per sentence says which of them could match it (`possible[k]` is
-    # `prefilter.could_match(table.patterns[k], text)`): the table's order is its own
-    table = _needle_table()
-    index = {id(p): k for k, p in enumerate(table.patterns)}
+    gate, bit = _gate()  # one scan per sentence tells which of these patterns could match
     context = [
-        (pattern, confidence, kind, pattern in _CUE_FIRST, index[id(pattern)])
+        (pattern, confidence, kind, pattern in _CUE_FIRST, bit[id(pattern)])
         for pattern, confidence, kind in _CONTEXT
         if scope.live(pattern)
     ]
-    any_context = scope.live(_ANY_CONTEXT)
-    talking = [(_TALKING, 1)] if scope.live(_TALKING) else []
+    any_context = bit[id(_ANY_CONTEXT)] if scope.live(_ANY_CONTEXT) else 0
+    talking = [(p, bit[id(p)]) for p in (_TALKING,) if scope.live(p)]
     integrations = [
-        (p, k) for k, p in ((2, _INTEGRATION_BEFORE), (3, _INTEGRATION_AFTER)) if scope.live(p)
+        (p, bit[id(p)])
+        for p in (_INTEGRATION_BEFORE, _INTEGRATION_AFTER, _KEPT_AFTER, _KEPT_BEFORE)
+        if scope.live(p)
     ]
     any_lexicon = bool(lexicon) and scope.live(lexicon_any)
     for i, text in enumerate(cleaned):
-        possible = table.possible(text)
-        has_context = any_context and possible[0] and _ANY_CONTEXT.search(text) is not None
-        for pattern, confidence, kind, needs_cue, k in context:
-            if not has_context and needs_cue:
+        maybe = gate.scan(text)
+        has_context = bool(maybe & any_context) and prefilter.search(_ANY_CONTEXT, text) is not None
+        for pattern, confidence, kind, needs_cue, needs in context:
+            if not maybe & needs or (not has_context and needs_cue):
                 continue
             if pattern is _RUN_ON:
                 if _RUN_GATE.search(text) is None:
                     continue
                 has_context = True  # for the lexicon below ("we run it all on sales force")
-            for m in pattern.finditer(text) if possible[k] else ():
+            for m in prefilter.finditer(pattern, text):
                 raw = m.group("v").replace("'s", "")
                 # "on Workforce Now": a product whose name ends in a word _trim drops
                 name = raw if name_key(raw) in aliases else _trim(raw)
@@ -590,19 +780,34 @@ def find_vendors(
                     continue  # "we use QuickBooks for billing": a tool for another job
                 if kind == "noun" and _WON.search(text[: m.start()]):
                     continue  # "we won the Northside Health contract": their customer
+                if (
+                    kind == "before"
+                    and _LEAVING.match(text, m.start())
+                    and _NEGATED.search(text[max(0, m.start() - 40) : m.start()])
+                ):
+                    integration.add(name_key(known(name)))
+                    continue  # "we'll never move off Epicor": kept, not replaced
+                if _person(name, aliases, canonical):
+                    continue  # "Mark reached out", "a call with Craig": someone, not a vendor
+                has_context = True  # a frame: lexicon names in this sentence have context
                 name = known(name)
                 found.append((i, name, confidence, f"context:{kind}"))
                 if confidence >= STRONG:
                     strong_count[name] = strong_count.get(name, 0) + 1
         # "talking to LinenLogix too": only with a price cue
-        for pattern, k in talking:
-            for m in pattern.finditer(text) if possible[k] else ():
+        for pattern, needs in talking:
+            for m in prefilter.finditer(pattern, text) if maybe & needs else ():
                 name = _trim(m.group("v"))
                 rest = text[: m.start()] + text[m.end() :]
-                if name and allowed(name) and _ANY_CONTEXT.search(rest):
+                if (
+                    name
+                    and allowed(name)
+                    and not _person(name, aliases, canonical)
+                    and _ANY_CONTEXT.search(rest)
+                ):
                     found.append((i, known(name), STRONG, "context:talking-to"))
-        for pattern, k in integrations:
-            for m in pattern.finditer(text) if possible[k] else ():
+        for pattern, needs in integrations:
+            for m in prefilter.finditer(pattern, text) if maybe & needs else ():
                 integration.add(name_key(known(_trim(m.group("v")))))
         if vendors and has_context:  # "we've been running sales force", "we use fireflies"
             for vendor, _, _ in _folded(text, *folding):
@@ -610,15 +815,18 @@ def find_vendors(
                     v is vendor and p.search(text) for v, p, _ in lexicon
                 ):
                     continue  # its own pattern reads it (below)
-                found.append((i, vendor.name, LEXICON_WITH_CONTEXT, "lexicon+context:folded"))
+                confidence = LEXICON_FRAMED if vendor.framed else LEXICON_WITH_CONTEXT
+                found.append((i, vendor.name, confidence, "lexicon+context:folded"))
         if not any_lexicon or prefilter.search(lexicon_any, text) is None:
             continue
         for vendor, pattern, common in lexicon:
             if pattern.search(text) is None or not allowed(vendor.name):
                 continue
-            if common and not has_context:
+            if (common or vendor.framed) and not has_context:
                 continue
-            if has_context:
+            if vendor.framed:
+                found.append((i, vendor.name, LEXICON_FRAMED, "lexicon+context"))
+            elif has_context:
                 found.append((i, vendor.name, LEXICON_WITH_CONTEXT, "lexicon+context"))
             else:
                 found.append((i, vendor.name, LEXICON, "lexicon"))
@@ -630,7 +838,23 @@ def find_vendors(
                 for i, t in enumerate(cleaned)
                 if prefilter.search(pattern, t)
             ]
-    if _lower_case_call(units):
+    lower_case = _lower_case_call(units)
+    for pattern, rest, name in parts:  # "Ariba": SAP Ariba
+        if scope.live(pattern):
+            found += [
+                (i, name, 1.0, "policy:product")
+                for i, t in enumerate(cleaned)
+                if prefilter.search(pattern, t) and allowed(name)
+            ]
+        blind = _alias_pattern(rest, common=False)
+        if lower_case and scope.live(blind):  # no capitals to go by: a verb frame instead
+            found += [
+                (i, name, 1.0, "policy:product")
+                for i, t in enumerate(cleaned)
+                for m in prefilter.finditer(blind, t)
+                if _framed(t, m.start(), m.end()) and allowed(name)
+            ]
+    if lower_case:
         lower: dict[str, list[int]] = {}
         lower_patterns = [p for p in _LOWER if scope.live(p)]
         for i, text in enumerate(cleaned):
