@@ -35,6 +35,7 @@ __all__ = [
     "decision_text",
     "find_decisions",
     "is_decision",
+    "learned_text",
     "plain_text",
     "proposal_text",
 ]
@@ -466,16 +467,35 @@ CONFIRM_TURNS = 3
 within this many turns after a decision confirms it: it is not a second decision."""
 
 
-def find_decisions(units: Iterable[Sentence]) -> list[ExtractedDecision]:
+def learned_text(sentence: str) -> str:
+    """Return the line for a decision only the learned model found: what it proposes, or
+    the sentence itself without fillers, its tag question and its trailing stop."""
+    what = proposal_text(sentence)
+    if what:
+        return what
+    text = _TAG.sub("", plain_text(sentence).rstrip(".!?")).strip(" ,;:")
+    return " ".join(text.split()[:TEXT_MAX_WORDS])
+
+
+def find_decisions(units: Iterable[Sentence], *, learned: bool = True) -> list[ExtractedDecision]:
     """Return the decisions stated in `units`, one per sentence.
 
     A restatement (same content within `REPEAT_TURNS` turns) and a bare confirmation of the
-    decision just made are dropped.
+    decision just made are dropped. With `learned` (the default), a sentence the rules do not
+    read as a decision is one when the shipped classifier of `meetings.decision_model` is
+    confident (a meeting's hedged proposals the group goes along with).
     """
     units = list(units)
     proposed = {(s.turn, s.index): what for s, what in agreed_proposals(units)}
     for s, what in checked_statements(units):
         proposed.setdefault((s.turn, s.index), what)
+    if learned:
+        from sales_operator.meetings.decision_model import load_decision_model
+
+        model = load_decision_model()
+        if model is not None:
+            for s in model.candidates(units, skip=proposed):
+                proposed.setdefault((s.turn, s.index), learned_text(s.text))
     found: list[ExtractedDecision] = []
     seen: list[tuple[int, set[str]]] = []
     for s in units:
