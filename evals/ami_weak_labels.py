@@ -111,6 +111,32 @@ def report_kind(sentence: str, query: str = "") -> str | None:
     return None
 
 
+_LIST_SPLIT = re.compile(r",\s*(?:and\s+|as well as\s+)?|\s+(?:and|as well as|plus)\s+")
+_SUBORDINATE = re.compile(
+    r"^\W*(?:as long as|because|since|which|who|when|while|if|so|though|although|but|"
+    r"whereas|unless|until|after|before|as)\b",
+    re.IGNORECASE,
+)
+
+
+def report_items(sentence: str) -> list[str]:
+    """Return the items a decision report lists, each with the words before its verb.
+
+    "The team decided on latex covers, the gun-metal grey colour, and blue and yellow touch
+    buttons" gives the whole sentence and its three items (an item needs `MIN_SHARED`
+    content stems of its own to be aligned).
+    """
+    m = DECISION_REPORT.search(sentence)
+    if m is None:
+        return [sentence]
+    parts = [
+        p
+        for p in _LIST_SPLIT.split(sentence[m.end() :])
+        if len(_stems(p)) >= MIN_SHARED and not _SUBORDINATE.match(p)
+    ]
+    return [sentence, *parts] if len(parts) > 1 else [sentence]
+
+
 @dataclass
 class Labelled:
     """One transcript sentence with its weak label."""
@@ -148,6 +174,8 @@ def _spans(raw: list[list[Any]]) -> list[tuple[int, int]]:
 
 def label_meeting(record: dict[str, Any], mid: str, units: list[Any]) -> list[Labelled]:
     """Return the weak labels of one meeting's sentences (positives and span negatives)."""
+    from sales_operator.meetings.decision_model import is_candidate
+
     stems = [_stems(u.text) for u in units]
     df: Counter[str] = Counter(w for s in stems for w in s)
     n = len(units) or 1
@@ -163,40 +191,50 @@ def label_meeting(record: dict[str, Any], mid: str, units: list[Any]) -> list[La
     answers += [
         (str(q["answer"]), "", [(0, last_turn)]) for q in record.get("general_query_list", [])
     ]
+    def _align(sent: str, inside: list[int]) -> int | None:
+        want = _stems(sent)
+        total = sum(idf(w) for w in want)
+        if not want or total <= 0:
+            return None
+        best, best_score = None, 0.0
+        for i in inside:
+            if units[i].question or not is_candidate(units[i].text):
+                continue
+            shared = want & stems[i]
+            if len(shared) < MIN_SHARED:
+                continue
+            score = sum(idf(w) for w in shared) / total
+            if score > best_score:
+                best, best_score = i, score
+        return best if best_score >= MIN_COVER else None
+
     positives: dict[int, tuple[str, str]] = {}
     covered: set[int] = set()
     for answer, query, spans in answers:
         inside = [i for i, u in enumerate(units) if any(a <= u.turn <= b for a, b in spans)]
         if spans != [(0, last_turn)]:
             covered.update(inside)
-        for sent in answer_sentences(answer):
-            kind = report_kind(sent, query)
+        for whole in answer_sentences(answer):
+            kind = report_kind(whole, query)
             if kind is None:
                 continue
-            want = _stems(sent)
-            total = sum(idf(w) for w in want)
-            if not want or total <= 0:
-                continue
-            best, best_score = None, 0.0
-            for i in inside:
-                if len(units[i].text.split()) < MIN_WORDS:
-                    continue
-                shared = want & stems[i]
-                if len(shared) < MIN_SHARED:
-                    continue
-                score = sum(idf(w) for w in shared) / total
-                if score > best_score:
-                    best, best_score = i, score
-            if best is not None and best_score >= MIN_COVER and best not in positives:
-                positives[best] = (kind, sent)
+            for sent in report_items(whole) if kind == "decision" else [whole]:
+                best = _align(sent, inside)
+                if best is not None and best not in positives:
+                    positives[best] = (kind, sent)
+    from sales_operator.meetings.decisions import find_decisions
+
+    ruled = {(d.quote, d.speaker, d.start) for d in find_decisions(units, learned=False)}
     near = {
         units[i].turn + d for i in positives for d in range(-NEAR, NEAR + 1)
     }  # turns next to a positive: not negatives
     out = [Labelled(mid, i, kind, src) for i, (kind, src) in sorted(positives.items())]
     for i in sorted(covered):
         u = units[i]
-        if i in positives or u.turn in near or len(u.text.split()) < MIN_WORDS:
+        if i in positives or u.turn in near or not is_candidate(u.text):
             continue
+        if (u.text, u.speaker, u.start) in ruled:
+            continue  # a decision by the rules that no answer reports: unlabelled, not `none`
         out.append(Labelled(mid, i, "none"))
     return out
 

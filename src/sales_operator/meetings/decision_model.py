@@ -29,14 +29,37 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from sales_operator.meetings.extract import Sentence
+from sales_operator.meetings.extract import Sentence, content_words
 
-__all__ = ["DecisionModel", "context_features", "load_decision_model", "sentence_features"]
+__all__ = [
+    "CANDIDATE",
+    "DecisionModel",
+    "context_features",
+    "is_candidate",
+    "load_decision_model",
+    "sentence_features",
+]
 
 MIN_WORDS = 4
 """Sentences shorter than this are never scored (fillers and backchannels)."""
 NEXT_TURNS = 3
 """Turns after the sentence's own whose answers are context features."""
+ECHO_TURNS = 5
+"""Turns before the sentence's own in which another speaker's words it takes up count."""
+
+CANDIDATE = re.compile(
+    r"\b(?:we|we're|we'll|we've|we'd|let's|let\s+us|us|our|maybe|perhaps|should|shall|could|"
+    r"I\s+think|I'd|I\s+would|how\s+about|what\s+about|why\s+don't|gonna|going\s+to|"
+    r"have\s+to|need\s+to|must|decid\w*|agree\w*|go\s+(?:with|for))\b",
+    re.IGNORECASE,
+)
+"""The form of a sentence that can state or propose a group choice: only these are scored."""
+
+
+def is_candidate(text: str) -> bool:
+    """Return whether `text` has the form of a group choice or proposal (and is long enough)."""
+    return len(text.split()) >= MIN_WORDS and CANDIDATE.search(text) is not None
+
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _MARK = re.compile(r"\{[a-z]+\}")
@@ -55,11 +78,6 @@ WORD_CLASSES: dict[str, frozenset[str]] = {
     "agree": frozenset("yeah yes okay ok alright right sure good great fine".split()),
     "neg": frozenset("no not never don't doesn't can't won't isn't aren't nothing".split()),
     "wh": frozenset("what which how why where who whether if".split()),
-    "thing": frozenset(
-        """button buttons case colour color colours material rubber plastic latex battery
-        batteries chip screen lcd logo shape design wood titanium solar kinetic scroll wheel
-        speech voice price cost euros""".split()
-    ),
 }
 _CLASS_OF: dict[str, tuple[str, ...]] = {}
 for _name, _words in sorted(WORD_CLASSES.items()):
@@ -91,10 +109,14 @@ def _tokens(text: str) -> list[str]:
 
 
 def sentence_features(text: str) -> list[str]:
-    """Return the features of one sentence alone: words, word pairs and word classes."""
+    """Return the features of one sentence alone: its form, not its topic.
+
+    Word classes present and their pairs, the first word, a length band and whether it is a
+    question. No other word is a feature: topic words fit the training meetings and
+    nothing else.
+    """
     toks = _tokens(text)
-    feats = [f"w:{w}" for w in toks]
-    feats += [f"b:{a}_{b}" for a, b in zip(toks, toks[1:], strict=False)]
+    feats: list[str] = []
     classes = sorted({c for w in toks for c in _CLASS_OF.get(w, ())})
     feats += [f"c:{c}" for c in classes]
     feats += [f"cc:{a}+{b}" for i, a in enumerate(classes) for b in classes[i + 1 :]]
@@ -146,6 +168,15 @@ def context_features(
             feats.append(f"next{k}:question")
     if len(nods) >= 2:
         feats.append("next:nods2")
+    own = content_words(s.text)
+    if own:
+        later = [x for t in order[pos + 1 : pos + 1 + NEXT_TURNS] for x in by_turn[t]]
+        if any(x.speaker != s.speaker and own & content_words(x.text) for x in later):
+            feats.append("uptake:next")
+        earlier = [x for t in order[max(0, pos - ECHO_TURNS) : pos] for x in by_turn[t]]
+        if any(x.speaker != s.speaker and len(own & content_words(x.text)) >= 2 for x in earlier):
+            feats.append("echo:prev")
+    feats.append(f"at:{min(3, int(4 * pos / max(1, len(order))))}")
     if pos > 0:
         prev = by_turn[order[pos - 1]]
         if prev[-1].question and prev[0].speaker != s.speaker:
@@ -188,7 +219,7 @@ class DecisionModel:
         order = sorted(by_turn)
         return [
             self.probability(context_features(units, i, by_turn, order))
-            if len(s.text.split()) >= MIN_WORDS
+            if is_candidate(s.text)
             else None
             for i, s in enumerate(units)
         ]
@@ -208,7 +239,7 @@ class DecisionModel:
         order = sorted(by_turn)
         out: list[Sentence] = []
         for i, s in enumerate(units):
-            if len(s.text.split()) < MIN_WORDS or (s.turn, s.index) in skip:
+            if (s.turn, s.index) in skip or not is_candidate(s.text):
                 continue
             feats = context_features(units, i, by_turn, order)
             if "rule:decision" not in feats and self.probability(feats) >= self.threshold:

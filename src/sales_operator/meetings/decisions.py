@@ -35,6 +35,7 @@ __all__ = [
     "decision_text",
     "find_decisions",
     "is_decision",
+    "learned_decision",
     "learned_text",
     "plain_text",
     "proposal_text",
@@ -467,6 +468,27 @@ CONFIRM_TURNS = 3
 within this many turns after a decision confirms it: it is not a second decision."""
 
 
+# A decision still to be made ("now we need to discuss and come to a decision on ...", "we
+# have to decide what ...", "it depends"): the model's form features can take it for one.
+_STILL_OPEN = re.compile(
+    r"\b(?:need|needs|have|has|got|going|gonna|want|should|must|will|'ll|let's|let\s+us|"
+    r"try|trying)\s+(?:to\s+)?(?:\w+\s+){0,2}?(?:discuss|decide|talk|think|consider|figure|"
+    r"look\s+(?:at|into)|find\s+out|come\s+to\s+(?:a|an|the)\s+(?:decision|agreement|"
+    r"conclusion))\b|\bit\s+(?:all\s+)?depends\b|\bI'm\s+(?:not\s+sure|assuming)\b|"
+    r"\b(?:for|in)\s+the\s+purposes?\s+of\s+(?:this|the)\s+meeting\b",
+    re.IGNORECASE,
+)
+
+
+def learned_decision(sentence: str) -> bool:
+    """Whether a sentence the learned model picked can state a decision.
+
+    Not a question, a hypothetical, or a decision still to be made (`_STILL_OPEN`).
+    """
+    text = plain_text(sentence)
+    return not (_question(text) or is_hypothetical(text) or _STILL_OPEN.search(text))
+
+
 def learned_text(sentence: str) -> str:
     """Return the line for a decision only the learned model found: what it proposes, or
     the sentence itself without fillers, its tag question and its trailing stop."""
@@ -495,7 +517,8 @@ def find_decisions(units: Iterable[Sentence], *, learned: bool = True) -> list[E
         model = load_decision_model()
         if model is not None:
             for s in model.candidates(units, skip=proposed):
-                proposed.setdefault((s.turn, s.index), learned_text(s.text))
+                if learned_decision(s.text):
+                    proposed.setdefault((s.turn, s.index), learned_text(s.text))
     found: list[ExtractedDecision] = []
     seen: list[tuple[int, set[str]]] = []
     for s in units:
