@@ -47,16 +47,13 @@ def rows(data_dir: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]
     the weak decisions, the turns labelled at all (the answers' spans), and the turns of the
     rules' decisions (`find_decisions` without the model).
     """
-    from sales_operator.meetings.decision_model import context_features
+    from sales_operator.meetings.decision_model import MeetingContext
     from sales_operator.meetings.decisions import find_decisions
 
     out = []
     meetings: dict[str, dict[str, Any]] = {}
     for mid, (units, labels) in weak_material(data_dir).items():
-        by_turn: dict[int, list[Any]] = {}
-        for s in units:
-            by_turn.setdefault(s.turn, []).append(s)
-        order = sorted(by_turn)
+        meeting = MeetingContext(units)
         where = {(s.text, s.speaker, s.start): s.turn for s in units}
         rule_turns = [
             where[(d.quote, d.speaker, d.start)] for d in find_decisions(units, learned=False)
@@ -74,7 +71,7 @@ def rows(data_dir: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]
                 {
                     "meeting": mid,
                     "turn": s.turn,
-                    "features": context_features(units, lab.position, by_turn, order),
+                    "features": meeting.features(lab.position),
                     "label": int(lab.kind == "decision"),
                 }
             )

@@ -29,12 +29,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from sales_operator.meetings.extract import Sentence, content_words
+from sales_operator.meetings import prefilter
+from sales_operator.meetings.extract import Sentence
 
 __all__ = [
     "CANDIDATE",
     "DecisionModel",
-    "context_features",
+    "MeetingContext",
     "is_candidate",
     "load_decision_model",
     "sentence_features",
@@ -44,11 +45,9 @@ MIN_WORDS = 4
 """Sentences shorter than this are never scored (fillers and backchannels)."""
 NEXT_TURNS = 3
 """Turns after the sentence's own whose answers are context features."""
-ECHO_TURNS = 5
-"""Turns before the sentence's own in which another speaker's words it takes up count."""
 
 CANDIDATE = re.compile(
-    r"\b(?:we|we're|we'll|we've|we'd|let's|let\s+us|us|our|maybe|perhaps|should|shall|could|"
+    r"\b(?:we'll|we\s+will|we'd|we\s+can|let's|let\s+us|maybe|perhaps|should|shall|could|"
     r"I\s+think|I'd|I\s+would|how\s+about|what\s+about|why\s+don't|gonna|going\s+to|"
     r"have\s+to|need\s+to|must|decid\w*|agree\w*|go\s+(?:with|for))\b",
     re.IGNORECASE,
@@ -56,9 +55,20 @@ CANDIDATE = re.compile(
 """The form of a sentence that can state or propose a group choice: only these are scored."""
 
 
+_NEEDLES = (
+    "we'll", "we will", "we'd", "we can", "let's", "let us", "maybe", "perhaps", "should",
+    "shall", "could", "i think", "i'd", "i would", "about", "don't", "gonna", "going to",
+    "have to", "need to", "must", "decid", "agree", "go with", "go for",
+)  # fmt: skip
+"""One of these (lower case) is in every text `CANDIDATE` matches: a cheap test first."""
+
+
 def is_candidate(text: str) -> bool:
     """Return whether `text` has the form of a group choice or proposal (and is long enough)."""
-    return len(text.split()) >= MIN_WORDS and CANDIDATE.search(text) is not None
+    if len(text.split()) < MIN_WORDS:
+        return False
+    low = text.lower().replace("\u2019", "'")
+    return prefilter.contains_any(_NEEDLES, low) and CANDIDATE.search(text) is not None
 
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -98,9 +108,18 @@ _OBJECTS = re.compile(
 
 
 def _tokens(text: str) -> list[str]:
-    t = _MARK.sub(" ", text.replace("\u2019", "'").replace("_", "").lower())
+    t = text.lower()
+    if "{" in t:  # each pass only when its character is there
+        t = _MARK.sub(" ", t)
+    if "_" in t:
+        t = t.replace("_", "")
+    if "\u2019" in t:
+        t = t.replace("\u2019", "'")
+    words: list[str] = _WORD.findall(t)
+    if "'ll" not in t:
+        return words
     out: list[str] = []
-    for w in _WORD.findall(t):
+    for w in words:
         if w.endswith("'ll"):
             out += [w[:-3], "'ll"]
         else:
@@ -116,9 +135,9 @@ def sentence_features(text: str) -> list[str]:
     nothing else.
     """
     toks = _tokens(text)
-    feats: list[str] = []
-    classes = sorted({c for w in toks for c in _CLASS_OF.get(w, ())})
-    feats += [f"c:{c}" for c in classes]
+    get = _CLASS_OF.get
+    classes = sorted({c for w in toks for c in get(w, ())})
+    feats = [f"c:{c}" for c in classes]
     feats += [f"cc:{a}+{b}" for i, a in enumerate(classes) for b in classes[i + 1 :]]
     if toks[:1]:
         feats.append(f"first:{toks[0]}")
@@ -129,70 +148,98 @@ def sentence_features(text: str) -> list[str]:
     return feats
 
 
-def context_features(
-    units: Sequence[Sentence], i: int, by_turn: dict[int, list[Sentence]], order: list[int]
-) -> list[str]:
-    """Return the features of sentence `units[i]` in its meeting (rules, turn, answers).
+class MeetingContext:
+    """A meeting's sentences by turn, with what the features ask of each turn kept once.
 
-    `by_turn` maps a turn to its sentences and `order` lists the turns in order (as
-    `meetings.decisions` builds them).
+    `ruled`: the `(turn, index)` keys of the sentences the rules read as decisions, when the
+    caller has them (`find_decisions` does); else `is_decision` is asked per sentence.
     """
-    from sales_operator.meetings.decisions import is_decision, proposal_text
 
-    s = units[i]
-    feats = sentence_features(s.text)
-    if is_decision(s.text) is not None:
-        feats.append("rule:decision")
-    if proposal_text(s.text):
-        feats.append("rule:proposal")
-    turn = by_turn[s.turn]
-    feats.append("pos:last" if s is turn[-1] else "pos:inner")
-    if len(turn) == 1:
-        feats.append("pos:alone")
-    pos = _position(order, s.turn)
-    nods: set[str] = set()
-    for k, t in enumerate(order[pos + 1 : pos + 1 + NEXT_TURNS], start=1):
-        reply = by_turn[t]
-        if reply[0].speaker == s.speaker:
-            feats.append(f"next{k}:same")
-            continue
-        first = reply[0].text
-        if _ACCEPT.match(first):
-            feats.append(f"next{k}:accept")
-            nods.add(reply[0].speaker)
-            if len(reply) == 1 and len(first.split()) <= 3:
+    def __init__(
+        self, units: Sequence[Sentence], ruled: Container[tuple[int, int]] | None = None
+    ) -> None:
+        """Index `units` by turn."""
+        self.units = list(units)
+        self.by_turn: dict[int, list[Sentence]] = {}
+        for s in self.units:
+            self.by_turn.setdefault(s.turn, []).append(s)
+        self.order = sorted(self.by_turn)
+        self.position = {t: k for k, t in enumerate(self.order)}
+        self.ruled = ruled
+        self._replies: dict[int, tuple[bool, bool, bool, bool]] = {}
+
+    def reply(self, turn: int) -> tuple[bool, bool, bool, bool]:
+        """Return whether `turn` opens with an agreement, is a bare nod, objects, asks."""
+        found = self._replies.get(turn)
+        if found is None:
+            reply = self.by_turn[turn]
+            first = reply[0].text
+            accept = _ACCEPT.match(first) is not None
+            nod = accept and len(reply) == 1 and len(first.split()) <= 3
+            objects = _OBJECTS.search(" ".join(r.text for r in reply)) is not None
+            found = self._replies[turn] = (accept, nod, objects, reply[-1].question)
+        return found
+
+    def features(self, i: int) -> list[str]:
+        """Return the features of sentence `units[i]` in its meeting.
+
+        Its form (`sentence_features`), the rules' reading, and its context
+        (`context_features`).
+        """
+        s = self.units[i]
+        feats = sentence_features(s.text)
+        if self.rule_decision(s):
+            feats.append("rule:decision")
+        return [*feats, *self.context_features(i)]
+
+    def rule_decision(self, s: Sentence) -> bool:
+        """Whether the rules read `s` as a decision."""
+        from sales_operator.meetings.decisions import is_decision
+
+        if self.ruled is not None:
+            return (s.turn, s.index) in self.ruled
+        return is_decision(s.text) is not None
+
+    def context_features(self, i: int) -> list[str]:
+        """Return the context features of `units[i]`: its place in its turn, how the next
+        turns answer (agreement, a bare nod, an objection, a question; two speakers
+        agreeing), whether it answers another speaker's question, where in the meeting it is."""
+        s = self.units[i]
+        feats: list[str] = []
+        by_turn, order = self.by_turn, self.order
+        turn = by_turn[s.turn]
+        feats.append("pos:last" if s is turn[-1] else "pos:inner")
+        if len(turn) == 1:
+            feats.append("pos:alone")
+        pos = self.position[s.turn]
+        nods: set[str] = set()
+        for k, t in enumerate(order[pos + 1 : pos + 1 + NEXT_TURNS], start=1):
+            speaker = by_turn[t][0].speaker
+            if speaker == s.speaker:
+                feats.append(f"next{k}:same")
+                continue
+            accept, nod, objects, asks = self.reply(t)
+            if accept:
+                feats.append(f"next{k}:accept")
+                nods.add(speaker)
+            if nod:
                 feats.append(f"next{k}:nod")
-        if _OBJECTS.search(" ".join(r.text for r in reply)):
-            feats.append(f"next{k}:object")
-        if reply[-1].question:
-            feats.append(f"next{k}:question")
-    if len(nods) >= 2:
-        feats.append("next:nods2")
-    own = content_words(s.text)
-    if own:
-        later = [x for t in order[pos + 1 : pos + 1 + NEXT_TURNS] for x in by_turn[t]]
-        if any(x.speaker != s.speaker and own & content_words(x.text) for x in later):
-            feats.append("uptake:next")
-        earlier = [x for t in order[max(0, pos - ECHO_TURNS) : pos] for x in by_turn[t]]
-        if any(x.speaker != s.speaker and len(own & content_words(x.text)) >= 2 for x in earlier):
-            feats.append("echo:prev")
-    feats.append(f"at:{min(3, int(4 * pos / max(1, len(order))))}")
-    if pos > 0:
-        prev = by_turn[order[pos - 1]]
-        if prev[-1].question and prev[0].speaker != s.speaker:
-            feats.append("prev:question")
-    return feats
+            if objects:
+                feats.append(f"next{k}:object")
+            if asks:
+                feats.append(f"next{k}:question")
+        if len(nods) >= 2:
+            feats.append("next:nods2")
+        feats.append(f"at:{min(3, int(4 * pos / max(1, len(order))))}")
+        if pos > 0:
+            prev = by_turn[order[pos - 1]]
+            if prev[-1].question and prev[0].speaker != s.speaker:
+                feats.append("prev:question")
+        return feats
 
 
-def _position(order: list[int], turn: int) -> int:
-    lo, hi = 0, len(order)
-    while lo < hi:  # bisect (order is sorted)
-        mid = (lo + hi) // 2
-        if order[mid] < turn:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+_CONTEXT = frozenset({"pos", "next1", "next2", "next3", "next", "at", "prev"})
+"""The prefixes of the features `MeetingContext.context_features` gives."""
 
 
 class DecisionModel:
@@ -211,38 +258,42 @@ class DecisionModel:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
 
     def scores(self, units: Sequence[Sentence]) -> list[float | None]:
-        """Return each sentence's probability (None for one too short to be scored)."""
-        units = list(units)
-        by_turn: dict[int, list[Sentence]] = {}
-        for s in units:
-            by_turn.setdefault(s.turn, []).append(s)
-        order = sorted(by_turn)
+        """Return each sentence's probability (None for one that is not a candidate)."""
+        meeting = MeetingContext(units)
         return [
-            self.probability(context_features(units, i, by_turn, order))
-            if is_candidate(s.text)
-            else None
-            for i, s in enumerate(units)
+            self.probability(meeting.features(i)) if is_candidate(s.text) else None
+            for i, s in enumerate(meeting.units)
         ]
 
     def candidates(
-        self, units: Sequence[Sentence], skip: Container[tuple[int, int]] = ()
+        self,
+        units: Sequence[Sentence],
+        skip: Container[tuple[int, int]] = (),
+        ruled: Container[tuple[int, int]] | None = None,
     ) -> list[Sentence]:
         """Return the sentences that reach the threshold, but for those keyed in `skip`.
 
-        Keys are `(turn, index)`. A sentence the rules already read as a decision is not
-        returned (the rules give its line).
+        Keys are `(turn, index)`. A sentence the rules already read as a decision (keyed in
+        `ruled`, when given) is not returned: the rules give its line.
         """
-        units = list(units)
-        by_turn: dict[int, list[Sentence]] = {}
-        for s in units:
-            by_turn.setdefault(s.turn, []).append(s)
-        order = sorted(by_turn)
+        meeting = MeetingContext(units, ruled)
+        get = self.weights.get
+        # the most any context can add: a sentence whose form alone falls short of the
+        # threshold by more is skipped before its context is read (same result, less work)
+        room = sum(max(0.0, w) for f, w in self.weights.items() if f.split(":")[0] in _CONTEXT)
+        limit = math.log(self.threshold / (1.0 - self.threshold)) if 0 < self.threshold < 1 else 0
         out: list[Sentence] = []
-        for i, s in enumerate(units):
-            if (s.turn, s.index) in skip or not is_candidate(s.text):
+        for i, s in enumerate(meeting.units):
+            key = (s.turn, s.index)
+            if key in skip or (ruled is not None and key in ruled) or not is_candidate(s.text):
                 continue
-            feats = context_features(units, i, by_turn, order)
-            if "rule:decision" not in feats and self.probability(feats) >= self.threshold:
+            form = sentence_features(s.text)
+            if self.bias + sum(get(f, 0.0) for f in form) + room + 1e-9 < limit:
+                continue
+            if meeting.rule_decision(s):
+                continue  # the rules give its line
+            feats = [*form, *meeting.context_features(i)]
+            if self.probability(feats) >= self.threshold:
                 out.append(s)
         return out
 

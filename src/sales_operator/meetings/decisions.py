@@ -511,18 +511,19 @@ def find_decisions(units: Iterable[Sentence], *, learned: bool = True) -> list[E
     proposed = {(s.turn, s.index): what for s, what in agreed_proposals(units)}
     for s, what in checked_statements(units):
         proposed.setdefault((s.turn, s.index), what)
+    cues = [is_decision(s.text) for s in units]
     if learned:
         from sales_operator.meetings.decision_model import load_decision_model
 
         model = load_decision_model()
         if model is not None:
-            for s in model.candidates(units, skip=proposed):
+            ruled = {(s.turn, s.index) for s, cue in zip(units, cues, strict=True) if cue}
+            for s in model.candidates(units, skip=proposed, ruled=ruled):
                 if learned_decision(s.text):
                     proposed.setdefault((s.turn, s.index), learned_text(s.text))
     found: list[ExtractedDecision] = []
     seen: list[tuple[int, set[str]]] = []
-    for s in units:
-        cue = is_decision(s.text)
+    for s, cue in zip(units, cues, strict=True):
         if cue is not None:
             text = decision_text(s.text, cue)
         elif (s.turn, s.index) in proposed:
