@@ -130,7 +130,7 @@ def report_items(sentence: str) -> list[str]:
     if m is None:
         return [sentence]
     parts = [
-        p
+        p.strip()
         for p in _LIST_SPLIT.split(sentence[m.end() :])
         if len(_stems(p)) >= MIN_SHARED and not _SUBORDINATE.match(p)
     ]
@@ -172,10 +172,19 @@ def _spans(raw: list[list[Any]]) -> list[tuple[int, int]]:
     return out
 
 
-def label_meeting(record: dict[str, Any], mid: str, units: list[Any]) -> list[Labelled]:
-    """Return the weak labels of one meeting's sentences (positives and span negatives)."""
+def label_meeting(
+    record: dict[str, Any],
+    mid: str,
+    units: list[Any],
+    reports: Counter[str] | None = None,
+) -> list[Labelled]:
+    """Return the weak labels of one meeting's sentences (positives and span negatives).
+
+    `reports`, when given, counts the answer sentences typed per kind (aligned or not).
+    """
     from sales_operator.meetings.decision_model import is_candidate
 
+    reports = reports if reports is not None else Counter()
     stems = [_stems(u.text) for u in units]
     df: Counter[str] = Counter(w for s in stems for w in s)
     n = len(units) or 1
@@ -184,22 +193,29 @@ def label_meeting(record: dict[str, Any], mid: str, units: list[Any]) -> list[La
         return math.log((n + 1) / (df.get(w, 0) + 1))
 
     last_turn = units[-1].turn if units else 0
-    answers: list[tuple[str, str, list[tuple[int, int]]]] = [
-        (str(q["answer"]), str(q["query"]), _spans(q.get("relevant_text_span") or []))
+    # (answer, query, spans, whether its spans are labelled: a specific query's are; the
+    # summary's "span" is the whole meeting, which is not labelled)
+    answers: list[tuple[str, str, list[tuple[int, int]], bool]] = [
+        (str(q["answer"]), str(q["query"]), _spans(q.get("relevant_text_span") or []), True)
         for q in record.get("specific_query_list", [])
     ]
     answers += [
-        (str(q["answer"]), "", [(0, last_turn)]) for q in record.get("general_query_list", [])
+        (str(q["answer"]), "", [(0, last_turn)], False)
+        for q in record.get("general_query_list", [])
     ]
-    def _align(sent: str, inside: list[int]) -> int | None:
+
+    def _align(sent: str, inside: list[int], kind: str) -> int | None:
         want = _stems(sent)
         total = sum(idf(w) for w in want)
         if not want or total <= 0:
             return None
         best, best_score = None, 0.0
         for i in inside:
-            if units[i].question or not is_candidate(units[i].text):
+            text = units[i].text
+            if units[i].question or len(text.split()) < MIN_WORDS:
                 continue
+            if kind == "decision" and not is_candidate(text):
+                continue  # the model scores only sentences of this form
             shared = want & stems[i]
             if len(shared) < MIN_SHARED:
                 continue
@@ -210,16 +226,17 @@ def label_meeting(record: dict[str, Any], mid: str, units: list[Any]) -> list[La
 
     positives: dict[int, tuple[str, str]] = {}
     covered: set[int] = set()
-    for answer, query, spans in answers:
+    for answer, query, spans, labelled in answers:
         inside = [i for i, u in enumerate(units) if any(a <= u.turn <= b for a, b in spans)]
-        if spans != [(0, last_turn)]:
+        if labelled:
             covered.update(inside)
         for whole in answer_sentences(answer):
             kind = report_kind(whole, query)
             if kind is None:
                 continue
+            reports[kind] += 1
             for sent in report_items(whole) if kind == "decision" else [whole]:
-                best = _align(sent, inside)
+                best = _align(sent, inside, kind)
                 if best is not None and best not in positives:
                     positives[best] = (kind, sent)
     from sales_operator.meetings.decisions import find_decisions
@@ -246,8 +263,13 @@ def excluded_meetings() -> set[str]:
     return {r["meeting"] for r in load_gold()}
 
 
-def weak_material(data_dir: Path) -> dict[str, tuple[list[Any], list[Labelled]]]:
-    """Return `{meeting: (sentences, labels)}` for every QMSum AMI meeting not hand-labelled."""
+def weak_material(
+    data_dir: Path, reports: Counter[str] | None = None
+) -> dict[str, tuple[list[Any], list[Labelled]]]:
+    """Return `{meeting: (sentences, labels)}` for every QMSum AMI meeting not hand-labelled.
+
+    `reports`, when given, counts the answer sentences typed per kind.
+    """
     folder = data_dir / FOLDER / "meetings"
     skip = excluded_meetings()
     out: dict[str, tuple[list[Any], list[Labelled]]] = {}
@@ -257,7 +279,7 @@ def weak_material(data_dir: Path) -> dict[str, tuple[list[Any], list[Labelled]]]
             continue
         record = json.loads(path.read_text("utf-8"))
         units = meeting_units(record, mid)
-        out[mid] = (units, label_meeting(record, mid, units))
+        out[mid] = (units, label_meeting(record, mid, units, reports))
     return out
 
 
@@ -267,9 +289,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--sample", type=int, default=20)
     args = parser.parse_args()
-    material = weak_material(args.data)
+    reports: Counter[str] = Counter()
+    material = weak_material(args.data, reports)
     counts: Counter[str] = Counter(lab.kind for _, labs in material.values() for lab in labs)
-    print(f"{len(material)} meetings; labels: {dict(counts)}")
+    print(f"{len(material)} meetings; answer sentences typed: {dict(reports)}; labels: {dict(counts)}")
     rng = random.Random(7)
     pos = [(units, lab) for units, labs in material.values() for lab in labs if lab.kind != "none"]
     for units, lab in rng.sample(pos, min(args.sample, len(pos))):

@@ -29,11 +29,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import ahocorasick
+
 from sales_operator.meetings import prefilter
 from sales_operator.meetings.extract import Sentence
 
 __all__ = [
-    "CANDIDATE",
+    "CANDIDATE_PHRASES",
     "DecisionModel",
     "MeetingContext",
     "is_candidate",
@@ -46,29 +48,52 @@ MIN_WORDS = 4
 NEXT_TURNS = 3
 """Turns after the sentence's own whose answers are context features."""
 
-CANDIDATE = re.compile(
-    r"\b(?:we'll|we\s+will|we'd|we\s+can|let's|let\s+us|maybe|perhaps|should|shall|could|"
-    r"I\s+think|I'd|I\s+would|how\s+about|what\s+about|why\s+don't|gonna|going\s+to|"
-    r"have\s+to|need\s+to|must|decid\w*|agree\w*|go\s+(?:with|for))\b",
-    re.IGNORECASE,
-)
-"""The form of a sentence that can state or propose a group choice: only these are scored."""
-
-
-_NEEDLES = (
+CANDIDATE_PHRASES = (
     "we'll", "we will", "we'd", "we can", "let's", "let us", "maybe", "perhaps", "should",
-    "shall", "could", "i think", "i'd", "i would", "about", "don't", "gonna", "going to",
-    "have to", "need to", "must", "decid", "agree", "go with", "go for",
+    "shall", "could", "i think", "i'd", "i would", "how about", "what about", "why don't",
+    "gonna", "going to", "have to", "need to", "must", "go with", "go for",
 )  # fmt: skip
-"""One of these (lower case) is in every text `CANDIDATE` matches: a cheap test first."""
+"""Phrases, as whole words, that give a sentence the form of a group choice or proposal."""
+CANDIDATE_STEMS = ("decid", "agree")
+"""Word beginnings that do the same ("decided", "agreement")."""
+
+
+def _automaton() -> Any:
+    automaton = ahocorasick.Automaton()
+    for phrase in CANDIDATE_PHRASES:
+        automaton.add_word(phrase, (len(phrase), True))
+    for stem in CANDIDATE_STEMS:
+        automaton.add_word(stem, (len(stem), False))
+    automaton.make_automaton()
+    return automaton
+
+
+_CANDIDATES = _automaton()
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
 
 
 def is_candidate(text: str) -> bool:
-    """Return whether `text` has the form of a group choice or proposal (and is long enough)."""
-    if len(text.split()) < MIN_WORDS:
+    """Return whether `text` has the form of a group choice or proposal (and is long enough).
+
+    It holds one of `CANDIDATE_PHRASES` as whole words, or a word that begins with one of
+    `CANDIDATE_STEMS` (case-blind; one scan of the text), and has `MIN_WORDS` words.
+    """
+    if text.count(" ") < MIN_WORDS - 1:  # fewer words for certain
         return False
-    low = text.lower().replace("\u2019", "'")
-    return prefilter.contains_any(_NEEDLES, low) and CANDIDATE.search(text) is not None
+    low = text.lower()
+    if "\u2019" in low:
+        low = low.replace("\u2019", "'")
+    for end, (size, whole) in _CANDIDATES.iter(low):
+        start = end - size + 1
+        if start > 0 and _word_char(low[start - 1]):
+            continue
+        if whole and end + 1 < len(low) and _word_char(low[end + 1]):
+            continue
+        return len(text.split()) >= MIN_WORDS
+    return False
 
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -127,6 +152,26 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1024)
+def _class_features(classes: tuple[str, ...]) -> tuple[str, ...]:
+    """Return `c:<class>` for each class and `cc:<a>+<b>` for each pair (a few hundred sets)."""
+    pairs = [f"cc:{a}+{b}" for i, a in enumerate(classes) for b in classes[i + 1 :]]
+    return (*(f"c:{c}" for c in classes), *pairs)
+
+
+def _form(text: str) -> tuple[tuple[str, ...], list[str]]:
+    """Return a sentence's word classes (sorted) and its other form features."""
+    toks = _tokens(text)
+    get = _CLASS_OF.get
+    classes = tuple(sorted({c for w in toks for c in get(w, ())}))
+    rest = [f"first:{toks[0]}"] if toks else []
+    n = len(toks)
+    rest.append("len:short" if n < 8 else "len:mid" if n < 20 else "len:long")
+    if text.rstrip("\"') ").endswith("?"):
+        rest.append("q")
+    return classes, rest
+
+
 def sentence_features(text: str) -> list[str]:
     """Return the features of one sentence alone: its form, not its topic.
 
@@ -134,18 +179,8 @@ def sentence_features(text: str) -> list[str]:
     question. No other word is a feature: topic words fit the training meetings and
     nothing else.
     """
-    toks = _tokens(text)
-    get = _CLASS_OF.get
-    classes = sorted({c for w in toks for c in get(w, ())})
-    feats = [f"c:{c}" for c in classes]
-    feats += [f"cc:{a}+{b}" for i, a in enumerate(classes) for b in classes[i + 1 :]]
-    if toks[:1]:
-        feats.append(f"first:{toks[0]}")
-    n = len(toks)
-    feats.append("len:short" if n < 8 else "len:mid" if n < 20 else "len:long")
-    if text.rstrip("\"') ").endswith("?"):
-        feats.append("q")
-    return feats
+    classes, rest = _form(text)
+    return [*_class_features(classes), *rest]
 
 
 class MeetingContext:
@@ -176,7 +211,7 @@ class MeetingContext:
             first = reply[0].text
             accept = _ACCEPT.match(first) is not None
             nod = accept and len(reply) == 1 and len(first.split()) <= 3
-            objects = _OBJECTS.search(" ".join(r.text for r in reply)) is not None
+            objects = prefilter.search(_OBJECTS, " ".join(r.text for r in reply)) is not None
             found = self._replies[turn] = (accept, nod, objects, reply[-1].question)
         return found
 
@@ -238,10 +273,6 @@ class MeetingContext:
         return feats
 
 
-_CONTEXT = frozenset({"pos", "next1", "next2", "next3", "next", "at", "prev"})
-"""The prefixes of the features `MeetingContext.context_features` gives."""
-
-
 class DecisionModel:
     """A binary linear classifier: one weight per feature, a bias and a threshold."""
 
@@ -250,12 +281,37 @@ class DecisionModel:
         self.weights: dict[str, float] = {k: float(v) for k, v in data["weights"].items()}
         self.bias: float = float(data["bias"])
         self.threshold: float = float(data["threshold"])
+        self._room: float | None = None
 
     def probability(self, feats: Sequence[str]) -> float:
         """Return the probability that the sentence with `feats` states a decision."""
         get = self.weights.get
         score = self.bias + sum(get(f, 0.0) for f in set(feats))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
+
+    def context_room(self) -> float:
+        """Return the most `MeetingContext.context_features` can add to a sentence's score.
+
+        Per group of features that can hold together: one of `pos:last`/`pos:inner` (and
+        `pos:alone`); per next turn, `same` or the sum of its answers; one `at:`; the rest.
+        """
+        if self._room is None:
+
+            def up(*names: str) -> float:
+                return sum(max(0.0, self.weights.get(n, 0.0)) for n in names)
+
+            answers = ("accept", "nod", "object", "question")
+            self._room = (
+                max(up("pos:last"), up("pos:inner"))
+                + up("pos:alone", "next:nods2", "prev:question")
+                + sum(
+                    max(up(f"next{k}:same"), up(*(f"next{k}:{a}" for a in answers)))
+                    for k in range(1, NEXT_TURNS + 1)
+                )
+                + max(up(f"at:{q}") for q in range(4))
+                + 1e-9
+            )
+        return self._room
 
     def scores(self, units: Sequence[Sentence]) -> list[float | None]:
         """Return each sentence's probability (None for one that is not a candidate)."""
@@ -278,18 +334,27 @@ class DecisionModel:
         """
         meeting = MeetingContext(units, ruled)
         get = self.weights.get
-        # the most any context can add: a sentence whose form alone falls short of the
-        # threshold by more is skipped before its context is read (same result, less work)
-        room = sum(max(0.0, w) for f, w in self.weights.items() if f.split(":")[0] in _CONTEXT)
+        # a sentence whose form alone falls short of the threshold by more than any context
+        # can add is skipped before its context is read (same result, less work)
+        room = self.context_room()
+        class_scores: dict[tuple[str, ...], float] = {}
         limit = math.log(self.threshold / (1.0 - self.threshold)) if 0 < self.threshold < 1 else 0
         out: list[Sentence] = []
         for i, s in enumerate(meeting.units):
+            if not is_candidate(s.text):
+                continue
             key = (s.turn, s.index)
-            if key in skip or (ruled is not None and key in ruled) or not is_candidate(s.text):
+            if key in skip or (ruled is not None and key in ruled):
                 continue
-            form = sentence_features(s.text)
-            if self.bias + sum(get(f, 0.0) for f in form) + room + 1e-9 < limit:
+            classes, rest = _form(s.text)
+            by_classes = class_scores.get(classes)
+            if by_classes is None:
+                by_classes = class_scores[classes] = sum(
+                    get(f, 0.0) for f in _class_features(classes)
+                )
+            if self.bias + by_classes + sum(get(f, 0.0) for f in rest) + room < limit:
                 continue
+            form = [*_class_features(classes), *rest]
             if meeting.rule_decision(s):
                 continue  # the rules give its line
             feats = [*form, *meeting.context_features(i)]

@@ -490,13 +490,23 @@ def learned_decision(sentence: str) -> bool:
 
 
 def learned_text(sentence: str) -> str:
-    """Return the line for a decision only the learned model found: what it proposes, or
-    the sentence itself without fillers, its tag question and its trailing stop."""
+    """Return the line for a decision only the learned model found.
+
+    What it proposes when it is a hedged proposal; else the sentence without fillers, its
+    tag question and its trailing stop, up to its first clause end. A line longer than
+    `TEXT_MAX_WORDS` ends at its last comma within them (when that leaves three words).
+    """
     what = proposal_text(sentence)
     if what:
         return what
-    text = _TAG.sub("", plain_text(sentence).rstrip(".!?")).strip(" ,;:")
-    return " ".join(text.split()[:TEXT_MAX_WORDS])
+    text = _TAG.sub("", plain_text(sentence).rstrip(" .!")).rstrip(" .!?").strip(" ,;:")
+    text = _CLAUSE_END.split(text, maxsplit=1)[0].strip(" ,;:")
+    words = text.split()
+    if len(words) <= TEXT_MAX_WORDS:
+        return text
+    head = " ".join(words[:TEXT_MAX_WORDS])
+    cut = head.rfind(",")
+    return head[:cut] if cut > 0 and len(head[:cut].split()) >= 3 else head
 
 
 def find_decisions(units: Iterable[Sentence], *, learned: bool = True) -> list[ExtractedDecision]:
