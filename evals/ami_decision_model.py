@@ -6,10 +6,11 @@ decision; the other sentences of the answers' spans are `none`). The 23 hand-lab
 meetings of `evals/ami_actions.py` are never read here.
 
 Cross-validation (`FOLDS` folds by meeting) gives precision and recall against the weak
-labels for each threshold, for the model and for the rules alone (`find_decisions`). The
-threshold is the lowest at which the model, as a fallback for sentences the rules do not
-read as decisions, keeps the weak-label precision of rules-plus-model at least
-`MIN_PRECISION` of the rules' own. The final fit (all material) is written to
+labels for each threshold, for the model, the rules alone (`find_decisions` without the
+model) and rules-plus-model; a predicted decision counts when it lies within `WINDOW` turns
+of a weak one (the weak label marks the neighbourhood, not the exact sentence, see
+`evals/ami_weak_labels.py`). The threshold is the lowest at which rules-plus-model keeps
+`MIN_PRECISION` of the rules' own precision. The final fit (all material) is written to
 `src/sales_operator/data/decision_model.json`:
 
     python -m evals.ami_decision_model --data ../shared/data            # figures
@@ -124,11 +125,20 @@ def window_score(
     p = tp / pred if pred else None
     r = hit / gold if gold else None
     f = 2 * p * r / (p + r) if p and r else None
-    return {"tp": tp, "predicted": pred, "gold": gold, "found": hit, "precision": p, "recall": r,
-            "f1": f}
+    return {
+        "tp": tp,
+        "predicted": pred,
+        "gold": gold,
+        "found": hit,
+        "precision": p,
+        "recall": r,
+        "f1": f,
+    }
 
 
-def cross_validate(data: list[dict[str, Any]], meetings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def cross_validate(
+    data: list[dict[str, Any]], meetings: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     """Return window P/R of the rules, the model and rules-plus-model per threshold (held folds)."""
     from sales_operator.meetings.decision_model import DecisionModel
 

@@ -172,7 +172,13 @@ def test_a_decision_still_to_be_made_is_not_a_learned_decision() -> None:
     assert not learned_decision("I think it depends on the price.")
     assert not learned_decision("So shall we have the rubber case?")
     assert learned_decision("Just the simple push buttons then, with the power on top.")
-    assert learned_text("{vocalsound} Just the two colours then, right?") == "Just the two colours then"
+    line = learned_text("{vocalsound} Just the two colours then, right?")
+    assert line == "Just the two colours then"
+    long = (
+        "So those are the three things , just not to worry about teletext , uh only control "
+        "the T_V_ , and incorporate the colour of the company ."
+    )
+    assert learned_text(long) == "So those are the three things , just not to worry about teletext"
 
 
 def test_the_shipped_model_loads_with_form_and_context_weights() -> None:
@@ -243,7 +249,9 @@ def test_weak_labels_align_a_decision_report_to_its_sentence() -> None:
     labels = label_meeting(record, "M", units, reports)
     assert reports == Counter({"decision": 1})
     positives = [(units[x.position].text, x.kind) for x in labels if x.kind != "none"]
-    assert positives == [("Maybe we should go with the wooden case and the rubber buttons.", "decision")]
+    assert positives == [
+        ("Maybe we should go with the wooden case and the rubber buttons.", "decision")
+    ]
     negatives = {units[x.position].turn for x in labels if x.kind == "none"}
     assert negatives and all(abs(t - 4) > 2 for t in negatives)  # not next to the positive
     assert 0 in negatives  # "let's look at the material": the form, but no decision

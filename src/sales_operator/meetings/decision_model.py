@@ -5,18 +5,24 @@ with") and hedged proposals another speaker accepts. Design meetings decide most
 hedged proposals the group goes along with, said in many ways, and the rules tuned on a
 dozen meetings miss most of them on meetings they were not written on.
 
-This module scores each sentence of a meeting with a linear model (binary logistic
-regression) over its words, word pairs, word classes (hedges, "we", modals, choices, ...),
-what the rules say of it, and its context: its place in the turn, and how the next turns of
-other speakers answer (agreement, a bare nod, an objection, a question). The weights are
-shipped as data (`data/decision_model.json`) and trained by `evals/ami_decision_model.py` on
-*weak labels*: sentences of QMSum's AMI meetings aligned to QMSum's reference answers that
-report a decision ("the team decided on latex covers"), excluding the 23 hand-labelled
-meetings of `evals/ami_actions.py`. Scoring is a dict look-up per feature: no numpy.
+This module scores the sentences that have the form of a group choice or proposal
+(`is_candidate`: "we'll", "let's", "maybe", "should", "I think", "gonna", "decided", ...)
+with a linear model (binary logistic regression) over their *form*, not their topic: word
+classes (hedges, "we", modals, choice verbs, agreement, negation, ...) and their pairs, the
+first word, a length band, whether it is a question; and their *context*: place in the
+turn, how the next three turns of other speakers answer (agreement, a bare nod, an
+objection, a question, two speakers agreeing), whether it answers another speaker's
+question, and where in the meeting it is. The weights are shipped as data
+(`data/decision_model.json`) and trained by `evals/ami_decision_model.py` on *weak labels*:
+sentences of QMSum's AMI meetings aligned to QMSum's reference answers that report a
+decision ("the team decided on latex covers"), excluding the 23 hand-labelled meetings of
+`evals/ami_actions.py`. Scoring is a dict look-up per feature (no numpy); a sentence whose
+form cannot reach the threshold with any context is skipped before its context is read.
 
 `find_decisions` asks it for sentences the rules do not read as decisions; a sentence is a
 decision when its probability reaches the shipped threshold (chosen on cross-validation
-folds of the weak-labelled meetings).
+folds of the weak-labelled meetings) and it is not a decision still to be made
+(`decisions.learned_decision`).
 """
 
 from __future__ import annotations
@@ -236,9 +242,12 @@ class MeetingContext:
         return is_decision(s.text) is not None
 
     def context_features(self, i: int) -> list[str]:
-        """Return the context features of `units[i]`: its place in its turn, how the next
-        turns answer (agreement, a bare nod, an objection, a question; two speakers
-        agreeing), whether it answers another speaker's question, where in the meeting it is."""
+        """Return the context features of `units[i]`.
+
+        Its place in its turn, how the next turns answer (agreement, a bare nod, an
+        objection, a question; two speakers agreeing), whether it answers another speaker's
+        question, and where in the meeting it is.
+        """
         s = self.units[i]
         feats: list[str] = []
         by_turn, order = self.by_turn, self.order

@@ -506,7 +506,7 @@ def learned_text(sentence: str) -> str:
         return text
     head = " ".join(words[:TEXT_MAX_WORDS])
     cut = head.rfind(",")
-    return head[:cut] if cut > 0 and len(head[:cut].split()) >= 3 else head
+    return head[:cut].rstrip(" ,") if cut > 0 and len(head[:cut].split()) >= 3 else head
 
 
 def find_decisions(units: Iterable[Sentence], *, learned: bool = True) -> list[ExtractedDecision]:
