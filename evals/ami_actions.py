@@ -45,6 +45,8 @@ BEFORE = Path(__file__).resolve().parent / "datasets" / "ami_actions_split_befor
 """The figures on both halves before those rules (i9c), for the before/after table."""
 ROUND5_BEFORE = Path(__file__).resolve().parent / "datasets" / "ami_actions_round5_before.json"
 """The figures on both halves before round 5 (mq) changed the decision rules."""
+ROUND6_BEFORE = Path(__file__).resolve().parent / "datasets" / "ami_actions_round6_before.json"
+"""The figures on both halves before round 6 (ami) added the learned decision classifier."""
 CALL_DATE = date(2005, 1, 12)
 """A fixed call date (AMI was recorded in 2005); only due phrases are scored, not dates."""
 
@@ -87,9 +89,16 @@ def _prf(tp: int, pred: int, gold: int) -> dict[str, Any]:
     return {"tp": tp, "predicted": pred, "gold": gold, "precision": p, "recall": r, "f1": f}
 
 
-def predict(record: dict[str, Any], mid: str) -> dict[str, list[dict[str, Any]]]:
-    """Run the offline extraction on one meeting; return its commitments and decisions."""
-    from sales_operator.meetings.extract import extract_offline
+def predict(
+    record: dict[str, Any], mid: str, *, learned: bool = True
+) -> dict[str, list[dict[str, Any]]]:
+    """Run the offline extraction on one meeting; return its commitments and decisions.
+
+    With `learned=False` the decisions are the rules' alone (`find_decisions(...,
+    learned=False)`: no learned decision classifier), for the ablation.
+    """
+    from sales_operator.meetings.decisions import find_decisions
+    from sales_operator.meetings.extract import extract_offline, sentences
     from sales_operator.meetings.transcript import parse_transcript
 
     raw = record["meeting_transcripts"]
@@ -106,7 +115,10 @@ def predict(record: dict[str, Any], mid: str) -> dict[str, list[dict[str, Any]]]
         out["commitment"].append(
             {"turn": _turn_of(c.quote, texts), "text": c.title or c.text, "due": c.due}
         )
-    for d in getattr(extraction, "decisions", None) or []:
+    decisions = extraction.decisions
+    if not learned:
+        decisions = find_decisions(sentences(transcript, sides), learned=False)
+    for d in decisions:
         quote = getattr(d, "quote", "") or ""
         out["decision"].append({"turn": _turn_of(quote, texts), "text": getattr(d, "text", "")})
     return out
@@ -171,6 +183,13 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def _pr(m: dict[str, Any]) -> str:
+    """`P / R (matched/predicted)`, or "-" when there is no figure."""
+    if not m:
+        return "-"
+    return f"{_fmt(m.get('precision'))} / {_fmt(m.get('recall'))} ({m['tp']}/{m['predicted']})"
+
+
 def due_phrase_recall(
     gold_rows: Sequence[dict[str, Any]], records: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
@@ -221,8 +240,11 @@ def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Sect
         predictions[mid] = predict(records[mid], mid)
     scores = score(gold, predictions)
     halves = {name: score(gold, predictions, ids_) for name, ids_ in load_split().items()}
+    rules_only = {mid: predict(records[mid], mid, learned=False) for mid in ids}
+    rule_halves = {name: score(gold, rules_only, ids_) for name, ids_ in load_split().items()}
     before = json.loads(BEFORE.read_text("utf-8")) if BEFORE.is_file() else {}
     before5 = json.loads(ROUND5_BEFORE.read_text("utf-8")) if ROUND5_BEFORE.is_file() else {}
+    before6 = json.loads(ROUND6_BEFORE.read_text("utf-8")) if ROUND6_BEFORE.is_file() else {}
     dues = due_phrase_recall(gold, records)
     rows = []
     for kind in ("commitment", "decision"):
@@ -234,15 +256,18 @@ def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Sect
             s = half[kind]
             was = before.get(name, {}).get(kind, {})
             was5 = before5.get(name, {}).get(kind, {})
+            was6 = before6.get(name, {}).get(kind, {})
+            rules = rule_halves[name][kind]
             half_rows.append(
                 [
                     name,
                     kind,
                     s["gold"],
                     f"{_fmt(was.get('precision'))} / {_fmt(was.get('recall'))}",
-                    f"{_fmt(was5.get('precision'))} / {_fmt(was5.get('recall'))}"
-                    + (f" ({was5['tp']}/{was5['predicted']})" if was5 else ""),
-                    f"{_fmt(s['precision'])} / {_fmt(s['recall'])} ({s['tp']}/{s['predicted']})",
+                    _pr(was5),
+                    _pr(was6),
+                    _pr(s),
+                    _pr(rules) if kind == "decision" else "",
                 ]
             )
     due = scores["commitment"]["due_phrase"]
@@ -264,7 +289,9 @@ def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Sect
                 "gold",
                 "before P / R",
                 "before round 5 P / R",
+                "before round 6 P / R",
                 "now P / R (matched/predicted)",
+                "now, rules alone (no learned decisions)",
             ],
             half_rows,
         ),
@@ -274,6 +301,15 @@ def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Sect
         'can state that ...") and dropped decisions that only point back at the one just made; '
         "developed on the tune half only (its misses and false alarms), the held-out half "
         f"scored once before (`{ROUND5_BEFORE.name}`) and once after.",
+        "Round 6 (ami) added a learned decision classifier (`meetings.decision_model`): a "
+        "logistic regression over a sentence's form (word classes, first word, length, "
+        "question) and its context (place in the turn, how the next three turns answer, "
+        "place in the meeting), trained on weak labels from QMSum's reference answers on the "
+        "74 AMI meetings not labelled here (`evals/ami_weak_labels.py`, "
+        "`evals/ami_decision_model.py`), threshold from cross-validation on those meetings. "
+        "It adds a decision where the rules read none. Neither the training nor the "
+        f"threshold read these 23 meetings; before: `{ROUND6_BEFORE.name}`. The last column "
+        "is the same code with the classifier switched off.",
         f"Due phrase right on {due['due_phrase_right']} of {due['matched_with_gold_due']} "
         "matched commitments whose gold has one.",
         f"`meetings.dates` alone (no extraction): the gold due phrase of {dues['found']} of "
@@ -311,6 +347,7 @@ def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Sect
             "meetings": ids,
             **scores,
             "halves": halves,
+            "halves_rules_only": rule_halves,
             "due_phrases": dues,
             "predictions": predictions,
         },

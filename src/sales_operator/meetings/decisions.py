@@ -36,6 +36,8 @@ __all__ = [
     "decision_text",
     "find_decisions",
     "is_decision",
+    "learned_decision",
+    "learned_text",
     "plain_text",
     "proposal_text",
 ]
@@ -488,20 +490,72 @@ CONFIRM_TURNS = 3
 within this many turns after a decision confirms it: it is not a second decision."""
 
 
-def find_decisions(units: Iterable[Sentence]) -> list[ExtractedDecision]:
+# A decision still to be made ("now we need to discuss and come to a decision on ...", "we
+# have to decide what ...", "it depends"): the model's form features can take it for one.
+_STILL_OPEN = re.compile(
+    r"\b(?:need|needs|have|has|got|going|gonna|want|should|must|will|'ll|let's|let\s+us|"
+    r"try|trying)\s+(?:to\s+)?(?:\w+\s+){0,2}?(?:discuss|decide|talk|think|consider|figure|"
+    r"look\s+(?:at|into)|find\s+out|come\s+to\s+(?:a|an|the)\s+(?:decision|agreement|"
+    r"conclusion))\b|\bit\s+(?:all\s+)?depends\b|\bI'm\s+(?:not\s+sure|assuming)\b|"
+    r"\b(?:for|in)\s+the\s+purposes?\s+of\s+(?:this|the)\s+meeting\b",
+    re.IGNORECASE,
+)
+
+
+def learned_decision(sentence: str) -> bool:
+    """Whether a sentence the learned model picked can state a decision.
+
+    Not a question, a hypothetical, or a decision still to be made (`_STILL_OPEN`).
+    """
+    text = plain_text(sentence)
+    return not (_question(text) or is_hypothetical(text) or _STILL_OPEN.search(text))
+
+
+def learned_text(sentence: str) -> str:
+    """Return the line for a decision only the learned model found.
+
+    What it proposes when it is a hedged proposal; else the sentence without fillers, its
+    tag question and its trailing stop, up to its first clause end. A line longer than
+    `TEXT_MAX_WORDS` ends at its last comma within them (when that leaves three words).
+    """
+    what = proposal_text(sentence)
+    if what:
+        return what
+    text = _TAG.sub("", plain_text(sentence).rstrip(" .!")).rstrip(" .!?").strip(" ,;:")
+    text = _CLAUSE_END.split(text, maxsplit=1)[0].strip(" ,;:")
+    words = text.split()
+    if len(words) <= TEXT_MAX_WORDS:
+        return text
+    head = " ".join(words[:TEXT_MAX_WORDS])
+    cut = head.rfind(",")
+    return head[:cut].rstrip(" ,") if cut > 0 and len(head[:cut].split()) >= 3 else head
+
+
+def find_decisions(units: Iterable[Sentence], *, learned: bool = True) -> list[ExtractedDecision]:
     """Return the decisions stated in `units`, one per sentence.
 
     A restatement (same content within `REPEAT_TURNS` turns) and a bare confirmation of the
-    decision just made are dropped.
+    decision just made are dropped. With `learned` (the default), a sentence the rules do not
+    read as a decision is one when the shipped classifier of `meetings.decision_model` is
+    confident (a meeting's hedged proposals the group goes along with).
     """
     units = list(units)
     proposed = {(s.turn, s.index): what for s, what in agreed_proposals(units)}
     for s, what in checked_statements(units):
         proposed.setdefault((s.turn, s.index), what)
+    cues = [is_decision(s.text) for s in units]
+    if learned:
+        from sales_operator.meetings.decision_model import load_decision_model
+
+        model = load_decision_model()
+        if model is not None:
+            ruled = {(s.turn, s.index) for s, cue in zip(units, cues, strict=True) if cue}
+            for s in model.candidates(units, skip=proposed, ruled=ruled):
+                if learned_decision(s.text):
+                    proposed.setdefault((s.turn, s.index), learned_text(s.text))
     found: list[ExtractedDecision] = []
     seen: list[tuple[int, set[str]]] = []
-    for s in units:
-        cue = is_decision(s.text)
+    for s, cue in zip(units, cues, strict=True):
         if cue is not None:
             text = decision_text(s.text, cue)
         elif (s.turn, s.index) in proposed:
