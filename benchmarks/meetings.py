@@ -219,7 +219,8 @@ def target_check(rows: list[dict[str, Any]], ami: dict[str, Any] | None) -> dict
     when every one of them is at or under `TARGET_S_PER_HOUR`.
     """
     figures = {
-        f"generated call {r['hours']:.1f} h": r["analyze_offline_cpu_s_per_spoken_hour"] for r in rows
+        f"generated call {r['hours']:.1f} h": r["analyze_offline_cpu_s_per_spoken_hour"]
+        for r in rows
     }
     if ami is not None:
         figures[f"{ami['meetings']} AMI meetings"] = ami["cpu_s_per_spoken_hour"]
