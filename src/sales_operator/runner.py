@@ -106,10 +106,15 @@ def send_event(
         )
         _, repeated = check_event_fits(current, parsed, payload)
         if repeated:
+            if cut_off_event(before) == event_id_for(tid, parsed):
+                # its run was cut off before its request (a closed stream): finish it, once
+                values = _run(graph, None, tid, context, on_update)
+                sync_inbox_index(graph, tid, deps=d)
+                return values
             return dict(before.values)  # the same event again: nothing runs twice
         if d is not None:
             stuck = _recovery_needed(graph, tid, d.crm, before)
-            if stuck is not None:
+            if stuck is not None and not stuck.get("cut_off"):
                 raise RecoveryNeededError(
                     f"deal {tid!r}: {stuck['message']}; the event was not recorded",
                     deal_id=tid,
@@ -216,6 +221,11 @@ def _recovery_needed(
     if not request_id:
         return None
     interrupted = _interrupt_value(snapshot)
+    if cut_off_event(snapshot):
+        item = _recovery_item(
+            deal_id, request_id, [], "the run of its last event stopped before its request"
+        )
+        return {**item, "cut_off": True}
     if interrupted is None and _follow_up_stopped(snapshot):
         return _recovery_item(
             deal_id,
@@ -262,6 +272,24 @@ def _current_request_id(values: dict[str, Any]) -> str:
     """Return the id of the request a thread's values ask (or asked) now."""
     event_id = str(values.get("event_id") or "")
     return request_id_for(event_id, values.get("deferred")) if event_id else ""
+
+
+def cut_off_event(snapshot: Any) -> str | None:
+    """Return the event id whose run stopped short of its request, or None.
+
+    A run whose caller closed its stream early (a client that went away), or that a crash or
+    an error stopped in the patterns, leaves the thread checkpointed mid-event: nodes still to
+    run, nothing asked. The event is on the thread, so sending it again would count as a
+    repeat; `send_event` and the graph's own guard finish the run instead, and
+    `pending_request` reports it as a recovery (`recover_deal` finishes it too).
+    """
+    upcoming = set(snapshot.next)
+    if not upcoming or "execute_actions" in upcoming or _follow_up_stopped(snapshot):
+        return None  # nothing left, or a recovery of another kind
+    if any(task.interrupts for task in snapshot.tasks):
+        return None  # a request waits
+    values = snapshot.values or {}
+    return str(values.get("event_id") or "") or None
 
 
 def _follow_up_stopped(snapshot: Any) -> bool:
@@ -387,7 +415,11 @@ def recover_deal(
             raise ApprovalError(f"deal {deal_id!r}: nothing to recover")
         ctx = context or Context()
         interrupted = _interrupt_value(snapshot)
-        if "execute_actions" in snapshot.next or _follow_up_stopped(snapshot):
+        if (
+            "execute_actions" in snapshot.next
+            or _follow_up_stopped(snapshot)
+            or stuck.get("cut_off")
+        ):
             values = _run(graph, None, deal_id, ctx, on_update)
         elif interrupted is not None:
             recorded = {

@@ -90,19 +90,28 @@ def test_an_event_run_is_flushed_however_it_ends(
     with pytest.raises(EventError):
         graph.invoke({"event": lifecycle_events()[1]}, CONFIG)
     assert flushes == [side.total_changes]
-    # a stream closed after its first chunk: the run's last writes, then the flush
-    chunks = graph.stream({"event": lifecycle_events()[0]}, CONFIG, stream_mode="updates")
+    # a stream closed after its first chunk: the run's last writes, then the flush (each
+    # ending on a thread of its own: the repeat of a cut-off event finishes that run instead)
+    chunks = graph.stream(
+        {"event": lifecycle_events()[0]}, _thread("closed"), stream_mode="updates"
+    )
     next(chunks)
     chunks.close()
     assert len(flushes) == 2 and flushes[-1] == side.total_changes
     # a stream dropped unfinished
-    chunks = graph.stream({"event": lifecycle_events()[0]}, CONFIG, stream_mode="updates")
+    chunks = graph.stream(
+        {"event": lifecycle_events()[0]}, _thread("dropped"), stream_mode="updates"
+    )
     next(chunks)
     del chunks
     assert len(flushes) == 3 and flushes[-1] == side.total_changes
-    # a whole run (the closed streams left the event in the thread: a repeat now)
-    graph.invoke({"event": lifecycle_events()[0]}, CONFIG)
+    # a whole run
+    graph.invoke({"event": lifecycle_events()[0]}, _thread("whole"))
     assert len(flushes) == 4 and flushes[-1] == side.total_changes
+
+
+def _thread(name: str) -> Any:
+    return thread_config(f"{SEED_DEAL_ID}-{name}")
 
 
 def test_a_recovery_is_a_decision_run_too(deps: Deps) -> None:

@@ -102,7 +102,7 @@ def test_a_request_pending_across_a_crash_is_in_the_index_until_answered(
     assert _inbox(graph, deps) == _scanned(graph, deps) == set()
 
 
-def test_a_crash_between_indexing_and_the_interrupt_leaves_a_stale_entry_the_inbox_drops(
+def test_a_crash_between_indexing_and_the_interrupt_shows_the_cut_off_run_as_a_recovery(
     tmp_path: Path, scorer: Any
 ) -> None:
     deps, graph = _open(tmp_path / "work", scorer)
@@ -117,9 +117,12 @@ def test_a_crash_between_indexing_and_the_interrupt_leaves_a_stale_entry_the_inb
         send_event(graph, lifecycle_events()[0])
     deps.crm.index_request = real_index  # type: ignore[attr-defined]
     assert _indexed(deps) == {SEED_DEAL_ID}
-    assert _scanned(graph, deps) == set()  # no interrupt was checkpointed: nothing waits
-    assert _inbox(graph, deps) == set()
-    assert _indexed(deps) == set()  # the stale entry is gone
+    # no interrupt was checkpointed, but the event's run stopped short of its request: the
+    # deal shows as a recovery (`runner.cut_off_event`), so its entry stays
+    stuck = pending_request(graph, SEED_DEAL_ID, deps=deps)
+    assert stuck is not None and stuck["recovery"] and stuck.get("cut_off")
+    assert _scanned(graph, deps) == _inbox(graph, deps) == {SEED_DEAL_ID}
+    assert _indexed(deps) == {SEED_DEAL_ID}
     # continuing the thread reaches the gate again: the request is indexed and pending
     graph.invoke(None, thread_config(SEED_DEAL_ID))
     assert _inbox(graph, deps) == _scanned(graph, deps) == {SEED_DEAL_ID}

@@ -337,15 +337,11 @@ def test_a_later_event_through_the_graph_never_runs_an_earlier_request(
     deps.messenger.post = real_post  # type: ignore[method-assign]
     stale = pending_request(graph, SEED_DEAL_ID)
     assert stale is not None and stale["recovery"]
-    # plain LangGraph, bypassing the runner: the next event's executor ignores the old request
-    graph.invoke({"event": lifecycle_events()[1]}, CONFIG)
-    request = pending_request(graph, SEED_DEAL_ID)
-    if request is not None and request["action_requests"]:
-        graph.invoke(
-            Command(resume={"decisions": [{"type": "reject"}] * len(request["action_requests"])}),
-            CONFIG,
-            context=None,
-        )
+    # plain LangGraph, bypassing the runner: refused like send_event, before anything is
+    # recorded, so the recovery stays visible (it used to be hidden by the new event)
+    with pytest.raises(RecoveryNeededError, match="not recorded"):
+        graph.invoke({"event": lifecycle_events()[1]}, CONFIG)
+    assert pending_request(graph, SEED_DEAL_ID) == stale
     assert _slack(deps) == []  # the earlier request's Slack post never ran silently
 
 
