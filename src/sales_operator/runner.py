@@ -286,6 +286,8 @@ def cut_off_event(snapshot: Any) -> str | None:
     upcoming = set(snapshot.next)
     if not upcoming or "execute_actions" in upcoming or _follow_up_stopped(snapshot):
         return None  # nothing left, or a recovery of another kind
+    if "ingest_event" in upcoming:
+        return None  # the event itself was refused (malformed): nothing of it was recorded
     if any(task.interrupts for task in snapshot.tasks):
         return None  # a request waits
     values = snapshot.values or {}

@@ -15,6 +15,7 @@ Two ways to lose an event that `send_event` alone did not cover:
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from sales_operator import Deps, build_operator
 from sales_operator.approval import approve_all
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
-from sales_operator.errors import RecoveryNeededError, TransientAdapterError
+from sales_operator.errors import EventError, RecoveryNeededError, TransientAdapterError
 from sales_operator.runner import (
     deal_receipts,
     inbox,
@@ -123,3 +124,28 @@ def test_plain_invoke_of_a_new_event_while_a_recovery_waits_is_refused(deps: Dep
     before = graph.get_state(config).values["event_id"]
     graph.invoke({"event": events[2]}, config)  # now the new event runs
     assert graph.get_state(config).values["event_id"] != before
+
+
+def test_a_refused_event_under_plain_invoke_is_not_taken_for_a_cut_off_run(deps: Deps) -> None:
+    """A malformed event fails in `ingest_event`: nothing of it is recorded, nothing to recover."""
+    graph = build_operator(deps, checkpointer=InMemorySaver())
+    config = thread_config(SEED_DEAL_ID)
+    events = lifecycle_events()
+    send_event(graph, events[0])
+    request = pending_request(graph, SEED_DEAL_ID)
+    assert request is not None
+    resume_deal(
+        graph,
+        SEED_DEAL_ID,
+        approve_all(request, reviewer=REVIEWER),
+        policy=deps.policy,
+        reviewer=REVIEWER,
+    )
+    bad = copy.deepcopy(events[2])
+    bad["payload"]["kind"] = 12345
+    with pytest.raises(EventError):
+        graph.invoke({"event": bad}, config)
+    assert graph.get_state(config).next == ("ingest_event",)
+    assert pending_request(graph, SEED_DEAL_ID) is None
+    graph.invoke({"event": events[2]}, config)  # the corrected event runs
+    assert graph.get_state(config).values["events"][-1].type == events[2]["type"]
