@@ -38,6 +38,16 @@ from sales_operator.runner import (
 REVIEWER = "mgr-jordan"
 
 
+def _approve(graph: Any, deps: Deps, request: dict[str, Any]) -> None:
+    resume_deal(
+        graph,
+        SEED_DEAL_ID,
+        approve_all(request, reviewer=REVIEWER),
+        policy=deps.policy,
+        reviewer=REVIEWER,
+    )
+
+
 def _cut_off_lead(graph: Any) -> dict[str, Any]:
     """Stream the seed lead and close the stream after its first chunk."""
     event = lifecycle_events()[0]
@@ -102,13 +112,7 @@ def test_plain_invoke_of_a_new_event_while_a_recovery_waits_is_refused(deps: Dep
     request = pending_request(graph, SEED_DEAL_ID)
     assert request is not None
     try:  # the Slack notice stays `retryable` after the executor's own retries
-        resume_deal(
-            graph,
-            SEED_DEAL_ID,
-            approve_all(request, reviewer=REVIEWER),
-            policy=deps.policy,
-            reviewer=REVIEWER,
-        )
+        _approve(graph, deps, request)
     except TransientAdapterError:
         pass
     stuck = pending_request(graph, SEED_DEAL_ID)
@@ -134,13 +138,7 @@ def test_a_refused_event_under_plain_invoke_is_not_taken_for_a_cut_off_run(deps:
     send_event(graph, events[0])
     request = pending_request(graph, SEED_DEAL_ID)
     assert request is not None
-    resume_deal(
-        graph,
-        SEED_DEAL_ID,
-        approve_all(request, reviewer=REVIEWER),
-        policy=deps.policy,
-        reviewer=REVIEWER,
-    )
+    _approve(graph, deps, request)
     bad = copy.deepcopy(events[2])
     bad["payload"]["kind"] = 12345
     with pytest.raises(EventError):
