@@ -115,11 +115,7 @@ def send_event(
         if d is not None:
             stuck = _recovery_needed(graph, tid, d.crm, before)
             if stuck is not None and not stuck.get("cut_off"):
-                raise RecoveryNeededError(
-                    f"deal {tid!r}: {stuck['message']}; the event was not recorded",
-                    deal_id=tid,
-                    action_ids=[a["id"] for a in stuck["unfinished"]],
-                )
+                raise recovery_error(tid, stuck)
         try:
             values = _run(graph, {"event": event}, tid, context, on_update)
         except Exception as err:
@@ -252,6 +248,15 @@ def _recovery_needed(
     else:
         message = "the run stopped before recording its results"
     return _recovery_item(deal_id, request_id, unfinished, message)
+
+
+def recovery_error(deal_id: str, stuck: dict[str, Any]) -> RecoveryNeededError:
+    """Return the error that refuses a new event while `stuck` (a recovery item) waits."""
+    return RecoveryNeededError(
+        f"deal {deal_id!r}: {stuck['message']}; the event was not recorded",
+        deal_id=deal_id,
+        action_ids=[a["id"] for a in stuck["unfinished"]],
+    )
 
 
 def _recovery_item(

@@ -116,20 +116,14 @@ def _unfinished(graph: Any, input: Any, snapshot: Any, limits: Any) -> Any:
         return input  # the thread's last run finished and left nothing approved to run
     from sales_operator.events import _current_state, check_event_fits, validate_event
     from sales_operator.leases import deps_of
-    from sales_operator.runner import _recovery_needed, cut_off_event
+    from sales_operator.runner import _recovery_needed, cut_off_event, recovery_error
 
     deps = deps_of(graph)
     configurable = snapshot.config.get("configurable", {})
     deal_id = str(snapshot.values.get("deal_id") or configurable.get("thread_id") or "")
     stuck = _recovery_needed(graph, deal_id, deps.crm, snapshot) if deps is not None else None
     if stuck is not None and not stuck.get("cut_off"):
-        from sales_operator.errors import RecoveryNeededError
-
-        raise RecoveryNeededError(
-            f"deal {deal_id!r}: {stuck['message']}; the event was not recorded",
-            deal_id=deal_id,
-            action_ids=[a["id"] for a in stuck["unfinished"]],
-        )
+        raise recovery_error(deal_id, stuck)
     cut = cut_off_event(snapshot)
     if cut is None:
         return input
