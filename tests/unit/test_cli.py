@@ -118,9 +118,36 @@ def test_demo_yes_runs_the_whole_lifecycle(
         "== Done ==",
     ):
         assert marker in out, marker
+    # speed_to_lead (the default): the lead's first request, then research, then the second
+    day1 = out[: out.index("Day 3")]
+    first = day1.index("first request, readable")
+    research = day1.index("then research and drafting, after the first request:")
+    second = day1.index("second request (the account research's first-touch drafts)")
+    assert first < day1.index("[assign_owner]") < day1.index("[post_slack]") < research
+    assert research < day1.index("brief (") < second < day1.index("[send_email]")
+    assert "[assign_owner]" not in day1[second:] and day1.count("approval needed") == 2
     # a second run in the same folder refuses instead of mixing runs
     code, _, err = _run(capsys, "demo", "--yes", "--workdir", str(workdir))
     assert code == 2 and "--reset" in err
+
+
+def test_demo_with_speed_to_lead_off_asks_once_per_lead(workdir: Path) -> None:
+    import io
+
+    from sales_operator.demo import run_demo
+    from sales_operator.deps import Deps
+    from sales_operator.policy import SpeedToLeadPolicy
+
+    deps = Deps.offline(workdir, sample=True)
+    deps.policy = deps.policy.model_copy(update={"speed_to_lead": SpeedToLeadPolicy(enabled=False)})
+    out = io.StringIO()
+    state = run_demo(workdir, assume_yes=True, deps=deps, out=out)
+    day1 = out.getvalue()[: out.getvalue().index("Day 3")]
+    assert "first request" not in day1 and "second request" not in day1
+    assert day1.count("approval needed") == 1
+    assert day1.index("brief (") < day1.index("approval needed")  # research before the ask
+    assert day1.index("[assign_owner]") < day1.index("[send_email]")
+    assert all(a.status == "executed" for a in state.proposed_actions)
 
 
 def test_demo_interactive_answers(

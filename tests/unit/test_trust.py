@@ -513,14 +513,19 @@ def test_cli_requires_a_known_reviewer_and_an_existing_action_id(
 # --- 11. proof: real processes, randomised ------------------------------------------------------
 
 
+@pytest.mark.parametrize("mode", ["--speed-to-lead", "--no-speed-to-lead"])
 def test_chaos_trials_in_real_processes_find_no_duplicate_loss_or_unauthorised_action(
-    tmp_path: Path,
+    tmp_path: Path, mode: str
 ) -> None:
-    """Every chaos scenario once (SIGKILL, racing reviewers and events, bypass, transient)."""
+    """Every chaos scenario once (SIGKILL, racing reviewers and events, bypass, transient).
+
+    In both modes of the policy's `speed_to_lead`: the trials start at the lead's first request
+    (owner and rep notice; on, the default) or at its single request (off).
+    """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
     run = subprocess.run(
         [sys.executable, "-m", "benchmarks.chaos", "--trials", "2", "--each", "--seed", "3",
-         "--out", str(tmp_path)],
+         mode, "--out", str(tmp_path)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -529,6 +534,7 @@ def test_chaos_trials_in_real_processes_find_no_duplicate_loss_or_unauthorised_a
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     summary = json.loads((tmp_path / "chaos.json").read_text())
+    assert summary["speed_to_lead"] is (mode == "--speed-to-lead")
     assert summary["trials"] == 8
     assert (summary["duplicates"], summary["losses"], summary["unauthorised"]) == (0, 0, 0)
     by = {r["scenario"]: r["codes"] for r in summary["results"]}
