@@ -158,19 +158,22 @@ def test_send_event_keeps_the_transcript_out_of_every_checkpoint(tmp_path: Path)
     assert sum(1 for e in events if e.type == "meeting_completed") == 1
 
 
+def _approve_every(graph: Any, deps: Deps) -> None:
+    """Approve each request in turn (the lead's two under speed_to_lead)."""
+    for _ in range(3):
+        request = pending_request(graph, "D-2001")
+        if request is None:
+            return
+        resume_deal(graph, "D-2001", approve_all(request, reviewer="mgr-jordan"), policy=deps.policy)
+    raise AssertionError("more than two requests for one event")
+
+
 def test_the_follow_up_reads_a_transcript_kept_in_the_blob_folder(tmp_path: Path) -> None:
     deps = Deps.offline(tmp_path / "w", sample=True)
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     lead, call = lifecycle_events()[:2]
     send_event(graph, lead)
-    resume_deal(
-        graph,
-        "D-2001",
-        approve_all(
-            pending_request(graph, "D-2001") or {"action_requests": []}, reviewer="mgr-jordan"
-        ),
-        policy=deps.policy,
-    )
+    _approve_every(graph, deps)
     send_event(graph, call)
     values = graph.get_state(thread_config("D-2001")).values
     assert is_ref(values["transcript"])  # the seed call is long enough to be kept by reference
@@ -203,7 +206,10 @@ def test_executed_actions_keep_their_long_text_by_reference(tmp_path: Path, blob
         deps.blobs = None
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     send_event(graph, lifecycle_events()[0])
-    request = pending_request(graph, "D-2001")
+    first = pending_request(graph, "D-2001")  # owner and notice first (speed_to_lead)
+    assert first is not None
+    resume_deal(graph, "D-2001", approve_all(first, reviewer="mgr-jordan"), policy=deps.policy)
+    request = pending_request(graph, "D-2001")  # the second: the first-touch email
     assert request is not None
     # the reviewer sees the text itself, never a reference
     pending = graph.get_state(thread_config("D-2001")).values["proposed_actions"]
