@@ -44,3 +44,34 @@ def one_request_policy_file(folder: Path) -> Path:
     path = folder / "policy-one-request.yaml"
     path.write_text(text.replace(ON, OFF), encoding="utf-8")
     return path
+
+
+def answer_every(
+    graph: Any,
+    deps: Any,
+    decide: Any = None,
+    *,
+    deal_id: str = "D-2001",
+    reviewer: str = "mgr-jordan",
+) -> int:
+    """Answer each request pending on `deal_id` in turn until none is; return how many.
+
+    A lead makes two under `speed_to_lead` (owner and notice, then the research's drafts),
+    any other event one. `decide(action_request)` gives each action's decision (approve by
+    default). A recovery, or a third request for one event, is an error.
+    """
+    from sales_operator.runner import pending_request, resume_deal
+
+    for answered in range(3):
+        request = pending_request(graph, deal_id, deps=deps)
+        if request is None:
+            return answered
+        if request.get("recovery"):
+            raise AssertionError(f"{deal_id} waits for a recovery: {request}")
+        decisions = [
+            decide(a) if decide is not None else {"type": "approve"}
+            for a in request["action_requests"]
+        ]
+        payload = {"decisions": decisions}
+        resume_deal(graph, deal_id, payload, policy=deps.policy, reviewer=reviewer)
+    raise AssertionError(f"more than two requests for one event on {deal_id}")

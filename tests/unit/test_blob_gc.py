@@ -17,6 +17,7 @@ from sales_operator.errors import ConfigurationError, InputError
 from sales_operator.graph import build_operator
 from sales_operator.runner import collect_blobs, deal_state, recover_deal, send_event
 from sales_operator.state import AuditEntry
+from tests.policies import one_request
 from tests.unit.test_inbox_index import _approve, _approve_every, _open
 
 HOUR = 3600.0
@@ -116,7 +117,9 @@ def test_references_are_found_at_any_depth(tmp_path: Path) -> None:
 def test_an_executor_crash_leaves_an_orphan_that_only_an_old_enough_collection_takes(
     tmp_path: Path, scorer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deps, graph = _open(tmp_path / "work", scorer)
+    # one request per lead (speed_to_lead off): each lead's texts are stored by one run
+    deps, _ = _open(tmp_path / "work", scorer)
+    graph = build_operator(one_request(deps), checkpointer=deps.checkpointer())
     assert deps.blobs is not None
     store = deps.blobs
 
@@ -124,14 +127,11 @@ def test_an_executor_crash_leaves_an_orphan_that_only_an_old_enough_collection_t
     other = lifecycle_events()[0]
     other["payload"]["deal"]["id"], other["payload"]["lead"]["id"] = "D-GC1", "L-GC1"
     send_event(graph, other)
-    _approve_every(graph, deps, "D-GC1")
+    _approve(graph, deps, "D-GC1")
     referenced = _files(store)
     assert referenced, "the executed actions stored no text by reference"
 
-    # the executor dies after storing the seed deal's texts, before its checkpoint (in the
-    # lead's second request, which holds the email: speed_to_lead asks the owner first)
-    send_event(graph, lifecycle_events()[0])
-    _approve(graph, deps)
+    # the executor dies after storing the seed deal's texts, before its checkpoint
     real = approval._text_by_reference
     stored: list[Any] = []
 
@@ -140,7 +140,7 @@ def test_an_executor_crash_leaves_an_orphan_that_only_an_old_enough_collection_t
         raise SystemExit("killed after writing a blob")
 
     monkeypatch.setattr(approval, "_text_by_reference", store_then_die)
-    referenced = _files(store)  # the first request's texts are referenced too
+    send_event(graph, lifecycle_events()[0])
     with pytest.raises(SystemExit):
         _approve(graph, deps)
     monkeypatch.setattr(approval, "_text_by_reference", real)

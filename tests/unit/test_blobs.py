@@ -23,6 +23,7 @@ from sales_operator.deps import Deps
 from sales_operator.events import event_id_for, parse_event
 from sales_operator.graph import build_operator
 from sales_operator.runner import pending_request, resume_deal, send_event, thread_config
+from tests.policies import answer_every
 
 LINE = "Dana Whitfield: we still dispatch every truck by hand and it is slow, " * 10 + "\n"
 TRANSCRIPT = "Sam Rivera: thanks for the time, Dana.\n" + LINE * 300  # ~200 KB
@@ -158,22 +159,12 @@ def test_send_event_keeps_the_transcript_out_of_every_checkpoint(tmp_path: Path)
     assert sum(1 for e in events if e.type == "meeting_completed") == 1
 
 
-def _approve_every(graph: Any, deps: Deps) -> None:
-    """Approve each request in turn (the lead's two under speed_to_lead)."""
-    for _ in range(3):
-        request = pending_request(graph, "D-2001")
-        if request is None:
-            return
-        resume_deal(graph, "D-2001", approve_all(request, reviewer="mgr-jordan"), policy=deps.policy)
-    raise AssertionError("more than two requests for one event")
-
-
 def test_the_follow_up_reads_a_transcript_kept_in_the_blob_folder(tmp_path: Path) -> None:
     deps = Deps.offline(tmp_path / "w", sample=True)
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     lead, call = lifecycle_events()[:2]
     send_event(graph, lead)
-    _approve_every(graph, deps)
+    assert answer_every(graph, deps) == 2  # the lead's two requests (speed_to_lead)
     send_event(graph, call)
     values = graph.get_state(thread_config("D-2001")).values
     assert is_ref(values["transcript"])  # the seed call is long enough to be kept by reference

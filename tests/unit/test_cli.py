@@ -41,11 +41,18 @@ def test_event_inbox_approve_reject_edit_audit(
     [item] = json.loads(out)
     assert item["deal_id"] == "D-2001"
     ids = [a["id"] for a in item["action_requests"]]
-    email = next(a for a in item["action_requests"] if a["name"] == "send_email")
+    # speed_to_lead (the default): the lead's first request holds the owner and the notice
+    assert [a["name"] for a in item["action_requests"]] == ["assign_owner", "post_slack"]
 
     # a partial decision is refused: every pending action needs one
     code, _, err = _run(capsys, "approve", "D-2001", ids[0], *w)
     assert code == 2 and "needs a decision too" in err
+
+    code, out, _ = _run(capsys, "approve", "D-2001", *w)
+    assert code == 0 and "[assign_owner] executed" in out and "more action(s)" in out
+    code, out, _ = _run(capsys, "inbox", "--json", *w)
+    [item] = json.loads(out)  # the second request: research and drafting have run
+    email = next(a for a in item["action_requests"] if a["name"] == "send_email")
 
     new_args = {**email["args"], "subject": "Edited from the CLI"}
     code, out, _ = _run(
@@ -183,6 +190,13 @@ def test_inbox_lists_pending_requests_across_deals(
     code, out, _ = _run(capsys, "inbox", "--json", *w)
     assert code == 0
     assert sorted(item["deal_id"] for item in json.loads(out)) == ["D-2001", "D-2002"]
+    assert _run(capsys, "reject", "D-2002", "-m", "duplicate lead", *w)[0] == 0
+    # speed_to_lead: rejecting the first request (owner, notice) still lets the research run,
+    # so D-2002's second request is listed next; rejecting that one too empties it
+    code, out, _ = _run(capsys, "inbox", "--json", *w)
+    listed = {item["deal_id"]: item for item in json.loads(out)}
+    assert sorted(listed) == ["D-2001", "D-2002"]
+    assert "send_email" in [a["name"] for a in listed["D-2002"]["action_requests"]]
     assert _run(capsys, "reject", "D-2002", "-m", "duplicate lead", *w)[0] == 0
     code, out, _ = _run(capsys, "inbox", "--json", *w)
     assert [item["deal_id"] for item in json.loads(out)] == ["D-2001"]
