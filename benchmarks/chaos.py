@@ -6,8 +6,8 @@
 Every trial starts from a fresh working folder (SQLite CRM and checkpoints, outbox, Slack log)
 holding the seed deal's first approval request (with `speed_to_lead` on, the bundled policy's
 default: the owner and the rep notice, whose approval runs research and drafting up to the
-second request; `--no-speed-to-lead`: the single request with everything), then runs one randomly chosen scenario in real
-processes (forked workers, each with its own connections):
+second request; `--no-speed-to-lead`: the single request with everything), then runs one
+randomly chosen scenario in real processes (forked workers, each with its own connections):
 
 - `kill_in_executor`: the approving process SIGKILLs itself inside `execute_actions`, before or
   after the k-th side effect (k random); a second process recovers (`recover_deal`);

@@ -194,7 +194,9 @@ def _answer(
         ],
     }
     try:
-        _retry(lambda: resume_deal(graph, deal_id, answer, policy=deps.policy, reviewer="mgr-jordan"))
+        _retry(
+            lambda: resume_deal(graph, deal_id, answer, policy=deps.policy, reviewer="mgr-jordan")
+        )
     except ApprovalError as exc:
         log["answers"].append([deal_id, request_id, verdict, f"refused: {exc}"])
         return 0

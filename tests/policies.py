@@ -19,7 +19,8 @@ OFF = "speed_to_lead:\n  enabled: false"
 
 ONE_REQUEST_SCRIPT = (
     "from sales_operator.policy import SpeedToLeadPolicy\n"
-    "deps.policy = deps.policy.model_copy(update={'speed_to_lead': SpeedToLeadPolicy(enabled=False)})\n"
+    "deps.policy = deps.policy.model_copy("
+    "update={'speed_to_lead': SpeedToLeadPolicy(enabled=False)})\n"
 )
 """Lines for a test's subprocess script that pin `speed_to_lead` off on its `deps`."""
 

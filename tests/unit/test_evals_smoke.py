@@ -35,7 +35,10 @@ def test_lifecycle_section_writes_a_passing_report(tmp_path: Path) -> None:
     # speed_to_lead is on by default: the lead asks twice, its owner and rep notice first
     assert section["speed_to_lead"] is True
     lead = section["events"][0]
-    assert lead["approval_requested"] == [["assign_owner", "post_slack"], ["update_crm", "send_email"]]
+    assert lead["approval_requested"] == [
+        ["assign_owner", "post_slack"],
+        ["update_crm", "send_email"],
+    ]
     assert lead["nodes"].index("notify_owner") < lead["nodes"].index("generative_research")
     assert lead["nodes"].count("approval_gate") == 2
     assert all(f["pass"] for f in section["facts"])

@@ -282,7 +282,7 @@ def test_cli_shows_the_first_request_then_the_second(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from sales_operator.cli import main
-    from sales_operator.policy import default_policy_text, load_policy
+    from sales_operator.policy import default_policy_text
 
     # the bundled policy (no --policy) has speed_to_lead on
     assert "speed_to_lead:\n  enabled: true" in default_policy_text()

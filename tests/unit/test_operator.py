@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
-from tests.policies import ONE_REQUEST_SCRIPT, answer_every, one_request
 
 from sales_operator import ApprovalError, ConfigurationError, Deps, EventError, build_operator
 from sales_operator.blobs import is_ref, resolve_text
@@ -27,6 +26,7 @@ from sales_operator.runner import (
     send_event,
     thread_config,
 )
+from tests.policies import ONE_REQUEST_SCRIPT, answer_every, one_request
 
 CONFIG = thread_config(SEED_DEAL_ID)
 
