@@ -423,12 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     global _SPEED_TO_LEAD
-    if args.speed_to_lead is None:
-        from sales_operator.policy import default_policy
+    from benchmarks.load import speed_to_lead
 
-        _SPEED_TO_LEAD = default_policy().speed_to_lead.enabled
-    else:
-        _SPEED_TO_LEAD = args.speed_to_lead
+    _SPEED_TO_LEAD = speed_to_lead(args)
     rng = random.Random(args.seed)
     scenarios = [s for s in args.scenarios.split(",") if s]
     root = Path(tempfile.mkdtemp(prefix="so-chaos-"))

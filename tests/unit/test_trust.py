@@ -662,6 +662,19 @@ def test_the_ledger_keeps_the_first_answer_and_the_lease_one_holder(
     assert crm.acquire_lease("D-2", "h:1:d", ttl_s=60) is None  # an expired lease is taken over
 
 
+def test_chaos_and_load_follow_the_bundled_policy_unless_told() -> None:
+    import argparse
+
+    from benchmarks.load import speed_to_lead
+
+    from sales_operator.policy import default_policy
+
+    assert default_policy().speed_to_lead.enabled is True
+    assert speed_to_lead(argparse.Namespace()) is True  # no flag: the bundled policy's
+    assert speed_to_lead(argparse.Namespace(speed_to_lead=None)) is True
+    assert speed_to_lead(argparse.Namespace(speed_to_lead=False)) is False
+
+
 def test_the_chaos_checker_counts_what_it_claims_to(tmp_path: Path, scorer: Any) -> None:
     """A duplicated and a forged Slack post, and an unrun approval, are each counted."""
     from benchmarks.chaos import _check
