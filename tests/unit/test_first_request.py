@@ -306,12 +306,10 @@ def test_cli_with_a_policy_file_switching_it_off_asks_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from sales_operator.cli import main
-    from sales_operator.policy import default_policy_text, load_policy
+    from sales_operator.policy import load_policy
+    from tests.policies import one_request_policy_file
 
-    policy = tmp_path / "policy.yaml"
-    on, off = "speed_to_lead:\n  enabled: true", "speed_to_lead:\n  enabled: false"
-    assert on in default_policy_text()
-    policy.write_text(default_policy_text().replace(on, off))
+    policy = one_request_policy_file(tmp_path)  # the bundled text with the block switched off
     assert load_policy(policy).speed_to_lead.enabled is False
     w = ["--workdir", str(tmp_path / "work"), "--offline", "--sample", "--reviewer", REVIEWER]
     w += ["--policy", str(policy)]
