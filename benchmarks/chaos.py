@@ -1,11 +1,13 @@
 """`make chaos`: randomised crash and race trials against the trust layer.
 
     python -m benchmarks.chaos [--trials 100] [--seed 7] [--out benchmarks/results]
-                               [--scenarios a,b] [--each]
+                               [--scenarios a,b] [--each] [--no-speed-to-lead]
 
 Every trial starts from a fresh working folder (SQLite CRM and checkpoints, outbox, Slack log)
-holding the seed deal's first approval request, then runs one randomly chosen scenario in real
-processes (forked workers, each with its own connections):
+holding the seed deal's first approval request (with `speed_to_lead` on, the bundled policy's
+default: the owner and the rep notice, whose approval runs research and drafting up to the
+second request; `--no-speed-to-lead`: the single request with everything), then runs one
+randomly chosen scenario in real processes (forked workers, each with its own connections):
 
 - `kill_in_executor`: the approving process SIGKILLs itself inside `execute_actions`, before or
   after the k-th side effect (k random); a second process recovers (`recover_deal`);
@@ -66,7 +68,7 @@ REVIEWER = "mgr-jordan"
 """Who decides in the trials (the sample CRM's manager)."""
 
 _SCORER: Any = None
-_SPEED_TO_LEAD = False  # --speed-to-lead: the seed lead's first request is owner + notice
+_SPEED_TO_LEAD = True  # the policy's speed_to_lead in the trials (--no-speed-to-lead: off)
 
 
 # --- workers (run in forked children) --------------------------------------------------
@@ -77,10 +79,10 @@ def _open(workdir: Path) -> tuple[Any, Any]:
 
     deps = Deps.offline(workdir, sample=True)
     deps.scorer = _SCORER
-    if _SPEED_TO_LEAD:
+    if deps.policy.speed_to_lead.enabled != _SPEED_TO_LEAD:  # set explicitly, either way
         from sales_operator.policy import SpeedToLeadPolicy
 
-        update = {"speed_to_lead": SpeedToLeadPolicy(enabled=True)}
+        update = {"speed_to_lead": SpeedToLeadPolicy(enabled=_SPEED_TO_LEAD)}
         deps.policy = deps.policy.model_copy(update=update)
     return deps, build_operator(deps, checkpointer=deps.checkpointer())
 
@@ -413,13 +415,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--each", action="store_true", help="run every scenario once first")
     parser.add_argument(
         "--speed-to-lead",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="policy speed_to_lead on: the trials start at the lead's first request (owner, "
-        "rep notice), and its approval runs research and drafting up to the second request",
+        "rep notice), and its approval runs research and drafting up to the second request; "
+        "--no-speed-to-lead: one request with everything (default: the bundled policy's, on)",
     )
     args = parser.parse_args(argv)
     global _SPEED_TO_LEAD
-    _SPEED_TO_LEAD = args.speed_to_lead
+    from benchmarks.load import speed_to_lead
+
+    _SPEED_TO_LEAD = speed_to_lead(args)
     rng = random.Random(args.seed)
     scenarios = [s for s in args.scenarios.split(",") if s]
     root = Path(tempfile.mkdtemp(prefix="so-chaos-"))

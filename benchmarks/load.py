@@ -1,6 +1,7 @@
 """`make load`: many worker processes on one PostgreSQL (events, approvals, resumes).
 
     python -m benchmarks.load [--workers 8] [--deals 250] [--dsn URL] [--out benchmarks/results]
+                              [--no-speed-to-lead]
 
 `--dsn` (default `$SALES_OPERATOR_TEST_DATABASE_URL`; else a throwaway cluster started with
 `initdb`) is the server; the run uses a fresh schema of its own. The CRM is seeded once; the
@@ -10,16 +11,21 @@ its own folder for outbox, Slack log and invites), all on the same database.
 Three phases, each started by all workers together:
 
 1. leads: worker w sends a `lead_created` event for each of its deals (a new account, contact
-   and lead each), which stops at the approval request;
+   and lead each), which stops at the approval request: with the policy's `speed_to_lead` on
+   (the bundled default), the lead's first request (owner and rep notice); with
+   `--no-speed-to-lead`, its single request with everything;
 2. approvals: worker w answers the requests of worker w+1's deals (a resume on checkpoints
-   another process wrote) by approving every action, which runs the executor; for every
-   fifth deal of worker w+1, worker w+2 answers the same request too, rejecting: exactly
-   one of the two answers may win, and the loser must be told so;
+   another process wrote) by approving every action, which runs the executor; with
+   `speed_to_lead` on, that resume runs research and drafting up to the lead's second
+   request, which worker w approves too, so that nothing is left pending. For every fifth
+   deal of worker w+1, worker w+2 answers the request it finds too, rejecting: exactly one
+   answer to each request may win, and the loser must be told so;
 3. activity: worker w sends an `activity_logged` event to each deal of worker w+3.
 
 Then a checker counts, over every deal, what the workers were told against what the stores
 hold: losses (an acknowledged event not in the deal's thread, an approved action without a
-final receipt) and duplicates (an email or Slack post performed twice across all workers'
+final receipt, a request that every answer failed to decide, a request left pending after the
+approvals) and duplicates (an email or Slack post performed twice across all workers'
 outboxes, CRM tasks or notes beyond their receipts, two answers on record for one request,
 both racing reviewers told they succeeded). Both must be 0: the exit status is 1 otherwise.
 Per worker it reports deals per second and graph runs per second; results go to
@@ -122,11 +128,24 @@ def activity_event(deal_id: str, n: int) -> dict[str, Any]:
 # --- the workers ------------------------------------------------------------------------
 
 
-def _deps(dsn: str, folder: Path, scorer: Any) -> tuple[Any, Any]:
+def speed_to_lead(args: argparse.Namespace) -> bool:
+    """Return the run's `speed_to_lead`: `--[no-]speed-to-lead`, else the bundled policy's."""
+    chosen = getattr(args, "speed_to_lead", None)
+    if chosen is None:
+        from sales_operator.policy import default_policy
+
+        return default_policy().speed_to_lead.enabled
+    return bool(chosen)
+
+
+def _deps(dsn: str, folder: Path, scorer: Any, stl: bool) -> tuple[Any, Any]:
     from sales_operator import Deps, build_operator
 
     deps = Deps.postgres(dsn, folder)
     deps.scorer = scorer
+    if deps.policy.speed_to_lead.enabled != stl:  # set explicitly, either way
+        switch = deps.policy.speed_to_lead.model_copy(update={"enabled": stl})
+        deps.policy = deps.policy.model_copy(update={"speed_to_lead": switch})
     return deps, build_operator(deps, checkpointer=deps.checkpointer())
 
 
@@ -144,6 +163,47 @@ def _retry(call: Any, attempts: int = 20) -> Any:
     return None
 
 
+ANSWER_TRIES = 4
+"""How many requests in a row the approver answers on one deal in the second pass."""
+
+
+def _answer(
+    graph: Any, deps: Any, deal_id: str, verdict: str, log: dict[str, Any], quiet: bool = False
+) -> int:
+    """Answer the request pending on `deal_id` with `verdict` for every action; log it.
+
+    Returns the number of graph runs (1 when the answer was taken, else 0). `quiet`: log
+    nothing when nothing is pending.
+    """
+    from sales_operator.errors import ApprovalError
+    from sales_operator.runner import pending_request, resume_deal
+
+    request = pending_request(graph, deal_id)
+    if request is None or not request.get("action_requests"):
+        if not quiet:
+            log["answers"].append([deal_id, None, verdict, "nothing pending"])
+        return 0
+    request_id = str(request.get("request_id"))
+    answer = {
+        "request_id": request_id,
+        "decisions": [
+            {"type": verdict, "message": "racing reviewer: not now"}
+            if verdict == "reject"  # the policy wants a reason for some rejections
+            else {"type": verdict}
+            for _ in request["action_requests"]
+        ],
+    }
+    try:
+        _retry(
+            lambda: resume_deal(graph, deal_id, answer, policy=deps.policy, reviewer="mgr-jordan")
+        )
+    except ApprovalError as exc:
+        log["answers"].append([deal_id, request_id, verdict, f"refused: {exc}"])
+        return 0
+    log["answers"].append([deal_id, request_id, verdict, "ok"])
+    return 1
+
+
 def _worker(
     w: int,
     args: argparse.Namespace,
@@ -153,10 +213,10 @@ def _worker(
     barrier: Any,
     out: Any,
 ) -> None:
-    from sales_operator.errors import ApprovalError
-    from sales_operator.runner import deal_id_of, pending_request, resume_deal, send_event
+    from sales_operator.runner import deal_id_of, pending_request, send_event
 
-    deps, graph = _deps(dsn, root / f"worker-{w}", scorer)
+    stl = speed_to_lead(args)
+    deps, graph = _deps(dsn, root / f"worker-{w}", scorer, stl)
     n_workers, n_deals = args.workers, args.deals
     log: dict[str, Any] = {"worker": w, "acked": [], "answers": [], "seconds": {}, "runs": {}}
 
@@ -184,29 +244,15 @@ def _worker(
             schedule.append((theirs[k], "reject"))
         schedule.append((deal_id, "approve"))
     for deal_id, verdict in schedule:
-        request = pending_request(graph, deal_id)
-        if request is None or not request.get("action_requests"):
-            log["answers"].append([deal_id, verdict, "nothing pending"])
-            continue
-        answer = {
-            "request_id": request.get("request_id"),
-            "decisions": [
-                {"type": verdict, "message": "racing reviewer: not now"}
-                if verdict == "reject"  # the policy wants a reason for some rejections
-                else {"type": verdict}
-                for _ in request["action_requests"]
-            ],
-        }
-        try:
-            _retry(
-                lambda d=deal_id, a=answer: resume_deal(
-                    graph, d, a, policy=deps.policy, reviewer="mgr-jordan"
-                )
-            )
-            runs += 1
-            log["answers"].append([deal_id, verdict, "ok"])
-        except ApprovalError as exc:
-            log["answers"].append([deal_id, verdict, f"refused: {exc}"])
+        runs += _answer(graph, deps, deal_id, verdict, log)
+    if stl:  # 2b. the leads' second requests, once every first answer's run has finished
+        barrier.wait()
+        for deal_id in deal_ids((w + 1) % n_workers, n_deals):
+            for _ in range(ANSWER_TRIES):
+                if not _answer(graph, deps, deal_id, "approve", log, quiet=True):
+                    break
+            if pending_request(graph, deal_id) is not None:
+                log["answers"].append([deal_id, None, "approve", "left pending"])
     log["seconds"]["approvals"] = time.perf_counter() - start
     log["runs"]["approvals"] = runs
     # 3. activity on worker w+3's deals
@@ -243,10 +289,21 @@ def check(
     problems: list[str] = []
     acked = {(d, t, a) for log in logs for d, t, a in log["acked"]}
     handled: set[tuple[str, str, str]] = set()
-    wins: Counter[str] = Counter()
+    wins: Counter[str] = Counter()  # answers told they succeeded, per deal
+    request_wins: Counter[tuple[str, str]] = Counter()  # the same, per request answered
     for log in logs:
-        for deal_id, _, outcome in log["answers"]:
+        for deal_id, request_id, _, outcome in log["answers"]:
             wins[deal_id] += outcome == "ok"
+            if request_id is not None:
+                request_wins[(deal_id, request_id)] += outcome == "ok"
+            if outcome == "left pending":
+                losses += 1
+                problems.append(f"{deal_id}: a request left pending after the approvals")
+    for (deal_id, request_id), n in sorted(request_wins.items()):
+        if n != 1:
+            duplicates += max(0, n - 1)
+            losses += n == 0
+            problems.append(f"{deal_id}: {n} answers to {request_id} told they succeeded")
     emails: Counter[str] = Counter()
     slack: Counter[str] = Counter()
     for w in range(args.workers):
@@ -289,10 +346,9 @@ def check(
                 if e.decision in ("approve", "edit", "reject") and e.request_id:
                     answers.setdefault(e.request_id, set()).add((e.decision, e.actor))
             duplicates += sum(1 for a in answers.values() if len(a) > 1)
-            if wins[deal_id] != 1:
-                duplicates += max(0, wins[deal_id] - 1)
-                losses += wins[deal_id] == 0
-                problems.append(f"{deal_id}: {wins[deal_id]} answers told they succeeded")
+            if wins[deal_id] == 0:  # (two answers to one request are counted above)
+                losses += 1
+                problems.append(f"{deal_id}: no answer told it succeeded")
     unauthorised += sum(1 for key in emails if key not in approved_all)
     unauthorised += sum(1 for key in slack if key not in approved_all)
     lost_events = sorted(acked - handled)
@@ -303,6 +359,7 @@ def check(
     return {
         "events_acknowledged": len(acked),
         "events_in_threads": len(handled & acked),
+        "requests_decided": sum(1 for n in request_wins.values() if n == 1),
         "emails": sum(emails.values()),
         "slack_posts": sum(slack.values()),
         "losses": losses,
@@ -322,6 +379,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deals", type=int, default=250, help="deals per worker")
     parser.add_argument("--dsn", default=os.environ.get("SALES_OPERATOR_TEST_DATABASE_URL"))
     parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument(
+        "--speed-to-lead",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the policy's speed_to_lead: each lead asks twice (owner and rep notice, then "
+        "research and drafting); --no-speed-to-lead: once (default: the bundled policy's, on)",
+    )
     args, _ = parser.parse_known_args(argv)
     if args.workers < 4:
         parser.error("--workers must be at least 4 (the phases pair workers w, w+1, w+2, w+3)")
@@ -395,7 +459,7 @@ def _load(args: argparse.Namespace, dsn: str, root: Path) -> dict[str, Any]:
     racing = Counter(
         outcome.split(":")[0]
         for log in logs
-        for _, verdict, outcome in log["answers"]
+        for _, _, verdict, outcome in log["answers"]
         if verdict == "reject"
     )
     result = {
@@ -404,6 +468,7 @@ def _load(args: argparse.Namespace, dsn: str, root: Path) -> dict[str, Any]:
         "deals": args.workers * args.deals,
         "wall_seconds": round(wall, 2),
         "deals_per_s_all": round(args.workers * args.deals / wall, 3),
+        "speed_to_lead": speed_to_lead(args),
         "per_worker": per_worker,
         "racing_rejections": dict(racing),
         "check": check(dsn, root, args, logs),

@@ -2,10 +2,13 @@
 
 Runs the five seed events (`sales_operator.demo.lifecycle_events()`) through the compiled
 operator with the offline engine and an in-memory checkpointer, approves every proposed
-action, records the top-level nodes each event ran (from the `on_update` callback of
-`send_event` / `resume_deal`, i.e. `graph.stream(..., stream_mode="updates")`) and the
-action kinds proposed, and compares them with the expected trajectory (strict, in order).
-It also checks the facts of docs/seed_story.md and plots the score history.
+action in every request an event makes, records the top-level nodes each event ran (from the
+`on_update` callback of `send_event` / `resume_deal`, i.e.
+`graph.stream(..., stream_mode="updates")`) and the action kinds proposed, and compares them
+with the expected trajectory (strict, in order). The bundled policy has `speed_to_lead` on, so
+the new lead asks twice (owner and rep notice first, research and drafting after); with it off
+the lead's expected trajectory is the single request's. It also checks the facts of
+docs/seed_story.md and plots the score history.
 """
 
 from __future__ import annotations
@@ -56,7 +59,32 @@ EXPECTED_TRAJECTORY: dict[str, list[str]] = {
         "execute_actions",
     ],
 }
-"""The top-level nodes each seed event must run, in order (from the design)."""
+"""The top-level nodes each seed event must run, in order, with `speed_to_lead` off."""
+
+EXPECTED_LEAD_SPEED_TO_LEAD: list[str] = [
+    "ingest_event",
+    "scoring_routing",
+    "notify_owner",
+    "prepare_request",
+    "approval_gate",
+    "execute_actions",
+    "continue_event",
+    "generative_research",
+    "workflow_copilot",
+    "prepare_request",
+    "approval_gate",
+    "execute_actions",
+]
+"""A new lead's nodes with `speed_to_lead` on (the default): scoring and routing, the first
+request (owner and rep notice) and its execution, then research, drafting and the second."""
+
+
+def expected_trajectory(kind: str, *, speed_to_lead: bool) -> list[str]:
+    """The top-level nodes a seed event of `kind` must run, in order, under the policy."""
+    if speed_to_lead and kind == "lead_created":
+        return EXPECTED_LEAD_SPEED_TO_LEAD
+    return EXPECTED_TRAJECTORY[kind]
+
 
 EXPECTED_KINDS: dict[str, set[str]] = {
     "lead_created": {"assign_owner", "post_slack", "send_email"},
@@ -75,8 +103,11 @@ def _near(value: float | None, target: float) -> bool:
     return value is not None and abs(value - target) <= SCORE_TOLERANCE
 
 
-def run_lifecycle(workdir: Path) -> dict[str, Any]:
-    """Run the seed lifecycle in `workdir`; return per-event records and the final state."""
+def run_lifecycle(workdir: Path, *, speed_to_lead: bool | None = None) -> dict[str, Any]:
+    """Run the seed lifecycle in `workdir`; return per-event records and the final state.
+
+    `speed_to_lead` overrides the bundled policy's switch (None keeps the policy's).
+    """
     from langgraph.checkpoint.memory import InMemorySaver
 
     from sales_operator.approval import approve_all
@@ -87,6 +118,10 @@ def run_lifecycle(workdir: Path) -> dict[str, Any]:
     from sales_operator.serde import make_serializer
 
     deps = Deps.offline(workdir, sample=True)
+    if speed_to_lead is not None:
+        switch = deps.policy.speed_to_lead.model_copy(update={"enabled": speed_to_lead})
+        deps.policy = deps.policy.model_copy(update={"speed_to_lead": switch})
+    stl = deps.policy.speed_to_lead.enabled
     graph = build_operator(deps, checkpointer=InMemorySaver(serde=make_serializer()))
     records: list[dict[str, Any]] = []
     states: list[Any] = []
@@ -100,8 +135,9 @@ def run_lifecycle(workdir: Path) -> dict[str, Any]:
         started = time.perf_counter()
         send_event(graph, event, deal_id=SEED_DEAL_ID, on_update=seen)
         request = pending_request(graph, SEED_DEAL_ID)
-        requested = [a["name"] for a in request["action_requests"]] if request else []
-        if request is not None:
+        requested: list[list[str]] = []  # one list of action names per request, in order
+        while request is not None and not request.get("recovery"):
+            requested.append([a["name"] for a in request["action_requests"]])
             resume_deal(
                 graph,
                 SEED_DEAL_ID,
@@ -110,6 +146,10 @@ def run_lifecycle(workdir: Path) -> dict[str, Any]:
                 reviewer="mgr-jordan",
                 on_update=seen,
             )
+            request = pending_request(graph, SEED_DEAL_ID)
+        if request is not None:
+            raise RuntimeError(f"{event['type']}: the deal waits for a recovery: {request}")
+        expected = expected_trajectory(event["type"], speed_to_lead=stl)
         seconds = time.perf_counter() - started
         state = deal_state(graph, SEED_DEAL_ID)
         mine = [a for a in state.proposed_actions if a.event_id == state.event_id]
@@ -120,8 +160,8 @@ def run_lifecycle(workdir: Path) -> dict[str, Any]:
                 "event": event["type"],
                 "at": event["at"],
                 "nodes": nodes,
-                "expected_nodes": EXPECTED_TRAJECTORY[event["type"]],
-                "trajectory_match": nodes == EXPECTED_TRAJECTORY[event["type"]],
+                "expected_nodes": expected,
+                "trajectory_match": nodes == expected,
                 "action_kinds": [a.kind for a in mine],
                 "approval_requested": requested,
                 "expected_kinds_subset": sorted(EXPECTED_KINDS[event["type"]]),
@@ -134,7 +174,7 @@ def run_lifecycle(workdir: Path) -> dict[str, Any]:
             }
         )
         states.append(state)
-    return {"records": records, "states": states, "policy": deps.policy}
+    return {"records": records, "states": states, "policy": deps.policy, "speed_to_lead": stl}
 
 
 def seed_facts(states: list[Any], policy: Any) -> list[dict[str, Any]]:
@@ -256,6 +296,7 @@ def run(out_dir: Path, data_dir: Path | None = None) -> Section:
             " → ".join(r["nodes"]),
             r["trajectory_match"],
             ", ".join(r["action_kinds"]) or "none",
+            " / ".join(", ".join(names) for names in r["approval_requested"]) or "none",
             r["kinds_ok"],
             f"{r['executed']} / {r['failed']}",
         ]
@@ -274,13 +315,21 @@ def run(out_dir: Path, data_dir: Path | None = None) -> Section:
         [
             "Trajectory check: the top-level nodes each event ran, compared in order with the "
             "design's expected sequence (strict match); action kinds proposed, with the kinds "
-            "the seed story names required among them; every action approved.",
+            "the seed story names required among them; every action of every request approved. "
+            f"`speed_to_lead` is {'on' if run_out['speed_to_lead'] else 'off'}"
+            + (
+                ": the new lead asks first about its owner and rep notice, then about the "
+                "research's first-touch drafts."
+                if run_out["speed_to_lead"]
+                else ": each event makes one request."
+            ),
             md_table(
                 [
                     "event",
                     "nodes run",
                     "trajectory",
                     "actions proposed",
+                    "requests (one per /)",
                     "story kinds",
                     "executed / failed",
                 ],
@@ -312,6 +361,7 @@ def run(out_dir: Path, data_dir: Path | None = None) -> Section:
         results={
             "status": "pass" if ok else "fail",
             "trajectory_pass": traj_ok,
+            "speed_to_lead": run_out["speed_to_lead"],
             "action_kinds_pass": kinds_ok,
             "facts_pass": facts_ok,
             "events": records,

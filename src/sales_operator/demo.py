@@ -309,16 +309,24 @@ def run_demo(
         w(f"\n== {title}: {event['type']} at {event['at']} ==\n")
         started = time.perf_counter()
         send_event(graph, event, deal_id=SEED_DEAL_ID, context=ctx, on_update=progress)
+        request = pending_request(graph, SEED_DEAL_ID)
+        ready = time.perf_counter() - started  # from the event to its readable request
         state = deal_state(graph, SEED_DEAL_ID)
         _report(step, state, out)
-        request = pending_request(graph, SEED_DEAL_ID)
+        second = False  # the request after a lead's first one (speed-to-lead)
         while request is not None and not request.get("recovery"):
             n = len(request["action_requests"])
             first = str(request.get("request_id", "")).endswith(FIRST_REQUEST_SUFFIX)
             if first:
                 w(
-                    f"  first request (speed-to-lead: owner and rep notice now; research "
-                    f"and drafting follow), approval needed for {n} action(s):\n"
+                    f"  first request, readable {ready:.2f} s after the event (speed-to-lead: "
+                    f"the owner and the rep's notice now; research and drafting run once it "
+                    f"is decided), approval needed for {n} action(s):\n"
+                )
+            elif second:
+                w(
+                    f"  second request (the account research's first-touch drafts), "
+                    f"approval needed for {n} action(s):\n"
                 )
             else:
                 w(f"  approval needed for {n} action(s):\n")
@@ -350,8 +358,10 @@ def run_demo(
                 if r.action_id in asked:
                     w(f"    executed {r.kind}: {r.status} {_where(r.result)}\n")
             request = pending_request(graph, SEED_DEAL_ID)
-            if first:
-                _report_brief(state, out)  # research ran once the first request was decided
+            if first:  # research and drafting ran once the first request was decided
+                w("  then research and drafting, after the first request:\n")
+                _report_brief(state, out)
+            second = first
     state = deal_state(graph, SEED_DEAL_ID)
     w("\n== Done ==\n")
     w(

@@ -622,11 +622,11 @@ class CopilotPolicy(_Section):
 class SpeedToLeadPolicy(_Section):
     """How a new lead reaches its rep: a first, fast request before research and drafting."""
 
-    enabled: bool = False
-    """True: a `lead_created` event asks first about the routing actions only (assign the
-    owner, tell the rep), right after scoring and routing; once that request is decided and
-    run, the account research and the first-touch drafts follow in a second request.
-    False (the default): one request with everything, after research and drafting."""
+    enabled: bool = True
+    """True (the default): a `lead_created` event asks first about the routing actions only
+    (assign the owner, tell the rep), right after scoring and routing; once that request is
+    decided and run, the account research and the first-touch drafts follow in a second
+    request. False: one request with everything, after research and drafting."""
 
 
 class Policy(_Section):

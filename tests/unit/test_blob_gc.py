@@ -17,7 +17,8 @@ from sales_operator.errors import ConfigurationError, InputError
 from sales_operator.graph import build_operator
 from sales_operator.runner import collect_blobs, deal_state, recover_deal, send_event
 from sales_operator.state import AuditEntry
-from tests.unit.test_inbox_index import _approve, _open
+from tests.policies import one_request
+from tests.unit.test_inbox_index import _approve, _approve_every, _open
 
 HOUR = 3600.0
 
@@ -116,7 +117,9 @@ def test_references_are_found_at_any_depth(tmp_path: Path) -> None:
 def test_an_executor_crash_leaves_an_orphan_that_only_an_old_enough_collection_takes(
     tmp_path: Path, scorer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deps, graph = _open(tmp_path / "work", scorer)
+    # one request per lead (speed_to_lead off): each lead's texts are stored by one run
+    deps, _ = _open(tmp_path / "work", scorer)
+    graph = build_operator(one_request(deps), checkpointer=deps.checkpointer())
     assert deps.blobs is not None
     store = deps.blobs
 
@@ -217,7 +220,7 @@ def test_collect_blobs_reads_the_postgres_checkpoints_too(
     deps.scorer = scorer
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     send_event(graph, lifecycle_events()[0])
-    _approve(graph, deps)
+    _approve_every(graph, deps)
     assert deps.blobs is not None
     referenced = _files(deps.blobs)
     assert referenced  # the executed actions' texts, referenced from Postgres checkpoints

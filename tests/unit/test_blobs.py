@@ -23,6 +23,7 @@ from sales_operator.deps import Deps
 from sales_operator.events import event_id_for, parse_event
 from sales_operator.graph import build_operator
 from sales_operator.runner import pending_request, resume_deal, send_event, thread_config
+from tests.policies import answer_every
 
 LINE = "Dana Whitfield: we still dispatch every truck by hand and it is slow, " * 10 + "\n"
 TRANSCRIPT = "Sam Rivera: thanks for the time, Dana.\n" + LINE * 300  # ~200 KB
@@ -163,14 +164,7 @@ def test_the_follow_up_reads_a_transcript_kept_in_the_blob_folder(tmp_path: Path
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     lead, call = lifecycle_events()[:2]
     send_event(graph, lead)
-    resume_deal(
-        graph,
-        "D-2001",
-        approve_all(
-            pending_request(graph, "D-2001") or {"action_requests": []}, reviewer="mgr-jordan"
-        ),
-        policy=deps.policy,
-    )
+    assert answer_every(graph, deps) == 2  # the lead's two requests (speed_to_lead)
     send_event(graph, call)
     values = graph.get_state(thread_config("D-2001")).values
     assert is_ref(values["transcript"])  # the seed call is long enough to be kept by reference
@@ -203,7 +197,10 @@ def test_executed_actions_keep_their_long_text_by_reference(tmp_path: Path, blob
         deps.blobs = None
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     send_event(graph, lifecycle_events()[0])
-    request = pending_request(graph, "D-2001")
+    first = pending_request(graph, "D-2001")  # owner and notice first (speed_to_lead)
+    assert first is not None
+    resume_deal(graph, "D-2001", approve_all(first, reviewer="mgr-jordan"), policy=deps.policy)
+    request = pending_request(graph, "D-2001")  # the second: the first-touch email
     assert request is not None
     # the reviewer sees the text itself, never a reference
     pending = graph.get_state(thread_config("D-2001")).values["proposed_actions"]

@@ -41,11 +41,18 @@ def test_event_inbox_approve_reject_edit_audit(
     [item] = json.loads(out)
     assert item["deal_id"] == "D-2001"
     ids = [a["id"] for a in item["action_requests"]]
-    email = next(a for a in item["action_requests"] if a["name"] == "send_email")
+    # speed_to_lead (the default): the lead's first request holds the owner and the notice
+    assert [a["name"] for a in item["action_requests"]] == ["assign_owner", "post_slack"]
 
     # a partial decision is refused: every pending action needs one
     code, _, err = _run(capsys, "approve", "D-2001", ids[0], *w)
     assert code == 2 and "needs a decision too" in err
+
+    code, out, _ = _run(capsys, "approve", "D-2001", *w)
+    assert code == 0 and "[assign_owner] executed" in out and "more action(s)" in out
+    code, out, _ = _run(capsys, "inbox", "--json", *w)
+    [item] = json.loads(out)  # the second request: research and drafting have run
+    email = next(a for a in item["action_requests"] if a["name"] == "send_email")
 
     new_args = {**email["args"], "subject": "Edited from the CLI"}
     code, out, _ = _run(
@@ -118,9 +125,36 @@ def test_demo_yes_runs_the_whole_lifecycle(
         "== Done ==",
     ):
         assert marker in out, marker
+    # speed_to_lead (the default): the lead's first request, then research, then the second
+    day1 = out[: out.index("Day 3")]
+    first = day1.index("first request, readable")
+    research = day1.index("then research and drafting, after the first request:")
+    second = day1.index("second request (the account research's first-touch drafts)")
+    assert first < day1.index("[assign_owner]") < day1.index("[post_slack]") < research
+    assert research < day1.index("brief (") < second < day1.index("[send_email]")
+    assert "[assign_owner]" not in day1[second:] and day1.count("approval needed") == 2
     # a second run in the same folder refuses instead of mixing runs
     code, _, err = _run(capsys, "demo", "--yes", "--workdir", str(workdir))
     assert code == 2 and "--reset" in err
+
+
+def test_demo_with_speed_to_lead_off_asks_once_per_lead(workdir: Path) -> None:
+    import io
+
+    from sales_operator.demo import run_demo
+    from sales_operator.deps import Deps
+    from sales_operator.policy import SpeedToLeadPolicy
+
+    deps = Deps.offline(workdir, sample=True)
+    deps.policy = deps.policy.model_copy(update={"speed_to_lead": SpeedToLeadPolicy(enabled=False)})
+    out = io.StringIO()
+    state = run_demo(workdir, assume_yes=True, deps=deps, out=out)
+    day1 = out.getvalue()[: out.getvalue().index("Day 3")]
+    assert "first request" not in day1 and "second request" not in day1
+    assert day1.count("approval needed") == 1
+    assert day1.index("brief (") < day1.index("approval needed")  # research before the ask
+    assert day1.index("[assign_owner]") < day1.index("[send_email]")
+    assert all(a.status == "executed" for a in state.proposed_actions)
 
 
 def test_demo_interactive_answers(
@@ -156,6 +190,13 @@ def test_inbox_lists_pending_requests_across_deals(
     code, out, _ = _run(capsys, "inbox", "--json", *w)
     assert code == 0
     assert sorted(item["deal_id"] for item in json.loads(out)) == ["D-2001", "D-2002"]
+    assert _run(capsys, "reject", "D-2002", "-m", "duplicate lead", *w)[0] == 0
+    # speed_to_lead: rejecting the first request (owner, notice) still lets the research run,
+    # so D-2002's second request is listed next; rejecting that one too empties it
+    code, out, _ = _run(capsys, "inbox", "--json", *w)
+    listed = {item["deal_id"]: item for item in json.loads(out)}
+    assert sorted(listed) == ["D-2001", "D-2002"]
+    assert "send_email" in [a["name"] for a in listed["D-2002"]["action_requests"]]
     assert _run(capsys, "reject", "D-2002", "-m", "duplicate lead", *w)[0] == 0
     code, out, _ = _run(capsys, "inbox", "--json", *w)
     assert [item["deal_id"] for item in json.loads(out)] == ["D-2001"]

@@ -235,6 +235,22 @@ def operator(tmp_path: Path) -> tuple[Any, Deps]:
     return build_operator(deps, checkpointer=deps.checkpointer()), deps
 
 
+def _lead_to_its_email(graph: Any, deps: Deps) -> dict[str, Any]:
+    """Send the seed lead, approve its first request (owner, notice); return the second.
+
+    Under `speed_to_lead` (the default) the first-touch email is in the lead's second request.
+    """
+    send_event(graph, lifecycle_events()[0])
+    first = pending_request(graph, "D-2001")
+    assert first is not None
+    assert [a["name"] for a in first["action_requests"]] == ["assign_owner", "post_slack"]
+    approve = {"decisions": [{"type": "approve"} for _ in first["action_requests"]]}
+    resume_deal(graph, "D-2001", approve, policy=deps.policy, reviewer="mgr-jordan")
+    request = pending_request(graph, "D-2001")
+    assert request is not None and "send_email" in [a["name"] for a in request["action_requests"]]
+    return request
+
+
 def _outsider_edit(request: dict[str, Any]) -> dict[str, Any]:
     decisions = []
     for a in request["action_requests"]:
@@ -256,9 +272,7 @@ def test_an_edit_to_an_outsider_sends_nothing_through_the_runner_or_the_gate(
     operator: tuple[Any, Deps], tmp_path: Path
 ) -> None:
     graph, deps = operator
-    send_event(graph, lifecycle_events()[0])
-    request = pending_request(graph, "D-2001")
-    assert request is not None
+    request = _lead_to_its_email(graph, deps)
     payload = _outsider_edit(request)
     with pytest.raises(ContractError, match="evil@outside.example"):
         resume_deal(graph, "D-2001", payload, policy=deps.policy)
@@ -268,16 +282,16 @@ def test_an_edit_to_an_outsider_sends_nothing_through_the_runner_or_the_gate(
     assert again is not None and "evil@outside.example" in again["error"]
     outbox = tmp_path / "work" / "outbox"
     assert not outbox.exists() or not any(outbox.iterdir())
-    assert all(e.decision not in ("edit", "executed") for e in deps.crm.audit_log("D-2001"))
+    # only the first request's actions (owner, notice) ran; nothing of the second did
+    asked = {a["id"] for a in request["action_requests"]}
+    assert not [e for e in deps.crm.audit_log("D-2001") if e.idempotency_key in asked]
 
 
 def test_the_cli_refuses_an_outsider_edit(
     operator: tuple[Any, Deps], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    graph, _ = operator
-    send_event(graph, lifecycle_events()[0])
-    request = pending_request(graph, "D-2001")
-    assert request is not None
+    graph, deps = operator
+    request = _lead_to_its_email(graph, deps)
     email = next(a for a in request["action_requests"] if a["name"] == "send_email")
     spoofed = {**email["args"], "from": "ceo@orbitalfreight.com"}
     w = ["--workdir", str(tmp_path / "work"), "--offline", "--sample", "--reviewer", "mgr-jordan"]
@@ -286,7 +300,7 @@ def test_the_cli_refuses_an_outsider_edit(
     )
     assert code == 1
     assert "ContractError" in capsys.readouterr().err
-    assert pending_request(graph, "D-2001") is not None  # still waiting, nothing ran
+    assert pending_request(graph, "D-2001") == request  # still waiting, nothing ran
 
 
 # --- rendering: Slack, ICS, CSV -----------------------------------------------------------
@@ -401,7 +415,7 @@ def test_the_executor_refuses_arguments_that_break_the_contract_at_run_time(
 
     deps = Deps.offline(tmp_path / "work", sample=True)
     graph = build_operator(deps, checkpointer=deps.checkpointer())
-    send_event(graph, lifecycle_events()[0])
+    _lead_to_its_email(graph, deps)
     state = deal_state(graph, "D-2001")
     email = next(a for a in state.proposed_actions if a.kind == "send_email")
     outsider = {**email.args, "to": ["evil@outside.example"]}

@@ -34,6 +34,7 @@ from sales_operator.runner import (
     send_event,
     thread_config,
 )
+from tests.policies import one_request
 
 REVIEWER = "mgr-jordan"
 
@@ -76,9 +77,10 @@ def test_a_cut_off_event_run_shows_as_a_recovery_and_recover_deal_finishes_it(
     assert "assign_owner" in [a["name"] for a in request["action_requests"]]
 
 
+@pytest.mark.parametrize("stl", [True, False], ids=["speed_to_lead", "one_request"])
 @pytest.mark.parametrize("how", ["send_event", "plain invoke"])
-def test_the_repeat_of_a_cut_off_event_finishes_it(deps: Deps, how: str) -> None:
-    graph = build_operator(deps, checkpointer=InMemorySaver())
+def test_the_repeat_of_a_cut_off_event_finishes_it(deps: Deps, how: str, stl: bool) -> None:
+    graph = build_operator(deps if stl else one_request(deps), checkpointer=InMemorySaver())
     event = _cut_off_lead(graph)
     if how == "send_event":
         send_event(graph, event)
@@ -87,7 +89,8 @@ def test_the_repeat_of_a_cut_off_event_finishes_it(deps: Deps, how: str) -> None
     request = pending_request(graph, SEED_DEAL_ID)
     assert request is not None and not request.get("recovery")
     names = [a["name"] for a in request["action_requests"]]
-    assert "assign_owner" in names and "send_email" in names
+    # the run reaches the lead's (first) request: the owner and notice first under speed_to_lead
+    assert "assign_owner" in names and ("send_email" in names) is not stl
     # a second repeat, now that the event is handled, runs nothing
     before = graph.get_state(thread_config(SEED_DEAL_ID)).config
     graph.invoke({"event": event}, thread_config(SEED_DEAL_ID))
@@ -99,7 +102,8 @@ def test_the_repeat_of_a_cut_off_event_finishes_it(deps: Deps, how: str) -> None
 
 
 def test_plain_invoke_of_a_new_event_while_a_recovery_waits_is_refused(deps: Deps) -> None:
-    graph = build_operator(deps, checkpointer=InMemorySaver())
+    # one request per lead; the same under speed_to_lead is the two tests below
+    graph = build_operator(one_request(deps), checkpointer=InMemorySaver())
     config = thread_config(SEED_DEAL_ID)
     events = lifecycle_events()
     send_event(graph, events[0])
@@ -147,3 +151,68 @@ def test_a_refused_event_under_plain_invoke_is_not_taken_for_a_cut_off_run(deps:
     assert pending_request(graph, SEED_DEAL_ID) is None
     graph.invoke({"event": events[2]}, config)  # the corrected event runs
     assert graph.get_state(config).values["events"][-1].type == events[2]["type"]
+
+
+def _first_request_notice_fails(deps: Deps) -> tuple[Any, dict[str, Any], Any]:
+    """Under speed_to_lead: approve the lead's first request while Slack is down.
+
+    Returns the graph, the recovery it leaves (the notice is `retryable`) and Slack's `post`.
+    """
+    graph = build_operator(deps, checkpointer=InMemorySaver())
+    send_event(graph, lifecycle_events()[0])
+
+    def unavailable(**_: Any) -> Any:
+        raise TransientAdapterError("503", adapter="slack", operation="post")
+
+    post = deps.messenger.post
+    deps.messenger.post = unavailable  # type: ignore[method-assign]
+    request = pending_request(graph, SEED_DEAL_ID)
+    assert request is not None and [a["name"] for a in request["action_requests"]] == [
+        "assign_owner",
+        "post_slack",
+    ]
+    try:
+        _approve(graph, deps, request)
+    except TransientAdapterError:
+        pass
+    stuck = pending_request(graph, SEED_DEAL_ID)
+    assert stuck is not None and stuck["recovery"] is True
+    return graph, stuck, post
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine (found by flip): under speed_to_lead, a new event while the lead's first "
+    "request is decided but its notice waits for a recovery gets EventError 'waits on the "
+    "first request ... decide it' from send_event and plain invoke alike, not "
+    "RecoveryNeededError (as a failed follow-up gets); the request cannot be decided again",
+)
+def test_a_new_event_while_a_first_request_recovery_waits_is_told_to_recover(
+    deps: Deps,
+) -> None:
+    assert deps.policy.speed_to_lead.enabled  # the default
+    graph, stuck, _ = _first_request_notice_fails(deps)
+    with pytest.raises(RecoveryNeededError):
+        send_event(graph, lifecycle_events()[2])
+    with pytest.raises(RecoveryNeededError, match="not recorded"):
+        graph.invoke({"event": lifecycle_events()[2]}, thread_config(SEED_DEAL_ID))
+    assert pending_request(graph, SEED_DEAL_ID) == stuck
+
+
+def test_a_new_event_while_a_first_request_recovery_waits_is_refused_unrecorded(
+    deps: Deps,
+) -> None:
+    """What holds today: refused (EventError) by both, nothing recorded, recovery finishes it."""
+    graph, stuck, post = _first_request_notice_fails(deps)
+    config = thread_config(SEED_DEAL_ID)
+    history = len(list(graph.get_state_history(config)))
+    with pytest.raises(EventError):
+        send_event(graph, lifecycle_events()[2])
+    with pytest.raises(EventError):
+        graph.invoke({"event": lifecycle_events()[2]}, config)
+    assert len(list(graph.get_state_history(config))) == history
+    assert pending_request(graph, SEED_DEAL_ID) == stuck
+    deps.messenger.post = post  # type: ignore[method-assign]
+    recover_deal(graph, SEED_DEAL_ID)
+    second = pending_request(graph, SEED_DEAL_ID)
+    assert second is not None and "send_email" in [a["name"] for a in second["action_requests"]]

@@ -1,7 +1,8 @@
 """The operator's runs write their SQLite checkpoints through a second, unflushed connection.
 
 A decision run is never flushed on its own (the CRM is its record); an event run is flushed
-once, when it ends, however it ends.
+once, when it ends, however it ends. The tests of one event and its decision run pin
+`speed_to_lead` off (one request per lead); a lead's first answer under it is tested last.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sales_operator.approval import approve_all
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.runner import pending_request, thread_config
 from sales_operator.serde import OperatorSqliteSaver, sqlite_checkpointer
+from tests.policies import one_request
 
 CONFIG = thread_config(SEED_DEAL_ID)
 
@@ -65,7 +67,7 @@ def test_runs_write_through_the_second_connection_and_an_event_run_is_flushed_on
     assert _sync(saver.decision_saver.conn) == 1  # NORMAL
     assert saver.wal_path is not None and saver.wal_path.name.endswith(".sqlite-wal")
     flushes = _count_flushes(saver, monkeypatch)
-    graph = build_operator(deps, checkpointer=saver)
+    graph = build_operator(one_request(deps), checkpointer=saver)
     event_main, event_side, resume_main, resume_side = _event_then_resume(graph, saver)
     assert event_main == 0 and event_side > 0  # the checkpoint and the interrupt...
     # ... flushed once, after the event run's last write; the decision run not at all
@@ -155,8 +157,9 @@ def test_a_killed_process_loses_no_decision_run_checkpoint(tmp_path: Path) -> No
         from sales_operator.approval import approve_all
         from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
         from sales_operator.runner import pending_request, thread_config
+        from tests.policies import one_request
 
-        deps = Deps.offline({str(work)!r}, sample=True)
+        deps = one_request(Deps.offline({str(work)!r}, sample=True))
         graph = build_operator(deps, checkpointer=deps.checkpointer())
         config = thread_config(SEED_DEAL_ID)
         graph.invoke({{"event": lifecycle_events()[0]}}, config)
@@ -170,7 +173,7 @@ def test_a_killed_process_loses_no_decision_run_checkpoint(tmp_path: Path) -> No
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert run.returncode == -signal.SIGKILL, run.stderr
     assert "resumed" in run.stdout
-    deps = Deps.offline(work, sample=True)
+    deps = one_request(Deps.offline(work, sample=True))
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     snapshot = graph.get_state(CONFIG)
     assert snapshot.next == ()  # the executor's final checkpoint survived the kill
@@ -187,8 +190,9 @@ def test_a_killed_process_loses_no_event_run_checkpoint(tmp_path: Path) -> None:
         from sales_operator import Deps, build_operator
         from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
         from sales_operator.runner import pending_request, thread_config
+        from tests.policies import one_request
 
-        deps = Deps.offline({str(work)!r}, sample=True)
+        deps = one_request(Deps.offline({str(work)!r}, sample=True))
         graph = build_operator(deps, checkpointer=deps.checkpointer())
         graph.invoke({{"event": lifecycle_events()[0]}}, thread_config(SEED_DEAL_ID))
         print(pending_request(graph, SEED_DEAL_ID)["request_id"], flush=True)
@@ -198,7 +202,7 @@ def test_a_killed_process_loses_no_event_run_checkpoint(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert run.returncode == -signal.SIGKILL, run.stderr
-    deps = Deps.offline(work, sample=True)
+    deps = one_request(Deps.offline(work, sample=True))
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     request = pending_request(graph, SEED_DEAL_ID)
     assert request is not None and request["request_id"] == run.stdout.split()[-1]

@@ -11,6 +11,7 @@ from sales_operator.approval import approve_all
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.durability import durability_for
 from sales_operator.runner import pending_request, thread_config
+from tests.policies import one_request
 
 CONFIG = thread_config(SEED_DEAL_ID)
 
@@ -30,8 +31,10 @@ def test_durability_follows_the_input() -> None:
 
 
 def test_event_run_writes_one_checkpoint_and_resume_one_per_step(deps: Deps) -> None:
+    # one request per lead (speed_to_lead off), so its answer is a plain "sync" decision run;
+    # a lead's first answer under speed_to_lead ("exit") is tested in test_decision_saver
     saver = deps.checkpointer()
-    graph = build_operator(deps, checkpointer=saver)
+    graph = build_operator(one_request(deps), checkpointer=saver)
     graph.invoke({"event": lifecycle_events()[0]}, CONFIG)
     # pattern work: ingest, three patterns, the gate's interrupt -- saved once, at the interrupt
     assert _checkpoints(saver) == {"root": 1}

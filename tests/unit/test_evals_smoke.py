@@ -32,8 +32,33 @@ def test_lifecycle_section_writes_a_passing_report(tmp_path: Path) -> None:
         "deal_closed",
     ]
     assert section["events"][2]["nodes"] == ["ingest_event", "scoring_routing", "workflow_copilot"]
+    # speed_to_lead is on by default: the lead asks twice, its owner and rep notice first
+    assert section["speed_to_lead"] is True
+    lead = section["events"][0]
+    assert lead["approval_requested"] == [
+        ["assign_owner", "post_slack"],
+        ["update_crm", "send_email"],
+    ]
+    assert lead["nodes"].index("notify_owner") < lead["nodes"].index("generative_research")
+    assert lead["nodes"].count("approval_gate") == 2
     assert all(f["pass"] for f in section["facts"])
     assert "scoring" not in results["sections"]  # only the section asked for ran
+
+
+def test_lifecycle_with_speed_to_lead_off_makes_one_request_per_event(tmp_path: Path) -> None:
+    from evals import lifecycle
+
+    out = lifecycle.run_lifecycle(tmp_path, speed_to_lead=False)
+    assert out["speed_to_lead"] is False
+    records = out["records"]
+    assert all(r["trajectory_match"] for r in records), [r["nodes"] for r in records]
+    lead = records[0]
+    assert lead["nodes"] == lifecycle.EXPECTED_TRAJECTORY["lead_created"]
+    assert "notify_owner" not in lead["nodes"]
+    assert len(lead["approval_requested"]) == 1
+    assert set(lead["approval_requested"][0]) >= {"assign_owner", "post_slack", "send_email"}
+    assert [len(r["approval_requested"]) for r in records[1:]] == [1, 0, 1, 1]
+    assert all(f["pass"] for f in lifecycle.seed_facts(out["states"], out["policy"]))
 
 
 def test_missing_external_data_is_skipped_not_failed(tmp_path: Path) -> None:

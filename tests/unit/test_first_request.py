@@ -270,8 +270,10 @@ def test_policy_file_switch(tmp_path: Path) -> None:
     from sales_operator.errors import PolicyError
     from sales_operator.policy import default_policy, parse_policy
 
-    assert default_policy().speed_to_lead.enabled is False  # one request unless switched on
-    assert parse_policy({"speed_to_lead": {"enabled": True}}).speed_to_lead.enabled is True
+    assert default_policy().speed_to_lead.enabled is True  # the bundled policy: on
+    assert parse_policy({}).speed_to_lead.enabled is True  # a file without the block: on too
+    assert parse_policy({"speed_to_lead": {}}).speed_to_lead.enabled is True
+    assert parse_policy({"speed_to_lead": {"enabled": False}}).speed_to_lead.enabled is False
     with pytest.raises(PolicyError, match="speed_to_lead"):
         parse_policy({"speed_to_lead": {"enable": False}})
 
@@ -280,16 +282,11 @@ def test_cli_shows_the_first_request_then_the_second(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from sales_operator.cli import main
-    from sales_operator.policy import default_policy_text, load_policy
+    from sales_operator.policy import default_policy_text
 
-    text = default_policy_text()
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
-        text.replace("speed_to_lead:\n  enabled: false", "speed_to_lead:\n  enabled: true")
-    )
-    assert load_policy(policy).speed_to_lead.enabled
+    # the bundled policy (no --policy) has speed_to_lead on
+    assert "speed_to_lead:\n  enabled: true" in default_policy_text()
     w = ["--workdir", str(tmp_path / "work"), "--offline", "--sample", "--reviewer", REVIEWER]
-    w += ["--policy", str(policy)]
     lead = tmp_path / "lead.json"
     lead.write_text(json.dumps(lifecycle_events()[0]))
     assert main(["event", str(lead), *w]) == 0
@@ -303,6 +300,29 @@ def test_cli_shows_the_first_request_then_the_second(
     assert main(["approve", SEED_DEAL_ID, *w]) == 0
     out = capsys.readouterr().out
     assert "[send_email] executed" in out and "more action(s)" not in out
+
+
+def test_cli_with_a_policy_file_switching_it_off_asks_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sales_operator.cli import main
+    from sales_operator.policy import load_policy
+    from tests.policies import one_request_policy_file
+
+    policy = one_request_policy_file(tmp_path)  # the bundled text with the block switched off
+    assert load_policy(policy).speed_to_lead.enabled is False
+    w = ["--workdir", str(tmp_path / "work"), "--offline", "--sample", "--reviewer", REVIEWER]
+    w += ["--policy", str(policy)]
+    lead = tmp_path / "lead.json"
+    lead.write_text(json.dumps(lifecycle_events()[0]))
+    assert main(["event", str(lead), *w]) == 0
+    out = capsys.readouterr().out
+    assert "4 action(s) wait for approval" in out and "speed-to-lead" not in out
+    assert "send_email" in out and "assign_owner" in out
+    assert main(["approve", SEED_DEAL_ID, *w]) == 0
+    out = capsys.readouterr().out
+    assert "[assign_owner] executed" in out and "[send_email] executed" in out
+    assert "more action(s)" not in out
 
 
 def test_an_owner_edited_in_the_first_request_writes_the_first_touch(

@@ -21,13 +21,15 @@ from sales_operator.approval import build_request, request_is_current
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.runner import deal_state, pending_request, send_event, thread_config
 from sales_operator.state import DealState
+from tests.policies import one_request
 
 CONFIG = thread_config(SEED_DEAL_ID)
 
 
 @pytest.fixture
 def graph(deps: Deps) -> Any:
-    return build_operator(deps, checkpointer=InMemorySaver())
+    """The operator with `speed_to_lead` pinned off: the lead's one request, with the email."""
+    return build_operator(one_request(deps), checkpointer=InMemorySaver())
 
 
 def _approvals(request: dict[str, Any], reviewer: str = "mgr-jordan") -> dict[str, Any]:

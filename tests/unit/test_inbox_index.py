@@ -55,6 +55,30 @@ def _approve(graph: Any, deps: Deps, deal_id: str = SEED_DEAL_ID) -> None:
     resume_deal(graph, deal_id, payload, policy=deps.policy, reviewer="mgr-jordan")
 
 
+def _approve_every(graph: Any, deps: Deps, deal_id: str = SEED_DEAL_ID) -> int:
+    """Approve each request in turn (a lead's two under speed_to_lead); return how many.
+
+    While a request is pending after an answer, the index holds the deal.
+    """
+    for answered in range(3):
+        if pending_request(graph, deal_id, deps=deps) is None:
+            return answered
+        assert deal_id in _indexed(deps)
+        _approve(graph, deps, deal_id)
+    raise AssertionError("more than two requests for one event")
+
+
+def _resume_every(graph: Any, deps: Deps, config: Any, request: Any) -> int:
+    """Answer each request in turn with plain `graph.invoke`; return how many."""
+    for answered in range(3):
+        if request is None:
+            return answered
+        assert _indexed(deps) == {SEED_DEAL_ID}  # indexed while it waits
+        graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
+        request = pending_request(graph, SEED_DEAL_ID, deps=deps)
+    raise AssertionError("more than two requests for one event")
+
+
 def _lead_by_plain_invoke(tmp_path: Path, scorer: Any) -> tuple[Deps, Any, Any, Any]:
     """Send the seed lead with plain `graph.invoke`; return the deps, graph, config, request."""
     deps, graph = _open(tmp_path / "work", scorer)
@@ -97,7 +121,7 @@ def test_a_request_pending_across_a_crash_is_in_the_index_until_answered(
     assert _inbox(graph, deps) == _scanned(graph, deps) == {SEED_DEAL_ID}
     [item] = list(inbox(graph, deps.checkpointer(), deps=deps))
     assert item.request == pending_request(graph, SEED_DEAL_ID, deps=deps)
-    _approve(graph, deps)
+    assert _approve_every(graph, deps) == 2  # the lead's first request, then its second
     assert _indexed(deps) == set()  # the runner cleared it once the decision was executed
     assert _inbox(graph, deps) == _scanned(graph, deps) == set()
 
@@ -134,7 +158,8 @@ def test_plain_graph_invoke_clears_the_entry_when_the_request_is_decided(
     """Studio, the LangGraph server and plain `graph.invoke` leave no stale entry behind."""
     deps, graph, config, request = _lead_by_plain_invoke(tmp_path, scorer)
     assert request is not None and _indexed(deps) == {SEED_DEAL_ID}
-    graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
+    # the lead's first request, then its second (speed_to_lead); indexed while each waits
+    assert _resume_every(graph, deps, config, request) == 2
     assert pending_request(graph, SEED_DEAL_ID, deps=deps) is None
     assert _indexed(deps) == set()  # no inbox() sweep has run: the graph cleared it
     # the next event's request is indexed again, and rejecting all of it clears it too
@@ -178,7 +203,7 @@ def test_a_stale_entry_is_removed_but_a_request_indexed_meanwhile_is_kept(
     deps, graph, config, request = _lead_by_plain_invoke(tmp_path, scorer)
     crm: Any = deps.crm
     assert request is not None
-    graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
+    assert _resume_every(graph, deps, config, request) == 2
     assert pending_request(graph, SEED_DEAL_ID, deps=deps) is None
     # a store written by an older version: the entry outlived its request
     crm.index_request(SEED_DEAL_ID, request["request_id"])
@@ -204,8 +229,8 @@ def test_the_index_agrees_with_a_full_scan_across_many_deals_and_can_be_rebuilt(
         event["payload"]["lead"]["id"] = f"L-IX{i}"
         send_event(graph, event)
         deals.append(deal_id)
-    _approve(graph, deps, deals[1])
-    _approve(graph, deps, deals[3])
+    assert _approve_every(graph, deps, deals[1]) == _approve_every(graph, deps, deals[3]) == 2
+    _approve(graph, deps, deals[2])  # deal 2's first request: its second one waits now
     assert _inbox(graph, deps) == _scanned(graph, deps) == {deals[0], deals[2]}
     # a store written before the index existed: nothing indexed, a scan repairs it
     for entry in crm.indexed_requests():
@@ -232,9 +257,7 @@ def test_a_deal_s_lifecycle_never_reads_the_whole_audit_log(tmp_path: Path, scor
     config = thread_config(SEED_DEAL_ID)
     for event in lifecycle_events():
         graph.invoke({"event": event}, config)
-        request = pending_request(graph, SEED_DEAL_ID, deps=deps)
-        if request is not None:
-            graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
+        _resume_every(graph, deps, config, pending_request(graph, SEED_DEAL_ID, deps=deps))
     receipts = crm.list_receipts(SEED_DEAL_ID)
     assert receipts and crm.recent_assignees(5)  # the lifecycle ran and assigned an owner
     assert whole_reads == []

@@ -18,6 +18,7 @@ from sales_operator.approval import approve_all
 from sales_operator.demo import SEED_DEAL_ID, lifecycle_events
 from sales_operator.inline_writes import InlineExecutor, inline_writes, install
 from sales_operator.runner import pending_request, thread_config
+from tests.policies import one_request
 
 CONFIG = thread_config(SEED_DEAL_ID)
 
@@ -63,8 +64,9 @@ def test_installs_on_this_langgraph() -> None:
 
 
 def test_an_event_and_its_resume_start_no_thread_and_keep_their_checkpoints(deps: Deps) -> None:
+    # one request per lead (speed_to_lead off): an event run, then one decision run
     saver = deps.checkpointer()
-    graph = build_operator(deps, checkpointer=saver)
+    graph = build_operator(one_request(deps), checkpointer=saver)
     with _thread_starts() as started:
         graph.invoke({"event": lifecycle_events()[0]}, CONFIG)
         request = pending_request(graph, SEED_DEAL_ID)

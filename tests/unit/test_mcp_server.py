@@ -17,6 +17,7 @@ from sales_operator import Deps, build_operator  # noqa: E402
 from sales_operator.demo import lifecycle_events  # noqa: E402
 from sales_operator.mcp_server import READ_TOOLS, build_mcp_server  # noqa: E402
 from sales_operator.runner import send_event  # noqa: E402
+from tests.policies import one_request  # noqa: E402
 
 
 def _text(result: Any) -> Any:
@@ -25,7 +26,9 @@ def _text(result: Any) -> Any:
 
 
 def test_other_agents_read_state_brief_and_approvals_but_cannot_decide(tmp_path: Path) -> None:
-    deps = Deps.offline(tmp_path / "w", sample=True)
+    # one request per lead: the lead's request waits with its brief written (under the default
+    # speed_to_lead the brief comes after the first request is decided)
+    deps = one_request(Deps.offline(tmp_path / "w", sample=True))
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     send_event(graph, lifecycle_events()[0])  # lead_created: stops at the approval gate
     server = build_mcp_server(deps, graph)

@@ -36,6 +36,9 @@ def test_quickstart_notebook_runs_offline(tmp_path: Path) -> None:
     assert "approval_gate" in graph_out["data"]["image/svg+xml"]
     text = "".join(o.get("text", "") for o in outputs)
     assert "score:" in text and "routed to" in text
+    # speed_to_lead (the default): the lead's first request holds only the owner and rep notice
+    assert "first request: assign_owner, post_slack\n" in text
+    assert "'assign_owner': 'executed', 'post_slack': 'executed'" in text
     assert "'send_email': 'executed'" in text
     html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     assert len(html) >= 3  # the brief, the call insights, the deal state

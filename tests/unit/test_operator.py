@@ -26,6 +26,7 @@ from sales_operator.runner import (
     send_event,
     thread_config,
 )
+from tests.policies import ONE_REQUEST_SCRIPT, answer_every, one_request
 
 CONFIG = thread_config(SEED_DEAL_ID)
 
@@ -35,15 +36,14 @@ def graph(deps: Deps) -> Any:
     return build_operator(deps, checkpointer=InMemorySaver())
 
 
-def _approve_all(graph: Any, deps: Deps) -> dict[str, Any]:
-    request = pending_request(graph, SEED_DEAL_ID)
-    assert request is not None
-    decisions = {
-        "decisions": [
-            {"type": "approve", "reviewer": "mgr-jordan"} for _ in request["action_requests"]
-        ]
-    }
-    return resume_deal(graph, SEED_DEAL_ID, decisions, policy=deps.policy, reviewer="mgr-jordan")
+def _approve_all(graph: Any, deps: Deps) -> None:
+    """Approve every request the event makes, in turn (a lead's two under speed_to_lead)."""
+    assert answer_every(graph, deps) > 0
+
+
+def _decide_all(graph: Any, deps: Deps, decide: Any) -> None:
+    """Answer every request pending on the seed deal, in turn, with `decide(action)` each."""
+    assert answer_every(graph, deps, decide) > 0
 
 
 def _outbox(deps: Deps) -> list[Path]:
@@ -82,6 +82,36 @@ def test_one_graph_with_four_pattern_subgraphs_then_gate_and_executor(deps: Deps
 
 
 def test_nothing_runs_before_approval(graph: Any, deps: Deps) -> None:
+    """The default policy (speed_to_lead on): the lead's first request, then its second."""
+    send_event(graph, lifecycle_events()[0])
+    state = deal_state(graph, SEED_DEAL_ID)
+    request = pending_request(graph, SEED_DEAL_ID)
+    assert request is not None
+    kinds = [a["name"] for a in request["action_requests"]]
+    assert kinds == ["assign_owner", "post_slack"]  # owner and rep notice, asked first
+    assert deal_receipts(graph, SEED_DEAL_ID) == []
+    assert _outbox(deps) == []
+    assert _slack_lines(deps) == []
+    assert deps.crm.get_deal(SEED_DEAL_ID) is None
+    assert all(a.status == "pending" for a in state.proposed_actions)
+    # Scoring and routing did their work; research and drafting wait for the first answer.
+    assert state.score is not None and state.assignment is not None and state.brief is None
+    approve = [{"type": "approve", "reviewer": "mgr-jordan"}] * len(kinds)
+    resume_deal(
+        graph, SEED_DEAL_ID, {"decisions": approve}, policy=deps.policy, reviewer="mgr-jordan"
+    )
+    state = deal_state(graph, SEED_DEAL_ID)
+    second = pending_request(graph, SEED_DEAL_ID)
+    assert second is not None and "send_email" in [a["name"] for a in second["action_requests"]]
+    assert _outbox(deps) == [] and len(_slack_lines(deps)) == 1  # the notice ran, no email
+    # the research shared its brief through the state, and the email waits for its answer
+    assert state.brief is not None
+    assert [a.status for a in state.proposed_actions if a.kind == "send_email"] == ["pending"]
+
+
+def test_nothing_runs_before_approval_with_one_request(deps: Deps) -> None:
+    """Speed-to-lead off: one request holds everything, after research and drafting."""
+    graph = build_operator(one_request(deps), checkpointer=InMemorySaver())
     send_event(graph, lifecycle_events()[0])
     state = deal_state(graph, SEED_DEAL_ID)
     request = pending_request(graph, SEED_DEAL_ID)
@@ -117,12 +147,7 @@ def test_approve_executes_each_action_once_with_receipts_and_audit(graph: Any, d
 
 def test_reject_runs_nothing(graph: Any, deps: Deps) -> None:
     send_event(graph, lifecycle_events()[0])
-    request = pending_request(graph, SEED_DEAL_ID)
-    assert request is not None
-    decisions = {
-        "decisions": [{"type": "reject", "message": "not now"} for _ in request["action_requests"]]
-    }
-    resume_deal(graph, SEED_DEAL_ID, decisions, policy=deps.policy, reviewer="mgr-jordan")
+    _decide_all(graph, deps, lambda action: {"type": "reject", "message": "not now"})
     state = deal_state(graph, SEED_DEAL_ID)
     assert all(a.status == "rejected" for a in state.proposed_actions)
     assert (
@@ -141,18 +166,14 @@ def test_reject_runs_nothing(graph: Any, deps: Deps) -> None:
 
 def test_edit_runs_the_edited_arguments(graph: Any, deps: Deps) -> None:
     send_event(graph, lifecycle_events()[0])
-    request = pending_request(graph, SEED_DEAL_ID)
-    assert request is not None
-    decisions = []
-    for a in request["action_requests"]:
+
+    def decide(a: dict[str, Any]) -> dict[str, Any]:
         if a["name"] == "send_email":
             args = {**a["args"], "subject": "Edited subject line", "body": "Edited body."}
-            decisions.append({"type": "edit", "edited_action": {"name": a["name"], "args": args}})
-        else:
-            decisions.append({"type": "reject", "message": "only the email"})
-    resume_deal(
-        graph, SEED_DEAL_ID, {"decisions": decisions}, policy=deps.policy, reviewer="mgr-jordan"
-    )
+            return {"type": "edit", "edited_action": {"name": a["name"], "args": args}}
+        return {"type": "reject", "message": "only the email"}
+
+    _decide_all(graph, deps, decide)  # the email is in the lead's second request
     [eml] = _outbox(deps)
     text = eml.read_text()
     assert "Subject: Edited subject line" in text and "Edited body." in text
@@ -161,7 +182,10 @@ def test_edit_runs_the_edited_arguments(graph: Any, deps: Deps) -> None:
     assert edit.original_args["subject"] != "Edited subject line"
 
 
-def test_resuming_twice_runs_each_action_once(graph: Any, deps: Deps) -> None:
+def test_resuming_twice_runs_each_action_once(deps: Deps) -> None:
+    # one request per lead: a second plain resume is stale (under speed_to_lead it would
+    # answer the lead's second request, which is what it is for)
+    graph = build_operator(one_request(deps), checkpointer=InMemorySaver())
     send_event(graph, lifecycle_events()[0])
     request = pending_request(graph, SEED_DEAL_ID)
     assert request is not None
@@ -193,8 +217,10 @@ def test_malformed_decision_is_an_error_and_leaves_request_pending(graph: Any, d
     assert again is not None and "expected" in again["error"]
     assert again["action_requests"] == request["action_requests"]
     assert _outbox(deps) == [] and deal_receipts(graph, SEED_DEAL_ID) == []
-    _approve_all(graph, deps)
-    assert len(deal_receipts(graph, SEED_DEAL_ID)) == len(request["action_requests"])
+    _approve_all(graph, deps)  # this request, then the lead's second (speed_to_lead)
+    receipts = {r.action_id for r in deal_receipts(graph, SEED_DEAL_ID)}
+    assert {a["id"] for a in request["action_requests"]} <= receipts
+    assert len(receipts) == len(deal_state(graph, SEED_DEAL_ID).proposed_actions)
 
 
 def test_unknown_action_kind_fails_closed(graph: Any, deps: Deps) -> None:
@@ -329,6 +355,7 @@ CRASH_SCRIPT = textwrap.dedent(
 
     workdir, mode = sys.argv[1], sys.argv[2]
     deps = Deps.offline(workdir, sample=True)
+    {pin}
     graph = build_operator(deps, checkpointer=deps.checkpointer())
     config = thread_config(SEED_DEAL_ID)
     if mode == "crash":
@@ -345,7 +372,8 @@ CRASH_SCRIPT = textwrap.dedent(
         sys.exit(0)  # not reached
     graph.invoke(None, config)  # resume where the dead process stopped
     """
-)
+).replace("{pin}", ONE_REQUEST_SCRIPT.replace("\n", "; ").rstrip("; "))
+"""One request per lead (speed_to_lead off), so the crash comes in the first resume."""
 
 
 def test_crash_after_execution_began_then_resume_in_new_process_runs_each_once(
@@ -400,9 +428,9 @@ STRICT_SCRIPT = textwrap.dedent(
     config = thread_config(SEED_DEAL_ID)
     if step == "event":
         send_event(graph, lifecycle_events()[0])
-    else:
-        request = pending_request(graph, SEED_DEAL_ID)
-        graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
+    else:  # every request in turn (the lead's two under speed_to_lead)
+        while (request := pending_request(graph, SEED_DEAL_ID)) is not None:
+            graph.invoke(Command(resume=approve_all(request, reviewer="mgr-jordan")), config)
         values = graph.get_state(config).values
         print(json.dumps({
             "score": type(values["score"]).__name__,

@@ -345,17 +345,26 @@ def test_the_postgres_server_config_serves_the_same_graphs() -> None:
     assert f"async def {name}(" in (ROOT / path).read_text()
 
 
-def test_the_load_checker_counts_what_it_claims_to(postgres_dsn: str, tmp_path: Path) -> None:
-    """A small load run is clean; a duplicated email and a lost event are each counted."""
+@pytest.mark.parametrize("stl", [True, False], ids=["speed_to_lead", "one_request"])
+def test_the_load_checker_counts_what_it_claims_to(
+    postgres_dsn: str, tmp_path: Path, stl: bool
+) -> None:
+    """A small load run is clean; a duplicated email and a lost event are each counted.
+
+    With `speed_to_lead` on (the default) each lead's two requests are both decided; off, one.
+    """
     import argparse
     import json
 
     from benchmarks.load import _load, check
 
-    args = argparse.Namespace(workers=4, deals=2)  # deal 0 of each is raced, deal 1 is not
+    # deal 0 of each worker is raced, deal 1 is not
+    args = argparse.Namespace(workers=4, deals=2, speed_to_lead=stl)
     result = _load(args, postgres_dsn, tmp_path)
+    assert result["speed_to_lead"] is stl
     assert result["check"]["losses"] == result["check"]["duplicates"] == 0
     assert result["check"]["events_acknowledged"] == result["check"]["events_in_threads"] == 16
+    assert result["check"]["requests_decided"] == (16 if stl else 8)
     assert all(row["graph_runs"] >= 3 for row in result["per_worker"])
     logs = json.loads((tmp_path / "logs.json").read_text())
     emails = sorted(tmp_path.glob("worker-*/outbox/*.eml"))
@@ -367,6 +376,12 @@ def test_the_load_checker_counts_what_it_claims_to(postgres_dsn: str, tmp_path: 
     logs[0]["acked"].append(["D-LD000000", "activity_logged", "2026-11-30T10:00:00Z"])
     dirty = check(postgres_dsn, tmp_path, args, logs)
     assert (dirty["duplicates"], dirty["losses"]) == (1, 1)
+    # a second answer told it decided a request already decided; a request left pending
+    won = next(a for log in logs for a in log["answers"] if a[1] and a[3] == "ok")
+    logs[1]["answers"].append([won[0], won[1], "reject", "ok"])
+    logs[2]["answers"].append(["D-LD010001", None, "approve", "left pending"])
+    dirtier = check(postgres_dsn, tmp_path, args, logs)
+    assert (dirtier["duplicates"], dirtier["losses"]) == (2, 2)
 
 
 def test_the_store_tests_skip_only_outside_ci() -> None:

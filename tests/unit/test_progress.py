@@ -148,8 +148,12 @@ def test_cli_draws_progress_with_the_flag(
     w = ["--workdir", str(tmp_path / "work"), "--offline", "--sample"]
     assert main(["event", str(event), *w, "--progress"]) == 0
     err = capsys.readouterr().err
-    assert "research" in err and "4/4 brief written" in err
     assert "training" in err  # the first use trains the scoring model
+    # speed_to_lead: the research runs once the lead's first request is decided
+    assert "research" not in err
+    assert main(["approve", "D-2001", *w, "--progress", "--reviewer", "mgr-jordan"]) == 0
+    err = capsys.readouterr().err
+    assert "research" in err and "4/4 brief written" in err
     w2 = ["--workdir", str(tmp_path / "work2"), "--offline", "--sample"]
     assert main(["event", str(event), *w2]) == 0  # no flag, not a terminal: no bars
     assert "[#" not in capsys.readouterr().err

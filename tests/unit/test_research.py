@@ -31,7 +31,7 @@ from sales_operator.research.tavily import TavilySearch
 from sales_operator.research.text import find_dates, is_boilerplate, is_injection, split_sentences
 from sales_operator.research.verify import verify_claim
 from sales_operator.research.web import WebResearch
-from sales_operator.runner import deal_state, pending_request, send_event
+from sales_operator.runner import deal_state, pending_request, resume_deal, send_event
 from sales_operator.state import (
     Account,
     AccountBrief,
@@ -679,10 +679,15 @@ def test_planted_instructions_never_become_claims_drafts_or_actions(
     assert any("attacker" in r.text and r.at == NOTE_AT for r in history)
     graph = build_operator(deps, checkpointer=InMemorySaver())
     send_event(graph, lifecycle_events()[0])
+    first = pending_request(graph, SEED_DEAL_ID)  # owner and notice first (speed_to_lead)
+    assert first is not None
+    everything = json.dumps(first["action_requests"], default=str)
+    approve = {"decisions": [{"type": "approve"} for _ in first["action_requests"]]}
+    resume_deal(graph, SEED_DEAL_ID, approve, policy=deps.policy, reviewer="mgr-jordan")
     state = deal_state(graph, SEED_DEAL_ID)
     assert state.brief is not None and state.brief.claims
-    everything = json.dumps(state.brief.model_dump(mode="json"))
-    request = pending_request(graph, SEED_DEAL_ID)
+    everything += json.dumps(state.brief.model_dump(mode="json"))
+    request = pending_request(graph, SEED_DEAL_ID)  # the research's drafts
     assert request is not None
     everything += json.dumps(request["action_requests"], default=str)
     everything += json.dumps([a.model_dump(mode="json") for a in state.proposed_actions])
@@ -790,20 +795,28 @@ def test_model_sees_delimited_passages_and_never_a_flagged_one(tmp_path: Path) -
 
 def test_a_lead_runs_only_the_account_brief_step_of_the_research_subgraph(deps: Any) -> None:
     """The subgraph dispatches on the event: no step of it runs for nothing."""
+    from langgraph.types import Command
+
+    from sales_operator.approval import approve_all
     from sales_operator.runner import thread_config
 
     graph = build_operator(deps, checkpointer=InMemorySaver())
-    steps = [
-        node
-        for namespace, update in graph.stream(
-            {"event": lifecycle_events()[0]},
-            thread_config(SEED_DEAL_ID),
-            stream_mode="updates",
-            subgraphs=True,
-        )
-        if namespace and namespace[0].startswith("generative_research:")
-        for node in update
-    ]
-    assert steps == ["write_account_brief"]
+
+    def research_steps(input: Any) -> list[str]:
+        return [
+            node
+            for namespace, update in graph.stream(
+                input, thread_config(SEED_DEAL_ID), stream_mode="updates", subgraphs=True
+            )
+            if namespace and namespace[0].startswith("generative_research:")
+            for node in update
+        ]
+
+    # speed_to_lead: the event stops at the first request; the research runs in its answer
+    assert research_steps({"event": lifecycle_events()[0]}) == []
+    first = pending_request(graph, SEED_DEAL_ID)
+    assert first is not None
+    answer = Command(resume=approve_all(first, reviewer="mgr-jordan"))
+    assert research_steps(answer) == ["write_account_brief"]
     state = graph.get_state(thread_config(SEED_DEAL_ID)).values
     assert state["brief"] is not None and state.get("handoff") is None

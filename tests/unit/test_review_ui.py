@@ -26,8 +26,14 @@ from sales_operator.runner import (
 
 
 def _graph(tmp_path: Path, scorer: Any, **approval: Any) -> tuple[Any, Deps]:
+    """The operator with `approval` settings, after the seed lead, holding its one request.
+
+    `speed_to_lead` is pinned off, so the lead's one request holds the email these review
+    views are about (under the default it is in the lead's second request).
+    """
     data = default_policy().model_dump()
     data["approval"].update(approval)
+    data["speed_to_lead"]["enabled"] = False
     deps = Deps.offline(tmp_path / "work", sample=True, policy=parse_policy(data))
     deps.scorer = scorer
     graph = build_operator(deps, checkpointer=InMemorySaver())
@@ -230,9 +236,10 @@ def test_cli_edit_takes_a_merge_patch_and_reject_needs_a_reason(
     lead = tmp_path / "lead.json"
     lead.write_text(json.dumps(lifecycle_events()[0]))
     assert main(["event", str(lead), *w]) == 0
+    assert main(["approve", SEED_DEAL_ID, *w]) == 0  # the lead's first request (speed_to_lead)
     capsys.readouterr()
     assert main(["inbox", "--json", *w]) == 0
-    [item] = json.loads(capsys.readouterr().out)
+    [item] = json.loads(capsys.readouterr().out)  # its second request, with the email
     email = next(a for a in item["action_requests"] if a["name"] == "send_email")
 
     assert main(["reject", SEED_DEAL_ID, *w]) == 1

@@ -102,10 +102,16 @@ def test_the_cli_inbox_shows_what_will_run(
     assert main(["event", str(path), *w]) == 0
     capsys.readouterr()
     assert main(["inbox", *w]) == 0
-    out = capsys.readouterr().out
+    out = capsys.readouterr().out  # the lead's first request (speed_to_lead): owner, notice
+    assert "owner_id: (unset) -> rep-sam" in out
+    assert "engine: " in out and "source: event D-2001:lead_created" in out
+    assert "[send_email]" not in out
+    assert main(["approve", "D-2001", *w, "--reviewer", "mgr-jordan"]) == 0
+    capsys.readouterr()
+    assert main(["inbox", *w]) == 0
+    out = capsys.readouterr().out  # the second: CRM score fields and the first touch
     assert "to: Dana Whitfield <dana.whitfield@northwind-logistics.com>" in out
     assert "from: Sam Rivera <sam.rivera@orbitalfreight.com>" in out
     assert "subject: " in out and "| Hi Dana," in out
     assert "lead_score: (unset) -> 78" in out
-    assert "owner_id: (unset) -> rep-sam" in out
     assert "engine: " in out and "source: event D-2001:lead_created" in out

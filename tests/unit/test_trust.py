@@ -41,6 +41,7 @@ from sales_operator.runner import (
     send_event,
     thread_config,
 )
+from tests.policies import answer_every, one_request
 
 CONFIG = thread_config(SEED_DEAL_ID)
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +50,16 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def graph(deps: Deps) -> Any:
     return build_operator(deps, checkpointer=InMemorySaver())
+
+
+@pytest.fixture
+def one_request_graph(deps: Deps) -> Any:
+    """The operator with `speed_to_lead` pinned off: the lead's one request holds everything.
+
+    For the tests about decisions, the executor and recovery on one request with an email and
+    a Slack post in it (under the default the notice and the email are in different requests).
+    """
+    return build_operator(one_request(deps), checkpointer=InMemorySaver())
 
 
 def _approve(graph: Any, deps: Deps, reviewer: str = "mgr-jordan") -> dict[str, Any]:
@@ -77,8 +88,9 @@ def _slack_down(**kwargs: Any) -> Any:
 
 
 def test_decisions_are_recorded_with_request_id_and_version_before_execution(
-    graph: Any, deps: Deps
+    one_request_graph: Any, deps: Deps
 ) -> None:
+    graph = one_request_graph
     send_event(graph, lifecycle_events()[0])
     request = pending_request(graph, SEED_DEAL_ID)
     assert request is not None and request["request_id"] and request["version"]
@@ -113,8 +125,11 @@ def test_update_state_bypass_runs_nothing_and_raises(graph: Any, deps: Deps) -> 
     assert deps.crm.audit_log(SEED_DEAL_ID) == []
 
 
-def test_executor_runs_the_arguments_on_record_not_the_state_s(graph: Any, deps: Deps) -> None:
+def test_executor_runs_the_arguments_on_record_not_the_state_s(
+    one_request_graph: Any, deps: Deps
+) -> None:
     """A transient failure leaves an action for recovery; editing its state changes nothing."""
+    graph = one_request_graph
     send_event(graph, lifecycle_events()[0])
     real_post = deps.messenger.post
     deps.messenger.post = _slack_down  # type: ignore[method-assign]
@@ -276,9 +291,9 @@ KILL_SCRIPT = textwrap.dedent(
         os.kill(os.getpid(), signal.SIGKILL)  # inside execute_actions, before the receipt
     deps.mailer.send = send_then_die
     send_event(graph, lifecycle_events()[0])
-    request = pending_request(graph, SEED_DEAL_ID)
-    payload = {"decisions": [{"type": "approve"} for _ in request["action_requests"]]}
-    resume_deal(graph, SEED_DEAL_ID, payload, policy=deps.policy, reviewer="mgr-jordan")
+    while (request := pending_request(graph, SEED_DEAL_ID)) is not None:  # the lead's two
+        payload = {"decisions": [{"type": "approve"} for _ in request["action_requests"]]}
+        resume_deal(graph, SEED_DEAL_ID, payload, policy=deps.policy, reviewer="mgr-jordan")
     """
 )
 
@@ -328,8 +343,9 @@ def test_sigkill_inside_execute_actions_is_detected_and_recovered_once(
 
 
 def test_a_later_event_through_the_graph_never_runs_an_earlier_request(
-    graph: Any, deps: Deps
+    one_request_graph: Any, deps: Deps
 ) -> None:
+    graph = one_request_graph
     send_event(graph, lifecycle_events()[0])
     real_post = deps.messenger.post
     deps.messenger.post = _slack_down  # type: ignore[method-assign]
@@ -415,7 +431,12 @@ def test_an_identical_lead_created_retry_returns_the_state_and_does_nothing(
     values = send_event(graph, lifecycle_events()[0])  # a webhook retry while pending
     assert values["deal_id"] == SEED_DEAL_ID
     assert pending_request(graph, SEED_DEAL_ID) == pending
-    _approve(graph, deps)
+    _approve(graph, deps)  # the lead's first request (speed_to_lead); the second follows
+    second = pending_request(graph, SEED_DEAL_ID)
+    assert second is not None and second["request_id"] != pending["request_id"]  # type: ignore[index]
+    send_event(graph, lifecycle_events()[0])  # a retry while the second request waits
+    assert pending_request(graph, SEED_DEAL_ID) == second
+    assert answer_every(graph, deps) == 1  # the second; the first was answered above
     receipts = len(deps.crm.list_receipts())
     checkpoints = len(list(graph.get_state_history(CONFIG)))
     send_event(graph, lifecycle_events()[0])  # and after it was handled
@@ -513,14 +534,19 @@ def test_cli_requires_a_known_reviewer_and_an_existing_action_id(
 # --- 11. proof: real processes, randomised ------------------------------------------------------
 
 
+@pytest.mark.parametrize("mode", ["--speed-to-lead", "--no-speed-to-lead"])
 def test_chaos_trials_in_real_processes_find_no_duplicate_loss_or_unauthorised_action(
-    tmp_path: Path,
+    tmp_path: Path, mode: str
 ) -> None:
-    """Every chaos scenario once (SIGKILL, racing reviewers and events, bypass, transient)."""
+    """Every chaos scenario once (SIGKILL, racing reviewers and events, bypass, transient).
+
+    In both modes of the policy's `speed_to_lead`: the trials start at the lead's first request
+    (owner and rep notice; on, the default) or at its single request (off).
+    """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
     run = subprocess.run(
         [sys.executable, "-m", "benchmarks.chaos", "--trials", "2", "--each", "--seed", "3",
-         "--out", str(tmp_path)],
+         mode, "--out", str(tmp_path)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -529,6 +555,7 @@ def test_chaos_trials_in_real_processes_find_no_duplicate_loss_or_unauthorised_a
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     summary = json.loads((tmp_path / "chaos.json").read_text())
+    assert summary["speed_to_lead"] is (mode == "--speed-to-lead")
     assert summary["trials"] == 8
     assert (summary["duplicates"], summary["losses"], summary["unauthorised"]) == (0, 0, 0)
     by = {r["scenario"]: r["codes"] for r in summary["results"]}
@@ -635,6 +662,19 @@ def test_the_ledger_keeps_the_first_answer_and_the_lease_one_holder(
     assert crm.acquire_lease("D-2", "h:1:d", ttl_s=60) is None  # an expired lease is taken over
 
 
+def test_chaos_and_load_follow_the_bundled_policy_unless_told() -> None:
+    import argparse
+
+    from benchmarks.load import speed_to_lead
+
+    from sales_operator.policy import default_policy
+
+    assert default_policy().speed_to_lead.enabled is True
+    assert speed_to_lead(argparse.Namespace()) is True  # no flag: the bundled policy's
+    assert speed_to_lead(argparse.Namespace(speed_to_lead=None)) is True
+    assert speed_to_lead(argparse.Namespace(speed_to_lead=False)) is False
+
+
 def test_the_chaos_checker_counts_what_it_claims_to(tmp_path: Path, scorer: Any) -> None:
     """A duplicated and a forged Slack post, and an unrun approval, are each counted."""
     from benchmarks.chaos import _check
@@ -655,9 +695,10 @@ def test_the_chaos_checker_counts_what_it_claims_to(tmp_path: Path, scorer: Any)
 
 
 def test_decisions_recorded_but_not_applied_are_recovered_as_recorded(
-    graph: Any, deps: Deps
+    one_request_graph: Any, deps: Deps
 ) -> None:
     """The run dies between recording the answer and checkpointing the gate."""
+    graph = one_request_graph
     send_event(graph, lifecycle_events()[0])
     request = pending_request(graph, SEED_DEAL_ID)
     assert request is not None
