@@ -197,12 +197,13 @@ def build_operator(
     attach_deps(compiled, deps)
     # "exit" for pattern work, "sync" at the gate (and "exit" for a lead's first request)
     with_phase_durability(compiled, first_requests=deps.policy.speed_to_lead.enabled)
-    from sales_operator.waiting import with_event_guard, with_waiting_guard
+    from sales_operator.waiting import with_event_guard
 
-    # a new event never hides a recovery, and a cut-off event run is finished by its repeat
-    with_event_guard(compiled, limits=deps.policy.limits)
-    if deps.policy.speed_to_lead.enabled:  # a new event waits for a lead's first request
-        with_waiting_guard(compiled, limits=deps.policy.limits)
+    # a new event never hides a recovery, a cut-off event run is finished by its repeat, and
+    # (speed-to-lead) a new event waits for a lead's first request: one read of the thread
+    with_event_guard(
+        compiled, limits=deps.policy.limits, first_requests=deps.policy.speed_to_lead.enabled
+    )
     return with_offline_display(compiled)  # a notebook cell `graph` draws with no network
 
 
