@@ -55,6 +55,7 @@ from sales_operator.events import (
     RawState,
     make_ingest,
 )
+from sales_operator.inline_patterns import pattern_node
 from sales_operator.leases import attach_deps
 from sales_operator.patterns import copilot, meetings, research, scoring
 from sales_operator.serde import register_models
@@ -138,7 +139,9 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
     notify_owner: Any = copilot.make_first_request(pattern_deps)
     builder.add_node("ingest_event", ingest, input_schema=RawState)
     for name in PATTERN_ORDER:
-        builder.add_node(name, PATTERN_BUILDERS[name](pattern_deps).compile(name=name))
+        pattern = PATTERN_BUILDERS[name](pattern_deps)
+        # the subgraph's nodes run inline, unless its inside is watched (`inline_patterns`)
+        builder.add_node(name, pattern_node(pattern.compile(name=name), pattern))
     builder.add_node(FIRST_REQUEST_NODE, notify_owner)
     builder.add_node(CONTINUE_NODE, continue_event)
     builder.add_node(PREPARE_NODE, prepare)

@@ -92,9 +92,7 @@ def _short(graph: Any, saved: Any) -> ThreadView | None:
     for name, node in graph.nodes.items():
         seen = seen_all.get(name)
         for chan in node.triggers:
-            if chan in values and (
-                seen is None or versions.get(chan, null) > seen.get(chan, null)
-            ):
+            if chan in values and (seen is None or versions.get(chan, null) > seen.get(chan, null)):
                 upcoming.append(name)
                 break
     asked: list[Any] = []

@@ -162,9 +162,7 @@ def with_event_guard(compiled: G, *, limits: Any = None, first_requests: bool = 
     async def astream(
         self: Any, input: Any, config: Any = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
-        run_input = await aguard_event(
-            self, input, config, limits, first_requests=first_requests
-        )
+        run_input = await aguard_event(self, input, config, limits, first_requests=first_requests)
         async for chunk in base.astream(self, run_input, config, **kwargs):
             yield chunk
 
