@@ -8,7 +8,9 @@ event ─► ingest_event ─┬─► scoring_routing ──────┐
                                                        ─► execute_actions ─► END
 ```
 
-One thread per deal (`thread_id` = the deal id); each business event is one `invoke`.
+One thread per deal (`thread_id` = the deal id); each business event is one `invoke`. Each
+pattern is a compiled subgraph (drawn by `get_graph(xray=True)`); in the operator's own
+"exit" runs its nodes run inline, within the operator's step (`inline_patterns`).
 `prepare_request` builds, checks and indexes the request; `approval_gate` asks it (one
 interrupt) and records the answer. LangGraph runs an interrupted node again on resume, so
 the split keeps that second run to reading the stored request back and checking the answer.
