@@ -114,6 +114,8 @@ class _Steps:
                 if not isinstance(update, Mapping):
                     raise TypeError(f"pattern node {node!r} returned {type(update).__name__}")
                 changed.update(update)
+                if self.edges.get(node) == END:
+                    break  # the last node: no one reads the state it leaves
                 values = {k: getattr(state, k) for k in DealState.model_fields}
                 state = DealState(**{**values, **update})
             node = self.after(node, state)
