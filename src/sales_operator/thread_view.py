@@ -32,7 +32,8 @@ _CHECKPOINTER_KEY = "__pregel_checkpointer"  # LangGraph's CONFIG_KEY_CHECKPOINT
 _FORMAT = 4  # the checkpoint format (`v`) this reads; LangGraph migrates older ones
 
 VERIFY = False
-"""Check every short read against LangGraph's `get_state` (raises `AssertionError`)."""
+"""Check every short read against LangGraph's own snapshot of the same checkpoint (what
+`get_state` builds; raises `AssertionError`)."""
 
 
 @dataclass(frozen=True)
@@ -123,17 +124,21 @@ def thread_view(graph: Any, config: Mapping[str, Any]) -> ThreadView:
         return _from_state(graph.get_state(config))
     saved = saver.get_tuple(config)
     if saved is None:
-        view = ThreadView(values={}, next=(), tasks=(), config=dict(config))
-    else:
-        short = _short(graph, saved)
-        view = short if short is not None else _from_state(graph.get_state(config))
+        return ThreadView(values={}, next=(), tasks=(), config=dict(config))
+    short = _short(graph, saved)
+    if short is None:
+        return _from_state(graph.get_state(config))
     if VERIFY:
-        _verify(graph, config, view)
-    return view
+        _verify(graph, saver, saved, short)
+    return short
 
 
-def _verify(graph: Any, config: Mapping[str, Any], view: ThreadView) -> None:
-    state = graph.get_state(config)
+def _verify(graph: Any, saver: Any, saved: Any, view: ThreadView) -> None:
+    """Compare `view` with LangGraph's snapshot of the same saved checkpoint tuple.
+
+    The same tuple, not a second read: another process may move the thread in between.
+    """
+    state = graph._prepare_state_snapshot(saved.config, saved, saver=saver)
     asked = [getattr(i, "value", i) for t in state.tasks for i in t.interrupts]
     mine = [getattr(i, "value", i) for t in view.tasks for i in t.interrupts]
     assert dict(state.values or {}) == view.values, "thread_view: values differ"
