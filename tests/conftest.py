@@ -20,6 +20,12 @@ _LIVE_ENV = (
 
 os.environ["LANGSMITH_TRACING"] = "false"
 
+# every short read of a thread (pending_request, the event guard) is checked against
+# LangGraph's own `get_state` in every test
+import sales_operator.thread_view  # noqa: E402
+
+sales_operator.thread_view.VERIFY = True
+
 
 @pytest.fixture(autouse=True)
 def _no_live_services(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -766,14 +766,18 @@ def approved_in_audit(log: list[AuditEntry], request_id: str) -> list[AuditEntry
     return [e for e in log if e.request_id == request_id and e.decision in ("approve", "edit")]
 
 
-def unfinished_actions(crm: Any, deal_id: str, request_id: str) -> list[AuditEntry]:
+def unfinished_actions(
+    crm: Any, deal_id: str, request_id: str, *, log: list[AuditEntry] | None = None
+) -> list[AuditEntry]:
     """Return the approved actions of a request that have no final receipt yet.
 
     An action is finished when its receipt is `done` or `failed` (permanent); a missing or
-    `retryable` receipt leaves it to recovery.
+    `retryable` receipt leaves it to recovery. `log` is the deal's audit log when the caller
+    has read it already (else it is read here).
     """
     todo = []
-    for entry in approved_in_audit(crm.audit_log(deal_id), request_id):
+    entries = crm.audit_log(deal_id) if log is None else log
+    for entry in approved_in_audit(entries, request_id):
         receipt = crm.get_receipt(entry.idempotency_key or entry.action_id)
         if receipt is None or receipt.status not in _FINAL_RECEIPTS:
             todo.append(entry)

@@ -21,9 +21,11 @@ each is one run, so the choice is made per run from what the run is:
   finished by `recover_deal` without running anything twice.
 
 The pattern subgraphs keep LangGraph's default (they checkpoint under the parent's
-checkpointer): under "exit" a nested graph writes a checkpoint only when it fails, so a
-failed step inside a pattern stays inspectable in Studio; they stay visible in
-`get_graph(xray=True)` either way.
+checkpointer) whenever they run nested; they stay visible in `get_graph(xray=True)` either
+way. In the operator's own "exit" runs they run inline, their nodes one after the other in
+one step of the operator (`sales_operator.inline_patterns`), unless the run streams
+subgraphs or has callback handlers; under "sync" and "async" they run nested and checkpoint
+each of their steps, as before.
 
 A lead's first request (policy `speed_to_lead`) is the exception among resumes: answering it
 decides and executes the routing actions and then runs the deferred research and drafting up

@@ -8,7 +8,9 @@ event ─► ingest_event ─┬─► scoring_routing ──────┐
                                                        ─► execute_actions ─► END
 ```
 
-One thread per deal (`thread_id` = the deal id); each business event is one `invoke`.
+One thread per deal (`thread_id` = the deal id); each business event is one `invoke`. Each
+pattern is a compiled subgraph (drawn by `get_graph(xray=True)`); in the operator's own
+"exit" runs its nodes run inline, within the operator's step (`inline_patterns`).
 `prepare_request` builds, checks and indexes the request; `approval_gate` asks it (one
 interrupt) and records the answer. LangGraph runs an interrupted node again on resume, so
 the split keeps that second run to reading the stored request back and checking the answer.
@@ -55,6 +57,7 @@ from sales_operator.events import (
     RawState,
     make_ingest,
 )
+from sales_operator.inline_patterns import pattern_node
 from sales_operator.leases import attach_deps
 from sales_operator.patterns import copilot, meetings, research, scoring
 from sales_operator.serde import register_models
@@ -138,7 +141,9 @@ def operator_builder(deps: Deps) -> StateGraph[Any, Any, Any, Any]:
     notify_owner: Any = copilot.make_first_request(pattern_deps)
     builder.add_node("ingest_event", ingest, input_schema=RawState)
     for name in PATTERN_ORDER:
-        builder.add_node(name, PATTERN_BUILDERS[name](pattern_deps).compile(name=name))
+        pattern = PATTERN_BUILDERS[name](pattern_deps)
+        # the subgraph's nodes run inline, unless its inside is watched (`inline_patterns`)
+        builder.add_node(name, pattern_node(pattern.compile(name=name), pattern))
     builder.add_node(FIRST_REQUEST_NODE, notify_owner)
     builder.add_node(CONTINUE_NODE, continue_event)
     builder.add_node(PREPARE_NODE, prepare)
@@ -197,12 +202,13 @@ def build_operator(
     attach_deps(compiled, deps)
     # "exit" for pattern work, "sync" at the gate (and "exit" for a lead's first request)
     with_phase_durability(compiled, first_requests=deps.policy.speed_to_lead.enabled)
-    from sales_operator.waiting import with_event_guard, with_waiting_guard
+    from sales_operator.waiting import with_event_guard
 
-    # a new event never hides a recovery, and a cut-off event run is finished by its repeat
-    with_event_guard(compiled, limits=deps.policy.limits)
-    if deps.policy.speed_to_lead.enabled:  # a new event waits for a lead's first request
-        with_waiting_guard(compiled, limits=deps.policy.limits)
+    # a new event never hides a recovery, a cut-off event run is finished by its repeat, and
+    # (speed-to-lead) a new event waits for a lead's first request: one read of the thread
+    with_event_guard(
+        compiled, limits=deps.policy.limits, first_requests=deps.policy.speed_to_lead.enabled
+    )
     return with_offline_display(compiled)  # a notebook cell `graph` draws with no network
 
 

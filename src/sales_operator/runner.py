@@ -36,6 +36,7 @@ from sales_operator.leases import DEFAULT_WAIT_S, deal_lease, deps_of
 from sales_operator.policy import Policy
 from sales_operator.review_ui import read_answer, request_from_interrupt
 from sales_operator.state import PATTERN_ORDER, AuditEntry, DealState, Event, Receipt
+from sales_operator.thread_view import thread_view
 
 if TYPE_CHECKING:
     from sales_operator.blobs import CollectReport
@@ -100,7 +101,7 @@ def send_event(
     event = _externalized(event, d)  # a long transcript never enters a checkpoint
     with deal_lease(getattr(d, "crm", None), tid, wait_s=wait_s):
         config = thread_config(tid)
-        before = graph.get_state(config)
+        before = thread_view(graph, config)
         current = DealState.model_validate(
             {k: v for k, v in (before.values or {}).items() if k != "event"}
         )
@@ -190,7 +191,7 @@ def _run(
             continue
         for node, update in chunk.items():
             on_update(node, update if isinstance(update, dict) else {"value": update})
-    return dict(graph.get_state(config).values)
+    return thread_view(graph, config).values
 
 
 def _interrupt_value(snapshot: Any) -> dict[str, Any] | None:
@@ -209,8 +210,12 @@ def _decisions_on_record(crm: Any, deal_id: str, request_id: str) -> list[AuditE
 def _recovery_needed(
     graph: Any, deal_id: str, crm: Any, snapshot: Any = None
 ) -> dict[str, Any] | None:
-    """Return a recovery item when the thread's request is decided but not fully run."""
-    snapshot = snapshot if snapshot is not None else graph.get_state(thread_config(deal_id))
+    """Return a recovery item when the thread's request is decided but not fully run.
+
+    `snapshot` is the thread as read (`thread_view` or `get_state`); read here when None.
+    The deal's audit log is read at most once.
+    """
+    snapshot = snapshot if snapshot is not None else thread_view(graph, thread_config(deal_id))
     if not snapshot.values:
         return None
     request_id = _current_request_id(snapshot.values)
@@ -230,13 +235,11 @@ def _recovery_needed(
             "the event's deferred patterns (research, drafting after its first request) "
             "stopped before their request",
         )
-    decided_at_gate = interrupted is not None and bool(
-        _decisions_on_record(crm, deal_id, request_id)
-    )
-    todo = unfinished_actions(crm, deal_id, request_id)
+    log = crm.audit_log(deal_id)
+    decided_at_gate = interrupted is not None and bool(request_decisions(log, request_id))
+    todo = unfinished_actions(crm, deal_id, request_id, log=log)
     stopped_in_executor = "execute_actions" in snapshot.next and any(
-        e.request_id == request_id and e.decision in ("approve", "edit")
-        for e in crm.audit_log(deal_id)
+        e.request_id == request_id and e.decision in ("approve", "edit") for e in log
     )
     if not todo and not decided_at_gate and not stopped_in_executor:
         return None
@@ -325,7 +328,7 @@ def pending_request(graph: Any, deal_id: str, *, deps: Any = None) -> dict[str, 
     item: `{"recovery": True, "unfinished": [{"id", "name"}], "message": "N approved
     action(s) not yet run; ...", "action_requests": []}`; `recover_deal()` finishes it.
     """
-    snapshot = graph.get_state(thread_config(deal_id))
+    snapshot = thread_view(graph, thread_config(deal_id))
     d = _deps(graph, deps)
     if d is not None:
         stuck = _recovery_needed(graph, deal_id, d.crm, snapshot)

@@ -9,22 +9,25 @@ LangGraph had written the run's input to the thread: the refused event became th
 latest checkpoint and the waiting request dropped out of `pending_request` and `inbox` until
 the lead was sent again.
 
-`with_waiting_guard` gives the compiled operator a `stream`/`astream` (and so `invoke`/
-`ainvoke`) that reads the thread's last checkpoint first when the input is an event, and
-raises the same `EventError` there, so nothing is recorded and the request stays waiting and
-answerable. A thread that waits on nothing (`deferred` empty: every thread in the default
-single-request policy, where a new event joins the waiting actions into its own request) runs
-as before. The read is one `get_tuple` of the thread's last checkpoint per event run, made
-only for graphs built with `speed_to_lead` on.
+`with_event_guard(..., first_requests=True)` (graphs built with `speed_to_lead` on) gives
+the compiled operator a `stream`/`astream` (and so `invoke`/`ainvoke`) that reads the
+thread's last checkpoint first when the input is an event, and raises the same `EventError`
+there, so nothing is recorded and the request stays waiting and answerable. A thread that
+waits on nothing (`deferred` empty: every thread in the default single-request policy, where
+a new event joins the waiting actions into its own request) runs as before.
 
-Every operator graph also gets `guard_event` (one `get_state` of the thread per event run,
-about 0.4 ms), for the two other ways a plain event run used to lose work:
+Every operator graph gets `guard_event`, for the two other ways a plain event run used to
+lose work:
 
 - approved actions wait for a recovery (a transient failure): the new event is refused with
   `RecoveryNeededError`, as `send_event` refuses it, before anything is recorded;
 - the thread's last event run was cut off before its request (its stream closed early): the
   same event sent again finishes that run instead of counting as a repeat that runs nothing
   (`runner.cut_off_event`). A different event runs as before.
+
+All of these checks share one read of the thread per event run (`thread_view`: the saver's
+`get_tuple` of the last checkpoint, about a third of a `get_state`); a resume or a recovery
+reads nothing here.
 """
 
 from __future__ import annotations
@@ -68,39 +71,6 @@ def _refuse(values: Mapping[str, Any], event: Any, limits: Any) -> None:
     check_event_fits(_current_state(values), parsed, payload)  # a repeat passes
 
 
-def refuse_while_waiting(graph: Any, input: Any, config: Any, limits: Any = None) -> None:
-    """Raise before a run if its event would be refused because a first request waits.
-
-    Args:
-        graph: The compiled operator.
-        input: The run's input (`{"event": ...}`; a `Command` or None is not checked).
-        config: The run's config (its `thread_id`).
-        limits: The policy's input limits, for validating the event.
-
-    Raises:
-        EventError: the deal waits on its lead's first request and `event` is not a repeat
-            of an event the thread holds; or the event is malformed. Nothing is recorded.
-    """
-    event = _event_of(input)
-    saver = _saver(graph, config) if event is not None else None
-    if saver is None:
-        return
-    saved = saver.get_tuple(config)
-    if saved is not None:
-        _refuse(saved.checkpoint.get("channel_values", {}), event, limits)
-
-
-async def arefuse_while_waiting(graph: Any, input: Any, config: Any, limits: Any = None) -> None:
-    """Async `refuse_while_waiting` (reads the checkpoint with the saver's `aget_tuple`)."""
-    event = _event_of(input)
-    saver = _saver(graph, config) if event is not None else None
-    if saver is None:
-        return
-    saved = await saver.aget_tuple(config)
-    if saved is not None:
-        _refuse(saved.checkpoint.get("channel_values", {}), event, limits)
-
-
 def _left_to_run(values: Mapping[str, Any]) -> bool:
     """Whether an action of the state is approved but not run, or failed retryably."""
     for action in values.get("proposed_actions") or ():
@@ -134,66 +104,66 @@ def _unfinished(graph: Any, input: Any, snapshot: Any, limits: Any) -> Any:
     return None if repeated and event_id_for(fits_id, parsed) == cut else input
 
 
-def guard_event(graph: Any, input: Any, config: Any, limits: Any = None) -> Any:
+def guard_event(
+    graph: Any, input: Any, config: Any, limits: Any = None, *, first_requests: bool = False
+) -> Any:
     """Return the input an event run should run with, or raise before anything is recorded.
 
+    Reads the thread once (`thread_view`) for every check.
+
     Raises:
+        EventError: with `first_requests`, the deal waits on its lead's first request and the
+            event is not a repeat of one the thread holds; or the event is malformed or does
+            not fit the thread (checked here only in those two cases; otherwise
+            `ingest_event` checks it).
         RecoveryNeededError: approved actions of the thread's request wait for a recovery.
-        EventError: the event is malformed or does not fit the thread (checked only when the
-            thread's last run was cut off; otherwise `ingest_event` checks it).
     """
     if _event_of(input) is None or _saver(graph, config) is None:
         return input
-    snapshot = graph.get_state(config)
-    return _unfinished(graph, input, snapshot, limits) if snapshot.values else input
+    from sales_operator.thread_view import thread_view
+
+    snapshot = thread_view(graph, config)
+    return _checked(graph, input, snapshot, limits, first_requests)
 
 
-async def aguard_event(graph: Any, input: Any, config: Any, limits: Any = None) -> Any:
+async def aguard_event(
+    graph: Any, input: Any, config: Any, limits: Any = None, *, first_requests: bool = False
+) -> Any:
     """Async `guard_event` (reads the thread with `aget_state`)."""
     if _event_of(input) is None or _saver(graph, config) is None:
         return input
     snapshot = await graph.aget_state(config)
-    return _unfinished(graph, input, snapshot, limits) if snapshot.values else input
+    return _checked(graph, input, snapshot, limits, first_requests)
 
 
-def with_event_guard(compiled: G, *, limits: Any = None) -> G:
-    """Give a compiled operator graph `guard_event` before each event run (see the module)."""
-    base: Any = type(compiled)
-
-    def stream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
-        chunks: Iterator[Any] = base.stream(
-            self, guard_event(self, input, config, limits), config, **kwargs
-        )
-        return chunks
-
-    async def astream(
-        self: Any, input: Any, config: Any = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        run_input = await aguard_event(self, input, config, limits)
-        async for chunk in base.astream(self, run_input, config, **kwargs):
-            yield chunk
-
-    return with_subclass(compiled, "_event_guard", {"stream": stream, "astream": astream})
+def _checked(graph: Any, input: Any, snapshot: Any, limits: Any, first_requests: bool) -> Any:
+    """Run the guard's checks on the thread as read (`snapshot`); return the run's input."""
+    if not snapshot.values:
+        return input
+    if first_requests:  # a new event waits for a lead's first request
+        _refuse(snapshot.values, _event_of(input), limits)
+    return _unfinished(graph, input, snapshot, limits)
 
 
-def with_waiting_guard(compiled: G, *, limits: Any = None) -> G:
-    """Give a compiled operator graph the first-request guard (see the module); return it.
+def with_event_guard(compiled: G, *, limits: Any = None, first_requests: bool = False) -> G:
+    """Give a compiled operator graph `guard_event` before each event run (see the module).
 
-    The graph's class is swapped for a subclass whose `stream`/`astream` call
-    `refuse_while_waiting` before the run starts. Nothing else changes.
+    The graph's class is swapped for a subclass whose `stream`/`astream` (and so `invoke`/
+    `ainvoke`) call it before the run starts. `first_requests` (the policy's
+    `speed_to_lead`) adds the first-request check to the same read. Nothing else changes.
     """
     base: Any = type(compiled)
 
     def stream(self: Any, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
-        refuse_while_waiting(self, input, config, limits)
-        chunks: Iterator[Any] = base.stream(self, input, config, **kwargs)
+        run_input = guard_event(self, input, config, limits, first_requests=first_requests)
+        chunks: Iterator[Any] = base.stream(self, run_input, config, **kwargs)
         return chunks
 
     async def astream(
         self: Any, input: Any, config: Any = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
-        await arefuse_while_waiting(self, input, config, limits)
-        async for chunk in base.astream(self, input, config, **kwargs):
+        run_input = await aguard_event(self, input, config, limits, first_requests=first_requests)
+        async for chunk in base.astream(self, run_input, config, **kwargs):
             yield chunk
 
-    return with_subclass(compiled, "_waiting_guard", {"stream": stream, "astream": astream})
+    return with_subclass(compiled, "_event_guard", {"stream": stream, "astream": astream})
