@@ -24,7 +24,7 @@ from sales_operator.approval import (
     validate_decisions,
 )
 from sales_operator.context import Context
-from sales_operator.errors import ApprovalError, RecoveryNeededError
+from sales_operator.errors import ApprovalError, EventError, RecoveryNeededError
 from sales_operator.events import (
     CONTINUE_NODE,
     FIRST_REQUEST_PLANS,
@@ -105,7 +105,15 @@ def send_event(
         current = DealState.model_validate(
             {k: v for k, v in (before.values or {}).items() if k != "event"}
         )
-        _, repeated = check_event_fits(current, parsed, payload)
+        try:
+            _, repeated = check_event_fits(current, parsed, payload)
+        except EventError:
+            # "waits on the first request: decide it" is wrong when it was decided and its
+            # actions wait for a recovery: say that instead
+            stuck = _recovery_needed(graph, tid, d.crm, before) if d is not None else None
+            if stuck is not None and not stuck.get("cut_off"):
+                raise recovery_error(tid, stuck) from None
+            raise
         if repeated:
             if cut_off_event(before) == event_id_for(tid, parsed):
                 # its run was cut off before its request (a closed stream): finish it, once

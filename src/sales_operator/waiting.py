@@ -80,13 +80,10 @@ def _left_to_run(values: Mapping[str, Any]) -> bool:
     return False
 
 
-def _unfinished(graph: Any, input: Any, snapshot: Any, limits: Any) -> Any:
-    """Return the input to run on a thread whose `snapshot` is read (see the module)."""
-    if not snapshot.next and not _left_to_run(snapshot.values):
-        return input  # the thread's last run finished and left nothing approved to run
-    from sales_operator.events import _current_state, check_event_fits, validate_event
+def _raise_if_recovery(graph: Any, snapshot: Any) -> None:
+    """Raise `RecoveryNeededError` when approved actions of the thread wait for a recovery."""
     from sales_operator.leases import deps_of
-    from sales_operator.runner import _recovery_needed, cut_off_event, recovery_error
+    from sales_operator.runner import _recovery_needed, recovery_error
 
     deps = deps_of(graph)
     configurable = snapshot.config.get("configurable", {})
@@ -94,6 +91,16 @@ def _unfinished(graph: Any, input: Any, snapshot: Any, limits: Any) -> Any:
     stuck = _recovery_needed(graph, deal_id, deps.crm, snapshot) if deps is not None else None
     if stuck is not None and not stuck.get("cut_off"):
         raise recovery_error(deal_id, stuck)
+
+
+def _unfinished(graph: Any, input: Any, snapshot: Any, limits: Any) -> Any:
+    """Return the input to run on a thread whose `snapshot` is read (see the module)."""
+    if not snapshot.next and not _left_to_run(snapshot.values):
+        return input  # the thread's last run finished and left nothing approved to run
+    from sales_operator.events import _current_state, check_event_fits, validate_event
+    from sales_operator.runner import cut_off_event
+
+    _raise_if_recovery(graph, snapshot)
     cut = cut_off_event(snapshot)
     if cut is None:
         return input
@@ -140,7 +147,10 @@ def _checked(graph: Any, input: Any, snapshot: Any, limits: Any, first_requests:
     """Run the guard's checks on the thread as read (`snapshot`); return the run's input."""
     if not snapshot.values:
         return input
-    if first_requests:  # a new event waits for a lead's first request
+    if first_requests and snapshot.values.get("deferred"):  # a lead's first request waits
+        if snapshot.next or _left_to_run(snapshot.values):
+            # its decided actions wait for a recovery: say that, not "decide it" (it was)
+            _raise_if_recovery(graph, snapshot)
         _refuse(snapshot.values, _event_of(input), limits)
     return _unfinished(graph, input, snapshot, limits)
 

@@ -180,13 +180,6 @@ def _first_request_notice_fails(deps: Deps) -> tuple[Any, dict[str, Any], Any]:
     return graph, stuck, post
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine (found by flip): under speed_to_lead, a new event while the lead's first "
-    "request is decided but its notice waits for a recovery gets EventError 'waits on the "
-    "first request ... decide it' from send_event and plain invoke alike, not "
-    "RecoveryNeededError (as a failed follow-up gets); the request cannot be decided again",
-)
 def test_a_new_event_while_a_first_request_recovery_waits_is_told_to_recover(
     deps: Deps,
 ) -> None:
@@ -202,13 +195,13 @@ def test_a_new_event_while_a_first_request_recovery_waits_is_told_to_recover(
 def test_a_new_event_while_a_first_request_recovery_waits_is_refused_unrecorded(
     deps: Deps,
 ) -> None:
-    """What holds today: refused (EventError) by both, nothing recorded, recovery finishes it."""
+    """Refused by both before anything is recorded; the recovery then finishes it."""
     graph, stuck, post = _first_request_notice_fails(deps)
     config = thread_config(SEED_DEAL_ID)
     history = len(list(graph.get_state_history(config)))
-    with pytest.raises(EventError):
+    with pytest.raises(RecoveryNeededError):
         send_event(graph, lifecycle_events()[2])
-    with pytest.raises(EventError):
+    with pytest.raises(RecoveryNeededError):
         graph.invoke({"event": lifecycle_events()[2]}, config)
     assert len(list(graph.get_state_history(config))) == history
     assert pending_request(graph, SEED_DEAL_ID) == stuck
