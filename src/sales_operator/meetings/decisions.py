@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from sales_operator.meetings import prefilter
+from sales_operator.meetings import prefilter, sentence_gates
 from sales_operator.meetings.extract import (
     ExtractedDecision,
     Sentence,
@@ -414,7 +414,10 @@ def agreed_proposals(units: Iterable[Sentence]) -> list[tuple[Sentence, str]]:
     found: list[tuple[Sentence, str]] = []
     for pos, t in enumerate(order):
         turn = by_turn[t]
-        for s in turn[-PROPOSAL_TAIL:]:
+        tail = turn[-PROPOSAL_TAIL:]
+        for s, gate in zip(tail, sentence_gates.gates(tail), strict=True):
+            if not gate & sentence_gates.HEDGED:
+                continue  # no cue word of a proposal: `proposal_text` would say ""
             what = proposal_text(s.text)
             if not what or is_decision(s.text) is not None:
                 continue
@@ -461,7 +464,7 @@ def checked_statements(units: Iterable[Sentence]) -> list[tuple[Sentence, str]]:
     for pos, t in enumerate(order):
         turn = by_turn[t]
         for i, s in enumerate(turn[1:], start=1):
-            if not _CHECK.search(plain_text(s.text)):
+            if "?" not in s.text or not _CHECK.search(plain_text(s.text)):  # a check asks
                 continue
             stated = turn[i - 1]
             text = _TAG.sub("", plain_text(stated.text)).strip(" ,;:.!")
@@ -543,14 +546,18 @@ def find_decisions(units: Iterable[Sentence], *, learned: bool = True) -> list[E
     proposed = {(s.turn, s.index): what for s, what in agreed_proposals(units)}
     for s, what in checked_statements(units):
         proposed.setdefault((s.turn, s.index), what)
-    cues = [is_decision(s.text) for s in units]
+    opened = sentence_gates.gates(units)  # one scan per sentence: the rules it may fire
+    cues = [
+        is_decision(s.text) if gate & sentence_gates.DECISION else None
+        for s, gate in zip(units, opened, strict=True)
+    ]
     if learned:
         from sales_operator.meetings.decision_model import load_decision_model
 
         model = load_decision_model()
         if model is not None:
             ruled = {(s.turn, s.index) for s, cue in zip(units, cues, strict=True) if cue}
-            for s in model.candidates(units, skip=proposed, ruled=ruled):
+            for s in model.candidates(units, skip=proposed, ruled=ruled, opened=opened):
                 if learned_decision(s.text):
                     proposed.setdefault((s.turn, s.index), learned_text(s.text))
     found: list[ExtractedDecision] = []

@@ -1430,16 +1430,28 @@ def _addressee(
 def _commitments(
     units: list[Sentence], call_date: date, known: Iterable[str]
 ) -> list[ExtractedCommitment]:
+    from sales_operator.meetings import sentence_gates  # imports this module
+
     known = list(known)
     by_turn: dict[int, list[Sentence]] = {}
     for s in units:
         by_turn.setdefault(s.turn, []).append(s)
     speakers = list(dict.fromkeys(s.speaker for s in units))
-    addressees = [_addressee(s, by_turn, speakers, known) for s in units]
-    stated = [
-        _commitment(s, call_date, known, who) for s, who in zip(units, addressees, strict=True)
+    # one scan per sentence: a sentence that no commitment rule can read is skipped whole
+    # (its addressee is only asked by those rules)
+    opened = sentence_gates.gates(units)
+    either = sentence_gates.STATED | sentence_gates.TASK
+    addressees = [
+        _addressee(s, by_turn, speakers, known) if gate & either else None
+        for s, gate in zip(units, opened, strict=True)
     ]
-    stated = _with_meeting_commitments(units, stated, addressees, speakers, known, call_date)
+    stated = [
+        _commitment(s, call_date, known, who) if gate & sentence_gates.STATED else None
+        for s, who, gate in zip(units, addressees, opened, strict=True)
+    ]
+    stated = _with_meeting_commitments(
+        units, stated, addressees, speakers, known, call_date, opened
+    )
     own = {s.turn for s, c in zip(units, stated, strict=True) if c is not None}
     found: list[ExtractedCommitment] = []
     for s, c in zip(units, stated, strict=True):
@@ -1495,18 +1507,21 @@ def _with_meeting_commitments(
     speakers: list[str],
     known: list[str],
     call_date: date,
+    opened: list[int],
 ) -> list[ExtractedCommitment | None]:
     """Fill the sentences no sales-call rule read with meeting-style commitments.
 
     "You're gonna be working on the design", "the designer has to look at ...", "I'll check
-    the figures", "for the next meeting ..." (`meetings.assignments`).
+    the figures", "for the next meeting ..." (`meetings.assignments`). `opened`: the
+    sentences' `sentence_gates.gates` (a sentence whose `TASK` gate is shut is skipped).
     """
+    from sales_operator.meetings import sentence_gates
     from sales_operator.meetings.assignments import meeting_commitment, participant_heads
 
     heads = participant_heads(speakers, known)
     out: list[ExtractedCommitment | None] = []
     for i, (s, c, who) in enumerate(zip(units, stated, addressees, strict=True)):
-        if c is None:
+        if c is None and opened[i] & sentence_gates.TASK and not s.question:
             context = [u for u in units[max(0, i - 2) : i] if u.turn == s.turn]
             c = meeting_commitment(s, call_date, heads=heads, addressee=who, context=context)
         out.append(c)
