@@ -407,16 +407,23 @@ def agreed_proposals(units: Iterable[Sentence]) -> list[tuple[Sentence, str]]:
     each say a bare "yeah" / "okay"; no turn before may object ("no", "but ...", "I don't
     think", "what about ...").
     """
+    units = list(units)
+    return _agreed_proposals(units, sentence_gates.gates(units))
+
+
+def _agreed_proposals(units: list[Sentence], opened: list[int]) -> list[tuple[Sentence, str]]:
+    """Return `agreed_proposals(units)`, given the sentences' `sentence_gates.gates`."""
     by_turn: dict[int, list[Sentence]] = {}
     for s in units:
         by_turn.setdefault(s.turn, []).append(s)
+    # (by identity: `units` holds every sentence while this runs)
+    hedged = {id(s) for s, gate in zip(units, opened, strict=True) if gate & sentence_gates.HEDGED}
     order = sorted(by_turn)
     found: list[tuple[Sentence, str]] = []
     for pos, t in enumerate(order):
         turn = by_turn[t]
-        tail = turn[-PROPOSAL_TAIL:]
-        for s, gate in zip(tail, sentence_gates.gates(tail), strict=True):
-            if not gate & sentence_gates.HEDGED:
+        for s in turn[-PROPOSAL_TAIL:]:
+            if id(s) not in hedged:
                 continue  # no cue word of a proposal: `proposal_text` would say ""
             what = proposal_text(s.text)
             if not what or is_decision(s.text) is not None:
@@ -543,10 +550,10 @@ def find_decisions(units: Iterable[Sentence], *, learned: bool = True) -> list[E
     confident (a meeting's hedged proposals the group goes along with).
     """
     units = list(units)
-    proposed = {(s.turn, s.index): what for s, what in agreed_proposals(units)}
+    opened = sentence_gates.gates(units)  # one scan per sentence: the rules it may fire
+    proposed = {(s.turn, s.index): what for s, what in _agreed_proposals(units, opened)}
     for s, what in checked_statements(units):
         proposed.setdefault((s.turn, s.index), what)
-    opened = sentence_gates.gates(units)  # one scan per sentence: the rules it may fire
     cues = [
         is_decision(s.text) if gate & sentence_gates.DECISION else None
         for s, gate in zip(units, opened, strict=True)

@@ -468,6 +468,7 @@ class GateTable:
                     members[needle] = members.get(needle, 0) | bit
             needs.append(need)
         self._needs = tuple(needs)
+        self._masks: dict[int, int] = {}
         self.all_open = (1 << len(needs)) - 1
         """The mask with every gate open."""
         self._automaton: Any = None
@@ -484,8 +485,11 @@ class GateTable:
         present = 0
         for _, bits in self._automaton.iter(low):
             present |= bits
-        mask = 0
-        for k, need in enumerate(self._needs):
-            if need & present == need:
-                mask |= 1 << k
+        mask = self._masks.get(present)
+        if mask is None:  # a handful of distinct sets of needle sets per call
+            mask = 0
+            for k, need in enumerate(self._needs):
+                if need & present == need:
+                    mask |= 1 << k
+            self._masks[present] = mask
         return mask
