@@ -620,6 +620,7 @@ COMMITMENT_CUES = re.compile(
     r"(?:I'm|I am|we're|we are)(?=\s+(?:sending|forwarding|emailing|sharing)\b))\s+",
     re.IGNORECASE,
 )
+COMMITMENT_CUES = prefilter.start_gated(COMMITMENT_CUES)  # same matches, tried at fewer positions
 # "I'm sending you the case study right after this call": a commitment only with a due date.
 _PROGRESSIVE = re.compile(r"^(?:I'm|I am|we're|we are)\s*$", re.IGNORECASE)
 _BASE_FORM = {"sending": "send", "forwarding": "forward", "emailing": "email", "sharing": "share"}
@@ -1162,12 +1163,14 @@ _ADDRESSEE_CUE = re.compile(
     r"ask|prepare|pull|export|review|confirm|ping|reach out|talk to|bring|invite|provide)\b)",
     re.IGNORECASE,
 )
+_ADDRESSEE_CUE = prefilter.start_gated(_ADDRESSEE_CUE)  # same matches, tried at fewer positions
 # "Let's talk again next Tuesday": a meeting the speaker proposes, with a date.
 _LETS_MEET = re.compile(
     r"\b(?:let's|let us)\s+(?P<what>(?:talk|meet|catch up|reconvene|regroup|sync|reconnect|"
     r"touch base|speak|get together|review|go through|pick (?:this|it) up)\b.*)",
     re.IGNORECASE,
 )
+_LETS_MEET = prefilter.start_gated(_LETS_MEET)  # same matches, tried at fewer positions
 _VOCATIVE = re.compile(r"^(?:and |so |okay |ok )?(?P<name>[A-Z][\w'-]+),\s")
 _WEAK_CUE = re.compile(r"^(?:I|we) can\b", re.IGNORECASE)
 # "You'll have the reference from me by Friday", "expect our redlines by December 4th".
@@ -1428,8 +1431,12 @@ def _addressee(
 
 
 def _commitments(
-    units: list[Sentence], call_date: date, known: Iterable[str]
+    units: list[Sentence],
+    call_date: date,
+    known: Iterable[str],
+    opened: list[int] | None = None,
 ) -> list[ExtractedCommitment]:
+    """Return the commitments of `units` (`opened`: their `sentence_gates.gates`, if known)."""
     from sales_operator.meetings import sentence_gates  # imports this module
 
     known = list(known)
@@ -1439,7 +1446,8 @@ def _commitments(
     speakers = list(dict.fromkeys(s.speaker for s in units))
     # one scan per sentence: a sentence that no commitment rule can read is skipped whole
     # (its addressee is only asked by those rules)
-    opened = sentence_gates.gates(units)
+    if opened is None:
+        opened = sentence_gates.gates(units)
     either = sentence_gates.STATED | sentence_gates.TASK
     addressees = [
         _addressee(s, by_turn, speakers, known) if gate & either else None
@@ -1679,15 +1687,17 @@ def extract_offline(
         min_confidence=min_confidence,
     )
     found = _insights(units, frozenset(m.quote for m in mentions))
-    from sales_operator.meetings.decisions import find_decisions  # imports this module
+    from sales_operator.meetings import sentence_gates  # imports this module
+    from sales_operator.meetings.decisions import find_decisions
 
+    opened = sentence_gates.gates(units)  # one scan per sentence for both kinds of rules
     return CallExtraction(
         pains=found["pain"],
         objections=found["objection"],
         risks=found["risk"],
         triggers=found["trigger"],
-        commitments=_commitments(units, call_date, known),
+        commitments=_commitments(units, call_date, known, opened),
         decision_makers=_decision_makers(units, customer_names),
         competitors=mentions,
-        decisions=find_decisions(units),
+        decisions=find_decisions(units, opened=opened),
     )

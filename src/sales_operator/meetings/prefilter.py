@@ -46,6 +46,7 @@ __all__ = [
     "finditer",
     "needles",
     "search",
+    "start_gated",
     "token_needles",
 ]
 
@@ -493,3 +494,58 @@ class GateTable:
                     mask |= 1 << k
             self._masks[present] = mask
         return mask
+
+
+_AT_START = ""
+"""In a set of first characters: a match may begin where `^` holds (any character)."""
+
+
+def _starts(items: Any) -> frozenset[str] | None:
+    r"""Return the characters a match of `items` can begin with (`_AT_START`: where `^` holds).
+
+    None when unknown: anything but literals, `\b`, `^`, groups and alternations before
+    the first character, or a possibly empty match.
+    """
+    for op, av in items:
+        if op is _c.AT and av in (_c.AT_BOUNDARY, _c.AT_NON_BOUNDARY):
+            continue  # zero width: the first character comes after it
+        if op is _c.AT and av is _c.AT_BEGINNING:
+            return frozenset({_AT_START})
+        if op is _c.LITERAL:
+            return frozenset({chr(av)})
+        if op is _c.SUBPATTERN:
+            return _starts(av[3])
+        if op is _c.BRANCH:
+            found = [_starts(branch) for branch in av[1]]
+            if any(f is None for f in found):
+                return None
+            return frozenset().union(*(f for f in found if f is not None))
+        return None
+    return None  # nothing consumed: an empty match
+
+
+def start_gated(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    r"""Return a pattern with the matches of `pattern` that rejects most positions at once.
+
+    `re` tries a long alternation at every position of a text, branch by branch. When
+    every branch begins with a literal (after `\b`) or with `^`, the returned pattern
+    first checks, with one lookahead, that the position's character is one of those
+    literals (or that `^` holds there): a position where `pattern` can match passes the
+    check, so `search`, `finditer` and `match` give the same spans and groups. A pattern
+    of another shape is returned as it is.
+    """
+    if pattern.flags & re.VERBOSE:
+        return pattern
+    try:
+        starts = _starts(_parser.parse(pattern.pattern, pattern.flags))
+    except Exception:  # noqa: BLE001 - an unreadable tree only means no gate
+        return pattern
+    chars = sorted((starts or frozenset()) - {_AT_START})
+    if not starts or not chars:
+        return pattern
+    ahead = f"(?=[{''.join(re.escape(c) for c in chars)}])"
+    prefix = f"(?:^|{ahead})" if _AT_START in starts else ahead
+    try:
+        return re.compile(f"{prefix}(?:{pattern.pattern})", pattern.flags)
+    except re.error:  # a global inline flag ("(?i)...") must stay first
+        return pattern
