@@ -504,7 +504,7 @@ def _starts(items: Any) -> frozenset[str] | None:
     r"""Return the characters a match of `items` can begin with (`_AT_START`: where `^` holds).
 
     None when unknown: anything but literals, `\b`, `^`, groups and alternations before
-    the first character, or a possibly empty match.
+    the first character, a group with flags of its own, or a possibly empty match.
     """
     for op, av in items:
         if op is _c.AT and av in (_c.AT_BOUNDARY, _c.AT_NON_BOUNDARY):
@@ -513,8 +513,8 @@ def _starts(items: Any) -> frozenset[str] | None:
             return frozenset({_AT_START})
         if op is _c.LITERAL:
             return frozenset({chr(av)})
-        if op is _c.SUBPATTERN:
-            return _starts(av[3])
+        if op is _c.SUBPATTERN:  # (group, flags added, flags removed, items)
+            return _starts(av[3]) if not (av[1] or av[2]) else None  # "(?i:...)": not read
         if op is _c.BRANCH:
             found = [_starts(branch) for branch in av[1]]
             if any(f is None for f in found):
