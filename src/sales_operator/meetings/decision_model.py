@@ -354,10 +354,10 @@ class DecisionModel:
         limit = math.log(self.threshold / (1.0 - self.threshold)) if 0 < self.threshold < 1 else 0
         out: list[Sentence] = []
         for i, s in enumerate(meeting.units):
-            if (opened is not None and not opened[i] & CANDIDATE) or not is_candidate(s.text):
+            if opened is not None and not opened[i] & CANDIDATE:
                 continue
             key = (s.turn, s.index)
-            if key in skip or (ruled is not None and key in ruled):
+            if key in skip or (ruled is not None and key in ruled) or not is_candidate(s.text):
                 continue
             classes, rest = _form(s.text)
             by_classes = class_scores.get(classes)

@@ -1461,23 +1461,30 @@ def _commitments(
         units, stated, addressees, speakers, known, call_date, opened
     )
     own = {s.turn for s, c in zip(units, stated, strict=True) if c is not None}
+    asked_in: dict[int, list[Sentence]] = {}
+
+    def requests_in(turn: int) -> list[Sentence]:
+        """Return the requests ("Can you send ...?") of `turn` (read once per turn)."""
+        hits = asked_in.get(turn)
+        if hits is None:
+            hits = asked_in[turn] = [
+                q
+                for q in by_turn.get(turn, [])
+                if q.question and prefilter.search(_REQUEST, q.text)
+            ]
+        return hits
+
     found: list[ExtractedCommitment] = []
     for s, c in zip(units, stated, strict=True):
         if c is None and s.question:
-            requests = [
-                q for q in by_turn[s.turn] if q.question and prefilter.search(_REQUEST, q.text)
-            ]
+            requests = requests_in(s.turn)
             answer = by_turn.get(s.turn + 1, [])
             if requests and s is requests[-1] and s.turn + 1 not in own:
                 c = _accepted_request(s, answer, call_date, known)
         if c is not None and _BARE_OBJECT.match(c.text) and s.index == 0:
             # "Can you send me the driver guide?" "Yes, I'll send it tomorrow.": the request
             # says what "it" is
-            asked = [
-                q
-                for q in by_turn.get(s.turn - 1, [])
-                if q.question and prefilter.search(_REQUEST, q.text)
-            ]
+            asked = requests_in(s.turn - 1)
             if asked and asked[-1].speaker != s.speaker:
                 better = _accepted_request(asked[-1], by_turn[s.turn], call_date, known)
                 if better is not None:
