@@ -156,6 +156,11 @@ def test_start_gated_keeps_anchored_branches_and_case() -> None:
         assert [m.span() for m in fast.finditer(text)] == [m.span() for m in pattern.finditer(text)]
     case = re.compile(r"\bWe decided")  # case-sensitive stays so
     assert prefilter.start_gated(case).search("we decided") is None
+    lines = re.compile(r"^we decided|\bthe plan", re.M)  # "^" at every line start
+    text = "so\nwe decided\nthe plan"
+    assert [m.span() for m in prefilter.start_gated(lines).finditer(text)] == [(3, 13), (14, 22)]
+    scoped = re.compile(r"\b(?i:we) decided")  # a flag of its own: not read, not gated
+    assert prefilter.start_gated(scoped) is scoped
 
 
 def test_a_shut_gate_means_the_rule_finds_nothing() -> None:

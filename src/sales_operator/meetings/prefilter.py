@@ -492,6 +492,8 @@ class GateTable:
             for k, need in enumerate(self._needs):
                 if need & present == need:
                     mask |= 1 << k
+            if len(self._masks) >= _MAX_PATTERNS:  # many needle sets: keep memory bounded
+                self._masks.clear()
             self._masks[present] = mask
         return mask
 
