@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sales_operator.meetings import analyze, dates, summarize
+from sales_operator.meetings import analyze, dates, metrics, summarize
 from sales_operator.meetings.decisions import plain_text
 from sales_operator.meetings.extract import (
     _DISCOURSE,
@@ -152,6 +152,34 @@ def test_the_spelled_out_filler_patterns_match_what_the_plain_ones_did(
         assert [m.span() for m in fast.finditer(text)] == [
             m.span() for m in before.finditer(text)
         ], text
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        metrics.DEFAULT_FILLER_WORDS,
+        ("you know", "Like", "i mean", "SO", "um"),
+        ("mm-hmm", "uh huh", "k", "s", "i"),
+        ("ähm", "um"),  # a non-ASCII term: no fast pattern
+    ],
+)
+def test_the_ascii_filler_pattern_finds_what_the_policy_pattern_finds(
+    words: tuple[str, ...],
+) -> None:
+    slow = metrics._filler_pattern(words)
+    fast = metrics._ascii_filler_pattern(words)
+    assert slow is not None
+    if not all(w.isascii() for w in words):
+        assert fast is None
+        return
+    assert fast is not None
+    cases = [*TEXTS, *_filler_cases(), "You know, I MEAN, uh huh, so,SO; K. s i"]
+    hits = 0
+    for text in (t for t in cases if t.isascii()):
+        got = [(m.span(), m.group().lower()) for m in fast.finditer(text.lower())]
+        assert got == [(m.span(), m.group().lower()) for m in slow.finditer(text)], text
+        hits += len(got)
+    assert hits > 100
 
 
 def _candidates_before(text: str, call_date: date) -> list[tuple[int, int, str]]:
