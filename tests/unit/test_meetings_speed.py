@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sales_operator.meetings import analyze, dates, metrics, summarize
+from sales_operator.meetings import analyze, dates, metrics, speakers, summarize
 from sales_operator.meetings.decisions import plain_text
 from sales_operator.meetings.extract import (
     _DISCOURSE,
@@ -223,3 +223,60 @@ def test_a_pair_of_turns_squashes_as_their_joined_text() -> None:
     assert len(pairs) == len(turns) - 1
     for (text, *_), (a, b) in zip(pairs, itertools.pairwise(turns), strict=True):
         assert text == squash(f"{a.text} {b.text}")
+
+
+def _lead_keys(text: str) -> set[str]:
+    """Every company key (spaces out) a lead in `text` could read: its first 1-4 org words."""
+    keys: set[str] = set()
+    for pattern in (speakers._ORG_LEAD, speakers._ORG_LEAD_AT, speakers._WE_ARE):
+        for m in pattern.finditer(text):
+            words = speakers._org_key(text[m.end() : m.end() + 80]).split()
+            keys.update("".join(words[:n]) for n in range(1, 5) if words[:n])
+    return keys
+
+
+_COMPANY_TURNS = [
+    "Hi, this is Dana from Acme-Logistics, Inc. here.",
+    "We're with R&D Partners; at R & D Partners we test.",
+    "I work for  Orbital_Freight (the U.K. arm) now.",
+    "our team over at... Nordkap Foods, we run it.",
+]
+
+
+def test_the_company_gate_lets_through_every_turn_a_lead_could_read_a_company_from() -> None:
+    checked = 0
+    for text in [*TEXTS, *_COMPANY_TURNS]:
+        if not text.isascii():
+            continue  # the gate is asked only of ASCII turns
+        for key in _lead_keys(text):
+            assert speakers._may_name(text, {key, "zzzz"}), (text, key)
+            checked += 1
+        assert not speakers._may_name(text, {"zzzzqqq"}) or "zzzzqqq" in text.lower()
+    assert checked > 1000
+
+
+def test_the_speaker_content_cue_is_the_same_with_and_without_the_company_gate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    turns = [*_COMPANY_TURNS, *TEXTS[:3000]]
+    companies = sorted({k for t in turns[:400] for k in _lead_keys(t)})[:60]
+    assert len(companies) > 20
+    cases = [
+        (own, customers, accounts)
+        for own in ([], ["Acme Logistics"], companies[:30])
+        for customers in ([], ["R&D Partners"], companies[30:])
+        for accounts in ([], ["orbital-freight.co.uk", "Nordkap Foods GmbH"])
+    ]
+    gated = [
+        speakers._content_cue(turns[i : i + 40], *case)
+        for case in cases
+        for i in range(0, len(turns), 40)
+    ]
+    monkeypatch.setattr(speakers, "_may_name", lambda text, keys: True)
+    plain = [
+        speakers._content_cue(turns[i : i + 40], *case)
+        for case in cases
+        for i in range(0, len(turns), 40)
+    ]
+    assert gated == plain
+    assert sum(cue is not None for cue in plain) > 10
