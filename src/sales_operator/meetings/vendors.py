@@ -682,6 +682,20 @@ def _gate() -> tuple[_Gate, dict[int, int]]:
     return _Gate(patterns), {id(p): 1 << n for n, p in enumerate(patterns)}
 
 
+_SCOPED: tuple[re.Pattern[str], ...] = (
+    _OWN_COMPANY,
+    *(p for p, _, _ in _CONTEXT),
+    _ANY_CONTEXT,
+    _TALKING,
+    _INTEGRATION_BEFORE,
+    _INTEGRATION_AFTER,
+    _KEPT_AFTER,
+    _KEPT_BEFORE,
+    *_LOWER,
+)
+"""The fixed patterns `find_vendors` asks its call's `Scope` about (one scan answers all)."""
+
+
 def find_vendors(
     units: Sequence[Sentence],
     *,
@@ -706,7 +720,19 @@ def find_vendors(
     """
     units = list(units)
     cleaned = [clean_spoken(s.text) for s in units]
-    scope = prefilter.Scope(cleaned)  # every pattern below reads these texts only
+    canonical = {name_key(t): t for t in tracked}
+    parts = _without_parent(tuple(canonical.values()))
+    # every pattern below reads these texts only; one scan tells which could match in them
+    scope = prefilter.ScopeTable(
+        cleaned,
+        (
+            *_SCOPED,
+            _any_alias(tuple(vendors)),
+            *(_tracked_pattern(name) for name in canonical.values()),
+            *(pattern for pattern, _, _ in parts),
+            *(_alias_pattern(rest, common=False) for _, rest, _ in parts),
+        ),
+    )
     banned = {name_key(w) for n in [*excluded, *account_names] for w in [n, *n.split()] if w}
     banned |= {name_key(n) for n in not_competitors}
     # "here at Nordkap Foods": the customer's (or our) own company
@@ -716,9 +742,7 @@ def find_vendors(
             if name:
                 banned.add(name_key(name))
                 banned.update(name_key(w) for w in name.split())
-    canonical = {name_key(t): t for t in tracked}
     aliases = {name_key(a): v.name for v in vendors for a, _ in v.spellings()}
-    parts = _without_parent(tuple(canonical.values()))
     aliases.update((name_key(rest), name) for _, rest, name in parts)
 
     def known(name: str) -> str:
