@@ -7,11 +7,15 @@ reference) on every turn and sentence we ship or test with, plus hostile variant
 from __future__ import annotations
 
 import itertools
+import math
 import re
+from collections import Counter
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from sales_operator.meetings import analyze, dates, metrics, speakers, summarize
@@ -280,3 +284,47 @@ def test_the_speaker_content_cue_is_the_same_with_and_without_the_company_gate(
     ]
     assert gated == plain
     assert sum(cue is not None for cue in plain) > 10
+
+
+def _tfidf_before(sentences: list[summarize.MeetingSentence]) -> Any:
+    """`summarize.tfidf_vectors` as it was written before the one-pass count."""
+    vocab: dict[str, int] = {}
+    for s in sentences:
+        for t in s.tokens:
+            vocab.setdefault(t, len(vocab))
+    matrix = np.zeros((len(sentences), max(len(vocab), 1)))
+    df = Counter(t for s in sentences for t in set(s.tokens))
+    n = len(sentences)
+    idf = {token: math.log((1 + n) / (1 + count)) for token, count in df.items()}
+    rows: list[int] = []
+    cols: list[int] = []
+    weights: list[float] = []
+    for i, s in enumerate(sentences):
+        for token, count in Counter(s.tokens).items():
+            rows.append(i)
+            cols.append(vocab[token])
+            weights.append((1 + math.log(count)) * idf[token] if count > 1 else idf[token])
+    matrix[rows, cols] = weights
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+def test_tfidf_rows_and_their_entries_are_those_of_the_plain_count() -> None:
+    turns = tuple(Turn(speaker=f"S{i % 4}", text=t) for i, t in enumerate(TEXTS[:3000]))
+    meeting = summarize.meeting_sentences(Transcript(turns=turns, format="plain", name="t"))
+    same = [summarize.MeetingSentence(i, "A", "x", ("price", "price", "team")) for i in range(3)]
+    groups = [meeting, meeting[:1], meeting[:7], [s for s in meeting if len(s.tokens) >= 3]]
+    groups += [same, [*same, *meeting[:5]], []]  # in every sentence: an IDF of 0, no entry
+    for sentences in groups:
+        vectors, rows, cols = summarize._tfidf(sentences)
+        before = _tfidf_before(sentences)
+        assert vectors.shape == before.shape
+        assert vectors.tobytes() == before.tobytes()  # the same floats, bit for bit
+        want_rows, want_cols = np.nonzero(before)
+        assert np.array_equal(rows, want_rows) and np.array_equal(cols, want_cols)
+        assert np.array_equal(summarize.tfidf_vectors(sentences), before)
+        assert np.array_equal(
+            summarize.centrality(vectors, entries=(rows, cols)), summarize.centrality(before)
+        )
+    assert summarize._tfidf(same)[1].size == 0

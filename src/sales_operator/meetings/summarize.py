@@ -224,35 +224,55 @@ def meeting_sentences(transcript: Transcript) -> list[MeetingSentence]:
 
 def tfidf_vectors(sentences: Sequence[MeetingSentence]) -> np.ndarray:
     """Return the L2-normalised TF-IDF matrix (sentences x vocabulary)."""
+    return _tfidf(sentences)[0]
+
+
+def _tfidf(sentences: Sequence[MeetingSentence]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return `tfidf_vectors(sentences)` and its non-zero entries as `np.nonzero` gives them.
+
+    The (sentence, token) pairs are counted in one pass, in the order first said: the
+    vocabulary (columns in order of first use), the document frequencies (pairs per token)
+    and the term counts all come from it.
+    """
+    pairs = Counter((i, t) for i, s in enumerate(sentences) for t in s.tokens)
     vocab: dict[str, int] = {}
-    for s in sentences:
-        for t in s.tokens:
-            vocab.setdefault(t, len(vocab))
+    for _, t in pairs:
+        if t not in vocab:
+            vocab[t] = len(vocab)
     matrix = np.zeros((len(sentences), max(len(vocab), 1)))
-    df = Counter(t for s in sentences for t in set(s.tokens))
+    df = Counter(t for _, t in pairs)
     n = len(sentences)
     idf = {token: math.log((1 + n) / (1 + count)) for token, count in df.items()}
-    rows: list[int] = []
-    cols: list[int] = []
-    weights: list[float] = []
-    for i, s in enumerate(sentences):
-        for token, count in Counter(s.tokens).items():
-            rows.append(i)
-            cols.append(vocab[token])
-            weights.append((1 + math.log(count)) * idf[token] if count > 1 else idf[token])
+    rows = [i for i, _ in pairs]
+    cols = [vocab[t] for _, t in pairs]
+    weights = [
+        (1 + math.log(count)) * idf[t] if count > 1 else idf[t] for (_, t), count in pairs.items()
+    ]
     matrix[rows, cols] = weights
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     normalised: np.ndarray = matrix / norms
-    return normalised
+    # `np.nonzero(normalised)`: row-major, columns ascending, zero weights left out
+    r = np.array(rows, dtype=np.intp)
+    c = np.array(cols, dtype=np.intp)
+    order = np.lexsort((c, r))
+    r, c = r[order], c[order]
+    keep = normalised[r, c] != 0
+    return normalised, r[keep], c[keep]
 
 
-def centrality(vectors: np.ndarray, *, iterations: int = 50) -> np.ndarray:
+def centrality(
+    vectors: np.ndarray,
+    *,
+    iterations: int = 50,
+    entries: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Return PageRank scores over the cosine-similarity graph of the row vectors.
 
     Args:
         vectors: L2-normalised rows, one per sentence.
         iterations: Power-iteration steps.
+        entries: `np.nonzero(vectors)`, when the caller has it.
     """
     n = vectors.shape[0]
     if n == 0:
@@ -260,7 +280,7 @@ def centrality(vectors: np.ndarray, *, iterations: int = 50) -> np.ndarray:
     # The similarity graph is S = V Vᵀ without its diagonal (TF-IDF weights are never
     # negative, so no edge is negative). It is never built: each step multiplies by V and
     # Vᵀ, kept as their non-zero entries, so a step costs O(non-zeros of V), not O(n²).
-    rows, cols = np.nonzero(vectors)
+    rows, cols = np.nonzero(vectors) if entries is None else entries
     data = vectors[rows, cols]
     width = vectors.shape[1]
 
@@ -285,7 +305,11 @@ def centrality(vectors: np.ndarray, *, iterations: int = 50) -> np.ndarray:
 
 
 def sentence_scores(
-    candidates: Sequence[MeetingSentence], vectors: np.ndarray, *, n_turns: int
+    candidates: Sequence[MeetingSentence],
+    vectors: np.ndarray,
+    *,
+    n_turns: int,
+    entries: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Return each candidate's score.
 
@@ -297,8 +321,9 @@ def sentence_scores(
         candidates: The candidate sentences.
         vectors: Their L2-normalised TF-IDF rows.
         n_turns: How many turns the meeting has (for the position of a sentence).
+        entries: `np.nonzero(vectors)`, when the caller has it.
     """
-    rank = centrality(vectors)
+    rank = centrality(vectors, entries=entries)
     if rank.size == 0:
         return rank
     rank = rank / rank.max()
@@ -358,8 +383,11 @@ def _scored(transcript: Transcript) -> tuple[list[MeetingSentence], np.ndarray, 
         candidates = [s for s in sentences if s.tokens]
     if not candidates:
         return [], np.zeros((0, 1)), np.zeros(0)
-    vectors = tfidf_vectors(candidates)
-    return candidates, vectors, sentence_scores(candidates, vectors, n_turns=len(transcript.turns))
+    vectors, rows, cols = _tfidf(candidates)
+    scores = sentence_scores(
+        candidates, vectors, n_turns=len(transcript.turns), entries=(rows, cols)
+    )
+    return candidates, vectors, scores
 
 
 def _cut(text: str, words: int) -> str:
