@@ -10,6 +10,7 @@ import itertools
 import math
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,7 @@ from sales_operator.meetings.extract import (
     _REPEATED,
     Sentence,
     clean_spoken,
+    sentences,
     split_sentences,
     squash,
     straight_quotes,
@@ -328,3 +330,25 @@ def test_tfidf_rows_and_their_entries_are_those_of_the_plain_count() -> None:
             summarize.centrality(vectors, entries=(rows, cols)), summarize.centrality(before)
         )
     assert summarize._tfidf(same)[1].size == 0
+
+
+def test_sentences_are_the_plain_dataclass_with_the_question_answered() -> None:
+    turns = tuple(
+        Turn(speaker=f"S{i % 3}", text=t, start=float(i) if i % 2 else None)
+        for i, t in enumerate(TEXTS[:2000])
+    )
+    transcript = Transcript(turns=turns, format="plain", name="t")
+    sides = {"S0": "rep", "S1": "customer"}
+    got = sentences(transcript, sides)
+    want = [
+        Sentence(ti, si, turn.speaker, sides.get(turn.speaker, "unknown"), text, turn.start)
+        for ti, turn in enumerate(turns)
+        for si, text in enumerate(split_sentences(turn.text))
+    ]
+    assert got == want
+    assert [hash(s) for s in got] == [hash(s) for s in want]
+    assert [s.question for s in got] == [s.question for s in want]
+    assert any(s.question for s in got) and not all(s.question for s in got)
+    assert [vars(s) for s in got] == [vars(s) for s in want]  # both answered, both kept
+    changed = replace(got[0], text="Really?")
+    assert changed.question is True and "question" in vars(changed)

@@ -265,7 +265,36 @@ class Sentence:
     @cached_property  # asked by every rule of every sentence; kept in the instance dict
     def question(self) -> bool:
         """Whether the sentence is a question."""
-        return self.text.rstrip("\"'”’) ").endswith("?")
+        return _is_question(self.text)
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip("\"'”’) ").endswith("?")
+
+
+_new_object = object.__new__
+
+
+def _sentence(
+    turn: int, index: int, speaker: str, side: str, text: str, start: float | None
+) -> Sentence:
+    """Return `Sentence(turn, index, speaker, side, text, start)`, built faster.
+
+    A frozen dataclass's `__init__` sets each field through `object.__setattr__`; this
+    fills the instance dict at once, with `question` already answered (as the cached
+    property would keep it). The result is equal to, and hashes as, the plain one.
+    """
+    s = _new_object(Sentence)
+    s.__dict__.update(
+        turn=turn,
+        index=index,
+        speaker=speaker,
+        side=side,
+        text=text,
+        start=start,
+        question=_is_question(text),
+    )
+    return s
 
 
 def sentences(transcript: Transcript, sides: Mapping[str, str]) -> list[Sentence]:
@@ -273,8 +302,9 @@ def sentences(transcript: Transcript, sides: Mapping[str, str]) -> list[Sentence
     out: list[Sentence] = []
     for ti, turn in enumerate(transcript.turns):
         side = sides.get(turn.speaker, "unknown")
+        speaker, start = turn.speaker, turn.start
         for si, text in enumerate(split_sentences(turn.text)):
-            out.append(Sentence(ti, si, turn.speaker, side, text, turn.start))
+            out.append(_sentence(ti, si, speaker, side, text, start))
     return out
 
 
