@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 import re
 from collections import Counter
 from dataclasses import replace
@@ -25,12 +26,14 @@ from sales_operator.meetings.extract import (
     _DISCOURSE,
     _FILLER_WORDS,
     _REPEATED,
+    _REPEATED_ASCII,
     Sentence,
     clean_spoken,
     sentences,
     split_sentences,
     squash,
     straight_quotes,
+    sub_repeats,
 )
 from sales_operator.meetings.transcript import Transcript, Turn, read_transcript
 
@@ -352,3 +355,36 @@ def test_sentences_are_the_plain_dataclass_with_the_question_answered() -> None:
     assert [vars(s) for s in got] == [vars(s) for s in want]  # both answered, both kept
     changed = replace(got[0], text="Really?")
     assert changed.question is True and "question" in vars(changed)
+
+
+def _repeat_cases() -> list[str]:
+    """Texts full of repeats: mixed case, apostrophes, odd separators, digits, non-ASCII."""
+    rng = random.Random(9)
+    words = ["we", "We", "WE", "we've", "the", "The", "it", "it's", "don't", "t", "a_b", "42"]
+    words += ["'", "so", "So", "ok", "k", "wee", "x'", "é", "K", "İ", "ſo"]
+    seps = [" ", "  ", "\t", "\x1c", "\x1f", ", ", ",", "-", ".", "' ", " \n "]
+    out = []
+    for _ in range(3000):
+        picked = [rng.choice(words) for _ in range(rng.randint(1, 4))]
+        picked = picked * rng.randint(1, 3) + [rng.choice(words) for _ in range(rng.randint(0, 3))]
+        text = ""
+        for word in picked:
+            text += word + rng.choice(seps)
+        out.append(text[: rng.randint(1, len(text))])
+    return out
+
+
+@pytest.mark.parametrize(
+    ("pattern", "ascii_pattern"),
+    [(summarize._STUTTER, summarize._STUTTER_ASCII), (_REPEATED, _REPEATED_ASCII)],
+    ids=["summarize", "extract"],
+)
+def test_repeats_removed_on_lower_cased_ascii_are_the_plain_patterns_repeats(
+    pattern: re.Pattern[str], ascii_pattern: re.Pattern[str]
+) -> None:
+    changed = 0
+    for text in [*_repeat_cases(), *TEXTS]:
+        want = pattern.sub(r"\1", text)
+        assert sub_repeats(text, pattern, ascii_pattern) == want, repr(text)
+        changed += want != text
+    assert changed > 400

@@ -44,7 +44,7 @@ import numpy as np
 
 from sales_operator.errors import TranscriptError
 from sales_operator.meetings import prefilter
-from sales_operator.meetings.extract import clean_spoken
+from sales_operator.meetings.extract import _ASCII_SPACE, _ASCII_WORD, clean_spoken, sub_repeats
 from sales_operator.meetings.transcript import Transcript
 
 __all__ = [
@@ -105,6 +105,11 @@ _FILLER = re.compile(
 )
 # possessive (++): a word cut short can never be followed by the space the copy needs
 _STUTTER = re.compile(r"\b((?:[\w']++\s++){0,2}[\w']++)(?:\s++\1\b)+", re.IGNORECASE)
+_STUTTER_ASCII = re.compile(
+    rf"\b((?:{_ASCII_WORD}++{_ASCII_SPACE}++){{0,2}}{_ASCII_WORD}++)(?:{_ASCII_SPACE}++\1\b)+",
+    re.ASCII,
+)
+"""`_STUTTER` for lower-cased ASCII text (see `extract.sub_repeats`)."""
 _SPACE_PUNCT = re.compile(r"\s+([,.?!;:%])")
 _FIRST_GROUP = operator.methodcaller("group", 1)  # = r"\1", with no template to parse
 _REPEAT_PUNCT = re.compile(r"([,.?!;:])(?:\s*[,.;:])+")
@@ -127,7 +132,7 @@ def clean_text(text: str) -> str:
     if "_" in out:  # only a text with an underscore has a spelled-out acronym
         out = _SPELLED.sub(lambda m: m.group().replace("_", ""), out)
     out = _FILLER.sub(" ", out)
-    out = _STUTTER.sub(_FIRST_GROUP, out)
+    out = sub_repeats(out, _STUTTER, _STUTTER_ASCII)
     out = " ".join(out.split())
     if any(f" {p}" in out for p in ",.?!;:%"):  # its only whitespace now: single spaces
         out = _SPACE_PUNCT.sub(_FIRST_GROUP, out)
