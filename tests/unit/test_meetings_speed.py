@@ -388,3 +388,14 @@ def test_repeats_removed_on_lower_cased_ascii_are_the_plain_patterns_repeats(
         assert sub_repeats(text, pattern, ascii_pattern) == want, repr(text)
         changed += want != text
     assert changed > 400
+
+
+def test_meeting_sentences_are_the_plain_dataclass() -> None:
+    turns = tuple(Turn(speaker=f"S{i % 3}", text=t) for i, t in enumerate(TEXTS[:2000]))
+    got = summarize.meeting_sentences(Transcript(turns=turns, format="plain", name="t"))
+    want = [summarize.MeetingSentence(s.turn, s.speaker, s.text, s.tokens) for s in got]
+    assert len(got) > 1000
+    assert got == want
+    assert [hash(s) for s in got] == [hash(s) for s in want]
+    assert [vars(s) for s in got] == [vars(s) for s in want]
+    assert [s.words for s in got] == [len(s.text.split()) for s in want]

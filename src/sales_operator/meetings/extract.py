@@ -360,6 +360,8 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 def straight_quotes(text: str) -> str:
     """Return `text` with curly apostrophes (’ ‘) written as straight ones (')."""
+    if text.isascii():  # (a flag of the string: no scan) no curly apostrophe in it
+        return text
     return text.replace("’", "'").replace("‘", "'")
 
 

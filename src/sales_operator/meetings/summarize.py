@@ -220,8 +220,24 @@ def meeting_sentences(transcript: Transcript) -> list[MeetingSentence]:
             if not _HAS_WORD.search(text):
                 continue
             text = text[0].upper() + text[1:]
-            out.append(MeetingSentence(index, turn.speaker, text, tuple(content_tokens(text))))
+            out.append(_meeting_sentence(index, turn.speaker, text, tuple(content_tokens(text))))
     return out
+
+
+_new_object = object.__new__
+
+
+def _meeting_sentence(
+    turn: int, speaker: str, text: str, tokens: tuple[str, ...]
+) -> MeetingSentence:
+    """Return `MeetingSentence(turn, speaker, text, tokens)`, its dict filled at once.
+
+    (A frozen dataclass's `__init__` sets each field through `object.__setattr__`.) The
+    result is equal to, and hashes as, the plain one.
+    """
+    s = _new_object(MeetingSentence)
+    s.__dict__.update(turn=turn, speaker=speaker, text=text, tokens=tokens)
+    return s
 
 
 # --- scoring ---------------------------------------------------------------------------------
