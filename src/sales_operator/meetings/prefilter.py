@@ -399,8 +399,10 @@ def _scope_table(patterns: tuple[re.Pattern[str], ...]) -> tuple[Any, tuple[int,
     bit = 0
     for pattern in patterns:
         need = 0
-        for strings in _needle_sets(pattern):
-            for needle in strings:
+        # the needle sets as `Scope.live` reads them: the pattern's own automata (built once,
+        # shared with `could_match`, so a pattern's tree is read once per process)
+        for automaton in _automata(pattern):
+            for needle in automaton.keys():
                 masks[needle] = masks.get(needle, 0) | 1 << bit
             need |= 1 << bit
             bit += 1
