@@ -527,8 +527,10 @@ def brief_and_key_points(
         ]
         if not candidates:
             return [], []
-        vectors = tfidf_vectors(candidates)
-        scores = sentence_scores(candidates, vectors, n_turns=len(transcript.turns))
+        vectors, rows, cols = _tfidf(candidates)
+        scores = sentence_scores(
+            candidates, vectors, n_turns=len(transcript.turns), entries=(rows, cols)
+        )
     else:
         candidates, vectors, scores = _scored(transcript)
         candidates = [s for s in candidates if len(s.tokens) >= MIN_CONTENT_WORDS]
