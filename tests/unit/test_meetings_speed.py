@@ -399,3 +399,11 @@ def test_meeting_sentences_are_the_plain_dataclass() -> None:
     assert [hash(s) for s in got] == [hash(s) for s in want]
     assert [vars(s) for s in got] == [vars(s) for s in want]
     assert [s.words for s in got] == [len(s.text.split()) for s in want]
+
+
+def test_a_call_squashes_as_its_joined_text() -> None:
+    texts = [*TEXTS[:3000], "", "—", "ΑΣ", "ΣΑ", "don't", "’tis", "a_b", " ", "İ", "ΟΔΟΣ"]
+    for size in (0, 1, 2, 7, len(texts)):
+        turns = tuple(Turn(speaker="S", text=t) for t in texts[:size])
+        transcript = Transcript(turns=turns, format="plain", name="t")
+        assert analyze.squashed_call(transcript) == squash(" ".join(t.text for t in turns))
