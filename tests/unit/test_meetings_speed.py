@@ -321,14 +321,14 @@ def test_tfidf_rows_and_their_entries_are_those_of_the_plain_count() -> None:
     same = [summarize.MeetingSentence(i, "A", "x", ("price", "price", "team")) for i in range(3)]
     groups = [meeting, meeting[:1], meeting[:7], [s for s in meeting if len(s.tokens) >= 3]]
     groups += [same, [*same, *meeting[:5]], []]  # in every sentence: an IDF of 0, no entry
-    for sentences in groups:
-        vectors, rows, cols = summarize._tfidf(sentences)
-        before = _tfidf_before(sentences)
+    for group in groups:
+        vectors, rows, cols = summarize._tfidf(group)
+        before = _tfidf_before(group)
         assert vectors.shape == before.shape
         assert vectors.tobytes() == before.tobytes()  # the same floats, bit for bit
         want_rows, want_cols = np.nonzero(before)
         assert np.array_equal(rows, want_rows) and np.array_equal(cols, want_cols)
-        assert np.array_equal(summarize.tfidf_vectors(sentences), before)
+        assert np.array_equal(summarize.tfidf_vectors(group), before)
         assert np.array_equal(
             summarize.centrality(vectors, entries=(rows, cols)), summarize.centrality(before)
         )

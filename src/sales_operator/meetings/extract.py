@@ -229,6 +229,8 @@ def sub_repeats(text: str, pattern: re.Pattern[str], ascii_pattern: re.Pattern[s
         return text
     out.append(text[last:])
     return "".join(out)
+
+
 _DOUBLE_COMMA = re.compile(r",\s*,")
 _COMMA_BEFORE_PUNCT = re.compile(r"\s*,\s*(?=[,.;?!])")
 _LEADING_COMMA = re.compile(r"^\s*,\s*")

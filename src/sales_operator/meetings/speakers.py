@@ -372,14 +372,13 @@ _NOT_ORG_CHAR = re.compile(r"[^\w&]")
 
 
 def _may_name(text: str, squeezed_keys: Iterable[str]) -> bool:
-    """Return whether an ASCII `text` could name a company whose `_org_key`, spaces taken
-    out, is one of `squeezed_keys`.
+    """Return whether an ASCII `text` could name a company of `squeezed_keys`.
 
-    A lead's org words are the `_org_key` of the text after it; their first words, joined,
-    are then its lower-cased letters, digits, `_` and `&` with everything else taken out:
-    a run of the same characters of the whole text. So a text whose squeezed form holds
-    no key names no company (on an ASCII text, where lower-casing a slice is slicing the
-    lower-cased text).
+    `squeezed_keys` are `_org_key`s with their spaces taken out. A lead's org words are the
+    `_org_key` of the text after it; their first words, joined, are then its lower-cased
+    letters, digits, `_` and `&` with everything else taken out: a run of the same
+    characters of the whole text. So a text whose squeezed form holds no key names no
+    company (on an ASCII text, where lower-casing a slice is slicing the lower-cased text).
     """
     squeezed = _NOT_ORG_CHAR.sub("", text.lower())
     return any(key in squeezed for key in squeezed_keys)
