@@ -668,31 +668,24 @@ class _Gate:
         return mask
 
 
-@lru_cache(maxsize=1)
-def _gate() -> tuple[_Gate, dict[int, int]]:
-    patterns = (
-        _ANY_CONTEXT,
-        *(p for p, _, _ in _CONTEXT),
-        _TALKING,
-        _INTEGRATION_BEFORE,
-        _INTEGRATION_AFTER,
-        _KEPT_AFTER,
-        _KEPT_BEFORE,
-    )
-    return _Gate(patterns), {id(p): 1 << n for n, p in enumerate(patterns)}
-
-
-_SCOPED: tuple[re.Pattern[str], ...] = (
-    _OWN_COMPANY,
-    *(p for p, _, _ in _CONTEXT),
+_FRAMES: tuple[re.Pattern[str], ...] = (
     _ANY_CONTEXT,
+    *(p for p, _, _ in _CONTEXT),
     _TALKING,
     _INTEGRATION_BEFORE,
     _INTEGRATION_AFTER,
     _KEPT_AFTER,
     _KEPT_BEFORE,
-    *_LOWER,
 )
+"""The frame patterns `find_vendors` tries on each sentence (behind `_gate`)."""
+
+
+@lru_cache(maxsize=1)
+def _gate() -> tuple[_Gate, dict[int, int]]:
+    return _Gate(_FRAMES), {id(p): 1 << n for n, p in enumerate(_FRAMES)}
+
+
+_SCOPED: tuple[re.Pattern[str], ...] = (_OWN_COMPANY, *_FRAMES, *_LOWER)
 """The fixed patterns `find_vendors` asks its call's `Scope` about (one scan answers all)."""
 
 
