@@ -433,7 +433,9 @@ class ScopeTable(Scope):
     def __init__(self, texts: Iterable[str], patterns: Iterable[re.Pattern[str]]) -> None:
         """Join and lower-case `texts` (as `Scope` does); `patterns` are scanned for at once."""
         super().__init__(texts)
-        self._patterns = tuple(dict.fromkeys(patterns))  # (the same pattern asked twice)
+        # the same pattern listed twice is scanned for once (told apart by identity: hashing
+        # a compiled pattern hashes its whole code)
+        self._patterns = tuple({id(p): p for p in patterns}.values())
         self._scanned = False
 
     def _scan(self) -> None:
