@@ -407,3 +407,18 @@ def test_a_call_squashes_as_its_joined_text() -> None:
         turns = tuple(Turn(speaker="S", text=t) for t in texts[:size])
         transcript = Transcript(turns=turns, format="plain", name="t")
         assert analyze.squashed_call(transcript) == squash(" ".join(t.text for t in turns))
+
+
+def test_the_lower_cased_context_cue_answers_as_the_case_blind_one() -> None:
+    from sales_operator.meetings import vendors
+
+    source = vendors._ANY_CONTEXT.pattern
+    assert not any(c.isupper() for c in source)  # (else lower-casing the text is no match)
+    cases = [*TEXTS, *(clean_spoken(t) for t in TEXTS[:2000]), "We PILOTED it", "VS. them"]
+    cases += ["Prıcing", "ſwitching from X", "K ofFER", "we are on Salesforce", "quoteS"]
+    found = 0
+    for text in cases:
+        want = vendors._ANY_CONTEXT.search(text) is not None
+        assert vendors._has_context(text) == want, text
+        found += want
+    assert found > 300

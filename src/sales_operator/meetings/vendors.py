@@ -401,6 +401,23 @@ _ANY_CONTEXT = re.compile(
     r"competitor|alternative|instead of|in the mix|vendor|contract)\b",
     re.I,
 )
+_ANY_CONTEXT_LOWER = re.compile(_ANY_CONTEXT.pattern)
+"""`_ANY_CONTEXT` for an ASCII text lower-cased (see `_has_context`)."""
+
+
+def _has_context(text: str) -> bool:
+    """Return whether `_ANY_CONTEXT` matches somewhere in `text`.
+
+    On an ASCII text, the case-sensitive copy is searched on the text lower-cased: every
+    literal of `_ANY_CONTEXT` is lower case and its classes (`\\w`) hold both cases, so
+    the answer is the same, several times faster (no character is case-folded per
+    comparison).
+    """
+    if text.isascii():
+        return _ANY_CONTEXT_LOWER.search(text.lower()) is not None
+    return _ANY_CONTEXT.search(text) is not None
+
+
 _INTEGRATION = (
     r"(?:integrat\w+|sync\w*|connect\w*|talks? to|plug\w* into|push\w* (?:\w+ ){0,3}(?:in)?to"
     r"|writ\w+ (?:\w+ ){0,4}(?:back )?into|back into|log\w* (?:\w+ ){0,3}into)"
@@ -779,7 +796,7 @@ def find_vendors(
     any_lexicon = bool(lexicon) and scope.live(lexicon_any)
     for i, text in enumerate(cleaned):
         maybe = gate.scan(text)
-        has_context = bool(maybe & any_context) and prefilter.search(_ANY_CONTEXT, text) is not None
+        has_context = bool(maybe & any_context) and _has_context(text)
         for pattern, confidence, kind, needs_cue, needs in context:
             if not maybe & needs or (not has_context and needs_cue):
                 continue
@@ -820,7 +837,7 @@ def find_vendors(
                     name
                     and allowed(name)
                     and not _person(name, aliases, canonical)
-                    and _ANY_CONTEXT.search(rest)
+                    and _has_context(rest)
                 ):
                     found.append((i, known(name), STRONG, "context:talking-to"))
         for pattern, needs in integrations:
