@@ -406,10 +406,10 @@ _ANY_CONTEXT_LOWER = re.compile(_ANY_CONTEXT.pattern)
 
 
 def _has_context(text: str) -> bool:
-    """Return whether `_ANY_CONTEXT` matches somewhere in `text`.
+    r"""Return whether `_ANY_CONTEXT` matches somewhere in `text`.
 
     On an ASCII text, the case-sensitive copy is searched on the text lower-cased: every
-    literal of `_ANY_CONTEXT` is lower case and its classes (`\\w`) hold both cases, so
+    literal of `_ANY_CONTEXT` is lower case and its classes (`\w`) hold both cases, so
     the answer is the same, several times faster (no character is case-folded per
     comparison).
     """
