@@ -422,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         "speed_to_lead_one_request_ms": {
             "p50": 1000 * pct(stl_one, 0.5),
             "p99": 1000 * pct(stl_one, 0.99),
-            "what": "the same for the default policy (speed_to_lead off: one request after "
+            "what": "the same with speed_to_lead off (one request after "
             "research and drafting), same run, interleaved deal by deal",
         },
         "speed_to_lead_over_one_request_ratio": {
@@ -537,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
     one = result["speed_to_lead_one_request_ms"]
     ratio = result["speed_to_lead_over_one_request_ratio"]
     print(
-        f"  speed-to-lead with one request per lead (the default policy, same run): "
+        f"  speed-to-lead with one request per lead (speed_to_lead off, same run): "
         f"p50 {one['p50']:.1f} ms, p99 {one['p99']:.1f} ms; first request / one request "
         f"p50 {ratio['p50']:.2f}, p99 {ratio['p99']:.2f}; graph/direct with speed_to_lead on "
         f"{result['speed_to_lead_graph_over_direct_time_ratio']:.2f} (median per deal "
