@@ -109,11 +109,13 @@ _SELF = re.compile(
     rf"(?:be\s+)?{_ADV}{_TASK}",
     re.IGNORECASE,
 )
+_SELF = prefilter.start_gated(_SELF)  # same matches, tried at fewer positions
 _EVERYONE = re.compile(
     rf"\b(?P<who>each of you|all of you|every one of you|everyone|everybody|each|all)\s+"
     rf"(?:\w+ly\s+)*{_MODAL}\s+{_ADV}(?:be\s+)?{_ADV}{_TASK}",
     re.IGNORECASE,
 )
+_EVERYONE = prefilter.start_gated(_EVERYONE)  # same matches, tried at fewer positions
 _NAMED = re.compile(
     rf"(?P<who>\b[A-Za-z][\w'-]*(?:\s+[A-Za-z][\w'-]*){{0,3}}?)\s*{_MODAL}\s+{_ADV}"
     rf"(?:be\s+)?{_ADV}{_TASK}",
@@ -285,7 +287,7 @@ def meeting_commitment(
         owner = _owner(m.group("who"), "", heads, s.speaker)
     else:
         for pattern in _patterns(text, heads):
-            m = pattern.search(text)
+            m = prefilter.search(pattern, text)  # (`_NAMED` is slow: it needs a modal)
             if m is None or _negated(text, m.start("task")):
                 continue
             who = m.groupdict().get("who")

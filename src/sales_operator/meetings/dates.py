@@ -961,6 +961,17 @@ def _needle_gate() -> tuple[re.Pattern[str] | None, tuple[re.Pattern[str], ...]]
     return union, rest
 
 
+@functools.lru_cache(maxsize=1)
+def _needle_table() -> tuple[prefilter.NeedleTable, dict[int, int]]:
+    """Return one table of the rules' distinct needles, and each needle's place in it (by id).
+
+    `possible(lower)[place[id(needle)]]` is `prefilter.could_match(needle, lower)`: one scan
+    of a text answers for every needle.
+    """
+    distinct = list({id(n): n for _, _, n in _rule_needles()}.values())
+    return prefilter.NeedleTable(distinct), {id(n): k for k, n in enumerate(distinct)}
+
+
 @functools.lru_cache(maxsize=1024)  # a phrase is found in its sentence, then resolved alone
 def _candidates(
     text: str, call_date: date, week_start: int, fiscal_start: int
@@ -974,10 +985,13 @@ def _candidates(
         return ()  # most sentences name no date: one scan rules every rule out
     # keyed by id: hashing a compiled pattern hashes its whole code, every time
     passed: dict[int, bool] = {}
+    table, place = _needle_table()
+    possible = table.possible(lower)  # one scan for the needles of every rule
     for kind, pattern, needle in _rule_needles():
         ok = passed.get(id(needle))
         if ok is None:
-            ok = passed[id(needle)] = prefilter.search(needle, lower) is not None
+            ok = possible[place[id(needle)]] and needle.search(lower) is not None
+            passed[id(needle)] = ok
         if not ok:
             continue
         for m in pattern.finditer(text):

@@ -39,6 +39,7 @@ import ahocorasick
 
 from sales_operator.meetings import prefilter
 from sales_operator.meetings.extract import Sentence
+from sales_operator.meetings.sentence_gates import CANDIDATE
 
 __all__ = [
     "CANDIDATE_PHRASES",
@@ -335,11 +336,14 @@ class DecisionModel:
         units: Sequence[Sentence],
         skip: Container[tuple[int, int]] = (),
         ruled: Container[tuple[int, int]] | None = None,
+        opened: Sequence[int] | None = None,
     ) -> list[Sentence]:
         """Return the sentences that reach the threshold, but for those keyed in `skip`.
 
         Keys are `(turn, index)`. A sentence the rules already read as a decision (keyed in
-        `ruled`, when given) is not returned: the rules give its line.
+        `ruled`, when given) is not returned: the rules give its line. `opened`: the
+        sentences' `sentence_gates.gates`, when the caller has them (a sentence whose
+        `CANDIDATE` gate is shut is no candidate).
         """
         meeting = MeetingContext(units, ruled)
         get = self.weights.get
@@ -350,10 +354,10 @@ class DecisionModel:
         limit = math.log(self.threshold / (1.0 - self.threshold)) if 0 < self.threshold < 1 else 0
         out: list[Sentence] = []
         for i, s in enumerate(meeting.units):
-            if not is_candidate(s.text):
+            if opened is not None and not opened[i] & CANDIDATE:
                 continue
             key = (s.turn, s.index)
-            if key in skip or (ruled is not None and key in ruled):
+            if key in skip or (ruled is not None and key in ruled) or not is_candidate(s.text):
                 continue
             classes, rest = _form(s.text)
             by_classes = class_scores.get(classes)

@@ -17,10 +17,11 @@ speaker and its turn.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from sales_operator.meetings import prefilter
+from sales_operator.errors import InputError
+from sales_operator.meetings import prefilter, sentence_gates
 from sales_operator.meetings.extract import (
     ExtractedDecision,
     Sentence,
@@ -79,6 +80,7 @@ _POSITIVE = re.compile(
     ),
     re.IGNORECASE,
 )
+_POSITIVE = prefilter.start_gated(_POSITIVE)  # same matches, tried at fewer positions
 # "Triple R it is.", "Yellow it is then."
 _IT_IS = re.compile(r"^(?P<what>[\w'-]+(?:\s+[\w'-]+){0,3})\s+it\s+is(?:\s+then)?\s*[.!]?$", re.I)
 _NOT_A_CHOICE = frozenset(
@@ -102,6 +104,7 @@ _NEGATIVE = re.compile(
     ),
     re.IGNORECASE,
 )
+_NEGATIVE = prefilter.start_gated(_NEGATIVE)  # same matches, tried at fewer positions
 _NEGATORS = frozenset(
     """no not never haven't hasn't hadn't didn't don't doesn't can't cannot won't isn't
     aren't wasn't weren't nobody""".split()
@@ -299,6 +302,7 @@ _HEDGED = re.compile(
     ),
     re.IGNORECASE,
 )
+_HEDGED = prefilter.start_gated(_HEDGED)  # same matches, tried at fewer positions
 # Meeting process, not a choice: "maybe we should move on", "how about a break?"
 _PROCESS = re.compile(
     r"\b(?:move on|go on|go back|come back|carry on|continue|start|begin|finish|wrap up|"
@@ -407,14 +411,24 @@ def agreed_proposals(units: Iterable[Sentence]) -> list[tuple[Sentence, str]]:
     each say a bare "yeah" / "okay"; no turn before may object ("no", "but ...", "I don't
     think", "what about ...").
     """
+    units = list(units)
+    return _agreed_proposals(units, sentence_gates.gates(units))
+
+
+def _agreed_proposals(units: list[Sentence], opened: Sequence[int]) -> list[tuple[Sentence, str]]:
+    """Return `agreed_proposals(units)`, given the sentences' `sentence_gates.gates`."""
     by_turn: dict[int, list[Sentence]] = {}
     for s in units:
         by_turn.setdefault(s.turn, []).append(s)
+    # (by identity: `units` holds every sentence while this runs)
+    hedged = {id(s) for s, gate in zip(units, opened, strict=True) if gate & sentence_gates.HEDGED}
     order = sorted(by_turn)
     found: list[tuple[Sentence, str]] = []
     for pos, t in enumerate(order):
         turn = by_turn[t]
         for s in turn[-PROPOSAL_TAIL:]:
+            if id(s) not in hedged:
+                continue  # no cue word of a proposal: `proposal_text` would say ""
             what = proposal_text(s.text)
             if not what or is_decision(s.text) is not None:
                 continue
@@ -461,7 +475,7 @@ def checked_statements(units: Iterable[Sentence]) -> list[tuple[Sentence, str]]:
     for pos, t in enumerate(order):
         turn = by_turn[t]
         for i, s in enumerate(turn[1:], start=1):
-            if not _CHECK.search(plain_text(s.text)):
+            if "?" not in s.text or not _CHECK.search(plain_text(s.text)):  # a check asks
                 continue
             stated = turn[i - 1]
             text = _TAG.sub("", plain_text(stated.text)).strip(" ,;:.!")
@@ -531,26 +545,36 @@ def learned_text(sentence: str) -> str:
     return head[:cut].rstrip(" ,") if cut > 0 and len(head[:cut].split()) >= 3 else head
 
 
-def find_decisions(units: Iterable[Sentence], *, learned: bool = True) -> list[ExtractedDecision]:
+def find_decisions(
+    units: Iterable[Sentence], *, learned: bool = True, opened: Sequence[int] | None = None
+) -> list[ExtractedDecision]:
     """Return the decisions stated in `units`, one per sentence.
 
     A restatement (same content within `REPEAT_TURNS` turns) and a bare confirmation of the
     decision just made are dropped. With `learned` (the default), a sentence the rules do not
     read as a decision is one when the shipped classifier of `meetings.decision_model` is
-    confident (a meeting's hedged proposals the group goes along with).
+    confident (a meeting's hedged proposals the group goes along with). `opened`: the
+    sentences' `sentence_gates.gates`, when the caller has them.
     """
     units = list(units)
-    proposed = {(s.turn, s.index): what for s, what in agreed_proposals(units)}
+    if opened is None:  # one scan per sentence: the rules it may fire
+        opened = sentence_gates.gates(units)
+    elif len(opened) != len(units):
+        raise InputError(f"opened has {len(opened)} gate masks for {len(units)} sentences")
+    proposed = {(s.turn, s.index): what for s, what in _agreed_proposals(units, opened)}
     for s, what in checked_statements(units):
         proposed.setdefault((s.turn, s.index), what)
-    cues = [is_decision(s.text) for s in units]
+    cues = [
+        is_decision(s.text) if gate & sentence_gates.DECISION else None
+        for s, gate in zip(units, opened, strict=True)
+    ]
     if learned:
         from sales_operator.meetings.decision_model import load_decision_model
 
         model = load_decision_model()
         if model is not None:
             ruled = {(s.turn, s.index) for s, cue in zip(units, cues, strict=True) if cue}
-            for s in model.candidates(units, skip=proposed, ruled=ruled):
+            for s in model.candidates(units, skip=proposed, ruled=ruled, opened=opened):
                 if learned_decision(s.text):
                     proposed.setdefault((s.turn, s.index), learned_text(s.text))
     found: list[ExtractedDecision] = []

@@ -620,6 +620,7 @@ COMMITMENT_CUES = re.compile(
     r"(?:I'm|I am|we're|we are)(?=\s+(?:sending|forwarding|emailing|sharing)\b))\s+",
     re.IGNORECASE,
 )
+COMMITMENT_CUES = prefilter.start_gated(COMMITMENT_CUES)  # same matches, tried at fewer positions
 # "I'm sending you the case study right after this call": a commitment only with a due date.
 _PROGRESSIVE = re.compile(r"^(?:I'm|I am|we're|we are)\s*$", re.IGNORECASE)
 _BASE_FORM = {"sending": "send", "forwarding": "forward", "emailing": "email", "sharing": "share"}
@@ -1162,12 +1163,14 @@ _ADDRESSEE_CUE = re.compile(
     r"ask|prepare|pull|export|review|confirm|ping|reach out|talk to|bring|invite|provide)\b)",
     re.IGNORECASE,
 )
+_ADDRESSEE_CUE = prefilter.start_gated(_ADDRESSEE_CUE)  # same matches, tried at fewer positions
 # "Let's talk again next Tuesday": a meeting the speaker proposes, with a date.
 _LETS_MEET = re.compile(
     r"\b(?:let's|let us)\s+(?P<what>(?:talk|meet|catch up|reconvene|regroup|sync|reconnect|"
     r"touch base|speak|get together|review|go through|pick (?:this|it) up)\b.*)",
     re.IGNORECASE,
 )
+_LETS_MEET = prefilter.start_gated(_LETS_MEET)  # same matches, tried at fewer positions
 _VOCATIVE = re.compile(r"^(?:and |so |okay |ok )?(?P<name>[A-Z][\w'-]+),\s")
 _WEAK_CUE = re.compile(r"^(?:I|we) can\b", re.IGNORECASE)
 # "You'll have the reference from me by Friday", "expect our redlines by December 4th".
@@ -1428,36 +1431,60 @@ def _addressee(
 
 
 def _commitments(
-    units: list[Sentence], call_date: date, known: Iterable[str]
+    units: list[Sentence],
+    call_date: date,
+    known: Iterable[str],
+    opened: list[int] | None = None,
 ) -> list[ExtractedCommitment]:
+    """Return the commitments of `units` (`opened`: their `sentence_gates.gates`, if known)."""
+    from sales_operator.meetings import sentence_gates  # imports this module
+
     known = list(known)
     by_turn: dict[int, list[Sentence]] = {}
     for s in units:
         by_turn.setdefault(s.turn, []).append(s)
     speakers = list(dict.fromkeys(s.speaker for s in units))
-    addressees = [_addressee(s, by_turn, speakers, known) for s in units]
-    stated = [
-        _commitment(s, call_date, known, who) for s, who in zip(units, addressees, strict=True)
+    # one scan per sentence: a sentence that no commitment rule can read is skipped whole
+    # (its addressee is only asked by those rules)
+    if opened is None:
+        opened = sentence_gates.gates(units)
+    either = sentence_gates.STATED | sentence_gates.TASK
+    addressees = [
+        _addressee(s, by_turn, speakers, known) if gate & either else None
+        for s, gate in zip(units, opened, strict=True)
     ]
-    stated = _with_meeting_commitments(units, stated, addressees, speakers, known, call_date)
+    stated = [
+        _commitment(s, call_date, known, who) if gate & sentence_gates.STATED else None
+        for s, who, gate in zip(units, addressees, opened, strict=True)
+    ]
+    stated = _with_meeting_commitments(
+        units, stated, addressees, speakers, known, call_date, opened
+    )
     own = {s.turn for s, c in zip(units, stated, strict=True) if c is not None}
+    asked_in: dict[int, list[Sentence]] = {}
+
+    def requests_in(turn: int) -> list[Sentence]:
+        """Return the requests ("Can you send ...?") of `turn` (read once per turn)."""
+        hits = asked_in.get(turn)
+        if hits is None:
+            hits = asked_in[turn] = [
+                q
+                for q in by_turn.get(turn, [])
+                if q.question and prefilter.search(_REQUEST, q.text)
+            ]
+        return hits
+
     found: list[ExtractedCommitment] = []
     for s, c in zip(units, stated, strict=True):
         if c is None and s.question:
-            requests = [
-                q for q in by_turn[s.turn] if q.question and prefilter.search(_REQUEST, q.text)
-            ]
+            requests = requests_in(s.turn)
             answer = by_turn.get(s.turn + 1, [])
             if requests and s is requests[-1] and s.turn + 1 not in own:
                 c = _accepted_request(s, answer, call_date, known)
         if c is not None and _BARE_OBJECT.match(c.text) and s.index == 0:
             # "Can you send me the driver guide?" "Yes, I'll send it tomorrow.": the request
             # says what "it" is
-            asked = [
-                q
-                for q in by_turn.get(s.turn - 1, [])
-                if q.question and prefilter.search(_REQUEST, q.text)
-            ]
+            asked = requests_in(s.turn - 1)
             if asked and asked[-1].speaker != s.speaker:
                 better = _accepted_request(asked[-1], by_turn[s.turn], call_date, known)
                 if better is not None:
@@ -1495,18 +1522,21 @@ def _with_meeting_commitments(
     speakers: list[str],
     known: list[str],
     call_date: date,
+    opened: list[int],
 ) -> list[ExtractedCommitment | None]:
     """Fill the sentences no sales-call rule read with meeting-style commitments.
 
     "You're gonna be working on the design", "the designer has to look at ...", "I'll check
-    the figures", "for the next meeting ..." (`meetings.assignments`).
+    the figures", "for the next meeting ..." (`meetings.assignments`). `opened`: the
+    sentences' `sentence_gates.gates` (a sentence whose `TASK` gate is shut is skipped).
     """
+    from sales_operator.meetings import sentence_gates
     from sales_operator.meetings.assignments import meeting_commitment, participant_heads
 
     heads = participant_heads(speakers, known)
     out: list[ExtractedCommitment | None] = []
     for i, (s, c, who) in enumerate(zip(units, stated, addressees, strict=True)):
-        if c is None:
+        if c is None and opened[i] & sentence_gates.TASK and not s.question:
             context = [u for u in units[max(0, i - 2) : i] if u.turn == s.turn]
             c = meeting_commitment(s, call_date, heads=heads, addressee=who, context=context)
         out.append(c)
@@ -1664,15 +1694,17 @@ def extract_offline(
         min_confidence=min_confidence,
     )
     found = _insights(units, frozenset(m.quote for m in mentions))
-    from sales_operator.meetings.decisions import find_decisions  # imports this module
+    from sales_operator.meetings import sentence_gates  # imports this module
+    from sales_operator.meetings.decisions import find_decisions
 
+    opened = sentence_gates.gates(units)  # one scan per sentence for both kinds of rules
     return CallExtraction(
         pains=found["pain"],
         objections=found["objection"],
         risks=found["risk"],
         triggers=found["trigger"],
-        commitments=_commitments(units, call_date, known),
+        commitments=_commitments(units, call_date, known, opened),
         decision_makers=_decision_makers(units, customer_names),
         competitors=mentions,
-        decisions=find_decisions(units),
+        decisions=find_decisions(units, opened=opened),
     )

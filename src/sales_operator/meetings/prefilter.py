@@ -37,6 +37,7 @@ __all__ = [
     "MIN_NEEDLE",
     "NON_ASCII_FOLDS",
     "RARE_CHARS",
+    "GateTable",
     "NeedleTable",
     "Scope",
     "contains_any",
@@ -45,6 +46,8 @@ __all__ = [
     "finditer",
     "needles",
     "search",
+    "start_gated",
+    "token_needles",
 ]
 
 MIN_NEEDLE = 2
@@ -417,3 +420,134 @@ def contains_any(keys: tuple[str, ...], text: str) -> bool:
     if automaton is None:
         return "" in keys
     return next(automaton.iter(text), None) is not None
+
+
+_TOKEN_RUN = re.compile(r"[\w']+")
+
+
+def token_needles(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
+    """Return needle sets of `pattern` that still hold after a text is cleaned of whole words.
+
+    Each needle of `needles(pattern)` is cut to its longest run of word characters and
+    apostrophes (a set with a needle whose run is shorter than `MIN_NEEDLE` is dropped):
+    "go with" becomes "with". Such a run lies inside one word of the text it is found in.
+    So when `clean` only removes whole words, spaces and punctuation, or splits a word, and
+    never joins two words (filler and repeated-word removal: `extract.clean_spoken`), every
+    match of `pattern` in `clean(text)` holds a needle of each set, and that needle is found
+    in `text` too (both lower-cased; a text with non-ASCII letters is not ruled out).
+    """
+    out: list[frozenset[str]] = []
+    for strings in _needle_sets(pattern):
+        runs = [max(_TOKEN_RUN.findall(s), key=len, default="") for s in strings]
+        if all(len(run) >= MIN_NEEDLE for run in runs):
+            out.append(_without_extensions(frozenset(runs)))
+    return tuple(dict.fromkeys(out))
+
+
+class GateTable:
+    """Gates over one lower-cased text, all answered by one Aho-Corasick scan of it.
+
+    A gate is a tuple of needle sets: a text can pass it only when it holds a needle of
+    every set (no set: always open). `GateTable(gates).open(low)` returns a bit mask, bit
+    `k` set when gate `k` may pass; the caller runs gate `k`'s checks only on such texts.
+    The needle sets come from `needles` (for checks on the text itself), `token_needles`
+    (for checks on the text cleaned of whole words), or are literal keys (`contains_any`).
+    A text that is not ASCII opens every gate.
+    """
+
+    def __init__(self, gates: Iterable[Iterable[frozenset[str]]]) -> None:
+        """Build one automaton of every needle (each knows the needle sets it belongs to)."""
+        ids: dict[frozenset[str], int] = {}
+        needs: list[int] = []
+        members: dict[str, int] = {}
+        for gate in gates:
+            need = 0
+            for strings in gate:
+                bit = 1 << ids.setdefault(strings, len(ids))
+                need |= bit
+                for needle in _without_extensions(strings):
+                    members[needle] = members.get(needle, 0) | bit
+            needs.append(need)
+        self._needs = tuple(needs)
+        self._masks: dict[int, int] = {}
+        self.all_open = (1 << len(needs)) - 1
+        """The mask with every gate open."""
+        self._automaton: Any = None
+        if members:
+            self._automaton = ahocorasick.Automaton()
+            for needle, bits in members.items():
+                self._automaton.add_word(needle, bits)
+            self._automaton.make_automaton()
+
+    def open(self, low: str) -> int:
+        """Return the mask of the gates that lower-cased `low` may pass."""
+        if self._automaton is None or not low.isascii():
+            return self.all_open
+        present = 0
+        for _, bits in self._automaton.iter(low):
+            present |= bits
+        mask = self._masks.get(present)
+        if mask is None:  # a handful of distinct sets of needle sets per call
+            mask = 0
+            for k, need in enumerate(self._needs):
+                if need & present == need:
+                    mask |= 1 << k
+            if len(self._masks) >= _MAX_PATTERNS:  # many needle sets: keep memory bounded
+                self._masks.clear()
+            self._masks[present] = mask
+        return mask
+
+
+_AT_START = ""
+"""In a set of first characters: a match may begin where `^` holds (any character)."""
+
+
+def _starts(items: Any) -> frozenset[str] | None:
+    r"""Return the characters a match of `items` can begin with (`_AT_START`: where `^` holds).
+
+    None when unknown: anything but literals, `\b`, `^`, groups and alternations before
+    the first character, a group with flags of its own, or a possibly empty match.
+    """
+    for op, av in items:
+        if op is _c.AT and av in (_c.AT_BOUNDARY, _c.AT_NON_BOUNDARY):
+            continue  # zero width: the first character comes after it
+        if op is _c.AT and av is _c.AT_BEGINNING:
+            return frozenset({_AT_START})
+        if op is _c.LITERAL:
+            return frozenset({chr(av)})
+        if op is _c.SUBPATTERN:  # (group, flags added, flags removed, items)
+            return _starts(av[3]) if not (av[1] or av[2]) else None  # "(?i:...)": not read
+        if op is _c.BRANCH:
+            found = [_starts(branch) for branch in av[1]]
+            if any(f is None for f in found):
+                return None
+            return frozenset().union(*(f for f in found if f is not None))
+        return None
+    return None  # nothing consumed: an empty match
+
+
+def start_gated(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    r"""Return a pattern with the matches of `pattern` that rejects most positions at once.
+
+    `re` tries a long alternation at every position of a text, branch by branch. When
+    every branch begins with a literal (after `\b`) or with `^`, the returned pattern
+    first checks, with one lookahead, that the position's character is one of those
+    literals (or that `^` holds there): a position where `pattern` can match passes the
+    check, so `search`, `finditer` and `match` give the same spans and groups. A pattern
+    of another shape is returned as it is.
+    """
+    if pattern.flags & re.VERBOSE:
+        return pattern
+    try:
+        starts = _starts(_parser.parse(pattern.pattern, pattern.flags))
+    except Exception:  # noqa: BLE001 - an unreadable tree only means no gate
+        return pattern
+    chars = sorted((starts or frozenset()) - {_AT_START})
+    if not starts or not chars:
+        return pattern
+    ahead = f"(?=[{''.join(re.escape(c) for c in chars)}])"
+    prefix = f"(?:^|{ahead})" if _AT_START in starts else ahead
+    try:
+        return re.compile(f"{prefix}(?:{pattern.pattern})", pattern.flags)
+    except re.error:  # a global inline flag ("(?i)...") must stay first
+        return pattern
