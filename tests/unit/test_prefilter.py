@@ -272,3 +272,36 @@ def test_could_match_any_rules_out_only_texts_no_pattern_can_match() -> None:
     # a pattern with no needles keeps every text open; so do the folding letters
     assert prefilter.could_match_any((*cues, re.compile(r"\w+")), "nothing at all")
     assert prefilter.could_match_any(cues, "\u017fend it")
+
+
+def test_a_scope_table_answers_live_as_a_scope_does() -> None:
+    patterns = [p for _, p in _patterns()]
+    texts = _sentences()
+    groups = [texts[i : i + 60] for i in range(0, 3000, 60)] + [
+        ["We use spreadsheets.", "We are switching from RouteMax."],
+        ["\u017fwitching from RouteMax"],  # a letter IGNORECASE folds to ASCII: all live
+        [],
+    ]
+    listed = patterns[: len(patterns) // 2]  # the others are asked as a Scope asks them
+    dead = 0
+    for group in groups:
+        table = prefilter.ScopeTable(group, [*listed, listed[0]])
+        plain = prefilter.Scope(group)
+        answers = [table.live(p) for p in patterns]
+        assert answers == [plain.live(p) for p in patterns]
+        dead += answers.count(False)
+    assert dead > 1000  # it does rule patterns out
+
+
+def test_a_scope_table_needs_every_set_of_a_pattern() -> None:
+    pattern = re.compile(r"\brenewal\w* .*contract")  # "renewal" and "contract"
+    other = re.compile(r"\bwe use\b", re.I)
+    assert len(prefilter.needles(pattern)) == 2
+    half = prefilter.ScopeTable(["the renewal is near", "no deal"], [other, pattern])
+    assert not half.live(pattern) and not half.live(other)
+    both = prefilter.ScopeTable(["we use it", "renewals of the contract"], [pattern, other])
+    assert both.live(pattern) and both.live(other)
+    assert both.search(pattern, "renewals of the contract") is not None
+    apart = prefilter.ScopeTable(["the renewal", "the contract"], [pattern])
+    assert apart.live(pattern)  # needles in two texts: live, but no text matches
+    assert apart.search(pattern, "the renewal") is None

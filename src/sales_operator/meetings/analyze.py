@@ -269,6 +269,15 @@ def _spans(transcript: Transcript) -> list[_Span]:
     return out
 
 
+def squashed_call(transcript: Transcript) -> str:
+    """Return `squash` of the whole call's text (its turns joined by spaces).
+
+    Joined from the turns' own squashed texts (cached; grounding has them): a space keeps
+    two turns' words apart, so squashing the joined text gives the same string.
+    """
+    return " ".join(x for x in (squash(t.text) for t in transcript.turns) if x)
+
+
 def _same_speaker(cited: str, label: str) -> bool:
     """Whether a cited speaker names the label ("Dana" for "Dana Whitfield")."""
     if not cited or not label:
@@ -365,7 +374,7 @@ def ground_extraction(
     if len(commitments) < len(extraction.commitments):
         dropped["commitments"] = len(extraction.commitments) - len(commitments)
     # (the whole call squashed is read only to check a decision maker's name)
-    said = squash(" ".join(t.text for t in transcript.turns)) if extraction.decision_makers else ""
+    said = squashed_call(transcript) if extraction.decision_makers else ""
     people = {squash(k) for k in known}
     makers = [
         d

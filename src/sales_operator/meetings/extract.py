@@ -173,8 +173,17 @@ _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "vs", "etc", "inc", "ltd", "co"
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*\s+")
 
 
+# Hesitations: the words um+, uh+, er, erm, uhm, hmm+, mm-hmm (mmhmm), in any case, after no
+# word character or apostrophe. Written to start with a plain character class, with the case
+# spelled out, so that the engine skips to candidate letters instead of trying every position
+# (`re.IGNORECASE` would forbid that skip, and folds no non-ASCII letter to these); it matches
+# exactly what `(?<![\w'])(?:um+|uh+|erm?|uhm|hmm+|mm-?hmm)(?![\w'])[,.]?\s*` does, ignoring
+# case (`tests/unit/test_meetings_speed.py` holds both to the same answers).
 _FILLER_WORDS = re.compile(
-    r"(?<![\w'])(?:um+|uh+|erm?|uhm|hmm+|mm-?hmm)(?![\w'])[,.]?\s*", re.IGNORECASE
+    r"[eEhHmMuU](?<![\w'].)"
+    r"(?:(?<=[uU])(?:[mM]+|[hH]+|[hH][mM])|(?<=[eE])[rR][mM]?|(?<=[hH])[mM][mM]+"
+    r"|(?<=[mM])[mM]-?[hH][mM][mM])"
+    r"(?![\w'])[,.]?\s*"
 )
 _DISCOURSE = re.compile(
     r",\s*(?:like|you know|i mean|how (?:it's|it is|is it) called|how you say|basically|"
@@ -188,6 +197,40 @@ _REPEATED = re.compile(r"\b([\w']++(?:\s++[\w']++)?)(?:,?\s++\1\b)+", re.IGNOREC
 _FIRST_GROUP = operator.methodcaller("group", 1)
 """`pattern.sub(_FIRST_GROUP, text)` is `pattern.sub(r"\\1", text)` without parsing the
 template on every call."""
+
+_ASCII_WORD = r"[a-z0-9_']"
+r"""`[\w']` on lower-cased ASCII text."""
+_ASCII_SPACE = r"[\s\x1c-\x1f]"
+r"""`\s` on ASCII text, under `re.ASCII` (which leaves out the separators \x1c-\x1f)."""
+_REPEATED_ASCII = re.compile(
+    rf"\b({_ASCII_WORD}++(?:{_ASCII_SPACE}++{_ASCII_WORD}++)?)(?:,?{_ASCII_SPACE}++\1\b)+",
+    re.ASCII,
+)
+"""`_REPEATED` for lower-cased ASCII text (see `sub_repeats`)."""
+
+
+def sub_repeats(text: str, pattern: re.Pattern[str], ascii_pattern: re.Pattern[str]) -> str:
+    r"""Return `pattern.sub(r"\1", text)`: each repeat kept once, as first said.
+
+    `pattern` ignores case and reads `\w` and `\s`; on an ASCII text, `ascii_pattern` is
+    the same pattern written for the text lower-cased (`[a-z0-9_']`, ASCII white space, a
+    case-sensitive back-reference), which matches at the same places, faster: no Unicode
+    table is asked per character and no character is case-folded per comparison. The
+    repeats' own text is copied from `text`, so the case is kept.
+    """
+    if not text.isascii():
+        return pattern.sub(_FIRST_GROUP, text)
+    out: list[str] = []
+    last = 0
+    for m in ascii_pattern.finditer(text.lower()):
+        out += (text[last : m.start()], text[m.start(1) : m.end(1)])
+        last = m.end()
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
+
+
 _DOUBLE_COMMA = re.compile(r",\s*,")
 _COMMA_BEFORE_PUNCT = re.compile(r"\s*,\s*(?=[,.;?!])")
 _LEADING_COMMA = re.compile(r"^\s*,\s*")
@@ -204,7 +247,7 @@ def clean_spoken(text: str) -> str:
         if "," not in t:  # (every comma step below needs a comma)
             break
         t = _DISCOURSE.sub("", t)
-    t = _REPEATED.sub(_FIRST_GROUP, t)
+    t = sub_repeats(t, _REPEATED, _REPEATED_ASCII)
     if "," in t:
         t = _DOUBLE_COMMA.sub(",", t)
         t = _COMMA_BEFORE_PUNCT.sub("", t)
@@ -256,7 +299,36 @@ class Sentence:
     @cached_property  # asked by every rule of every sentence; kept in the instance dict
     def question(self) -> bool:
         """Whether the sentence is a question."""
-        return self.text.rstrip("\"'”’) ").endswith("?")
+        return _is_question(self.text)
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip("\"'”’) ").endswith("?")
+
+
+_new_object = object.__new__
+
+
+def _sentence(
+    turn: int, index: int, speaker: str, side: str, text: str, start: float | None
+) -> Sentence:
+    """Return `Sentence(turn, index, speaker, side, text, start)`, built faster.
+
+    A frozen dataclass's `__init__` sets each field through `object.__setattr__`; this
+    fills the instance dict at once, with `question` already answered (as the cached
+    property would keep it). The result is equal to, and hashes as, the plain one.
+    """
+    s = _new_object(Sentence)
+    s.__dict__.update(
+        turn=turn,
+        index=index,
+        speaker=speaker,
+        side=side,
+        text=text,
+        start=start,
+        question=_is_question(text),
+    )
+    return s
 
 
 def sentences(transcript: Transcript, sides: Mapping[str, str]) -> list[Sentence]:
@@ -264,8 +336,9 @@ def sentences(transcript: Transcript, sides: Mapping[str, str]) -> list[Sentence
     out: list[Sentence] = []
     for ti, turn in enumerate(transcript.turns):
         side = sides.get(turn.speaker, "unknown")
+        speaker, start = turn.speaker, turn.start
         for si, text in enumerate(split_sentences(turn.text)):
-            out.append(Sentence(ti, si, turn.speaker, side, text, turn.start))
+            out.append(_sentence(ti, si, speaker, side, text, start))
     return out
 
 
@@ -289,6 +362,8 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 def straight_quotes(text: str) -> str:
     """Return `text` with curly apostrophes (’ ‘) written as straight ones (')."""
+    if text.isascii():  # (a flag of the string: no scan) no curly apostrophe in it
+        return text
     return text.replace("’", "'").replace("‘", "'")
 
 

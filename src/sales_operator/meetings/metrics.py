@@ -109,6 +109,29 @@ def _filler_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![\w'’])(?:{body})(?![\w'’])", re.IGNORECASE)
 
 
+@lru_cache(maxsize=64)
+def _ascii_filler_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Return `_filler_pattern(words)` for lower-cased ASCII text, faster; None if none.
+
+    On an ASCII text, `_filler_pattern(words)` (which ignores case) matches exactly where
+    this pattern matches the text lower-cased, as long as every term is ASCII (a non-ASCII
+    letter in a term may fold to an ASCII one: None then). Each term's first character comes
+    before the look-behind and the pattern is case-sensitive, so the engine skips to the
+    terms' first letters instead of trying every position.
+    """
+    terms = sorted({" ".join(w.lower().split()) for w in words if w.strip()}, key=len)
+    if not terms or not all(t.isascii() for t in terms):
+        return None
+
+    def branch(term: str) -> str:  # "you know" -> y(?<!...)ou[\s,-]+know
+        head = re.escape(term[0])
+        whole = r"[\s,-]+".join(re.escape(p) for p in term.split())
+        return head + r"(?<![\w'’].)" + whole[len(head) :]
+
+    body = "|".join(branch(t) for t in reversed(terms))
+    return re.compile(rf"(?:{body})(?![\w'’])")
+
+
 def _opening(text: str, words: int = 15) -> str:
     """Return the first `words` words of `text`, with " ..." when it goes on."""
     parts = text.split()
@@ -217,10 +240,17 @@ def call_metrics(
     fillers = list(DEFAULT_FILLER_WORDS if filler_words is None else filler_words)
     pattern = _filler_pattern(tuple(fillers))
     fillers_by: dict[str, dict[str, int]] = {s: {} for s in transcript.speakers}
+    fast = _ascii_filler_pattern(tuple(fillers))
     if pattern is not None:
         for turn in turns:
             counts = fillers_by[turn.speaker]
-            for m in pattern.finditer(turn.text):
+            text = turn.text
+            found = (
+                fast.finditer(text.lower())
+                if fast is not None and text.isascii()
+                else pattern.finditer(text)
+            )
+            for m in found:
                 word = " ".join(_FILLER_SEPARATORS.split(m.group().lower()))
                 counts[word] = counts.get(word, 0) + 1
 

@@ -40,6 +40,7 @@ __all__ = [
     "GateTable",
     "NeedleTable",
     "Scope",
+    "ScopeTable",
     "contains_any",
     "could_match",
     "could_match_any",
@@ -382,6 +383,80 @@ class Scope:
     def finditer(self, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
         """Return `pattern.finditer(text)` (`text`: a scope text or part of one)."""
         return pattern.finditer(text) if self.could_match(pattern, text) else iter(())
+
+
+_SCOPE_TABLES: dict[tuple[int, ...], tuple[tuple[re.Pattern[str], ...], Any, tuple[int, ...]]] = {}
+"""Per tuple of patterns (by the `id`s of its patterns, with the patterns themselves): one
+automaton of every needle of every pattern, each needle mapped to the bits of the needle
+sets it belongs to, and per pattern the bits of all its sets (0: no set, always live)."""
+
+
+def _scope_table(patterns: tuple[re.Pattern[str], ...]) -> tuple[Any, tuple[int, ...]]:
+    """Return (automaton, needs) of `patterns` for `ScopeTable` (built once per tuple)."""
+    key = tuple(map(id, patterns))
+    entry = _SCOPE_TABLES.get(key)
+    if entry is not None and all(a is b for a, b in zip(entry[0], patterns, strict=True)):
+        return entry[1], entry[2]
+    masks: dict[str, int] = {}
+    needs: list[int] = []
+    bit = 0
+    for pattern in patterns:
+        need = 0
+        # the needle sets as `Scope.live` reads them: the pattern's own automata (built once,
+        # shared with `could_match`, so a pattern's tree is read once per process)
+        for automaton in _automata(pattern):
+            for needle in automaton.keys():
+                masks[needle] = masks.get(needle, 0) | 1 << bit
+            need |= 1 << bit
+            bit += 1
+        needs.append(need)
+    automaton = None
+    if masks:
+        automaton = ahocorasick.Automaton()
+        for needle, mask in masks.items():
+            automaton.add_word(needle, mask)
+        automaton.make_automaton()
+    if len(_SCOPE_TABLES) >= _MAX_PATTERNS:
+        _SCOPE_TABLES.clear()
+    _SCOPE_TABLES[key] = (patterns, automaton, tuple(needs))  # a race builds it twice
+    return automaton, tuple(needs)
+
+
+class ScopeTable(Scope):
+    """A `Scope` that answers `live` for many known patterns from one scan of its texts.
+
+    `Scope.live` scans the call's joined text once per pattern, to its end when a needle
+    is missing, as it mostly is. `ScopeTable(texts, patterns).live(pattern)` is the same
+    answer; for a pattern of `patterns` it comes from one Aho-Corasick pass over the joined
+    text for every needle of every one of them (which needle sets are present), made on the
+    first `live`. Other patterns are asked as `Scope` asks them. `patterns` may be built per
+    call (its automaton is kept per tuple of the same pattern objects).
+    """
+
+    def __init__(self, texts: Iterable[str], patterns: Iterable[re.Pattern[str]]) -> None:
+        """Join and lower-case `texts` (as `Scope` does); `patterns` are scanned for at once."""
+        super().__init__(texts)
+        # the same pattern listed twice is scanned for once (told apart by identity: hashing
+        # a compiled pattern hashes its whole code)
+        self._patterns = tuple({id(p): p for p in patterns}.values())
+        self._scanned = False
+
+    def _scan(self) -> None:
+        automaton, needs = _scope_table(self._patterns)
+        present = 0
+        if automaton is not None and not self._folds:
+            for _, mask in automaton.iter(self._low):
+                present |= mask
+        for pattern, need in zip(self._patterns, needs, strict=True):
+            ok = self._folds or need & present == need
+            self._live.setdefault(id(pattern), (pattern, ok))
+        self._scanned = True
+
+    def live(self, pattern: re.Pattern[str]) -> bool:
+        """Return False only when `pattern` cannot match in any text of the scope."""
+        if not self._scanned:
+            self._scan()
+        return super().live(pattern)
 
 
 def search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:

@@ -340,7 +340,10 @@ def _content_cue(
     found: set[Side] = set()
     quote = ""
     by_account = False
+    squeezed_keys = {key.replace(" ", "") for key, _, _ in orgs}
     for text in turns[:40]:
+        if text.isascii() and not _may_name(text, squeezed_keys):
+            continue  # no company of `orgs` is named in this turn: no lead can find one
         leads = [(m, "explicit") for m in _ORG_LEAD.finditer(text)]
         leads += [(m, "at") for m in _ORG_LEAD_AT.finditer(text)]
         leads += [(m, "we are") for m in _WE_ARE.finditer(text)]
@@ -363,6 +366,22 @@ def _content_cue(
     if len(found) != 1:
         return None  # none, or both companies named: never guessed
     return found.pop(), quote.strip(" ,.;"), by_account
+
+
+_NOT_ORG_CHAR = re.compile(r"[^\w&]")
+
+
+def _may_name(text: str, squeezed_keys: Iterable[str]) -> bool:
+    """Return whether an ASCII `text` could name a company of `squeezed_keys`.
+
+    `squeezed_keys` are `_org_key`s with their spaces taken out. A lead's org words are the
+    `_org_key` of the text after it; their first words, joined, are then its lower-cased
+    letters, digits, `_` and `&` with everything else taken out: a run of the same
+    characters of the whole text. So a text whose squeezed form holds no key names no
+    company (on an ASCII text, where lower-casing a slice is slicing the lower-cased text).
+    """
+    squeezed = _NOT_ORG_CHAR.sub("", text.lower())
+    return any(key in squeezed for key in squeezed_keys)
 
 
 _LEGAL = re.compile(

@@ -44,7 +44,7 @@ import numpy as np
 
 from sales_operator.errors import TranscriptError
 from sales_operator.meetings import prefilter
-from sales_operator.meetings.extract import clean_spoken
+from sales_operator.meetings.extract import _ASCII_SPACE, _ASCII_WORD, clean_spoken, sub_repeats
 from sales_operator.meetings.transcript import Transcript
 
 __all__ = [
@@ -87,22 +87,29 @@ _OPENING_SPAN = 0.1
 
 _TAG = re.compile(r"\{[^}]*\}|\[[^\]]*\]|<[^>]*>")
 _SPELLED = re.compile(r"\b(?:[A-Za-z]_)+")
+# Fillers: the words um+, uh+, uhm+, erm+, er, ah+, eh+, hm+, mm+, mm-hmm, mm-mm, uh-huh, uh-uh
+# and huh, in any case, after no word character, apostrophe or hyphen, with the spaces and comma
+# after them. Written to start with a plain character class, with the case spelled out, so
+# that the engine skips to candidate letters instead of trying every position
+# (`re.IGNORECASE` would forbid that skip, and folds no non-ASCII letter to these); it matches
+# exactly what the plain alternation `(?<![\w'-])(?:um+|uh+|uhm+|erm+|er|ah+|eh+|hm+|mm+|
+# mm-hmm|mm-mm|uh-huh|uh-uh|huh)(?![\w'-])\s*,?` does, ignoring case (a filler's end is where
+# its word ends, so the order of the alternatives cannot matter; `tests/unit/
+# test_meetings_speed.py` holds both to the same answers).
 _FILLER = re.compile(
-    r"(?<![\w'-])(?:um+|uh+|uhm+|erm+|er|ah+|eh+|hm+|mm+|mm-hmm|mm-mm|uh-huh|uh-uh|huh)"
-    r"(?![\w'-])\s*,?",
-    re.IGNORECASE,
-)
-# A necessary condition for `_FILLER`, cheap to search (it starts with a plain character class,
-# which lets the engine skip to candidate letters): a filler's first two letters (um, uh, er,
-# eh, ah, hm, hu, mm) after no word character, then only filler letters up to a word end.
-# Case is spelled out: `re.IGNORECASE` folds no non-ASCII letter to these.
-_FILLER_HINT = re.compile(
-    r"[aehmuAEHMU](?<![\w'-].)"
-    r"(?:(?<=[uU])[mhMH]|(?<=[eE])[rhRH]|(?<=[aA])[hH]|(?<=[hH])[muMU]|(?<=[mM])[mM])"
-    r"[aehmruAEHMRU-]*(?![\w'-])"
+    r"[aAeEhHmMuU](?<![\w'-].)"
+    r"(?:(?<=[uU])(?:[mM]+|[hH]+|[hH][mM]+|[hH]-[hH][uU][hH]|[hH]-[uU][hH])"
+    r"|(?<=[eE])(?:[rR][mM]*|[hH]+)|(?<=[aA])[hH]+|(?<=[hH])(?:[mM]+|[uU][hH])"
+    r"|(?<=[mM])(?:[mM]+|[mM]-[hH][mM][mM]|[mM]-[mM][mM]))"
+    r"(?![\w'-])\s*,?"
 )
 # possessive (++): a word cut short can never be followed by the space the copy needs
 _STUTTER = re.compile(r"\b((?:[\w']++\s++){0,2}[\w']++)(?:\s++\1\b)+", re.IGNORECASE)
+_STUTTER_ASCII = re.compile(
+    rf"\b((?:{_ASCII_WORD}++{_ASCII_SPACE}++){{0,2}}{_ASCII_WORD}++)(?:{_ASCII_SPACE}++\1\b)+",
+    re.ASCII,
+)
+"""`_STUTTER` for lower-cased ASCII text (see `extract.sub_repeats`)."""
 _SPACE_PUNCT = re.compile(r"\s+([,.?!;:%])")
 _FIRST_GROUP = operator.methodcaller("group", 1)  # = r"\1", with no template to parse
 _REPEAT_PUNCT = re.compile(r"([,.?!;:])(?:\s*[,.;:])+")
@@ -124,9 +131,8 @@ def clean_text(text: str) -> str:
     out = _TAG.sub(" ", text) if "{" in text or "[" in text or "<" in text else text
     if "_" in out:  # only a text with an underscore has a spelled-out acronym
         out = _SPELLED.sub(lambda m: m.group().replace("_", ""), out)
-    if _FILLER_HINT.search(out) is not None:  # (no hint: no filler to remove)
-        out = _FILLER.sub(" ", out)
-    out = _STUTTER.sub(_FIRST_GROUP, out)
+    out = _FILLER.sub(" ", out)
+    out = sub_repeats(out, _STUTTER, _STUTTER_ASCII)
     out = " ".join(out.split())
     if any(f" {p}" in out for p in ",.?!;:%"):  # its only whitespace now: single spaces
         out = _SPACE_PUNCT.sub(_FIRST_GROUP, out)
@@ -214,8 +220,24 @@ def meeting_sentences(transcript: Transcript) -> list[MeetingSentence]:
             if not _HAS_WORD.search(text):
                 continue
             text = text[0].upper() + text[1:]
-            out.append(MeetingSentence(index, turn.speaker, text, tuple(content_tokens(text))))
+            out.append(_meeting_sentence(index, turn.speaker, text, tuple(content_tokens(text))))
     return out
+
+
+_new_object = object.__new__
+
+
+def _meeting_sentence(
+    turn: int, speaker: str, text: str, tokens: tuple[str, ...]
+) -> MeetingSentence:
+    """Return `MeetingSentence(turn, speaker, text, tokens)`, its dict filled at once.
+
+    (A frozen dataclass's `__init__` sets each field through `object.__setattr__`.) The
+    result is equal to, and hashes as, the plain one.
+    """
+    s = _new_object(MeetingSentence)
+    s.__dict__.update(turn=turn, speaker=speaker, text=text, tokens=tokens)
+    return s
 
 
 # --- scoring ---------------------------------------------------------------------------------
@@ -223,35 +245,55 @@ def meeting_sentences(transcript: Transcript) -> list[MeetingSentence]:
 
 def tfidf_vectors(sentences: Sequence[MeetingSentence]) -> np.ndarray:
     """Return the L2-normalised TF-IDF matrix (sentences x vocabulary)."""
+    return _tfidf(sentences)[0]
+
+
+def _tfidf(sentences: Sequence[MeetingSentence]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return `tfidf_vectors(sentences)` and its non-zero entries as `np.nonzero` gives them.
+
+    The (sentence, token) pairs are counted in one pass, in the order first said: the
+    vocabulary (columns in order of first use), the document frequencies (pairs per token)
+    and the term counts all come from it.
+    """
+    pairs = Counter((i, t) for i, s in enumerate(sentences) for t in s.tokens)
     vocab: dict[str, int] = {}
-    for s in sentences:
-        for t in s.tokens:
-            vocab.setdefault(t, len(vocab))
+    for _, t in pairs:
+        if t not in vocab:
+            vocab[t] = len(vocab)
     matrix = np.zeros((len(sentences), max(len(vocab), 1)))
-    df = Counter(t for s in sentences for t in set(s.tokens))
+    df = Counter(t for _, t in pairs)
     n = len(sentences)
     idf = {token: math.log((1 + n) / (1 + count)) for token, count in df.items()}
-    rows: list[int] = []
-    cols: list[int] = []
-    weights: list[float] = []
-    for i, s in enumerate(sentences):
-        for token, count in Counter(s.tokens).items():
-            rows.append(i)
-            cols.append(vocab[token])
-            weights.append((1 + math.log(count)) * idf[token] if count > 1 else idf[token])
+    rows = [i for i, _ in pairs]
+    cols = [vocab[t] for _, t in pairs]
+    weights = [
+        (1 + math.log(count)) * idf[t] if count > 1 else idf[t] for (_, t), count in pairs.items()
+    ]
     matrix[rows, cols] = weights
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     normalised: np.ndarray = matrix / norms
-    return normalised
+    # `np.nonzero(normalised)`: row-major, columns ascending, zero weights left out
+    r = np.array(rows, dtype=np.intp)
+    c = np.array(cols, dtype=np.intp)
+    order = np.lexsort((c, r))
+    r, c = r[order], c[order]
+    keep = normalised[r, c] != 0
+    return normalised, r[keep], c[keep]
 
 
-def centrality(vectors: np.ndarray, *, iterations: int = 50) -> np.ndarray:
+def centrality(
+    vectors: np.ndarray,
+    *,
+    iterations: int = 50,
+    entries: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Return PageRank scores over the cosine-similarity graph of the row vectors.
 
     Args:
         vectors: L2-normalised rows, one per sentence.
         iterations: Power-iteration steps.
+        entries: `np.nonzero(vectors)`, when the caller has it.
     """
     n = vectors.shape[0]
     if n == 0:
@@ -259,7 +301,7 @@ def centrality(vectors: np.ndarray, *, iterations: int = 50) -> np.ndarray:
     # The similarity graph is S = V Vᵀ without its diagonal (TF-IDF weights are never
     # negative, so no edge is negative). It is never built: each step multiplies by V and
     # Vᵀ, kept as their non-zero entries, so a step costs O(non-zeros of V), not O(n²).
-    rows, cols = np.nonzero(vectors)
+    rows, cols = np.nonzero(vectors) if entries is None else entries
     data = vectors[rows, cols]
     width = vectors.shape[1]
 
@@ -284,7 +326,11 @@ def centrality(vectors: np.ndarray, *, iterations: int = 50) -> np.ndarray:
 
 
 def sentence_scores(
-    candidates: Sequence[MeetingSentence], vectors: np.ndarray, *, n_turns: int
+    candidates: Sequence[MeetingSentence],
+    vectors: np.ndarray,
+    *,
+    n_turns: int,
+    entries: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Return each candidate's score.
 
@@ -296,8 +342,9 @@ def sentence_scores(
         candidates: The candidate sentences.
         vectors: Their L2-normalised TF-IDF rows.
         n_turns: How many turns the meeting has (for the position of a sentence).
+        entries: `np.nonzero(vectors)`, when the caller has it.
     """
-    rank = centrality(vectors)
+    rank = centrality(vectors, entries=entries)
     if rank.size == 0:
         return rank
     rank = rank / rank.max()
@@ -357,8 +404,11 @@ def _scored(transcript: Transcript) -> tuple[list[MeetingSentence], np.ndarray, 
         candidates = [s for s in sentences if s.tokens]
     if not candidates:
         return [], np.zeros((0, 1)), np.zeros(0)
-    vectors = tfidf_vectors(candidates)
-    return candidates, vectors, sentence_scores(candidates, vectors, n_turns=len(transcript.turns))
+    vectors, rows, cols = _tfidf(candidates)
+    scores = sentence_scores(
+        candidates, vectors, n_turns=len(transcript.turns), entries=(rows, cols)
+    )
+    return candidates, vectors, scores
 
 
 def _cut(text: str, words: int) -> str:
@@ -477,8 +527,10 @@ def brief_and_key_points(
         ]
         if not candidates:
             return [], []
-        vectors = tfidf_vectors(candidates)
-        scores = sentence_scores(candidates, vectors, n_turns=len(transcript.turns))
+        vectors, rows, cols = _tfidf(candidates)
+        scores = sentence_scores(
+            candidates, vectors, n_turns=len(transcript.turns), entries=(rows, cols)
+        )
     else:
         candidates, vectors, scores = _scored(transcript)
         candidates = [s for s in candidates if len(s.tokens) >= MIN_CONTENT_WORDS]
