@@ -422,3 +422,45 @@ def test_the_lower_cased_context_cue_answers_as_the_case_blind_one() -> None:
         assert vendors._has_context(text) == want, text
         found += want
     assert found > 300
+
+
+_ODD_WORDS = ["", "K", "İ", "ſo", "don't", "don’t", "’tis", "a_b", "x'", "'y", "ΟΔΟΣ", "42's"]
+"""Spellings where an ASCII shortcut could part from the Unicode pattern: the Kelvin sign and
+"İ" lower-case to ASCII and to two characters, "_" is a word character but no letter."""
+
+
+def test_words_are_counted_as_the_unicode_pattern_counts_them() -> None:
+    cases = [*TEXTS, *_repeat_cases(), *_ODD_WORDS, " ".join(_ODD_WORDS)]
+    counted = 0
+    for text in cases:
+        want = len(metrics._WORDS.findall(text))
+        assert metrics.word_count.__wrapped__(text) == want, repr(text)
+        counted += want
+    assert counted > 10_000
+    assert metrics.word_count.__wrapped__("don't a_b 42's") == 4  # "a" and "b" apart
+
+
+def test_squash_is_the_unicode_letter_and_digit_runs() -> None:
+    plain = re.compile(r"[^\W_]+")
+    cases = [*TEXTS, *_repeat_cases(), *_ODD_WORDS, " ".join(_ODD_WORDS)]
+    for text in cases:
+        want = " ".join(plain.findall(text.replace("’", "'").lower()))
+        assert squash.__wrapped__(text) == want, repr(text)
+    assert squash.__wrapped__("K-Pop, İ DON’T") == "k pop i don t"  # (the dot of "i̇" is a mark)
+
+
+def test_carry_due_finds_each_quote_at_the_first_sentence_that_squashes_to_it() -> None:
+    from sales_operator.meetings.carried_due import _first_sentences
+
+    turns = tuple(Turn(speaker=f"S{i % 3}", text=t) for i, t in enumerate(TEXTS[:1500]))
+    units = sentences(Transcript(turns=turns, format="plain", name="t"), {})
+    full: dict[str, int] = {}
+    for i, u in enumerate(units):
+        full.setdefault(squash(u.text), i)
+    assert len(full) < len(units)  # some sentences squash alike: the first one counts
+    rng = random.Random(3)
+    keys = list(full)
+    for size in (0, 1, 2, 5, 40, len(keys)):
+        wanted = set(rng.sample(keys, size)) | ({"no such sentence"} if size % 2 else set())
+        got = _first_sentences(units, wanted)
+        assert got == {k: i for k, i in full.items() if k in wanted}
