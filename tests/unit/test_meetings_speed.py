@@ -464,3 +464,41 @@ def test_carry_due_finds_each_quote_at_the_first_sentence_that_squashes_to_it() 
         wanted = set(rng.sample(keys, size)) | ({"no such sentence"} if size % 2 else set())
         got = _first_sentences(units, wanted)
         assert got == {k: i for k, i in full.items() if k in wanted}
+
+
+def _appositions_before(text: str) -> list[tuple[re.Match[str], str, str]]:
+    """`extract._appositions` before it asked the role's needles first."""
+    from sales_operator.meetings import extract
+
+    found: list[tuple[re.Match[str], str, str]] = []
+    if "," not in text:
+        return found
+    for pattern in (extract._APPOSITION, extract._REVERSE_APPOSITION):
+        for m in pattern.finditer(text):
+            title = m.group("title").strip()
+            if extract._ROLE.search(title):
+                found.append((m, m.group("name"), title))
+    return found
+
+
+def test_appositions_skip_only_texts_where_no_title_holds_a_role() -> None:
+    from sales_operator.meetings.extract import _appositions
+
+    cases = [*TEXTS, *(t.lower() for t in TEXTS[:500])]
+    cases += [
+        "Dana Whitfield, our CFO, signs.",
+        "our new Head of Sales, Mark Ruiz, said so",
+        "Mark, our VP. Then Ana, the ciso",
+        "Ana, our Chiefs, no; Bob, our Sysadmins, and Eve, our ADMINISTRATOR",
+        "Dana, our \u212aey Account Manager, yes",  # the Kelvin sign folds to "k"
+        "Ola, our İT Director, and Ula, the ſpecialist, too",
+        "Bo, our Owner\n",
+        "Bo, our Owner-Operator; Al, their Co-Founder",
+    ]
+    kept = 0
+    for text in cases:
+        got = [(m.span(), name, title) for m, name, title in _appositions(text)]
+        want = [(m.span(), name, title) for m, name, title in _appositions_before(text)]
+        assert got == want, repr(text)
+        kept += bool(want)
+    assert kept >= 6

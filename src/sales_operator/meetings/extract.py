@@ -1067,8 +1067,10 @@ _ROLE = re.compile(
 def _appositions(text: str) -> list[tuple[re.Match[str], str, str]]:
     """Return (match, name, title) for "Name, our Title," and "our Title, Name"."""
     found: list[tuple[re.Match[str], str, str]] = []
-    if "," not in text:
-        return found  # both patterns need a comma
+    if "," not in text or not prefilter.could_match(_ROLE, text):
+        # both patterns need a comma; a title is kept only when it holds a role, and a role
+        # in the title is one in `text` (the title stands between a space and a non-word)
+        return found
     for pattern in (_APPOSITION, _REVERSE_APPOSITION):
         for m in pattern.finditer(text):
             title = m.group("title").strip()
