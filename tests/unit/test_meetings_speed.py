@@ -502,3 +502,17 @@ def test_appositions_skip_only_texts_where_no_title_holds_a_role() -> None:
         assert got == want, repr(text)
         kept += bool(want)
     assert kept >= 6
+
+
+def test_clean_text_joins_marks_as_the_space_pattern_did() -> None:
+    rng = random.Random(12)
+    pieces = ["so", "we", " ", "  ", "\t", "\u2003", "\x1c", ",", ".", "?", "!", ";", ":", "%", "-"]
+    pieces += ["{vocalsound}", "um", "ok", "the the", "\n", "L_C_D_", "'"]
+    cases = ["a , b . c ? d ! e ; f : g % h", " , . ? ! ; : %", "x ,, y .. z", "% ,x , ,", ""]
+    cases += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 14))) for _ in range(4000)]
+    changed = 0
+    for text in cases:
+        want = _clean_text_before(text)
+        assert summarize.clean_text(text) == want, repr(text)
+        changed += " " in text and want != " ".join(text.split())
+    assert changed > 1000
