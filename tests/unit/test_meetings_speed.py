@@ -516,3 +516,21 @@ def test_clean_text_joins_marks_as_the_space_pattern_did() -> None:
         assert summarize.clean_text(text) == want, repr(text)
         changed += " " in text and want != " ".join(text.split())
     assert changed > 1000
+
+
+def test_fillers_are_counted_per_form_as_said() -> None:
+    words = ("um", "uh", "you know", "i mean", "uh huh")
+    cases = [*TEXTS[:1500], *_filler_cases()[:3000], "You know, YOU-KNOW, you  know, Uh huh."]
+    turns = tuple(Turn(speaker=f"S{i % 4}", text=t) for i, t in enumerate(cases))
+    transcript = Transcript(turns=turns, format="plain", name="t")
+    got = metrics.call_metrics(transcript, {"S0": "rep"}, filler_words=words)
+    pattern = metrics._filler_pattern(words)
+    assert pattern is not None
+    want: dict[str, Counter[str]] = {s: Counter() for s in transcript.speakers}
+    for turn in turns:
+        for m in pattern.finditer(turn.text):
+            want[turn.speaker][" ".join(re.split(r"[\s,-]+", m.group().lower()))] += 1
+    assert sum(sum(c.values()) for c in want.values()) > 500
+    assert len({w for c in want.values() for w in c}) == len(words)
+    for speaker, counted in want.items():
+        assert got.detail.speakers[speaker].fillers == dict(sorted(counted.items()))

@@ -244,6 +244,7 @@ def call_metrics(
     fillers_by: dict[str, dict[str, int]] = {s: {} for s in transcript.speakers}
     fast = _ascii_filler_pattern(tuple(fillers))
     if pattern is not None:
+        said: dict[str, str] = {}  # a filler as said -> as counted (a call says few forms)
         for turn in turns:
             counts = fillers_by[turn.speaker]
             text = turn.text
@@ -253,7 +254,10 @@ def call_metrics(
                 else pattern.finditer(text)
             )
             for m in found:
-                word = " ".join(_FILLER_SEPARATORS.split(m.group().lower()))
+                form = m.group()
+                word = said.get(form)
+                if word is None:
+                    word = said[form] = " ".join(_FILLER_SEPARATORS.split(form.lower()))
                 counts[word] = counts.get(word, 0) + 1
 
     per_speaker = {
