@@ -534,3 +534,19 @@ def test_fillers_are_counted_per_form_as_said() -> None:
     assert len({w for c in want.values() for w in c}) == len(words)
     for speaker, counted in want.items():
         assert got.detail.speakers[speaker].fillers == dict(sorted(counted.items()))
+
+
+def test_an_ascii_text_is_squeezed_as_the_org_character_pattern_squeezes_it() -> None:
+    every_ascii = "".join(map(chr, range(128)))
+    cases = [*TEXTS, every_ascii, every_ascii.upper(), "R&D_Partners, Inc. (U.K.)", "K ſ İ é"]
+    keys = ["r&d", "acme", "nordkapfoods", "d_p", "\x7f"]
+    named = 0
+    for text in cases:
+        squeezed = speakers._NOT_ORG_CHAR.sub("", text.lower())
+        want = any(key in squeezed for key in keys)
+        assert speakers._may_name(text, keys) == want, repr(text)
+        named += want
+    assert named >= 2
+    assert every_ascii.lower().translate(speakers._ASCII_NOT_ORG) == (
+        speakers._NOT_ORG_CHAR.sub("", every_ascii.lower())
+    )
