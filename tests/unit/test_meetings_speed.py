@@ -550,3 +550,22 @@ def test_an_ascii_text_is_squeezed_as_the_org_character_pattern_squeezes_it() ->
     assert every_ascii.lower().translate(speakers._ASCII_NOT_ORG) == (
         speakers._NOT_ORG_CHAR.sub("", every_ascii.lower())
     )
+
+
+def test_sentence_scores_boost_the_sentences_the_cue_pattern_finds() -> None:
+    turns = tuple(Turn(speaker=f"S{i % 3}", text=t) for i, t in enumerate(TEXTS[:1200]))
+    candidates = summarize.meeting_sentences(Transcript(turns=turns, format="plain", name="t"))
+    vectors = summarize.tfidf_vectors(candidates)
+    got = summarize.sentence_scores(candidates, vectors, n_turns=len(turns))
+    rank = summarize.centrality(vectors)
+    rank = rank / rank.max()
+    cued = 0
+    for i, s in enumerate(candidates):
+        length = s.words
+        damp = min(1.0, length / 10) * (1.0 if length <= 40 else 40 / length)
+        boost = summarize._CUE_BOOST if summarize._CUES.search(s.text) else 0.0
+        position = s.turn / len(turns)
+        opening = summarize._OPENING_BOOST * math.exp(-position / summarize._OPENING_SPAN)
+        assert got[i] == rank[i] * damp + boost + opening
+        cued += boost > 0
+    assert 20 < cued < len(candidates) / 2

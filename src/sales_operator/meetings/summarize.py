@@ -354,10 +354,11 @@ def sentence_scores(
         return rank
     rank = rank / rank.max()
     scores = np.empty(len(candidates))
+    cued = prefilter.could_match_each(_CUES, [s.text for s in candidates])  # one scan
     for i, s in enumerate(candidates):
         length = s.words
         damp = min(1.0, length / 10) * (1.0 if length <= 40 else 40 / length)
-        boost = _CUE_BOOST if prefilter.search(_CUES, s.text) else 0.0
+        boost = _CUE_BOOST if cued[i] and _CUES.search(s.text) else 0.0
         position = s.turn / max(n_turns, 1)
         opening = _OPENING_BOOST * math.exp(-position / _OPENING_SPAN)
         scores[i] = rank[i] * damp + boost + opening
