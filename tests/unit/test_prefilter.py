@@ -305,3 +305,30 @@ def test_a_scope_table_needs_every_set_of_a_pattern() -> None:
     apart = prefilter.ScopeTable(["the renewal", "the contract"], [pattern])
     assert apart.live(pattern)  # needles in two texts: live, but no text matches
     assert apart.search(pattern, "the renewal") is None
+
+
+def test_could_match_each_answers_as_could_match_on_each_text() -> None:
+    from sales_operator.meetings import trackers
+    from sales_operator.policy import default_policy
+
+    specs = trackers.tracker_specs(default_policy())
+    every_term = trackers._matchers(tuple(specs))[2]
+    both = re.compile(r"\bthe (?P<v>[A-Z]\w+) (?:quote|proposal)s?\b")
+    patterns = [every_term, both, *(p for _, p in _patterns()[:60])]
+    texts = [*_sentences()[:1500], "", "a\x00quote", "the RouteMax\x00 quote"]
+    texts += ["\u0130\u0130 the X quote"]  # "İ" lower-cases to two characters
+    texts += ["\u212aey the Acme quote", "CAF\u00c9 the Acme proposal", "the\x00"]
+    kept = ruled_out = 0
+    for pattern in patterns:
+        got = prefilter.could_match_each(pattern, texts)
+        assert got == [prefilter.could_match(pattern, t) for t in texts], pattern.pattern
+        kept += sum(got)
+        ruled_out += len(got) - sum(got)
+    assert kept > 500 and ruled_out > 500
+    assert prefilter.could_match_each(both, []) == []
+    with_nul = re.compile("a\x00quote")  # a needle holding the separator: asked text by text
+    assert prefilter.could_match_each(with_nul, ["a\x00quote", "a quote", "A\x00QUOTE"]) == [
+        True,
+        False,
+        True,
+    ]

@@ -247,6 +247,11 @@ GROUNDING_WINDOW_S = 120.0
 _Span = tuple[str, set[str], float | None, float | None, tuple[str, ...]]
 
 
+def _pair_text(a: str, b: str) -> str:
+    """Return `" ".join(x for x in (a, b) if x)`, with no generator to run."""
+    return f"{a} {b}" if a and b else a or b
+
+
 def _spans(transcript: Transcript) -> list[_Span]:
     """Return the squashed text of every turn and of every two consecutive turns."""
     turns = transcript.turns
@@ -259,7 +264,7 @@ def _spans(transcript: Transcript) -> list[_Span]:
             out.append(
                 (
                     # = squash(f"{t.text} {n.text}"): the space keeps their words apart
-                    " ".join(x for x in (squashed[i], squashed[i + 1]) if x),
+                    _pair_text(squashed[i], squashed[i + 1]),
                     {t.speaker, n.speaker},
                     t.start,
                     n.end or n.start,

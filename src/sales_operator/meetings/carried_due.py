@@ -141,6 +141,22 @@ def _following(
     return None
 
 
+def _first_sentences(units: Sequence[Sentence], keys: set[str]) -> dict[str, int]:
+    """Return, for each squashed text in `keys` that a sentence has, its first sentence's index.
+
+    The sentences are squashed in order only until every key is found: no sentence after
+    the last one needed is read (a call with no commitment reads none).
+    """
+    where: dict[str, int] = {}
+    for i, u in enumerate(units):
+        if len(where) == len(keys):
+            break
+        key = squash(u.text)
+        if key in keys:
+            where.setdefault(key, i)
+    return where
+
+
 def carry_due(
     units: Sequence[Sentence], commitments: Sequence[ExtractedCommitment], call_date: date
 ) -> list[ExtractedCommitment]:
@@ -152,9 +168,7 @@ def carry_due(
     "between now and then"), the next meeting's time said in the wrap-up before it.
     """
     quotes = {squash(c.quote) for c in commitments}
-    where: dict[str, int] = {}
-    for i, u in enumerate(units):
-        where.setdefault(squash(u.text), i)
+    where = _first_sentences(units, quotes)
     out: list[ExtractedCommitment] = []
     for c in commitments:
         at = where.get(squash(c.quote))

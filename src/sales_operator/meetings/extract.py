@@ -368,6 +368,8 @@ def straight_quotes(text: str) -> str:
 
 
 _LETTER_DIGIT_RUN = re.compile(r"[^\W_]+")
+_ASCII_LETTER_DIGIT_RUN = re.compile(r"[a-z0-9]+")
+"""`_LETTER_DIGIT_RUN` on lower-cased ASCII text (no Unicode table asked per character)."""
 
 
 @lru_cache(maxsize=8192)
@@ -377,7 +379,8 @@ def squash(text: str) -> str:
     Two texts that differ only in case, punctuation or spacing squash alike, so a quote
     can be found in the transcript it was copied from.
     """
-    return " ".join(_LETTER_DIGIT_RUN.findall(text.replace("’", "'").lower()))
+    low = text.replace("’", "'").lower()
+    return " ".join((_ASCII_LETTER_DIGIT_RUN if low.isascii() else _LETTER_DIGIT_RUN).findall(low))
 
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
@@ -1064,8 +1067,10 @@ _ROLE = re.compile(
 def _appositions(text: str) -> list[tuple[re.Match[str], str, str]]:
     """Return (match, name, title) for "Name, our Title," and "our Title, Name"."""
     found: list[tuple[re.Match[str], str, str]] = []
-    if "," not in text:
-        return found  # both patterns need a comma
+    if "," not in text or not prefilter.could_match(_ROLE, text):
+        # both patterns need a comma; a title is kept only when it holds a role, and a role
+        # in the title is one in `text` (the title stands between a space and a non-word)
+        return found
     for pattern in (_APPOSITION, _REVERSE_APPOSITION):
         for m in pattern.finditer(text):
             title = m.group("title").strip()

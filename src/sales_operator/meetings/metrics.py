@@ -47,12 +47,14 @@ _SECONDS_PER_WORD = 0.4
 """Speaking pace (150 words a minute) used for a last turn with no end time."""
 
 _WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_ASCII_WORDS = re.compile(r"[a-zA-Z0-9]+(?:'[a-zA-Z0-9]+)*")
+"""`_WORDS` on ASCII text: the same words, with no Unicode table asked per character."""
 
 
 @lru_cache(maxsize=8192)
 def word_count(text: str) -> int:
     """Return the number of words in `text`."""
-    return len(_WORDS.findall(text))
+    return len((_ASCII_WORDS if text.isascii() else _WORDS).findall(text))
 
 
 def turn_spans(turns: tuple[Turn, ...]) -> list[tuple[float, float]] | None:
@@ -242,6 +244,7 @@ def call_metrics(
     fillers_by: dict[str, dict[str, int]] = {s: {} for s in transcript.speakers}
     fast = _ascii_filler_pattern(tuple(fillers))
     if pattern is not None:
+        said: dict[str, str] = {}  # a filler as said -> as counted (a call says few forms)
         for turn in turns:
             counts = fillers_by[turn.speaker]
             text = turn.text
@@ -251,7 +254,10 @@ def call_metrics(
                 else pattern.finditer(text)
             )
             for m in found:
-                word = " ".join(_FILLER_SEPARATORS.split(m.group().lower()))
+                form = m.group()
+                word = said.get(form)
+                if word is None:
+                    word = said[form] = " ".join(_FILLER_SEPARATORS.split(form.lower()))
                 counts[word] = counts.get(word, 0) + 1
 
     per_speaker = {

@@ -25,8 +25,10 @@ Kelvin sign) is always searched with the pattern itself.
 from __future__ import annotations
 
 import importlib
+import itertools
 import re
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -457,6 +459,31 @@ class ScopeTable(Scope):
         if not self._scanned:
             self._scan()
         return super().live(pattern)
+
+
+def could_match_each(pattern: re.Pattern[str], texts: Sequence[str]) -> list[bool]:
+    """Return `[could_match(pattern, text) for text in texts]`, from one scan per needle set.
+
+    The texts, lower-cased, are joined by NUL and each needle set's automaton runs once over
+    them all; a needle never holds a NUL (else each text is asked alone), so a needle found
+    lies in one text. Meant for a pattern most texts have no needle of: every needle found
+    is looked at.
+    """
+    automata = _automata(pattern)
+    if not automata or any("\0" in s for sets in _needle_sets(pattern) for s in sets):
+        return [could_match(pattern, text) for text in texts]
+    lows = [text.lower() for text in texts]
+    starts = list(itertools.accumulate((len(low) + 1 for low in lows), initial=0))
+    joined = "\0".join(lows)
+    found: set[int] | None = None
+    for automaton in automata:  # every set needs one of its needles
+        hit = {bisect_right(starts, end - size + 1) - 1 for end, size in automaton.iter(joined)}
+        found = hit if found is None else found & hit
+    assert found is not None
+    return [
+        i in found or (not text.isascii() and _FOLDS.search(text) is not None)
+        for i, text in enumerate(texts)
+    ]
 
 
 def search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:

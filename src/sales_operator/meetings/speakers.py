@@ -369,6 +369,8 @@ def _content_cue(
 
 
 _NOT_ORG_CHAR = re.compile(r"[^\w&]")
+_ASCII_NOT_ORG = {c: None for c in range(128) if not (chr(c).isalnum() or chr(c) in "_&")}
+"""`str.translate` table deleting what `_NOT_ORG_CHAR` matches in an ASCII text."""
 
 
 def _may_name(text: str, squeezed_keys: Iterable[str]) -> bool:
@@ -380,7 +382,8 @@ def _may_name(text: str, squeezed_keys: Iterable[str]) -> bool:
     characters of the whole text. So a text whose squeezed form holds no key names no
     company (on an ASCII text, where lower-casing a slice is slicing the lower-cased text).
     """
-    squeezed = _NOT_ORG_CHAR.sub("", text.lower())
+    low = text.lower()
+    squeezed = low.translate(_ASCII_NOT_ORG) if low.isascii() else _NOT_ORG_CHAR.sub("", low)
     return any(key in squeezed for key in squeezed_keys)
 
 

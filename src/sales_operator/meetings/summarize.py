@@ -111,6 +111,8 @@ _STUTTER_ASCII = re.compile(
 )
 """`_STUTTER` for lower-cased ASCII text (see `extract.sub_repeats`)."""
 _SPACE_PUNCT = re.compile(r"\s+([,.?!;:%])")
+_SPACED_MARKS = tuple((f" {mark}", mark) for mark in ",.?!;:%")
+"""The space-and-mark pairs `_SPACE_PUNCT` joins on a text of single spaces."""
 _FIRST_GROUP = operator.methodcaller("group", 1)  # = r"\1", with no template to parse
 _REPEAT_PUNCT = re.compile(r"([,.?!;:])(?:\s*[,.;:])+")
 _LEAD_PUNCT = re.compile(r"^[\s,.;:!?-]+")
@@ -134,8 +136,11 @@ def clean_text(text: str) -> str:
     out = _FILLER.sub(" ", out)
     out = sub_repeats(out, _STUTTER, _STUTTER_ASCII)
     out = " ".join(out.split())
-    if any(f" {p}" in out for p in ",.?!;:%"):  # its only whitespace now: single spaces
-        out = _SPACE_PUNCT.sub(_FIRST_GROUP, out)
+    # = _SPACE_PUNCT.sub(r"\1", out): its only white space now is single spaces, so each
+    # match is one space before one mark, and dropping it joins no new pair
+    for spaced, mark in _SPACED_MARKS:
+        if spaced in out:
+            out = out.replace(spaced, mark)
     out = _REPEAT_PUNCT.sub(_FIRST_GROUP, out)
     return _LEAD_PUNCT.sub("", out).strip()
 
@@ -183,7 +188,7 @@ def _content_token(word: str) -> str:
 def content_tokens(text: str) -> list[str]:
     """Return the stemmed content words of `text` (stop words and words under 3 letters out)."""
     words = _WORD.findall(text.replace("’", "'").lower())
-    return [t for t in map(_content_token, words) if t]
+    return list(filter(None, map(_content_token, words)))
 
 
 # --- sentences -------------------------------------------------------------------------------
@@ -349,10 +354,11 @@ def sentence_scores(
         return rank
     rank = rank / rank.max()
     scores = np.empty(len(candidates))
+    cued = prefilter.could_match_each(_CUES, [s.text for s in candidates])  # one scan
     for i, s in enumerate(candidates):
         length = s.words
         damp = min(1.0, length / 10) * (1.0 if length <= 40 else 40 / length)
-        boost = _CUE_BOOST if prefilter.search(_CUES, s.text) else 0.0
+        boost = _CUE_BOOST if cued[i] and _CUES.search(s.text) else 0.0
         position = s.turn / max(n_turns, 1)
         opening = _OPENING_BOOST * math.exp(-position / _OPENING_SPAN)
         scores[i] = rank[i] * damp + boost + opening

@@ -257,8 +257,11 @@ def track_keywords(
     if not literal_prefilter.Scope(s.text for s in units).live(every_term):
         units = ()
     table = _tracker_table(tuple((p.pattern, p.flags) for p in any_term))
-    for s in units:
-        if literal_prefilter.search(every_term, s.text) is None:
+    # = literal_prefilter.search(every_term, s.text) per sentence, the needles of all
+    # sentences found in one scan
+    maybe = literal_prefilter.could_match_each(every_term, [s.text for s in units])
+    for s, could_hit in zip(units, maybe, strict=True):
+        if not could_hit or every_term.search(s.text) is None:
             continue
         possible = table.possible(s.text)  # one needle scan for every tracker's alternation
         for spec, prefilter, could in zip(specs, any_term, possible, strict=True):

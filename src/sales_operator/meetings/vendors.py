@@ -746,8 +746,11 @@ def find_vendors(
     banned = {name_key(w) for n in [*excluded, *account_names] for w in [n, *n.split()] if w}
     banned |= {name_key(n) for n in not_competitors}
     # "here at Nordkap Foods": the customer's (or our) own company
-    for text in cleaned if scope.live(_OWN_COMPANY) else ():
-        for m in prefilter.finditer(_OWN_COMPANY, text):
+    # (the needles of every sentence found in one scan)
+    live = scope.live(_OWN_COMPANY)
+    own = prefilter.could_match_each(_OWN_COMPANY, cleaned) if live else [False] * len(cleaned)
+    for text, could in zip(cleaned, own, strict=True):
+        for m in _OWN_COMPANY.finditer(text) if could else ():
             name = _trim(m.group("v"))
             if name:
                 banned.add(name_key(name))
