@@ -110,9 +110,7 @@ def send_event(
         except EventError:
             # "waits on the first request: decide it" is wrong when it was decided and its
             # actions wait for a recovery: say that instead
-            stuck = _recovery_needed(graph, tid, d.crm, before) if d is not None else None
-            if stuck is not None and not stuck.get("cut_off"):
-                raise recovery_error(tid, stuck) from None
+            raise_if_recovery(graph, tid, getattr(d, "crm", None), before)
             raise
         if repeated:
             if cut_off_event(before) == event_id_for(tid, parsed):
@@ -121,10 +119,7 @@ def send_event(
                 sync_inbox_index(graph, tid, deps=d)
                 return values
             return dict(before.values)  # the same event again: nothing runs twice
-        if d is not None:
-            stuck = _recovery_needed(graph, tid, d.crm, before)
-            if stuck is not None and not stuck.get("cut_off"):
-                raise recovery_error(tid, stuck)
+        raise_if_recovery(graph, tid, getattr(d, "crm", None), before)
         try:
             values = _run(graph, {"event": event}, tid, context, on_update)
         except Exception as err:
@@ -268,6 +263,19 @@ def recovery_error(deal_id: str, stuck: dict[str, Any]) -> RecoveryNeededError:
         deal_id=deal_id,
         action_ids=[a["id"] for a in stuck["unfinished"]],
     )
+
+
+def raise_if_recovery(graph: Any, deal_id: str, crm: Any, snapshot: Any) -> None:
+    """Raise `recovery_error` when approved actions of the thread wait for a recovery.
+
+    A run cut off before its request is not refused here: the event's repeat finishes it.
+    Without a CRM (`crm` None) nothing can be checked and nothing is raised.
+    """
+    if crm is None:
+        return
+    stuck = _recovery_needed(graph, deal_id, crm, snapshot)
+    if stuck is not None and not stuck.get("cut_off"):
+        raise recovery_error(deal_id, stuck)
 
 
 def _recovery_item(

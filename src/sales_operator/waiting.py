@@ -83,14 +83,11 @@ def _left_to_run(values: Mapping[str, Any]) -> bool:
 def _raise_if_recovery(graph: Any, snapshot: Any) -> None:
     """Raise `RecoveryNeededError` when approved actions of the thread wait for a recovery."""
     from sales_operator.leases import deps_of
-    from sales_operator.runner import _recovery_needed, recovery_error
+    from sales_operator.runner import raise_if_recovery
 
-    deps = deps_of(graph)
     configurable = snapshot.config.get("configurable", {})
     deal_id = str(snapshot.values.get("deal_id") or configurable.get("thread_id") or "")
-    stuck = _recovery_needed(graph, deal_id, deps.crm, snapshot) if deps is not None else None
-    if stuck is not None and not stuck.get("cut_off"):
-        raise recovery_error(deal_id, stuck)
+    raise_if_recovery(graph, deal_id, getattr(deps_of(graph), "crm", None), snapshot)
 
 
 def _unfinished(graph: Any, input: Any, snapshot: Any, limits: Any) -> Any:
