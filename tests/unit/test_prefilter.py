@@ -332,3 +332,29 @@ def test_could_match_each_answers_as_could_match_on_each_text() -> None:
         False,
         True,
     ]
+
+
+def test_needle_sets_are_read_once_per_pattern_and_told_apart_by_identity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads: list[str] = []
+    read = prefilter._read_needle_sets
+
+    def counted(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
+        reads.append(pattern.pattern)
+        return read(pattern)
+
+    monkeypatch.setattr(prefilter, "_read_needle_sets", counted)
+    monkeypatch.setattr(prefilter, "_SETS", {})
+    pattern = re.compile(r"\b(?:evaluating|piloting) (?P<v>\w+)")
+    first = prefilter.needles(pattern)
+    assert prefilter.needles(pattern) is first and reads == [pattern.pattern]
+    for _ in range(3):  # could_match_each asked per call: the tree is not read again
+        assert prefilter.could_match_each(pattern, ["we are piloting Gong", "no"]) == [True, False]
+    assert reads == [pattern.pattern]
+    other = re.compile(r"\b(?:quoted|bundled) (?P<v>\w+)", re.IGNORECASE)
+    assert prefilter.needles(other) != first and len(reads) == 2
+    monkeypatch.setattr(prefilter, "_MAX_PATTERNS", 2)
+    third = re.compile(r"\bswitching from (?P<v>\w+)")
+    assert prefilter.needles(third) == prefilter._read_needle_sets(third)
+    assert len(prefilter._SETS) == 1  # full: dropped, then this one kept

@@ -185,8 +185,25 @@ automaton per needle set (empty: no prefilter). Keyed by `id` because hashing a 
 pattern hashes its whole compiled code, every time: microseconds for a long alternation."""
 
 
+_SETS: dict[int, tuple[re.Pattern[str], tuple[frozenset[str], ...]]] = {}
+"""Per pattern (by `id`, with the pattern itself): its needle sets (reading a pattern's tree
+costs milliseconds for a long alternation, and some callers ask on every call)."""
+
+
 def _needle_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
     """Return the needle sets of `pattern` (a match holds a needle of each); () if none."""
+    entry = _SETS.get(id(pattern))
+    if entry is not None and entry[0] is pattern:
+        return entry[1]
+    found = _read_needle_sets(pattern)
+    if len(_SETS) >= _MAX_PATTERNS:  # patterns compiled per call: keep memory bounded
+        _SETS.clear()
+    _SETS[id(pattern)] = (pattern, found)  # a race only reads the same tree twice
+    return found
+
+
+def _read_needle_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
+    """Read the needle sets of `pattern` from its parsed tree (uncached)."""
     try:
         info = _sequence(_parser.parse(pattern.pattern, pattern.flags))
     except Exception:  # noqa: BLE001 - an unreadable tree only means no prefilter
