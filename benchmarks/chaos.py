@@ -54,6 +54,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from benchmarks import write_result
+
 SCENARIOS = (
     "kill_in_executor",
     "kill_at_random",
@@ -451,9 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         "failed_trials": [r for r in results if any(r[k] for k in totals)],
         "results": results,
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "chaos.json").write_text(json.dumps(summary, indent=2))
+    write_result(args.out, "chaos", summary)
     print(
         f"chaos: {summary['trials']} trials in {summary['seconds']} s: "
         f"duplicates {totals['duplicates']}, losses {totals['losses']}, "

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import write_result
 from sales_operator import Deps, build_operator
 
 
@@ -108,9 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             "same_referenced_count": len(refs & found) == report.referenced,
         }
     result["python"] = platform.python_version()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "gc.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.out, "gc", result)
     print(json.dumps(result, indent=2))
     return 0
 

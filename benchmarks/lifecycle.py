@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import platform
 import resource
 import sqlite3
@@ -35,6 +34,7 @@ from typing import Any
 
 from langgraph.types import Command
 
+from benchmarks import write_result
 from benchmarks.direct import DirectOperator
 from sales_operator import Deps, build_operator
 from sales_operator.approval import approve_all
@@ -491,9 +491,7 @@ def main(argv: list[str] | None = None) -> int:
             },
         },
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "lifecycle.json").write_text(json.dumps(result, indent=2))
+    written = write_result(args.out, "lifecycle", result)
     g, d = result["graph"], result["direct"]
     print(f"lifecycle, {args.deals} deals x {result['events_per_deal']} events (offline engine)")
     for mode, row in result["by_mode"].items():
@@ -546,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['speed_to_lead_event_type_p50_ms']['lead_created']:.0f} ms with it on, "
         f"{result['event_type_p50_ms']['lead_created']['graph']:.0f} ms off"
     )
-    print(f"  written to {out / 'lifecycle.json'}")
+    print(f"  written to {written}")
     return 0
 
 

@@ -16,7 +16,6 @@ running this once in each. Needs valgrind; says so and exits 0 without it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -24,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from benchmarks import write_result
 
 _ROOT = Path(__file__).resolve().parents[1]
 
@@ -143,9 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             f"direct {direct / 1e6:,.1f} M instructions per deal; graph/direct "
             f"{graph / direct:.3f}"
         )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "lifecycle_instructions.json").write_text(json.dumps(result, indent=2))
+    write_result(args.out, "lifecycle_instructions", result)
     return 0
 
 

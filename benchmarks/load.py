@@ -51,6 +51,8 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+from benchmarks import write_result
+
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("leads", "approvals", "activity")
 
@@ -397,9 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         dsn = stack.enter_context(fresh_schema(server))
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="so-load-")))
         result = _load(args, dsn, root)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "load.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.out, "load", result)
     print(json.dumps({k: v for k, v in result.items() if k != "per_worker"}, indent=2))
     for row in result["per_worker"]:
         print(

@@ -49,7 +49,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from benchmarks import median_seconds
+from benchmarks import median_seconds, write_result
 from sales_operator.llm import LLM
 from sales_operator.meetings.analyze import analyze_call, speaker_sides
 from sales_operator.meetings.metrics import _WORDS, call_metrics, word_count
@@ -329,9 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         "ami_meetings": ami,
         "target_at_spoken_density": check,
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "meetings.json").write_text(json.dumps(result, indent=2))
+    written = write_result(args.out, "meetings", result)
     print("meetings: deterministic call analysis, seconds per transcript hour (median)")
     for r in rows:
         per = r["seconds_per_transcript_hour"]
@@ -370,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  first analysis in the process (the source calls, once; not per hour): "
         f"{first['wall']:.3f} s wall, {first['cpu']:.3f} s CPU"
     )
-    print(f"  written to {out / 'meetings.json'}")
+    print(f"  written to {written}")
     return 0
 
 

@@ -15,7 +15,6 @@ more. The difference is the instructions of one analysis of a call never seen be
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -23,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from benchmarks import write_result
 
 _ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,9 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         result[case] = {"count": count, "instructions": twice - once}
         label = f"{count} AMI meetings" if case == "ami" else f"a {count:,}-word call"
         print(f"meetings_instructions: {label}: {(twice - once) / 1e6:,.1f} M instructions")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "meetings_instructions.json").write_text(json.dumps(result, indent=2))
+    write_result(args.out, "meetings_instructions", result)
     return 0
 
 

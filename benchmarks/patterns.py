@@ -33,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from benchmarks import median_seconds
+from benchmarks import median_seconds, write_result
 from sales_operator.llm import LLM
 from sales_operator.meetings.analyze import analyze_call
 from sales_operator.meetings.transcript import read_transcript
@@ -151,9 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "python": platform.python_version(),
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "patterns.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.out, "patterns", result)
     print(json.dumps(result, indent=2))
     return 0
 

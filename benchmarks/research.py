@@ -12,7 +12,6 @@ estimated as characters / 4 (no tokenizer can be downloaded here).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import tempfile
 import time
@@ -24,7 +23,7 @@ from typing import Any
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from benchmarks import median_seconds
+from benchmarks import median_seconds, write_result
 from sales_operator.llm import LLM
 from sales_operator.policy import ResearchPolicy
 from sales_operator.research.brief import write_brief
@@ -155,9 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": platform.machine(),
         "rows": rows,
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "research.json").write_text(json.dumps(result, indent=2))
+    written = write_result(args.out, "research", result)
     print("research: brief latency (median), offline, and model calls with a fake model")
     for r in rows:
         s = r["seconds"]
@@ -168,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"read {s['read_documents']:.3f} s); fake model: {r['fake_model']['calls']} calls, "
             f"~{r['fake_model']['approx_prompt_tokens']} prompt tokens"
         )
-    print(f"  written to {out / 'research.json'}")
+    print(f"  written to {written}")
     return 0
 
 

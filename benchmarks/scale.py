@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import write_result
 from benchmarks.lifecycle import deal_events, run_graph_deal
 from sales_operator import Deps, build_operator
 
@@ -188,13 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         "index_entries_before_inbox": indexed_before,
         "checkpointer": "SQLite (the embedded default)",
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     partial.unlink(missing_ok=True)
-    (out / f"scale{suffix}.json").write_text(json.dumps(result, indent=2))
+    written = write_result(args.out, f"scale{suffix}", result)
     plotted = plot(
         per_deal,
-        out / f"scale{suffix}.png",
+        Path(args.out) / f"scale{suffix}.png",
         f"{deals} deals, last/first decile {ratio:.2f}",
     )
     mib = {k: v / 2**20 for k, v in sizes.items()}
@@ -216,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  registry: {result['registry_versions']} version(s), current {result['model_version']}"
     )
-    print(f"  written to {out / f'scale{suffix}.json'}" + (" and .png" if plotted else ""))
+    print(f"  written to {written}" + (" and .png" if plotted else ""))
     return 0
 
 

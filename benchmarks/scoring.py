@@ -19,7 +19,6 @@ audit log) read from a seeded SQLite CRM, as the scoring pattern does; p50 and p
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import sys
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
+from benchmarks import write_result
 from sales_operator.policy import default_policy
 from sales_operator.scoring.cli import read_csv_rows
 from sales_operator.scoring.model import read_closed_deals_csv, train_scorer
@@ -186,9 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         "batch": batch(data_dir, args.repeats),
         "single_lead": single(args.single),
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "scoring.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    written = write_result(args.out, "scoring", result)
     b, s = result["batch"], result["single_lead"]
     print(
         f"batch ({b['data']}, {b['rows']} rows): score() {b['library_leads_per_s']:.0f} leads/s "
@@ -196,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         f"ratio {b['ratio']:.2f} (target >= 0.5)"
     )
     print(f"single lead score+route: p50 {s['p50_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms")
-    print(f"wrote {out / 'scoring.json'}", file=sys.stderr)
+    print(f"wrote {written}", file=sys.stderr)
     return 0
 
 

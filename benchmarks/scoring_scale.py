@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import write_result
+
 GIB = 1024**3
 
 
@@ -228,9 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if "stream-parquet" in runs:
         result["ratio_stream_parquet_to_raw"] = round(runs["stream-parquet"]["rows_per_s"] / raw, 3)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "scoring_scale.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    written = write_result(args.out, "scoring_scale", result)
     for mode, r in runs.items():
         rate = f"{r['rows_per_s']:.0f} rows/s" if r["rows_per_s"] else "-"
         print(f"{mode:15s} peak RSS {r['peak_rss_mib']:8.1f} MiB  {rate}  ({r['seconds']} s)")
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.scale_rows} rows: streamed CSV scoring {runs['stream']['rows_per_s']:.0f} rows/s "
         f"vs raw predict+pred_contribs {raw:.0f} rows/s: ratio {result['ratio_stream_to_raw']}"
     )
-    print(f"wrote {out / 'scoring_scale.json'}", file=sys.stderr)
+    print(f"wrote {written}", file=sys.stderr)
     return 0
 
 

@@ -13,7 +13,6 @@ langgraph.graph`, `--help` under 0.5 s.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import re
 import statistics
@@ -22,8 +21,9 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
+
+from benchmarks import write_result
 
 _HELP = (
     "import contextlib, io\n"
@@ -118,14 +118,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cli_help_under_0_5_s": timings["cli_help"]["wall_s"] < 0.5,
         },
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "startup.json").write_text(json.dumps(result, indent=2))
+    written = write_result(args.out, "startup", result)
     for name, t in timings.items():
         print(f"  {name:<16} wall {t['wall_s']:.3f} s   imports {t['import_s']:.3f} s")
     for name, r in ratios.items():
         print(f"  {name:<40} {r:.2f}x")
-    print(f"  written to {out / 'startup.json'}")
+    print(f"  written to {written}")
     return 0
 
 
