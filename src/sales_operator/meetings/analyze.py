@@ -12,7 +12,8 @@ located in the transcript to recover its speaker and time.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -45,6 +46,7 @@ from sales_operator.meetings.meddpicc import (
 )
 from sales_operator.meetings.meddpicc import OFFLINE_ENGINE as MEDDPICC_OFFLINE_ENGINE
 from sales_operator.meetings.metrics import CallMetrics, call_metrics
+from sales_operator.meetings.quote_index import Joined, TurnIndex, searchable
 from sales_operator.meetings.speakers import (
     Participant,
     Side,
@@ -219,17 +221,33 @@ def call_info(transcript: Transcript, call_id: str, call_date: date) -> CallInfo
 # --- from the extraction to the insights ----------------------------------------------------
 
 
+_TURN_INDEXES: dict[int, TurnIndex] = {}
+"""Per transcript alive (by `id`; dropped when it is collected): its squashed turns, joined."""
+
+
+def _turn_index(transcript: Transcript) -> TurnIndex:
+    """Return the transcript's `TurnIndex`, built on first use and kept while it lives."""
+    key = id(transcript)
+    index = _TURN_INDEXES.get(key)
+    if index is None:
+        turns = transcript.turns
+        index = TurnIndex([squash(t.text) for t in turns], [t.speaker for t in turns])
+        _TURN_INDEXES[key] = index
+        weakref.finalize(transcript, _TURN_INDEXES.pop, key, None)
+    return index
+
+
 def _locate(transcript: Transcript, quote: str, speaker: str) -> Turn | None:
     """Find the turn a quote comes from (the speaker's own turns first)."""
     needle = squash(quote)
     if not needle:
         return None
     short = " ".join(needle.split()[:8])
-    ordered = sorted(transcript.turns, key=lambda t: t.speaker != speaker)
+    index = _turn_index(transcript)
     for probe in (needle, short):
-        for turn in ordered:
-            if probe in squash(turn.text):
-                return turn
+        found = index.locate(probe, speaker)  # (squashed text holds no newline)
+        if found is not None:
+            return transcript.turns[found]
     return None
 
 
@@ -252,11 +270,26 @@ def _pair_text(a: str, b: str) -> str:
     return f"{a} {b}" if a and b else a or b
 
 
+class _Spans(list[_Span]):
+    """`_spans`' list, with its texts joined for search (on first use)."""
+
+    joined: Joined | None = None
+
+    @staticmethod
+    def containing(spans: list[_Span], probe: str) -> Iterator[int]:
+        """Yield, in order, the index of every span whose text holds `probe`."""
+        if not isinstance(spans, _Spans) or not searchable(probe):
+            return (k for k, span in enumerate(spans) if probe in span[0])
+        if spans.joined is None:
+            spans.joined = Joined([span[0] for span in spans])
+        return spans.joined.containing(probe)
+
+
 def _spans(transcript: Transcript) -> list[_Span]:
     """Return the squashed text of every turn and of every two consecutive turns."""
     turns = transcript.turns
     squashed = [squash(t.text) for t in turns]
-    out: list[_Span] = []
+    out: list[_Span] = _Spans()
     for i, t in enumerate(turns):
         out.append((squashed[i], {t.speaker}, t.start, t.end, ()))
         if i + 1 < len(turns):
@@ -312,8 +345,10 @@ def quote_grounded(
     pieces = [p for p in (squash(x) for x in split_sentences(quote)) if p] or [needle]
     cited = squash(speaker)
     first = pieces[0]
-    for text, who, t0, t1, parts in spans if spans is not None else _spans(transcript):
-        if first not in text or not all(p in text for p in pieces):
+    spans = spans if spans is not None else _spans(transcript)
+    for k in _Spans.containing(spans, first):
+        text, who, t0, t1, parts = spans[k]
+        if not all(p in text for p in pieces):
             continue  # every sentence of the quote is in this turn (or this turn and the next)
         if parts and any(all(p in part for p in pieces) for part in parts):
             continue  # within one turn: that turn's own speaker must be the cited one
