@@ -972,6 +972,35 @@ def _needle_table() -> tuple[prefilter.NeedleTable, dict[int, int]]:
     return prefilter.NeedleTable(distinct), {id(n): k for k, n in enumerate(distinct)}
 
 
+_LEAD_WORDS = 4
+"""Most words of a lead-in read in front of a date ("at the latest by")."""
+_LEAD_SCAN = 4096
+"""Characters looked at first, behind a match, for the words a lead-in can hold."""
+
+
+def _lead_window(text: str, end: int) -> str:
+    r"""Return the end of `text[:end]` that every lead-in pattern reads, as they read it all.
+
+    The lead-in patterns (`_LEAD_IN`, `_BY_LEAD`, `_DAY_ONLY_LEAD`, `_IDIOM_AT`,
+    `_LEAD_IN_PREPOSITION`) are anchored at the end and match at most `_LEAD_WORDS` words,
+    each after `\b` and followed by white space, so a match starts inside the last
+    `_LEAD_WORDS` white-space-separated tokens. Searched whole, a long text (a monologue with
+    no full stop) was scanned from its start for every date in it: quadratic. The window
+    kept starts at the white space before the last `_LEAD_WORDS + 2` tokens, so each pattern
+    finds the same match (at an offset `end - len(window)` lower) or none.
+    """
+    if end <= 256:
+        return text[:end]
+    for lo in (max(0, end - _LEAD_SCAN), 0):
+        head = text[lo:end]
+        rest = head.rsplit(None, _LEAD_WORDS + 2)
+        if len(rest) == _LEAD_WORDS + 3:
+            return head[len(rest[0]) :]  # rest[0] ends where a token ends: white space follows
+        if lo == 0:
+            break
+    return text[:end]
+
+
 @functools.lru_cache(maxsize=1024)  # a phrase is found in its sentence, then resolved alone
 def _candidates(
     text: str, call_date: date, week_start: int, fiscal_start: int
@@ -997,7 +1026,7 @@ def _candidates(
         for m in pattern.finditer(text):
             groups: dict[str, str | None] = dict(m.groupdict())
             groups["_text"] = m.group(0)
-            ctx = _Ctx(call_date, week_start, fiscal_start, lower[: m.start()])
+            ctx = _Ctx(call_date, week_start, fiscal_start, _lead_window(lower, m.start()))
             if kind in ("end_year", "end_fiscal_year"):
                 resolved = _resolve_year(kind, ctx)
             else:
@@ -1010,8 +1039,9 @@ def _candidates(
             end = m.end()
             if kind == "after_event" and event is not None:
                 end = _event_end(text, m.start("rest"), event)
-            lead = _LEAD_IN.search(text[: m.start()])
-            begin = lead.start() if lead else m.start()
+            before = _lead_window(text, m.start())
+            lead = _LEAD_IN.search(before)
+            begin = m.start() - len(before) + lead.start() if lead else m.start()
             match = DueMatch(
                 phrase=text[begin:end].strip(),
                 due=due,
