@@ -17,6 +17,7 @@ BENCHMARKS = (
     "lifecycle",
     "scoring",
     "meetings",
+    "meetings_scaling",
     "stt",
     "research",
     "startup",
