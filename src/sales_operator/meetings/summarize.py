@@ -36,7 +36,7 @@ import math
 import operator
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -116,7 +116,9 @@ _SPACED_MARKS = tuple((f" {mark}", mark) for mark in ",.?!;:%")
 _FIRST_GROUP = operator.methodcaller("group", 1)  # = r"\1", with no template to parse
 _REPEAT_PUNCT = re.compile(r"([,.?!;:])(?:\s*[,.;:])+")
 _LEAD_PUNCT = re.compile(r"^[\s,.;:!?-]+")
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+# = `(?<=[.?!])\s+` (a white-space run after a sentence mark), written to start with the
+# white space itself so that the engine skips to it instead of trying every position
+_SENTENCE_END = re.compile(r"\s(?<=[.?!]\s)\s*")
 _HAS_WORD = re.compile(r"\w")
 _OPENERS = re.compile(
     r"^(?:(?:so|and|okay|ok|yeah|yes|well|right|alright|oh|now|but|then|like|anyway)\b[\s,]*)+",
@@ -170,25 +172,47 @@ _CUES = re.compile(
 )
 
 
-@lru_cache(maxsize=16384)
-def _stem(word: str) -> str:
+def _plain_stem(word: str) -> str:
     """Strip a few English suffixes so that `buttons`/`button` share a feature."""
+    if word[-1:] not in "gsdr":  # (the last letters of the suffixes) none of them ends it
+        return word
     for suffix in ("ing", "ers", "ies", "es", "ed", "er", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return word
 
 
-@lru_cache(maxsize=16384)
-def _content_token(word: str) -> str:
+def _plain_content_token(word: str) -> str:
     """Return the stem of a content word; "" for a stop word or a word under 3 letters."""
-    return _stem(word) if len(word) > 2 and word not in _STOPWORDS else ""
+    return _plain_stem(word) if len(word) > 2 and word not in _STOPWORDS else ""
+
+
+_stem = lru_cache(maxsize=16384)(_plain_stem)
+_content_token = lru_cache(maxsize=16384)(_plain_content_token)
+
+
+class _ContentTokens(dict[str, str]):
+    """Word to `_content_token(word)`, each worked out once, when first asked.
+
+    One per call: a plain dict lookup is cheaper than the LRU cache's bookkeeping, and a
+    call asks for the same few hundred words thousands of times.
+    """
+
+    def __missing__(self, word: str) -> str:
+        token = self[word] = _plain_content_token(word)
+        return token
 
 
 def content_tokens(text: str) -> list[str]:
     """Return the stemmed content words of `text` (stop words and words under 3 letters out)."""
     words = _WORD.findall(text.replace("’", "'").lower())
     return list(filter(None, map(_content_token, words)))
+
+
+def _tokens(text: str, token: Callable[[str], str]) -> tuple[str, ...]:
+    """Return `tuple(content_tokens(text))`, each word's token looked up with `token`."""
+    low = text.lower() if text.isascii() else text.replace("’", "'").lower()
+    return tuple(filter(None, map(token, _WORD.findall(low))))
 
 
 # --- sentences -------------------------------------------------------------------------------
@@ -216,6 +240,7 @@ class MeetingSentence:
 def meeting_sentences(transcript: Transcript) -> list[MeetingSentence]:
     """Return every non-empty cleaned sentence of the transcript, in spoken order."""
     out: list[MeetingSentence] = []
+    token = _ContentTokens().__getitem__
     for index, turn in enumerate(transcript.turns):
         cleaned = clean_text(turn.text)
         if not cleaned:
@@ -225,7 +250,7 @@ def meeting_sentences(transcript: Transcript) -> list[MeetingSentence]:
             if not _HAS_WORD.search(text):
                 continue
             text = text[0].upper() + text[1:]
-            out.append(_meeting_sentence(index, turn.speaker, text, tuple(content_tokens(text))))
+            out.append(_meeting_sentence(index, turn.speaker, text, _tokens(text, token)))
     return out
 
 
