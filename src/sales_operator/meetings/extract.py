@@ -263,9 +263,13 @@ _ONE_WORD_CHAR = re.compile(r"\w")
 
 def split_sentences(text: str) -> list[str]:
     """Split a turn into sentences (on `.`, `!` or `?` followed by a space)."""
+    first = _SENTENCE_END.search(text)
+    if first is None:  # (most turns: one sentence, its mark, if any, at the very end)
+        whole = text.strip()
+        return [whole] if whole else []
     out: list[str] = []
     start = 0
-    for m in _SENTENCE_END.finditer(text):
+    for m in _SENTENCE_END.finditer(text, first.start()):
         head = text[start : m.start()]
         last = head.rsplit(None, 1)[-1].lower() if head.strip() else ""
         if m.group().startswith(".") and (last in _ABBREVIATIONS or _ONE_WORD_CHAR.fullmatch(last)):
@@ -313,13 +317,20 @@ _new_object = object.__new__
 
 
 def _sentence(
-    turn: int, index: int, speaker: str, side: str, text: str, start: float | None
+    turn: int,
+    index: int,
+    speaker: str,
+    side: str,
+    text: str,
+    start: float | None,
+    question: bool | None = None,
 ) -> Sentence:
     """Return `Sentence(turn, index, speaker, side, text, start)`, built faster.
 
     A frozen dataclass's `__init__` sets each field through `object.__setattr__`; this
     fills the instance dict at once, with `question` already answered (as the cached
-    property would keep it). The result is equal to, and hashes as, the plain one.
+    property would keep it; pass it when known). The result is equal to, and hashes as,
+    the plain one.
     """
     s = _new_object(Sentence)
     s.__dict__.update(
@@ -329,7 +340,7 @@ def _sentence(
         side=side,
         text=text,
         start=start,
-        question=_is_question(text),
+        question=_is_question(text) if question is None else question,
     )
     return s
 
@@ -337,11 +348,15 @@ def _sentence(
 def sentences(transcript: Transcript, sides: Mapping[str, str]) -> list[Sentence]:
     """Return every sentence of the transcript with its speaker and side."""
     out: list[Sentence] = []
+    said: dict[str, list[tuple[str, bool]]] = {}  # a turn's text -> its sentences, asked
     for ti, turn in enumerate(transcript.turns):
         side = sides.get(turn.speaker, "unknown")
         speaker, start = turn.speaker, turn.start
-        for si, text in enumerate(split_sentences(turn.text)):
-            out.append(_sentence(ti, si, speaker, side, text, start))
+        parts = said.get(turn.text)
+        if parts is None:  # (a call repeats many short turns: "Yeah.", "Okay.")
+            parts = said[turn.text] = [(t, _is_question(t)) for t in split_sentences(turn.text)]
+        for si, (text, question) in enumerate(parts):
+            out.append(_sentence(ti, si, speaker, side, text, start, question))
     return out
 
 

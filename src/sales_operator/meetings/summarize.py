@@ -38,7 +38,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -231,26 +231,43 @@ class MeetingSentence:
     tokens: tuple[str, ...]
     """Its content tokens (see `content_tokens`)."""
 
-    @property
+    @cached_property  # read by the scoring and by each selection; kept in the instance dict
     def words(self) -> int:
         """The number of whitespace-separated words in `text`."""
         return len(self.text.split())
+
+
+_Said = tuple[str, tuple[str, ...], int]
+"""A cleaned sentence of a turn: its text, content tokens and number of words."""
 
 
 def meeting_sentences(transcript: Transcript) -> list[MeetingSentence]:
     """Return every non-empty cleaned sentence of the transcript, in spoken order."""
     out: list[MeetingSentence] = []
     token = _ContentTokens().__getitem__
+    said: dict[str, list[_Said]] = {}  # a turn's text -> its sentences (a call repeats many)
     for index, turn in enumerate(transcript.turns):
-        cleaned = clean_text(turn.text)
-        if not cleaned:
+        parts = said.get(turn.text)
+        if parts is None:
+            parts = said[turn.text] = _turn_sentences(turn.text, token)
+        speaker = turn.speaker
+        for text, tokens, words in parts:
+            out.append(_meeting_sentence(index, speaker, text, tokens, words))
+    return out
+
+
+def _turn_sentences(turn: str, token: Callable[[str], str]) -> list[_Said]:
+    """Return the cleaned sentences of one turn's text (see `meeting_sentences`)."""
+    cleaned = clean_text(turn)
+    if not cleaned:
+        return []
+    out: list[_Said] = []
+    for raw in _SENTENCE_END.split(cleaned):
+        text = _LEAD_PUNCT.sub("", _OPENERS.sub("", raw.strip())).strip()
+        if not _HAS_WORD.search(text):
             continue
-        for raw in _SENTENCE_END.split(cleaned):
-            text = _LEAD_PUNCT.sub("", _OPENERS.sub("", raw.strip())).strip()
-            if not _HAS_WORD.search(text):
-                continue
-            text = text[0].upper() + text[1:]
-            out.append(_meeting_sentence(index, turn.speaker, text, _tokens(text, token)))
+        text = text[0].upper() + text[1:]
+        out.append((text, _tokens(text, token), len(text.split())))
     return out
 
 
@@ -258,15 +275,16 @@ _new_object = object.__new__
 
 
 def _meeting_sentence(
-    turn: int, speaker: str, text: str, tokens: tuple[str, ...]
+    turn: int, speaker: str, text: str, tokens: tuple[str, ...], words: int
 ) -> MeetingSentence:
     """Return `MeetingSentence(turn, speaker, text, tokens)`, its dict filled at once.
 
     (A frozen dataclass's `__init__` sets each field through `object.__setattr__`.) The
-    result is equal to, and hashes as, the plain one.
+    result is equal to, and hashes as, the plain one; `words` is already answered, as
+    the cached property would keep it.
     """
     s = _new_object(MeetingSentence)
-    s.__dict__.update(turn=turn, speaker=speaker, text=text, tokens=tokens)
+    s.__dict__.update(turn=turn, speaker=speaker, text=text, tokens=tokens, words=words)
     return s
 
 
