@@ -232,10 +232,11 @@ def sub_repeats(text: str, pattern: re.Pattern[str], ascii_pattern: re.Pattern[s
 
 
 _DOUBLE_COMMA = re.compile(r",\s*,")
-# = `\s*,\s*(?=[,.;?!])`, written to start with a character class (a space or the comma) so
-# that the engine skips to candidates instead of trying every position; the look-behind
-# tells the comma from a space
-_COMMA_BEFORE_PUNCT = re.compile(r"[\s,](?:(?<=,)|\s*+,)\s*(?=[,.;?!])")
+_COMMA_BEFORE_PUNCT = re.compile(r"\s*,\s*(?=[,.;?!])")
+_COMMA_AT_PUNCT = re.compile(r",\s*(?=[,.;?!])")
+"""Found in a text exactly when `_COMMA_BEFORE_PUNCT` is (its matches are these, with the
+white space before the comma): it starts with the comma, so the engine skips to commas,
+where `_COMMA_BEFORE_PUNCT`, starting with `\s*`, is tried at every position."""
 _LEADING_COMMA = re.compile(r"^\s*,\s*")
 
 
@@ -253,7 +254,8 @@ def clean_spoken(text: str) -> str:
     t = sub_repeats(t, _REPEATED, _REPEATED_ASCII)
     if "," in t:
         t = _DOUBLE_COMMA.sub(",", t)
-        t = _COMMA_BEFORE_PUNCT.sub("", t)
+        if _COMMA_AT_PUNCT.search(t):
+            t = _COMMA_BEFORE_PUNCT.sub("", t)
         t = _LEADING_COMMA.sub("", t)
     return " ".join(t.split())
 
