@@ -390,6 +390,15 @@ def straight_quotes(text: str) -> str:
 _LETTER_DIGIT_RUN = re.compile(r"[^\W_]+")
 _ASCII_LETTER_DIGIT_RUN = re.compile(r"[a-z0-9]+")
 """`_LETTER_DIGIT_RUN` on lower-cased ASCII text (no Unicode table asked per character)."""
+_ASCII_RUNS = bytes(
+    c if chr(c).isascii() and chr(c).isalnum() and not chr(c).isupper()
+    else c + 32 if chr(c).isascii() and chr(c).isupper()
+    else ord(" ")
+    for c in range(256)
+)
+"""Byte table: an ASCII letter lower-cased, a digit kept, any other byte a space; the
+`split()` of an ASCII text's bytes so translated is `_ASCII_LETTER_DIGIT_RUN.findall` of
+the text lower-cased."""
 
 
 @lru_cache(maxsize=8192)
@@ -399,6 +408,8 @@ def squash(text: str) -> str:
     Two texts that differ only in case, punctuation or spacing squash alike, so a quote
     can be found in the transcript it was copied from.
     """
+    if text.isascii():  # the ASCII runs, lower-cased by the byte table: no word is made twice
+        return b" ".join(text.encode().translate(_ASCII_RUNS).split()).decode()
     low = text.replace("’", "'").lower()
     return " ".join((_ASCII_LETTER_DIGIT_RUN if low.isascii() else _LETTER_DIGIT_RUN).findall(low))
 
