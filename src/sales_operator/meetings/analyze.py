@@ -198,6 +198,24 @@ def participant_mappings(matches: Mapping[str, SpeakerMatch]) -> list[SpeakerMap
     return rows
 
 
+_SPACES = bytes(ord(" ") if chr(c).isspace() else ord("a") for c in range(128)) + b"a" * 128
+"""Byte table: ASCII white space (as `str.split` reads it) -> a space, any other byte -> `a`."""
+
+
+def _words(transcript: Transcript) -> int:
+    """Return `sum(len(t.text.split()) for t in transcript.turns)`.
+
+    A space keeps two turns' words apart, so it is the number of words of the turns joined
+    by spaces; on ASCII text, that is the number of word starts (an `a` at the start or
+    after a space) once the text is mapped through `_SPACES`: no word is made.
+    """
+    text = " ".join([t.text for t in transcript.turns])
+    if not text.isascii():
+        return len(text.split())
+    starts = text.encode().translate(_SPACES)
+    return starts.count(b" a") + starts.startswith(b"a")
+
+
 def call_info(transcript: Transcript, call_id: str, call_date: date) -> CallInfo:
     """Return the call's metadata: date, source, format, duration, speakers, words."""
     starts = [t.start for t in transcript.turns if t.start is not None]
@@ -212,8 +230,7 @@ def call_info(transcript: Transcript, call_id: str, call_date: date) -> CallInfo
         format=str(transcript.format) if transcript.format else None,
         duration_s=round(duration, 1) if duration is not None and duration >= 0 else None,
         speakers=len(transcript.speakers),
-        # = sum(len(t.text.split()) for t in turns): a space keeps two turns' words apart
-        words=len(" ".join([t.text for t in transcript.turns]).split()),
+        words=_words(transcript),
     )
 
 

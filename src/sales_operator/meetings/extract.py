@@ -240,6 +240,19 @@ where `_COMMA_BEFORE_PUNCT`, starting with `\s*`, is tried at every position."""
 _LEADING_COMMA = re.compile(r"^\s*,\s*")
 
 
+def single_spaced(text: str) -> str:
+    """Return `" ".join(text.split())`: the words of `text` with single spaces between.
+
+    A text whose only white space is single spaces between words is returned as it is,
+    without splitting it into words: every white-space character but the space is
+    unprintable, so a printable text with no two spaces together and none at an end is
+    such a text.
+    """
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
+
+
 @lru_cache(maxsize=4096)
 def clean_spoken(text: str) -> str:
     """Return `text` without hesitations, comma-set fillers and repeated words.
@@ -257,7 +270,7 @@ def clean_spoken(text: str) -> str:
         if _COMMA_AT_PUNCT.search(t):
             t = _COMMA_BEFORE_PUNCT.sub("", t)
         t = _LEADING_COMMA.sub("", t)
-    return " ".join(t.split())
+    return single_spaced(t)
 
 
 _ONE_WORD_CHAR = re.compile(r"\w")

@@ -49,6 +49,7 @@ from sales_operator.meetings.extract import (
     _ASCII_SPACE,
     _ASCII_WORD,
     clean_spoken,
+    single_spaced,
     sub_repeats,
 )
 from sales_operator.meetings.transcript import Transcript
@@ -142,8 +143,7 @@ def clean_text(text: str) -> str:
     if "_" in out:  # only a text with an underscore has a spelled-out acronym
         out = _SPELLED.sub(lambda m: m.group().replace("_", ""), out)
     out = _FILLER.sub(" ", out)
-    out = sub_repeats(out, _STUTTER, _STUTTER_ASCII)
-    out = " ".join(out.split())
+    out = single_spaced(sub_repeats(out, _STUTTER, _STUTTER_ASCII))
     # = _SPACE_PUNCT.sub(r"\1", out): its only white space now is single spaces, so each
     # match is one space before one mark, and dropping it joins no new pair
     for spaced, mark in _SPACED_MARKS:
