@@ -234,7 +234,7 @@ def sub_repeats(text: str, pattern: re.Pattern[str], ascii_pattern: re.Pattern[s
 _DOUBLE_COMMA = re.compile(r",\s*,")
 _COMMA_BEFORE_PUNCT = re.compile(r"\s*,\s*(?=[,.;?!])")
 _COMMA_AT_PUNCT = re.compile(r",\s*(?=[,.;?!])")
-"""Found in a text exactly when `_COMMA_BEFORE_PUNCT` is (its matches are these, with the
+r"""Found in a text exactly when `_COMMA_BEFORE_PUNCT` is (its matches are these, with the
 white space before the comma): it starts with the comma, so the engine skips to commas,
 where `_COMMA_BEFORE_PUNCT`, starting with `\s*`, is tried at every position."""
 _LEADING_COMMA = re.compile(r"^\s*,\s*")
@@ -404,8 +404,10 @@ _LETTER_DIGIT_RUN = re.compile(r"[^\W_]+")
 _ASCII_LETTER_DIGIT_RUN = re.compile(r"[a-z0-9]+")
 """`_LETTER_DIGIT_RUN` on lower-cased ASCII text (no Unicode table asked per character)."""
 _ASCII_RUNS = bytes(
-    c if chr(c).isascii() and chr(c).isalnum() and not chr(c).isupper()
-    else c + 32 if chr(c).isascii() and chr(c).isupper()
+    c
+    if chr(c).isascii() and chr(c).isalnum() and not chr(c).isupper()
+    else c + 32
+    if chr(c).isascii() and chr(c).isupper()
     else ord(" ")
     for c in range(256)
 )

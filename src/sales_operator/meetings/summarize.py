@@ -233,7 +233,9 @@ def _tokens(
     """
     if text.isascii():
         if "'" not in text:
-            return tuple(filter(None, map(byte_token, text.encode().translate(_ASCII_RUNS).split())))
+            return tuple(
+                filter(None, map(byte_token, text.encode().translate(_ASCII_RUNS).split()))
+            )
         low = text.lower()
     else:
         low = text.replace("’", "'").lower()
