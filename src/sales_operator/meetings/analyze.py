@@ -381,13 +381,18 @@ def ground_extraction(
             dropped[kind] = len(items) - len(out)
         return out
 
+    squashed = [span[0] for span in spans[::2]]  # each turn's squashed text (see `_spans`)
+
     def addressed(c: ExtractedCommitment) -> bool:
         """Return whether the quote is said to its owner ("Raj, you'll send me ...")."""
         pieces = [p for p in (squash(x) for x in split_sentences(c.quote)) if p]
+        if not pieces:
+            return False
         turns = transcript.turns
         owner = squash(c.owner)
-        for i, t in enumerate(turns):
-            if pieces and all(p in squash(t.text) for p in pieces):
+        first = pieces[0]
+        for i, text in enumerate(squashed):
+            if first in text and all(p in text for p in pieces):
                 near = turns[max(i - 1, 0) : i + 2]
                 if any(_same_speaker(owner, squash(n.speaker)) for n in near):
                     return True
