@@ -771,3 +771,84 @@ def test_fillers_of_repeated_turns_are_counted_each_time() -> None:
     assert sum(want["S0"].values()) > 20
     for speaker, counted in want.items():
         assert got.detail.speakers[speaker].fillers == dict(sorted(counted.items()))
+
+
+# --- grounding: quotes found without sorting, copying or reading every span ---------------------
+
+
+def _locate_before(transcript: Transcript, quote: str, speaker: str) -> Turn | None:
+    needle = squash(quote)
+    if not needle:
+        return None
+    short = " ".join(needle.split()[:8])
+    ordered = sorted(transcript.turns, key=lambda t: t.speaker != speaker)
+    for probe in (needle, short):
+        for turn in ordered:
+            if probe in squash(turn.text):
+                return turn
+    return None
+
+
+def _grounding_case() -> tuple[Transcript, list[tuple[str, str, float | None]]]:
+    rng = random.Random(14)
+    texts = [*TEXTS[:1200], *HOSTILE[:300], "", "—", "Yeah.", "Yeah.", "we will send it. Then"]
+    turns = tuple(
+        Turn(speaker=f"S{i % 4}", text=t, start=float(10 * i) if i % 3 else None, end=None)
+        for i, t in enumerate(texts)
+    )
+    quotes: list[tuple[str, str, float | None]] = []
+    for _ in range(600):
+        i = rng.randrange(len(turns) - 1)
+        words = f"{turns[i].text} {turns[i + 1].text}".split()
+        a = rng.randrange(len(words) + 1)
+        quote = " ".join(words[a : a + rng.randint(1, 14)])
+        if rng.random() < 0.2:
+            quote += " and something nobody said"
+        start = rng.choice([None, 10.0 * i, 10.0 * i + 500, 0.0])
+        quotes.append((quote, rng.choice([turns[i].speaker, "S1", "S9", ""]), start))
+    return Transcript(turns=turns, format="plain", name="t"), quotes
+
+
+def _quote_grounded_before(
+    transcript: Transcript, quote: str, speaker: str, start: float | None
+) -> bool:
+    needle = squash(quote)
+    if len(needle.split()) < 3:
+        return False
+    pieces = [p for p in (squash(x) for x in split_sentences(quote)) if p] or [needle]
+    cited = squash(speaker)
+    first = pieces[0]
+    for text, who, t0, t1, parts in list(analyze._spans(transcript)):
+        if first not in text or not all(p in text for p in pieces):
+            continue
+        if parts and any(all(p in part for p in pieces) for part in parts):
+            continue
+        if not any(analyze._same_speaker(cited, squash(w)) for w in who):
+            continue
+        if start is None or t0 is None:
+            return True
+        if abs(t0 - start) <= analyze.GROUNDING_WINDOW_S or (t1 is not None and t0 <= start <= t1):
+            return True
+    return False
+
+
+def test_quotes_are_located_and_grounded_as_the_sorting_and_reading_code_did() -> None:
+    transcript, quotes = _grounding_case()
+    spans = analyze._spans(transcript)
+    assert [span[0] for span in spans[::2]] == [squash(t.text) for t in transcript.turns]
+    located = grounded = 0
+    for quote, speaker, start in quotes:
+        want = _locate_before(transcript, quote, speaker)
+        assert analyze._locate(transcript, quote, speaker) is want, repr(quote)
+        located += want is not None
+        want_grounded = _quote_grounded_before(transcript, quote, speaker, start)
+        got = analyze.quote_grounded(transcript, quote, speaker, start, spans=spans)
+        assert got == want_grounded, repr(quote)
+        assert analyze.quote_grounded(transcript, quote, speaker, start) == want_grounded
+        plain = analyze.quote_grounded(transcript, quote, speaker, start, spans=list(spans))
+        assert plain == want_grounded
+        grounded += want_grounded
+        first = squash(quote)
+        if first:
+            assert list(analyze._holding(spans, first)) == [s for s in spans if first in s[0]]
+    assert located > 300 and grounded > 40 and grounded < len(quotes)
