@@ -12,7 +12,7 @@ located in the transcript to recover its speaker and time.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -275,40 +275,11 @@ def _pair_text(a: str, b: str) -> str:
     return f"{a} {b}" if a and b else a or b
 
 
-class _Spans(list[_Span]):
-    """The spans of a call (see `_spans`), with their texts joined by newlines.
-
-    No squashed text holds a newline, so a text is in a span exactly where it is found in
-    `joined` between two newlines: `_holding` finds the spans that hold a text with a
-    string search instead of reading every span.
-    """
-
-    joined: str
-
-
-def _holding(spans: list[_Span], text: str) -> Iterator[_Span]:
-    """Yield the spans whose text holds `text` (a squashed text: no newline), in order."""
-    if not isinstance(spans, _Spans):
-        yield from (span for span in spans if text in span[0])
-        return
-    joined = spans.joined
-    index, counted = 0, 0  # the span that `joined[counted]` belongs to
-    at = joined.find(text)
-    while at >= 0:
-        index += joined.count("\n", counted, at)
-        counted = at
-        yield spans[index]
-        end = joined.find("\n", at)
-        if end < 0:
-            return
-        at = joined.find(text, end + 1)
-
-
-def _spans(transcript: Transcript) -> _Spans:
+def _spans(transcript: Transcript) -> list[_Span]:
     """Return the squashed text of every turn and of every two consecutive turns."""
     turns = transcript.turns
     squashed = [squash(t.text) for t in turns]
-    out = _Spans()
+    out: list[_Span] = []
     for i, t in enumerate(turns):
         out.append((squashed[i], {t.speaker}, t.start, t.end, ()))
         if i + 1 < len(turns):
@@ -323,7 +294,6 @@ def _spans(transcript: Transcript) -> _Spans:
                     (squashed[i], squashed[i + 1]),
                 )
             )
-    out.joined = "\n".join([span[0] for span in out])
     return out
 
 
@@ -365,10 +335,8 @@ def quote_grounded(
     pieces = [p for p in (squash(x) for x in split_sentences(quote)) if p] or [needle]
     cited = squash(speaker)
     first = pieces[0]
-    for text, who, t0, t1, parts in _holding(
-        spans if spans is not None else _spans(transcript), first
-    ):
-        if not all(p in text for p in pieces):
+    for text, who, t0, t1, parts in spans if spans is not None else _spans(transcript):
+        if first not in text or not all(p in text for p in pieces):
             continue  # every sentence of the quote is in this turn (or this turn and the next)
         if parts and any(all(p in part for p in pieces) for part in parts):
             continue  # within one turn: that turn's own speaker must be the cited one
