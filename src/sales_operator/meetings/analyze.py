@@ -243,15 +243,14 @@ def _locate(transcript: Transcript, quote: str, speaker: str) -> Turn | None:
     if not needle:
         return None
     short = " ".join(needle.split()[:8])
-    # in the order of sorted(turns, key=lambda t: t.speaker != speaker): the speaker's own
-    # turns first, each group in spoken order (the sort is stable); none is sorted or copied
+    # = sorted(turns, key=lambda t: t.speaker != speaker): the speaker's own turns first,
+    # each group in spoken order (the sort is stable)
     turns = transcript.turns
+    ordered = [t for t in turns if t.speaker == speaker]
+    ordered += [t for t in turns if t.speaker != speaker]
     for probe in (needle, short):
-        for turn in turns:
-            if turn.speaker == speaker and probe in squash(turn.text):
-                return turn
-        for turn in turns:
-            if turn.speaker != speaker and probe in squash(turn.text):
+        for turn in ordered:
+            if probe in squash(turn.text):
                 return turn
     return None
 
