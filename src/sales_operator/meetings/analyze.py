@@ -243,11 +243,7 @@ def _locate(transcript: Transcript, quote: str, speaker: str) -> Turn | None:
     if not needle:
         return None
     short = " ".join(needle.split()[:8])
-    # = sorted(turns, key=lambda t: t.speaker != speaker): the speaker's own turns first,
-    # each group in spoken order (the sort is stable)
-    turns = transcript.turns
-    ordered = [t for t in turns if t.speaker == speaker]
-    ordered += [t for t in turns if t.speaker != speaker]
+    ordered = sorted(transcript.turns, key=lambda t: t.speaker != speaker)
     for probe in (needle, short):
         for turn in ordered:
             if probe in squash(turn.text):
