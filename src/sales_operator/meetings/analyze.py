@@ -200,6 +200,24 @@ def participant_mappings(matches: Mapping[str, SpeakerMatch]) -> list[SpeakerMap
     return rows
 
 
+_SPACES = bytes(ord(" ") if chr(c).isspace() else ord("a") for c in range(128)) + b"a" * 128
+"""Byte table: ASCII white space (as `str.split` reads it) -> a space, any other byte -> `a`."""
+
+
+def _words(transcript: Transcript) -> int:
+    """Return `sum(len(t.text.split()) for t in transcript.turns)`.
+
+    A space keeps two turns' words apart, so it is the number of words of the turns joined
+    by spaces; on ASCII text, that is the number of word starts (an `a` at the start or
+    after a space) once the text is mapped through `_SPACES`: no word is made.
+    """
+    text = " ".join([t.text for t in transcript.turns])
+    if not text.isascii():
+        return len(text.split())
+    starts = text.encode().translate(_SPACES)
+    return starts.count(b" a") + starts.startswith(b"a")
+
+
 def call_info(transcript: Transcript, call_id: str, call_date: date) -> CallInfo:
     """Return the call's metadata: date, source, format, duration, speakers, words."""
     starts = [t.start for t in transcript.turns if t.start is not None]
@@ -214,7 +232,7 @@ def call_info(transcript: Transcript, call_id: str, call_date: date) -> CallInfo
         format=str(transcript.format) if transcript.format else None,
         duration_s=round(duration, 1) if duration is not None and duration >= 0 else None,
         speakers=len(transcript.speakers),
-        words=sum(len(t.text.split()) for t in transcript.turns),
+        words=_words(transcript),
     )
 
 
@@ -393,13 +411,18 @@ def ground_extraction(
             dropped[kind] = len(items) - len(out)
         return out
 
+    squashed = [span[0] for span in spans[::2]]  # each turn's squashed text (see `_spans`)
+
     def addressed(c: ExtractedCommitment) -> bool:
         """Return whether the quote is said to its owner ("Raj, you'll send me ...")."""
         pieces = [p for p in (squash(x) for x in split_sentences(c.quote)) if p]
+        if not pieces:
+            return False
         turns = transcript.turns
         owner = squash(c.owner)
-        for i, t in enumerate(turns):
-            if pieces and all(p in squash(t.text) for p in pieces):
+        first = pieces[0]
+        for i, text in enumerate(squashed):
+            if first in text and all(p in text for p in pieces):
                 near = turns[max(i - 1, 0) : i + 2]
                 if any(_same_speaker(owner, squash(n.speaker)) for n in near):
                     return True

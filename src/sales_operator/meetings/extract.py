@@ -233,7 +233,24 @@ def sub_repeats(text: str, pattern: re.Pattern[str], ascii_pattern: re.Pattern[s
 
 _DOUBLE_COMMA = re.compile(r",\s*,")
 _COMMA_BEFORE_PUNCT = re.compile(r"\s*,\s*(?=[,.;?!])")
+_COMMA_AT_PUNCT = re.compile(r",\s*(?=[,.;?!])")
+r"""Found in a text exactly when `_COMMA_BEFORE_PUNCT` is (its matches are these, with the
+white space before the comma): it starts with the comma, so the engine skips to commas,
+where `_COMMA_BEFORE_PUNCT`, starting with `\s*`, is tried at every position."""
 _LEADING_COMMA = re.compile(r"^\s*,\s*")
+
+
+def single_spaced(text: str) -> str:
+    """Return `" ".join(text.split())`: the words of `text` with single spaces between.
+
+    A text whose only white space is single spaces between words is returned as it is,
+    without splitting it into words: every white-space character but the space is
+    unprintable, so a printable text with no two spaces together and none at an end is
+    such a text.
+    """
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
 
 
 @lru_cache(maxsize=4096)
@@ -250,9 +267,10 @@ def clean_spoken(text: str) -> str:
     t = sub_repeats(t, _REPEATED, _REPEATED_ASCII)
     if "," in t:
         t = _DOUBLE_COMMA.sub(",", t)
-        t = _COMMA_BEFORE_PUNCT.sub("", t)
+        if _COMMA_AT_PUNCT.search(t):
+            t = _COMMA_BEFORE_PUNCT.sub("", t)
         t = _LEADING_COMMA.sub("", t)
-    return " ".join(t.split())
+    return single_spaced(t)
 
 
 _ONE_WORD_CHAR = re.compile(r"\w")
@@ -260,9 +278,13 @@ _ONE_WORD_CHAR = re.compile(r"\w")
 
 def split_sentences(text: str) -> list[str]:
     """Split a turn into sentences (on `.`, `!` or `?` followed by a space)."""
+    first = _SENTENCE_END.search(text)
+    if first is None:  # (most turns: one sentence, its mark, if any, at the very end)
+        whole = text.strip()
+        return [whole] if whole else []
     out: list[str] = []
     start = 0
-    for m in _SENTENCE_END.finditer(text):
+    for m in _SENTENCE_END.finditer(text, first.start()):
         head = text[start : m.start()]
         last = head.rsplit(None, 1)[-1].lower() if head.strip() else ""
         if m.group().startswith(".") and (last in _ABBREVIATIONS or _ONE_WORD_CHAR.fullmatch(last)):
@@ -310,13 +332,20 @@ _new_object = object.__new__
 
 
 def _sentence(
-    turn: int, index: int, speaker: str, side: str, text: str, start: float | None
+    turn: int,
+    index: int,
+    speaker: str,
+    side: str,
+    text: str,
+    start: float | None,
+    question: bool | None = None,
 ) -> Sentence:
     """Return `Sentence(turn, index, speaker, side, text, start)`, built faster.
 
     A frozen dataclass's `__init__` sets each field through `object.__setattr__`; this
     fills the instance dict at once, with `question` already answered (as the cached
-    property would keep it). The result is equal to, and hashes as, the plain one.
+    property would keep it; pass it when known). The result is equal to, and hashes as,
+    the plain one.
     """
     s = _new_object(Sentence)
     s.__dict__.update(
@@ -326,7 +355,7 @@ def _sentence(
         side=side,
         text=text,
         start=start,
-        question=_is_question(text),
+        question=_is_question(text) if question is None else question,
     )
     return s
 
@@ -334,11 +363,15 @@ def _sentence(
 def sentences(transcript: Transcript, sides: Mapping[str, str]) -> list[Sentence]:
     """Return every sentence of the transcript with its speaker and side."""
     out: list[Sentence] = []
+    said: dict[str, list[tuple[str, bool]]] = {}  # a turn's text -> its sentences, asked
     for ti, turn in enumerate(transcript.turns):
         side = sides.get(turn.speaker, "unknown")
         speaker, start = turn.speaker, turn.start
-        for si, text in enumerate(split_sentences(turn.text)):
-            out.append(_sentence(ti, si, speaker, side, text, start))
+        parts = said.get(turn.text)
+        if parts is None:  # (a call repeats many short turns: "Yeah.", "Okay.")
+            parts = said[turn.text] = [(t, _is_question(t)) for t in split_sentences(turn.text)]
+        for si, (text, question) in enumerate(parts):
+            out.append(_sentence(ti, si, speaker, side, text, start, question))
     return out
 
 
@@ -370,6 +403,17 @@ def straight_quotes(text: str) -> str:
 _LETTER_DIGIT_RUN = re.compile(r"[^\W_]+")
 _ASCII_LETTER_DIGIT_RUN = re.compile(r"[a-z0-9]+")
 """`_LETTER_DIGIT_RUN` on lower-cased ASCII text (no Unicode table asked per character)."""
+_ASCII_RUNS = bytes(
+    c
+    if chr(c).isascii() and chr(c).isalnum() and not chr(c).isupper()
+    else c + 32
+    if chr(c).isascii() and chr(c).isupper()
+    else ord(" ")
+    for c in range(256)
+)
+"""Byte table: an ASCII letter lower-cased, a digit kept, any other byte a space; the
+`split()` of an ASCII text's bytes so translated is `_ASCII_LETTER_DIGIT_RUN.findall` of
+the text lower-cased."""
 
 
 @lru_cache(maxsize=8192)
@@ -379,6 +423,8 @@ def squash(text: str) -> str:
     Two texts that differ only in case, punctuation or spacing squash alike, so a quote
     can be found in the transcript it was copied from.
     """
+    if text.isascii():  # the ASCII runs, lower-cased by the byte table: no word is made twice
+        return b" ".join(text.encode().translate(_ASCII_RUNS).split()).decode()
     low = text.replace("’", "'").lower()
     return " ".join((_ASCII_LETTER_DIGIT_RUN if low.isascii() else _LETTER_DIGIT_RUN).findall(low))
 

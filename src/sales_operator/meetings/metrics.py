@@ -51,10 +51,27 @@ _ASCII_WORDS = re.compile(r"[a-zA-Z0-9]+(?:'[a-zA-Z0-9]+)*")
 """`_WORDS` on ASCII text: the same words, with no Unicode table asked per character."""
 
 
+_RUNS = bytes(
+    ord("a") if chr(c).isascii() and chr(c).isalnum() else (c if c == ord("'") else ord(" "))
+    for c in range(256)
+)
+"""Byte table for `word_count`: an ASCII letter or digit -> `a`, `'` kept, the rest -> space."""
+
+
 @lru_cache(maxsize=8192)
 def word_count(text: str) -> int:
     """Return the number of words in `text`."""
-    return len((_ASCII_WORDS if text.isascii() else _WORDS).findall(text))
+    if not text.isascii():
+        return len(_WORDS.findall(text))
+    # = len(_ASCII_WORDS.findall(text)), counted without making the words: a word is a run
+    # of letters and digits, joined to the next run by a single apostrophe between them, so
+    # each word starts with a run after a space (any other character), after an apostrophe
+    # that follows a space or another apostrophe, or at the start
+    runs = text.encode().translate(_RUNS)
+    count = runs.count(b" a") + runs.startswith(b"a")
+    if b"'" in runs:
+        count += runs.count(b" 'a") + runs.count(b"''a") + runs.startswith(b"'a")
+    return count
 
 
 def turn_spans(turns: tuple[Turn, ...]) -> list[tuple[float, float]] | None:
@@ -245,19 +262,25 @@ def call_metrics(
     fast = _ascii_filler_pattern(tuple(fillers))
     if pattern is not None:
         said: dict[str, str] = {}  # a filler as said -> as counted (a call says few forms)
+        in_text: dict[str, list[str]] = {}  # a turn's text -> its fillers (a call repeats many)
         for turn in turns:
             counts = fillers_by[turn.speaker]
             text = turn.text
-            found = (
-                fast.finditer(text.lower())
-                if fast is not None and text.isascii()
-                else pattern.finditer(text)
-            )
-            for m in found:
-                form = m.group()
-                word = said.get(form)
-                if word is None:
-                    word = said[form] = " ".join(_FILLER_SEPARATORS.split(form.lower()))
+            words = in_text.get(text)
+            if words is None:
+                words = in_text[text] = []
+                found = (
+                    fast.finditer(text.lower())
+                    if fast is not None and text.isascii()
+                    else pattern.finditer(text)
+                )
+                for m in found:
+                    form = m.group()
+                    word = said.get(form)
+                    if word is None:
+                        word = said[form] = " ".join(_FILLER_SEPARATORS.split(form.lower()))
+                    words.append(word)
+            for word in words:
                 counts[word] = counts.get(word, 0) + 1
 
     per_speaker = {

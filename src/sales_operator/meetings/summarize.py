@@ -36,15 +36,22 @@ import math
 import operator
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
 from sales_operator.errors import TranscriptError
 from sales_operator.meetings import prefilter
-from sales_operator.meetings.extract import _ASCII_SPACE, _ASCII_WORD, clean_spoken, sub_repeats
+from sales_operator.meetings.extract import (
+    _ASCII_RUNS,
+    _ASCII_SPACE,
+    _ASCII_WORD,
+    clean_spoken,
+    single_spaced,
+    sub_repeats,
+)
 from sales_operator.meetings.transcript import Transcript
 
 __all__ = [
@@ -116,7 +123,9 @@ _SPACED_MARKS = tuple((f" {mark}", mark) for mark in ",.?!;:%")
 _FIRST_GROUP = operator.methodcaller("group", 1)  # = r"\1", with no template to parse
 _REPEAT_PUNCT = re.compile(r"([,.?!;:])(?:\s*[,.;:])+")
 _LEAD_PUNCT = re.compile(r"^[\s,.;:!?-]+")
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+# = `(?<=[.?!])\s+` (a white-space run after a sentence mark), written to start with the
+# white space itself so that the engine skips to it instead of trying every position
+_SENTENCE_END = re.compile(r"\s(?<=[.?!]\s)\s*")
 _HAS_WORD = re.compile(r"\w")
 _OPENERS = re.compile(
     r"^(?:(?:so|and|okay|ok|yeah|yes|well|right|alright|oh|now|but|then|like|anyway)\b[\s,]*)+",
@@ -134,8 +143,7 @@ def clean_text(text: str) -> str:
     if "_" in out:  # only a text with an underscore has a spelled-out acronym
         out = _SPELLED.sub(lambda m: m.group().replace("_", ""), out)
     out = _FILLER.sub(" ", out)
-    out = sub_repeats(out, _STUTTER, _STUTTER_ASCII)
-    out = " ".join(out.split())
+    out = single_spaced(sub_repeats(out, _STUTTER, _STUTTER_ASCII))
     # = _SPACE_PUNCT.sub(r"\1", out): its only white space now is single spaces, so each
     # match is one space before one mark, and dropping it joins no new pair
     for spaced, mark in _SPACED_MARKS:
@@ -170,25 +178,68 @@ _CUES = re.compile(
 )
 
 
-@lru_cache(maxsize=16384)
-def _stem(word: str) -> str:
+def _plain_stem(word: str) -> str:
     """Strip a few English suffixes so that `buttons`/`button` share a feature."""
+    if word[-1:] not in "gsdr":  # (the last letters of the suffixes) none of them ends it
+        return word
     for suffix in ("ing", "ers", "ies", "es", "ed", "er", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return word
 
 
-@lru_cache(maxsize=16384)
-def _content_token(word: str) -> str:
+def _plain_content_token(word: str) -> str:
     """Return the stem of a content word; "" for a stop word or a word under 3 letters."""
-    return _stem(word) if len(word) > 2 and word not in _STOPWORDS else ""
+    return _plain_stem(word) if len(word) > 2 and word not in _STOPWORDS else ""
+
+
+_stem = lru_cache(maxsize=16384)(_plain_stem)
+_content_token = lru_cache(maxsize=16384)(_plain_content_token)
+
+
+class _ContentTokens(dict[str, str]):
+    """Word to `_content_token(word)`, each worked out once, when first asked.
+
+    One per call: a plain dict lookup is cheaper than the LRU cache's bookkeeping, and a
+    call asks for the same few hundred words thousands of times.
+    """
+
+    def __missing__(self, word: str) -> str:
+        token = self[word] = _plain_content_token(word)
+        return token
 
 
 def content_tokens(text: str) -> list[str]:
     """Return the stemmed content words of `text` (stop words and words under 3 letters out)."""
     words = _WORD.findall(text.replace("’", "'").lower())
     return list(filter(None, map(_content_token, words)))
+
+
+class _ByteContentTokens(dict[bytes, str]):
+    """`_ContentTokens` for words as ASCII bytes (see `_tokens`)."""
+
+    def __missing__(self, word: bytes) -> str:
+        token = self[word] = _plain_content_token(word.decode())
+        return token
+
+
+def _tokens(
+    text: str, token: Callable[[str], str], byte_token: Callable[[bytes], str]
+) -> tuple[str, ...]:
+    """Return `tuple(content_tokens(text))`, each word's token looked up with `token`.
+
+    An ASCII text without an apostrophe has for words its lower-cased letter and digit
+    runs, which a byte table gives faster than the regex (`byte_token` looks them up).
+    """
+    if text.isascii():
+        if "'" not in text:
+            return tuple(
+                filter(None, map(byte_token, text.encode().translate(_ASCII_RUNS).split()))
+            )
+        low = text.lower()
+    else:
+        low = text.replace("’", "'").lower()
+    return tuple(filter(None, map(token, _WORD.findall(low))))
 
 
 # --- sentences -------------------------------------------------------------------------------
@@ -207,25 +258,45 @@ class MeetingSentence:
     tokens: tuple[str, ...]
     """Its content tokens (see `content_tokens`)."""
 
-    @property
+    @cached_property  # read by the scoring and by each selection; kept in the instance dict
     def words(self) -> int:
         """The number of whitespace-separated words in `text`."""
         return len(self.text.split())
 
 
+_Said = tuple[str, tuple[str, ...], int]
+"""A cleaned sentence of a turn: its text, content tokens and number of words."""
+
+
 def meeting_sentences(transcript: Transcript) -> list[MeetingSentence]:
     """Return every non-empty cleaned sentence of the transcript, in spoken order."""
     out: list[MeetingSentence] = []
+    token, byte_token = _ContentTokens().__getitem__, _ByteContentTokens().__getitem__
+    said: dict[str, list[_Said]] = {}  # a turn's text -> its sentences (a call repeats many)
     for index, turn in enumerate(transcript.turns):
-        cleaned = clean_text(turn.text)
-        if not cleaned:
+        parts = said.get(turn.text)
+        if parts is None:
+            parts = said[turn.text] = _turn_sentences(turn.text, token, byte_token)
+        speaker = turn.speaker
+        for text, tokens, words in parts:
+            out.append(_meeting_sentence(index, speaker, text, tokens, words))
+    return out
+
+
+def _turn_sentences(
+    turn: str, token: Callable[[str], str], byte_token: Callable[[bytes], str]
+) -> list[_Said]:
+    """Return the cleaned sentences of one turn's text (see `meeting_sentences`)."""
+    cleaned = clean_text(turn)
+    if not cleaned:
+        return []
+    out: list[_Said] = []
+    for raw in _SENTENCE_END.split(cleaned):
+        text = _LEAD_PUNCT.sub("", _OPENERS.sub("", raw.strip())).strip()
+        if not _HAS_WORD.search(text):
             continue
-        for raw in _SENTENCE_END.split(cleaned):
-            text = _LEAD_PUNCT.sub("", _OPENERS.sub("", raw.strip())).strip()
-            if not _HAS_WORD.search(text):
-                continue
-            text = text[0].upper() + text[1:]
-            out.append(_meeting_sentence(index, turn.speaker, text, tuple(content_tokens(text))))
+        text = text[0].upper() + text[1:]
+        out.append((text, _tokens(text, token, byte_token), len(text.split())))
     return out
 
 
@@ -233,15 +304,16 @@ _new_object = object.__new__
 
 
 def _meeting_sentence(
-    turn: int, speaker: str, text: str, tokens: tuple[str, ...]
+    turn: int, speaker: str, text: str, tokens: tuple[str, ...], words: int
 ) -> MeetingSentence:
     """Return `MeetingSentence(turn, speaker, text, tokens)`, its dict filled at once.
 
     (A frozen dataclass's `__init__` sets each field through `object.__setattr__`.) The
-    result is equal to, and hashes as, the plain one.
+    result is equal to, and hashes as, the plain one; `words` is already answered, as
+    the cached property would keep it.
     """
     s = _new_object(MeetingSentence)
-    s.__dict__.update(turn=turn, speaker=speaker, text=text, tokens=tokens)
+    s.__dict__.update(turn=turn, speaker=speaker, text=text, tokens=tokens, words=words)
     return s
 
 
