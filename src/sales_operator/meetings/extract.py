@@ -670,6 +670,12 @@ _REP_TRIGGER = cue_pattern(
     r"\brenewal (?:is|comes) (?:coming )?(?:up|due|on)\b",
     r"\bcontract (?:ends|expires|is up|renews)\b",
 )
+# same matches, tried at fewer positions (after `TRIGGER_CUES`, which embeds the source of
+# `TRIGGER_EVENT_CUES`; `PAIN_CUES` and `TRIGGER_CUES` have branches no literal begins)
+OBJECTION_CUES = prefilter.start_gated(OBJECTION_CUES)
+RISK_CUES = prefilter.start_gated(RISK_CUES)
+TRIGGER_EVENT_CUES = prefilter.start_gated(TRIGGER_EVENT_CUES)
+_REP_TRIGGER = prefilter.start_gated(_REP_TRIGGER)
 _KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("objection", OBJECTION_CUES),
     ("risk", RISK_CUES),
@@ -744,6 +750,7 @@ _REASSURANCE = cue_pattern(
     r"consider)\b[^.;!?]*?\b(?:problem|issue|concern|worry|blocker|pain)s?\b",
     r"\bnot (?:really )?(?:a factor|an obstacle)\b|\b(?:weren't|wasn't) unhappy\b",
 )
+_REASSURANCE = prefilter.start_gated(_REASSURANCE)  # same matches, tried at fewer positions
 # A hypothetical ("If FleetPilot misses the go-live, maybe we'd come back") raises nothing.
 _HYPOTHETICAL = cue_pattern(
     r"^\W*(?:(?:and|but|so|well|honestly|oh),?\s+)*(?:if|unless|once|assuming|suppose|"
@@ -751,6 +758,7 @@ _HYPOTHETICAL = cue_pattern(
     r"\b(?:we|I|you) could\b)",
     r"\bif (?:we|they|you|I) (?:ever|were to)\b|\bdown the road\b",
 )
+#HYPO_GATE
 
 
 def is_hypothetical(sentence: str) -> bool:
@@ -1299,14 +1307,19 @@ def _commitment(
         return None  # (one scan for the needles of all the cues: most sentences have none)
     if not any(prefilter.search(cue, text) for cue in _STATED_CUES):
         return None
-    due = _best_due(text, call_date)
     found = _addressed(s, text, call_date, known, addressee)
     if found is not None:
         return found
+    # the due phrase is read only when a rule below asks for it (most cue sentences are
+    # ruled out before: the same result, without the date scans)
+    due: DueMatch | None = None
+    due_read = False
     for cue in COMMITMENT_CUES.finditer(text):
         rest = text[cue.end() :]
         if _NOT_A_COMMITMENT.match(rest) or _negated(text, cue.start()):
             continue  # "I can't promise we'll sign this quarter" (i9a: wider due dates)
+        if not due_read:
+            due, due_read = _best_due(text, call_date), True
         progressive = _PROGRESSIVE.match(cue.group()) is not None
         if due is None and (
             progressive
@@ -1332,6 +1345,10 @@ def _commitment(
             due=due.phrase if due else None,
             quote=s.text,
         )
+    if not (_DELIVERY.search(text) or _HEAR_BACK.search(text) or _LETS_MEET.search(text)):
+        return None  # (`_delivery` and `_lets_meet` each need one of these: no date to read)
+    if not due_read:
+        due = _best_due(text, call_date)
     return _delivery(s, text, due, known) or _lets_meet(s, text, due, known)
 
 
@@ -1629,6 +1646,7 @@ _DECISION = cue_pattern(
     r"\bsign[- ]?off\b|\bsigns? off\b|\bapprov\w*|\bdecision\w*|\bdecides?\b|\bfinal say\b",
     r"\bbudget holder\b|\beconomic buyer\b|\bowns? the budget\b",
 )
+_DECISION = prefilter.start_gated(_DECISION)  # same matches, tried at fewer positions
 _SENIOR = re.compile(
     r"\b(?:CEO|CFO|COO|CRO|CTO|CIO|CPO|VP|SVP|EVP|President|Chief|Head of|Director|Owner)\b"
 )

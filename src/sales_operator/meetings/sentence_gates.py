@@ -58,20 +58,76 @@ def _one_of(patterns: Sequence[re.Pattern[str]]) -> tuple[frozenset[str], ...]:
     return (frozenset(union),)
 
 
-@lru_cache(maxsize=1)
-def _table() -> prefilter.GateTable:
-    """Return the table of the five gates, in the order of their bits (built once)."""
-    from sales_operator.meetings import assignments, decision_model, decisions, extract
+def _any_branch(
+    patterns: Sequence[re.Pattern[str]], also: tuple[frozenset[str], ...] = ()
+) -> list[tuple[frozenset[str], ...]]:
+    """Return one gate per top-level alternative of each of `patterns` (any one may open).
 
-    return prefilter.GateTable(
-        (
-            _one_of(extract._STATED_CUES),
-            (frozenset(assignments._HELPERS),),
-            (frozenset(decisions._PREFILTER),),
-            (frozenset((*decision_model.CANDIDATE_PHRASES, *decision_model.CANDIDATE_STEMS)),),
-            prefilter.token_needles(decisions._HEDGED),
-        )
-    )
+    Each gate is the alternative's `prefilter.branch_token_needles` conjunction, with the
+    sets of `also` (needed whichever alternative matches) added; [()] (one gate, always
+    open) when some pattern has an alternative without needles.
+    """
+    out: list[tuple[frozenset[str], ...]] = []
+    for pattern in patterns:
+        branches = prefilter.branch_token_needles(pattern)
+        if not branches:
+            return [()]
+        out += [(*also, *sets) for sets in branches]
+    return out
+
+
+class _Table:
+    """The gate table and, per mask of its gates, the mask of `STATED`, `TASK`, ... bits."""
+
+    def __init__(self) -> None:
+        from sales_operator.meetings import assignments, decision_model, decisions, extract
+
+        keys = (frozenset(decisions._PREFILTER),)
+        unless = (*keys, frozenset({"unless"}))  # `_CONDITIONAL_GO` only after "unless ..."
+        groups: list[tuple[int, list[tuple[frozenset[str], ...]]]] = [
+            (STATED, [_one_of(extract._STATED_CUES)]),
+            (TASK, [(frozenset(assignments._HELPERS),)]),
+            (
+                DECISION,
+                _any_branch((decisions._POSITIVE, decisions._NEGATIVE, decisions._IT_IS), keys)
+                + _any_branch((decisions._CONDITIONAL_GO,), unless),
+            ),
+            (
+                CANDIDATE,
+                [(frozenset((*decision_model.CANDIDATE_PHRASES, *decision_model.CANDIDATE_STEMS)),)],
+            ),
+            (HEDGED, _any_branch((decisions._HEDGED,))),
+            (_SPELLED_DECISION, [keys]),
+        ]
+        gates: list[tuple[frozenset[str], ...]] = []
+        self._bits: list[int] = []  # the public bit of each gate of the table
+        for bit, group in groups:
+            gates += group
+            self._bits += [bit] * len(group)
+        self.table = prefilter.GateTable(gates)
+        self._public: dict[int, int] = {}
+
+    def open(self, low: str) -> int:
+        """Return the mask of `STATED`, `TASK`, ... that lower-cased `low` may pass."""
+        found = self.table.open(low)
+        mask = self._public.get(found)
+        if mask is None:
+            mask = 0
+            for k, bit in enumerate(self._bits):
+                if found >> k & 1:
+                    mask |= bit
+            self._public[found] = mask  # (a few dozen distinct masks)
+        return mask
+
+
+_SPELLED_DECISION = 1 << 5
+"""`decisions.is_decision`'s own keys: the gate of a sentence with spelled letters."""
+
+
+@lru_cache(maxsize=1)
+def _table() -> _Table:
+    """Return the table of the gates (built once)."""
+    return _Table()
 
 
 def gates(units: Sequence[Sentence]) -> list[int]:
@@ -84,6 +140,9 @@ def gates(units: Sequence[Sentence]) -> list[int]:
             low = low.replace("\u2019", "'")
         mask = table.open(low)
         if "_" in low:  # spelled letters are joined in the plain text ("L_C_D_" -> "LCD")
-            mask |= HEDGED
-        out.append(mask)
+            mask |= HEDGED | (DECISION if mask & _SPELLED_DECISION else 0)
+        out.append(mask & _PUBLIC)
     return out
+
+
+_PUBLIC = STATED | TASK | DECISION | CANDIDATE | HEDGED
