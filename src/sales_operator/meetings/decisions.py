@@ -214,18 +214,32 @@ def is_decision(sentence: str) -> re.Match[str] | None:
     low = sentence.lower().replace("\u2019", "'")
     if not prefilter.contains_any(_PREFILTER, low):  # any(key in low for key in _PREFILTER)
         return None
-    text = _UNLESS_OBJECTION.sub("", plain_text(sentence)).strip(" ,")
-    if not text or _question(text) or is_hypothetical(text):
+    plain = plain_text(sentence)
+    text = _UNLESS_OBJECTION.sub("", plain).strip(" ,")
+    if not text:
+        return None
+    # the cue first: almost no sentence has one, and the guards below only turn a cue down
+    cue = _cue(text, cut=text != plain.strip(" ,"))  # an "unless nobody objects" was cut off
+    if cue is None or _question(text) or is_hypothetical(text):
         return None
     if _DISAGREE.search(text) and not _CHECK.search(text):
         return None
     if _CONDITIONAL_START.match(text):
         return None
-    if text != plain_text(sentence).strip(" ,"):  # an "unless nobody objects" was cut off
+    return cue
+
+
+def _cue(text: str, *, cut: bool) -> re.Match[str] | None:
+    """Return the first decision cue of `text` that no negation or open clause governs.
+
+    `cut`: an "unless nobody objects" lead was cut off the sentence (a conditional "we could
+    go ahead with that" then decides).
+    """
+    if cut:
         go = _CONDITIONAL_GO.match(text)
         if go is not None:
             return go
-    for m in _NEGATIVE.finditer(text):
+    for m in prefilter.finditer(_NEGATIVE, text):  # (its needles: in few sentences)
         if not _OPEN.search(text[: m.start()]):
             return m
     for m in _POSITIVE.finditer(text):
