@@ -758,7 +758,7 @@ _HYPOTHETICAL = cue_pattern(
     r"\b(?:we|I|you) could\b)",
     r"\bif (?:we|they|you|I) (?:ever|were to)\b|\bdown the road\b",
 )
-#HYPO_GATE
+# HYPO_GATE
 
 
 def is_hypothetical(sentence: str) -> bool:
@@ -1674,15 +1674,19 @@ def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[st
     customers = [c for c in customers if c.strip()]
     firsts = _first_names(customers)
     titles: dict[str, str] = {}
-    for s in units:
-        for _, name, title in _appositions(straight_quotes(s.text)):
+    texts = [straight_quotes(s.text) for s in units]
+    # an apposition needs a comma and a role: one needle scan of the call for the role
+    commas = [text for text in texts if "," in text]
+    for text, role in zip(commas, prefilter.could_match_each(_ROLE, commas), strict=True):
+        for _, name, title in _appositions(text) if role else ():
             full = firsts.get(name.lower(), name) if len(name.split()) == 1 else name
             titles.setdefault(full.lower(), title)
     mentions, anyone = _mention_patterns(tuple(customers))
     found: list[str] = []
-    for s in units if mentions else ():  # (nobody to mention: no sentence to read)
-        text = straight_quotes(s.text)
-        if prefilter.search(anyone, text) is None:
+    # (nobody to mention: no sentence to read)
+    named = prefilter.could_match_each(anyone, texts) if mentions else ()
+    for text, maybe in zip(texts, named, strict=False):
+        if not maybe or anyone.search(text) is None:
             continue
         decisive = _DECISION.search(text) is not None
         for full, mention in mentions.items():

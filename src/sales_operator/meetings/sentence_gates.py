@@ -94,7 +94,13 @@ class _Table:
             ),
             (
                 CANDIDATE,
-                [(frozenset((*decision_model.CANDIDATE_PHRASES, *decision_model.CANDIDATE_STEMS)),)],
+                [
+                    (
+                        frozenset(
+                            (*decision_model.CANDIDATE_PHRASES, *decision_model.CANDIDATE_STEMS)
+                        ),
+                    )
+                ],
             ),
             (HEDGED, _any_branch((decisions._HEDGED,))),
             (_SPELLED_DECISION, [keys]),
