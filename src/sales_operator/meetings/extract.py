@@ -951,7 +951,8 @@ def _insights(
     groups: list[tuple[str, list[Sentence]]] = []
     learned_units: set[Sentence] = set()  # read by the learned classifier, not by a cue
     previous: Sentence | None = None  # the last unclassified statement
-    units = [c for u in units for c in _mixed_clauses(u)]
+    # (only a customer's run-on sentence is split: any other stays whole)
+    units = [c for u in units for c in (_mixed_clauses(u) if u.side == "customer" else (u,))]
     for i, unit in enumerate(units):
         if unit.question:
             previous = None
