@@ -729,7 +729,10 @@ def _negated(text: str, start: int) -> bool:
 @lru_cache(maxsize=4096)
 def _masked(text: str) -> str:
     """Return `text` with its neutral phrases blanked out (same length; each text once)."""
-    return _NEUTRAL.sub(lambda m: " " * len(m.group()), straight_quotes(text))
+    text = straight_quotes(text)
+    if not prefilter.could_match(_NEUTRAL, text):  # (most texts: no neutral phrase to blank)
+        return text
+    return _NEUTRAL.sub(lambda m: " " * len(m.group()), text)
 
 
 def _cue_hit(pattern: re.Pattern[str], text: str) -> bool:
