@@ -8,13 +8,21 @@ units of a customer, a rep and an unknown speaker, in calls with and without nam
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
 import pytest
 
-from sales_operator.meetings import assignments, decisions, extract, prefilter, sentence_gates
+from sales_operator.meetings import (
+    assignments,
+    carried_due,
+    decisions,
+    extract,
+    prefilter,
+    sentence_gates,
+)
 from sales_operator.meetings.assignments import meeting_commitment, participant_heads
 from sales_operator.meetings.dates import find_due
 from sales_operator.meetings.decisions import is_decision, plain_text, proposal_text
@@ -24,6 +32,7 @@ from sales_operator.meetings.extract import (
     clean_spoken,
     commitment_title,
     is_hypothetical,
+    squash,
     straight_quotes,
 )
 from tests.unit.test_meetings_speed import TEXTS
@@ -498,3 +507,28 @@ def test_the_new_gates_shut_more_sentences_than_the_keys_alone() -> None:
             assert is_decision(s.text) is None, s.text
         if not gate & sentence_gates.HEDGED:
             assert proposal_text(s.text) == "", s.text
+
+
+# --- carried_due._first_sentences: a sentence without a key's longest word is not squashed ----
+
+
+def _first_sentences_before(units: Sequence[Sentence], keys: set[str]) -> dict[str, int]:
+    where: dict[str, int] = {}
+    for i, u in enumerate(units):
+        if len(where) == len(keys):
+            break
+        key = squash(u.text)
+        if key in keys:
+            where.setdefault(key, i)
+    return where
+
+
+def test_each_key_is_found_at_the_first_sentence_that_squashes_to_it() -> None:
+    rng = random.Random(9)
+    units = _units([*_TEXTS[:2000], *_HOSTILE, "", "   ", "\u0130 \u212a \u017f"])
+    squashed = [squash(u.text) for u in units]
+    cases = [set(), {""}, {"no sentence says this"}, {squash("\u0130t is settled")}]
+    cases += [set(rng.sample(squashed, k)) for k in (1, 2, 5, 20) for _ in range(25)]
+    cases += [set(rng.sample(squashed, 3)) | {"missing key"} for _ in range(10)]
+    for keys in cases:
+        assert carried_due._first_sentences(units, keys) == _first_sentences_before(units, keys)
