@@ -8,6 +8,7 @@ units of a customer, a rep and an unknown speaker, in calls with and without nam
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,7 @@ import pytest
 from sales_operator.meetings import (
     assignments,
     carried_due,
+    decision_model,
     decisions,
     extract,
     prefilter,
@@ -486,6 +488,24 @@ def test_hostile_firing_sentences_open_their_gates_and_fire() -> None:
             assert gate & sentence_gates.DECISION, s.text
         if proposal_text(s.text):
             assert gate & sentence_gates.HEDGED, s.text
+    tasks = [
+        "The industrial designer has to look at the working design by the next meeting.",
+        "You're gonna be working on the {vocalsound} user interface.",
+        "Action item for Ana: find the supplier list.",
+        "Each of you should think about the buttons before next week.",
+        "I'll, um, I'll check the the figures.",
+        "We're gonna uh look into the battery.",
+        "So we'll c_h_e_c_k_ the costs.",
+        "You'll have to \u212aeep an eye on the budget.",
+    ]
+    heads = participant_heads(["Industrial Designer", "Project Manager"], ["Ana Souza"])
+    fired = 0
+    for s, gate in zip(_units(tasks), sentence_gates.gates(_units(tasks)), strict=True):
+        found = meeting_commitment(s, _DAY, heads=heads, addressee="Project Manager")
+        if found is not None:
+            fired += 1
+            assert gate & sentence_gates.TASK, s.text
+    assert fired >= 5
     fired = [is_decision(s.text) is not None or bool(proposal_text(s.text)) for s in units]
     assert sum(fired) >= 10, [s.text for s, f in zip(units, fired, strict=True) if not f]
 
@@ -532,3 +552,21 @@ def test_each_key_is_found_at_the_first_sentence_that_squashes_to_it() -> None:
     cases += [set(rng.sample(squashed, 3)) | {"missing key"} for _ in range(10)]
     for keys in cases:
         assert carried_due._first_sentences(units, keys) == _first_sentences_before(units, keys)
+
+
+# --- decision_model: word classes and weights gathered with `map` -----------------------------
+
+
+def test_a_sentence_form_is_the_one_the_per_word_steps_read() -> None:
+    model = decision_model.load_decision_model()
+    assert model is not None
+    get = decision_model._CLASS_OF.get
+    for text in _TEXTS:
+        toks = decision_model._tokens(text)
+        want = tuple(sorted({c for w in toks for c in get(w, ())}))
+        classes, rest = decision_model._form(text)
+        assert classes == want, text
+        feats = [*decision_model.sentence_features(text), "next1:accept", "at:2"]
+        score = model.bias + sum(model.weights.get(f, 0.0) for f in set(feats))
+        want_p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
+        assert model.probability(feats) == want_p, text

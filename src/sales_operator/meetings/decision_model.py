@@ -30,10 +30,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from itertools import chain, repeat
 from collections.abc import Container, Sequence
 from functools import lru_cache
 from importlib import resources
+from itertools import chain, repeat
 from typing import Any
 
 import ahocorasick

@@ -10,14 +10,22 @@ Each gate is a necessary condition of its rule, so skipping never changes a resu
 
 * `STATED`: `extract._commitment` needs one of `extract._STATED_CUES` in the cleaned
   sentence (`prefilter.token_needles`, as cleaning only drops whole words);
-* `TASK`: `assignments.meeting_commitment` needs one of `assignments._HELPERS`;
-* `DECISION`: `decisions.is_decision` needs one of `decisions._PREFILTER`;
+* `TASK`: `assignments.meeting_commitment` needs one of `assignments._HELPERS`, and a
+  match of one of its patterns in the sentence's plain text;
+* `DECISION`: `decisions.is_decision` needs one of `decisions._PREFILTER`, and a match of
+  one of its cues (`_POSITIVE`, `_NEGATIVE`, `_IT_IS`, or `_CONDITIONAL_GO` after
+  "unless") in the sentence's plain text;
 * `CANDIDATE`: `decision_model.is_candidate` needs one of its phrases or stems;
-* `HEDGED`: `decisions.proposal_text` needs the needles of `decisions._HEDGED` in the
-  sentence's plain text (a sentence with spelled letters, "L_C_D_", always opens it).
+* `HEDGED`: `decisions.proposal_text` needs a match of `decisions._HEDGED` in the
+  sentence's plain text.
 
-The literal keys are checked on the same lower-cased text as the rule checks them, and a
-sentence that is not ASCII opens every gate.
+A match in the plain text (fillers, repeated words and tags dropped) is read through
+`prefilter.branch_token_needles`: one conjunction of word needles per alternative of the
+pattern ("we" and "decided", "let's" and "stick"), which the raw sentence holds too; the
+gate opens when one conjunction holds. Spelled letters ("L_C_D_") are joined in the plain
+text, which can make a new word: a sentence with "_" opens `HEDGED`, and `DECISION` and
+`TASK` on their literal keys alone. The literal keys are checked on the same lower-cased
+text as the rule checks them, and a sentence that is not ASCII opens every gate.
 """
 
 from __future__ import annotations
@@ -86,7 +94,20 @@ class _Table:
         unless = (*keys, frozenset({"unless"}))  # `_CONDITIONAL_GO` only after "unless ..."
         groups: list[tuple[int, list[tuple[frozenset[str], ...]]]] = [
             (STATED, [_one_of(extract._STATED_CUES)]),
-            (TASK, [(frozenset(assignments._HELPERS),)]),
+            (
+                TASK,
+                _any_branch(
+                    (
+                        assignments._YOU,
+                        assignments._YOUR,
+                        assignments._SELF,
+                        assignments._EVERYONE,
+                        assignments._NAMED,
+                        assignments._ACTION_ITEM,
+                    ),
+                    (frozenset(assignments._HELPERS),),
+                ),
+            ),
             (
                 DECISION,
                 _any_branch((decisions._POSITIVE, decisions._NEGATIVE, decisions._IT_IS), keys)
@@ -104,6 +125,7 @@ class _Table:
             ),
             (HEDGED, _any_branch((decisions._HEDGED,))),
             (_SPELLED_DECISION, [keys]),
+            (_SPELLED_TASK, [(frozenset(assignments._HELPERS),)]),
         ]
         gates: list[tuple[frozenset[str], ...]] = []
         self._bits: list[int] = []  # the public bit of each gate of the table
@@ -128,6 +150,8 @@ class _Table:
 
 _SPELLED_DECISION = 1 << 5
 """`decisions.is_decision`'s own keys: the gate of a sentence with spelled letters."""
+_SPELLED_TASK = 1 << 6
+"""`assignments._has_task_word`'s keys: the task gate of a sentence with spelled letters."""
 
 
 @lru_cache(maxsize=1)
@@ -147,6 +171,7 @@ def gates(units: Sequence[Sentence]) -> list[int]:
         mask = table.open(low)
         if "_" in low:  # spelled letters are joined in the plain text ("L_C_D_" -> "LCD")
             mask |= HEDGED | (DECISION if mask & _SPELLED_DECISION else 0)
+            mask |= TASK if mask & _SPELLED_TASK else 0
         out.append(mask & _PUBLIC)
     return out
 
