@@ -450,6 +450,25 @@ def test_branch_token_needles_hold_in_the_text_before_cleaning() -> None:
     assert checked > 1000
 
 
+def test_branch_needles_hold_in_every_text_a_pattern_matches() -> None:
+    texts = [t for t in _sentences() if t.isascii()]  # (a non-ASCII text opens every gate)
+    checked = 0
+    for name, pattern in _patterns():
+        branches = prefilter.branch_needles(pattern)
+        if not branches:
+            continue
+        table = prefilter.GateTable(branches)
+        for text in texts:
+            if pattern.search(text) is not None:
+                checked += 1
+                assert any(_holds(text.lower(), b) for b in branches), (name, text)
+                assert table.open(text.lower()), (name, text)
+    assert checked > 1000
+    # the decision cue: a text that opens no alternative of `_POSITIVE` is not searched
+    assert not decisions._positive_table().open("we talked about the budget")
+    assert decisions._positive_table().open("so we decided to go with rubber")
+
+
 def test_branch_token_needles_are_one_conjunction_per_alternative() -> None:
     pattern = re.compile(
         r"\bwe\s+(?:decided|agreed)\b|\blet's\s+(?:stick|go)\s+with\b|\bhow\s+about", re.I

@@ -229,6 +229,18 @@ def is_decision(sentence: str) -> re.Match[str] | None:
     return cue
 
 
+@lru_cache(maxsize=1)
+def _positive_table() -> prefilter.GateTable:
+    """Return one gate per alternative of `_POSITIVE` (a text that opens none cannot match).
+
+    Its needles as a whole (`prefilter.needles`) are a union that holds in most sentences
+    with a decision key word; an alternative's own conjunction ("we" and "decided", "let's"
+    and "stick") rules out half of them without running the pattern.
+    """
+    branches = prefilter.branch_needles(_POSITIVE)
+    return prefilter.GateTable(branches if branches else [()])  # (no needles: always open)
+
+
 def _cue(text: str, *, cut: bool) -> re.Match[str] | None:
     """Return the first decision cue of `text` that no negation or open clause governs.
 
@@ -242,7 +254,7 @@ def _cue(text: str, *, cut: bool) -> re.Match[str] | None:
     for m in prefilter.finditer(_NEGATIVE, text):  # (its needles: in few sentences)
         if not _OPEN.search(text[: m.start()]):
             return m
-    for m in _POSITIVE.finditer(text):
+    for m in _POSITIVE.finditer(text) if _positive_table().open(text.lower()) else ():
         if _negated(text, m.start()) or _OPEN.search(text[: m.start()]):
             continue
         return m
