@@ -133,18 +133,18 @@ class _Table:
             gates += group
             self._bits += [bit] * len(group)
         self.table = prefilter.GateTable(gates)
-        self._public: dict[int, int] = {}
+        self.masks: dict[int, int] = {}
+        """Per mask of the table's gates: its `public` mask (filled as they are met)."""
 
-    def open(self, low: str) -> int:
-        """Return the mask of `STATED`, `TASK`, ... that lower-cased `low` may pass."""
-        found = self.table.open(low)
-        mask = self._public.get(found)
-        if mask is None:
-            mask = 0
-            for k, bit in enumerate(self._bits):
-                if found >> k & 1:
-                    mask |= bit
-            self._public[found] = mask  # (a few dozen distinct masks)
+    def public(self, found: int) -> int:
+        """Return the mask of `STATED`, `TASK`, ... of the table's mask `found`."""
+        mask = 0
+        for k, bit in enumerate(self._bits):
+            if found >> k & 1:
+                mask |= bit
+        if len(self.masks) >= 4096:  # (a few dozen distinct masks a call: keep it bounded)
+            self.masks.clear()
+        self.masks[found] = mask
         return mask
 
 
@@ -163,12 +163,15 @@ def _table() -> _Table:
 def gates(units: Sequence[Sentence]) -> list[int]:
     """Return, per sentence, the mask of the gates it opens (`STATED`, `TASK`, ...)."""
     table = _table()
+    scan, masks = table.table.open, table.masks
     out: list[int] = []
     for s in units:
+        # (a curly apostrophe makes the text non-ASCII, and such a text opens every gate)
         low = s.text.lower()
-        if "\u2019" in low:
-            low = low.replace("\u2019", "'")
-        mask = table.open(low)
+        found = scan(low)
+        mask = masks.get(found)
+        if mask is None:
+            mask = table.public(found)
         if "_" in low:  # spelled letters are joined in the plain text ("L_C_D_" -> "LCD")
             mask |= HEDGED | (DECISION if mask & _SPELLED_DECISION else 0)
             mask |= TASK if mask & _SPELLED_TASK else 0
