@@ -1301,15 +1301,24 @@ _STATED_CUES = (COMMITMENT_CUES, _ADDRESSEE_CUE, _LETS_MEET, _DELIVERY, _HEAR_BA
 """The cues a stated commitment needs one of (`_commitment`)."""
 
 
+@lru_cache(maxsize=1)
+def _stated_table() -> prefilter.GateTable:
+    """Return one gate per pattern of `_STATED_CUES`: its needle sets (`prefilter.needles`).
+
+    Bit `k` of `open(lower-cased text)` is set when `_STATED_CUES[k]` may match the text.
+    """
+    return prefilter.GateTable([prefilter.needles(cue) for cue in _STATED_CUES])
+
+
 def _commitment(
     s: Sentence, call_date: date, known: Iterable[str], addressee: str | None = None
 ) -> ExtractedCommitment | None:
     text = clean_spoken(s.text)
     if s.question and not _TAG_QUESTION.search(text):
         return None  # a real question; "you'll send it by Monday, right?" is a statement
-    if not prefilter.could_match_any(_STATED_CUES, text):
-        return None  # (one scan for the needles of all the cues: most sentences have none)
-    if not any(prefilter.search(cue, text) for cue in _STATED_CUES):
+    # one scan for the needles of all the cues: which of them can match (most: none)
+    maybe = _stated_table().open(text.lower())
+    if not any(maybe >> k & 1 and cue.search(text) for k, cue in enumerate(_STATED_CUES)):
         return None
     found = _addressed(s, text, call_date, known, addressee)
     if found is not None:
