@@ -589,3 +589,50 @@ def test_a_sentence_form_is_the_one_the_per_word_steps_read() -> None:
         score = model.bias + sum(model.weights.get(f, 0.0) for f in set(feats))
         want_p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
         assert model.probability(feats) == want_p, text
+
+
+# --- extract._classify and _commitment: one gate-table scan for the cues that can match --------
+
+
+def _classify_before(sentence: str, *, learned: bool = True) -> tuple[str | None, bool]:
+    x = extract
+    plain = straight_quotes(sentence)
+    if prefilter.could_match_any(x._NOT_RAISED, plain) and (
+        prefilter.search(x._REASSURANCE, plain) or prefilter.search(x._HYPOTHETICAL, plain)
+    ):
+        return None, False
+    for kind, pattern in (
+        x._KIND_CUES if prefilter.could_match_any(x._KIND_PATTERNS, x._masked(sentence)) else ()
+    ):
+        if x._cue_hit(pattern, sentence):
+            return kind, False
+    if learned and x.learnable(plain):
+        found = x.learned_kind(plain)
+        return found, found is not None
+    return None, False
+
+
+def test_a_statement_is_classified_as_the_per_cue_scans_classified_it() -> None:
+    kinds: set[str | None] = set()
+    texts = [*_TEXTS, *(t.lower() for t in _TEXTS[:300]), *(t.upper() for t in _HOSTILE)]
+    for text in texts:
+        for learned in (True, False):
+            want = _classify_before(text, learned=learned)
+            assert extract._classify(text, learned=learned) == want, text
+            kinds.add(want[0])
+    assert {"pain", "objection", "risk", "trigger", None} <= kinds
+
+
+def test_the_cue_tables_open_a_gate_exactly_where_its_pattern_could_match() -> None:
+    kinds, stated = extract._kind_table(), extract._stated_table()
+    for text in [*_TEXTS[:3000], *_HOSTILE]:
+        low = text.lower()
+        for table, patterns in ((kinds, extract._KIND_PATTERNS), (stated, extract._STATED_CUES)):
+            mask = table.open(low)
+            for k, pattern in enumerate(patterns):
+                if text.isascii():
+                    assert bool(mask >> k & 1) == prefilter.could_match(pattern, text), text
+                elif not low.isascii():
+                    assert mask >> k & 1, text  # a non-ASCII text is always searched
+                elif pattern.search(text) is not None:  # the Kelvin sign lower-cases to "k"
+                    assert mask >> k & 1, text

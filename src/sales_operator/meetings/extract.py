@@ -739,6 +739,11 @@ def _cue_hit(pattern: re.Pattern[str], text: str) -> bool:
     masked = _masked(text)
     if not prefilter.could_match(pattern, masked):
         return False
+    return _masked_hit(pattern, masked)
+
+
+def _masked_hit(pattern: re.Pattern[str], masked: str) -> bool:
+    """Return whether `pattern` has a match in the `_masked` text that no negation governs."""
     return any(not _negated(masked, m.start()) for m in pattern.finditer(masked))
 
 
@@ -784,6 +789,15 @@ _KIND_PATTERNS = tuple(pattern for _, pattern in _KIND_CUES)
 _NOT_RAISED = (_REASSURANCE, _HYPOTHETICAL)
 
 
+@lru_cache(maxsize=1)
+def _kind_table() -> prefilter.GateTable:
+    """Return one gate per pattern of `_KIND_CUES`: its needle sets (`prefilter.needles`).
+
+    Bit `k` of `open(lower-cased text)` is set when `_KIND_CUES[k]` may match the text.
+    """
+    return prefilter.GateTable([prefilter.needles(pattern) for pattern in _KIND_PATTERNS])
+
+
 def _classify(sentence: str, *, learned: bool = True) -> tuple[str | None, bool]:
     """Return `classify`'s answer and whether the learned classifier gave it."""
     plain = straight_quotes(sentence)
@@ -791,11 +805,11 @@ def _classify(sentence: str, *, learned: bool = True) -> tuple[str | None, bool]
         prefilter.search(_REASSURANCE, plain) or prefilter.search(_HYPOTHETICAL, plain)
     ):
         return None, False
-    # (one scan rules out every cue of a sentence that holds none: `_cue_hit` reads `_masked`)
-    for kind, pattern in (
-        _KIND_CUES if prefilter.could_match_any(_KIND_PATTERNS, _masked(sentence)) else ()
-    ):
-        if _cue_hit(pattern, sentence):
+    # one scan of the masked text says which kinds' cues can match (`_cue_hit` reads it)
+    masked = _masked(sentence)
+    maybe = _kind_table().open(masked.lower())
+    for k, (kind, pattern) in enumerate(_KIND_CUES):
+        if maybe >> k & 1 and _masked_hit(pattern, masked):
             return kind, False
     if learned and learnable(plain):
         found = learned_kind(plain)
