@@ -243,9 +243,10 @@ _NEEDS: dict[re.Pattern[str], frozenset[str]] = {
 
 def _patterns(text: str, heads: dict[str, str]) -> list[re.Pattern[str]]:
     """Return the patterns worth trying on `text`: those whose subject word it holds."""
-    words = set(_LETTER_RUN.findall(text.lower()))  # "you're" -> "you", "re"
+    low = text.lower()
+    words = set(_LETTER_RUN.findall(low))  # "you're" -> "you", "re"
     out = [p for p, needs in _NEEDS.items() if not needs.isdisjoint(words)]
-    if not words.isdisjoint(heads) or any(" " in h and h in text.lower() for h in heads):
+    if not words.isdisjoint(heads) or any(h in low for h in heads if " " in h):
         out.append(_NAMED)  # a participant is named
     return out
 
@@ -279,7 +280,6 @@ def meeting_commitment(
         return None
     if _CONDITIONAL_START.match(text):
         return None
-    before = " ".join(plain_text(c.text) for c in context[-1:])
     owner: str | None = None
     m = _ACTION_ITEM.search(text)
     if m is not None:
@@ -294,6 +294,7 @@ def meeting_commitment(
             if pattern in (_YOU, _YOUR):
                 if _YOU_GET.match(m.group()):
                     continue  # "you'll get instructions": receiving, not doing
+                before = " ".join(plain_text(c.text) for c in context[-1:])
                 owner = _owner(None, f"{before} {text[: m.start()]}", heads, addressee)
             elif pattern is _EVERYONE:
                 owner = "everyone"

@@ -148,9 +148,16 @@ def _first_sentences(units: Sequence[Sentence], keys: set[str]) -> dict[str, int
     the last one needed is read (a call with no commitment reads none).
     """
     where: dict[str, int] = {}
+    # a text squashes to a key only when its lower-cased form holds each word of the key (a
+    # word of a squashed text is a run of its lower-cased letters): a sentence without the
+    # longest word of any key is passed over unsquashed
+    words = tuple({max(key.split(), key=len, default="") for key in keys})
     for i, u in enumerate(units):
         if len(where) == len(keys):
             break
+        low = u.text.lower()
+        if not any(word in low for word in words):
+            continue
         key = squash(u.text)
         if key in keys:
             where.setdefault(key, i)

@@ -33,6 +33,7 @@ import re
 from collections.abc import Container, Sequence
 from functools import lru_cache
 from importlib import resources
+from itertools import chain, repeat
 from typing import Any
 
 import ahocorasick
@@ -169,8 +170,8 @@ def _class_features(classes: tuple[str, ...]) -> tuple[str, ...]:
 def _form(text: str) -> tuple[tuple[str, ...], list[str]]:
     """Return a sentence's word classes (sorted) and its other form features."""
     toks = _tokens(text)
-    get = _CLASS_OF.get
-    classes = tuple(sorted({c for w in toks for c in get(w, ())}))
+    # (each word's classes looked up and gathered in C: no Python step per word)
+    classes = tuple(sorted(set(chain.from_iterable(map(_CLASS_OF.get, toks, repeat(()))))))
     rest = [f"first:{toks[0]}"] if toks else []
     n = len(toks)
     rest.append("len:short" if n < 8 else "len:mid" if n < 20 else "len:long")
@@ -296,7 +297,7 @@ class DecisionModel:
     def probability(self, feats: Sequence[str]) -> float:
         """Return the probability that the sentence with `feats` states a decision."""
         get = self.weights.get
-        score = self.bias + sum(get(f, 0.0) for f in set(feats))
+        score = self.bias + sum(map(get, set(feats), repeat(0.0)))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
 
     def context_room(self) -> float:
@@ -365,7 +366,7 @@ class DecisionModel:
                 by_classes = class_scores[classes] = sum(
                     get(f, 0.0) for f in _class_features(classes)
                 )
-            if self.bias + by_classes + sum(get(f, 0.0) for f in rest) + room < limit:
+            if self.bias + by_classes + sum(map(get, rest, repeat(0.0))) + room < limit:
                 continue
             form = [*_class_features(classes), *rest]
             if meeting.rule_decision(s):

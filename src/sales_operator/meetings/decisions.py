@@ -214,21 +214,47 @@ def is_decision(sentence: str) -> re.Match[str] | None:
     low = sentence.lower().replace("\u2019", "'")
     if not prefilter.contains_any(_PREFILTER, low):  # any(key in low for key in _PREFILTER)
         return None
-    text = _UNLESS_OBJECTION.sub("", plain_text(sentence)).strip(" ,")
-    if not text or _question(text) or is_hypothetical(text):
+    plain = plain_text(sentence)
+    text = _UNLESS_OBJECTION.sub("", plain).strip(" ,")
+    if not text:
+        return None
+    # the cue first: almost no sentence has one, and the guards below only turn a cue down
+    cue = _cue(text, cut=text != plain.strip(" ,"))  # an "unless nobody objects" was cut off
+    if cue is None or _question(text) or is_hypothetical(text):
         return None
     if _DISAGREE.search(text) and not _CHECK.search(text):
         return None
     if _CONDITIONAL_START.match(text):
         return None
-    if text != plain_text(sentence).strip(" ,"):  # an "unless nobody objects" was cut off
+    return cue
+
+
+@lru_cache(maxsize=1)
+def _positive_table() -> prefilter.GateTable:
+    """Return one gate per alternative of `_POSITIVE` (a text that opens none cannot match).
+
+    Its needles as a whole (`prefilter.needles`) are a union that holds in most sentences
+    with a decision key word; an alternative's own conjunction ("we" and "decided", "let's"
+    and "stick") rules out half of them without running the pattern.
+    """
+    branches = prefilter.branch_needles(_POSITIVE)
+    return prefilter.GateTable(branches if branches else [()])  # (no needles: always open)
+
+
+def _cue(text: str, *, cut: bool) -> re.Match[str] | None:
+    """Return the first decision cue of `text` that no negation or open clause governs.
+
+    `cut`: an "unless nobody objects" lead was cut off the sentence (a conditional "we could
+    go ahead with that" then decides).
+    """
+    if cut:
         go = _CONDITIONAL_GO.match(text)
         if go is not None:
             return go
-    for m in _NEGATIVE.finditer(text):
+    for m in prefilter.finditer(_NEGATIVE, text):  # (its needles: in few sentences)
         if not _OPEN.search(text[: m.start()]):
             return m
-    for m in _POSITIVE.finditer(text):
+    for m in _POSITIVE.finditer(text) if _positive_table().open(text.lower()) else ():
         if _negated(text, m.start()) or _OPEN.search(text[: m.start()]):
             continue
         return m

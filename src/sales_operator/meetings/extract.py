@@ -716,6 +716,12 @@ _REP_TRIGGER = cue_pattern(
     r"\brenewal (?:is|comes) (?:coming )?(?:up|due|on)\b",
     r"\bcontract (?:ends|expires|is up|renews)\b",
 )
+# same matches, tried at fewer positions (after `TRIGGER_CUES`, which embeds the source of
+# `TRIGGER_EVENT_CUES`; `PAIN_CUES` and `TRIGGER_CUES` have branches no literal begins)
+OBJECTION_CUES = prefilter.start_gated(OBJECTION_CUES)
+RISK_CUES = prefilter.start_gated(RISK_CUES)
+TRIGGER_EVENT_CUES = prefilter.start_gated(TRIGGER_EVENT_CUES)
+_REP_TRIGGER = prefilter.start_gated(_REP_TRIGGER)
 _KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("objection", OBJECTION_CUES),
     ("risk", RISK_CUES),
@@ -769,13 +775,21 @@ def _negated(text: str, start: int) -> bool:
 @lru_cache(maxsize=4096)
 def _masked(text: str) -> str:
     """Return `text` with its neutral phrases blanked out (same length; each text once)."""
-    return _NEUTRAL.sub(lambda m: " " * len(m.group()), straight_quotes(text))
+    text = straight_quotes(text)
+    if not prefilter.could_match(_NEUTRAL, text):  # (most texts: no neutral phrase to blank)
+        return text
+    return _NEUTRAL.sub(lambda m: " " * len(m.group()), text)
 
 
 def _cue_hit(pattern: re.Pattern[str], text: str) -> bool:
     masked = _masked(text)
     if not prefilter.could_match(pattern, masked):
         return False
+    return _masked_hit(pattern, masked)
+
+
+def _masked_hit(pattern: re.Pattern[str], masked: str) -> bool:
+    """Return whether `pattern` has a match in the `_masked` text that no negation governs."""
     return any(not _negated(masked, m.start()) for m in pattern.finditer(masked))
 
 
@@ -790,6 +804,7 @@ _REASSURANCE = cue_pattern(
     r"consider)\b[^.;!?]*?\b(?:problem|issue|concern|worry|blocker|pain)s?\b",
     r"\bnot (?:really )?(?:a factor|an obstacle)\b|\b(?:weren't|wasn't) unhappy\b",
 )
+_REASSURANCE = prefilter.start_gated(_REASSURANCE)  # same matches, tried at fewer positions
 # A hypothetical ("If FleetPilot misses the go-live, maybe we'd come back") raises nothing.
 _HYPOTHETICAL = cue_pattern(
     r"^\W*(?:(?:and|but|so|well|honestly|oh),?\s+)*(?:if|unless|once|assuming|suppose|"
@@ -797,6 +812,7 @@ _HYPOTHETICAL = cue_pattern(
     r"\b(?:we|I|you) could\b)",
     r"\bif (?:we|they|you|I) (?:ever|were to)\b|\bdown the road\b",
 )
+# HYPO_GATE
 
 
 def is_hypothetical(sentence: str) -> bool:
@@ -819,6 +835,15 @@ _KIND_PATTERNS = tuple(pattern for _, pattern in _KIND_CUES)
 _NOT_RAISED = (_REASSURANCE, _HYPOTHETICAL)
 
 
+@lru_cache(maxsize=1)
+def _kind_table() -> prefilter.GateTable:
+    """Return one gate per pattern of `_KIND_CUES`: its needle sets (`prefilter.needles`).
+
+    Bit `k` of `open(lower-cased text)` is set when `_KIND_CUES[k]` may match the text.
+    """
+    return prefilter.GateTable([prefilter.needles(pattern) for pattern in _KIND_PATTERNS])
+
+
 def _classify(sentence: str, *, learned: bool = True) -> tuple[str | None, bool]:
     """Return `classify`'s answer and whether the learned classifier gave it."""
     plain = straight_quotes(sentence)
@@ -826,11 +851,11 @@ def _classify(sentence: str, *, learned: bool = True) -> tuple[str | None, bool]
         prefilter.search(_REASSURANCE, plain) or prefilter.search(_HYPOTHETICAL, plain)
     ):
         return None, False
-    # (one scan rules out every cue of a sentence that holds none: `_cue_hit` reads `_masked`)
-    for kind, pattern in (
-        _KIND_CUES if prefilter.could_match_any(_KIND_PATTERNS, _masked(sentence)) else ()
-    ):
-        if _cue_hit(pattern, sentence):
+    # one scan of the masked text says which kinds' cues can match (`_cue_hit` reads it)
+    masked = _masked(sentence)
+    maybe = _kind_table().open(masked.lower())
+    for k, (kind, pattern) in enumerate(_KIND_CUES):
+        if maybe >> k & 1 and _masked_hit(pattern, masked):
             return kind, False
     if learned and learnable(plain):
         found = learned_kind(plain)
@@ -989,7 +1014,8 @@ def _insights(
     groups: list[tuple[str, list[Sentence]]] = []
     learned_units: set[Sentence] = set()  # read by the learned classifier, not by a cue
     previous: Sentence | None = None  # the last unclassified statement
-    units = [c for u in units for c in _mixed_clauses(u)]
+    # (only a customer's run-on sentence is split: any other stays whole)
+    units = [c for u in units for c in (_mixed_clauses(u) if u.side == "customer" else (u,))]
     for i, unit in enumerate(units):
         if unit.question:
             previous = None
@@ -1335,24 +1361,38 @@ _STATED_CUES = (COMMITMENT_CUES, _ADDRESSEE_CUE, _LETS_MEET, _DELIVERY, _HEAR_BA
 """The cues a stated commitment needs one of (`_commitment`)."""
 
 
+@lru_cache(maxsize=1)
+def _stated_table() -> prefilter.GateTable:
+    """Return one gate per pattern of `_STATED_CUES`: its needle sets (`prefilter.needles`).
+
+    Bit `k` of `open(lower-cased text)` is set when `_STATED_CUES[k]` may match the text.
+    """
+    return prefilter.GateTable([prefilter.needles(cue) for cue in _STATED_CUES])
+
+
 def _commitment(
     s: Sentence, call_date: date, known: Iterable[str], addressee: str | None = None
 ) -> ExtractedCommitment | None:
     text = clean_spoken(s.text)
     if s.question and not _TAG_QUESTION.search(text):
         return None  # a real question; "you'll send it by Monday, right?" is a statement
-    if not prefilter.could_match_any(_STATED_CUES, text):
-        return None  # (one scan for the needles of all the cues: most sentences have none)
-    if not any(prefilter.search(cue, text) for cue in _STATED_CUES):
+    # one scan for the needles of all the cues: which of them can match (most: none)
+    maybe = _stated_table().open(text.lower())
+    if not any(maybe >> k & 1 and cue.search(text) for k, cue in enumerate(_STATED_CUES)):
         return None
-    due = _best_due(text, call_date)
     found = _addressed(s, text, call_date, known, addressee)
     if found is not None:
         return found
+    # the due phrase is read only when a rule below asks for it (most cue sentences are
+    # ruled out before: the same result, without the date scans)
+    due: DueMatch | None = None
+    due_read = False
     for cue in COMMITMENT_CUES.finditer(text):
         rest = text[cue.end() :]
         if _NOT_A_COMMITMENT.match(rest) or _negated(text, cue.start()):
             continue  # "I can't promise we'll sign this quarter" (i9a: wider due dates)
+        if not due_read:
+            due, due_read = _best_due(text, call_date), True
         progressive = _PROGRESSIVE.match(cue.group()) is not None
         if due is None and (
             progressive
@@ -1378,6 +1418,10 @@ def _commitment(
             due=due.phrase if due else None,
             quote=s.text,
         )
+    if not (_DELIVERY.search(text) or _HEAR_BACK.search(text) or _LETS_MEET.search(text)):
+        return None  # (`_delivery` and `_lets_meet` each need one of these: no date to read)
+    if not due_read:
+        due = _best_due(text, call_date)
     return _delivery(s, text, due, known) or _lets_meet(s, text, due, known)
 
 
@@ -1675,6 +1719,7 @@ _DECISION = cue_pattern(
     r"\bsign[- ]?off\b|\bsigns? off\b|\bapprov\w*|\bdecision\w*|\bdecides?\b|\bfinal say\b",
     r"\bbudget holder\b|\beconomic buyer\b|\bowns? the budget\b",
 )
+_DECISION = prefilter.start_gated(_DECISION)  # same matches, tried at fewer positions
 _SENIOR = re.compile(
     r"\b(?:CEO|CFO|COO|CRO|CTO|CIO|CPO|VP|SVP|EVP|President|Chief|Head of|Director|Owner)\b"
 )
@@ -1702,15 +1747,19 @@ def _decision_makers(units: list[Sentence], customers: Iterable[str]) -> list[st
     customers = [c for c in customers if c.strip()]
     firsts = _first_names(customers)
     titles: dict[str, str] = {}
-    for s in units:
-        for _, name, title in _appositions(straight_quotes(s.text)):
+    texts = [straight_quotes(s.text) for s in units]
+    # an apposition needs a comma and a role: one needle scan of the call for the role
+    commas = [text for text in texts if "," in text]
+    for text, role in zip(commas, prefilter.could_match_each(_ROLE, commas), strict=True):
+        for _, name, title in _appositions(text) if role else ():
             full = firsts.get(name.lower(), name) if len(name.split()) == 1 else name
             titles.setdefault(full.lower(), title)
     mentions, anyone = _mention_patterns(tuple(customers))
     found: list[str] = []
-    for s in units if mentions else ():  # (nobody to mention: no sentence to read)
-        text = straight_quotes(s.text)
-        if prefilter.search(anyone, text) is None:
+    # (nobody to mention: no sentence to read)
+    named = prefilter.could_match_each(anyone, texts) if mentions else ()
+    for text, maybe in zip(texts, named, strict=False):
+        if not maybe or anyone.search(text) is None:
             continue
         decisive = _DECISION.search(text) is not None
         for full, mention in mentions.items():

@@ -43,6 +43,8 @@ __all__ = [
     "NeedleTable",
     "Scope",
     "ScopeTable",
+    "branch_needles",
+    "branch_token_needles",
     "contains_any",
     "could_match",
     "could_match_any",
@@ -560,6 +562,79 @@ def token_needles(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
         runs = [max(_TOKEN_RUN.findall(s), key=len, default="") for s in strings]
         if all(len(run) >= MIN_NEEDLE for run in runs):
             out.append(_without_extensions(frozenset(runs)))
+    return tuple(dict.fromkeys(out))
+
+
+def _top_branches(items: Any) -> list[list[Any]]:
+    """Return the item sequences of the top-level alternatives of a parsed pattern.
+
+    The last top-level item that is an alternation (bare, or in a group without flags of
+    its own) is expanded, the items around it kept in each alternative; a pattern with no
+    such item is one alternative.
+    """
+    items = list(items)
+    for k in range(len(items) - 1, -1, -1):
+        op, av = items[k]
+        inner = None
+        if op is _c.BRANCH:
+            inner = av[1]
+        elif op is _c.SUBPATTERN and not (av[1] or av[2]):
+            body = list(av[3])
+            if len(body) == 1 and body[0][0] is _c.BRANCH:
+                inner = body[0][1][1]
+        if inner is not None:
+            return [[*items[:k], *branch, *items[k + 1 :]] for branch in inner]
+    return [items]
+
+
+def branch_needles(pattern: re.Pattern[str]) -> tuple[tuple[frozenset[str], ...], ...]:
+    """Return, per top-level alternative of `pattern`, the needle sets a match by it holds.
+
+    `needles` gives sets that every match of the whole pattern holds: for an alternation,
+    the union of one set per alternative, which says little when one alternative needs a
+    common word. Here each alternative keeps its own conjunction, so a text can match only
+    when one conjunction holds (a `GateTable` of them answers for all at once). () when
+    some alternative has no needle set (every text could match).
+    """
+    try:
+        tree = _parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # noqa: BLE001 - an unreadable tree only means no gate
+        return ()
+    out: list[tuple[frozenset[str], ...]] = []
+    for branch in _top_branches(tree):
+        info = _sequence(branch)
+        sets = [
+            _without_extensions(strings)
+            for strings in dict.fromkeys((*info.required, info.exact))
+            if strings and all(len(s) >= MIN_NEEDLE or s in RARE_CHARS for s in strings)
+        ]
+        if not sets:
+            return ()
+        out.append(tuple(sets))
+    return tuple(dict.fromkeys(out))
+
+
+def branch_token_needles(pattern: re.Pattern[str]) -> tuple[tuple[frozenset[str], ...], ...]:
+    """Return, per top-level alternative of `pattern`, needle sets that hold after cleaning.
+
+    Like `token_needles`, but one conjunction per alternative (`branch_needles`) instead of
+    one for the whole pattern: a match of `pattern` in the cleaned text is a match of one
+    alternative, so the text holds a needle of every set of that alternative's
+    conjunction, each cut to its longest word. Any one conjunction holding is then a
+    necessary condition, and a much stronger one than the union `token_needles` gives
+    ("we" and "decided", or "let's" and "stick", rather than "we" or "let's" or "decided"
+    ...). () when some alternative has no needle set (every text could match).
+    """
+    out: list[tuple[frozenset[str], ...]] = []
+    for conjunction in branch_needles(pattern):
+        sets: list[frozenset[str]] = []
+        for strings in conjunction:
+            runs = [max(_TOKEN_RUN.findall(s), key=len, default="") for s in strings]
+            if all(len(run) >= MIN_NEEDLE for run in runs):
+                sets.append(_without_extensions(frozenset(runs)))
+        if not sets:
+            return ()
+        out.append(tuple(dict.fromkeys(sets)))
     return tuple(dict.fromkeys(out))
 
 
