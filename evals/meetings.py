@@ -441,6 +441,17 @@ and never tuned on: scored once before and once after."""
 HOLDOUT5_BEFORE = SALES_CALLS.parent / "sales_calls_holdout5_before.json"
 """The figures measured once on every split (holdout5 included) before round 7 changed a rule."""
 
+HOLDOUT6 = "holdout6"
+"""Eight calls (sc48-55, round 8, cq8) by a deliberately different hand: sellers of kinds no
+earlier call covers (sales engagement, revenue intelligence, CRM, security awareness, point of
+sale, conversation intelligence, rota scheduling, learning management), five of them without a
+competitor list, competitors said every way people say them next to integrations, the
+customer's customers and suppliers, places, teams and people. Written and labelled before
+round 8 changed any rule, and never tuned on: scored once before and once after."""
+
+HOLDOUT6_BEFORE = SALES_CALLS.parent / "sales_calls_holdout6_before.json"
+"""The figures measured once on every split (holdout6 included) before round 8 changed a rule."""
+
 
 def sales_calls_eval(llm: Any = None) -> dict[str, Any]:
     """Score every labelled sales call; micro-average per split and overall.
@@ -459,6 +470,7 @@ def sales_calls_eval(llm: Any = None) -> dict[str, Any]:
         TUNE_SPOKEN: micro([c for c in calls if c["split"] == TUNE_SPOKEN]),
         HOLDOUT4: micro([c for c in calls if c["split"] == HOLDOUT4]),
         HOLDOUT5: micro([c for c in calls if c["split"] == HOLDOUT5]),
+        HOLDOUT6: micro([c for c in calls if c["split"] == HOLDOUT6]),
         "all": micro(calls),
     }
 
