@@ -88,6 +88,13 @@ ALL_CATEGORIES = (
     "data_protection",
     "field_service",
     "fleet_routing",
+    "e_signature",
+    "procurement",
+    "observability",
+    "help_desk",
+    "cpq",
+    "data_warehouse",
+    "surveys",
 )
 """Every category of the bundled lexicon; the others are used when a policy names them, and
 any vendor of any category when the policy tracks it by name (its products come with it)."""
@@ -266,7 +273,8 @@ def vendor_lexicon(policy: Policy) -> list[Vendor]:
 
 # --- context patterns -------------------------------------------------------------------------
 
-_V = r"(?P<v>[A-Z][\w&'.-]*[A-Za-z0-9](?:[ -][A-Z][\w&-]*[A-Za-z0-9]){0,2})"
+_V = r"(?P<v>(?:[A-Z]|\d+[A-Z])[\w&'.-]*[A-Za-z0-9](?:[ -][A-Z][\w&-]*[A-Za-z0-9]){0,2})"
+"""A vendor name: capitalised words, or a word of digits and then a capital ("360Learning")."""
 _VL = r"(?P<v>[a-z][a-z0-9-]{3,})"
 
 _STRONG_BEFORE = (
@@ -281,13 +289,21 @@ _STRONG_BEFORE = (
     # replacement and evaluation verbs said of a product (round 6)
     r"|(?:tried|trying|tested|testing|demoed|demoing|trialed|trialled)(?: out)?"
     r"|(?:ditched|ditching|dumped|dumping|cancel+ed|cancel+ing|churned from|got rid of)"
+    # round 8: benchmarks, shortlists, the incumbent, and a contract said with its vendor
+    r"|benchmark\w*(?: \w+){0,3} (?:against|with|to)|(?:tested|testing|measured|stacked|up)"
+    r"(?: \w+){0,2} against|shortlist(?:ed|ing)|(?:binned|binning|scrapped|scrapping)"
+    r"|(?:the )?incumbent(?: vendor| provider| supplier| system| tool)?(?: is| was|,)"
+    r"|(?:contract|agreement|subscription|licen[cs]e|renewal|deal) (?:with|from)"
 )
 _STRONG_AFTER = (
     r"(?:has|have|had|is|are|was|were)?\s*(?:also |just |already |now |even )*"
     r"(?:quoted|offered|pitched|pitching|bundled|bundling|sent us|offering|"
     r"(?:came|come|coming) in (?:at|under|lower|cheaper|below|about|around|way)|"
     r"sharpened|undercut|discounted|proposed|gave us|given us|cheaper|priced|is cheaper|"
-    r"are cheaper)\b"
+    r"are cheaper|"
+    # round 8: "X is giving us a discount", "X is the incumbent"
+    r"(?:giving|given|gave) us (?:a |an |some |their |the )?(?:\w+ )?"
+    r"(?:discount|deal|price|offer|quote|trial|rate)|(?:the|our) incumbent)\b"
 )
 _THE_V_NOUN = (
     r"(?:quote|quotes|proposal|offer|bid|pricing|price|contract|renewal|pilot|trial|demo|"
@@ -323,6 +339,29 @@ _LEAVING = re.compile(
     r"(?:switch|mov|migrat|replac|rip|leav|ditch|dump|cancel|get rid|got rid)", re.I
 )
 _WON = re.compile(r"\b(?:won|win|winning|landed|awarded|bid(?:ding)? on|for)\s+$", re.I)
+_DEAL_NOUN = re.compile(r"\b(?:contract|agreement|deal)\b", re.I)
+_CUSTOMER_DEAL = re.compile(
+    # "our biggest account is the Pret contract", "a contract with Costa to supply": a contract
+    # the customer holds with its own customer, not one with a vendor
+    r"\b(?:won|win|winning|landed|awarded|biggest|largest|clients?|customers?|accounts?"
+    r"|suppl(?:y|ies|ying)|deliver\w*|tender\w*|sell(?:s|ing)? to|franchisees?)\b",
+    re.I,
+)
+_NAME_GOES_ON = re.compile(r" (?:[A-Z][a-z]|&)")
+"""A capitalised word after a lexicon name that is an everyday word: another name ("Apollo
+Hospitals", "Square Mile"), not the vendor."""
+
+
+@lru_cache(maxsize=256)
+def _person_cues(name: str) -> re.Pattern[str]:
+    """Return the cues that a one-word name is a person's: addressed, or quoted as speaking."""
+    n = re.escape(name)
+    return re.compile(
+        rf"\b(?i:thanks|thank you|cheers|sorry|hi|hey|hello|bye|please|ask|me|I'm|I am)"
+        rf"\s?,?\s?{n}\b|\b{n}\s?,?\s?(?i:said|says|told|tells|mentioned|pointed out|thinks"
+        r"|thought|reckons|suggested|explained|could you|can you|would you|you could)\b"
+    )
+
 
 # Round 7 (issue 9): the same kinds of evidence said in other ways, each a class of phrasing.
 _PAST_BEFORE = (
@@ -332,11 +371,13 @@ _PAST_BEFORE = (
 )
 _PAST_HAD = re.compile(
     # "we had X until last summer", "they had X for three years"
-    rf"\b(?i:we|they)(?:'d| had)? had {_V} (?i:for|until|till|before|back in|in (?:19|20)\d\d)\b"
+    rf"\b(?i:we|they)(?:'d| had)? had {_V} (?i:for|until|till|before|back in|at|in (?:19|20)\d\d)\b"
 )
 _PAST_AFTER = (
     r"(?:was|were|is) (?:our|their|the) (?:old|previous|last|first|former|original) "
     r"(?:system|tool|provider|vendor|platform|software|solution|app|supplier)"
+    # round 8: "X got ditched", "X was scrapped"
+    r"|(?:got|was|were|has been|have been) (?:ditched|dumped|binned|scrapped|cancell?ed|retired)"
 )
 _OFFER_AFTER = (
     # an offer or approach said with other verbs: "X made us an offer", "X reached out"
@@ -349,6 +390,13 @@ _OFFER_AFTER = (
     r"|(?:came|come|coming|were|was) (?:in|by|over|here) (?:and|to) (?:did |do |gave |give )?"
     r"(?:a |us a |their )?(?:demo|pitch|presentation)"
     r"|(?:did|gave|ran|showed) us (?:a|their) (?:demo|pitch|presentation)"
+    # round 8: "X did a demo for us", "X keeps emailing me", "X is in the mix"
+    r"|(?:did|gave|ran|held|showed|do|give)(?: us)? (?:a|an|one|their|the)(?: \w+)? "
+    r"(?:demo|pitch|presentation|trial|pilot|poc|walk-?through)"
+    r"|keeps? (?:emailing|calling|ringing|phoning|chasing|pinging|messaging)"
+    r"|(?:has|have|had|'s|'ve) been (?:ringing|phoning|following up|in touch)"
+    r"|(?:is|are|was|were) (?:also |still )?(?:in the (?:mix|running|frame)"
+    r"|on (?:the|our) (?:short ?list|list))"
 )
 _OFFER_BEFORE = (
     r"(?:poc|proof of concept|bake-?off|shoot-?out) (?:with|of|on)"
@@ -375,9 +423,11 @@ _CONTEXT: tuple[tuple[re.Pattern[str], float, str], ...] = (
     (re.compile(rf"(?<![\w']){_V},? (?:{_OFFER_AFTER})"), STRONG, "after"),
     (re.compile(rf"\b(?i:{_OFFER_BEFORE}),? {_V}"), STRONG, "before"),
     (_WHAT_DOES, WEAK, "comparison"),
+    # round 8: "an X-style setup", "something X-like"
+    (re.compile(rf"(?<![\w'-]){_V}-(?:style|like|type|esque)\b"), WEAK, "comparison"),
     (re.compile(rf"\b(?i:{_PAST_BEFORE}),? {_V}"), WEAK, "past"),
     (_PAST_HAD, WEAK, "past"),
-    (re.compile(rf"(?<![\w']){_V},? {_PAST_AFTER}"), WEAK, "past"),
+    (re.compile(rf"(?<![\w']){_V},? (?:{_PAST_AFTER})"), WEAK, "past"),
     (re.compile(rf"\b(?i:{_WEAK_BEFORE}) {_V}"), WEAK, "incumbent"),
     (_RUN_ON, WEAK, "incumbent"),
     (re.compile(rf"(?<![\w']){_V}(?:'s)? (?i:{_PAID_NOUN})"), WEAK, "incumbent"),
@@ -455,8 +505,13 @@ _GENERIC_TOOLS = frozenset(
     """excel outlook google gmail sheets word teams zoom slack whatsapp dropbox sharepoint
     powerpoint office microsoft ipad ipads iphone iphones android gps erp crm sap oracle
     tablets tablet paper email text texts radio fedex ups usps dhl amazon uber linkedin
-    windows mac apple docusign it hr chrome safari firefox""".split()
+    windows mac apple docusign it hr chrome safari firefox
+    bluetooth wifi wi-fi usb hdmi linux unix infrared infra-red lcd led tft oled velcro lego
+    pdf html java javascript python sql ios paint paintbrush notepad youtube facebook instagram
+    twitter tiktok wikipedia netflix spotify skype""".split()
 )
+"""Everyday tools, consumer products, technologies and standards: never a competing vendor
+unless a policy tracks or adds one (`allowed`)."""
 _LOWER_STOP = frozenset(
     """they them their there these those this that what which who people drivers customers
     team guys folks company vendor vendors someone everybody everyone nobody price prices
@@ -507,7 +562,32 @@ def _person(name: str, aliases: dict[str, str], canonical: dict[str, str]) -> bo
     if key in aliases or key in canonical:
         return False
     words = name.upper().split()
-    return len(words) in (1, 2) and words[0] in _first_names()
+    if len(words) not in (1, 2):
+        return False
+    return words[0] in _first_names() or words[0] in _short_names()
+
+
+@lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    """Return the shipped place names, upper case (`data/place_names.txt`, from GeoNames)."""
+    text = resources.files("sales_operator").joinpath("data/place_names.txt").read_text("utf-8")
+    return frozenset(line.upper() for line in text.splitlines() if line and line[0] != "#")
+
+
+def _place(name: str, aliases: dict[str, str], canonical: dict[str, str]) -> bool:
+    """Whether a name found only by its context is a place's ("the Leeds guys").
+
+    A city or town of 15,000 people or more, a country, a US state or a continent; lexicon
+    and tracked names never are (a vendor named like a city is missed unless listed).
+    """
+    key = name_key(name)
+    return key not in aliases and key not in canonical and name.upper() in _places()
+
+
+@lru_cache(maxsize=1)
+def _short_names() -> frozenset[str]:
+    """Return the short forms of the census first names: "Steph" (Stephanie), "Theo"."""
+    return frozenset(n[:k] for n in _first_names() for k in range(4, len(n)))
 
 
 def _trim(raw: str) -> str:
@@ -776,6 +856,19 @@ def find_vendors(
         )
 
     found: list[tuple[int, str, float, str]] = []  # (sentence index, name, confidence, how)
+    said: dict[str, bool] = {}
+    joined: list[str] = []
+
+    def addressed(name: str) -> bool:
+        """Whether a one-word name is addressed or quoted as a person somewhere on the call."""
+        if " " in name or name_key(name) in aliases or name_key(name) in canonical:
+            return False
+        if name not in said:
+            if not joined:
+                joined.append("\n".join(cleaned))
+            said[name] = _person_cues(name).search(joined[0]) is not None
+        return said[name]
+
     lexicon = _compiled(tuple(vendors))
     lexicon_any = _any_alias(tuple(vendors))
     folding = _folded_keys(tuple(vendors))
@@ -817,6 +910,10 @@ def find_vendors(
                     continue  # "we use QuickBooks for billing": a tool for another job
                 if kind == "noun" and _WON.search(text[: m.start()]):
                     continue  # "we won the Northside Health contract": their customer
+                if _DEAL_NOUN.search(m.group(0)) and _CUSTOMER_DEAL.search(
+                    text[: m.start()] + " " + text[m.end() :]
+                ):
+                    continue  # "our biggest account is the Pret contract": their customer
                 if (
                     kind == "before"
                     and _LEAVING.match(text, m.start())
@@ -824,8 +921,10 @@ def find_vendors(
                 ):
                     integration.add(name_key(known(name)))
                     continue  # "we'll never move off Epicor": kept, not replaced
-                if _person(name, aliases, canonical):
+                if _person(name, aliases, canonical) or addressed(name):
                     continue  # "Mark reached out", "a call with Craig": someone, not a vendor
+                if _place(name, aliases, canonical):
+                    continue  # "the Leeds guys", "the Halifax contract": a place
                 has_context = True  # a frame: lexicon names in this sentence have context
                 name = known(name)
                 found.append((i, name, confidence, f"context:{kind}"))
@@ -840,6 +939,8 @@ def find_vendors(
                     name
                     and allowed(name)
                     and not _person(name, aliases, canonical)
+                    and not addressed(name)
+                    and not _place(name, aliases, canonical)
                     and _has_context(rest)
                 ):
                     found.append((i, known(name), STRONG, "context:talking-to"))
@@ -859,6 +960,8 @@ def find_vendors(
         for vendor, pattern, common in lexicon:
             if pattern.search(text) is None or not allowed(vendor.name):
                 continue
+            if common and all(_NAME_GOES_ON.match(text, h.end()) for h in pattern.finditer(text)):
+                continue  # "the Apollo Hospitals contract": another name that starts alike
             if (common or vendor.framed) and not has_context:
                 continue
             if vendor.framed:
@@ -903,6 +1006,7 @@ def find_vendors(
                         or word in _LOWER_STOP
                         or word in _GENERIC_TOOLS
                         or not allowed(word)
+                        or _place(word, aliases, canonical)
                     ):
                         continue
                     lower.setdefault(word, []).append(i)
