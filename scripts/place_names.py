@@ -38,7 +38,7 @@ def main() -> None:
         "people, countries, US states, continents; written by scripts/place_names.py\n"
     )
     OUT.write_text(header + "\n".join(names) + "\n", "utf-8")
-    print(f"wrote {len(names)} names to {OUT}")
+    print(f"wrote {len(names)} names to {OUT}")  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -211,9 +211,19 @@ def test_a_person_addressed_on_the_call_is_not_a_vendor() -> None:
     assert _names(_analyze(alone, _policy(competitors=[]))) == {"Rajware"}
 
 
-def test_short_forms_of_first_names_are_people() -> None:
-    text = "Bo Park: Steph gave us a demo of the new remote yesterday.\n"
+def test_a_short_first_name_addressed_on_the_call_is_a_person() -> None:
+    # "Steph" is in no census list; being addressed at the end of a sentence says who it is
+    text = "\n".join(
+        [
+            "Ana Ruiz: Why don't you go next, Steph.",
+            "Bo Park: Steph has given us a demo of the new remote.",
+            "Cy Dunn: And then Steph did a second presentation on the buttons.",
+        ]
+    )
     assert _names(_analyze(text, _policy(competitors=[]))) == set()
+    # a vendor that gives a demo is still one
+    vendor = "Bo Park: Stephenson Labs has given us a demo of the new remote.\n"
+    assert _names(_analyze(vendor, _policy(competitors=[]))) == {"Stephenson Labs"}
 
 
 def test_a_listed_competitors_category_is_the_sellers_market() -> None:
@@ -252,3 +262,21 @@ def test_lexicon_categories_are_real_and_checked() -> None:
     assert len(every) >= 60 and all(v.name.strip() for v in every)
     with pytest.raises(PolicyError, match="unknown vendor lexicon categories"):
         lexicon(["point_of_sale"])
+
+
+def test_lower_case_lexicon_words_in_a_buying_frame() -> None:
+    """Speech-to-text in lower case: a lexicon name that is an everyday word counts only in
+    a frame (a contract with, came in cheaper, benchmarked against), never as the word."""
+    text = "\n".join(
+        [
+            "Ana Ruiz: so how do you review calls today",
+            "Bo Park: honestly our contract with fathom ends in may",
+            "Bo Park: and grain came in cheaper than the rest of them",
+            "Cy Dunn: we also benchmarked against momentum for a week",
+            "Cy Dunn: the momentum in the team is good though",
+            "Ana Ruiz: okay thanks both",
+        ]
+    )
+    hits = _analyze(text, _policy(competitors=[])).competitors
+    assert {h.tracker for h in hits} == {"Fathom", "Grain", "Momentum"}
+    assert not any("in the team" in h.quote.text for h in hits)

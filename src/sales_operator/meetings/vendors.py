@@ -360,6 +360,7 @@ def _person_cues(name: str) -> re.Pattern[str]:
         rf"\b(?i:thanks|thank you|cheers|sorry|hi|hey|hello|bye|please|ask|me|I'm|I am)"
         rf"\s?,?\s?{n}\b|\b{n}\s?,?\s?(?i:said|says|told|tells|mentioned|pointed out|thinks"
         r"|thought|reckons|suggested|explained|could you|can you|would you|you could)\b"
+        rf"|, ?{n} ?[.?!]"  # "why don't you go next, Steph."
     )
 
 
@@ -392,7 +393,7 @@ _OFFER_AFTER = (
     r"|(?:did|gave|ran|showed) us (?:a|their) (?:demo|pitch|presentation)"
     # round 8: "X did a demo for us", "X keeps emailing me", "X is in the mix"
     r"|(?:did|gave|ran|held|showed|do|give)(?: us)? (?:a|an|one|their|the)(?: \w+)? "
-    r"(?:demo|pitch|presentation|trial|pilot|poc|walk-?through)"
+    r"(?:demo|trial|pilot|poc|walk-?through)"
     r"|keeps? (?:emailing|calling|ringing|phoning|chasing|pinging|messaging)"
     r"|(?:has|have|had|'s|'ve) been (?:ringing|phoning|following up|in touch)"
     r"|(?:is|are|was|were) (?:also |still )?(?:in the (?:mix|running|frame)"
@@ -564,7 +565,7 @@ def _person(name: str, aliases: dict[str, str], canonical: dict[str, str]) -> bo
     words = name.upper().split()
     if len(words) not in (1, 2):
         return False
-    return words[0] in _first_names() or words[0] in _short_names()
+    return words[0] in _first_names()
 
 
 @lru_cache(maxsize=1)
@@ -582,12 +583,6 @@ def _place(name: str, aliases: dict[str, str], canonical: dict[str, str]) -> boo
     """
     key = name_key(name)
     return key not in aliases and key not in canonical and name.upper() in _places()
-
-
-@lru_cache(maxsize=1)
-def _short_names() -> frozenset[str]:
-    """Return the short forms of the census first names: "Steph" (Stephanie), "Theo"."""
-    return frozenset(n[:k] for n in _first_names() for k in range(4, len(n)))
 
 
 def _trim(raw: str) -> str:
@@ -654,7 +649,9 @@ _FRAME_BEFORE = re.compile(
 _FRAME_AFTER = re.compile(
     r"^(?:'s)? (?i:licen[cs]es?|seats|contract|renewal|subscription|pricing|price|quote|proposal"
     r"|guys|people|team|reps?"
-    r"|(?:has |have |had |is |are |was )?(?:quoted|pitched|offered|cheaper))\b"
+    r"|(?:has |have |had |is |are |was )?(?:quoted|pitched|offered|cheaper)"
+    # round 8: "grain came in cheaper", "fathom is giving us a discount"
+    r"|(?:came|come|comes|coming) in (?:at|under|lower|cheaper|below)|(?:is |are )?giving us)\b"
 )
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9&;]*(?:\.[a-z]{2,3}\b)?")
 
@@ -809,9 +806,9 @@ def find_vendors(
         min_confidence: Names whose best mention is below this are dropped.
     """
     units = list(units)
-    cleaned = [clean_spoken(s.text) for s in units]
     canonical = {name_key(t): t for t in tracked}
     parts = _without_parent(tuple(canonical.values()))
+    cleaned = [clean_spoken(s.text) for s in units]
     # every pattern below reads these texts only; one scan tells which could match in them
     scope = prefilter.ScopeTable(
         cleaned,
