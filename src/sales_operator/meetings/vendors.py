@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -290,10 +290,10 @@ _STRONG_BEFORE = (
     r"|(?:tried|trying|tested|testing|demoed|demoing|trialed|trialled)(?: out)?"
     r"|(?:ditched|ditching|dumped|dumping|cancel+ed|cancel+ing|churned from|got rid of)"
     # round 8: benchmarks, shortlists, the incumbent, and a contract said with its vendor
-    r"|benchmark\w*(?: \w+){0,3} (?:against|with|to)|(?:tested|testing|measured|stacked|up)"
-    r"(?: \w+){0,2} against|shortlist(?:ed|ing)|(?:binned|binning|scrapped|scrapping)"
-    r"|(?:the )?incumbent(?: vendor| provider| supplier| system| tool)?(?: is| was|,)"
-    r"|(?:contract|agreement|subscription|licen[cs]e|renewal|deal) (?:with|from)"
+    r"|benchmark\w*(?: \w+){0,3} (?:against|with|to)|(?:tested|testing|measured|stacked)"
+    r"(?: \w+){0,2} against|up against|shortlist(?:ed|ing)|(?:binned|binning|scrapped|scrapping)"
+    r"|incumbent(?: vendor| provider| supplier| system| tool)?(?: is| was|,)"
+    r"|(?:contract|agreement|subscription|licen[cs]e|renewal) (?:with|from)"
 )
 _STRONG_AFTER = (
     r"(?:has|have|had|is|are|was|were)?\s*(?:also |just |already |now |even )*"
@@ -774,9 +774,29 @@ _FRAMES: tuple[re.Pattern[str], ...] = (
 """The frame patterns `find_vendors` tries on each sentence (behind `_gate`)."""
 
 
+_GATED: tuple[re.Pattern[str], ...] = (*_FRAMES, _OWN_COMPANY)
+"""The patterns `_gate` answers for (the frames, and the customer's own company)."""
+
+
 @lru_cache(maxsize=1)
 def _gate() -> tuple[_Gate, dict[int, int]]:
-    return _Gate(_FRAMES), {id(p): 1 << n for n, p in enumerate(_FRAMES)}
+    return _Gate(_GATED), {id(p): 1 << n for n, p in enumerate(_GATED)}
+
+
+@lru_cache(maxsize=1)
+def _gated() -> frozenset[int]:
+    """Return the ids of the `_FRAMES` patterns whose `_gate` bit is their whole prefilter.
+
+    A pattern of `_GATED` with one needle set (or none): its bit is set exactly when
+    `prefilter.could_match` would say yes, so a sentence the gate lets through is searched
+    directly, without a second scan for the same needles.
+    """
+    return frozenset(id(p) for p in _GATED if len(prefilter.needles(p)) <= 1)
+
+
+def _matches(pattern: re.Pattern[str], text: str, gated: frozenset[int]) -> Iterator[re.Match[str]]:
+    """Return `pattern`'s matches in `text`, a sentence `_gate` has let through for it."""
+    return pattern.finditer(text) if id(pattern) in gated else prefilter.finditer(pattern, text)
 
 
 _SCOPED: tuple[re.Pattern[str], ...] = (_OWN_COMPANY, *_FRAMES, *_LOWER)
@@ -822,12 +842,14 @@ def find_vendors(
     )
     banned = {name_key(w) for n in [*excluded, *account_names] for w in [n, *n.split()] if w}
     banned |= {name_key(n) for n in not_competitors}
+    # one scan per sentence tells which of the frame patterns could match in it
+    gate, bit = _gate()
+    gated = _gated()
+    masks = [gate.scan(text) for text in cleaned]
     # "here at Nordkap Foods": the customer's (or our) own company
-    # (the needles of every sentence found in one scan)
-    live = scope.live(_OWN_COMPANY)
-    own = prefilter.could_match_each(_OWN_COMPANY, cleaned) if live else [False] * len(cleaned)
-    for text, could in zip(cleaned, own, strict=True):
-        for m in _OWN_COMPANY.finditer(text) if could else ():
+    own = bit[id(_OWN_COMPANY)] if scope.live(_OWN_COMPANY) else 0
+    for text, mask in zip(cleaned, masks, strict=True):
+        for m in _matches(_OWN_COMPANY, text, gated) if mask & own else ():
             name = _trim(m.group("v"))
             if name:
                 banned.add(name_key(name))
@@ -873,7 +895,6 @@ def find_vendors(
     strong_count: dict[str, int] = {}
     # asked once, not per sentence (hashing a compiled pattern hashes its whole code); a
     # pattern with no needle anywhere in the call (`scope.live`) is not tried on any sentence
-    gate, bit = _gate()  # one scan per sentence tells which of these patterns could match
     context = [
         (pattern, confidence, kind, pattern in _CUE_FIRST, bit[id(pattern)])
         for pattern, confidence, kind in _CONTEXT
@@ -887,17 +908,19 @@ def find_vendors(
         if scope.live(p)
     ]
     any_lexicon = bool(lexicon) and scope.live(lexicon_any)
-    for i, text in enumerate(cleaned):
-        maybe = gate.scan(text)
+    frames = 0  # the bits of every frame pattern tried below (most sentences hold none)
+    for *_, needs in context:
+        frames |= needs
+    for i, (text, maybe) in enumerate(zip(cleaned, masks, strict=True)):
         has_context = bool(maybe & any_context) and _has_context(text)
-        for pattern, confidence, kind, needs_cue, needs in context:
+        for pattern, confidence, kind, needs_cue, needs in context if maybe & frames else ():
             if not maybe & needs or (not has_context and needs_cue):
                 continue
             if pattern is _RUN_ON:
                 if _RUN_GATE.search(text) is None:
                     continue
                 has_context = True  # for the lexicon below ("we run it all on sales force")
-            for m in prefilter.finditer(pattern, text):
+            for m in _matches(pattern, text, gated):
                 raw = m.group("v").replace("'s", "")
                 # "on Workforce Now": a product whose name ends in a word _trim drops
                 name = raw if name_key(raw) in aliases else _trim(raw)
@@ -929,7 +952,7 @@ def find_vendors(
                     strong_count[name] = strong_count.get(name, 0) + 1
         # "talking to LinenLogix too": only with a price cue
         for pattern, needs in talking:
-            for m in prefilter.finditer(pattern, text) if maybe & needs else ():
+            for m in _matches(pattern, text, gated) if maybe & needs else ():
                 name = _trim(m.group("v"))
                 rest = text[: m.start()] + text[m.end() :]
                 if (
@@ -942,7 +965,7 @@ def find_vendors(
                 ):
                     found.append((i, known(name), STRONG, "context:talking-to"))
         for pattern, needs in integrations:
-            for m in prefilter.finditer(pattern, text) if maybe & needs else ():
+            for m in _matches(pattern, text, gated) if maybe & needs else ():
                 integration.add(name_key(known(_trim(m.group("v")))))
         if vendors and has_context:  # "we've been running sales force", "we use fireflies"
             for vendor, _, _ in _folded(text, *folding):
