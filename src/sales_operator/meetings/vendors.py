@@ -637,9 +637,14 @@ def _any_alias(vendors: tuple[Vendor, ...]) -> re.Pattern[str]:
 
 
 def _lower_case_call(units: Sequence[Sentence]) -> bool:
-    starts = [s.text.lstrip("\"'([- ")[:1] for s in units if s.text.strip()]
-    letters = [c for c in starts if c.isalpha()]
-    return len(letters) >= 5 and sum(c.islower() for c in letters) / len(letters) >= 0.6
+    """Whether most sentences (60 %, of five or more) start with a lower-case letter."""
+    letters = lower = 0
+    for s in units:  # (a blank text starts with no letter: it counts for neither)
+        c = s.text.lstrip("\"'([- ")[:1]
+        if c.isalpha():
+            letters += 1
+            lower += c.islower()
+    return letters >= 5 and lower / letters >= 0.6
 
 
 _FRAME_BEFORE = re.compile(
