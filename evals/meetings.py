@@ -702,8 +702,7 @@ def _round5_parts(result: dict[str, Any]) -> list[str]:
 def _round7_parts(result: dict[str, Any]) -> list[str]:
     """Return the round-7 (cq) paragraphs: holdout5 and every split, before -> now."""
     before7 = _load(HOLDOUT5_BEFORE)
-    golds = load_gold(SALES_CALLS / "gold.jsonl")
-    ids = [g["call_id"] for g in golds if g["split"] == HOLDOUT5]
+    ids = _split_ids(HOLDOUT5)
     if not ids:
         return []
     parts = [
@@ -729,19 +728,19 @@ def _round7_parts(result: dict[str, Any]) -> list[str]:
         (HOLDOUT2, "holdout2 (sc15-20)"),
         ("tune", "tune (sc01-14)"),
     )
-    fields = ("competitors", "commitments", "commitments_due")
-    parts.append(
-        _before_now(splits, before7, "before round 7", result, fields)
-        + "\n\nCells: precision / recall / F1 (matched/predicted/gold), micro-averaged."
-    )
+    parts.append(_competitor_table(splits, before7, "before round 7", result))
     return parts
+
+
+def _split_ids(split: str) -> list[str]:
+    """Return the call ids of one split of the labelled sales calls."""
+    return [g["call_id"] for g in load_gold(SALES_CALLS / "gold.jsonl") if g["split"] == split]
 
 
 def _round8_parts(result: dict[str, Any]) -> list[str]:
     """Return the round-8 (cq8) paragraphs: holdout6, holdout4 and every split, before -> now."""
     before8 = _load(HOLDOUT6_BEFORE)
-    golds = load_gold(SALES_CALLS / "gold.jsonl")
-    ids = [g["call_id"] for g in golds if g["split"] == HOLDOUT6]
+    ids = _split_ids(HOLDOUT6)
     if not ids:
         return []
     parts = [
@@ -780,12 +779,19 @@ def _round8_parts(result: dict[str, Any]) -> list[str]:
         (HOLDOUT2, "holdout2 (sc15-20)"),
         ("tune", "tune (sc01-14)"),
     )
+    parts.append(_competitor_table(splits, before8, "before round 8", result))
+    return parts
+
+
+def _competitor_table(
+    splits: tuple[tuple[str, str], ...], before: dict[str, Any], when: str, result: dict[str, Any]
+) -> str:
+    """Return the competitor and commitment figures of `splits`, `when` and now, as a table."""
     fields = ("competitors", "commitments", "commitments_due")
-    parts.append(
-        _before_now(splits, before8, "before round 8", result, fields)
+    return (
+        _before_now(splits, before, when, result, fields)
         + "\n\nCells: precision / recall / F1 (matched/predicted/gold), micro-averaged."
     )
-    return parts
 
 
 # --- QMSum / AMI talk ratios -------------------------------------------------------------------
