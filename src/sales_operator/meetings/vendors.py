@@ -43,6 +43,19 @@ company (`account_names`, and names said as "here at X", "we at X", "our team at
 a name that the call only treats as a system to integrate with ("writes back into
 HubSpot", "the Epicor connector") or to keep ("X stays", "X is not going anywhere", "we'll
 keep X for payroll") without a strong buying context.
+
+Round 8 (issue 9) adds, each a class of phrasing: "benchmarked against X", "up against X",
+"shortlisted X", "binned X", "X is the incumbent" / "the incumbent is X", "our contract
+(agreement, subscription, licence, renewal) with X", "X is giving us a discount", "X did a
+demo for us", "X keeps emailing me", "X is in the mix", "an X-style setup", "X got ditched",
+"they had X at head office", and names led by digits ("360Learning"); and never reports
+places (GeoNames cities of 15,000+ people, countries, US states: `data/place_names.txt`),
+a name the call addresses or quotes as a person ("thanks, Raj", "as Raj pointed out"),
+technologies and consumer products ("Bluetooth", "Linux"), a contract the customer holds
+with its own customer ("our biggest account is the Pret contract") or a longer name that
+starts with an everyday-word lexicon name ("Apollo Hospitals"). The lexicon gains the
+e-signature, procurement, observability, help desk, CPQ, data warehouse and survey
+categories.
 """
 
 from __future__ import annotations
