@@ -202,10 +202,12 @@ def test_a_person_addressed_on_the_call_is_not_a_vendor() -> None:
         [
             "Ana Ruiz: Then we start with a presentation from Raj.",
             "Bo Park: Thanks, Raj, that was useful.",
-            "Cy Dunn: As Raj pointed out, the buttons are too small.",
+            "Cy Dunn: Raj, could you send the slides round?",
+            "Cy Dunn: The guys from Plannerly said six weeks, and Sorry, Deputy quoted us.",
         ]
     )
-    assert _names(_analyze(text, _policy(competitors=[]))) == set()
+    # Raj is someone; a vendor that "said" something, or follows "Sorry,", is still one
+    assert _names(_analyze(text, _policy(competitors=[]))) == {"Plannerly", "Deputy"}
     # the same context with no sign of a person: a vendor
     alone = "Ana Ruiz: Then we start with a presentation from Rajware.\n"
     assert _names(_analyze(alone, _policy(competitors=[]))) == {"Rajware"}

@@ -50,7 +50,7 @@ Round 8 (issue 9) adds, each a class of phrasing: "benchmarked against X", "up a
 demo for us", "X keeps emailing me", "X is in the mix", "an X-style setup", "X got ditched",
 "they had X at head office", and names led by digits ("360Learning"); and never reports
 places (GeoNames cities of 15,000+ people, countries, US states: `data/place_names.txt`),
-a name the call addresses or quotes as a person ("thanks, Raj", "as Raj pointed out"),
+a name the call addresses as a person ("thanks, Raj.", "Raj, could you ..."),
 technologies and consumer products ("Bluetooth", "Linux"), a contract the customer holds
 with its own customer ("our biggest account is the Pret contract") or a longer name that
 starts with an everyday-word lexicon name ("Apollo Hospitals"). The lexicon gains the
@@ -367,12 +367,16 @@ Hospitals", "Square Mile"), not the vendor."""
 
 @lru_cache(maxsize=256)
 def _person_cues(name: str) -> re.Pattern[str]:
-    """Return the cues that a one-word name is a person's: addressed, or quoted as speaking."""
+    """Return the cues that a one-word name is a person's: addressed on the call.
+
+    "Thanks, Raj." "Hi, me Raj, again." "Raj, could you send it?" "Go next, Steph." Not
+    "X said" or "X told us": a vendor says and tells too ("the guys from X said").
+    """
     n = re.escape(name)
     return re.compile(
-        rf"\b(?i:thanks|thank you|cheers|sorry|hi|hey|hello|bye|please|ask|me|I'm|I am)"
-        rf"\s?,?\s?{n}\b|\b{n}\s?,?\s?(?i:said|says|told|tells|mentioned|pointed out|thinks"
-        r"|thought|reckons|suggested|explained|could you|can you|would you|you could)\b"
+        rf"\b(?i:thanks|thank you|cheers|sorry|hi|hey|hello|bye|please|me|I'm|I am)"
+        rf"\s?,?\s?{n}\s?(?:[,.?!]|$)"
+        rf"|\b{n}\s?,?\s?(?i:could you|can you|would you|you could)\b"
         rf"|, ?{n} ?[.?!]"  # "why don't you go next, Steph."
     )
 
@@ -897,7 +901,7 @@ def find_vendors(
     joined: list[str] = []
 
     def addressed(name: str) -> bool:
-        """Whether a one-word name is addressed or quoted as a person somewhere on the call."""
+        """Whether a one-word name is addressed as a person somewhere on the call."""
         if " " in name or name_key(name) in aliases or name_key(name) in canonical:
             return False
         if name not in said:
