@@ -365,6 +365,10 @@ _NAME_GOES_ON = re.compile(r" (?:[A-Z][a-z]|&)")
 Hospitals", "Square Mile"), not the vendor."""
 
 
+_CUE_REACH = 16
+"""More characters than any `_person_cues` cue holds before the name."""
+
+
 @lru_cache(maxsize=256)
 def _person_cues(name: str) -> re.Pattern[str]:
     """Return the cues that a one-word name is a person's: addressed on the call.
@@ -907,7 +911,15 @@ def find_vendors(
         if name not in said:
             if not joined:
                 joined.append("\n".join(cleaned))
-            said[name] = _person_cues(name).search(joined[0]) is not None
+            text, cues, hit = joined[0], _person_cues(name), False
+            # every cue starts at most `_CUE_REACH` characters before the name: try a
+            # match at those places only, around each place the name is said
+            at = text.find(name)
+            while at >= 0 and not hit:
+                starts = range(max(0, at - _CUE_REACH), at + 1)
+                hit = any(cues.match(text, start) is not None for start in starts)
+                at = text.find(name, at + 1)
+            said[name] = hit
         return said[name]
 
     lexicon = _compiled(tuple(vendors))
