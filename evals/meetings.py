@@ -757,7 +757,7 @@ def _round8_parts(result: dict[str, Any]) -> list[str]:
         "words; Google Meet, Teams and Zoom VTT, JSON, headed, Otter, lower-case plain and "
         "bracket-timed formats; commitments with their due phrases. Every split was measured "
         f"once on unchanged rules (`datasets/{HOLDOUT6_BEFORE.name}`) before the competitor "
-        "rules changed by class: more context cues, people (addressed or quoted on the call), "
+        "rules changed by class: more context cues, people (addressed on the call), "
         "places (GeoNames' cities of 15,000+, countries, US states), technologies and "
         "standards, contracts the customer holds with its own customers, and longer names "
         "that start with a lexicon word are not vendors; the lexicon gained seven categories "
@@ -874,7 +874,7 @@ def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Sect
             f"({', '.join(f'{m} {n}' for m, n in alarms['names']) or 'none'}). Before round "
             "8: 7 (ES2002d Paintbrush, ES2005b Raj, ES2005c Raj, ES2007b Bluetooth, IS1005b "
             "Linux, IS1005c Velcro, IS1007b Bluetooth: technologies and products, now never "
-            "vendors, and a person the call addresses and quotes). Before round 7: 12 (those "
+            "vendors, and a person the call addresses). Before round 7: 12 (those "
             "seven, and David, Craig, Paul, Agnes and Christine, now known as first names)."
         )
         summary.append(f"meetings (AMI vendor false alarms): {alarms['false_alarms']}")
