@@ -1,7 +1,7 @@
 """Train the sentence classifier of `sales_operator.meetings.learned` (round 5, mq).
 
-Training material (tune only; the held-out calls, splits `holdout2`, `holdout3`, `holdout4`
-and `holdout5`, are never read here):
+Training material (tune only; the held-out calls, splits `holdout2`, `holdout3`, `holdout4`,
+`holdout5` and `holdout6`, are never read here):
 
 * `evals/datasets/insight_sentences.tsv`: customer sentences labelled objection, pain,
   trigger or none, written for the classes in many industries;
@@ -26,11 +26,20 @@ import random
 from pathlib import Path
 from typing import Any
 
-from evals.meetings import HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, REPO, SALES_CALLS, load_gold
+from evals.meetings import (
+    HOLDOUT2,
+    HOLDOUT3,
+    HOLDOUT4,
+    HOLDOUT5,
+    HOLDOUT6,
+    REPO,
+    SALES_CALLS,
+    load_gold,
+)
 
 BANK = Path(__file__).resolve().parent / "datasets" / "insight_sentences.tsv"
 OUT = REPO / "src" / "sales_operator" / "data" / "insight_model.json"
-HELD_OUT = frozenset({HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5})
+HELD_OUT = frozenset({HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6})
 C = 0.5
 """Inverse L2 strength of the logistic regression."""
 MIN_COUNT = 2

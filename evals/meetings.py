@@ -441,6 +441,17 @@ and never tuned on: scored once before and once after."""
 HOLDOUT5_BEFORE = SALES_CALLS.parent / "sales_calls_holdout5_before.json"
 """The figures measured once on every split (holdout5 included) before round 7 changed a rule."""
 
+HOLDOUT6 = "holdout6"
+"""Eight calls (sc48-55, round 8, cq8) by a deliberately different hand: sellers of kinds no
+earlier call covers (sales engagement, revenue intelligence, CRM, security awareness, point of
+sale, conversation intelligence, rota scheduling, learning management), five of them without a
+competitor list, competitors said every way people say them next to integrations, the
+customer's customers and suppliers, places, teams and people. Written and labelled before
+round 8 changed any rule, and never tuned on: scored once before and once after."""
+
+HOLDOUT6_BEFORE = SALES_CALLS.parent / "sales_calls_holdout6_before.json"
+"""The figures measured once on every split (holdout6 included) before round 8 changed a rule."""
+
 
 def sales_calls_eval(llm: Any = None) -> dict[str, Any]:
     """Score every labelled sales call; micro-average per split and overall.
@@ -459,6 +470,7 @@ def sales_calls_eval(llm: Any = None) -> dict[str, Any]:
         TUNE_SPOKEN: micro([c for c in calls if c["split"] == TUNE_SPOKEN]),
         HOLDOUT4: micro([c for c in calls if c["split"] == HOLDOUT4]),
         HOLDOUT5: micro([c for c in calls if c["split"] == HOLDOUT5]),
+        HOLDOUT6: micro([c for c in calls if c["split"] == HOLDOUT6]),
         "all": micro(calls),
     }
 
@@ -534,6 +546,7 @@ def sales_calls_section() -> tuple[list[str], list[str], dict[str, Any]]:
     )
     parts += _round5_parts(result)
     parts += _round7_parts(result)
+    parts += _round8_parts(result)
     columns: list[tuple[str, dict[str, Any]]] = []
     if before4:
         columns.append(("holdout3, before round 4", before4["holdout3"]))
@@ -689,8 +702,7 @@ def _round5_parts(result: dict[str, Any]) -> list[str]:
 def _round7_parts(result: dict[str, Any]) -> list[str]:
     """Return the round-7 (cq) paragraphs: holdout5 and every split, before -> now."""
     before7 = _load(HOLDOUT5_BEFORE)
-    golds = load_gold(SALES_CALLS / "gold.jsonl")
-    ids = [g["call_id"] for g in golds if g["split"] == HOLDOUT5]
+    ids = _split_ids(HOLDOUT5)
     if not ids:
         return []
     parts = [
@@ -716,12 +728,70 @@ def _round7_parts(result: dict[str, Any]) -> list[str]:
         (HOLDOUT2, "holdout2 (sc15-20)"),
         ("tune", "tune (sc01-14)"),
     )
+    parts.append(_competitor_table(splits, before7, "before round 7", result))
+    return parts
+
+
+def _split_ids(split: str) -> list[str]:
+    """Return the call ids of one split of the labelled sales calls."""
+    return [g["call_id"] for g in load_gold(SALES_CALLS / "gold.jsonl") if g["split"] == split]
+
+
+def _round8_parts(result: dict[str, Any]) -> list[str]:
+    """Return the round-8 (cq8) paragraphs: holdout6, holdout4 and every split, before -> now."""
+    before8 = _load(HOLDOUT6_BEFORE)
+    ids = _split_ids(HOLDOUT6)
+    if not ids:
+        return []
+    parts = [
+        "Round 8 (issue 9 items 2 and 9, cq8) first wrote and labelled eight calls by a "
+        f"deliberately different hand ({', '.join(ids)}, split `{HOLDOUT6}`): sellers of "
+        "kinds no earlier call covers (sales engagement, revenue intelligence, CRM, security "
+        "awareness training, restaurant point of sale, conversation intelligence, care-home "
+        "rota scheduling, learning management), five of them with no competitor list in "
+        "their policy (three of those outside every lexicon category), competitors said many "
+        "ways (trialled, a quote from, came in cheaper, our contract with X runs out, X's rep, "
+        "leaning towards, ditched, benchmarked against, X-style, possessives, lower-case "
+        "speech-to-text, split names, a name led by digits) next to integrations kept, the "
+        "customer's customers and suppliers, places and teams, people and sentence-initial "
+        "words; Google Meet, Teams and Zoom VTT, JSON, headed, Otter, lower-case plain and "
+        "bracket-timed formats; commitments with their due phrases. Every split was measured "
+        f"once on unchanged rules (`datasets/{HOLDOUT6_BEFORE.name}`) before the competitor "
+        "rules changed by class: more context cues, people (addressed on the call), "
+        "places (GeoNames' cities of 15,000+, countries, US states), technologies and "
+        "standards, contracts the customer holds with its own customers, and longer names "
+        "that start with a lexicon word are not vendors; the lexicon gained seven categories "
+        "(e-signature, procurement, observability, help desk, CPQ, data warehouse, surveys). "
+        "The rules were developed on the tuned-on splits, on AMI false alarms and on unit "
+        "cases; holdout4 and holdout6 errors were not read. Caveats, plainly: one author wrote "
+        "holdout6 and then the rules (a same-hand estimate); the new lexicon categories hold "
+        "most of holdout5's unlisted vendors (the brief asked for those categories), so "
+        "holdout5's 'now' is no longer a held-out figure for competitors; no lexicon category "
+        "was added for holdout6's own markets (security awareness, point of sale, rota "
+        "scheduling, learning management), so that lexicon could not flatter it. "
+        "Commitment code did not change.",
+    ]
+    splits = (
+        (HOLDOUT6, "holdout6 (sc48-55)"),
+        (HOLDOUT5, "holdout5 (sc40-47)"),
+        (HOLDOUT4, "holdout4 (sc32-39)"),
+        (HOLDOUT3, "holdout3 (sc21-28)"),
+        (HOLDOUT2, "holdout2 (sc15-20)"),
+        ("tune", "tune (sc01-14)"),
+    )
+    parts.append(_competitor_table(splits, before8, "before round 8", result))
+    return parts
+
+
+def _competitor_table(
+    splits: tuple[tuple[str, str], ...], before: dict[str, Any], when: str, result: dict[str, Any]
+) -> str:
+    """Return the competitor and commitment figures of `splits`, `when` and now, as a table."""
     fields = ("competitors", "commitments", "commitments_due")
-    parts.append(
-        _before_now(splits, before7, "before round 7", result, fields)
+    return (
+        _before_now(splits, before, when, result, fields)
         + "\n\nCells: precision / recall / F1 (matched/predicted/gold), micro-averaged."
     )
-    return parts
 
 
 # --- QMSum / AMI talk ratios -------------------------------------------------------------------
@@ -801,9 +871,11 @@ def run(out_dir: Path, data_dir: Path, *, include_external: bool = True) -> Sect
             "design meetings: no vendor there is a competitor, so every name `find_vendors` "
             "reports under the bundled policy is a false alarm; distinct names per meeting): "
             f"**{alarms['false_alarms']}** "
-            f"({', '.join(f'{m} {n}' for m, n in alarms['names'])}). Before round 7: 12 "
-            "(the same seven, and David, Craig, Paul, Agnes and Christine, now known as "
-            "first names)."
+            f"({', '.join(f'{m} {n}' for m, n in alarms['names']) or 'none'}). Before round "
+            "8: 7 (ES2002d Paintbrush, ES2005b Raj, ES2005c Raj, ES2007b Bluetooth, IS1005b "
+            "Linux, IS1005c Velcro, IS1007b Bluetooth: technologies and products, now never "
+            "vendors, and a person the call addresses). Before round 7: 12 (those "
+            "seven, and David, Craig, Paul, Agnes and Christine, now known as first names)."
         )
         summary.append(f"meetings (AMI vendor false alarms): {alarms['false_alarms']}")
     return Section(

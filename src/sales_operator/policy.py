@@ -266,7 +266,9 @@ class CompetitorDetection(_Section):
     categories: list[str] = Field(default_factory=list)
     """Lexicon categories used (empty: the four sales-tech ones): `crm`, `sales_engagement`,
     `conversation_intelligence`, `revenue_intelligence`; on request also `payroll_hr`,
-    `data_protection`, `field_service`, `fleet_routing` (`meetings.vendors.ALL_CATEGORIES`)."""
+    `data_protection`, `field_service`, `fleet_routing`, `e_signature`, `procurement`,
+    `observability`, `help_desk`, `cpq`, `data_warehouse`, `surveys`
+    (`meetings.vendors.ALL_CATEGORIES`)."""
     vendors: list[str | VendorEntry] = Field(default_factory=list)
     """More vendors, matched with the lexicon: a name, or `{name, aliases, common_aliases}`."""
     not_competitors: list[str] = Field(default_factory=list)

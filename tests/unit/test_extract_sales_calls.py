@@ -254,7 +254,7 @@ def test_the_labelled_set_is_well_formed() -> None:
         "evaluation",
         "stalled follow-up",
     }
-    assert {g["format"] for g in golds} == {"plain", "vtt", "json", "otter", "headed"}
+    assert {g["format"] for g in golds} == {"plain", "vtt", "json", "otter", "headed", "meet"}
     assert {g["split"] for g in golds} == {
         "tune",
         "heldout",
@@ -263,11 +263,13 @@ def test_the_labelled_set_is_well_formed() -> None:
         "tune_spoken",
         "holdout4",
         "holdout5",
+        "holdout6",
     }
     assert len([g for g in golds if g["split"] == "holdout2"]) >= 6
     assert len([g for g in golds if g["split"] == "holdout3"]) >= 8
     assert len([g for g in golds if g["split"] == "holdout4"]) >= 8
     assert len([g for g in golds if g["split"] == "holdout5"]) >= 8
+    assert len([g for g in golds if g["split"] == "holdout6"]) >= 8
     for g in golds:
         transcript = read_transcript(REPO / g["path"])
         assert detect_format((REPO / g["path"]).read_text("utf-8")) == g["format"], g["call_id"]

@@ -145,3 +145,140 @@ def test_lower_case_speech_to_text() -> None:
 def test_competitor_detection_policy_is_validated() -> None:
     with pytest.raises(PolicyError):
         _policy(competitor_detection={"lexicon": "sometimes"})
+
+
+# --- round 8: more ways of naming a vendor, and more things that are not one -----------------
+
+ROUND8_CONTEXTS = [
+    ("We benchmarked the new reports against Quillstone last month.", "Quillstone"),
+    ("Our agreement with Tessaline ends in June, so timing works.", "Tessaline"),
+    ("The incumbent is Brackwater and nobody loves them.", "Brackwater"),
+    ("Marrowgate is the incumbent at the moment.", "Marrowgate"),
+    ("Voltrana is giving us a discount if we sign this quarter.", "Voltrana"),
+    ("Pennywhistle did a demo for the leadership team on Monday.", "Pennywhistle"),
+    ("Halvard keeps emailing me about a trial.", "Halvard"),
+    ("Dunmore is also in the mix, to be fair.", "Dunmore"),
+    ("Honestly we want a Corvidian-style dashboard for the managers.", "Corvidian"),
+    ("We started a pilot with 4Sight in the spring.", "4Sight"),
+    ("Before I joined they had Rotaplan at the head office.", "Rotaplan"),
+    ("Fenwright got ditched after about a month.", "Fenwright"),
+    ("We shortlisted Quillory and one other.", "Quillory"),
+]
+
+
+@pytest.mark.parametrize(("sentence", "name"), ROUND8_CONTEXTS)
+def test_round8_contexts_find_unlisted_vendors(sentence: str, name: str) -> None:
+    insights = _analyze(f"Bo Park: {sentence}\n", _policy(competitors=[]))
+    assert _names(insights) == {name}, sentence
+    (hit,) = insights.competitors
+    assert hit.side == "customer" and hit.quote.speaker == "Bo Park"
+    assert hit.confidence is not None and 0.5 <= hit.confidence <= 1.0
+
+
+ROUND8_NOT_VENDORS = [
+    # the customer's own customers and suppliers, under a buying noun
+    "Our biggest account is the Greggs contract, about a fifth of turnover.",
+    "We've just won a contract with Sainsbury to supply forty stores.",
+    # places and teams, under a people noun or a contract
+    "The Leeds guys are our best billers.",
+    "Honestly the Halifax contract is the one that keeps me up at night.",
+    # technologies and everyday products in a usage frame
+    "We could use Bluetooth instead of infrared for the remote.",
+    "I was used to use Linux before, so that was fine.",
+    # a capitalised word at the start of a sentence, and another name that starts like a
+    # lexicon vendor ("Apollo")
+    "Frankly, we use paper for most of it.",
+    "We supply to Apollo Hospitals under a three-year contract.",
+]
+
+
+@pytest.mark.parametrize("sentence", ROUND8_NOT_VENDORS)
+def test_round8_not_vendors(sentence: str) -> None:
+    assert _names(_analyze(f"Bo Park: {sentence}\n", _policy(competitors=[]))) == set()
+
+
+def test_a_person_addressed_on_the_call_is_not_a_vendor() -> None:
+    text = "\n".join(
+        [
+            "Ana Ruiz: Then we start with a presentation from Raj.",
+            "Bo Park: Thanks, Raj, that was useful.",
+            "Cy Dunn: Raj, could you send the slides round?",
+            "Cy Dunn: The guys from Plannerly said six weeks, and Sorry, Deputy quoted us.",
+        ]
+    )
+    # Raj is someone; a vendor that "said" something, or follows "Sorry,", is still one
+    assert _names(_analyze(text, _policy(competitors=[]))) == {"Plannerly", "Deputy"}
+    # the same context with no sign of a person: a vendor
+    alone = "Ana Ruiz: Then we start with a presentation from Rajware.\n"
+    assert _names(_analyze(alone, _policy(competitors=[]))) == {"Rajware"}
+
+
+def test_a_short_first_name_addressed_on_the_call_is_a_person() -> None:
+    # "Steph" is in no census list; being addressed at the end of a sentence says who it is
+    text = "\n".join(
+        [
+            "Ana Ruiz: Why don't you go next, Steph.",
+            "Bo Park: Steph has given us a demo of the new remote.",
+            "Cy Dunn: And then Steph did a second presentation on the buttons.",
+        ]
+    )
+    assert _names(_analyze(text, _policy(competitors=[]))) == set()
+    # a vendor that gives a demo is still one
+    vendor = "Bo Park: Stephenson Labs has given us a demo of the new remote.\n"
+    assert _names(_analyze(vendor, _policy(competitors=[]))) == {"Stephenson Labs"}
+
+
+def test_a_listed_competitors_category_is_the_sellers_market() -> None:
+    """Listing DocuSign makes the e-signature category the market: its vendors need a
+    context cue, and other categories' vendors are not matched by the lexicon at all."""
+    policy = _policy(competitors=["DocuSign"])
+    text = "\n".join(
+        [
+            "Bo Park: The agents tried HelloSign for a while.",
+            "Bo Park: Our contract with Adobe Sign runs out in May.",
+            "Bo Park: PandaDoc is great, everyone says so.",
+            "Cy Dunn: Salesforce is our CRM and Datadog watches the servers.",
+        ]
+    )
+    names = _names(_analyze(text, policy))
+    assert names == {"Dropbox Sign", "Adobe Sign"}  # HelloSign is Dropbox Sign's product
+    assert {v.category for v in lexicon(["surveys", "cpq"])} == {"surveys", "cpq"}
+
+
+def test_policy_extends_the_lexicon_with_a_new_category_vendor() -> None:
+    policy = _policy(
+        competitors=[],
+        competitor_detection={
+            "categories": ["observability"],
+            "vendors": [{"name": "Tracewise", "aliases": ["Tracewise APM"]}],
+        },
+    )
+    text = "Bo Park: We're on Tracewise APM today and New Relic quoted us too.\n"
+    assert _names(_analyze(text, policy)) == {"Tracewise", "New Relic"}
+
+
+def test_lexicon_categories_are_real_and_checked() -> None:
+    every = lexicon(
+        ["e_signature", "procurement", "observability", "help_desk", "cpq", "data_warehouse"]
+    )
+    assert len(every) >= 60 and all(v.name.strip() for v in every)
+    with pytest.raises(PolicyError, match="unknown vendor lexicon categories"):
+        lexicon(["point_of_sale"])
+
+
+def test_lower_case_lexicon_words_in_a_buying_frame() -> None:
+    """Speech-to-text in lower case: a lexicon name that is an everyday word counts only in
+    a frame (a contract with, came in cheaper, benchmarked against), never as the word."""
+    text = "\n".join(
+        [
+            "Ana Ruiz: so how do you review calls today",
+            "Bo Park: honestly our contract with fathom ends in may",
+            "Bo Park: and grain came in cheaper than the rest of them",
+            "Cy Dunn: we also benchmarked against momentum for a week",
+            "Cy Dunn: the momentum in the team is good though",
+            "Ana Ruiz: okay thanks both",
+        ]
+    )
+    hits = _analyze(text, _policy(competitors=[])).competitors
+    assert {h.tracker for h in hits} == {"Fathom", "Grain", "Momentum"}
+    assert not any("in the team" in h.quote.text for h in hits)

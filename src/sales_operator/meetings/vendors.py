@@ -43,13 +43,26 @@ company (`account_names`, and names said as "here at X", "we at X", "our team at
 a name that the call only treats as a system to integrate with ("writes back into
 HubSpot", "the Epicor connector") or to keep ("X stays", "X is not going anywhere", "we'll
 keep X for payroll") without a strong buying context.
+
+Round 8 (issue 9) adds, each a class of phrasing: "benchmarked against X", "up against X",
+"shortlisted X", "binned X", "X is the incumbent" / "the incumbent is X", "our contract
+(agreement, subscription, licence, renewal) with X", "X is giving us a discount", "X did a
+demo for us", "X keeps emailing me", "X is in the mix", "an X-style setup", "X got ditched",
+"they had X at head office", and names led by digits ("360Learning"); and never reports
+places (GeoNames cities of 15,000+ people, countries, US states: `data/place_names.txt`),
+a name the call addresses as a person ("thanks, Raj.", "Raj, could you ..."),
+technologies and consumer products ("Bluetooth", "Linux"), a contract the customer holds
+with its own customer ("our biggest account is the Pret contract") or a longer name that
+starts with an everyday-word lexicon name ("Apollo Hospitals"). The lexicon gains the
+e-signature, procurement, observability, help desk, CPQ, data warehouse and survey
+categories.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -88,6 +101,13 @@ ALL_CATEGORIES = (
     "data_protection",
     "field_service",
     "fleet_routing",
+    "e_signature",
+    "procurement",
+    "observability",
+    "help_desk",
+    "cpq",
+    "data_warehouse",
+    "surveys",
 )
 """Every category of the bundled lexicon; the others are used when a policy names them, and
 any vendor of any category when the policy tracks it by name (its products come with it)."""
@@ -266,7 +286,8 @@ def vendor_lexicon(policy: Policy) -> list[Vendor]:
 
 # --- context patterns -------------------------------------------------------------------------
 
-_V = r"(?P<v>[A-Z][\w&'.-]*[A-Za-z0-9](?:[ -][A-Z][\w&-]*[A-Za-z0-9]){0,2})"
+_V = r"(?P<v>(?:[A-Z]|\d+[A-Z])[\w&'.-]*[A-Za-z0-9](?:[ -][A-Z][\w&-]*[A-Za-z0-9]){0,2})"
+"""A vendor name: capitalised words, or a word of digits and then a capital ("360Learning")."""
 _VL = r"(?P<v>[a-z][a-z0-9-]{3,})"
 
 _STRONG_BEFORE = (
@@ -281,13 +302,21 @@ _STRONG_BEFORE = (
     # replacement and evaluation verbs said of a product (round 6)
     r"|(?:tried|trying|tested|testing|demoed|demoing|trialed|trialled)(?: out)?"
     r"|(?:ditched|ditching|dumped|dumping|cancel+ed|cancel+ing|churned from|got rid of)"
+    # round 8: benchmarks, shortlists, the incumbent, and a contract said with its vendor
+    r"|benchmark\w*(?: \w+){0,3} (?:against|with|to)|(?:tested|testing|measured|stacked)"
+    r"(?: \w+){0,2} against|up against|shortlist(?:ed|ing)|(?:binned|binning|scrapped|scrapping)"
+    r"|incumbent(?: vendor| provider| supplier| system| tool)?(?: is| was|,)"
+    r"|(?:contract|agreement|subscription|licen[cs]e|renewal) (?:with|from)"
 )
 _STRONG_AFTER = (
     r"(?:has|have|had|is|are|was|were)?\s*(?:also |just |already |now |even )*"
     r"(?:quoted|offered|pitched|pitching|bundled|bundling|sent us|offering|"
     r"(?:came|come|coming) in (?:at|under|lower|cheaper|below|about|around|way)|"
     r"sharpened|undercut|discounted|proposed|gave us|given us|cheaper|priced|is cheaper|"
-    r"are cheaper)\b"
+    r"are cheaper|"
+    # round 8: "X is giving us a discount", "X is the incumbent"
+    r"(?:giving|given|gave) us (?:a |an |some |their |the )?(?:\w+ )?"
+    r"(?:discount|deal|price|offer|quote|trial|rate)|(?:the|our) incumbent)\b"
 )
 _THE_V_NOUN = (
     r"(?:quote|quotes|proposal|offer|bid|pricing|price|contract|renewal|pilot|trial|demo|"
@@ -323,6 +352,38 @@ _LEAVING = re.compile(
     r"(?:switch|mov|migrat|replac|rip|leav|ditch|dump|cancel|get rid|got rid)", re.I
 )
 _WON = re.compile(r"\b(?:won|win|winning|landed|awarded|bid(?:ding)? on|for)\s+$", re.I)
+_DEAL_NOUN = re.compile(r"\b(?:contract|agreement|deal)\b", re.I)
+_CUSTOMER_DEAL = re.compile(
+    # "our biggest account is the Pret contract", "a contract with Costa to supply": a contract
+    # the customer holds with its own customer, not one with a vendor
+    r"\b(?:won|win|winning|landed|awarded|biggest|largest|clients?|customers?|accounts?"
+    r"|suppl(?:y|ies|ying)|deliver\w*|tender\w*|sell(?:s|ing)? to|franchisees?)\b",
+    re.I,
+)
+_NAME_GOES_ON = re.compile(r" (?:[A-Z][a-z]|&)")
+"""A capitalised word after a lexicon name that is an everyday word: another name ("Apollo
+Hospitals", "Square Mile"), not the vendor."""
+
+
+_CUE_REACH = 16
+"""More characters than any `_person_cues` cue holds before the name."""
+
+
+@lru_cache(maxsize=256)
+def _person_cues(name: str) -> re.Pattern[str]:
+    """Return the cues that a one-word name is a person's: addressed on the call.
+
+    "Thanks, Raj." "Hi, me Raj, again." "Raj, could you send it?" "Go next, Steph." Not
+    "X said" or "X told us": a vendor says and tells too ("the guys from X said").
+    """
+    n = re.escape(name)
+    return re.compile(
+        rf"\b(?i:thanks|thank you|cheers|sorry|hi|hey|hello|bye|please|me|I'm|I am)"
+        rf"\s?,?\s?{n}\s?(?:[,.?!]|$)"
+        rf"|\b{n}\s?,?\s?(?i:could you|can you|would you|you could)\b"
+        rf"|, ?{n} ?[.?!]"  # "why don't you go next, Steph."
+    )
+
 
 # Round 7 (issue 9): the same kinds of evidence said in other ways, each a class of phrasing.
 _PAST_BEFORE = (
@@ -332,11 +393,13 @@ _PAST_BEFORE = (
 )
 _PAST_HAD = re.compile(
     # "we had X until last summer", "they had X for three years"
-    rf"\b(?i:we|they)(?:'d| had)? had {_V} (?i:for|until|till|before|back in|in (?:19|20)\d\d)\b"
+    rf"\b(?i:we|they)(?:'d| had)? had {_V} (?i:for|until|till|before|back in|at|in (?:19|20)\d\d)\b"
 )
 _PAST_AFTER = (
     r"(?:was|were|is) (?:our|their|the) (?:old|previous|last|first|former|original) "
     r"(?:system|tool|provider|vendor|platform|software|solution|app|supplier)"
+    # round 8: "X got ditched", "X was scrapped"
+    r"|(?:got|was|were|has been|have been) (?:ditched|dumped|binned|scrapped|cancell?ed|retired)"
 )
 _OFFER_AFTER = (
     # an offer or approach said with other verbs: "X made us an offer", "X reached out"
@@ -349,6 +412,13 @@ _OFFER_AFTER = (
     r"|(?:came|come|coming|were|was) (?:in|by|over|here) (?:and|to) (?:did |do |gave |give )?"
     r"(?:a |us a |their )?(?:demo|pitch|presentation)"
     r"|(?:did|gave|ran|showed) us (?:a|their) (?:demo|pitch|presentation)"
+    # round 8: "X did a demo for us", "X keeps emailing me", "X is in the mix"
+    r"|(?:did|gave|ran|held|showed|do|give)(?: us)? (?:a|an|one|their|the)(?: \w+)? "
+    r"(?:demo|trial|pilot|poc|walk-?through)"
+    r"|keeps? (?:emailing|calling|ringing|phoning|chasing|pinging|messaging)"
+    r"|(?:has|have|had|'s|'ve) been (?:ringing|phoning|following up|in touch)"
+    r"|(?:is|are|was|were) (?:also |still )?(?:in the (?:mix|running|frame)"
+    r"|on (?:the|our) (?:short ?list|list))"
 )
 _OFFER_BEFORE = (
     r"(?:poc|proof of concept|bake-?off|shoot-?out) (?:with|of|on)"
@@ -375,9 +445,11 @@ _CONTEXT: tuple[tuple[re.Pattern[str], float, str], ...] = (
     (re.compile(rf"(?<![\w']){_V},? (?:{_OFFER_AFTER})"), STRONG, "after"),
     (re.compile(rf"\b(?i:{_OFFER_BEFORE}),? {_V}"), STRONG, "before"),
     (_WHAT_DOES, WEAK, "comparison"),
+    # round 8: "an X-style setup", "something X-like"
+    (re.compile(rf"(?<![\w'-]){_V}-(?:style|like|type|esque)\b"), WEAK, "comparison"),
     (re.compile(rf"\b(?i:{_PAST_BEFORE}),? {_V}"), WEAK, "past"),
     (_PAST_HAD, WEAK, "past"),
-    (re.compile(rf"(?<![\w']){_V},? {_PAST_AFTER}"), WEAK, "past"),
+    (re.compile(rf"(?<![\w']){_V},? (?:{_PAST_AFTER})"), WEAK, "past"),
     (re.compile(rf"\b(?i:{_WEAK_BEFORE}) {_V}"), WEAK, "incumbent"),
     (_RUN_ON, WEAK, "incumbent"),
     (re.compile(rf"(?<![\w']){_V}(?:'s)? (?i:{_PAID_NOUN})"), WEAK, "incumbent"),
@@ -455,8 +527,13 @@ _GENERIC_TOOLS = frozenset(
     """excel outlook google gmail sheets word teams zoom slack whatsapp dropbox sharepoint
     powerpoint office microsoft ipad ipads iphone iphones android gps erp crm sap oracle
     tablets tablet paper email text texts radio fedex ups usps dhl amazon uber linkedin
-    windows mac apple docusign it hr chrome safari firefox""".split()
+    windows mac apple docusign it hr chrome safari firefox
+    bluetooth wifi wi-fi usb hdmi linux unix infrared infra-red lcd led tft oled velcro lego
+    pdf html java javascript python sql ios paint paintbrush notepad youtube facebook instagram
+    twitter tiktok wikipedia netflix spotify skype""".split()
 )
+"""Everyday tools, consumer products, technologies and standards: never a competing vendor
+unless a policy tracks or adds one (`allowed`)."""
 _LOWER_STOP = frozenset(
     """they them their there these those this that what which who people drivers customers
     team guys folks company vendor vendors someone everybody everyone nobody price prices
@@ -507,7 +584,26 @@ def _person(name: str, aliases: dict[str, str], canonical: dict[str, str]) -> bo
     if key in aliases or key in canonical:
         return False
     words = name.upper().split()
-    return len(words) in (1, 2) and words[0] in _first_names()
+    if len(words) not in (1, 2):
+        return False
+    return words[0] in _first_names()
+
+
+@lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    """Return the shipped place names, upper case (`data/place_names.txt`, from GeoNames)."""
+    text = resources.files("sales_operator").joinpath("data/place_names.txt").read_text("utf-8")
+    return frozenset(line.upper() for line in text.splitlines() if line and line[0] != "#")
+
+
+def _place(name: str, aliases: dict[str, str], canonical: dict[str, str]) -> bool:
+    """Whether a name found only by its context is a place's ("the Leeds guys").
+
+    A city or town of 15,000 people or more, a country, a US state or a continent; lexicon
+    and tracked names never are (a vendor named like a city is missed unless listed).
+    """
+    key = name_key(name)
+    return key not in aliases and key not in canonical and name.upper() in _places()
 
 
 def _trim(raw: str) -> str:
@@ -562,9 +658,14 @@ def _any_alias(vendors: tuple[Vendor, ...]) -> re.Pattern[str]:
 
 
 def _lower_case_call(units: Sequence[Sentence]) -> bool:
-    starts = [s.text.lstrip("\"'([- ")[:1] for s in units if s.text.strip()]
-    letters = [c for c in starts if c.isalpha()]
-    return len(letters) >= 5 and sum(c.islower() for c in letters) / len(letters) >= 0.6
+    """Whether most sentences (60 %, of five or more) start with a lower-case letter."""
+    letters = lower = 0
+    for s in units:  # (a blank text starts with no letter: it counts for neither)
+        c = s.text.lstrip("\"'([- ")[:1]
+        if c.isalpha():
+            letters += 1
+            lower += c.islower()
+    return letters >= 5 and lower / letters >= 0.6
 
 
 _FRAME_BEFORE = re.compile(
@@ -574,7 +675,9 @@ _FRAME_BEFORE = re.compile(
 _FRAME_AFTER = re.compile(
     r"^(?:'s)? (?i:licen[cs]es?|seats|contract|renewal|subscription|pricing|price|quote|proposal"
     r"|guys|people|team|reps?"
-    r"|(?:has |have |had |is |are |was )?(?:quoted|pitched|offered|cheaper))\b"
+    r"|(?:has |have |had |is |are |was )?(?:quoted|pitched|offered|cheaper)"
+    # round 8: "grain came in cheaper", "fathom is giving us a discount"
+    r"|(?:came|come|comes|coming) in (?:at|under|lower|cheaper|below)|(?:is |are )?giving us)\b"
 )
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9&;]*(?:\.[a-z]{2,3}\b)?")
 
@@ -697,9 +800,29 @@ _FRAMES: tuple[re.Pattern[str], ...] = (
 """The frame patterns `find_vendors` tries on each sentence (behind `_gate`)."""
 
 
+_GATED: tuple[re.Pattern[str], ...] = (*_FRAMES, _OWN_COMPANY)
+"""The patterns `_gate` answers for (the frames, and the customer's own company)."""
+
+
 @lru_cache(maxsize=1)
 def _gate() -> tuple[_Gate, dict[int, int]]:
-    return _Gate(_FRAMES), {id(p): 1 << n for n, p in enumerate(_FRAMES)}
+    return _Gate(_GATED), {id(p): 1 << n for n, p in enumerate(_GATED)}
+
+
+@lru_cache(maxsize=1)
+def _gated() -> frozenset[int]:
+    """Return the ids of the `_FRAMES` patterns whose `_gate` bit is their whole prefilter.
+
+    A pattern of `_GATED` with one needle set (or none): its bit is set exactly when
+    `prefilter.could_match` would say yes, so a sentence the gate lets through is searched
+    directly, without a second scan for the same needles.
+    """
+    return frozenset(id(p) for p in _GATED if len(prefilter.needles(p)) <= 1)
+
+
+def _matches(pattern: re.Pattern[str], text: str, gated: frozenset[int]) -> Iterator[re.Match[str]]:
+    """Return `pattern`'s matches in `text`, a sentence `_gate` has let through for it."""
+    return pattern.finditer(text) if id(pattern) in gated else prefilter.finditer(pattern, text)
 
 
 _SCOPED: tuple[re.Pattern[str], ...] = (_OWN_COMPANY, *_FRAMES, *_LOWER)
@@ -729,9 +852,9 @@ def find_vendors(
         min_confidence: Names whose best mention is below this are dropped.
     """
     units = list(units)
-    cleaned = [clean_spoken(s.text) for s in units]
     canonical = {name_key(t): t for t in tracked}
     parts = _without_parent(tuple(canonical.values()))
+    cleaned = [clean_spoken(s.text) for s in units]
     # every pattern below reads these texts only; one scan tells which could match in them
     scope = prefilter.ScopeTable(
         cleaned,
@@ -745,12 +868,14 @@ def find_vendors(
     )
     banned = {name_key(w) for n in [*excluded, *account_names] for w in [n, *n.split()] if w}
     banned |= {name_key(n) for n in not_competitors}
+    # one scan per sentence tells which of the frame patterns could match in it
+    gate, bit = _gate()
+    gated = _gated()
+    masks = [gate.scan(text) for text in cleaned]
     # "here at Nordkap Foods": the customer's (or our) own company
-    # (the needles of every sentence found in one scan)
-    live = scope.live(_OWN_COMPANY)
-    own = prefilter.could_match_each(_OWN_COMPANY, cleaned) if live else [False] * len(cleaned)
-    for text, could in zip(cleaned, own, strict=True):
-        for m in _OWN_COMPANY.finditer(text) if could else ():
+    own = bit[id(_OWN_COMPANY)] if scope.live(_OWN_COMPANY) else 0
+    for text, mask in zip(cleaned, masks, strict=True):
+        for m in _matches(_OWN_COMPANY, text, gated) if mask & own else ():
             name = _trim(m.group("v"))
             if name:
                 banned.add(name_key(name))
@@ -776,6 +901,27 @@ def find_vendors(
         )
 
     found: list[tuple[int, str, float, str]] = []  # (sentence index, name, confidence, how)
+    said: dict[str, bool] = {}
+    joined: list[str] = []
+
+    def addressed(name: str) -> bool:
+        """Whether a one-word name is addressed as a person somewhere on the call."""
+        if " " in name or name_key(name) in aliases or name_key(name) in canonical:
+            return False
+        if name not in said:
+            if not joined:
+                joined.append("\n".join(cleaned))
+            text, cues, hit = joined[0], _person_cues(name), False
+            # every cue starts at most `_CUE_REACH` characters before the name: try a
+            # match at those places only, around each place the name is said
+            at = text.find(name)
+            while at >= 0 and not hit:
+                starts = range(max(0, at - _CUE_REACH), at + 1)
+                hit = any(cues.match(text, start) is not None for start in starts)
+                at = text.find(name, at + 1)
+            said[name] = hit
+        return said[name]
+
     lexicon = _compiled(tuple(vendors))
     lexicon_any = _any_alias(tuple(vendors))
     folding = _folded_keys(tuple(vendors))
@@ -783,7 +929,6 @@ def find_vendors(
     strong_count: dict[str, int] = {}
     # asked once, not per sentence (hashing a compiled pattern hashes its whole code); a
     # pattern with no needle anywhere in the call (`scope.live`) is not tried on any sentence
-    gate, bit = _gate()  # one scan per sentence tells which of these patterns could match
     context = [
         (pattern, confidence, kind, pattern in _CUE_FIRST, bit[id(pattern)])
         for pattern, confidence, kind in _CONTEXT
@@ -797,17 +942,19 @@ def find_vendors(
         if scope.live(p)
     ]
     any_lexicon = bool(lexicon) and scope.live(lexicon_any)
-    for i, text in enumerate(cleaned):
-        maybe = gate.scan(text)
+    frames = 0  # the bits of every frame pattern tried below (most sentences hold none)
+    for *_, needs in context:
+        frames |= needs
+    for i, (text, maybe) in enumerate(zip(cleaned, masks, strict=True)):
         has_context = bool(maybe & any_context) and _has_context(text)
-        for pattern, confidence, kind, needs_cue, needs in context:
+        for pattern, confidence, kind, needs_cue, needs in context if maybe & frames else ():
             if not maybe & needs or (not has_context and needs_cue):
                 continue
             if pattern is _RUN_ON:
                 if _RUN_GATE.search(text) is None:
                     continue
                 has_context = True  # for the lexicon below ("we run it all on sales force")
-            for m in prefilter.finditer(pattern, text):
+            for m in _matches(pattern, text, gated):
                 raw = m.group("v").replace("'s", "")
                 # "on Workforce Now": a product whose name ends in a word _trim drops
                 name = raw if name_key(raw) in aliases else _trim(raw)
@@ -817,6 +964,10 @@ def find_vendors(
                     continue  # "we use QuickBooks for billing": a tool for another job
                 if kind == "noun" and _WON.search(text[: m.start()]):
                     continue  # "we won the Northside Health contract": their customer
+                if _DEAL_NOUN.search(m.group(0)) and _CUSTOMER_DEAL.search(
+                    text[: m.start()] + " " + text[m.end() :]
+                ):
+                    continue  # "our biggest account is the Pret contract": their customer
                 if (
                     kind == "before"
                     and _LEAVING.match(text, m.start())
@@ -824,8 +975,10 @@ def find_vendors(
                 ):
                     integration.add(name_key(known(name)))
                     continue  # "we'll never move off Epicor": kept, not replaced
-                if _person(name, aliases, canonical):
+                if _person(name, aliases, canonical) or addressed(name):
                     continue  # "Mark reached out", "a call with Craig": someone, not a vendor
+                if _place(name, aliases, canonical):
+                    continue  # "the Leeds guys", "the Halifax contract": a place
                 has_context = True  # a frame: lexicon names in this sentence have context
                 name = known(name)
                 found.append((i, name, confidence, f"context:{kind}"))
@@ -833,18 +986,20 @@ def find_vendors(
                     strong_count[name] = strong_count.get(name, 0) + 1
         # "talking to LinenLogix too": only with a price cue
         for pattern, needs in talking:
-            for m in prefilter.finditer(pattern, text) if maybe & needs else ():
+            for m in _matches(pattern, text, gated) if maybe & needs else ():
                 name = _trim(m.group("v"))
                 rest = text[: m.start()] + text[m.end() :]
                 if (
                     name
                     and allowed(name)
                     and not _person(name, aliases, canonical)
+                    and not addressed(name)
+                    and not _place(name, aliases, canonical)
                     and _has_context(rest)
                 ):
                     found.append((i, known(name), STRONG, "context:talking-to"))
         for pattern, needs in integrations:
-            for m in prefilter.finditer(pattern, text) if maybe & needs else ():
+            for m in _matches(pattern, text, gated) if maybe & needs else ():
                 integration.add(name_key(known(_trim(m.group("v")))))
         if vendors and has_context:  # "we've been running sales force", "we use fireflies"
             for vendor, _, _ in _folded(text, *folding):
@@ -859,6 +1014,8 @@ def find_vendors(
         for vendor, pattern, common in lexicon:
             if pattern.search(text) is None or not allowed(vendor.name):
                 continue
+            if common and all(_NAME_GOES_ON.match(text, h.end()) for h in pattern.finditer(text)):
+                continue  # "the Apollo Hospitals contract": another name that starts alike
             if (common or vendor.framed) and not has_context:
                 continue
             if vendor.framed:
@@ -903,6 +1060,7 @@ def find_vendors(
                         or word in _LOWER_STOP
                         or word in _GENERIC_TOOLS
                         or not allowed(word)
+                        or _place(word, aliases, canonical)
                     ):
                         continue
                     lower.setdefault(word, []).append(i)
