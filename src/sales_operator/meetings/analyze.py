@@ -420,9 +420,8 @@ def ground_extraction(
             return False
         turns = transcript.turns
         owner = squash(c.owner)
-        first = pieces[0]
-        for i, text in enumerate(squashed):
-            if first in text and all(p in text for p in pieces):
+        for i in _turn_index(transcript).containing(pieces[0]):  # turns that hold the first
+            if all(p in squashed[i] for p in pieces):
                 near = turns[max(i - 1, 0) : i + 2]
                 if any(_same_speaker(owner, squash(n.speaker)) for n in near):
                     return True

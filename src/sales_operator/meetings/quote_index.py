@@ -80,6 +80,10 @@ class TurnIndex:
             own = self._by_speaker[speaker] = Joined([self._squashed[i] for i in ids], ids)
         return own
 
+    def containing(self, probe: str) -> Iterator[int]:
+        """Yield, in call order, every turn whose squashed text holds `probe`."""
+        return self._all.containing(probe)
+
     def locate(self, probe: str, speaker: str) -> int | None:
         """Return the first turn of `speaker` holding `probe`, else the first turn at all.
 
