@@ -210,12 +210,20 @@ def _read_needle_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
         info = _sequence(_parser.parse(pattern.pattern, pattern.flags))
     except Exception:  # noqa: BLE001 - an unreadable tree only means no prefilter
         return ()
-    out = []
-    for strings in dict.fromkeys((*info.required, info.exact)):
-        if not strings or any(len(s) < MIN_NEEDLE and s not in RARE_CHARS for s in strings):
-            continue
-        out.append(_without_extensions(strings))
-    return tuple(out)
+    return tuple(_kept_sets(info))
+
+
+def _kept_sets(info: _Info) -> list[frozenset[str]]:
+    """Return the needle sets `info` says a match holds that are worth scanning for.
+
+    Each set once, every needle at least `MIN_NEEDLE` long or one of `RARE_CHARS`, and no
+    needle that extends another of its set.
+    """
+    return [
+        _without_extensions(strings)
+        for strings in dict.fromkeys((*info.required, info.exact))
+        if strings and all(len(s) >= MIN_NEEDLE or s in RARE_CHARS for s in strings)
+    ]
 
 
 def _without_extensions(strings: frozenset[str]) -> frozenset[str]:
@@ -602,12 +610,7 @@ def branch_needles(pattern: re.Pattern[str]) -> tuple[tuple[frozenset[str], ...]
         return ()
     out: list[tuple[frozenset[str], ...]] = []
     for branch in _top_branches(tree):
-        info = _sequence(branch)
-        sets = [
-            _without_extensions(strings)
-            for strings in dict.fromkeys((*info.required, info.exact))
-            if strings and all(len(s) >= MIN_NEEDLE or s in RARE_CHARS for s in strings)
-        ]
+        sets = _kept_sets(_sequence(branch))
         if not sets:
             return ()
         out.append(tuple(sets))
